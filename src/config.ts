@@ -1,0 +1,91 @@
+// Environment → typed, validated Config. A bad value stops the process with one clear line.
+import { type Static, Type as T, type TSchema } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+
+const LogLevel = T.Union([T.Literal("debug"), T.Literal("info"), T.Literal("warn"), T.Literal("error"), T.Literal("silent")]);
+
+export const ConfigSchema = T.Object({
+  nodeEnv: T.Union([T.Literal("development"), T.Literal("production"), T.Literal("test")]),
+  port: T.Integer({ minimum: 1, maximum: 65535 }),
+  host: T.String({ minLength: 1 }),
+  databaseUrl: T.Optional(T.String({ pattern: "^postgres(ql)?://" })),
+  dbPoolSize: T.Integer({ minimum: 1, maximum: 200 }),
+  redisUrl: T.Optional(T.String({ pattern: "^rediss?://" })),
+  redisPrefix: T.String({ minLength: 1, maxLength: 64 }),
+  dataDir: T.String({ minLength: 1 }),
+  jwtSecret: T.Optional(T.String({ minLength: 32 })),
+  accessTokenTtlSeconds: T.Integer({ minimum: 1, maximum: 900 }),
+  refreshTokenTtlDays: T.Integer({ minimum: 1, maximum: 365 }),
+  loginRateLimit: T.Integer({ minimum: 1, maximum: 10_000 }),
+  loginRateWindowSeconds: T.Integer({ minimum: 1, maximum: 86_400 }),
+  workerThreads: T.Integer({ minimum: 0, maximum: 256 }),
+  paymentWebhookSecret: T.Optional(T.String({ minLength: 16 })),
+  logLevel: LogLevel,
+  smtpUrl: T.Optional(T.String({ pattern: "^smtps?://" })),
+  testClock: T.Boolean(),
+  trustProxy: T.Boolean(),
+});
+export type Config = Static<typeof ConfigSchema>;
+
+type Key = keyof Config;
+interface Var {
+  env: string;
+  rule: string;
+  default?: string;
+  kind: "string" | "int" | "bool";
+}
+
+// Each setting: where it comes from, its default, and the rule quoted when it is broken.
+const vars: Record<Key, Var> = {
+  nodeEnv: { env: "NODE_ENV", rule: "one of development, production, test", default: "development", kind: "string" },
+  port: { env: "PORT", rule: "an integer 1–65535", default: "3000", kind: "int" },
+  host: { env: "HOST", rule: "a host name or address", default: "0.0.0.0", kind: "string" },
+  databaseUrl: { env: "DATABASE_URL", rule: "a postgres:// URL", kind: "string" },
+  dbPoolSize: { env: "DB_POOL_SIZE", rule: "an integer 1–200", default: "10", kind: "int" },
+  redisUrl: { env: "REDIS_URL", rule: "a redis:// URL", kind: "string" },
+  redisPrefix: { env: "REDIS_PREFIX", rule: "a key prefix of 1–64 characters", default: "stayhub:", kind: "string" },
+  dataDir: { env: "DATA_DIR", rule: "a directory path", default: "./data", kind: "string" },
+  jwtSecret: { env: "JWT_SECRET", rule: "at least 32 characters", kind: "string" },
+  accessTokenTtlSeconds: { env: "ACCESS_TOKEN_TTL_SECONDS", rule: "an integer 1–900", default: "900", kind: "int" },
+  refreshTokenTtlDays: { env: "REFRESH_TOKEN_TTL_DAYS", rule: "an integer 1–365", default: "30", kind: "int" },
+  loginRateLimit: { env: "LOGIN_RATE_LIMIT", rule: "an integer 1–10000", default: "5", kind: "int" },
+  loginRateWindowSeconds: { env: "LOGIN_RATE_WINDOW_SECONDS", rule: "an integer 1–86400", default: "900", kind: "int" },
+  workerThreads: { env: "WORKER_THREADS", rule: "an integer 0–256", default: String(navigator.hardwareConcurrency || 2), kind: "int" },
+  paymentWebhookSecret: { env: "PAYMENT_WEBHOOK_SECRET", rule: "at least 16 characters", kind: "string" },
+  logLevel: { env: "LOG_LEVEL", rule: "one of debug, info, warn, error, silent", default: "info", kind: "string" },
+  smtpUrl: { env: "SMTP_URL", rule: "an smtp:// or smtps:// URL", kind: "string" },
+  testClock: { env: "TEST_CLOCK", rule: "1/true or 0/false", default: "0", kind: "bool" },
+  trustProxy: { env: "TRUST_PROXY", rule: "1/true or 0/false", default: "0", kind: "bool" },
+};
+
+export class ConfigError extends Error {}
+
+function convert(raw: string, kind: Var["kind"]): unknown {
+  if (kind === "int") return /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
+  if (kind === "bool") {
+    const v = raw.trim().toLowerCase();
+    if (["1", "true", "yes", "on"].includes(v)) return true;
+    if (["0", "false", "no", "off", ""].includes(v)) return false;
+    return raw;
+  }
+  return raw;
+}
+
+/** Reads the environment; throws ConfigError with one line naming the variable, the rule and the value. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const out: Record<string, unknown> = {};
+  const props = ConfigSchema.properties as Record<Key, TSchema>;
+  for (const [key, spec] of Object.entries(vars) as [Key, Var][]) {
+    const raw = env[spec.env] === "" ? undefined : (env[spec.env] ?? spec.default);
+    if (raw === undefined) continue;
+    const value = convert(raw, spec.kind);
+    if (!Value.Check(props[key], value)) throw new ConfigError(`${spec.env} must be ${spec.rule}, got "${raw}"`);
+    out[key] = value;
+  }
+  const config = out as Config;
+  if (config.nodeEnv === "production") {
+    if (!config.jwtSecret) throw new ConfigError("JWT_SECRET must be set when NODE_ENV=production");
+    if (config.testClock) throw new ConfigError("TEST_CLOCK must not be enabled when NODE_ENV=production");
+  }
+  return config;
+}

@@ -1,0 +1,102 @@
+// One database handle for the service: postgres.js when DATABASE_URL is set, embedded PGlite otherwise.
+import { mkdirSync } from "node:fs";
+import { PGlite } from "@electric-sql/pglite";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import { pgliteOptions } from "./pglite-assets";
+import * as schema from "./schema";
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+export type Row = Record<string, unknown>;
+
+/** The few things Drizzle's query builder cannot say (migrations, locks) go through this. */
+export interface RawSql {
+  /** Runs one or more statements without parameters (simple query protocol). */
+  exec(text: string): Promise<void>;
+  query<T extends Row = Row>(text: string, params?: unknown[]): Promise<T[]>;
+}
+
+export interface Database {
+  kind: "postgres" | "embedded";
+  db: Db;
+  raw: RawSql;
+  /** Runs fn on one connection held for its duration (advisory locks are per session). */
+  withSession<T>(fn: (raw: RawSql) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  url?: string;
+  dataDir?: string;
+  /** Embedded only: keep nothing on disk (tests). */
+  inMemory?: boolean;
+  poolSize?: number;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.url ? openPostgres(options.url, options.poolSize ?? 10) : openEmbedded(options);
+}
+
+function openPostgres(url: string, max: number): Database {
+  const client = postgres(url, {
+    max,
+    onnotice: () => {},
+    // Dates stay strings ("YYYY-MM-DD"): a calendar day has no time zone to shift it.
+    types: { date: { to: 1082, from: [1082], serialize: (v: string) => v, parse: (v: string) => v } },
+    connection: { application_name: "stayhub" },
+  });
+  const runner = (sql: postgres.Sql | postgres.ReservedSql): RawSql => ({
+    async exec(text) {
+      await sql.unsafe(text);
+    },
+    async query<T extends Row>(text: string, params: unknown[] = []) {
+      return (await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[];
+    },
+  });
+  return {
+    kind: "postgres",
+    db: drizzlePostgres({ client, schema }) as unknown as Db,
+    raw: runner(client),
+    async withSession(fn) {
+      const reserved = await client.reserve();
+      try {
+        return await fn(runner(reserved));
+      } finally {
+        reserved.release();
+      }
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+async function openEmbedded(options: DatabaseOptions): Promise<Database> {
+  let dataDir: string | undefined;
+  if (!options.inMemory) {
+    dataDir = `${options.dataDir ?? "./data"}/pg`;
+    mkdirSync(dataDir, { recursive: true });
+  }
+  const pg = await PGlite.create({
+    ...(await pgliteOptions()),
+    dataDir,
+    // Same shape as postgres.js above: a calendar day stays a "YYYY-MM-DD" string.
+    parsers: { 1082: (v: string) => v },
+  });
+  const raw: RawSql = {
+    async exec(text) {
+      await pg.exec(text);
+    },
+    async query<T extends Row>(text: string, params: unknown[] = []) {
+      return (await pg.query<T>(text, params)).rows;
+    },
+  };
+  return {
+    kind: "embedded",
+    db: drizzlePglite({ client: pg, schema }) as unknown as Db,
+    raw,
+    // PGlite is one session already; queries queue on it.
+    withSession: (fn) => fn(raw),
+    close: () => pg.close(),
+  };
+}

@@ -1,0 +1,347 @@
+// The whole data model: every table of the contract, with the invariants a row can state about itself.
+import { sql } from "drizzle-orm";
+import {
+  bigserial,
+  boolean,
+  check,
+  date,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+const id = () => uuid("id").primaryKey().default(sql`gen_random_uuid()`);
+const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
+const updatedAt = () => timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
+const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+export const users = pgTable(
+  "users",
+  {
+    id: id(),
+    email: text("email").notNull(),
+    passwordHash: text("password_hash").notNull(),
+    name: text("name").notNull(),
+    bio: text("bio"),
+    avatarUrl: text("avatar_url"),
+    phone: text("phone"),
+    roles: text("roles").array().notNull().default(sql`'{guest}'::text[]`),
+    status: text("status").notNull().default("active"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("users_email_lower_key").on(sql`lower(${t.email})`),
+    check("users_status_check", sql`${t.status} in ('active', 'suspended')`),
+    check("users_roles_check", sql`${t.roles} <@ array['guest', 'host', 'admin']::text[] and cardinality(${t.roles}) >= 1`),
+    check("users_email_check", sql`${t.email} = lower(${t.email}) and length(${t.email}) between 3 and 254`),
+    check("users_name_check", sql`length(${t.name}) between 1 and 100`),
+  ],
+);
+
+export const refreshTokens = pgTable(
+  "refresh_tokens",
+  {
+    id: id(),
+    userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    familyId: uuid("family_id").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    expiresAt: tstz("expires_at").notNull(),
+    spentAt: tstz("spent_at"),
+    revokedAt: tstz("revoked_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("refresh_tokens_hash_key").on(t.tokenHash),
+    index("refresh_tokens_family_idx").on(t.familyId),
+    index("refresh_tokens_user_idx").on(t.userId),
+  ],
+);
+
+export const properties = pgTable(
+  "properties",
+  {
+    id: id(),
+    hostId: uuid("host_id").notNull().references(() => users.id),
+    title: text("title").notNull(),
+    description: text("description").notNull().default(""),
+    propertyType: text("property_type").notNull(),
+    addressLine1: text("address_line1").notNull(),
+    city: text("city").notNull(),
+    region: text("region"),
+    postalCode: text("postal_code"),
+    country: text("country").notNull(),
+    lat: doublePrecision("lat").notNull(),
+    lng: doublePrecision("lng").notNull(),
+    pricePerNight: integer("price_per_night").notNull(),
+    cleaningFee: integer("cleaning_fee").notNull().default(0),
+    currency: text("currency").notNull(),
+    maxGuests: smallint("max_guests").notNull(),
+    bedrooms: smallint("bedrooms").notNull().default(0),
+    beds: smallint("beds").notNull().default(1),
+    bathrooms: doublePrecision("bathrooms").notNull().default(1),
+    amenities: text("amenities").array().notNull().default(sql`'{}'::text[]`),
+    minNights: smallint("min_nights").notNull().default(1),
+    maxNights: smallint("max_nights").notNull().default(365),
+    cancellationPolicy: text("cancellation_policy").notNull().default("moderate"),
+    status: text("status").notNull().default("listed"),
+    // Aggregates kept by the review verbs in the same transaction; the average is derived on read.
+    ratingSum: integer("rating_sum").notNull().default(0),
+    reviewCount: integer("review_count").notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("properties_host_idx").on(t.hostId, t.createdAt),
+    index("properties_city_idx").on(sql`lower(${t.city})`, t.status),
+    index("properties_price_idx").on(t.status, t.pricePerNight),
+    check("properties_type_check", sql`${t.propertyType} in ('apartment', 'house', 'room', 'cabin', 'villa', 'other')`),
+    check("properties_status_check", sql`${t.status} in ('listed', 'unlisted')`),
+    check("properties_policy_check", sql`${t.cancellationPolicy} in ('flexible', 'moderate', 'strict')`),
+    check("properties_country_check", sql`${t.country} ~ '^[A-Z]{2}$'`),
+    check("properties_currency_check", sql`${t.currency} ~ '^[A-Z]{3}$'`),
+    check("properties_lat_check", sql`${t.lat} between -90 and 90`),
+    check("properties_lng_check", sql`${t.lng} between -180 and 180`),
+    check("properties_prices_check", sql`${t.pricePerNight} >= 0 and ${t.cleaningFee} >= 0`),
+    check("properties_guests_check", sql`${t.maxGuests} >= 1`),
+    check("properties_rooms_check", sql`${t.bedrooms} >= 0 and ${t.beds} >= 0 and ${t.bathrooms} >= 0`),
+    check("properties_nights_check", sql`${t.minNights} >= 1 and ${t.maxNights} >= ${t.minNights}`),
+    check("properties_rating_check", sql`${t.reviewCount} >= 0 and ${t.ratingSum} between ${t.reviewCount} and 5 * ${t.reviewCount}`),
+  ],
+);
+
+export const propertyPhotos = pgTable(
+  "property_photos",
+  {
+    propertyId: uuid("property_id").notNull().references(() => properties.id, { onDelete: "cascade" }),
+    position: smallint("position").notNull(),
+    url: text("url").notNull(),
+    caption: text("caption"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.propertyId, t.position] }),
+    check("property_photos_url_check", sql`${t.url} like 'https://%'`),
+    check("property_photos_position_check", sql`${t.position} >= 0`),
+  ],
+);
+
+// One row per night that differs from the listing's defaults: blocked, or priced differently.
+export const calendarDays = pgTable(
+  "calendar_days",
+  {
+    propertyId: uuid("property_id").notNull().references(() => properties.id, { onDelete: "cascade" }),
+    day: date("day", { mode: "string" }).notNull(),
+    blocked: boolean("blocked").notNull().default(false),
+    price: integer("price"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.propertyId, t.day] }),
+    check("calendar_days_price_check", sql`${t.price} is null or ${t.price} >= 0`),
+  ],
+);
+
+export const bookings = pgTable(
+  "bookings",
+  {
+    id: id(),
+    propertyId: uuid("property_id").notNull().references(() => properties.id),
+    guestId: uuid("guest_id").notNull().references(() => users.id),
+    checkIn: date("check_in", { mode: "string" }).notNull(),
+    checkOut: date("check_out", { mode: "string" }).notNull(),
+    guests: smallint("guests").notNull(),
+    status: text("status").notNull().default("pending_payment"),
+    nights: smallint("nights").notNull(),
+    nightlyTotal: integer("nightly_total").notNull(),
+    cleaningFee: integer("cleaning_fee").notNull(),
+    serviceFee: integer("service_fee").notNull(),
+    total: integer("total").notNull(),
+    currency: text("currency").notNull(),
+    expiresAt: tstz("expires_at").notNull(),
+    cancelledAt: tstz("cancelled_at"),
+    cancelledBy: text("cancelled_by"),
+    cancelReason: text("cancel_reason"),
+    refundAmount: integer("refund_amount"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    // The no-overlap exclusion constraint lives in a custom migration (drizzle cannot express EXCLUDE).
+    index("bookings_guest_idx").on(t.guestId, t.createdAt),
+    index("bookings_property_idx").on(t.propertyId, t.checkIn),
+    index("bookings_pending_expiry_idx").on(t.expiresAt).where(sql`${t.status} = 'pending_payment'`),
+    index("bookings_confirmed_checkout_idx").on(t.checkOut).where(sql`${t.status} = 'confirmed'`),
+    check("bookings_dates_check", sql`${t.checkOut} > ${t.checkIn}`),
+    check("bookings_nights_check", sql`${t.nights} = ${t.checkOut} - ${t.checkIn}`),
+    check("bookings_guests_check", sql`${t.guests} >= 1`),
+    check("bookings_status_check", sql`${t.status} in ('pending_payment', 'confirmed', 'completed', 'expired', 'cancelled')`),
+    check(
+      "bookings_money_check",
+      sql`${t.nightlyTotal} >= 0 and ${t.cleaningFee} >= 0 and ${t.serviceFee} >= 0 and ${t.total} = ${t.nightlyTotal} + ${t.cleaningFee} + ${t.serviceFee}`,
+    ),
+    check("bookings_currency_check", sql`${t.currency} ~ '^[A-Z]{3}$'`),
+    check(
+      "bookings_cancellation_check",
+      sql`(${t.status} = 'cancelled') = (${t.cancelledAt} is not null) and (${t.cancelledAt} is null or ${t.cancelledBy} in ('guest', 'host'))`,
+    ),
+    check("bookings_refund_check", sql`${t.refundAmount} is null or ${t.refundAmount} between 0 and ${t.total}`),
+  ],
+);
+
+export const payments = pgTable(
+  "payments",
+  {
+    id: id(),
+    bookingId: uuid("booking_id").notNull().references(() => bookings.id),
+    payerId: uuid("payer_id").notNull().references(() => users.id),
+    amount: integer("amount").notNull(),
+    currency: text("currency").notNull(),
+    status: text("status").notNull().default("processing"),
+    paymentMethod: text("payment_method").notNull(),
+    failureCode: text("failure_code"),
+    refundedAmount: integer("refunded_amount").notNull().default(0),
+    providerRef: text("provider_ref"),
+    attempts: smallint("attempts").notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("payments_booking_idx").on(t.bookingId, t.createdAt),
+    // At most one live (processing or settled) payment per booking: a second charge cannot exist.
+    uniqueIndex("payments_one_live_per_booking_key")
+      .on(t.bookingId)
+      .where(sql`${t.status} in ('processing', 'succeeded', 'refunded', 'partially_refunded')`),
+    uniqueIndex("payments_provider_ref_key").on(t.providerRef),
+    check("payments_status_check", sql`${t.status} in ('processing', 'succeeded', 'failed', 'refunded', 'partially_refunded')`),
+    check("payments_amount_check", sql`${t.amount} > 0`),
+    check("payments_refunded_check", sql`${t.refundedAmount} between 0 and ${t.amount}`),
+    check("payments_failure_check", sql`(${t.status} = 'failed') = (${t.failureCode} is not null)`),
+    check("payments_currency_check", sql`${t.currency} ~ '^[A-Z]{3}$'`),
+  ],
+);
+
+export const refunds = pgTable(
+  "refunds",
+  {
+    id: id(),
+    paymentId: uuid("payment_id").notNull().references(() => payments.id),
+    bookingId: uuid("booking_id").notNull().references(() => bookings.id),
+    amount: integer("amount").notNull(),
+    status: text("status").notNull().default("pending"),
+    reason: text("reason"),
+    providerRef: text("provider_ref"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("refunds_payment_idx").on(t.paymentId),
+    // One refund per cancelled booking: the cancellation job may run twice, the refund happens once.
+    uniqueIndex("refunds_booking_key").on(t.bookingId),
+    check("refunds_amount_check", sql`${t.amount} > 0`),
+    check("refunds_status_check", sql`${t.status} in ('pending', 'succeeded', 'failed')`),
+  ],
+);
+
+export const reviews = pgTable(
+  "reviews",
+  {
+    id: id(),
+    bookingId: uuid("booking_id").notNull().references(() => bookings.id),
+    propertyId: uuid("property_id").notNull().references(() => properties.id),
+    authorId: uuid("author_id").notNull().references(() => users.id),
+    rating: smallint("rating").notNull(),
+    comment: text("comment").notNull(),
+    responseComment: text("response_comment"),
+    respondedAt: tstz("responded_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("reviews_booking_key").on(t.bookingId),
+    index("reviews_property_idx").on(t.propertyId, t.createdAt),
+    check("reviews_rating_check", sql`${t.rating} between 1 and 5`),
+    check("reviews_comment_check", sql`length(${t.comment}) between 1 and 2000`),
+    check(
+      "reviews_response_check",
+      sql`(${t.responseComment} is null) = (${t.respondedAt} is null) and (${t.responseComment} is null or length(${t.responseComment}) between 1 and 2000)`,
+    ),
+  ],
+);
+
+export const notifications = pgTable(
+  "notifications",
+  {
+    id: id(),
+    userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    type: text("type").notNull(),
+    title: text("title").notNull(),
+    body: text("body").notNull(),
+    data: jsonb("data").notNull().default(sql`'{}'::jsonb`),
+    // The job that made it: a retried job finds its notification already there.
+    dedupeKey: text("dedupe_key"),
+    readAt: tstz("read_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("notifications_user_idx").on(t.userId, t.createdAt),
+    uniqueIndex("notifications_dedupe_key").on(t.dedupeKey),
+  ],
+);
+
+// Transactional outbox: follow-up work committed with the state change that needs it.
+export const outbox = pgTable(
+  "outbox",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    type: text("type").notNull(),
+    payload: jsonb("payload").notNull(),
+    runAt: tstz("run_at").notNull().defaultNow(),
+    dedupeKey: text("dedupe_key"),
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    sentAt: tstz("sent_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("outbox_unsent_idx").on(t.runAt).where(sql`${t.sentAt} is null`),
+    uniqueIndex("outbox_dedupe_key").on(t.dedupeKey),
+    check("outbox_attempts_check", sql`${t.attempts} >= 0`),
+  ],
+);
+
+export const idempotencyKeys = pgTable(
+  "idempotency_keys",
+  {
+    userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    route: text("route").notNull(),
+    requestHash: text("request_hash").notNull(),
+    responseStatus: smallint("response_status"),
+    responseBody: jsonb("response_body"),
+    createdAt: createdAt(),
+    expiresAt: tstz("expires_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.key] }),
+    index("idempotency_keys_expiry_idx").on(t.expiresAt),
+    check("idempotency_keys_key_check", sql`length(${t.key}) between 1 and 255`),
+    check("idempotency_keys_response_check", sql`(${t.responseStatus} is null) = (${t.responseBody} is null)`),
+  ],
+);
+
+export const webhookEvents = pgTable(
+  "webhook_events",
+  {
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    payload: jsonb("payload").notNull(),
+    receivedAt: tstz("received_at").notNull().defaultNow(),
+  },
+  (t) => [index("webhook_events_received_idx").on(t.receivedAt)],
+);

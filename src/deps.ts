@@ -1,0 +1,82 @@
+// The dependency bundle handed to routes, services and jobs: nothing reaches for a global.
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import Redis from "ioredis";
+import type { Config } from "./config";
+import { type Database, type Db, openDatabase } from "./db/client";
+import { MemoryRateLimitStore, type RateLimitStore, RedisRateLimitStore } from "./http/rate-limit";
+import { type Clock, SettableClock, systemClock } from "./lib/clock";
+import { createLogger, type Logger } from "./lib/log";
+import { createPasswords, type Passwords } from "./modules/auth/passwords";
+import { type AccessTokens, createAccessTokens } from "./modules/auth/tokens";
+
+export interface Deps {
+  config: Config;
+  database: Database;
+  db: Db;
+  clock: Clock;
+  /** Present only with TEST_CLOCK=1. */
+  testClock: SettableClock | null;
+  log: Logger;
+  redis: Redis | null;
+  rateLimits: RateLimitStore;
+  tokens: AccessTokens;
+  passwords: Passwords;
+}
+
+/** JWT_SECRET, or in development a random one made once and kept in DATA_DIR so tokens survive restarts. */
+export function resolveJwtSecret(config: Config): string {
+  if (config.jwtSecret) return config.jwtSecret;
+  mkdirSync(config.dataDir, { recursive: true });
+  const file = join(config.dataDir, "jwt-secret");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64url");
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secret;
+}
+
+export function connectRedis(url: string, name: string): Redis {
+  return new Redis(url, {
+    connectionName: name,
+    lazyConnect: false,
+    // Requests must not hang on a dead Redis: fail fast and let callers degrade.
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: true,
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+  });
+}
+
+export interface DepsOverrides {
+  database?: Database;
+  log?: Logger;
+  passwords?: Passwords;
+  redis?: Redis | null;
+}
+
+export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
+  const log = overrides.log ?? createLogger(config.logLevel);
+  const database =
+    overrides.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize }));
+  const redis = overrides.redis !== undefined ? overrides.redis : config.redisUrl ? connectRedis(config.redisUrl, "stayhub-api") : null;
+  if (redis) redis.on("error", (err: Error) => log.warn("redis error", { error: err.message }));
+  const testClock = config.testClock ? new SettableClock() : null;
+  return {
+    config,
+    database,
+    db: database.db,
+    clock: testClock ?? systemClock,
+    testClock,
+    log,
+    redis,
+    rateLimits: redis ? new RedisRateLimitStore(redis, config.redisPrefix) : new MemoryRateLimitStore(),
+    tokens: createAccessTokens(resolveJwtSecret(config), config.accessTokenTtlSeconds),
+    passwords: overrides.passwords ?? createPasswords(),
+  };
+}
+
+export async function closeDeps(deps: Deps): Promise<void> {
+  await deps.database.close();
+  if (deps.redis) await deps.redis.quit().catch(() => deps.redis?.disconnect());
+  deps.log.flush();
+}

@@ -1,0 +1,89 @@
+// Fixed-window counters for rate limits: Redis when configured (shared by every instance),
+// an in-process map otherwise.
+import type Redis from "ioredis";
+
+export interface RateWindow {
+  /** Hits counted in the current window, including this one for `hit`. */
+  count: number;
+  /** Seconds until the window resets. */
+  resetSeconds: number;
+}
+
+export interface RateLimitStore {
+  /** Counts one hit against key; the window starts at the first hit. */
+  hit(key: string, windowSeconds: number): Promise<RateWindow>;
+  peek(key: string): Promise<RateWindow>;
+  clear(key: string): Promise<void>;
+}
+
+export class MemoryRateLimitStore implements RateLimitStore {
+  private windows = new Map<string, { count: number; resetAt: number }>();
+
+  constructor(private now: () => number = () => performance.timeOrigin + performance.now()) {}
+
+  async hit(key: string, windowSeconds: number): Promise<RateWindow> {
+    const now = this.now();
+    let w = this.windows.get(key);
+    if (!w || w.resetAt <= now) {
+      if (this.windows.size > 100_000) this.sweep(now);
+      w = { count: 0, resetAt: now + windowSeconds * 1000 };
+      this.windows.set(key, w);
+    }
+    w.count++;
+    return { count: w.count, resetSeconds: Math.max(1, Math.ceil((w.resetAt - now) / 1000)) };
+  }
+
+  async peek(key: string): Promise<RateWindow> {
+    const now = this.now();
+    const w = this.windows.get(key);
+    if (!w || w.resetAt <= now) return { count: 0, resetSeconds: 0 };
+    return { count: w.count, resetSeconds: Math.max(1, Math.ceil((w.resetAt - now) / 1000)) };
+  }
+
+  async clear(key: string): Promise<void> {
+    this.windows.delete(key);
+  }
+
+  private sweep(now: number) {
+    for (const [k, w] of this.windows) if (w.resetAt <= now) this.windows.delete(k);
+  }
+}
+
+// INCR and set the expiry on the first hit, atomically; answers [count, ttl in ms].
+const HIT = `local c = redis.call('INCR', KEYS[1])
+if c == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {c, redis.call('PTTL', KEYS[1])}`;
+
+export class RedisRateLimitStore implements RateLimitStore {
+  constructor(
+    private redis: Redis,
+    private prefix: string,
+  ) {}
+
+  async hit(key: string, windowSeconds: number): Promise<RateWindow> {
+    const [count, ttl] = (await this.redis.eval(HIT, 1, `${this.prefix}rl:${key}`, windowSeconds * 1000)) as [number, number];
+    return { count, resetSeconds: Math.max(1, Math.ceil(ttl / 1000)) };
+  }
+
+  async peek(key: string): Promise<RateWindow> {
+    const k = `${this.prefix}rl:${key}`;
+    const [[, count], [, ttl]] = (await this.redis.multi().get(k).pttl(k).exec()) as [[null, string | null], [null, number]];
+    if (count === null || ttl <= 0) return { count: 0, resetSeconds: 0 };
+    return { count: Number(count), resetSeconds: Math.max(1, Math.ceil(ttl / 1000)) };
+  }
+
+  async clear(key: string): Promise<void> {
+    await this.redis.del(`${this.prefix}rl:${key}`);
+  }
+}
+
+/** The RateLimit-* headers of draft-ietf-httpapi-ratelimit-headers, plus Retry-After when refused. */
+export function rateLimitHeaders(limit: number, w: RateWindow, refused: boolean): Record<string, string> {
+  const headers: Record<string, string> = {
+    "ratelimit-limit": String(limit),
+    "ratelimit-remaining": String(Math.max(0, limit - w.count)),
+    "ratelimit-reset": String(w.resetSeconds),
+  };
+  if (refused) headers["retry-after"] = String(w.resetSeconds);
+  return headers;
+}

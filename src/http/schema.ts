@@ -1,0 +1,12 @@
+// TypeBox building blocks shared by the modules' DTOs.
+import type { TProperties } from "@sinclair/typebox";
+import { t } from "elysia";
+
+/** A request body object: unknown fields are refused (no mass assignment). */
+export const strictObject = <P extends TProperties>(props: P, options: { description?: string; title?: string } = {}) =>
+  t.Object(props, { ...options, additionalProperties: false });
+
+export const Uuid = t.String({ format: "uuid", description: "UUID (v7)" });
+export const Timestamp = t.String({ format: "date-time", description: "RFC 3339 UTC timestamp" });
+export const Nullable = <S extends Parameters<typeof t.Union>[0][number]>(schema: S) => t.Union([schema, t.Null()]);
+export const IdParams = t.Object({ id: Uuid });

@@ -1,0 +1,118 @@
+// CLI: serve | worker | migrate | seed | admin — parses argv and hands over; nothing else.
+import { parseArgs } from "node:util";
+import { createApp, VERSION } from "./app";
+import { createAdmin } from "./modules/users/admin";
+import { type Config, ConfigError, loadConfig } from "./config";
+import { migrate } from "./db/migrate";
+import { closeDeps, createDeps, type Deps } from "./deps";
+
+const HELP = `stayhub ${VERSION} — the backend of a stays marketplace
+
+Usage: stayhub [command] [options]
+
+Commands:
+  serve                      API + job workers (the default command)
+  worker                     job workers only (to scale them on other machines)
+  migrate                    apply database migrations and exit
+  seed [--properties N]      demo data
+  admin create --email E     make E an admin (creates the account if needed;
+           [--name N] [--password P]   prints a generated password once)
+  help, --help               this text
+  version, --version         the version
+
+Configuration is read from the environment (PORT, DATABASE_URL, REDIS_URL, DATA_DIR,
+JWT_SECRET, WORKER_THREADS, PAYMENT_WEBHOOK_SECRET, LOG_LEVEL, SMTP_URL, TEST_CLOCK …).
+Without DATABASE_URL an embedded PostgreSQL keeps its data in DATA_DIR (default ./data);
+without REDIS_URL jobs and cache run in-process. See README.md for the full table.`;
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`stayhub: ${message}\n`);
+  process.exit(code);
+}
+
+async function withDeps<T>(config: Config, fn: (deps: Deps) => Promise<T>): Promise<T> {
+  const deps = await createDeps(config);
+  try {
+    await migrate(deps.database, (m) => deps.log.info(m));
+    return await fn(deps);
+  } finally {
+    await closeDeps(deps);
+  }
+}
+
+async function serve(config: Config): Promise<void> {
+  const started = performance.now();
+  const deps = await createDeps(config);
+  await migrate(deps.database, (m) => deps.log.info(m));
+  const app = createApp(deps).listen({ port: config.port, hostname: config.host });
+  deps.log.info("listening", {
+    url: `http://${config.host}:${config.port}`,
+    database: deps.database.kind,
+    redis: deps.redis ? "redis" : "in-process",
+    startupMs: Math.round(performance.now() - started),
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    deps.log.info("shutting down", { signal });
+    // Stop accepting; in-flight requests finish before the promise settles.
+    await app.server?.stop(false);
+    await closeDeps(deps);
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "v" },
+      email: { type: "string" },
+      name: { type: "string" },
+      password: { type: "string" },
+      properties: { type: "string" },
+    },
+  });
+  const [command = "serve", sub] = positionals;
+  if (values.help || command === "help") return void console.log(HELP);
+  if (values.version || command === "version") return void console.log(VERSION);
+
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+
+  switch (command) {
+    case "serve":
+      return serve(config);
+    case "migrate":
+      return withDeps(config, async (deps) => deps.log.info("migrations are up to date"));
+    case "admin": {
+      if (sub !== "create" || !values.email) fail("usage: stayhub admin create --email E [--name N] [--password P]", 2);
+      const result = await withDeps(config, (deps) => createAdmin({ email: values.email as string, name: values.name, password: values.password }, deps));
+      console.log(result.created ? `created admin ${result.email}` : `${result.email} is now an admin`);
+      if (result.password) console.log(`password (shown once): ${result.password}`);
+      return;
+    }
+    case "worker":
+    case "seed":
+      return fail(`"${command}" is not available in this build yet`, 2);
+    default:
+      fail(`unknown command "${command}"\n\n${HELP}`, 2);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof Error && (err as NodeJS.ErrnoException).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") fail(err.message, 2);
+  fail(err instanceof Error ? err.message : String(err));
+});

@@ -1,0 +1,72 @@
+// /auth: register, login, refresh, logout.
+import { Elysia, type Static, t } from "elysia";
+import type { Deps } from "../../deps";
+import { authMacro } from "../../http/auth";
+import { clientIp } from "../../http/client-ip";
+import { errorResponses } from "../../http/errors";
+import { toUserDto } from "../users/dto";
+import { LoginBody, RefreshBody, RegisterBody, SessionDto } from "./schemas";
+import { withLoginLimit } from "./login-limit";
+import { login, logout, refresh, register, type Session } from "./service";
+
+export function authRoutes(deps: Deps) {
+  const toSessionDto = (s: Session): Static<typeof SessionDto> => ({
+    user: toUserDto(s.user),
+    accessToken: s.accessToken,
+    refreshToken: s.refreshToken,
+    tokenType: "Bearer",
+    expiresIn: deps.config.accessTokenTtlSeconds,
+  });
+  const tags = ["auth"];
+
+  return new Elysia({ prefix: "/auth" })
+    .use(authMacro(deps))
+    .post(
+      "/register",
+      async ({ body, set }) => {
+        set.status = 201;
+        return toSessionDto(await register(body, deps));
+      },
+      {
+        body: RegisterBody,
+        response: { 201: SessionDto, ...errorResponses(400, 409, 422) },
+        detail: { tags, summary: "Create an account", description: "E-mail is case-insensitive unique; password 10–128 characters." },
+      },
+    )
+    .post(
+      "/login",
+      async ({ body, set, request, server }) => {
+        const ip = clientIp(request, server, deps.config.trustProxy);
+        const { value, headers } = await withLoginLimit(deps, ip, body.email, () => login(body, deps));
+        Object.assign(set.headers, headers);
+        return toSessionDto(value);
+      },
+      {
+        body: LoginBody,
+        response: { 200: SessionDto, ...errorResponses(400, 401, 403, 422, 429) },
+        detail: {
+          tags,
+          summary: "Log in",
+          description: "Unknown e-mail and wrong password get the same 401. Repeated failures per IP and e-mail get 429 with Retry-After.",
+        },
+      },
+    )
+    .post("/refresh", async ({ body }) => toSessionDto(await refresh(body.refreshToken, deps)), {
+      body: RefreshBody,
+      response: { 200: SessionDto, ...errorResponses(400, 401, 403, 422) },
+      detail: { tags, summary: "Trade a refresh token for a new pair", description: "The token is spent; presenting it again revokes its whole family." },
+    })
+    .post(
+      "/logout",
+      async ({ actor, body, set }) => {
+        await logout({ actor, refreshToken: body.refreshToken }, deps);
+        set.status = 204;
+      },
+      {
+        auth: true,
+        body: RefreshBody,
+        response: { 204: t.Void(), ...errorResponses(400, 401, 422) },
+        detail: { tags, summary: "Log out", description: "Revokes the refresh token's family." },
+      },
+    );
+}

@@ -1,0 +1,22 @@
+// Auth DTOs.
+import { t } from "elysia";
+import { strictObject } from "../../http/schema";
+import { Email, Password, PersonName, UserDto } from "../users/schemas";
+
+export const RegisterBody = strictObject({ email: Email, password: Password, name: PersonName }, { title: "Register" });
+export const LoginBody = strictObject(
+  { email: t.String({ minLength: 1, maxLength: 254 }), password: t.String({ minLength: 1, maxLength: 128 }) },
+  { title: "Login" },
+);
+export const RefreshBody = strictObject({ refreshToken: t.String({ minLength: 1, maxLength: 512 }) }, { title: "RefreshToken" });
+
+export const SessionDto = t.Object(
+  {
+    user: UserDto,
+    accessToken: t.String({ description: "JWT (HS256) for `Authorization: Bearer`" }),
+    refreshToken: t.String({ description: "opaque, single-use; trade it at /auth/refresh" }),
+    tokenType: t.Literal("Bearer"),
+    expiresIn: t.Integer({ description: "access token lifetime in seconds" }),
+  },
+  { title: "Session" },
+);

@@ -1,0 +1,75 @@
+// Registration, login, token refresh and logout.
+import { eq, sql } from "drizzle-orm";
+import { UNIQUE_VIOLATION, sqlState } from "../../db/errors";
+import { users } from "../../db/schema";
+import type { Deps } from "../../deps";
+import { AppError, unauthenticated } from "../../http/errors";
+import type { UserRow } from "../users/dto";
+import type { Actor } from "../users/service";
+import { revokeFamilyOf, spendRefreshToken, startSession } from "./sessions";
+
+export interface Session {
+  user: UserRow;
+  accessToken: string;
+  refreshToken: string;
+}
+
+export const invalidCredentials = () => new AppError(401, "invalid_credentials", "The e-mail or password is wrong");
+
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+async function issue(user: UserRow, deps: Deps, familyId?: string): Promise<Session> {
+  const [accessToken, refreshToken] = await Promise.all([
+    deps.tokens.sign(user.id),
+    startSession(deps.db, user.id, deps.config.refreshTokenTtlDays, familyId),
+  ]);
+  return { user, accessToken, refreshToken };
+}
+
+export async function register(input: { email: string; password: string; name: string }, deps: Deps): Promise<Session> {
+  const passwordHash = await deps.passwords.hash(input.password);
+  const now = deps.clock.now();
+  let user: UserRow | undefined;
+  try {
+    [user] = await deps.db
+      .insert(users)
+      .values({ id: Bun.randomUUIDv7(), email: normalizeEmail(input.email), passwordHash, name: input.name.trim(), createdAt: now, updatedAt: now })
+      .returning();
+  } catch (err) {
+    if (sqlState(err) === UNIQUE_VIOLATION) throw new AppError(409, "email_taken", "An account with this e-mail already exists");
+    throw err;
+  }
+  if (!user) throw new Error("insert returned no row");
+  return issue(user, deps);
+}
+
+/** Unknown e-mail and wrong password answer alike, in about the same time. */
+export async function login(input: { email: string; password: string }, deps: Deps): Promise<Session> {
+  const [user] = await deps.db
+    .select()
+    .from(users)
+    .where(eq(sql`lower(${users.email})`, normalizeEmail(input.email)))
+    .limit(1);
+  const ok = user ? await deps.passwords.verify(input.password, user.passwordHash) : await deps.passwords.verifyNobody(input.password);
+  if (!user || !ok) throw invalidCredentials();
+  if (user.status !== "active") throw new AppError(403, "forbidden", "This account is suspended");
+  return issue(user, deps);
+}
+
+export async function refresh(refreshToken: string, deps: Deps): Promise<Session> {
+  const outcome = await spendRefreshToken(deps.db, refreshToken);
+  if (!outcome.ok) {
+    if (outcome.reason === "expired") throw new AppError(401, "token_expired", "The refresh token has expired");
+    throw unauthenticated(
+      outcome.reason === "reused" ? "This refresh token was already used; its session has been revoked" : "The refresh token is not valid",
+    );
+  }
+  const [user] = await deps.db.select().from(users).where(eq(users.id, outcome.userId)).limit(1);
+  if (!user) throw unauthenticated("The refresh token is not valid");
+  if (user.status !== "active") throw new AppError(403, "forbidden", "This account is suspended");
+  return issue(user, deps, outcome.familyId);
+}
+
+export async function logout({ actor, refreshToken }: { actor: Actor; refreshToken: string }, deps: Deps): Promise<void> {
+  await revokeFamilyOf(deps.db, actor.id, refreshToken);
+}

@@ -1,0 +1,81 @@
+// Refresh-token sessions: opaque, stored hashed, single-use, rotated within a family; presenting a
+// spent token revokes its whole family (the token was stolen, or replayed by someone who stole it).
+import { and, eq, isNull, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { refreshTokens } from "../../db/schema";
+import { systemClock } from "../../lib/clock";
+import { hashRefreshToken, newRefreshToken } from "./tokens";
+
+// Token lifetimes follow the wall clock, not the business clock: moving the test clock must not
+// log every client out (or keep a stolen token alive).
+const wall = systemClock;
+
+export async function startSession(db: Db, userId: string, ttlDays: number, familyId: string = Bun.randomUUIDv7()): Promise<string> {
+  const token = newRefreshToken();
+  await db.insert(refreshTokens).values({
+    id: Bun.randomUUIDv7(),
+    userId,
+    familyId,
+    tokenHash: hashRefreshToken(token),
+    expiresAt: new Date(wall.now().getTime() + ttlDays * 86_400_000),
+  });
+  return token;
+}
+
+export type RotateOutcome =
+  | { ok: true; userId: string; familyId: string }
+  | { ok: false; reason: "unknown" | "expired" | "revoked" | "reused" };
+
+/**
+ * Spends a refresh token. The conditional UPDATE makes this race-free: of two concurrent requests
+ * with the same token exactly one spends it; the other sees it spent and revokes the family.
+ */
+export async function spendRefreshToken(db: Db, token: string): Promise<RotateOutcome> {
+  const hash = hashRefreshToken(token);
+  const now = wall.now();
+  const [spent] = await db
+    .update(refreshTokens)
+    .set({ spentAt: now })
+    .where(
+      and(
+        eq(refreshTokens.tokenHash, hash),
+        isNull(refreshTokens.spentAt),
+        isNull(refreshTokens.revokedAt),
+        sql`${refreshTokens.expiresAt} > ${now}`,
+      ),
+    )
+    .returning({ userId: refreshTokens.userId, familyId: refreshTokens.familyId });
+  if (spent) return { ok: true, ...spent };
+  const [row] = await db.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, hash)).limit(1);
+  if (!row) return { ok: false, reason: "unknown" };
+  if (row.revokedAt) return { ok: false, reason: "revoked" };
+  if (row.spentAt) {
+    await revokeFamily(db, row.familyId);
+    return { ok: false, reason: "reused" };
+  }
+  return { ok: false, reason: "expired" };
+}
+
+export async function revokeFamily(db: Db, familyId: string): Promise<void> {
+  await db
+    .update(refreshTokens)
+    .set({ revokedAt: wall.now() })
+    .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
+}
+
+/** Revokes the family of `token` if it belongs to userId; unknown tokens are ignored (logout is idempotent). */
+export async function revokeFamilyOf(db: Db, userId: string, token: string): Promise<void> {
+  const [row] = await db
+    .select({ familyId: refreshTokens.familyId })
+    .from(refreshTokens)
+    .where(and(eq(refreshTokens.tokenHash, hashRefreshToken(token)), eq(refreshTokens.userId, userId)))
+    .limit(1);
+  if (row) await revokeFamily(db, row.familyId);
+}
+
+export async function revokeAllSessions(db: Db, userId: string): Promise<void> {
+  await db
+    .update(refreshTokens)
+    .set({ revokedAt: wall.now() })
+    .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
+}

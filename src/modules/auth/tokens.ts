@@ -1,0 +1,38 @@
+// Access tokens (short-lived HS256 JWTs, algorithm pinned at verification) and opaque refresh tokens.
+import { jwt } from "@elysiajs/jwt";
+
+export const ISSUER = "stayhub";
+export const AUDIENCE = "stayhub-api";
+
+export type AccessCheck = { ok: true; userId: string } | { ok: false; reason: "expired" | "invalid" };
+
+export interface AccessTokens {
+  sign(userId: string): Promise<string>;
+  verify(token: string): Promise<AccessCheck>;
+}
+
+const VERIFY = { algorithms: ["HS256"], issuer: ISSUER, audience: AUDIENCE, requiredClaims: ["sub", "exp", "iat"] };
+// Only used after a failed check, to tell "expired" from "forged": same key, same pins, any age.
+const VERIFY_IGNORING_EXPIRY = { ...VERIFY, clockTolerance: 100 * 365 * 86_400 };
+
+export function createAccessTokens(secret: string, ttlSeconds: number): AccessTokens {
+  const codec = jwt({ name: "jwt", secret, alg: "HS256", typ: "JWT", iss: ISSUER, aud: AUDIENCE, exp: `${ttlSeconds}s` }).decorator.jwt;
+  return {
+    sign: (userId) => codec.sign({ sub: userId }),
+    async verify(token) {
+      const claims = await codec.verify(token, VERIFY);
+      if (claims && typeof claims.sub === "string") return { ok: true, userId: claims.sub };
+      const stale = await codec.verify(token, VERIFY_IGNORING_EXPIRY);
+      return { ok: false, reason: stale ? "expired" : "invalid" };
+    },
+  };
+}
+
+/** 256 random bits, URL-safe; only its SHA-256 is stored. */
+export function newRefreshToken(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+}
+
+export function hashRefreshToken(token: string): string {
+  return new Bun.CryptoHasher("sha256").update(token).digest("hex");
+}

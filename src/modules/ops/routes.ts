@@ -1,0 +1,77 @@
+// Operations: liveness, readiness, and the test clock (only with TEST_CLOCK=1).
+import { Elysia, t } from "elysia";
+import type { Deps } from "../../deps";
+import { AppError, errorResponses } from "../../http/errors";
+import { strictObject, Timestamp } from "../../http/schema";
+
+export async function checkReady(deps: Deps): Promise<{ database: boolean; redis: boolean | null }> {
+  const within = <T>(p: Promise<T>, ms: number) =>
+    Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), ms).unref())]);
+  const database = await within(deps.database.raw.query("select 1"), 2000).then(
+    () => true,
+    () => false,
+  );
+  const redis = deps.redis
+    ? await within(deps.redis.ping(), 2000).then(
+        () => true,
+        () => false,
+      )
+    : null;
+  return { database, redis };
+}
+
+const Ready = t.Object({
+  status: t.Union([t.Literal("ok"), t.Literal("unavailable")]),
+  checks: t.Object({ database: t.Boolean(), redis: t.Union([t.Boolean(), t.Null()]) }),
+});
+
+export function opsRoutes(deps: Deps) {
+  const tags = ["operations"];
+  return new Elysia()
+    .get("/health", () => ({ status: "ok" as const }), {
+      response: { 200: t.Object({ status: t.Literal("ok") }) },
+      detail: { tags, summary: "Liveness: the process runs" },
+    })
+    .get(
+      "/ready",
+      async ({ set }) => {
+        const checks = await checkReady(deps);
+        const ok = checks.database && checks.redis !== false;
+        set.status = ok ? 200 : 503;
+        return { status: ok ? ("ok" as const) : ("unavailable" as const), checks };
+      },
+      { response: { 200: Ready, 503: Ready }, detail: { tags, summary: "Readiness: the database (and Redis when configured) answer" } },
+    );
+}
+
+const ClockBody = strictObject({ now: Timestamp });
+const ClockDto = t.Object({ now: Timestamp, fixed: t.Boolean() });
+
+/** Mounted only when TEST_CLOCK=1; otherwise the route does not exist (404). */
+export function testClockRoutes(deps: Deps) {
+  const clock = deps.testClock;
+  if (!clock) return new Elysia();
+  const tags = ["testing"];
+  const answer = () => ({ now: clock.now().toISOString(), fixed: clock.isSet });
+  return new Elysia({ prefix: "/_test/clock" })
+    .post(
+      "",
+      ({ body }) => {
+        const instant = new Date(body.now);
+        if (Number.isNaN(instant.getTime())) throw new AppError(422, "validation_failed", "now is not a valid timestamp", [{ path: "/now", message: "must be an RFC 3339 timestamp" }]);
+        clock.set(instant);
+        deps.log.info("test clock set", { now: instant.toISOString() });
+        return answer();
+      },
+      { body: ClockBody, response: { 200: ClockDto, ...errorResponses(400, 422) }, detail: { tags, summary: "Set the service's current time (TEST_CLOCK=1 only)" } },
+    )
+    .delete(
+      "",
+      () => {
+        clock.reset();
+        return answer();
+      },
+      { response: { 200: ClockDto }, detail: { tags, summary: "Back to the real time" } },
+    )
+    .get("", answer, { response: { 200: ClockDto }, detail: { tags, summary: "The service's current time" } });
+}

@@ -1,0 +1,49 @@
+// /users: the caller's profile, password, becoming a host, and public profiles.
+import { Elysia, t } from "elysia";
+import type { Deps } from "../../deps";
+import { authMacro } from "../../http/auth";
+import { errorResponses } from "../../http/errors";
+import { IdParams } from "../../http/schema";
+import { toPublicUserDto, toUserDto } from "./dto";
+import { ChangePasswordBody, PublicUserDto, UpdateMeBody, UserDto } from "./schemas";
+import { becomeHost, changePassword, publicProfile, updateProfile } from "./service";
+
+export function userRoutes(deps: Deps) {
+  const tags = ["users"];
+  return new Elysia({ prefix: "/users" })
+    .use(authMacro(deps))
+    .get("/me", ({ actor }) => toUserDto(actor), {
+      auth: true,
+      response: { 200: UserDto, ...errorResponses(401, 403) },
+      detail: { tags, summary: "The caller's full profile" },
+    })
+    .patch("/me", async ({ actor, body }) => toUserDto(await updateProfile({ actor, changes: body }, deps)), {
+      auth: true,
+      body: UpdateMeBody,
+      response: { 200: UserDto, ...errorResponses(400, 401, 403, 422) },
+      detail: { tags, summary: "Update the caller's profile", description: "`null` clears bio, avatarUrl or phone." },
+    })
+    .post(
+      "/me/password",
+      async ({ actor, body, set }) => {
+        await changePassword({ actor, ...body }, deps);
+        set.status = 204;
+      },
+      {
+        auth: true,
+        body: ChangePasswordBody,
+        response: { 204: t.Void(), ...errorResponses(400, 401, 403, 422) },
+        detail: { tags, summary: "Change password", description: "Revokes every refresh token of the user." },
+      },
+    )
+    .post("/me/host", async ({ actor }) => toUserDto(await becomeHost({ actor }, deps)), {
+      auth: true,
+      response: { 200: UserDto, ...errorResponses(401, 403) },
+      detail: { tags, summary: "Become a host", description: "Adds the role `host`; doing it twice changes nothing." },
+    })
+    .get("/:id", async ({ params }) => toPublicUserDto(await publicProfile(params.id, deps)), {
+      params: IdParams,
+      response: { 200: PublicUserDto, ...errorResponses(404, 422) },
+      detail: { tags, summary: "A user's public profile", description: "Never e-mail or phone." },
+    });
+}

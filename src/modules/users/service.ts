@@ -1,0 +1,82 @@
+// Profile verbs. Each takes the acting user first and checks what it may do before anything else.
+import { eq, sql } from "drizzle-orm";
+import { users } from "../../db/schema";
+import type { Deps } from "../../deps";
+import { AppError, notFound } from "../../http/errors";
+import { revokeAllSessions } from "../auth/sessions";
+import type { UserRow } from "./dto";
+
+export type Actor = UserRow;
+
+export interface ProfileChanges {
+  name?: string;
+  bio?: string | null;
+  avatarUrl?: string | null;
+  phone?: string | null;
+}
+
+const findById = (deps: Deps) =>
+  deps.db.select().from(users).where(eq(users.id, sql.placeholder("id"))).limit(1).prepare("user_by_id");
+
+const prepared = new WeakMap<Deps, ReturnType<typeof findById>>();
+
+/** The user row by id, one prepared primary-key select (the auth macro's hot path). */
+export async function findUser(id: string, deps: Deps): Promise<UserRow | undefined> {
+  let q = prepared.get(deps);
+  if (!q) {
+    q = findById(deps);
+    prepared.set(deps, q);
+  }
+  const [row] = await q.execute({ id });
+  return row;
+}
+
+export async function updateProfile({ actor, changes }: { actor: Actor; changes: ProfileChanges }, deps: Deps): Promise<UserRow> {
+  const set: Partial<typeof users.$inferInsert> = { updatedAt: deps.clock.now() };
+  if (changes.name !== undefined) set.name = changes.name.trim();
+  if (changes.bio !== undefined) set.bio = changes.bio;
+  if (changes.avatarUrl !== undefined) set.avatarUrl = changes.avatarUrl;
+  if (changes.phone !== undefined) set.phone = changes.phone;
+  const [row] = await deps.db.update(users).set(set).where(eq(users.id, actor.id)).returning();
+  if (!row) throw notFound("User");
+  return row;
+}
+
+export async function changePassword(
+  { actor, currentPassword, newPassword }: { actor: Actor; currentPassword: string; newPassword: string },
+  deps: Deps,
+): Promise<void> {
+  if (!(await deps.passwords.verify(currentPassword, actor.passwordHash))) {
+    throw new AppError(401, "invalid_credentials", "The current password is wrong");
+  }
+  if (currentPassword === newPassword) {
+    throw new AppError(422, "validation_failed", "The request breaks a rule", [
+      { path: "/newPassword", message: "must differ from the current password" },
+    ]);
+  }
+  const passwordHash = await deps.passwords.hash(newPassword);
+  await deps.db.transaction(async (tx) => {
+    await tx.update(users).set({ passwordHash, updatedAt: deps.clock.now() }).where(eq(users.id, actor.id));
+    await revokeAllSessions(tx, actor.id);
+  });
+}
+
+export async function becomeHost({ actor }: { actor: Actor }, deps: Deps): Promise<UserRow> {
+  const [row] = await deps.db
+    .update(users)
+    .set({
+      roles: sql`case when 'host' = any(${users.roles}) then ${users.roles} else array_append(${users.roles}, 'host') end`,
+      updatedAt: deps.clock.now(),
+    })
+    .where(eq(users.id, actor.id))
+    .returning();
+  if (!row) throw notFound("User");
+  return row;
+}
+
+/** Anyone may see a public profile; a suspended user's profile is answered like a missing one. */
+export async function publicProfile(id: string, deps: Deps): Promise<UserRow> {
+  const row = await findUser(id, deps);
+  if (!row || row.status !== "active") throw notFound("User");
+  return row;
+}
