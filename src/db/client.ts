@@ -24,6 +24,8 @@ export interface Database {
   raw: RawSql;
   /** Runs fn on one connection held for its duration (advisory locks are per session). */
   withSession<T>(fn: (raw: RawSql) => Promise<T>): Promise<T>;
+  /** Embedded only: the whole data directory as a gzipped tarball (a backup, or a test template). */
+  snapshot?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,8 @@ export interface DatabaseOptions {
   dataDir?: string;
   /** Embedded only: keep nothing on disk (tests). */
   inMemory?: boolean;
+  /** Embedded only: start from this snapshot instead of an empty cluster. */
+  loadDataDir?: Blob;
   poolSize?: number;
 }
 
@@ -80,6 +84,7 @@ async function openEmbedded(options: DatabaseOptions): Promise<Database> {
   const pg = await PGlite.create({
     ...(await pgliteOptions()),
     dataDir,
+    loadDataDir: options.loadDataDir,
     // Same shape as postgres.js above: a calendar day stays a "YYYY-MM-DD" string.
     parsers: { 1082: (v: string) => v },
   });
@@ -97,6 +102,7 @@ async function openEmbedded(options: DatabaseOptions): Promise<Database> {
     raw,
     // PGlite is one session already; queries queue on it.
     withSession: (fn) => fn(raw),
+    snapshot: () => pg.dumpDataDir("gzip"),
     close: () => pg.close(),
   };
 }

@@ -21,12 +21,21 @@ export async function authenticate(authorization: string | null | undefined, dep
   return user;
 }
 
+// Authentication runs in the transform phase, before the body is validated: a caller without a
+// valid token learns nothing about the route's rules (401, never 422).
+const actors = new WeakMap<Request, Actor>();
+
 export function authMacro(deps: Deps) {
   return new Elysia({ name: "stayhub.auth" }).macro({
     auth: {
       detail: { security: [{ bearerAuth: [] }] },
-      async resolve({ request }) {
-        return { actor: await authenticate(request.headers.get("authorization"), deps) };
+      async transform({ request }) {
+        actors.set(request, await authenticate(request.headers.get("authorization"), deps));
+      },
+      resolve({ request }) {
+        const actor = actors.get(request);
+        if (!actor) throw unauthenticated();
+        return { actor };
       },
     },
   });

@@ -2,13 +2,15 @@
 // problem+json errors, and one structured log line per request.
 import { Elysia } from "elysia";
 import type { Logger } from "../lib/log";
-import { AppError, type FieldError, problem, problemResponse } from "./errors";
+import { AppError, type FieldError, type Problem, problem, problemResponse } from "./errors";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 interface RequestMeta {
   id: string;
   start: number;
+  /** Set when the answer is an error rendered by onError. */
+  status?: number;
 }
 
 const meta = new WeakMap<Request, RequestMeta>();
@@ -18,11 +20,7 @@ export function requestIdOf(request: Request): string | undefined {
   return meta.get(request)?.id;
 }
 
-function hasBody(request: Request): boolean {
-  const length = request.headers.get("content-length");
-  if (length !== null) return length !== "0";
-  return request.headers.has("transfer-encoding");
-}
+const decoder = new TextDecoder("utf-8", { fatal: true });
 
 interface ValidationIssue {
   path: string;
@@ -57,43 +55,58 @@ export function httpFoundation(log: Logger) {
         });
       }
     })
-    // Bodies are JSON or nothing: any other content type is refused before a handler sees it.
-    .onParse({ as: "global" }, ({ request, contentType }) => {
-      if (contentType.startsWith("application/json") || contentType.endsWith("+json")) return;
-      if (!hasBody(request)) return {};
-      throw new AppError(400, "invalid_json", `Expected an application/json body, got "${contentType || "none"}"`);
+    // Bodies are JSON or nothing, at most MAX_BODY_BYTES, parsed here so that every failure is ours to word.
+    .onParse({ as: "global" }, async ({ request, contentType }) => {
+      const bytes = await request.arrayBuffer();
+      if (bytes.byteLength > MAX_BODY_BYTES) throw new AppError(413, "payload_too_large", `The body is over ${MAX_BODY_BYTES} bytes`);
+      const isJson = contentType.startsWith("application/json") || /^application\/[\w.-]+\+json\b/.test(contentType);
+      if (bytes.byteLength === 0) return isJson ? undefined : {};
+      if (!isJson) throw new AppError(400, "invalid_json", `Expected an application/json body, got "${contentType || "no content type"}"`);
+      try {
+        return JSON.parse(decoder.decode(bytes));
+      } catch {
+        throw new AppError(400, "invalid_json", "The body is not valid JSON");
+      }
     })
     .onError({ as: "global" }, ({ code, error, request }) => {
-      const id = requestIdOf(request);
+      const m = meta.get(request);
+      const id = m?.id;
+      const answer = (p: Problem, h: Record<string, string>) => {
+        if (m) m.status = p.status;
+        return problemResponse(p, h);
+      };
       const headers: Record<string, string> = id ? { "x-request-id": id } : {};
-      if (error instanceof AppError) {
-        return problemResponse(problem(error.status, error.code, error.detail, error.errors, id), { ...headers, ...error.headers });
+      // Elysia wraps what a parser throws in a ParseError; ours carry the real answer.
+      const appError = error instanceof AppError ? error : code === "PARSE" && error.cause instanceof AppError ? error.cause : null;
+      if (appError) {
+        const error = appError;
+        return answer(problem(error.status, error.code, error.detail, error.errors, id), { ...headers, ...error.headers });
       }
       switch (code) {
         case "VALIDATION":
           if (error.type === "response") break; // we built a wrong answer: that is a bug, not the caller's fault
           // A malformed id names nothing that exists.
-          if (error.type === "params") return problemResponse(problem(404, "not_found", "No such resource", undefined, id), headers);
-          return problemResponse(
+          if (error.type === "params") return answer(problem(404, "not_found", "No such resource", undefined, id), headers);
+          return answer(
             problem(422, "validation_failed", `The request ${error.type} breaks a rule`, validationErrors(error.all as ValidationIssue[]), id),
             headers,
           );
         case "PARSE":
-          return problemResponse(problem(400, "invalid_json", "The body is not valid JSON", undefined, id), headers);
+          return answer(problem(400, "invalid_json", "The body is not valid JSON", undefined, id), headers);
         case "NOT_FOUND":
-          return problemResponse(problem(404, "not_found", "No such route", undefined, id), headers);
+          return answer(problem(404, "not_found", "No such route", undefined, id), headers);
         case "INVALID_COOKIE_SIGNATURE":
         case "INVALID_FILE_TYPE":
-          return problemResponse(problem(400, "bad_request", "The request is malformed", undefined, id), headers);
+          return answer(problem(400, "bad_request", "The request is malformed", undefined, id), headers);
       }
       const err = error as Error;
       log.error("unhandled error", { requestId: id, code, error: err?.message, stack: err?.stack });
-      return problemResponse(problem(500, "internal", `Something went wrong on our side (request ${id})`, undefined, id), headers);
+      return answer(problem(500, "internal", `Something went wrong on our side (request ${id})`, undefined, id), headers);
     })
     .onAfterResponse({ as: "global" }, ({ request, route, set, responseValue }) => {
       if (!log.isEnabled("info")) return;
       const m = meta.get(request);
-      const status = responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200);
+      const status = m?.status ?? (responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200));
       log.info("request", {
         requestId: m?.id,
         method: request.method,

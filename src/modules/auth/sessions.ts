@@ -1,6 +1,6 @@
 // Refresh-token sessions: opaque, stored hashed, single-use, rotated within a family; presenting a
 // spent token revokes its whole family (the token was stolen, or replayed by someone who stole it).
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, gt, isNull } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { refreshTokens } from "../../db/schema";
 import { systemClock } from "../../lib/clock";
@@ -41,7 +41,7 @@ export async function spendRefreshToken(db: Db, token: string): Promise<RotateOu
         eq(refreshTokens.tokenHash, hash),
         isNull(refreshTokens.spentAt),
         isNull(refreshTokens.revokedAt),
-        sql`${refreshTokens.expiresAt} > ${now}`,
+        gt(refreshTokens.expiresAt, now),
       ),
     )
     .returning({ userId: refreshTokens.userId, familyId: refreshTokens.familyId });

@@ -1,0 +1,266 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { SignJWT } from "jose";
+import { AUDIENCE, ISSUER } from "../../src/modules/auth/tokens";
+import { hashRefreshToken } from "../../src/modules/auth/tokens";
+import { registerUser, startTestApp, TEST_JWT_SECRET, type TestApp } from "../support/app";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp({ LOGIN_RATE_LIMIT: "3" });
+});
+afterAll(() => t.close());
+
+const post = (path: string, body: unknown, token?: string) => t.call("POST", `/api/v1${path}`, { body, token });
+
+describe("POST /auth/register", () => {
+  test("creates the user and answers with a session", async () => {
+    const res = await post("/auth/register", { email: "Alice@Example.COM", password: "0123456789", name: " Alice " });
+    expect(res.status).toBe(201);
+    const body = res.body as { user: Record<string, unknown>; accessToken: string; refreshToken: string; tokenType: string; expiresIn: number };
+    expect(body.user).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      email: "alice@example.com",
+      name: "Alice",
+      bio: null,
+      avatarUrl: null,
+      phone: null,
+      roles: ["guest"],
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    });
+    expect(body.accessToken.split(".")).toHaveLength(3);
+    expect(body.refreshToken.length).toBeGreaterThanOrEqual(40);
+    expect(body.tokenType).toBe("Bearer");
+    expect(body.expiresIn).toBeLessThanOrEqual(900);
+    const [row] = await t.deps.database.raw.query<{ password_hash: string }>("select password_hash from users where email = $1", ["alice@example.com"]);
+    expect(row?.password_hash.startsWith("$argon2id$")).toBe(true);
+  });
+
+  test("e-mail is unique regardless of case", async () => {
+    await registerUser(t.call, { email: "bob@example.com" });
+    const res = await post("/auth/register", { email: "BOB@example.com", password: "0123456789", name: "Bob" });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe("email_taken");
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+  });
+
+  test("concurrent registrations of one e-mail: exactly one wins (the database decides)", async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => post("/auth/register", { email: `race${i % 2 ? "@EXAMPLE.com" : "@example.com"}`.replace(/^/, "race"), password: "0123456789", name: "R" })),
+    );
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 409)).toHaveLength(9);
+  });
+
+  const bad: [string, unknown, string][] = [
+    ["password too short", { email: "c@example.com", password: "012345678", name: "C" }, "/password"],
+    ["password too long", { email: "c@example.com", password: "x".repeat(129), name: "C" }, "/password"],
+    ["not an e-mail", { email: "nope", password: "0123456789", name: "C" }, "/email"],
+    ["missing name", { email: "c@example.com", password: "0123456789" }, "/name"],
+    ["blank name", { email: "c@example.com", password: "0123456789", name: "   " }, "/name"],
+    ["unknown field (no mass assignment)", { email: "c@example.com", password: "0123456789", name: "C", roles: ["admin"] }, "/roles"],
+    ["wrong type", { email: "c@example.com", password: 1234567890, name: "C" }, "/password"],
+  ];
+  for (const [what, body, path] of bad) {
+    test(`422 for ${what}`, async () => {
+      const res = await post("/auth/register", body);
+      expect(res.status).toBe(422);
+      expect(res.body.code).toBe("validation_failed");
+      expect((res.body.errors as { path: string }[]).map((e) => e.path)).toContain(path);
+    });
+  }
+
+  test("400 invalid_json for a broken body and for a non-JSON content type", async () => {
+    const broken = await t.call("POST", "/api/v1/auth/register", { rawBody: '{"email": ', headers: { "content-type": "application/json" } });
+    expect(broken.status).toBe(400);
+    expect(broken.body.code).toBe("invalid_json");
+    const form = await t.call("POST", "/api/v1/auth/register", { rawBody: "email=a@b.c", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    expect(form.status).toBe(400);
+    expect(form.body.code).toBe("invalid_json");
+  });
+
+  test("413 for a body over 1 MiB", async () => {
+    const res = await t.call("POST", "/api/v1/auth/register", {
+      rawBody: JSON.stringify({ email: "d@example.com", password: "0123456789", name: "x".repeat(1024 * 1024) }),
+      headers: { "content-type": "application/json" },
+    });
+    expect(res.status).toBe(413);
+    expect(res.body.code).toBe("payload_too_large");
+  });
+});
+
+describe("POST /auth/login", () => {
+  test("logs in with any case of the e-mail", async () => {
+    const u = await registerUser(t.call);
+    const res = await post("/auth/login", { email: u.email.toUpperCase(), password: u.password });
+    expect(res.status).toBe(200);
+    expect((res.body.user as { id: string }).id).toBe(u.id);
+    expect(res.headers.get("ratelimit-limit")).toBe("3");
+  });
+
+  test("unknown e-mail and wrong password get the same answer", async () => {
+    const u = await registerUser(t.call);
+    const wrong = await post("/auth/login", { email: u.email, password: "not the password" });
+    const unknown = await post("/auth/login", { email: "nobody@example.com", password: "not the password" });
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    const strip = (b: Record<string, unknown>) => ({ ...b, requestId: undefined });
+    expect(strip(wrong.body)).toEqual(strip(unknown.body));
+    expect(wrong.body.code).toBe("invalid_credentials");
+  });
+
+  test("repeated failures per IP and e-mail → 429 with Retry-After; other e-mails are unaffected", async () => {
+    const u = await registerUser(t.call);
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await post("/auth/login", { email: u.email, password: "wrong password!" })).status);
+    expect(statuses).toEqual([401, 401, 401]);
+    const limited = await post("/auth/login", { email: u.email, password: u.password });
+    expect(limited.status).toBe(429);
+    expect(limited.body.code).toBe("rate_limited");
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(limited.headers.get("ratelimit-remaining")).toBe("0");
+    const other = await registerUser(t.call);
+    expect((await post("/auth/login", { email: other.email, password: other.password })).status).toBe(200);
+  });
+
+  test("a success clears the failure count", async () => {
+    const u = await registerUser(t.call);
+    await post("/auth/login", { email: u.email, password: "wrong password!" });
+    await post("/auth/login", { email: u.email, password: "wrong password!" });
+    expect((await post("/auth/login", { email: u.email, password: u.password })).status).toBe(200);
+    await post("/auth/login", { email: u.email, password: "wrong password!" });
+    await post("/auth/login", { email: u.email, password: "wrong password!" });
+    expect((await post("/auth/login", { email: u.email, password: u.password })).status).toBe(200);
+  });
+
+  test("a suspended user is refused", async () => {
+    const u = await registerUser(t.call);
+    await t.deps.database.raw.query("update users set status = 'suspended' where id = $1", [u.id]);
+    const res = await post("/auth/login", { email: u.email, password: u.password });
+    expect(res.status).toBe(403);
+    expect(res.body.code).toBe("forbidden");
+    const me = await t.call("GET", "/api/v1/users/me", { token: u.accessToken });
+    expect(me.status).toBe(403);
+  });
+
+  test("422 for missing fields", async () => {
+    const res = await post("/auth/login", { email: "a@b.co" });
+    expect(res.status).toBe(422);
+  });
+});
+
+describe("POST /auth/refresh", () => {
+  test("rotates: a new pair, the old refresh token is spent", async () => {
+    const u = await registerUser(t.call);
+    const first = await post("/auth/refresh", { refreshToken: u.refreshToken });
+    expect(first.status).toBe(200);
+    const next = first.body.refreshToken as string;
+    expect(next).not.toBe(u.refreshToken);
+    const me = await t.call("GET", "/api/v1/users/me", { token: first.body.accessToken as string });
+    expect(me.status).toBe(200);
+    expect((await post("/auth/refresh", { refreshToken: next })).status).toBe(200);
+  });
+
+  test("reuse of a spent token revokes the whole family", async () => {
+    const u = await registerUser(t.call);
+    const rotated = await post("/auth/refresh", { refreshToken: u.refreshToken });
+    const live = rotated.body.refreshToken as string;
+    const replay = await post("/auth/refresh", { refreshToken: u.refreshToken });
+    expect(replay.status).toBe(401);
+    expect(replay.body.code).toBe("unauthenticated");
+    // The thief's replay also kills the legitimate holder's newer token.
+    const after = await post("/auth/refresh", { refreshToken: live });
+    expect(after.status).toBe(401);
+  });
+
+  test("concurrent use of one token: exactly one succeeds", async () => {
+    const u = await registerUser(t.call);
+    const answers = await Promise.all(Array.from({ length: 8 }, () => post("/auth/refresh", { refreshToken: u.refreshToken })));
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 401)).toHaveLength(7);
+  });
+
+  test("expired and unknown refresh tokens are refused", async () => {
+    const u = await registerUser(t.call);
+    await t.deps.database.raw.query("update refresh_tokens set expires_at = now() - interval '1 second' where token_hash = $1", [
+      hashRefreshToken(u.refreshToken),
+    ]);
+    const expired = await post("/auth/refresh", { refreshToken: u.refreshToken });
+    expect(expired.status).toBe(401);
+    expect(expired.body.code).toBe("token_expired");
+    const unknown = await post("/auth/refresh", { refreshToken: "not-a-real-token" });
+    expect(unknown.status).toBe(401);
+    expect(unknown.body.code).toBe("unauthenticated");
+  });
+
+  test("422 without a token", async () => {
+    expect((await post("/auth/refresh", {})).status).toBe(422);
+  });
+});
+
+describe("POST /auth/logout", () => {
+  test("revokes the family: the refresh token no longer works", async () => {
+    const u = await registerUser(t.call);
+    const res = await post("/auth/logout", { refreshToken: u.refreshToken }, u.accessToken);
+    expect(res.status).toBe(204);
+    expect(res.text).toBe("");
+    expect((await post("/auth/refresh", { refreshToken: u.refreshToken })).status).toBe(401);
+  });
+
+  test("cannot revoke someone else's session", async () => {
+    const a = await registerUser(t.call);
+    const b = await registerUser(t.call);
+    expect((await post("/auth/logout", { refreshToken: b.refreshToken }, a.accessToken)).status).toBe(204);
+    expect((await post("/auth/refresh", { refreshToken: b.refreshToken })).status).toBe(200);
+  });
+});
+
+describe("access tokens", () => {
+  const key = new TextEncoder().encode(TEST_JWT_SECRET);
+  const sign = (claims: Record<string, unknown>, alg = "HS256", secret = key) =>
+    new SignJWT(claims).setProtectedHeader({ alg, typ: "JWT" }).sign(secret);
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const me = (token: string) => t.call("GET", "/api/v1/users/me", { token });
+
+  test("expired → 401 token_expired", async () => {
+    const u = await registerUser(t.call);
+    const now = Math.floor(Date.now() / 1000);
+    const token = await sign({ sub: u.id, iss: ISSUER, aud: AUDIENCE, iat: now - 1000, exp: now - 10 });
+    const res = await me(token);
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe("token_expired");
+  });
+
+  test("forged ones → 401 unauthenticated", async () => {
+    const u = await registerUser(t.call);
+    const now = Math.floor(Date.now() / 1000);
+    const good = { sub: u.id, iss: ISSUER, aud: AUDIENCE, iat: now, exp: now + 600 };
+    const [h, p] = u.accessToken.split(".");
+    const forged = [
+      `${b64({ alg: "none", typ: "JWT" })}.${b64(good)}.`, // alg: none
+      `${h}.${b64({ ...good, sub: "01a21001-1cb3-775a-ba4d-59603dabccf5" })}.${u.accessToken.split(".")[2]}`, // payload swapped
+      await sign(good, "HS256", new TextEncoder().encode("another secret, another secret, 123")), // wrong key
+      await sign(good, "HS512"), // right key, algorithm not pinned
+      await sign({ ...good, iss: "someone-else" }),
+      await sign({ ...good, aud: "another-api" }),
+      await sign({ iss: ISSUER, aud: AUDIENCE, iat: now, exp: now + 600 }), // no subject
+      `${h}.${p}`,
+      "garbage",
+    ];
+    for (const token of forged) {
+      const res = await me(token);
+      expect({ token, status: res.status, code: res.body.code }).toEqual({ token, status: 401, code: "unauthenticated" });
+    }
+  });
+
+  test("a token for a user that no longer exists → 401", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await sign({ sub: "01a21001-1cb3-775a-ba4d-59603dabccf5", iss: ISSUER, aud: AUDIENCE, iat: now, exp: now + 600 });
+    expect((await me(token)).status).toBe(401);
+  });
+
+  test("malformed Authorization header → 401", async () => {
+    const res = await t.call("GET", "/api/v1/users/me", { headers: { authorization: "Basic abc" } });
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe("unauthenticated");
+  });
+});

@@ -1,0 +1,176 @@
+// The HTTP foundation and the generated security checks over every route of the application.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Elysia } from "elysia";
+import { httpFoundation } from "../../src/http/foundation";
+import { createLogger } from "../../src/lib/log";
+import { registerUser, startTestApp, type TestApp } from "../support/app";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t.close());
+
+// Every /api/v1 route, classified. A new route must be added here, and so gets its 401 checks.
+const PUBLIC = new Set([
+  "POST /api/v1/auth/register",
+  "POST /api/v1/auth/login",
+  "POST /api/v1/auth/refresh",
+  "GET /api/v1/users/:id",
+  "POST /api/v1/_test/clock",
+  "DELETE /api/v1/_test/clock",
+  "GET /api/v1/_test/clock",
+]);
+const AUTHENTICATED = new Set([
+  "POST /api/v1/auth/logout",
+  "GET /api/v1/users/me",
+  "PATCH /api/v1/users/me",
+  "POST /api/v1/users/me/password",
+  "POST /api/v1/users/me/host",
+]);
+
+const apiRoutes = () => t.app.routes.filter((r) => r.path.startsWith("/api/v1")).map((r) => `${r.method} ${r.path}`);
+
+describe("generated security checks", () => {
+  test("every API route is classified as public or authenticated", () => {
+    const unclassified = apiRoutes().filter((r) => !PUBLIC.has(r) && !AUTHENTICATED.has(r));
+    expect(unclassified).toEqual([]);
+  });
+
+  test("every authenticated route: 401 without a token, with a bad token, and with a malformed header", async () => {
+    const checked: string[] = [];
+    for (const route of apiRoutes().filter((r) => AUTHENTICATED.has(r))) {
+      const [method = "GET", path = "/"] = route.split(" ");
+      const url = path.replace(":id", "01a21001-1cb3-775a-ba4d-59603dabccf5");
+      const body = method === "GET" ? undefined : {};
+      for (const headers of [{}, { authorization: "Bearer not.a.token" }, { authorization: "Token abc" }] as Record<string, string>[]) {
+        const res = await t.call(method, url, { headers, body });
+        expect({ route, status: res.status, code: res.body.code }).toEqual({ route, status: 401, code: "unauthenticated" });
+        expect(res.headers.get("content-type")).toBe("application/problem+json");
+      }
+      checked.push(route);
+    }
+    expect(checked.length).toBe(AUTHENTICATED.size);
+  });
+
+  test("every route with a body: 422 for an unknown field, 400 for broken JSON", async () => {
+    const u = await registerUser(t.call);
+    for (const route of apiRoutes().filter((r) => !r.startsWith("GET") && !r.startsWith("DELETE") && !r.endsWith("/me/host"))) {
+      const [method = "POST", path = "/"] = route.split(" ");
+      const extra = await t.call(method, path, { token: u.accessToken, body: { surprise: true } });
+      expect({ route, status: extra.status }).toEqual({ route, status: 422 });
+      const broken = await t.call(method, path, { token: u.accessToken, rawBody: "{", headers: { "content-type": "application/json" } });
+      expect({ route, status: broken.status }).toEqual({ route, status: 400 });
+    }
+  });
+});
+
+describe("problem+json and request ids", () => {
+  test("unknown routes → 404 not_found", async () => {
+    const res = await t.call("GET", "/api/v1/nothing-here");
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect(res.body).toMatchObject({ status: 404, code: "not_found", title: "Not Found" });
+    expect(typeof res.body.type).toBe("string");
+  });
+
+  test("X-Request-Id is echoed when given and made when not", async () => {
+    const given = await t.call("GET", "/health", { headers: { "x-request-id": "abc-123" } });
+    expect(given.headers.get("x-request-id")).toBe("abc-123");
+    const made = await t.call("GET", "/health");
+    expect(made.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    const error = await t.call("GET", "/api/v1/nope", { headers: { "x-request-id": "err-1" } });
+    expect(error.headers.get("x-request-id")).toBe("err-1");
+    expect(error.body.requestId).toBe("err-1");
+    const hostile = await t.call("GET", "/health", { headers: { "x-request-id": "bad id with spaces" } });
+    expect(hostile.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  test("a crash answers 500 internal without the message, stack or SQL", async () => {
+    const lines: string[] = [];
+    const app = new Elysia({ normalize: false })
+      .use(httpFoundation(createLogger("info", (l) => void lines.push(l))))
+      .get("/boom", () => {
+        throw new Error('relation "users" does not exist: select password_hash from users');
+      });
+    const res = await app.handle(new Request("http://localhost/boom"));
+    const text = await res.text();
+    expect(res.status).toBe(500);
+    expect(JSON.parse(text)).toMatchObject({ status: 500, code: "internal" });
+    expect(text).not.toContain("password_hash");
+    expect(text).not.toContain("at ");
+    // …but the log has it, with the request id, for whoever investigates.
+    const logged = lines.map((l) => JSON.parse(l)).find((l) => l.msg === "unhandled error");
+    expect(logged.error).toContain("password_hash");
+    expect(logged.requestId).toBe(res.headers.get("x-request-id"));
+  });
+
+  test("one structured log line per request with method, route, status, duration, request id", async () => {
+    const lines: string[] = [];
+    const app = new Elysia({ normalize: false })
+      .use(httpFoundation(createLogger("info", (l) => void lines.push(l))))
+      .get("/things/:id", () => ({ ok: true }));
+    await app.handle(new Request("http://localhost/things/7", { headers: { "x-request-id": "r-7" } }));
+    await app.handle(new Request("http://localhost/missing"));
+    await Bun.sleep(5);
+    const entries = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "request");
+    expect(entries).toHaveLength(2);
+    expect(entries[0]).toMatchObject({ method: "GET", route: "/things/:id", status: 200, requestId: "r-7", level: "info" });
+    expect(typeof entries[0].durationMs).toBe("number");
+    expect(entries[1]).toMatchObject({ status: 404 });
+  });
+});
+
+describe("operations", () => {
+  test("/health and /ready", async () => {
+    expect((await t.call("GET", "/health")).body).toEqual({ status: "ok" });
+    const ready = await t.call("GET", "/ready");
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatchObject({ status: "ok", checks: { database: true } });
+  });
+
+  test("/swagger/json documents every route with its request and response schemas", async () => {
+    const res = await t.call<{ openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown>; requestBody?: unknown }>> }>(
+      "GET",
+      "/swagger/json",
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toStartWith("3.");
+    for (const route of apiRoutes()) {
+      const [method = "", path = ""] = route.split(" ");
+      const op = res.body.paths[path.replace(/:(\w+)/g, "{$1}")]?.[method.toLowerCase()];
+      expect({ route, documented: Boolean(op) }).toEqual({ route, documented: true });
+      expect(Object.keys(op?.responses ?? {}).length).toBeGreaterThan(0);
+      if (method === "POST" || method === "PATCH") {
+        if (!route.endsWith("/me/host")) expect({ route, body: Boolean(op?.requestBody) }).toEqual({ route, body: true });
+      }
+    }
+    const ui = await t.call("GET", "/swagger");
+    expect(ui.status).toBe(200);
+    expect(ui.text).toContain("swagger");
+  });
+
+  test("test clock: set, read, reset", async () => {
+    const set = await t.call("POST", "/api/v1/_test/clock", { body: { now: "2030-01-02T03:04:05.000Z" } });
+    expect(set.status).toBe(200);
+    expect(set.body).toEqual({ now: "2030-01-02T03:04:05.000Z", fixed: true });
+    expect(t.deps.clock.now().toISOString()).toBe("2030-01-02T03:04:05.000Z");
+    const bad = await t.call("POST", "/api/v1/_test/clock", { body: { now: "yesterday" } });
+    expect(bad.status).toBe(422);
+    const reset = await t.call("DELETE", "/api/v1/_test/clock");
+    expect(reset.body.fixed).toBe(false);
+    expect(Math.abs(t.deps.clock.now().getTime() - Date.now())).toBeLessThan(5000);
+  });
+});
+
+describe("without TEST_CLOCK", () => {
+  test("the test clock route does not exist", async () => {
+    const plain = await startTestApp({ TEST_CLOCK: "0" });
+    try {
+      const res = await plain.call("POST", "/api/v1/_test/clock", { body: { now: "2030-01-01T00:00:00Z" } });
+      expect(res.status).toBe(404);
+    } finally {
+      await plain.close();
+    }
+  });
+});

@@ -1,0 +1,101 @@
+// An application wired to this test file's own database and Redis prefix, driven through app.handle().
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createApp } from "../../src/app";
+import { loadConfig } from "../../src/config";
+import { createDeps, type Deps } from "../../src/deps";
+import { createLogger } from "../../src/lib/log";
+import { createPasswords } from "../../src/modules/auth/passwords";
+import { createTestDatabase, createTestRedis, redisUrl } from "./services";
+
+export const TEST_JWT_SECRET = "test-secret-test-secret-test-secret-0123";
+
+export interface Answer<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface CallOptions {
+  body?: unknown;
+  rawBody?: string | Uint8Array;
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+export type Call = <T = Record<string, unknown>>(method: string, path: string, options?: CallOptions) => Promise<Answer<T>>;
+
+export interface TestApp {
+  app: ReturnType<typeof createApp>;
+  deps: Deps;
+  call: Call;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const [tdb, tredis] = await Promise.all([createTestDatabase(), createTestRedis()]);
+  const config = loadConfig({
+    NODE_ENV: "test",
+    JWT_SECRET: TEST_JWT_SECRET,
+    DATA_DIR: mkdtempSync(join(tmpdir(), "stayhub-test-")),
+    LOG_LEVEL: "silent",
+    TEST_CLOCK: "1",
+    REDIS_PREFIX: tredis.prefix,
+    ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+    ...env,
+  });
+  const deps = await createDeps(config, {
+    database: tdb.database,
+    redis: tredis.redis,
+    // Errors only: an unexpected 500 shows its stack in the test output.
+    log: createLogger("error"),
+    // Cheap hashes keep the suite fast; the production cost is measured by the benchmark.
+    passwords: createPasswords({ memoryCost: 1024, timeCost: 1 }),
+  });
+  const app = createApp(deps);
+  const call: Call = async (method, path, options = {}) => {
+    const headers: Record<string, string> = { ...options.headers };
+    let body: string | Uint8Array | undefined = options.rawBody;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers["content-type"] ??= "application/json";
+    }
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    const res = await app.handle(new Request(`http://localhost${path}`, { method, headers, body }));
+    const text = await res.text();
+    let parsed: unknown = text;
+    if ((res.headers.get("content-type") ?? "").includes("json") && text) parsed = JSON.parse(text);
+    return { status: res.status, headers: res.headers, body: parsed as never, text };
+  };
+  return {
+    app,
+    deps,
+    call,
+    async close() {
+      await tdb.drop();
+      await tredis.cleanup();
+    },
+  };
+}
+
+let seq = 0;
+
+export interface Registered {
+  id: string;
+  email: string;
+  password: string;
+  accessToken: string;
+  refreshToken: string;
+}
+
+export async function registerUser(call: Call, overrides: { email?: string; password?: string; name?: string } = {}): Promise<Registered> {
+  const email = overrides.email ?? `user${++seq}.${Math.random().toString(36).slice(2, 8)}@example.com`;
+  const password = overrides.password ?? "correct horse battery";
+  const res = await call<{ user: { id: string }; accessToken: string; refreshToken: string }>("POST", "/api/v1/auth/register", {
+    body: { email, password, name: overrides.name ?? "Test User" },
+  });
+  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${res.text}`);
+  return { id: res.body.user.id, email, password, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken };
+}

@@ -1,0 +1,121 @@
+// Test infrastructure: a database per test file (cloned from a migrated template) and a Redis key
+// prefix per file. With DATABASE_URL/REDIS_URL unset the same tests run on embedded PGlite and the
+// in-process transports; REQUIRE_SERVICES=1 makes a missing service a failure, never a skip.
+import Redis from "ioredis";
+import postgres from "postgres";
+import { type Database, openDatabase } from "../../src/db/client";
+import { migrate, migrationTags } from "../../src/db/migrate";
+
+export const requireServices = process.env.REQUIRE_SERVICES === "1";
+export const databaseUrl = process.env.DATABASE_URL || undefined;
+export const redisUrl = process.env.REDIS_URL || undefined;
+
+if (requireServices && (!databaseUrl || !redisUrl)) {
+  throw new Error("REQUIRE_SERVICES=1 needs DATABASE_URL and REDIS_URL to be set (see README)");
+}
+
+const rand = () => Math.random().toString(36).slice(2, 10);
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+let template: Promise<string> | undefined;
+
+/** Creates (once per migration set) a migrated template database on the real server. */
+async function postgresTemplate(admin: postgres.Sql): Promise<string> {
+  const hash = new Bun.CryptoHasher("sha256").update(migrationTags().join(",")).digest("hex").slice(0, 12);
+  const name = `stayhub_tpl_${hash}`;
+  await admin`select pg_advisory_lock(7411337002)`;
+  try {
+    const [exists] = await admin`select 1 from pg_database where datname = ${name}`;
+    if (!exists) {
+      await admin.unsafe(`create database "${name}_build"`).catch(() => {});
+      const db = await openDatabase({ url: withDatabase(databaseUrl as string, `${name}_build`), poolSize: 1 });
+      try {
+        await migrate(db);
+      } finally {
+        await db.close();
+      }
+      await admin.unsafe(`alter database "${name}_build" rename to "${name}"`);
+    }
+  } finally {
+    await admin`select pg_advisory_unlock(7411337002)`;
+  }
+  return name;
+}
+
+let embeddedImage: Promise<Blob> | undefined;
+
+/** A migrated embedded database, snapshotted once so each test file loads it instead of migrating. */
+function embeddedTemplate(): Promise<Blob> {
+  embeddedImage ??= (async () => {
+    const db = await openDatabase({ inMemory: true });
+    try {
+      await migrate(db);
+      return await (db.snapshot as () => Promise<Blob>)();
+    } finally {
+      await db.close();
+    }
+  })();
+  return embeddedImage;
+}
+
+export interface TestDatabase {
+  database: Database;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  if (!databaseUrl) {
+    const database = await openDatabase({ inMemory: true, loadDataDir: await embeddedTemplate() });
+    return { database, drop: () => database.close() };
+  }
+  const admin = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    const tpl = await postgresTemplate(admin);
+    const name = `stayhub_t_${rand()}`;
+    await admin.unsafe(`create database "${name}" template "${tpl}"`);
+    const database = await openDatabase({ url: withDatabase(databaseUrl, name), poolSize: 10 });
+    return {
+      database,
+      async drop() {
+        await database.close();
+        const a = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+        await a.unsafe(`drop database if exists "${name}" with (force)`);
+        await a.end();
+      },
+    };
+  } finally {
+    await admin.end();
+  }
+}
+
+export interface TestRedis {
+  redis: Redis | null;
+  prefix: string;
+  cleanup(): Promise<void>;
+}
+
+export async function createTestRedis(): Promise<TestRedis> {
+  const prefix = `test:${rand()}:`;
+  if (!redisUrl) return { redis: null, prefix, cleanup: async () => {} };
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  await redis.connect();
+  await redis.ping();
+  return {
+    redis,
+    prefix,
+    async cleanup() {
+      let cursor = "0";
+      do {
+        const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
+        if (keys.length) await redis.del(...keys);
+        cursor = next;
+      } while (cursor !== "0");
+      await redis.quit();
+    },
+  };
+}
