@@ -76,7 +76,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const out: Record<string, unknown> = {};
   const props = ConfigSchema.properties as Record<Key, TSchema>;
   for (const [key, spec] of Object.entries(vars) as [Key, Var][]) {
-    const raw = env[spec.env] === "" ? undefined : (env[spec.env] ?? spec.default);
+    const given = env[spec.env];
+    const raw = given === undefined || given === "" ? spec.default : given;
     if (raw === undefined) continue;
     const value = convert(raw, spec.kind);
     if (!Value.Check(props[key], value)) throw new ConfigError(`${spec.env} must be ${spec.rule}, got "${raw}"`);
