@@ -1,5 +1,6 @@
 // The embedded database's assets, embedded in the compiled binary (`with { type: "file" }` turns each
 // into a path that works both from node_modules and from the binary's /$bunfs).
+import { renameSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -30,11 +31,20 @@ function wasmModules() {
   return compiled;
 }
 
-/** PGlite reads extension bundles from a real file; a path inside the binary is copied out once. */
+/**
+ * PGlite reads extension bundles from a real file; a path inside the binary is copied out once,
+ * named by its content hash so runs and versions share or separate copies as they should.
+ */
 async function realFile(path: string, name: string): Promise<string> {
   if (!path.startsWith("/$bunfs/") && !path.startsWith("B:/~BUN/")) return path;
-  const out = join(tmpdir(), `stayhub-${process.pid}-${name}.tar.gz`);
-  if (!(await Bun.file(out).exists())) await Bun.write(out, Bun.file(path));
+  const bytes = await Bun.file(path).bytes();
+  const hash = new Bun.CryptoHasher("sha256").update(bytes).digest("hex").slice(0, 16);
+  const out = join(tmpdir(), `stayhub-${name}-${hash}.tar.gz`);
+  if (Bun.file(out).size !== bytes.byteLength) {
+    const partial = `${out}.${process.pid}.part`;
+    await Bun.write(partial, bytes);
+    renameSync(partial, out);
+  }
   return out;
 }
 

@@ -1,0 +1,164 @@
+// The compiled binary, started as a user would start it, over real HTTP.
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import postgres from "postgres";
+import { databaseUrl, redisUrl, requireServices } from "../support/services";
+
+const BINARY = resolve(import.meta.dir, "../../dist/stayhub");
+if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run \`bun run test:e2e\` (it builds first)`);
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+function freePort(): number {
+  const server = Bun.serve({ port: 0, fetch: () => new Response() });
+  const port = server.port as number;
+  server.stop(true);
+  return port;
+}
+
+interface Running {
+  url: string;
+  proc: ReturnType<typeof Bun.spawn>;
+  readyMs: number;
+  stop(): Promise<number>;
+}
+
+async function start(env: Record<string, string>, cwd: string): Promise<Running> {
+  const port = freePort();
+  const started = performance.now();
+  const proc = Bun.spawn([BINARY, "serve"], { cwd, env: { PORT: String(port), ...env }, stdout: "pipe", stderr: "pipe" });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`binary exited ${proc.exitCode}: ${await new Response(proc.stderr).text()}`);
+    const ok = await fetch(`${url}/ready`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error("binary not ready after 30 s");
+    await Bun.sleep(25);
+  }
+  const readyMs = performance.now() - started;
+  const running: Running = {
+    url,
+    proc,
+    readyMs,
+    async stop() {
+      proc.kill("SIGTERM");
+      return await proc.exited;
+    },
+  };
+  cleanups.push(() => void (proc.exitCode === null && proc.kill("SIGKILL")));
+  return running;
+}
+
+async function api(base: string, method: string, path: string, body?: unknown, token?: string) {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(`${base}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "stayhub-e2e-"));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function registerLoginMe(base: string, email: string) {
+  const password = "a long enough password";
+  const reg = await api(base, "POST", "/auth/register", { email, password, name: "E2E" });
+  expect(reg.status).toBe(201);
+  const login = await api(base, "POST", "/auth/login", { email, password });
+  expect(login.status).toBe(200);
+  const me = await api(base, "GET", "/users/me", undefined, login.body.accessToken);
+  expect(me.status).toBe(200);
+  expect(me.body.email).toBe(email);
+  return { password, accessToken: login.body.accessToken as string };
+}
+
+describe("binary, embedded database, no environment at all", () => {
+  test("register → login → /users/me; after a restart the user and the session are still there", async () => {
+    const cwd = tempDir();
+    const dataDir = join(cwd, "data");
+    const first = await start({ DATA_DIR: dataDir }, cwd);
+    console.log(`embedded first start → /ready: ${first.readyMs.toFixed(0)} ms`);
+    const { password, accessToken } = await registerLoginMe(first.url, "e2e@example.com");
+    expect(await first.stop()).toBe(0);
+
+    const second = await start({ DATA_DIR: dataDir }, cwd);
+    console.log(`embedded restart → /ready: ${second.readyMs.toFixed(0)} ms`);
+    // The development JWT secret was kept in DATA_DIR: the old access token still works.
+    expect((await api(second.url, "GET", "/users/me", undefined, accessToken)).status).toBe(200);
+    const login = await api(second.url, "POST", "/auth/login", { email: "E2E@example.com", password });
+    expect(login.status).toBe(200);
+    const swagger = await fetch(`${second.url}/swagger/json`);
+    expect(swagger.status).toBe(200);
+    expect(await second.stop()).toBe(0);
+  }, 90_000);
+
+  test("the default DATA_DIR is ./data beside where it runs", async () => {
+    const cwd = tempDir();
+    const running = await start({}, cwd);
+    await registerLoginMe(running.url, "cwd@example.com");
+    expect(await running.stop()).toBe(0);
+    expect(existsSync(join(cwd, "data", "pg"))).toBe(true);
+  }, 60_000);
+});
+
+describe.if(Boolean(databaseUrl) || requireServices)("binary on PostgreSQL and Redis", () => {
+  test("DATABASE_URL: migrates, serves, and a second instance on the same database sees the user", async () => {
+    const admin = postgres(databaseUrl as string, { max: 1, onnotice: () => {} });
+    const name = `stayhub_e2e_${Math.random().toString(36).slice(2, 8)}`;
+    await admin.unsafe(`create database "${name}"`);
+    cleanups.push(async () => {
+      await admin.unsafe(`drop database if exists "${name}" with (force)`);
+      await admin.end();
+    });
+    const url = new URL(databaseUrl as string);
+    url.pathname = `/${name}`;
+    const env = { DATABASE_URL: url.toString(), REDIS_URL: redisUrl ?? "", JWT_SECRET: "e2e-secret-e2e-secret-e2e-secret-e2e", DATA_DIR: tempDir() };
+    const [a, b] = await Promise.all([start(env, tempDir()), start(env, tempDir())]);
+    console.log(`postgres start → /ready: ${a.readyMs.toFixed(0)} ms and ${b.readyMs.toFixed(0)} ms (two instances racing to migrate)`);
+    const { password } = await registerLoginMe(a.url, "pg@example.com");
+    expect((await api(b.url, "POST", "/auth/login", { email: "pg@example.com", password })).status).toBe(200);
+    const ready = await (await fetch(`${b.url}/ready`)).json();
+    expect(ready.checks).toEqual({ database: true, redis: Boolean(redisUrl) });
+    expect(await a.stop()).toBe(0);
+    expect(await b.stop()).toBe(0);
+  }, 60_000);
+});
+
+describe("command line", () => {
+  test("--help lists the commands", async () => {
+    const out = await new Response(Bun.spawn([BINARY, "--help"]).stdout).text();
+    for (const command of ["serve", "worker", "migrate", "seed", "admin create --email"]) expect(out).toContain(command);
+  });
+
+  test("a bad setting stops it with one clear line and exit 1", async () => {
+    const proc = Bun.spawn([BINARY, "serve"], { env: { PORT: "abc" }, stderr: "pipe", stdout: "pipe" });
+    expect(await proc.exited).toBe(1);
+    expect((await new Response(proc.stderr).text()).trim()).toBe('stayhub: PORT must be an integer 1–65535, got "abc"');
+  });
+
+  test("migrate, then admin create makes an admin who can log in", async () => {
+    const cwd = tempDir();
+    const env = { DATA_DIR: join(cwd, "data"), LOG_LEVEL: "warn" };
+    expect(await Bun.spawn([BINARY, "migrate"], { cwd, env }).exited).toBe(0);
+    const create = Bun.spawn([BINARY, "admin", "create", "--email", "root@example.com", "--password", "admin password 1"], { cwd, env, stdout: "pipe" });
+    expect(await create.exited).toBe(0);
+    expect(await new Response(create.stdout).text()).toContain("created admin root@example.com");
+    const running = await start(env, cwd);
+    const login = await api(running.url, "POST", "/auth/login", { email: "root@example.com", password: "admin password 1" });
+    expect(login.body.user.roles).toContain("admin");
+    expect(await running.stop()).toBe(0);
+  }, 60_000);
+});
