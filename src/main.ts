@@ -17,6 +17,7 @@ Commands:
   seed [--properties N]      demo data
   admin create --email E     make E an admin (creates the account if needed;
            [--name N] [--password P]   prints a generated password once)
+  healthcheck                exit 0 if the service on PORT answers /health (for HEALTHCHECK)
   help, --help               this text
   version, --version         the version
 
@@ -93,6 +94,13 @@ async function main(argv: string[]): Promise<void> {
   }
 
   switch (command) {
+    case "healthcheck": {
+      const ok = await fetch(`http://127.0.0.1:${config.port}/health`, { signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
+      process.exit(ok ? 0 : 1);
+    }
     case "serve":
       return serve(config);
     case "migrate":

@@ -130,7 +130,7 @@ describe.if(Boolean(databaseUrl) || requireServices)("binary on PostgreSQL and R
     console.log(`postgres start → /ready: ${a.readyMs.toFixed(0)} ms and ${b.readyMs.toFixed(0)} ms (two instances racing to migrate)`);
     const { password } = await registerLoginMe(a.url, "pg@example.com");
     expect((await api(b.url, "POST", "/auth/login", { email: "pg@example.com", password })).status).toBe(200);
-    const ready = await (await fetch(`${b.url}/ready`)).json();
+    const ready = (await (await fetch(`${b.url}/ready`)).json()) as { checks: unknown };
     expect(ready.checks).toEqual({ database: true, redis: Boolean(redisUrl) });
     expect(await a.stop()).toBe(0);
     expect(await b.stop()).toBe(0);

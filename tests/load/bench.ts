@@ -1,0 +1,200 @@
+// `bun run bench`: the service beside its raw floors, measured in one run on this machine, so the
+// ratios survive a noisy machine. Needs wrk (apt-get install wrk) and PostgreSQL (DATABASE_URL,
+// default postgres://postgres@127.0.0.1:5432/postgres); uses a scratch database stayhub_bench.
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import postgres from "postgres";
+import { type LoadResult, wrk } from "./wrk";
+
+const ROOT = resolve(import.meta.dir, "../..");
+const BINARY = join(ROOT, "dist/stayhub");
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const baseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const benchDb = (() => {
+  const u = new URL(baseUrl);
+  u.pathname = "/stayhub_bench";
+  return u.toString();
+})();
+
+const children: ReturnType<typeof Bun.spawn>[] = [];
+const cleanup = () => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+};
+process.on("exit", cleanup);
+process.on("SIGINT", () => process.exit(130));
+
+const say = (msg: string) => console.error(`· ${msg}`);
+
+function freePort(): number {
+  const s = Bun.serve({ port: 0, fetch: () => new Response() });
+  const p = s.port as number;
+  s.stop(true);
+  return p;
+}
+
+async function waitFor(url: string, proc: ReturnType<typeof Bun.spawn>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`${url}: process exited ${proc.exitCode}`);
+    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    if (Date.now() > deadline) throw new Error(`${url} not ready`);
+    await Bun.sleep(5);
+  }
+}
+
+async function startStayhub(env: Record<string, string>, cwd: string) {
+  const port = freePort();
+  const t0 = performance.now();
+  const proc = Bun.spawn([BINARY, "serve"], { cwd, env: { PATH: process.env.PATH ?? "", PORT: String(port), ...env }, stdout: "ignore", stderr: "inherit" });
+  children.push(proc);
+  await waitFor(`http://127.0.0.1:${port}/ready`, proc);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    readyMs: performance.now() - t0,
+    async stop() {
+      proc.kill("SIGTERM");
+      await proc.exited;
+    },
+  };
+}
+
+async function startFloor(args: string[]) {
+  const port = freePort();
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "floors.ts"), args[0] as string, String(port), ...args.slice(1)], {
+    stdout: "ignore",
+    stderr: "inherit",
+  });
+  children.push(proc);
+  await waitFor(`http://127.0.0.1:${port}/`, proc);
+  return `http://127.0.0.1:${port}/`;
+}
+
+async function measure(url: string, o: Parameters<typeof wrk>[1]): Promise<LoadResult> {
+  await wrk(url, { ...o, seconds: 2 }); // warm-up: JIT, connection pools, caches
+  return wrk(url, o);
+}
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
+}
+
+async function timed(n: number, fn: (i: number) => Promise<Response>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const res = await fn(i);
+    await res.arrayBuffer();
+    if (!res.ok) throw new Error(`status ${res.status}`);
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+const rows: { name: string; r: LoadResult; vs?: string }[] = [];
+const notes: string[] = [];
+const fmt = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : "n/a");
+
+async function main() {
+  if (!Bun.which("wrk")) throw new Error("wrk is not installed: apt-get install -y wrk");
+  if (!existsSync(BINARY) || process.env.BENCH_BUILD !== "0") {
+    say("building the binary");
+    const b = Bun.spawnSync([process.execPath, "run", "build"], { cwd: ROOT, stdout: "ignore", stderr: "inherit" });
+    if (b.exitCode !== 0) throw new Error("build failed");
+  }
+  notes.push(`binary size: ${(statSync(BINARY).size / 1024 / 1024).toFixed(1)} MiB`);
+
+  say("fresh database stayhub_bench");
+  const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe("drop database if exists stayhub_bench with (force)");
+  await admin.unsafe("create database stayhub_bench");
+  await admin.end();
+
+  const cwd = mkdtempSync(join(tmpdir(), "stayhub-bench-"));
+  const env = { DATABASE_URL: benchDb, JWT_SECRET: "bench-secret-bench-secret-bench-secret", DATA_DIR: join(cwd, "pgdata"), LOG_LEVEL: "info" };
+
+  say("PostgreSQL: start → /ready (first start migrates; second start finds it migrated)");
+  const first = await startStayhub(env, cwd);
+  await first.stop();
+  const app = await startStayhub(env, cwd);
+  notes.push(`start → /ready with PostgreSQL: ${fmt(first.readyMs, 0)} ms (migrating an empty database), ${fmt(app.readyMs, 0)} ms (migrated)`);
+
+  say("register and login latency (argon2id, sequential)");
+  const password = "bench password 123";
+  const regs = await timed(30, (i) =>
+    fetch(`${app.url}/api/v1/auth/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: `bench${i}@example.com`, password, name: "Bench" }),
+    }),
+  );
+  const loginBody = JSON.stringify({ email: "bench0@example.com", password });
+  const logins = await timed(30, () =>
+    fetch(`${app.url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: loginBody }),
+  );
+  notes.push(`register p50 ${fmt(percentile(regs, 50), 1)} ms, login p50 ${fmt(percentile(logins, 50), 1)} ms (argon2id m=19 MiB, t=2)`);
+  const session = (await (
+    await fetch(`${app.url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: loginBody })
+  ).json()) as { accessToken: string; user: { id: string } };
+
+  say("floors");
+  const jsonFloor = await startFloor(["json"]);
+  const dbFloor = await startFloor(["db", benchDb, session.user.id]);
+  const o = { connections: CONNECTIONS, seconds: SECONDS };
+
+  say(`load: ${CONNECTIONS} connections, ${SECONDS} s each`);
+  const floorJson = await measure(jsonFloor, o);
+  rows.push({ name: "floor: Bun.serve JSON", r: floorJson });
+  const floorDb = await measure(dbFloor, o);
+  rows.push({ name: "floor: Bun.serve + postgres.js PK select", r: floorDb });
+  const me = await measure(`${app.url}/api/v1/users/me`, { ...o, headers: { authorization: `Bearer ${session.accessToken}` } });
+  rows.push({ name: "GET /api/v1/users/me", r: me, vs: `${fmt(me.rps / floorDb.rps)} × db floor (target ≥ 0.7)` });
+  const health = await measure(`${app.url}/health`, o);
+  rows.push({ name: "GET /health", r: health, vs: `${fmt(health.rps / floorJson.rps)} × Bun.serve floor` });
+
+  say("/health latency idle, then while logins saturate the CPU");
+  const idle = await wrk(`${app.url}/health`, { connections: 1, seconds: SECONDS });
+  rows.push({ name: "GET /health, 1 connection, idle", r: idle });
+  const [busy, storm] = await Promise.all([
+    (async () => {
+      await Bun.sleep(1000); // let the login storm fill the thread pool first
+      return wrk(`${app.url}/health`, { connections: 1, seconds: SECONDS });
+    })(),
+    wrk(`${app.url}/api/v1/auth/login`, {
+      connections: 16,
+      seconds: SECONDS + 2,
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: loginBody,
+    }),
+  ]);
+  rows.push({ name: "POST /auth/login, 16 connections (the storm)", r: storm });
+  rows.push({ name: "GET /health, 1 connection, during the storm", r: busy, vs: `p99 ${fmt(busy.p99ms / idle.p99ms, 1)} × idle (target ≤ 5)` });
+  await app.stop();
+
+  say("embedded database: first start on an empty DATA_DIR, then a restart");
+  const embeddedDir = join(cwd, "embedded");
+  const e1 = await startStayhub({ DATA_DIR: embeddedDir, LOG_LEVEL: "warn" }, cwd);
+  await e1.stop();
+  const e2 = await startStayhub({ DATA_DIR: embeddedDir, LOG_LEVEL: "warn" }, cwd);
+  await e2.stop();
+  notes.push(`start → /ready embedded: first start ${fmt(e1.readyMs, 0)} ms (initdb + migrations), restart ${fmt(e2.readyMs, 0)} ms`);
+  rmSync(cwd, { recursive: true, force: true });
+
+  console.log(`\nstayhub bench — ${new Date().toISOString()} — ${navigator.hardwareConcurrency} cores, wrk -t1, ${SECONDS} s per scenario\n`);
+  console.log(`${"scenario".padEnd(48)} ${"req/s".padStart(9)} ${"p50 ms".padStart(8)} ${"p99 ms".padStart(8)} ${"errors".padStart(7)}  ratio`);
+  for (const { name, r, vs } of rows) {
+    console.log(`${name.padEnd(48)} ${fmt(r.rps, 0).padStart(9)} ${fmt(r.p50ms).padStart(8)} ${fmt(r.p99ms).padStart(8)} ${String(r.errors).padStart(7)}  ${vs ?? ""}`);
+  }
+  console.log("");
+  for (const n of notes) console.log(n);
+}
+
+main()
+  .catch((err) => {
+    console.error(`bench failed: ${err instanceof Error ? err.message : err}`);
+    process.exitCode = 1;
+  })
+  .finally(cleanup);
