@@ -102,6 +102,10 @@ describe("binary, embedded database, no environment at all", () => {
     expect(login.status).toBe(200);
     const swagger = await fetch(`${second.url}/swagger/json`);
     expect(swagger.status).toBe(200);
+    // The container health check: exit 0 against a live service, 1 against a dead port.
+    const port = new URL(second.url).port;
+    expect(await Bun.spawn([BINARY, "healthcheck"], { env: { PORT: port } }).exited).toBe(0);
+    expect(await Bun.spawn([BINARY, "healthcheck"], { env: { PORT: String(freePort()) } }).exited).toBe(1);
     expect(await second.stop()).toBe(0);
   }, 90_000);
 

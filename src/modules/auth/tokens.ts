@@ -1,5 +1,6 @@
 // Access tokens (short-lived HS256 JWTs, algorithm pinned at verification) and opaque refresh tokens.
 import { jwt } from "@elysiajs/jwt";
+import { systemClock } from "../../lib/clock";
 
 export const ISSUER = "stayhub";
 export const AUDIENCE = "stayhub-api";
@@ -15,13 +16,29 @@ const VERIFY = { algorithms: ["HS256"], issuer: ISSUER, audience: AUDIENCE, requ
 // Only used after a failed check, to tell "expired" from "forged": same key, same pins, any age.
 const VERIFY_IGNORING_EXPIRY = { ...VERIFY, clockTolerance: 100 * 365 * 86_400 };
 
+const CACHE_SIZE = 10_000;
+
 export function createAccessTokens(secret: string, ttlSeconds: number): AccessTokens {
   const codec = jwt({ name: "jwt", secret, alg: "HS256", typ: "JWT", iss: ISSUER, aud: AUDIENCE, exp: `${ttlSeconds}s` }).decorator.jwt;
+  // Tokens already verified, by their exact text: a client sends the same token for up to 15
+  // minutes, and an HMAC check per request is the largest cost of an authenticated read. Only
+  // successes are kept, with their expiry, so nothing unverified is ever trusted from here.
+  const verified = new Map<string, { userId: string; exp: number }>();
   return {
     sign: (userId) => codec.sign({ sub: userId }),
     async verify(token) {
+      const hit = verified.get(token);
+      if (hit) {
+        if (hit.exp * 1000 > systemClock.now().getTime()) return { ok: true, userId: hit.userId };
+        verified.delete(token);
+        return { ok: false, reason: "expired" };
+      }
       const claims = await codec.verify(token, VERIFY);
-      if (claims && typeof claims.sub === "string") return { ok: true, userId: claims.sub };
+      if (claims && typeof claims.sub === "string" && typeof claims.exp === "number") {
+        if (verified.size >= CACHE_SIZE) verified.delete(verified.keys().next().value as string);
+        verified.set(token, { userId: claims.sub, exp: claims.exp });
+        return { ok: true, userId: claims.sub };
+      }
       const stale = await codec.verify(token, VERIFY_IGNORING_EXPIRY);
       return { ok: false, reason: stale ? "expired" : "invalid" };
     },
