@@ -4,7 +4,7 @@ import { join } from "node:path";
 import Redis from "ioredis";
 import type { Config } from "./config";
 import { type Database, type Db, openDatabase } from "./db/client";
-import { MemoryRateLimitStore, type RateLimitStore, RedisRateLimitStore } from "./http/rate-limit";
+import { FallbackRateLimitStore, MemoryRateLimitStore, type RateLimitStore, RedisRateLimitStore } from "./http/rate-limit";
 import { type Clock, SettableClock, systemClock } from "./lib/clock";
 import { createLogger, type Logger } from "./lib/log";
 import { createPasswords, type Passwords } from "./modules/auth/passwords";
@@ -69,7 +69,11 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     testClock,
     log,
     redis,
-    rateLimits: redis ? new RedisRateLimitStore(redis, config.redisPrefix) : new MemoryRateLimitStore(),
+    rateLimits: redis
+      ? new FallbackRateLimitStore(new RedisRateLimitStore(redis, config.redisPrefix), new MemoryRateLimitStore(), (err) =>
+          log.warn("rate limits fell back to in-process counting", { error: err.message }),
+        )
+      : new MemoryRateLimitStore(),
     tokens: createAccessTokens(resolveJwtSecret(config), config.accessTokenTtlSeconds),
     passwords: overrides.passwords ?? createPasswords(),
   };

@@ -87,3 +87,51 @@ export function rateLimitHeaders(limit: number, w: RateWindow, refused: boolean)
   if (refused) headers["retry-after"] = String(w.resetSeconds);
   return headers;
 }
+
+/**
+ * Redis first; when Redis fails or is slow, the in-process windows keep counting, so an outage
+ * neither fails logins (500) nor lifts the brute-force limit (it becomes per instance instead).
+ */
+export class FallbackRateLimitStore implements RateLimitStore {
+  private lastWarning = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private primary: RateLimitStore,
+    private fallback: RateLimitStore,
+    private onFailure: (err: Error) => void,
+    private timeoutMs = 250,
+  ) {}
+
+  private async attempt<T>(op: (s: RateLimitStore) => Promise<T>): Promise<T> {
+    let timer: Timer | undefined;
+    try {
+      return await Promise.race([
+        op(this.primary),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`rate-limit store timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+        }),
+      ]);
+    } catch (err) {
+      const now = performance.now();
+      if (now - this.lastWarning > 10_000) {
+        this.lastWarning = now;
+        this.onFailure(err as Error);
+      }
+      return op(this.fallback);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  hit(key: string, windowSeconds: number): Promise<RateWindow> {
+    return this.attempt((s) => s.hit(key, windowSeconds));
+  }
+
+  peek(key: string): Promise<RateWindow> {
+    return this.attempt((s) => s.peek(key));
+  }
+
+  clear(key: string): Promise<void> {
+    return this.attempt((s) => s.clear(key));
+  }
+}

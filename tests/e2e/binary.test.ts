@@ -118,6 +118,28 @@ describe("binary, embedded database, no environment at all", () => {
   }, 60_000);
 });
 
+describe("graceful shutdown", () => {
+  test("SIGTERM while requests are in flight: every one is answered, then exit 0", async () => {
+    const cwd = tempDir();
+    const running = await start({ DATA_DIR: join(cwd, "data"), LOG_LEVEL: "warn" }, cwd);
+    // Registrations take tens of milliseconds each (argon2id): plenty in flight when the signal lands.
+    const inflight = Array.from({ length: 12 }, (_, i) =>
+      api(running.url, "POST", "/auth/register", { email: `sd${i}@example.com`, password: "a long enough password", name: "S" }),
+    );
+    await Bun.sleep(15);
+    const exited = running.stop();
+    const answers = await Promise.all(inflight);
+    expect(answers.map((a) => a.status)).toEqual(Array(12).fill(201));
+    expect(await exited).toBe(0);
+    // Nothing half-done: after a restart every answered registration can log in.
+    const again = await start({ DATA_DIR: join(cwd, "data"), LOG_LEVEL: "warn" }, cwd);
+    for (let i = 0; i < 12; i++) {
+      expect((await api(again.url, "POST", "/auth/login", { email: `sd${i}@example.com`, password: "a long enough password" })).status).toBe(200);
+    }
+    expect(await again.stop()).toBe(0);
+  }, 60_000);
+});
+
 describe.if(Boolean(databaseUrl) || requireServices)("binary on PostgreSQL and Redis", () => {
   test("DATABASE_URL: migrates, serves, and a second instance on the same database sees the user", async () => {
     const admin = postgres(databaseUrl as string, { max: 1, onnotice: () => {} });

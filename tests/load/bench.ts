@@ -135,6 +135,19 @@ async function main() {
     fetch(`${app.url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: loginBody }),
   );
   notes.push(`register p50 ${fmt(percentile(regs, 50), 1)} ms, login p50 ${fmt(percentile(logins, 50), 1)} ms (argon2id m=19 MiB, t=2)`);
+  // Unknown e-mail vs wrong password must take about as long (no account enumeration by timing).
+  // Different e-mails each time so the failed-login limit does not cut the sample short.
+  const failedLogin = (email: string) =>
+    fetch(`${app.url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password: "wrong password!!" }) });
+  const expectFail = async (res: Promise<Response>) => {
+    const r = await res;
+    return new Response(r.status === 401 ? "" : `unexpected ${r.status}`, { status: r.status === 401 ? 200 : 500 });
+  };
+  const wrongPassword = await timed(20, (i) => expectFail(failedLogin(`bench${i + 1}@example.com`)));
+  const unknownEmail = await timed(20, (i) => expectFail(failedLogin(`nobody${i}@example.com`)));
+  notes.push(
+    `failed login p50: wrong password ${fmt(percentile(wrongPassword, 50), 1)} ms, unknown e-mail ${fmt(percentile(unknownEmail, 50), 1)} ms (should match)`,
+  );
   const session = (await (
     await fetch(`${app.url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: loginBody })
   ).json()) as { accessToken: string; user: { id: string } };
