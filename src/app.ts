@@ -5,23 +5,28 @@ import type { Deps } from "./deps";
 import { httpFoundation, MAX_BODY_BYTES } from "./http/foundation";
 import { authRoutes } from "./modules/auth/routes";
 import { opsRoutes, testClockRoutes } from "./modules/ops/routes";
+import { propertyRoutes } from "./modules/properties/routes";
 import { userRoutes } from "./modules/users/routes";
 
 export const VERSION = "0.1.0";
 
 export function createApp(deps: Deps) {
-  const api = new Elysia({ prefix: "/api/v1" }).use(authRoutes(deps)).use(userRoutes(deps)).use(testClockRoutes(deps));
+  const api = new Elysia({ prefix: "/api/v1" }).use(authRoutes(deps)).use(userRoutes(deps)).use(propertyRoutes(deps)).use(testClockRoutes(deps));
 
   return new Elysia({
     normalize: false,
-    // Bun refuses bodies over this (chunked ones too); declared lengths are refused earlier, as problem+json.
-    serve: { maxRequestBodySize: MAX_BODY_BYTES + 1024 },
+    // Bun's hard cap (it answers a bare 413 past it, chunked bodies included) sits well above ours, so
+    // that bodies over 1 MiB meet our problem+json answer: by declared length in onRequest, or by
+    // their real size when parsed.
+    serve: { maxRequestBodySize: 8 * MAX_BODY_BYTES },
   })
     .use(httpFoundation(deps.log))
     .use(
       swagger({
         path: "/swagger",
         provider: "swagger-ui",
+        // Our one dotted path is an API route (calendar.ics), not a static file.
+        excludeStaticFile: false,
         documentation: {
           info: {
             title: "stayhub API",
@@ -32,6 +37,7 @@ export function createApp(deps: Deps) {
           tags: [
             { name: "auth", description: "Accounts and tokens" },
             { name: "users", description: "Profiles" },
+            { name: "properties", description: "Listings, search, availability and calendars" },
             { name: "operations", description: "Health and readiness" },
           ],
         },

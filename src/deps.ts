@@ -2,6 +2,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Redis from "ioredis";
+import { type Cache, MemoryCache, RedisCache, SafeCache } from "./cache/cache";
 import type { Config } from "./config";
 import { type Database, type Db, openDatabase } from "./db/client";
 import { FallbackRateLimitStore, MemoryRateLimitStore, type RateLimitStore, RedisRateLimitStore } from "./http/rate-limit";
@@ -9,6 +10,11 @@ import { type Clock, SettableClock, systemClock } from "./lib/clock";
 import { createLogger, type Logger } from "./lib/log";
 import { createPasswords, type Passwords } from "./modules/auth/passwords";
 import { type AccessTokens, createAccessTokens } from "./modules/auth/tokens";
+import { PropertyDto } from "./modules/properties/schemas";
+
+// Cached answers are keyed by the shape of what they hold: a deploy that changes a DTO never
+// reads entries written by the previous version.
+const CACHE_SHAPE = Bun.hash(JSON.stringify(PropertyDto)).toString(36);
 
 export interface Deps {
   config: Config;
@@ -20,6 +26,7 @@ export interface Deps {
   log: Logger;
   redis: Redis | null;
   rateLimits: RateLimitStore;
+  cache: Cache;
   tokens: AccessTokens;
   passwords: Passwords;
 }
@@ -74,6 +81,9 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
           log.warn("rate limits fell back to in-process counting", { error: err.message }),
         )
       : new MemoryRateLimitStore(),
+    cache: new SafeCache(redis ? new RedisCache(redis, `${config.redisPrefix}cache:${CACHE_SHAPE}:`) : new MemoryCache(), (op, err) =>
+      log.warn("cache unavailable; answering from the database", { op, error: err.message }),
+    ),
     tokens: createAccessTokens(resolveJwtSecret(config), config.accessTokenTtlSeconds),
     passwords: overrides.passwords ?? createPasswords(),
   };

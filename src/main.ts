@@ -58,8 +58,14 @@ async function serve(config: Config): Promise<void> {
     if (stopping) return;
     stopping = true;
     deps.log.info("shutting down", { signal });
-    // Stop accepting; in-flight requests finish before the promise settles.
-    await app.server?.stop(false);
+    // Stop accepting; in-flight requests finish before the promise settles — within 10 s, after
+    // which the stragglers are cut off so that a stuck client cannot hold the process.
+    const drained = app.server?.stop(false);
+    const deadline = new Promise<"late">((resolve) => setTimeout(() => resolve("late"), 10_000).unref());
+    if ((await Promise.race([drained, deadline])) === "late") {
+      deps.log.warn("in-flight requests still open after 10 s; closing them");
+      await app.server?.stop(true);
+    }
     await closeDeps(deps);
     process.exit(0);
   };

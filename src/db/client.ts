@@ -1,5 +1,6 @@
 // One database handle for the service: postgres.js when DATABASE_URL is set, embedded PGlite otherwise.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -75,11 +76,50 @@ function openPostgres(url: string, max: number): Database {
   };
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * PGlite does not lock its data directory, and two processes writing one cluster lose data.
+ * A pid file makes the second one stop with a clear message; a stale file (its process is gone)
+ * is taken over.
+ */
+function lockDataDir(dir: string): () => void {
+  const file = join(dir, "stayhub.pid");
+  const mine = String(process.pid);
+  try {
+    writeFileSync(file, mine, { flag: "wx" });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    const holder = Number(readFileSync(file, "utf8").trim());
+    if (holder && holder !== process.pid && isAlive(holder)) {
+      throw new Error(`the embedded database in ${dir} is in use by process ${holder}; stop it first (or set DATABASE_URL to share a PostgreSQL server)`);
+    }
+    writeFileSync(file, mine);
+  }
+  return () => {
+    try {
+      if (readFileSync(file, "utf8") === mine) unlinkSync(file);
+    } catch {
+      // already gone
+    }
+  };
+}
+
 async function openEmbedded(options: DatabaseOptions): Promise<Database> {
   let dataDir: string | undefined;
+  let unlock = () => {};
   if (!options.inMemory) {
     dataDir = `${options.dataDir ?? "./data"}/pg`;
     mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDir(dataDir);
+    process.once("exit", unlock);
   }
   const pg = await PGlite.create({
     ...(await pgliteOptions()),
@@ -103,6 +143,9 @@ async function openEmbedded(options: DatabaseOptions): Promise<Database> {
     // PGlite is one session already; queries queue on it.
     withSession: (fn) => fn(raw),
     snapshot: () => pg.dumpDataDir("gzip"),
-    close: () => pg.close(),
+    async close() {
+      await pg.close();
+      unlock();
+    },
   };
 }

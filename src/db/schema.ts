@@ -1,7 +1,8 @@
 // The whole data model: every table of the contract, with the invariants a row can state about itself.
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import {
   bigserial,
+  customType,
   boolean,
   check,
   date,
@@ -17,6 +18,8 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+
+const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
 
 const id = () => uuid("id").primaryKey().default(sql`gen_random_uuid()`);
 const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
@@ -96,13 +99,22 @@ export const properties = pgTable(
     // Aggregates kept by the review verbs in the same transaction; the average is derived on read.
     ratingSum: integer("rating_sum").notNull().default(0),
     reviewCount: integer("review_count").notNull().default(0),
+    // Text search over title, city and description ('simple': no stemming, any language).
+    searchText: tsvector("search_text").generatedAlwaysAs(
+      (): SQL =>
+        sql`setweight(to_tsvector('simple', coalesce(${properties.title}, '')), 'A') || setweight(to_tsvector('simple', coalesce(${properties.city}, '')), 'A') || setweight(to_tsvector('simple', coalesce(${properties.description}, '')), 'B')`,
+    ),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
-    index("properties_host_idx").on(t.hostId, t.createdAt),
-    index("properties_city_idx").on(sql`lower(${t.city})`, t.status),
-    index("properties_price_idx").on(t.status, t.pricePerNight),
+    index("properties_host_idx").on(t.hostId, t.createdAt, t.id),
+    // Search shapes (proven by tests/integration/search-plans.test.ts): city, price range, geo/map, text.
+    index("properties_city_idx").on(sql`lower(${t.city})`, t.pricePerNight).where(sql`${t.status} = 'listed'`),
+    index("properties_price_idx").on(t.pricePerNight, t.id).where(sql`${t.status} = 'listed'`),
+    index("properties_location_idx").using("gist", sql`point(${t.lng}, ${t.lat})`).where(sql`${t.status} = 'listed'`),
+    index("properties_search_idx").using("gin", t.searchText).where(sql`${t.status} = 'listed'`),
+    index("properties_newest_idx").on(t.createdAt, t.id).where(sql`${t.status} = 'listed'`),
     check("properties_type_check", sql`${t.propertyType} in ('apartment', 'house', 'room', 'cabin', 'villa', 'other')`),
     check("properties_status_check", sql`${t.status} in ('listed', 'unlisted')`),
     check("properties_policy_check", sql`${t.cancellationPolicy} in ('flexible', 'moderate', 'strict')`),

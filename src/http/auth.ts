@@ -21,6 +21,16 @@ export async function authenticate(authorization: string | null | undefined, dep
   return user;
 }
 
+/** The caller when a valid token came with the request, else null (for routes anyone may call). */
+export async function optionalActor(authorization: string | null, deps: Deps): Promise<Actor | null> {
+  if (!authorization) return null;
+  try {
+    return await authenticate(authorization, deps);
+  } catch {
+    return null;
+  }
+}
+
 // Authentication runs in the transform phase, before the body is validated: a caller without a
 // valid token learns nothing about the route's rules (401, never 422).
 const actors = new WeakMap<Request, Actor>();

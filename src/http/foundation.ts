@@ -35,7 +35,8 @@ function validationErrors(all: ValidationIssue[]): FieldError[] {
     const key = `${issue.path}\u0000${issue.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ path: issue.path || "/", message: issue.summary ?? issue.message });
+    // The message, never the summary: summaries quote the submitted value (a password, say).
+    out.push({ path: issue.path || "/", message: issue.message });
   }
   return out;
 }
@@ -56,11 +57,13 @@ export function httpFoundation(log: Logger) {
       }
     })
     // Bodies are JSON or nothing, at most MAX_BODY_BYTES, parsed here so that every failure is ours to word.
-    .onParse({ as: "global" }, async ({ request, contentType }) => {
+    .onParse({ as: "global" }, async ({ request, contentType: given }) => {
       const bytes = await request.arrayBuffer();
       if (bytes.byteLength > MAX_BODY_BYTES) throw new AppError(413, "payload_too_large", `The body is over ${MAX_BODY_BYTES} bytes`);
+      const contentType = given.toLowerCase();
       const isJson = contentType.startsWith("application/json") || /^application\/[\w.-]+\+json\b/.test(contentType);
-      if (bytes.byteLength === 0) return isJson ? undefined : {};
+      // No body: null (not undefined, which would hand the spent stream to Elysia's own parser).
+      if (bytes.byteLength === 0) return null;
       if (!isJson) throw new AppError(400, "invalid_json", `Expected an application/json body, got "${contentType || "no content type"}"`);
       try {
         return JSON.parse(decoder.decode(bytes));
@@ -100,7 +103,9 @@ export function httpFoundation(log: Logger) {
           return answer(problem(400, "bad_request", "The request is malformed", undefined, id), headers);
       }
       const err = error as Error;
-      log.error("unhandled error", { requestId: id, code, error: err?.message, stack: err?.stack });
+      // Drizzle's messages append the query's parameters (e-mails, hashes): keep them out of logs.
+      const message = String(err?.message ?? err).split("\nparams:")[0];
+      log.error("unhandled error", { requestId: id, code, error: message, cause: (err?.cause as Error | undefined)?.message, stack: err?.stack?.split("\n").slice(1, 8).join("\n") });
       return answer(problem(500, "internal", `Something went wrong on our side (request ${id})`, undefined, id), headers);
     })
     .onAfterResponse({ as: "global" }, ({ request, route, set, responseValue }) => {

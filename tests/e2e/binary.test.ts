@@ -118,6 +118,35 @@ describe("binary, embedded database, no environment at all", () => {
   }, 60_000);
 });
 
+describe("over real HTTP", () => {
+  test("bodies over 1 MiB get problem+json 413, declared or chunked; a second process cannot open the same embedded database", async () => {
+    const cwd = tempDir();
+    const env = { DATA_DIR: join(cwd, "data"), LOG_LEVEL: "warn" };
+    const running = await start(env, cwd);
+    const big = JSON.stringify({ email: "big@example.com", password: "a long enough password", name: "x".repeat(3 * 1024 * 1024) });
+    const declared = await fetch(`${running.url}/api/v1/auth/register`, { method: "POST", headers: { "content-type": "application/json" }, body: big });
+    expect(declared.status).toBe(413);
+    expect(declared.headers.get("content-type")).toBe("application/problem+json");
+    expect(((await declared.json()) as { code: string }).code).toBe("payload_too_large");
+    const chunks = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < 12; i++) controller.enqueue(new TextEncoder().encode(i === 0 ? `{"name":"${"y".repeat(200_000)}` : "y".repeat(200_000)));
+        controller.enqueue(new TextEncoder().encode('"}'));
+        controller.close();
+      },
+    });
+    const chunked = await fetch(`${running.url}/api/v1/auth/register`, { method: "POST", headers: { "content-type": "application/json" }, body: chunks });
+    expect(chunked.status).toBe(413);
+    expect(((await chunked.json()) as { code: string }).code).toBe("payload_too_large");
+    expect(chunked.headers.get("x-request-id")).toBeTruthy();
+
+    const second = Bun.spawn([BINARY, "admin", "create", "--email", "x@example.com"], { cwd, env, stdout: "pipe", stderr: "pipe" });
+    expect(await second.exited).toBe(1);
+    expect(await new Response(second.stderr).text()).toContain("in use by process");
+    expect(await running.stop()).toBe(0);
+  }, 60_000);
+});
+
 describe("graceful shutdown", () => {
   test("SIGTERM while requests are in flight: every one is answered, then exit 0", async () => {
     const cwd = tempDir();

@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { SignJWT } from "jose";
 import { AUDIENCE, ISSUER } from "../../src/modules/auth/tokens";
+import { startSession } from "../../src/modules/auth/sessions";
 import { hashRefreshToken } from "../../src/modules/auth/tokens";
 import { registerUser, startTestApp, TEST_JWT_SECRET, type TestApp } from "../support/app";
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp({ LOGIN_RATE_LIMIT: "3" });
-});
-afterAll(() => t.close());
+  t = await startTestApp({ LOGIN_RATE_LIMIT: "3", TRUST_PROXY: "1" });
+}, 60_000);
+afterAll(() => t?.close());
 
 const post = (path: string, body: unknown, token?: string) => t.call("POST", `/api/v1${path}`, { body, token });
 
@@ -122,6 +123,39 @@ describe("POST /auth/login", () => {
     expect((await post("/auth/login", { email: other.email, password: other.password })).status).toBe(200);
   });
 
+  test("parallel guesses cannot slip under the limit: attempts are counted before the password is checked", async () => {
+    const u = await registerUser(t.call);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => post("/auth/login", { email: u.email, password: "wrong password!" })));
+    expect(answers.filter((a) => a.status === 401).length).toBeLessThanOrEqual(3);
+    expect(answers.filter((a) => a.status === 429).length).toBeGreaterThanOrEqual(17);
+  });
+
+  test("one IP spreading guesses over many e-mails is limited too", async () => {
+    const answers: number[] = [];
+    for (let i = 0; i < 3 * 20 + 1; i++) {
+      const res = await t.call("POST", "/api/v1/auth/login", {
+        body: { email: `spray${i}@example.com`, password: "whatever123" },
+        headers: { "x-forwarded-for": "203.0.113.7" },
+      });
+      answers.push(res.status);
+    }
+    expect(answers.slice(0, 60).every((s) => s === 401)).toBe(true);
+    expect(answers[60]).toBe(429);
+  });
+
+  test("behind a proxy, a forged leftmost X-Forwarded-For does not reset the limit", async () => {
+    const u = await registerUser(t.call);
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await t.call("POST", "/api/v1/auth/login", {
+        body: { email: u.email, password: "wrong password!" },
+        headers: { "x-forwarded-for": `198.51.100.${i}, 192.0.2.1` },
+      });
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+  });
+
   test("a success clears the failure count", async () => {
     const u = await registerUser(t.call);
     await post("/auth/login", { email: u.email, password: "wrong password!" });
@@ -145,6 +179,12 @@ describe("POST /auth/login", () => {
   test("422 for missing fields", async () => {
     const res = await post("/auth/login", { email: "a@b.co" });
     expect(res.status).toBe(422);
+  });
+
+  test("validation errors never quote the submitted value", async () => {
+    const res = await post("/auth/register", { email: "v@example.com", password: 98765432101234, name: "V" });
+    expect(res.status).toBe(422);
+    expect(res.text).not.toContain("98765432101234");
   });
 });
 
@@ -177,6 +217,18 @@ describe("POST /auth/refresh", () => {
     const answers = await Promise.all(Array.from({ length: 8 }, () => post("/auth/refresh", { refreshToken: u.refreshToken })));
     expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
     expect(answers.filter((a) => a.status === 401)).toHaveLength(7);
+  });
+
+  test("a token issued into a family after it was revoked is dead (refresh racing logout)", async () => {
+    const u = await registerUser(t.call);
+    const [row] = await t.deps.database.raw.query<{ family_id: string }>("select family_id from refresh_tokens where token_hash = $1", [
+      hashRefreshToken(u.refreshToken),
+    ]);
+    await post("/auth/logout", { refreshToken: u.refreshToken }, u.accessToken);
+    // What a refresh that was already past its spend step would do: issue the next token of the family.
+    const late = await startSession(t.deps.db, u.id, 30, row?.family_id);
+    const res = await post("/auth/refresh", { refreshToken: late });
+    expect(res.status).toBe(401);
   });
 
   test("expired and unknown refresh tokens are refused", async () => {

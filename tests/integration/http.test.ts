@@ -8,8 +8,8 @@ import { registerUser, startTestApp, type TestApp } from "../support/app";
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp();
-});
-afterAll(() => t.close());
+}, 60_000);
+afterAll(() => t?.close());
 
 // Every /api/v1 route, classified. A new route must be added here, and so gets its 401 checks.
 const PUBLIC = new Set([
@@ -17,6 +17,10 @@ const PUBLIC = new Set([
   "POST /api/v1/auth/login",
   "POST /api/v1/auth/refresh",
   "GET /api/v1/users/:id",
+  "GET /api/v1/properties",
+  "GET /api/v1/properties/:id",
+  "GET /api/v1/properties/:id/availability",
+  "GET /api/v1/properties/:id/calendar.ics",
   "POST /api/v1/_test/clock",
   "DELETE /api/v1/_test/clock",
   "GET /api/v1/_test/clock",
@@ -27,6 +31,11 @@ const AUTHENTICATED = new Set([
   "PATCH /api/v1/users/me",
   "POST /api/v1/users/me/password",
   "POST /api/v1/users/me/host",
+  "POST /api/v1/properties",
+  "PATCH /api/v1/properties/:id",
+  "DELETE /api/v1/properties/:id",
+  "PUT /api/v1/properties/:id/calendar",
+  "GET /api/v1/hosts/me/properties",
 ]);
 
 const apiRoutes = () => t.app.routes.filter((r) => r.path.startsWith("/api/v1")).map((r) => `${r.method} ${r.path}`);
@@ -56,12 +65,31 @@ describe("generated security checks", () => {
   test("every route with a body: 422 for an unknown field, 400 for broken JSON", async () => {
     const u = await registerUser(t.call);
     for (const route of apiRoutes().filter((r) => !r.startsWith("GET") && !r.startsWith("DELETE") && !r.endsWith("/me/host"))) {
-      const [method = "POST", path = "/"] = route.split(" ");
+      const [method = "POST", template = "/"] = route.split(" ");
+      const path = template.replace(":id", "01a21001-1cb3-775a-ba4d-59603dabccf5");
       const extra = await t.call(method, path, { token: u.accessToken, body: { surprise: true } });
       expect({ route, status: extra.status }).toEqual({ route, status: 422 });
       const broken = await t.call(method, path, { token: u.accessToken, rawBody: "{", headers: { "content-type": "application/json" } });
       expect({ route, status: broken.status }).toEqual({ route, status: 400 });
     }
+  });
+});
+
+describe("body parsing", () => {
+  test("an empty JSON body on a route without one is fine; content types are case-insensitive", async () => {
+    const u = await registerUser(t.call);
+    const empty = await t.call("POST", "/api/v1/users/me/host", { token: u.accessToken, rawBody: "", headers: { "content-type": "application/json" } });
+    expect(empty.status).toBe(200);
+    const upper = await t.call("PATCH", "/api/v1/users/me", { token: u.accessToken, rawBody: '{"bio":"x"}', headers: { "content-type": "Application/JSON; charset=UTF-8" } });
+    expect(upper.status).toBe(200);
+  });
+
+  test("an empty body where one is required is 422, not 400 or 500", async () => {
+    const u = await registerUser(t.call);
+    const res = await t.call("POST", "/api/v1/users/me/password", { token: u.accessToken, rawBody: "", headers: { "content-type": "application/json" } });
+    expect(res.status).toBe(422);
+    const login = await t.call("POST", "/api/v1/auth/login", { rawBody: "", headers: { "content-type": "application/json" } });
+    expect(login.status).toBe(422);
   });
 });
 

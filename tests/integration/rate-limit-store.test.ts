@@ -7,8 +7,8 @@ import { createTestRedis, type TestRedis } from "../support/services";
 let tr: TestRedis;
 beforeAll(async () => {
   tr = await createTestRedis();
-});
-afterAll(() => tr.cleanup());
+}, 60_000);
+afterAll(() => tr?.cleanup());
 
 describe.if(Boolean(process.env.REDIS_URL))("RedisRateLimitStore", () => {
   test("counts, expires with the window, clears", async () => {

@@ -4,8 +4,8 @@ import { registerUser, startTestApp, type TestApp } from "../support/app";
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp();
-});
-afterAll(() => t.close());
+}, 60_000);
+afterAll(() => t?.close());
 
 describe("GET /users/me", () => {
   test("the full profile with e-mail and roles", async () => {
@@ -46,6 +46,8 @@ describe("PATCH /users/me", () => {
       expect((res.body.errors as { path: string }[]).map((e) => e.path)).toContain(path);
       const me = await t.call("GET", "/api/v1/users/me", { token: u.accessToken });
       expect(me.body.roles).toEqual(["guest"]);
+      expect(me.body.email).toBe(u.email);
+      expect(me.body.name).toBe("Test User");
     });
   }
 });
@@ -75,6 +77,17 @@ describe("POST /users/me/password", () => {
     expect(res.status).toBe(401);
     expect(res.body.code).toBe("invalid_credentials");
     expect((await t.call("POST", "/api/v1/auth/refresh", { body: { refreshToken: u.refreshToken } })).status).toBe(200);
+  });
+
+  test("guessing the current password with a stolen token is rate limited", async () => {
+    const u = await registerUser(t.call);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await t.call("POST", "/api/v1/users/me/password", { token: u.accessToken, body: { currentPassword: `guess ${i}`, newPassword: "a brand new password" } });
+      statuses.push(res.status);
+    }
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses[5]).toBe(429);
   });
 
   test("422 for a short new password", async () => {

@@ -1,31 +1,38 @@
-// Brute-force guard for login: failures are counted per client IP + e-mail; at the limit the
-// next attempts are refused with 429 until the window ends. A success clears the count.
+// Brute-force guard for password checks. Every attempt is counted *before* the password is
+// verified (so parallel guesses cannot all slip under the limit), per client IP + e-mail and,
+// more loosely, per client IP across e-mails; a success clears the IP + e-mail count.
 import type { Deps } from "../../deps";
 import { AppError } from "../../http/errors";
-import { rateLimitHeaders } from "../../http/rate-limit";
+import { type RateWindow, rateLimitHeaders } from "../../http/rate-limit";
 
-export async function withLoginLimit<T>(
+/** How many more attempts one IP may spread over many e-mails than over one. */
+export const PER_IP_FACTOR = 20;
+
+export async function withAttemptLimit<T>(
   deps: Deps,
-  ip: string,
-  email: string,
+  keys: { strict: string; loose?: string },
   attempt: () => Promise<T>,
 ): Promise<{ value: T; headers: Record<string, string> }> {
   const { loginRateLimit: limit, loginRateWindowSeconds: window } = deps.config;
-  const key = `login:${ip}:${email.trim().toLowerCase()}`;
-  const current = await deps.rateLimits.peek(key);
-  if (current.count >= limit) {
-    throw new AppError(429, "rate_limited", `Too many failed logins; try again in ${current.resetSeconds} s`, undefined,
-      rateLimitHeaders(limit, current, true));
+  const [strict, loose] = await Promise.all([
+    deps.rateLimits.hit(keys.strict, window),
+    keys.loose ? deps.rateLimits.hit(keys.loose, window) : Promise.resolve<RateWindow | null>(null),
+  ]);
+  const refusedBy = strict.count > limit ? strict : loose && loose.count > limit * PER_IP_FACTOR ? loose : null;
+  if (refusedBy) {
+    throw new AppError(429, "rate_limited", `Too many attempts; try again in ${refusedBy.resetSeconds} s`, undefined, rateLimitHeaders(limit, refusedBy, true));
   }
   try {
     const value = await attempt();
-    await deps.rateLimits.clear(key);
+    await deps.rateLimits.clear(keys.strict);
     return { value, headers: rateLimitHeaders(limit, { count: 0, resetSeconds: window }, false) };
   } catch (err) {
     if (err instanceof AppError && err.code === "invalid_credentials") {
-      const w = await deps.rateLimits.hit(key, window);
-      throw new AppError(err.status, err.code, err.detail, undefined, rateLimitHeaders(limit, w, false));
+      throw new AppError(err.status, err.code, err.detail, undefined, rateLimitHeaders(limit, strict, false));
     }
     throw err;
   }
 }
+
+export const loginKeys = (ip: string, email: string) => ({ strict: `login:${ip}:${email.trim().toLowerCase()}`, loose: `login-ip:${ip}` });
+export const passwordChangeKeys = (userId: string) => ({ strict: `password:${userId}` });

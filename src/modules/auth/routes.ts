@@ -6,7 +6,7 @@ import { clientIp } from "../../http/client-ip";
 import { errorResponses } from "../../http/errors";
 import { toUserDto } from "../users/dto";
 import { LoginBody, RefreshBody, RegisterBody, SessionDto } from "./schemas";
-import { withLoginLimit } from "./login-limit";
+import { loginKeys, withAttemptLimit } from "./login-limit";
 import { login, logout, refresh, register, type Session } from "./service";
 
 export function authRoutes(deps: Deps) {
@@ -37,7 +37,7 @@ export function authRoutes(deps: Deps) {
       "/login",
       async ({ body, set, request, server }) => {
         const ip = clientIp(request, server, deps.config.trustProxy);
-        const { value, headers } = await withLoginLimit(deps, ip, body.email, () => login(body, deps));
+        const { value, headers } = await withAttemptLimit(deps, loginKeys(ip, body.email), () => login(body, deps));
         Object.assign(set.headers, headers);
         return toSessionDto(value);
       },

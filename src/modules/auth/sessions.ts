@@ -1,6 +1,6 @@
 // Refresh-token sessions: opaque, stored hashed, single-use, rotated within a family; presenting a
 // spent token revokes its whole family (the token was stolen, or replayed by someone who stole it).
-import { and, eq, gt, isNull } from "drizzle-orm";
+import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { refreshTokens } from "../../db/schema";
 import { systemClock } from "../../lib/clock";
@@ -42,6 +42,9 @@ export async function spendRefreshToken(db: Db, token: string): Promise<RotateOu
         isNull(refreshTokens.spentAt),
         isNull(refreshTokens.revokedAt),
         gt(refreshTokens.expiresAt, now),
+        // A family with any revoked member is dead: this also catches a token issued by a
+        // refresh that raced with a logout, a reuse detection or a password change.
+        sql`not exists (select 1 from refresh_tokens r where r.family_id = ${refreshTokens.familyId} and r.revoked_at is not null)`,
       ),
     )
     .returning({ userId: refreshTokens.userId, familyId: refreshTokens.familyId });
@@ -49,6 +52,11 @@ export async function spendRefreshToken(db: Db, token: string): Promise<RotateOu
   const [row] = await db.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, hash)).limit(1);
   if (!row) return { ok: false, reason: "unknown" };
   if (row.revokedAt) return { ok: false, reason: "revoked" };
+  if (!row.spentAt && row.expiresAt > now) {
+    // Unspent and unexpired, yet refused: its family was revoked after it was issued.
+    await revokeFamily(db, row.familyId);
+    return { ok: false, reason: "revoked" };
+  }
   if (row.spentAt) {
     await revokeFamily(db, row.familyId);
     return { ok: false, reason: "reused" };

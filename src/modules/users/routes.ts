@@ -2,6 +2,7 @@
 import { Elysia, t } from "elysia";
 import type { Deps } from "../../deps";
 import { authMacro } from "../../http/auth";
+import { passwordChangeKeys, withAttemptLimit } from "../auth/login-limit";
 import { errorResponses } from "../../http/errors";
 import { IdParams } from "../../http/schema";
 import { toPublicUserDto, toUserDto } from "./dto";
@@ -26,13 +27,15 @@ export function userRoutes(deps: Deps) {
     .post(
       "/me/password",
       async ({ actor, body, set }) => {
-        await changePassword({ actor, ...body }, deps);
+        // A stolen access token must not become a free password oracle.
+        const { headers } = await withAttemptLimit(deps, passwordChangeKeys(actor.id), () => changePassword({ actor, ...body }, deps));
+        Object.assign(set.headers, headers);
         set.status = 204;
       },
       {
         auth: true,
         body: ChangePasswordBody,
-        response: { 204: t.Void(), ...errorResponses(400, 401, 403, 422) },
+        response: { 204: t.Void(), ...errorResponses(400, 401, 403, 422, 429) },
         detail: { tags, summary: "Change password", description: "Revokes every refresh token of the user." },
       },
     )

@@ -1,0 +1,10 @@
+DROP INDEX "properties_host_idx";--> statement-breakpoint
+DROP INDEX "properties_city_idx";--> statement-breakpoint
+DROP INDEX "properties_price_idx";--> statement-breakpoint
+ALTER TABLE "properties" ADD COLUMN "search_text" "tsvector" GENERATED ALWAYS AS (setweight(to_tsvector('simple', coalesce("properties"."title", '')), 'A') || setweight(to_tsvector('simple', coalesce("properties"."city", '')), 'A') || setweight(to_tsvector('simple', coalesce("properties"."description", '')), 'B')) STORED;--> statement-breakpoint
+CREATE INDEX "properties_location_idx" ON "properties" USING gist (point("lng", "lat")) WHERE "properties"."status" = 'listed';--> statement-breakpoint
+CREATE INDEX "properties_search_idx" ON "properties" USING gin ("search_text") WHERE "properties"."status" = 'listed';--> statement-breakpoint
+CREATE INDEX "properties_newest_idx" ON "properties" USING btree ("created_at","id") WHERE "properties"."status" = 'listed';--> statement-breakpoint
+CREATE INDEX "properties_host_idx" ON "properties" USING btree ("host_id","created_at","id");--> statement-breakpoint
+CREATE INDEX "properties_city_idx" ON "properties" USING btree (lower("city"),"price_per_night") WHERE "properties"."status" = 'listed';--> statement-breakpoint
+CREATE INDEX "properties_price_idx" ON "properties" USING btree ("price_per_night","id") WHERE "properties"."status" = 'listed';

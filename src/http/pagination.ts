@@ -1,0 +1,35 @@
+// Cursor pagination: `?limit=` (1–100, default 20) and an opaque `?cursor=`; answers
+// `{ data, nextCursor }`. Cursors are keyset positions, never offsets, so pages stay stable
+// while rows are inserted.
+import type { TSchema } from "@sinclair/typebox";
+import { t } from "elysia";
+import { AppError } from "./errors";
+
+export const DEFAULT_LIMIT = 20;
+export const MAX_LIMIT = 100;
+
+export const PageQuery = {
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, description: "page size, 1–100" })),
+  cursor: t.Optional(t.String({ maxLength: 512, description: "opaque; from the previous page's nextCursor" })),
+};
+
+export const Page = <S extends TSchema>(item: S, title: string) =>
+  t.Object({ data: t.Array(item), nextCursor: t.Union([t.String(), t.Null()]) }, { title });
+
+export function encodeCursor(position: unknown[]): string {
+  return Buffer.from(JSON.stringify(position)).toString("base64url");
+}
+
+/** The keyset position inside a cursor; a cursor that was not made by us is a 422. */
+export function decodeCursor(cursor: string, check: (position: unknown[]) => boolean): unknown[] {
+  let position: unknown;
+  try {
+    position = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    position = null;
+  }
+  if (!Array.isArray(position) || !check(position)) {
+    throw new AppError(422, "validation_failed", "The cursor is not valid for this query", [{ path: "/cursor", message: "invalid cursor" }]);
+  }
+  return position;
+}

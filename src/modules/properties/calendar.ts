@@ -1,0 +1,156 @@
+// A property's nights: availability and price per day, host blocks and price overrides.
+import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { bookings, calendarDays, properties } from "../../db/schema";
+import type { Deps } from "../../deps";
+import { AppError, invalid, notFound } from "../../http/errors";
+import { addDays, dayOf, daysBetween, eachDay, isIsoDay } from "../../lib/dates";
+import type { Actor } from "../users/service";
+import { invalidateProperties, propertyForHost, propertyColumns } from "./service";
+
+export const MAX_RANGE_DAYS = 366;
+export const DEFAULT_RANGE_DAYS = 90;
+
+export interface Day {
+  date: string;
+  available: boolean;
+  price: number;
+}
+
+/** [from, to) checked: real dates, from < to, at most 366 days. */
+export function checkRange(from: string, to: string): void {
+  if (!isIsoDay(from)) throw invalid("/from", "not a calendar date");
+  if (!isIsoDay(to)) throw invalid("/to", "not a calendar date");
+  const n = daysBetween(from, to);
+  if (n < 1) throw invalid("/to", "must be after from");
+  if (n > MAX_RANGE_DAYS) throw invalid("/to", `a range is at most ${MAX_RANGE_DAYS} days`);
+}
+
+/** The nights of [from, to) that are held by a stay (pending payment or confirmed). */
+export async function bookedDays(db: Db, propertyId: string, from: string, to: string): Promise<Set<string>> {
+  const rows = await db
+    .select({ checkIn: bookings.checkIn, checkOut: bookings.checkOut })
+    .from(bookings)
+    .where(
+      and(
+        eq(bookings.propertyId, propertyId),
+        inArray(bookings.status, ["pending_payment", "confirmed"]),
+        sql`daterange(${bookings.checkIn}, ${bookings.checkOut}) && daterange(${from}::date, ${to}::date)`,
+      ),
+    );
+  const days = new Set<string>();
+  for (const b of rows) for (const d of eachDay(b.checkIn > from ? b.checkIn : from, b.checkOut < to ? b.checkOut : to)) days.add(d);
+  return days;
+}
+
+async function computeDays(db: Db, property: { id: string; pricePerNight: number }, from: string, to: string, today: string): Promise<Day[]> {
+  const [overrides, booked] = await Promise.all([
+    db
+      .select()
+      .from(calendarDays)
+      .where(and(eq(calendarDays.propertyId, property.id), gte(calendarDays.day, from), lt(calendarDays.day, to))),
+    bookedDays(db, property.id, from, to),
+  ]);
+  const byDay = new Map(overrides.map((o) => [o.day, o]));
+  return eachDay(from, to).map((date) => {
+    const o = byDay.get(date);
+    return { date, available: date >= today && !booked.has(date) && !o?.blocked, price: o?.price ?? property.pricePerNight };
+  });
+}
+
+/** Per-day availability and price; unlisted listings only for their host. */
+export async function availability(
+  { id, from, to, viewer }: { id: string; from?: string; to?: string; viewer: () => Promise<Actor | null> },
+  deps: Deps,
+): Promise<Day[]> {
+  const today = dayOf(deps.clock.now());
+  const start = from ?? today;
+  const end = to ?? addDays(start, DEFAULT_RANGE_DAYS);
+  checkRange(start, end);
+  const [property] = await deps.db
+    .select({ id: properties.id, pricePerNight: properties.pricePerNight, status: properties.status, hostId: properties.hostId })
+    .from(properties)
+    .where(eq(properties.id, id));
+  if (!property) throw notFound("Property");
+  if (property.status !== "listed" && (await viewer())?.id !== property.hostId) throw notFound("Property");
+  return computeDays(deps.db, property, start, end, today);
+}
+
+/**
+ * Blocks/unblocks nights or sets/removes a nightly price override for [from, to). The property
+ * row is locked for the change, and booking creation takes the same lock, so a block and a
+ * booking of the same night cannot both succeed.
+ */
+export async function changeCalendar(
+  { actor, id, change }: { actor: Actor; id: string; change: { from: string; to: string; blocked?: boolean; price?: number | null } },
+  deps: Deps,
+): Promise<Day[]> {
+  checkRange(change.from, change.to);
+  if (change.blocked === undefined && change.price === undefined) throw invalid("/blocked", "give blocked, price, or both");
+  const today = dayOf(deps.clock.now());
+  const days = await deps.db.transaction(async (tx) => {
+    const property = await propertyForHost(tx, actor, id);
+    if (change.blocked) {
+      const booked = await bookedDays(tx, id, change.from, change.to);
+      if (booked.size > 0) {
+        const first = [...booked].sort()[0];
+        throw new AppError(409, "dates_unavailable", `Those nights hold a booking (first: ${first}); cancel it before blocking them`);
+      }
+    }
+    const blocked = change.blocked === undefined ? sql`calendar_days.blocked` : sql`excluded.blocked`;
+    const price = change.price === undefined ? sql`calendar_days.price` : sql`excluded.price`;
+    await tx
+      .insert(calendarDays)
+      .values(eachDay(change.from, change.to).map((day) => ({ propertyId: id, day, blocked: change.blocked ?? false, price: change.price ?? null })))
+      .onConflictDoUpdate({ target: [calendarDays.propertyId, calendarDays.day], set: { blocked: sql`${blocked}`, price: sql`${price}` } });
+    // A night back to the listing's defaults needs no row.
+    await tx
+      .delete(calendarDays)
+      .where(
+        and(
+          eq(calendarDays.propertyId, id),
+          gte(calendarDays.day, change.from),
+          lt(calendarDays.day, change.to),
+          eq(calendarDays.blocked, false),
+          sql`${calendarDays.price} is null`,
+        ),
+      );
+    await tx.update(properties).set({ updatedAt: deps.clock.now() }).where(eq(properties.id, id));
+    return computeDays(tx, property, change.from, change.to, today);
+  });
+  await invalidateProperties(deps, id);
+  return days;
+}
+
+export interface UnavailableRange {
+  start: string;
+  end: string; // exclusive
+}
+
+/** Maximal runs of nights that cannot be booked (held by a stay or blocked), from today on. */
+export async function unavailableRanges(
+  { id, viewer }: { id: string; viewer: () => Promise<Actor | null> },
+  deps: Deps,
+): Promise<{ property: { id: string; title: string }; ranges: UnavailableRange[] }> {
+  const [property] = await deps.db.select(propertyColumns).from(properties).where(eq(properties.id, id));
+  if (!property) throw notFound("Property");
+  if (property.status !== "listed" && (await viewer())?.id !== property.hostId) throw notFound("Property");
+  const from = dayOf(deps.clock.now());
+  const to = addDays(from, MAX_RANGE_DAYS);
+  const [booked, blocked] = await Promise.all([
+    bookedDays(deps.db, id, from, to),
+    deps.db
+      .select({ day: calendarDays.day })
+      .from(calendarDays)
+      .where(and(eq(calendarDays.propertyId, id), eq(calendarDays.blocked, true), gte(calendarDays.day, from), lt(calendarDays.day, to))),
+  ]);
+  const taken = new Set([...booked, ...blocked.map((b) => b.day)]);
+  const ranges: UnavailableRange[] = [];
+  for (const day of eachDay(from, to)) {
+    if (!taken.has(day)) continue;
+    const last = ranges[ranges.length - 1];
+    if (last && last.end === day) last.end = addDays(day, 1);
+    else ranges.push({ start: day, end: addDays(day, 1) });
+  }
+  return { property: { id: property.id, title: property.title }, ranges };
+}

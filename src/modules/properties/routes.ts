@@ -1,0 +1,138 @@
+// /properties and /hosts/me/properties.
+import { Elysia, t } from "elysia";
+import type { Deps } from "../../deps";
+import { authMacro, optionalActor } from "../../http/auth";
+import { errorResponses } from "../../http/errors";
+import { DEFAULT_LIMIT } from "../../http/pagination";
+import { IdParams } from "../../http/schema";
+import { availability, changeCalendar, unavailableRanges } from "./calendar";
+import { icalFeed } from "./ical";
+import {
+  AvailabilityDto,
+  AvailabilityQuery,
+  CalendarBody,
+  CreatePropertyBody,
+  HostPropertiesQuery,
+  PropertyDto,
+  PropertyPage,
+  SearchQuery,
+  UpdatePropertyBody,
+} from "./schemas";
+import { searchProperties } from "./search";
+import { createProperty, listHostProperties, readProperty, unlistProperty, updateProperty } from "./service";
+
+export function propertyRoutes(deps: Deps) {
+  const tags = ["properties"];
+  const viewerOf = (request: Request) => () => optionalActor(request.headers.get("authorization"), deps);
+
+  const properties = new Elysia({ prefix: "/properties" })
+    .use(authMacro(deps))
+    .post(
+      "",
+      async ({ actor, body, set }) => {
+        set.status = 201;
+        return createProperty({ actor, input: body }, deps);
+      },
+      {
+        auth: true,
+        body: CreatePropertyBody,
+        response: { 201: PropertyDto, ...errorResponses(400, 401, 403, 422) },
+        detail: { tags, summary: "List a property (hosts only)" },
+      },
+    )
+    .get("", ({ query }) => searchProperties(query, deps), {
+      query: SearchQuery,
+      response: { 200: PropertyPage, ...errorResponses(422) },
+      detail: {
+        tags,
+        summary: "Search listed properties",
+        description:
+          "All filters combine. checkIn+checkOut return only properties free for every night (no stay, no blocked night, within min/max nights). " +
+          "near=lat,lng with radiusKm (default 25, max 500); bbox=minLng,minLat,maxLng,maxLat for map views; q searches title, city and description by word prefix. " +
+          "Items carry only the cover photo.",
+      },
+    })
+    .get(
+      "/:id",
+      async ({ params, request }) => {
+        const entry = await readProperty({ id: params.id, viewer: viewerOf(request) }, deps);
+        const headers = { etag: entry.etag, "cache-control": "no-cache" };
+        if (request.headers.get("if-none-match")?.split(",").some((tag) => tag.trim() === entry.etag)) {
+          return new Response(null, { status: 304, headers });
+        }
+        return new Response(entry.json, { headers: { ...headers, "content-type": "application/json;charset=utf-8" } });
+      },
+      {
+        params: IdParams,
+        response: { 200: PropertyDto, 304: t.Void(), ...errorResponses(404) },
+        detail: { tags, summary: "A property", description: "Unlisted ones only for their host. Strong ETag; If-None-Match → 304." },
+      },
+    )
+    .patch("/:id", ({ actor, params, body }) => updateProperty({ actor, id: params.id, input: body }, deps), {
+      auth: true,
+      params: IdParams,
+      body: UpdatePropertyBody,
+      response: { 200: PropertyDto, ...errorResponses(400, 401, 403, 404, 422) },
+      detail: { tags, summary: "Change a property (its host)", description: "status: listed/unlisted relists or unlists." },
+    })
+    .delete(
+      "/:id",
+      async ({ actor, params, set }) => {
+        await unlistProperty({ actor, id: params.id }, deps);
+        set.status = 204;
+      },
+      {
+        auth: true,
+        params: IdParams,
+        response: { 204: t.Void(), ...errorResponses(401, 403, 404, 409) },
+        detail: { tags, summary: "Unlist a property (its host)", description: "History stays. 409 invalid_state while confirmed stays lie ahead." },
+      },
+    )
+    .get(
+      "/:id/availability",
+      async ({ params, query, request }) => ({
+        days: await availability({ id: params.id, from: query.from, to: query.to, viewer: viewerOf(request) }, deps),
+      }),
+      {
+        params: IdParams,
+        query: AvailabilityQuery,
+        response: { 200: AvailabilityDto, ...errorResponses(404, 422) },
+        detail: { tags, summary: "Per-day availability and price for [from, to)", description: "Defaults: from today, 90 days; at most 366 days." },
+      },
+    )
+    .put("/:id/calendar", async ({ actor, params, body }) => ({ days: await changeCalendar({ actor, id: params.id, change: body }, deps) }), {
+      auth: true,
+      params: IdParams,
+      body: CalendarBody,
+      response: { 200: AvailabilityDto, ...errorResponses(400, 401, 403, 404, 409, 422) },
+      detail: { tags, summary: "Block/unblock nights or set price overrides for [from, to) (its host)", description: "Blocking a booked night → 409 dates_unavailable." },
+    })
+    .get(
+      "/:id/calendar.ics",
+      async ({ params, request }) => {
+        const { property, ranges } = await unavailableRanges({ id: params.id, viewer: viewerOf(request) }, deps);
+        return new Response(icalFeed(property, ranges, deps.clock.now()), {
+          headers: {
+            "content-type": "text/calendar; charset=utf-8",
+            "content-disposition": `inline; filename="stayhub-${property.id}.ics"`,
+          },
+        });
+      },
+      {
+        params: IdParams,
+        response: { 200: t.String({ description: "text/calendar (RFC 5545): one all-day VEVENT per unavailable range" }), ...errorResponses(404) },
+        detail: { tags, summary: "iCalendar feed of unavailable nights (for calendar sync)" },
+      },
+    );
+
+  const hosts = new Elysia({ prefix: "/hosts" })
+    .use(authMacro(deps))
+    .get("/me/properties", ({ actor, query }) => listHostProperties({ actor, limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor }, deps), {
+      auth: true,
+      query: HostPropertiesQuery,
+      response: { 200: PropertyPage, ...errorResponses(401, 403, 422) },
+      detail: { tags, summary: "The caller's own properties, listed or not, newest first (hosts)" },
+    });
+
+  return new Elysia().use(properties).use(hosts);
+}

@@ -1,0 +1,201 @@
+// Property DTOs: what hosts may write (allow-listed per operation) and what everyone reads.
+import { t } from "elysia";
+import { Page, PageQuery } from "../../http/pagination";
+import { Nullable, strictObject, Timestamp, Uuid } from "../../http/schema";
+
+export const MAX_PRICE = 100_000_000; // a million in major units, per night
+export const MAX_PHOTOS = 50;
+export const MAX_AMENITIES = 50;
+
+const propertyTypes = ["apartment", "house", "room", "cabin", "villa", "other"] as const;
+export type PropertyTypeValue = (typeof propertyTypes)[number];
+const policies = ["flexible", "moderate", "strict"] as const;
+export type PolicyValue = (typeof policies)[number];
+
+const PropertyTypeSchema = t.Union([
+  t.Literal("apartment"),
+  t.Literal("house"),
+  t.Literal("room"),
+  t.Literal("cabin"),
+  t.Literal("villa"),
+  t.Literal("other"),
+]);
+const PolicySchema = t.Union([t.Literal("flexible"), t.Literal("moderate"), t.Literal("strict")]);
+const StatusSchema = t.Union([t.Literal("listed"), t.Literal("unlisted")]);
+const Day = t.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}$", description: "YYYY-MM-DD" });
+
+const Text = (min: number, max: number) => t.String({ minLength: min, maxLength: max, ...(min > 0 ? { pattern: "\\S" } : {}) });
+const Money = t.Integer({ minimum: 0, maximum: MAX_PRICE, description: "minor units (cents)" });
+const Amenity = t.String({ minLength: 1, maxLength: 50, pattern: "^[a-z0-9][a-z0-9_-]*$", description: "lower-case slug, e.g. wifi, free_parking" });
+const Photo = strictObject({
+  url: t.String({ pattern: "^https://[^\\s]+$", maxLength: 2048, description: "https only" }),
+  caption: t.Optional(t.String({ maxLength: 200 })),
+});
+
+const AddressFields = {
+  line1: Text(1, 200),
+  city: Text(1, 100),
+  region: t.Optional(t.String({ maxLength: 100 })),
+  postalCode: t.Optional(t.String({ maxLength: 20 })),
+  country: t.String({ pattern: "^[A-Z]{2}$", description: "ISO 3166-1 alpha-2" }),
+};
+const Location = strictObject({ lat: t.Number({ minimum: -90, maximum: 90 }), lng: t.Number({ minimum: -180, maximum: 180 }) });
+
+const writable = {
+  title: Text(1, 200),
+  description: t.String({ maxLength: 5000 }),
+  propertyType: PropertyTypeSchema,
+  pricePerNight: Money,
+  cleaningFee: Money,
+  currency: t.String({ pattern: "^[A-Z]{3}$", description: "ISO 4217" }),
+  maxGuests: t.Integer({ minimum: 1, maximum: 50 }),
+  bedrooms: t.Integer({ minimum: 0, maximum: 50 }),
+  beds: t.Integer({ minimum: 0, maximum: 100 }),
+  bathrooms: t.Number({ minimum: 0, maximum: 50, multipleOf: 0.5 }),
+  amenities: t.Array(Amenity, { maxItems: MAX_AMENITIES, uniqueItems: true }),
+  photos: t.Array(Photo, { maxItems: MAX_PHOTOS }),
+  minNights: t.Integer({ minimum: 1, maximum: 365 }),
+  maxNights: t.Integer({ minimum: 1, maximum: 365 }),
+  cancellationPolicy: PolicySchema,
+};
+
+export const CreatePropertyBody = strictObject(
+  {
+    title: writable.title,
+    description: t.Optional(writable.description),
+    propertyType: writable.propertyType,
+    address: strictObject(AddressFields),
+    location: Location,
+    pricePerNight: writable.pricePerNight,
+    cleaningFee: t.Optional(writable.cleaningFee),
+    currency: writable.currency,
+    maxGuests: writable.maxGuests,
+    bedrooms: t.Optional(writable.bedrooms),
+    beds: t.Optional(writable.beds),
+    bathrooms: t.Optional(writable.bathrooms),
+    amenities: t.Optional(writable.amenities),
+    photos: t.Optional(writable.photos),
+    minNights: t.Optional(writable.minNights),
+    maxNights: t.Optional(writable.maxNights),
+    cancellationPolicy: t.Optional(writable.cancellationPolicy),
+  },
+  { title: "CreateProperty" },
+);
+
+export const UpdatePropertyBody = strictObject(
+  {
+    title: t.Optional(writable.title),
+    description: t.Optional(writable.description),
+    propertyType: t.Optional(writable.propertyType),
+    address: t.Optional(
+      strictObject({
+        line1: t.Optional(AddressFields.line1),
+        city: t.Optional(AddressFields.city),
+        region: t.Optional(Nullable(t.String({ maxLength: 100 }))),
+        postalCode: t.Optional(Nullable(t.String({ maxLength: 20 }))),
+        country: t.Optional(AddressFields.country),
+      }),
+    ),
+    location: t.Optional(Location),
+    pricePerNight: t.Optional(writable.pricePerNight),
+    cleaningFee: t.Optional(writable.cleaningFee),
+    currency: t.Optional(writable.currency),
+    maxGuests: t.Optional(writable.maxGuests),
+    bedrooms: t.Optional(writable.bedrooms),
+    beds: t.Optional(writable.beds),
+    bathrooms: t.Optional(writable.bathrooms),
+    amenities: t.Optional(writable.amenities),
+    photos: t.Optional(writable.photos),
+    minNights: t.Optional(writable.minNights),
+    maxNights: t.Optional(writable.maxNights),
+    cancellationPolicy: t.Optional(writable.cancellationPolicy),
+    status: t.Optional(StatusSchema),
+  },
+  { title: "UpdateProperty", description: "Every field optional; address fields merge; photos and amenities replace the lists." },
+);
+
+export const PropertyDto = t.Object(
+  {
+    id: Uuid,
+    hostId: Uuid,
+    host: t.Object({ id: Uuid, name: t.String(), avatarUrl: Nullable(t.String()) }),
+    title: t.String(),
+    description: t.String(),
+    propertyType: PropertyTypeSchema,
+    address: t.Object({
+      line1: t.String(),
+      city: t.String(),
+      region: t.Optional(t.String()),
+      postalCode: t.Optional(t.String()),
+      country: t.String(),
+    }),
+    location: t.Object({ lat: t.Number(), lng: t.Number() }),
+    pricePerNight: t.Integer(),
+    cleaningFee: t.Integer(),
+    currency: t.String(),
+    maxGuests: t.Integer(),
+    bedrooms: t.Integer(),
+    beds: t.Integer(),
+    bathrooms: t.Number(),
+    amenities: t.Array(t.String()),
+    photos: t.Array(t.Object({ url: t.String(), caption: t.Optional(t.String()) })),
+    minNights: t.Integer(),
+    maxNights: t.Integer(),
+    cancellationPolicy: PolicySchema,
+    status: StatusSchema,
+    ratingAverage: Nullable(t.Number()),
+    reviewCount: t.Integer(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { title: "Property" },
+);
+
+export const PropertyPage = Page(PropertyDto, "PropertyPage");
+
+export const sorts = ["recommended", "price_asc", "price_desc", "rating", "newest", "distance"] as const;
+export type Sort = (typeof sorts)[number];
+
+export const SearchQuery = t.Object({
+  city: t.Optional(t.String({ minLength: 1, maxLength: 100 })),
+  country: t.Optional(t.String({ pattern: "^[A-Za-z]{2}$" })),
+  checkIn: t.Optional(Day),
+  checkOut: t.Optional(Day),
+  guests: t.Optional(t.Integer({ minimum: 1, maximum: 50 })),
+  minPrice: t.Optional(t.Integer({ minimum: 0, maximum: MAX_PRICE })),
+  maxPrice: t.Optional(t.Integer({ minimum: 0, maximum: MAX_PRICE })),
+  amenities: t.Optional(t.String({ maxLength: 1000, description: "comma list; all are required" })),
+  propertyType: t.Optional(PropertyTypeSchema),
+  near: t.Optional(t.String({ pattern: "^\\s*-?\\d+(\\.\\d+)?\\s*,\\s*-?\\d+(\\.\\d+)?\\s*$", description: "lat,lng" })),
+  radiusKm: t.Optional(t.Number({ exclusiveMinimum: 0, maximum: 500, description: "with near; default 25" })),
+  bbox: t.Optional(t.String({ description: "minLng,minLat,maxLng,maxLat (map view)" })),
+  q: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
+  sort: t.Optional(
+    t.Union([t.Literal("recommended"), t.Literal("price_asc"), t.Literal("price_desc"), t.Literal("rating"), t.Literal("newest"), t.Literal("distance")]),
+  ),
+  ...PageQuery,
+});
+
+export const AvailabilityQuery = t.Object({
+  from: t.Optional(Day),
+  to: t.Optional(Day),
+});
+
+export const AvailabilityDto = t.Object(
+  {
+    days: t.Array(t.Object({ date: Day, available: t.Boolean(), price: t.Integer() })),
+  },
+  { title: "Availability" },
+);
+
+export const CalendarBody = strictObject(
+  {
+    from: Day,
+    to: Day,
+    blocked: t.Optional(t.Boolean()),
+    price: t.Optional(Nullable(Money)),
+  },
+  { title: "CalendarChange", description: "Applies to [from, to). `price: null` removes the override." },
+);
+
+export const HostPropertiesQuery = t.Object({ ...PageQuery });

@@ -1,0 +1,192 @@
+// GET /properties: every filter, sort and keyset page in one SQL statement, plus one for photos.
+import { and, arrayContains, eq, gte, lte, type SQL, sql } from "drizzle-orm";
+import type { Static } from "elysia";
+import { properties, users } from "../../db/schema";
+import type { Deps } from "../../deps";
+import { invalid } from "../../http/errors";
+import { DEFAULT_LIMIT, decodeCursor, encodeCursor } from "../../http/pagination";
+import { daysBetween, dayOf, isIsoDay } from "../../lib/dates";
+import type { PropertyDtoValue } from "./dto";
+import type { SearchQuery, Sort } from "./schemas";
+import { assemble, type PropertyWithHost, photosOf, propertyWithHostColumns } from "./service";
+
+export type SearchParams = Static<typeof SearchQuery>;
+export interface SearchPage {
+  data: PropertyDtoValue[];
+  nextCursor: string | null;
+}
+
+const KM_PER_MILE = 1.609344;
+const KM_PER_DEGREE_LAT = 111.045;
+export const DEFAULT_RADIUS_KM = 25;
+const SEARCH_TTL_SECONDS = 60;
+
+const p = properties;
+const point = sql`point(${p.lng}, ${p.lat})`;
+
+// Each sort is a key (with id as tie-breaker) that both the ORDER BY and the cursor use.
+interface SortSpec {
+  key: (distanceFrom?: { lat: number; lng: number }) => SQL;
+  /** How the key is read out for the cursor, when that differs from the key itself. */
+  cursorValue?: SQL;
+  descending: boolean;
+  /** Reads the key back from a cursor, checking its type. */
+  parse: (v: unknown) => unknown;
+}
+
+const int = (v: unknown) => (Number.isInteger(v) ? v : undefined);
+const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+const iso = (v: unknown) => (typeof v === "string" && !Number.isNaN(Date.parse(v)) ? v : undefined);
+
+// recommended: the rating shrunk toward 3.5 by five phantom reviews (few reviews weigh little), ×100.
+const recommendedScore = sql<number>`((${p.ratingSum} * 100 + 1750) / (${p.reviewCount} + 5))::int`;
+const ratingScore = sql<number>`(case when ${p.reviewCount} = 0 then -1 else ${p.ratingSum} * 100 / ${p.reviewCount} end)::int`;
+
+const sortSpecs: Record<Sort, SortSpec> = {
+  recommended: { key: () => recommendedScore, descending: true, parse: int },
+  price_asc: { key: () => sql`${p.pricePerNight}`, descending: false, parse: int },
+  price_desc: { key: () => sql`${p.pricePerNight}`, descending: true, parse: int },
+  rating: { key: () => ratingScore, descending: true, parse: int },
+  newest: {
+    key: () => sql`${p.createdAt}`,
+    // Text with microseconds, identical on both drivers, exact when cast back.
+    cursorValue: sql`to_char(${p.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+    descending: true,
+    parse: iso,
+  },
+  distance: {
+    key: (from) => sql`((${point} <@> point(${from?.lng ?? 0}, ${from?.lat ?? 0})) * ${KM_PER_MILE})`,
+    descending: false,
+    parse: num,
+  },
+};
+
+function parseNumbers(value: string, count: number, path: string): number[] {
+  const parts = value.split(",").map((s) => Number(s.trim()));
+  if (parts.length !== count || parts.some((n) => !Number.isFinite(n))) throw invalid(path, `expected ${count} comma-separated numbers`);
+  return parts;
+}
+
+/** Point-in-box over one or two boxes (a box crossing the antimeridian is split in two). */
+function inLngLatBox(minLng: number, minLat: number, maxLng: number, maxLat: number): SQL {
+  const box = (a: number, b: number, c: number, d: number) => sql`${point} <@ box(point(${a}, ${b}), point(${c}, ${d}))`;
+  if (minLng <= maxLng) return box(minLng, minLat, maxLng, maxLat);
+  return sql`(${box(minLng, minLat, 180, maxLat)} or ${box(-180, minLat, maxLng, maxLat)})`;
+}
+
+/** Word prefixes joined with AND: "sea vie" finds "Sea view loft". */
+function prefixQuery(q: string): string {
+  const words = q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  if (words.length === 0) throw invalid("/q", "needs at least one letter or digit");
+  return words.slice(0, 10).map((w) => `${w}:*`).join(" & ");
+}
+
+function buildFilters(q: SearchParams, today: string): { where: SQL[]; near?: { lat: number; lng: number } } {
+  const where: SQL[] = [eq(p.status, "listed")];
+  if (q.city) where.push(sql`lower(${p.city}) = ${q.city.trim().toLowerCase()}`);
+  if (q.country) where.push(eq(p.country, q.country.toUpperCase()));
+  if (q.guests) where.push(gte(p.maxGuests, q.guests));
+  if (q.minPrice !== undefined && q.maxPrice !== undefined && q.minPrice > q.maxPrice) throw invalid("/minPrice", "must not exceed maxPrice");
+  if (q.minPrice !== undefined) where.push(gte(p.pricePerNight, q.minPrice));
+  if (q.maxPrice !== undefined) where.push(lte(p.pricePerNight, q.maxPrice));
+  if (q.propertyType) where.push(eq(p.propertyType, q.propertyType));
+  if (q.amenities) {
+    const list = [...new Set(q.amenities.split(",").map((a) => a.trim().toLowerCase()).filter(Boolean))];
+    if (list.length > 50) throw invalid("/amenities", "at most 50 amenities");
+    if (list.length) where.push(arrayContains(p.amenities, list));
+  }
+  if ((q.checkIn === undefined) !== (q.checkOut === undefined)) throw invalid(q.checkIn ? "/checkOut" : "/checkIn", "checkIn and checkOut go together");
+  if (q.checkIn && q.checkOut) {
+    if (!isIsoDay(q.checkIn)) throw invalid("/checkIn", "not a calendar date");
+    if (!isIsoDay(q.checkOut)) throw invalid("/checkOut", "not a calendar date");
+    const nights = daysBetween(q.checkIn, q.checkOut);
+    if (nights < 1) throw invalid("/checkOut", "must be after checkIn");
+    if (nights > 365) throw invalid("/checkOut", "a stay is at most 365 nights");
+    if (q.checkIn < today) throw invalid("/checkIn", "is in the past");
+    where.push(lte(p.minNights, nights), gte(p.maxNights, nights));
+    // Free for every night of [checkIn, checkOut): no stay holding a night, no blocked night.
+    where.push(sql`not exists (select 1 from bookings b where b.property_id = ${p.id}
+      and b.status in ('pending_payment', 'confirmed')
+      and daterange(b.check_in, b.check_out) && daterange(${q.checkIn}::date, ${q.checkOut}::date))`);
+    where.push(sql`not exists (select 1 from calendar_days c where c.property_id = ${p.id}
+      and c.blocked and c.day >= ${q.checkIn}::date and c.day < ${q.checkOut}::date)`);
+  }
+  let near: { lat: number; lng: number } | undefined;
+  if (q.near) {
+    const [lat = 0, lng = 0] = parseNumbers(q.near, 2, "/near");
+    if (Math.abs(lat) > 90 || Math.abs(lng) > 180) throw invalid("/near", "lat must be within ±90 and lng within ±180");
+    near = { lat, lng };
+    const r = q.radiusKm ?? DEFAULT_RADIUS_KM;
+    // A box around the circle lets the GiST index find candidates; the exact distance then decides.
+    const dLat = r / KM_PER_DEGREE_LAT;
+    const cos = Math.cos((lat * Math.PI) / 180);
+    const dLng = cos > 1e-6 ? Math.min(180, r / (KM_PER_DEGREE_LAT * cos)) : 180;
+    const minLat = Math.max(-90, lat - dLat);
+    const maxLat = Math.min(90, lat + dLat);
+    const wraps = dLng >= 180 || minLat === -90 || maxLat === 90;
+    const wrap = (x: number) => (x > 180 ? x - 360 : x < -180 ? x + 360 : x);
+    where.push(wraps ? inLngLatBox(-180, minLat, 180, maxLat) : inLngLatBox(wrap(lng - dLng), minLat, wrap(lng + dLng), maxLat));
+    where.push(sql`(${point} <@> point(${lng}, ${lat})) * ${KM_PER_MILE} <= ${r}`);
+  } else if (q.radiusKm !== undefined) {
+    throw invalid("/radiusKm", "goes with near=lat,lng");
+  }
+  if (q.bbox) {
+    const [minLng = 0, minLat = 0, maxLng = 0, maxLat = 0] = parseNumbers(q.bbox, 4, "/bbox");
+    if ([minLng, maxLng].some((x) => Math.abs(x) > 180) || [minLat, maxLat].some((y) => Math.abs(y) > 90) || minLat > maxLat) {
+      throw invalid("/bbox", "expected minLng,minLat,maxLng,maxLat within ±180/±90 and minLat ≤ maxLat");
+    }
+    where.push(inLngLatBox(minLng, minLat, maxLng, maxLat));
+  }
+  if (q.q) where.push(sql`${p.searchText} @@ to_tsquery('simple', ${prefixQuery(q.q)})`);
+  return { where, near };
+}
+
+/** A stable cache key: the same search asked twice, in any parameter order, is one entry. */
+function cacheKey(q: SearchParams, today: string): string {
+  const entries = Object.entries(q)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => a.localeCompare(b));
+  // Date filters depend on "today" (past check-ins are refused), so the key carries it.
+  return JSON.stringify([today, entries]);
+}
+
+export async function searchProperties(q: SearchParams, deps: Deps): Promise<SearchPage> {
+  const today = dayOf(deps.clock.now());
+  const key = cacheKey(q, today);
+  const cached = await deps.cache.get("search", key);
+  if (cached.value !== null) return JSON.parse(cached.value) as SearchPage;
+
+  const sort: Sort = q.sort ?? "recommended";
+  const limit = q.limit ?? DEFAULT_LIMIT;
+  const { where, near } = buildFilters(q, today);
+  if (sort === "distance" && !near) throw invalid("/sort", "sort=distance needs near=lat,lng");
+  const spec = sortSpecs[sort];
+  const sortKey = spec.key(near);
+  if (q.cursor) {
+    const [cursorSort, value, id] = decodeCursor(
+      q.cursor,
+      (c) => c.length === 3 && c[0] === sort && spec.parse(c[1]) !== undefined && typeof c[2] === "string" && /^[0-9a-f-]{36}$/.test(c[2]),
+    ) as [Sort, unknown, string];
+    void cursorSort;
+    const keyValue = sort === "newest" ? sql`${value}::timestamptz` : sql`${value}`;
+    where.push(spec.descending ? sql`(${sortKey}, ${p.id}) < (${keyValue}, ${id}::uuid)` : sql`(${sortKey}, ${p.id}) > (${keyValue}, ${id}::uuid)`);
+  }
+  const direction = spec.descending ? sql`desc` : sql`asc`;
+  const rows = (await deps.db
+    .select({ ...propertyWithHostColumns, sortKey: sql<unknown>`${spec.cursorValue ?? sortKey}`.as("sort_key") })
+    .from(p)
+    .innerJoin(users, eq(users.id, p.hostId))
+    .where(and(...where))
+    .orderBy(sql`${sortKey} ${direction}`, sql`${p.id} ${direction}`)
+    .limit(limit + 1)) as (PropertyWithHost & { sortKey: unknown })[];
+
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  let nextCursor: string | null = null;
+  if (rows.length > limit && last) {
+    nextCursor = encodeCursor([sort, sort === "newest" ? last.sortKey : Number(last.sortKey), last.id]);
+  }
+  const result: SearchPage = { data: assemble(page, await photosOf(deps.db, page.map((r) => r.id), true)), nextCursor };
+  await deps.cache.set("search", key, cached.generation, JSON.stringify(result), SEARCH_TTL_SECONDS);
+  return result;
+}

@@ -1,0 +1,278 @@
+// Listing verbs: create, read (cached), update, unlist, list a host's own. Each verb's first
+// lines decide who may do it; what a caller may not see is answered like what does not exist.
+import { and, desc, eq, getTableColumns, gt, inArray, lt, or } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { bookings, properties, propertyPhotos, users } from "../../db/schema";
+import type { Deps } from "../../deps";
+import { AppError, forbidden, invalid, notFound } from "../../http/errors";
+import { decodeCursor, encodeCursor } from "../../http/pagination";
+import { dayOf } from "../../lib/dates";
+import { isCountryCode, isCurrencyCode } from "../../lib/iso";
+import type { Actor } from "../users/service";
+import { type HostSummary, type PhotoRow, type PropertyDtoValue, type PropertyRow, toPropertyDto } from "./dto";
+import type { CreatePropertyBody, UpdatePropertyBody } from "./schemas";
+import type { Static } from "elysia";
+
+type CreateInput = Static<typeof CreatePropertyBody>;
+type UpdateInput = Static<typeof UpdatePropertyBody>;
+
+// Every column but the search vector, which only search reads.
+const { searchText: _searchText, ...propertyColumns } = getTableColumns(properties);
+export { propertyColumns };
+
+export const propertyWithHostColumns = { ...propertyColumns, hostName: users.name, hostAvatarUrl: users.avatarUrl };
+export type PropertyWithHost = PropertyRow & { hostName: string; hostAvatarUrl: string | null };
+
+/** Photos of these properties in one query (only the cover photo for search pages). */
+export async function photosOf(db: Db, ids: string[], coverOnly = false): Promise<Map<string, PhotoRow[]>> {
+  const byProperty = new Map<string, PhotoRow[]>();
+  if (ids.length === 0) return byProperty;
+  const rows = await db
+    .select()
+    .from(propertyPhotos)
+    .where(and(inArray(propertyPhotos.propertyId, ids), coverOnly ? eq(propertyPhotos.position, 0) : undefined));
+  for (const ph of rows) {
+    const list = byProperty.get(ph.propertyId) ?? [];
+    list.push(ph);
+    byProperty.set(ph.propertyId, list);
+  }
+  return byProperty;
+}
+
+export function assemble(rows: PropertyWithHost[], photos: Map<string, PhotoRow[]>): PropertyDtoValue[] {
+  return rows.map((r) => {
+    const host: HostSummary = { id: r.hostId, name: r.hostName, avatarUrl: r.hostAvatarUrl };
+    return toPropertyDto(r, host, photos.get(r.id) ?? []);
+  });
+}
+
+/** Properties with their hosts (one join) and photos (one query), in the order of `ids`. */
+export async function loadProperties(db: Db, ids: string[]): Promise<PropertyDtoValue[]> {
+  if (ids.length === 0) return [];
+  const [rows, photos] = await Promise.all([
+    db.select(propertyWithHostColumns).from(properties).innerJoin(users, eq(users.id, properties.hostId)).where(inArray(properties.id, ids)),
+    photosOf(db, ids),
+  ]);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return assemble(
+    ids.flatMap((id) => byId.get(id) ?? []),
+    photos,
+  );
+}
+
+/** After a committed change: the next read of this property (and any search) sees it. */
+export function invalidateProperties(deps: Deps, ...ids: string[]): Promise<void> {
+  return deps.cache.bump(...ids.map((id) => `property:${id}`), "search");
+}
+
+function checkCodes(input: { country?: string; currency?: string }) {
+  if (input.country !== undefined && !isCountryCode(input.country)) throw invalid("/address/country", "not an ISO 3166-1 alpha-2 country code");
+  if (input.currency !== undefined && !isCurrencyCode(input.currency)) throw invalid("/currency", "not an ISO 4217 currency code");
+}
+
+function checkNights(minNights: number, maxNights: number) {
+  if (minNights > maxNights) throw invalid("/minNights", `minNights (${minNights}) must not exceed maxNights (${maxNights})`);
+}
+
+async function replacePhotos(db: Db, propertyId: string, photos: { url: string; caption?: string }[]) {
+  await db.delete(propertyPhotos).where(eq(propertyPhotos.propertyId, propertyId));
+  if (photos.length) {
+    await db.insert(propertyPhotos).values(photos.map((p, position) => ({ propertyId, position, url: p.url, caption: p.caption ?? null })));
+  }
+}
+
+export async function createProperty({ actor, input }: { actor: Actor; input: CreateInput }, deps: Deps): Promise<PropertyDtoValue> {
+  if (!actor.roles.includes("host")) throw forbidden("Only hosts can list properties; become one with POST /users/me/host");
+  checkCodes({ country: input.address.country, currency: input.currency });
+  const minNights = input.minNights ?? 1;
+  const maxNights = input.maxNights ?? 365;
+  checkNights(minNights, maxNights);
+  const id = Bun.randomUUIDv7();
+  const now = deps.clock.now();
+  await deps.db.transaction(async (tx) => {
+    await tx.insert(properties).values({
+      id,
+      hostId: actor.id,
+      title: input.title.trim(),
+      description: input.description ?? "",
+      propertyType: input.propertyType,
+      addressLine1: input.address.line1,
+      city: input.address.city.trim(),
+      region: input.address.region ?? null,
+      postalCode: input.address.postalCode ?? null,
+      country: input.address.country,
+      lat: input.location.lat,
+      lng: input.location.lng,
+      pricePerNight: input.pricePerNight,
+      cleaningFee: input.cleaningFee ?? 0,
+      currency: input.currency,
+      maxGuests: input.maxGuests,
+      bedrooms: input.bedrooms ?? 0,
+      beds: input.beds ?? 1,
+      bathrooms: input.bathrooms ?? 1,
+      amenities: input.amenities ?? [],
+      minNights,
+      maxNights,
+      cancellationPolicy: input.cancellationPolicy ?? "moderate",
+      createdAt: now,
+      updatedAt: now,
+    });
+    await replacePhotos(tx, id, input.photos ?? []);
+  });
+  await invalidateProperties(deps, id);
+  const [dto] = await loadProperties(deps.db, [id]);
+  if (!dto) throw new Error("created property vanished");
+  return dto;
+}
+
+/**
+ * The property a host may change: unknown → 404; someone else's → 403 when it is listed (it is
+ * public anyway) and 404 when it is not (its existence is not theirs to learn). Locks the row.
+ */
+export async function propertyForHost(db: Db, actor: Actor, id: string): Promise<PropertyRow> {
+  const [row] = await db.select(propertyColumns).from(properties).where(eq(properties.id, id)).for("update");
+  if (!row) throw notFound("Property");
+  if (row.hostId !== actor.id) {
+    if (row.status !== "listed") throw notFound("Property");
+    throw forbidden("Only the property's host can change it");
+  }
+  return row;
+}
+
+export async function updateProperty({ actor, id, input }: { actor: Actor; id: string; input: UpdateInput }, deps: Deps): Promise<PropertyDtoValue> {
+  await deps.db.transaction(async (tx) => {
+    const current = await propertyForHost(tx, actor, id);
+    checkCodes({ country: input.address?.country, currency: input.currency });
+    checkNights(input.minNights ?? current.minNights, input.maxNights ?? current.maxNights);
+    const a = input.address;
+    const set: Partial<typeof properties.$inferInsert> = {
+      ...(input.title !== undefined && { title: input.title.trim() }),
+      ...(input.description !== undefined && { description: input.description }),
+      ...(input.propertyType !== undefined && { propertyType: input.propertyType }),
+      ...(a?.line1 !== undefined && { addressLine1: a.line1 }),
+      ...(a?.city !== undefined && { city: a.city.trim() }),
+      ...(a?.region !== undefined && { region: a.region }),
+      ...(a?.postalCode !== undefined && { postalCode: a.postalCode }),
+      ...(a?.country !== undefined && { country: a.country }),
+      ...(input.location !== undefined && { lat: input.location.lat, lng: input.location.lng }),
+      ...(input.pricePerNight !== undefined && { pricePerNight: input.pricePerNight }),
+      ...(input.cleaningFee !== undefined && { cleaningFee: input.cleaningFee }),
+      ...(input.currency !== undefined && { currency: input.currency }),
+      ...(input.maxGuests !== undefined && { maxGuests: input.maxGuests }),
+      ...(input.bedrooms !== undefined && { bedrooms: input.bedrooms }),
+      ...(input.beds !== undefined && { beds: input.beds }),
+      ...(input.bathrooms !== undefined && { bathrooms: input.bathrooms }),
+      ...(input.amenities !== undefined && { amenities: input.amenities }),
+      ...(input.minNights !== undefined && { minNights: input.minNights }),
+      ...(input.maxNights !== undefined && { maxNights: input.maxNights }),
+      ...(input.cancellationPolicy !== undefined && { cancellationPolicy: input.cancellationPolicy }),
+      ...(input.status !== undefined && { status: input.status }),
+      updatedAt: deps.clock.now(),
+    };
+    await tx.update(properties).set(set).where(eq(properties.id, id));
+    if (input.photos !== undefined) await replacePhotos(tx, id, input.photos);
+  });
+  await invalidateProperties(deps, id);
+  const [dto] = await loadProperties(deps.db, [id]);
+  if (!dto) throw notFound("Property");
+  return dto;
+}
+
+/** DELETE unlists: the listing and its history stay; refused while confirmed stays lie ahead. */
+export async function unlistProperty({ actor, id }: { actor: Actor; id: string }, deps: Deps): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    await propertyForHost(tx, actor, id);
+    const today = dayOf(deps.clock.now());
+    const [ahead] = await tx
+      .select({ id: bookings.id })
+      .from(bookings)
+      .where(and(eq(bookings.propertyId, id), eq(bookings.status, "confirmed"), gt(bookings.checkOut, today)))
+      .limit(1);
+    if (ahead) throw new AppError(409, "invalid_state", "The property has confirmed bookings ahead; cancel them before unlisting");
+    await tx.update(properties).set({ status: "unlisted", updatedAt: deps.clock.now() }).where(eq(properties.id, id));
+  });
+  await invalidateProperties(deps, id);
+}
+
+export interface CachedProperty {
+  status: string;
+  hostId: string;
+  etag: string;
+  json: string;
+}
+
+const PROPERTY_TTL_SECONDS = 300;
+
+function pack(p: CachedProperty): string {
+  return `${p.status}\n${p.hostId}\n${p.etag}\n${p.json}`;
+}
+
+function unpack(s: string): CachedProperty {
+  const a = s.indexOf("\n");
+  const b = s.indexOf("\n", a + 1);
+  const c = s.indexOf("\n", b + 1);
+  return { status: s.slice(0, a), hostId: s.slice(a + 1, b), etag: s.slice(b + 1, c), json: s.slice(c + 1) };
+}
+
+export const etagOf = (json: string) => `"${Bun.hash(json).toString(36)}"`;
+
+/**
+ * The property as its JSON answer, read through the cache. Visibility is decided by the caller
+ * (`viewer` is resolved only when the listing is unlisted, so public reads never touch auth).
+ */
+export async function readProperty(
+  { id, viewer }: { id: string; viewer: () => Promise<Actor | null> },
+  deps: Deps,
+): Promise<CachedProperty> {
+  const ns = `property:${id}`;
+  const cached = await deps.cache.get(ns, "dto");
+  let entry: CachedProperty;
+  if (cached.value !== null) {
+    entry = unpack(cached.value);
+  } else {
+    const [dto] = await loadProperties(deps.db, [id]);
+    if (!dto) throw notFound("Property");
+    const json = JSON.stringify(dto);
+    entry = { status: dto.status, hostId: dto.hostId, etag: etagOf(json), json };
+    await deps.cache.set(ns, "dto", cached.generation, pack(entry), PROPERTY_TTL_SECONDS);
+  }
+  if (entry.status !== "listed") {
+    const actor = await viewer();
+    if (actor?.id !== entry.hostId) throw notFound("Property");
+  }
+  return entry;
+}
+
+/** The caller's own listings, listed or not, newest first. */
+export async function listHostProperties(
+  { actor, limit, cursor }: { actor: Actor; limit: number; cursor?: string },
+  deps: Deps,
+): Promise<{ data: PropertyDtoValue[]; nextCursor: string | null }> {
+  if (!actor.roles.includes("host")) throw forbidden("Only hosts have properties; become one with POST /users/me/host");
+  let after: [string, string] | undefined;
+  if (cursor) {
+    const [at, id] = decodeCursor(cursor, (p) => p.length === 2 && typeof p[0] === "string" && typeof p[1] === "string") as [string, string];
+    after = [at, id];
+  }
+  const rows = await deps.db
+    .select(propertyWithHostColumns)
+    .from(properties)
+    .innerJoin(users, eq(users.id, properties.hostId))
+    .where(
+      and(
+        eq(properties.hostId, actor.id),
+        after
+          ? or(lt(properties.createdAt, new Date(after[0])), and(eq(properties.createdAt, new Date(after[0])), lt(properties.id, after[1])))
+          : undefined,
+      ),
+    )
+    .orderBy(desc(properties.createdAt), desc(properties.id))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    data: assemble(page, await photosOf(deps.db, page.map((r) => r.id))),
+    nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
+  };
+}
+
