@@ -113,7 +113,16 @@ export const properties = pgTable(
     index("properties_city_idx").on(sql`lower(${t.city})`, t.pricePerNight).where(sql`${t.status} = 'listed'`),
     index("properties_price_idx").on(t.pricePerNight, t.id).where(sql`${t.status} = 'listed'`),
     index("properties_location_idx").using("gist", sql`point(${t.lng}, ${t.lat})`).where(sql`${t.status} = 'listed'`),
-    index("properties_search_idx").using("gin", t.searchText).where(sql`${t.status} = 'listed'`),
+    // fastupdate off: listings change rarely, and a long GIN pending list (after a bulk load) makes
+    // the planner shun the index until the next vacuum.
+    index("properties_search_idx").using("gin", t.searchText).with({ fastupdate: false }).where(sql`${t.status} = 'listed'`),
+    // Expression indexes for the sorts that are not columns (must match search.ts's expressions).
+    index("properties_recommended_idx")
+      .on(sql`(((${t.ratingSum} * 100 + 1750) / (${t.reviewCount} + 5))::int)`, t.id)
+      .where(sql`${t.status} = 'listed'`),
+    index("properties_rating_idx")
+      .on(sql`((case when ${t.reviewCount} = 0 then -1 else ${t.ratingSum} * 100 / ${t.reviewCount} end)::int)`, t.id)
+      .where(sql`${t.status} = 'listed'`),
     index("properties_newest_idx").on(t.createdAt, t.id).where(sql`${t.status} = 'listed'`),
     check("properties_type_check", sql`${t.propertyType} in ('apartment', 'house', 'room', 'cabin', 'villa', 'other')`),
     check("properties_status_check", sql`${t.status} in ('listed', 'unlisted')`),

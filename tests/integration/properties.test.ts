@@ -136,6 +136,16 @@ describe("PATCH /properties/:id", () => {
     expect(stale.status).toBe(200);
   });
 
+  test("a host's new name shows on their listings at once", async () => {
+    const host = await registerHost(t.call, "Old Name");
+    const p = await createListing(t.call, host);
+    expect((await t.call("GET", api(`/properties/${p.id}`))).body.host).toMatchObject({ name: "Old Name" });
+    await t.call("PATCH", api("/users/me"), { token: host.accessToken, body: { name: "New Name" } });
+    expect((await t.call("GET", api(`/properties/${p.id}`))).body.host).toMatchObject({ name: "New Name" });
+    const found = await t.call<{ data: { id: string; host: { name: string } }[] }>("GET", api("/properties?q=sunny&limit=100"));
+    expect(found.body.data.find((d) => d.id === p.id)?.host.name).toBe("New Name");
+  });
+
   test("another user gets 403 on a listed property, 404 on an unlisted one", async () => {
     const host = await registerHost(t.call);
     const p = await createListing(t.call, host);

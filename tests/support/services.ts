@@ -4,7 +4,7 @@
 import Redis from "ioredis";
 import postgres from "postgres";
 import { type Database, openDatabase } from "../../src/db/client";
-import { migrate, migrationTags } from "../../src/db/migrate";
+import { migrate, migrationFingerprint } from "../../src/db/migrate";
 
 export const requireServices = process.env.REQUIRE_SERVICES === "1";
 export const databaseUrl = process.env.DATABASE_URL || undefined;
@@ -26,8 +26,7 @@ let template: Promise<string> | undefined;
 
 /** Creates (once per migration set) a migrated template database on the real server. */
 async function postgresTemplate(admin: postgres.Sql): Promise<string> {
-  const hash = new Bun.CryptoHasher("sha256").update(migrationTags().join(",")).digest("hex").slice(0, 12);
-  const name = `stayhub_tpl_${hash}`;
+  const name = `stayhub_tpl_${migrationFingerprint()}`;
   await admin`select pg_advisory_lock(7411337002)`;
   try {
     const [exists] = await admin`select 1 from pg_database where datname = ${name}`;
@@ -40,6 +39,9 @@ async function postgresTemplate(admin: postgres.Sql): Promise<string> {
         await db.close();
       }
       await admin.unsafe(`alter database "${name}_build" rename to "${name}"`);
+      // Templates of older migration sets are dead weight now.
+      const stale = await admin`select datname from pg_database where datname like 'stayhub_tpl_%' and datname <> ${name} and datname not like '%_build'`;
+      for (const { datname } of stale) await admin.unsafe(`drop database if exists "${datname}"`).catch(() => {});
     }
   } finally {
     await admin`select pg_advisory_unlock(7411337002)`;

@@ -2,6 +2,7 @@
 import { and, arrayContains, eq, gte, lte, type SQL, sql } from "drizzle-orm";
 import type { Static } from "elysia";
 import { properties, users } from "../../db/schema";
+import type { Db } from "../../db/client";
 import type { Deps } from "../../deps";
 import { invalid } from "../../http/errors";
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor } from "../../http/pagination";
@@ -150,12 +151,8 @@ function cacheKey(q: SearchParams, today: string): string {
   return JSON.stringify([today, entries]);
 }
 
-export async function searchProperties(q: SearchParams, deps: Deps): Promise<SearchPage> {
-  const today = dayOf(deps.clock.now());
-  const key = cacheKey(q, today);
-  const cached = await deps.cache.get("search", key);
-  if (cached.value !== null) return JSON.parse(cached.value) as SearchPage;
-
+/** The one SELECT a search runs (exported so tests can EXPLAIN exactly what is executed). */
+export function searchQuery(db: Db, q: SearchParams, today: string) {
   const sort: Sort = q.sort ?? "recommended";
   const limit = q.limit ?? DEFAULT_LIMIT;
   const { where, near } = buildFilters(q, today);
@@ -172,13 +169,24 @@ export async function searchProperties(q: SearchParams, deps: Deps): Promise<Sea
     where.push(spec.descending ? sql`(${sortKey}, ${p.id}) < (${keyValue}, ${id}::uuid)` : sql`(${sortKey}, ${p.id}) > (${keyValue}, ${id}::uuid)`);
   }
   const direction = spec.descending ? sql`desc` : sql`asc`;
-  const rows = (await deps.db
+  const query = db
     .select({ ...propertyWithHostColumns, sortKey: sql<unknown>`${spec.cursorValue ?? sortKey}`.as("sort_key") })
     .from(p)
     .innerJoin(users, eq(users.id, p.hostId))
     .where(and(...where))
     .orderBy(sql`${sortKey} ${direction}`, sql`${p.id} ${direction}`)
-    .limit(limit + 1)) as (PropertyWithHost & { sortKey: unknown })[];
+    .limit(limit + 1);
+  return { query, sort, limit };
+}
+
+export async function searchProperties(q: SearchParams, deps: Deps): Promise<SearchPage> {
+  const today = dayOf(deps.clock.now());
+  const key = cacheKey(q, today);
+  const cached = await deps.cache.get("search", key);
+  if (cached.value !== null) return JSON.parse(cached.value) as SearchPage;
+
+  const { query, sort, limit } = searchQuery(deps.db, q, today);
+  const rows = (await query) as (PropertyWithHost & { sortKey: unknown })[];
 
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];

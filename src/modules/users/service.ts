@@ -1,9 +1,10 @@
 // Profile verbs. Each takes the acting user first and checks what it may do before anything else.
 import { eq, sql } from "drizzle-orm";
-import { users } from "../../db/schema";
+import { properties, users } from "../../db/schema";
 import type { Deps } from "../../deps";
 import { AppError, notFound } from "../../http/errors";
 import { revokeAllSessions } from "../auth/sessions";
+import { invalidateProperties } from "../properties/service";
 import type { UserRow } from "./dto";
 
 export type Actor = UserRow;
@@ -39,6 +40,11 @@ export async function updateProfile({ actor, changes }: { actor: Actor; changes:
   if (changes.phone !== undefined) set.phone = changes.phone;
   const [row] = await deps.db.update(users).set(set).where(eq(users.id, actor.id)).returning();
   if (!row) throw notFound("User");
+  // A host's name and avatar are part of each of their listings' answers.
+  if (row.roles.includes("host") && (changes.name !== undefined || changes.avatarUrl !== undefined)) {
+    const owned = await deps.db.select({ id: properties.id }).from(properties).where(eq(properties.hostId, actor.id));
+    await invalidateProperties(deps, ...owned.map((p) => p.id));
+  }
   return row;
 }
 
