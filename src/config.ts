@@ -23,6 +23,7 @@ export const ConfigSchema = T.Object({
   logLevel: LogLevel,
   smtpUrl: T.Optional(T.String({ pattern: "^smtps?://" })),
   testClock: T.Boolean(),
+  cache: T.Boolean(),
   trustProxy: T.Boolean(),
 });
 export type Config = Static<typeof ConfigSchema>;
@@ -55,6 +56,7 @@ const vars: Record<Key, Var> = {
   logLevel: { env: "LOG_LEVEL", rule: "one of debug, info, warn, error, silent", default: "info", kind: "string" },
   smtpUrl: { env: "SMTP_URL", rule: "an smtp:// or smtps:// URL", kind: "string" },
   testClock: { env: "TEST_CLOCK", rule: "1/true or 0/false", default: "0", kind: "bool" },
+  cache: { env: "CACHE", rule: "1/true or 0/false", default: "1", kind: "bool" },
   trustProxy: { env: "TRUST_PROXY", rule: "1/true or 0/false", default: "0", kind: "bool" },
 };
 

@@ -2,7 +2,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Redis from "ioredis";
-import { type Cache, MemoryCache, RedisCache, SafeCache } from "./cache/cache";
+import { type Cache, MemoryCache, NoCache, RedisCache, SafeCache } from "./cache/cache";
 import type { Config } from "./config";
 import { type Database, type Db, openDatabase } from "./db/client";
 import { FallbackRateLimitStore, MemoryRateLimitStore, type RateLimitStore, RedisRateLimitStore } from "./http/rate-limit";
@@ -81,9 +81,14 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
           log.warn("rate limits fell back to in-process counting", { error: err.message }),
         )
       : new MemoryRateLimitStore(),
-    cache: new SafeCache(redis ? new RedisCache(redis, `${config.redisPrefix}cache:${CACHE_SHAPE}:`) : new MemoryCache(), (op, err) =>
-      log.warn("cache unavailable; answering from the database", { op, error: err.message }),
-    ),
+    // Only Redis can fail or stall; the in-process cache needs no guard on its hot path.
+    cache: !config.cache
+      ? new NoCache()
+      : redis
+        ? new SafeCache(new RedisCache(redis, `${config.redisPrefix}cache:${CACHE_SHAPE}:`), (op, err) =>
+            log.warn("cache unavailable; answering from the database", { op, error: err.message }),
+          )
+        : new MemoryCache(),
     tokens: createAccessTokens(resolveJwtSecret(config), config.accessTokenTtlSeconds),
     passwords: overrides.passwords ?? createPasswords(),
   };

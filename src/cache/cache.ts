@@ -95,6 +95,15 @@ export class RedisCache implements Cache {
   }
 }
 
+/** CACHE=0: every read misses, nothing is kept (for measuring, or ruling the cache out). */
+export class NoCache implements Cache {
+  async get(): Promise<Cached> {
+    return { value: null, generation: "" };
+  }
+  async set(): Promise<void> {}
+  async bump(): Promise<void> {}
+}
+
 /**
  * A cache that never fails a request: when Redis errs or stalls, reads miss (the database
  * answers) and the error is reported. A failed bump is reported loudly: entries then live until

@@ -15,6 +15,18 @@ export interface Logger {
 
 type Sink = (line: string) => void;
 
+// At tens of thousands of lines a second most share their millisecond: format it once.
+let lastMs = 0;
+let lastIso = "";
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
 export function createLogger(level: LogLevel, sink?: Sink): Logger {
   const min = rank[level];
   let write: Sink;
@@ -30,7 +42,8 @@ export function createLogger(level: LogLevel, sink?: Sink): Logger {
   }
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (rank[lvl] < min) return;
-    write(`${JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...fields })}\n`);
+    const rest = fields ? JSON.stringify(fields) : "{}";
+    write(`{"time":"${isoNow()}","level":"${lvl}","msg":${JSON.stringify(msg)}${rest.length > 2 ? `,${rest.slice(1)}` : "}"}\n`);
     if (lvl === "error") flush();
   };
   return {

@@ -113,7 +113,14 @@ async function main() {
   await admin.end();
 
   const cwd = mkdtempSync(join(tmpdir(), "stayhub-bench-"));
-  const env = { DATABASE_URL: benchDb, JWT_SECRET: "bench-secret-bench-secret-bench-secret", DATA_DIR: join(cwd, "pgdata"), LOG_LEVEL: "info" };
+  // The login storm logs one account in over and over: the brute-force limit must not cut it short.
+  const env = {
+    DATABASE_URL: benchDb,
+    JWT_SECRET: "bench-secret-bench-secret-bench-secret",
+    DATA_DIR: join(cwd, "pgdata"),
+    LOG_LEVEL: "info",
+    LOGIN_RATE_LIMIT: "10000",
+  };
 
   say("PostgreSQL: start → /ready (first start migrates; second start finds it migrated)");
   const first = await startStayhub(env, cwd);
@@ -192,6 +199,8 @@ async function main() {
   rows.push({ name: "GET /health, 1 connection, during the storm", r: busy, vs: `p99 ${fmt(busy.p99ms / idle.p99ms, 1)} × idle (target ≤ 5)` });
   await app.stop();
 
+  await propertyScenarios(env, cwd, o, floorJson, floorDb);
+
   say("embedded database: first start on an empty DATA_DIR, then a restart");
   const embeddedDir = join(cwd, "embedded");
   const e1 = await startStayhub({ DATA_DIR: embeddedDir, LOG_LEVEL: "warn" }, cwd);
@@ -202,12 +211,85 @@ async function main() {
   rmSync(cwd, { recursive: true, force: true });
 
   console.log(`\nstayhub bench — ${new Date().toISOString()} — ${navigator.hardwareConcurrency} cores, wrk -t1, ${SECONDS} s per scenario\n`);
-  console.log(`${"scenario".padEnd(48)} ${"req/s".padStart(9)} ${"p50 ms".padStart(8)} ${"p99 ms".padStart(8)} ${"errors".padStart(7)}  ratio`);
+  console.log(`${"scenario".padEnd(62)} ${"req/s".padStart(9)} ${"p50 ms".padStart(8)} ${"p99 ms".padStart(8)} ${"errors".padStart(7)}  ratio`);
   for (const { name, r, vs } of rows) {
-    console.log(`${name.padEnd(48)} ${fmt(r.rps, 0).padStart(9)} ${fmt(r.p50ms).padStart(8)} ${fmt(r.p99ms).padStart(8)} ${String(r.errors).padStart(7)}  ${vs ?? ""}`);
+    console.log(`${name.padEnd(62)} ${fmt(r.rps, 0).padStart(9)} ${fmt(r.p50ms).padStart(8)} ${fmt(r.p99ms).padStart(8)} ${String(r.errors).padStart(7)}  ${vs ?? ""}`);
   }
   console.log("");
   for (const n of notes) console.log(n);
+}
+
+/** Issue 4: property reads (cache hit on Redis and in-process, miss) and three search shapes. */
+async function propertyScenarios(
+  env: Record<string, string>,
+  cwd: string,
+  o: { connections: number; seconds: number },
+  floorJson: LoadResult,
+  floorDb: LoadResult,
+) {
+  say("seeding 10,000 properties");
+  const t0 = performance.now();
+  const s = Bun.spawnSync([BINARY, "seed", "--properties", "10000"], { cwd, env: { ...env, LOG_LEVEL: "warn" }, stdout: "pipe", stderr: "ignore" });
+  if (s.exitCode !== 0) throw new Error("seed failed");
+  const seeded = JSON.parse(s.stdout.toString().trim().split("\n").pop() ?? "{}") as { properties: number; bookings: number };
+  notes.push(`seed: ${seeded.properties} properties and ${seeded.bookings} bookings in ${fmt((performance.now() - t0) / 1000, 1)} s (whole command)`);
+
+  const sql = postgres(benchDb, { max: 1, onnotice: () => {} });
+  const ids = (await sql`select id from properties where status = 'listed' order by random() limit 500`).map((r) => r.id as string);
+  const cities = (await sql`select distinct city from properties`).map((r) => r.city as string);
+  await sql.end();
+
+  const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+  const withRedis = await startStayhub({ ...env, REDIS_URL: redisUrl, REDIS_PREFIX: `bench${Date.now()}:` }, cwd);
+  const inProcess = await startStayhub(env, cwd);
+  const uncached = await startStayhub({ ...env, CACHE: "0" }, cwd);
+  const propertyPaths = ids.map((id) => `/api/v1/properties/${id}`);
+
+  const hitRedis = await measure(withRedis.url + (propertyPaths[0] as string), { ...o, paths: propertyPaths });
+  rows.push({ name: "GET /properties/:id, cache hit (Redis)", r: hitRedis, vs: `${fmt(hitRedis.rps / floorJson.rps)} × Bun.serve floor (target ≥ 0.6)` });
+  const hitLocal = await measure(inProcess.url + (propertyPaths[0] as string), { ...o, paths: propertyPaths });
+  rows.push({ name: "GET /properties/:id, cache hit (in-process)", r: hitLocal, vs: `${fmt(hitLocal.rps / floorJson.rps)} × Bun.serve floor (target ≥ 0.6)` });
+  const miss = await measure(uncached.url + (propertyPaths[0] as string), { ...o, paths: propertyPaths });
+  rows.push({ name: "GET /properties/:id, uncached", r: miss, vs: `${fmt(miss.rps / floorDb.rps)} × db floor (target ≥ 0.7)` });
+
+  // Searches on the uncached instance, with varied parameters: the database does the work every time.
+  const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+  const cityPaths: string[] = [];
+  const geoPaths: string[] = [];
+  for (const [i, city] of cities.entries()) {
+    for (let w = 0; w < 6; w++) {
+      const ci = day(20 + w * 9 + (i % 5));
+      const co = day(23 + w * 9 + (i % 5));
+      cityPaths.push(`/api/v1/properties?city=${encodeURIComponent(city)}&checkIn=${ci}&checkOut=${co}&guests=${1 + (w % 4)}`);
+    }
+  }
+  const centers = await (async () => {
+    const c = postgres(benchDb, { max: 1, onnotice: () => {} });
+    const r = await c`select avg(lat)::float8 as lat, avg(lng)::float8 as lng from properties group by city`;
+    await c.end();
+    return r as unknown as { lat: number; lng: number }[];
+  })();
+  for (const [i, c] of centers.entries()) {
+    for (let w = 0; w < 6; w++) geoPaths.push(`/api/v1/properties?near=${c.lat.toFixed(4)},${c.lng.toFixed(4)}&radiusKm=${3 + (w % 3) * 2}&checkIn=${day(25 + w * 7 + (i % 3))}&checkOut=${day(27 + w * 7 + (i % 3))}`);
+  }
+  const words = ["cosy", "loft", "garden", "charming studio", "quiet", "villa view", "historic", "water", "modern flat", "rustic cabin", "terrace", "station"];
+  const textPaths = words.flatMap((w) => [`/api/v1/properties?q=${encodeURIComponent(w)}`, `/api/v1/properties?q=${encodeURIComponent(w)}&sort=price_asc`]);
+  // Served as deployed (Redis cache, 60 s TTL: after the warm-up every key is cached), then with
+  // the cache off, where PostgreSQL answers every request.
+  for (const [label, instance] of [
+    ["Redis cache", withRedis],
+    ["uncached", uncached],
+  ] as const) {
+    for (const [name, paths] of [
+      ["search city + dates + guests", cityPaths],
+      ["search geo radius + dates", geoPaths],
+      ["search text", textPaths],
+    ] as const) {
+      const r = await measure(instance.url + (paths[0] as string), { ...o, paths: [...paths] });
+      rows.push({ name: `${name} (${label}, ${paths.length} queries)`, r, vs: `p99 ${fmt(r.p99ms, 1)} ms (target < 25)` });
+    }
+  }
+  await Promise.all([withRedis.stop(), inProcess.stop(), uncached.stop()]);
 }
 
 main()

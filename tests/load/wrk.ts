@@ -24,14 +24,22 @@ export interface WrkOptions {
   method?: string;
   headers?: Record<string, string>;
   body?: string;
+  /** Each request picks one of these paths at random (varied keys defeat caches). */
+  paths?: string[];
 }
 
 export async function wrk(url: string, o: WrkOptions): Promise<LoadResult> {
   const args = ["wrk", "-t1", `-c${o.connections}`, `-d${o.seconds}s`, "--latency", "--timeout", "5s"];
   for (const [k, v] of Object.entries(o.headers ?? {})) args.push("-H", `${k}: ${v}`);
-  if (o.method && o.method !== "GET") {
+  if ((o.method && o.method !== "GET") || o.paths) {
     const script = join(tmpdir(), `stayhub-wrk-${process.pid}-${Math.random().toString(36).slice(2)}.lua`);
-    writeFileSync(script, `wrk.method = ${JSON.stringify(o.method)}\nwrk.body = ${JSON.stringify(o.body ?? "")}\n`);
+    let lua = "";
+    if (o.method && o.method !== "GET") lua += `wrk.method = ${JSON.stringify(o.method)}\nwrk.body = ${JSON.stringify(o.body ?? "")}\n`;
+    if (o.paths) {
+      lua += `local paths = {${o.paths.map((p) => JSON.stringify(p)).join(",")}}\n`;
+      lua += `math.randomseed(os.time())\nrequest = function() return wrk.format(nil, paths[math.random(#paths)]) end\n`;
+    }
+    writeFileSync(script, lua);
     args.push("-s", script);
   }
   args.push(url);

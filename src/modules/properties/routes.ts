@@ -40,7 +40,7 @@ export function propertyRoutes(deps: Deps) {
         detail: { tags, summary: "List a property (hosts only)" },
       },
     )
-    .get("", ({ query }) => searchProperties(query, deps), {
+    .get("", async ({ query }) => new Response(await searchProperties(query, deps), { headers: { "content-type": "application/json;charset=utf-8" } }), {
       query: SearchQuery,
       response: { 200: PropertyPage, ...errorResponses(422) },
       detail: {

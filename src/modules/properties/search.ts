@@ -83,7 +83,9 @@ function prefixQuery(q: string): string {
 }
 
 function buildFilters(q: SearchParams, today: string): { where: SQL[]; near?: { lat: number; lng: number } } {
-  const where: SQL[] = [eq(p.status, "listed")];
+  // A literal, not a parameter: the partial indexes' predicate must be provable from the query
+  // even in a generic (re-used) plan.
+  const where: SQL[] = [sql`${p.status} = 'listed'`];
   if (q.city) where.push(sql`lower(${p.city}) = ${q.city.trim().toLowerCase()}`);
   if (q.country) where.push(eq(p.country, q.country.toUpperCase()));
   if (q.guests) where.push(gte(p.maxGuests, q.guests));
@@ -179,11 +181,12 @@ export function searchQuery(db: Db, q: SearchParams, today: string) {
   return { query, sort, limit };
 }
 
-export async function searchProperties(q: SearchParams, deps: Deps): Promise<SearchPage> {
+/** The page as its JSON answer (cached as text: a hit is served without parsing or re-encoding). */
+export async function searchProperties(q: SearchParams, deps: Deps): Promise<string> {
   const today = dayOf(deps.clock.now());
   const key = cacheKey(q, today);
   const cached = await deps.cache.get("search", key);
-  if (cached.value !== null) return JSON.parse(cached.value) as SearchPage;
+  if (cached.value !== null) return cached.value;
 
   const { query, sort, limit } = searchQuery(deps.db, q, today);
   const rows = (await query) as (PropertyWithHost & { sortKey: unknown })[];
@@ -195,6 +198,7 @@ export async function searchProperties(q: SearchParams, deps: Deps): Promise<Sea
     nextCursor = encodeCursor([sort, sort === "newest" ? last.sortKey : Number(last.sortKey), last.id]);
   }
   const result: SearchPage = { data: assemble(page, await photosOf(deps.db, page.map((r) => r.id), true)), nextCursor };
-  await deps.cache.set("search", key, cached.generation, JSON.stringify(result), SEARCH_TTL_SECONDS);
-  return result;
+  const json = JSON.stringify(result);
+  await deps.cache.set("search", key, cached.generation, json, SEARCH_TTL_SECONDS);
+  return json;
 }
