@@ -204,6 +204,24 @@ describe("command line", () => {
     expect((await new Response(proc.stderr).text()).trim()).toBe('stayhub: PORT must be an integer 1–65535, got "abc"');
   });
 
+  test("seed fills an embedded database with searchable demo data, with progress lines", async () => {
+    const cwd = tempDir();
+    const env = { DATA_DIR: join(cwd, "data"), LOG_LEVEL: "warn" };
+    const seeding = Bun.spawn([BINARY, "seed", "--properties", "200"], { cwd, env, stdout: "pipe", stderr: "pipe" });
+    expect(await seeding.exited).toBe(0);
+    expect(await new Response(seeding.stderr).text()).toContain("200/200 properties");
+    const summary = JSON.parse((await new Response(seeding.stdout).text()).trim()) as { properties: number; bookings: number };
+    expect(summary.properties).toBe(200);
+    const running = await start(env, cwd);
+    const page = await api(running.url, "GET", "/properties?limit=5&sort=rating");
+    expect(page.status).toBe(200);
+    expect(page.body.data).toHaveLength(5);
+    expect(page.body.nextCursor).toBeString();
+    const bad = Bun.spawn([BINARY, "seed", "--properties", "lots"], { cwd, env, stderr: "pipe" });
+    expect(await bad.exited).toBe(2);
+    expect(await running.stop()).toBe(0);
+  }, 60_000);
+
   test("migrate, then admin create makes an admin who can log in", async () => {
     const cwd = tempDir();
     const env = { DATA_DIR: join(cwd, "data"), LOG_LEVEL: "warn" };

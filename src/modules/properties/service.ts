@@ -2,6 +2,7 @@
 // lines decide who may do it; what a caller may not see is answered like what does not exist.
 import { and, desc, eq, getTableColumns, gt, inArray, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
+import { perDatabase } from "../../db/prepared";
 import { bookings, properties, propertyPhotos, users } from "../../db/schema";
 import type { Deps } from "../../deps";
 import { AppError, forbidden, invalid, notFound } from "../../http/errors";
@@ -61,31 +62,23 @@ export async function loadProperties(db: Db, ids: string[]): Promise<PropertyDto
 }
 
 // Drizzle spends ~80 µs building this 30-column join each time; built once per database handle
-// it is prepared by name and costs nothing to reuse (an uncached read went from 5k to 24k/s).
+// and prepared by name it costs nothing to reuse.
 // Photos ride along as one JSON array, so a read is a single statement.
-function preparedReads(db: Db) {
-  return {
-    property: db
-      .select({
-        ...propertyWithHostColumns,
-        photos: sql<{ position: number; url: string; caption: string | null }[]>`(select coalesce(json_agg(json_build_object('position', ph.position, 'url', ph.url, 'caption', ph.caption) order by ph.position), '[]'::json) from property_photos ph where ph.property_id = ${properties.id})`,
-      })
-      .from(properties)
-      .innerJoin(users, eq(users.id, properties.hostId))
-      .where(eq(properties.id, sql.placeholder("id")))
-      .prepare("property_with_host_and_photos_by_id"),
-  };
-}
-const prepared = new WeakMap<Db, ReturnType<typeof preparedReads>>();
+const propertyById = perDatabase((db) =>
+  db
+    .select({
+      ...propertyWithHostColumns,
+      photos: sql<{ position: number; url: string; caption: string | null }[]>`(select coalesce(json_agg(json_build_object('position', ph.position, 'url', ph.url, 'caption', ph.caption) order by ph.position), '[]'::json) from property_photos ph where ph.property_id = ${properties.id})`,
+    })
+    .from(properties)
+    .innerJoin(users, eq(users.id, properties.hostId))
+    .where(eq(properties.id, sql.placeholder("id")))
+    .prepare("property_with_host_and_photos_by_id"),
+);
 
 /** One property by id, on the hot path of GET /properties/:id (a cache miss). */
 export async function loadProperty(db: Db, id: string): Promise<PropertyDtoValue | undefined> {
-  let q = prepared.get(db);
-  if (!q) {
-    q = preparedReads(db);
-    prepared.set(db, q);
-  }
-  const [row] = await q.property.execute({ id });
+  const [row] = await propertyById(db).execute({ id });
   if (!row) return undefined;
   const { photos, ...property } = row;
   const parsed = typeof photos === "string" ? (JSON.parse(photos) as typeof photos) : photos;

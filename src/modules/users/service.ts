@@ -1,5 +1,6 @@
 // Profile verbs. Each takes the acting user first and checks what it may do before anything else.
 import { eq, sql } from "drizzle-orm";
+import { perDatabase } from "../../db/prepared";
 import { properties, users } from "../../db/schema";
 import type { Deps } from "../../deps";
 import { AppError, notFound } from "../../http/errors";
@@ -16,19 +17,11 @@ export interface ProfileChanges {
   phone?: string | null;
 }
 
-const findById = (deps: Deps) =>
-  deps.db.select().from(users).where(eq(users.id, sql.placeholder("id"))).limit(1).prepare("user_by_id");
-
-const prepared = new WeakMap<Deps, ReturnType<typeof findById>>();
+const userById = perDatabase((db) => db.select().from(users).where(eq(users.id, sql.placeholder("id"))).limit(1).prepare("user_by_id"));
 
 /** The user row by id, one prepared primary-key select (the auth macro's hot path). */
 export async function findUser(id: string, deps: Deps): Promise<UserRow | undefined> {
-  let q = prepared.get(deps);
-  if (!q) {
-    q = findById(deps);
-    prepared.set(deps, q);
-  }
-  const [row] = await q.execute({ id });
+  const [row] = await userById(deps.db).execute({ id });
   return row;
 }
 
