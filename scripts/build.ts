@@ -6,7 +6,8 @@ const outfile = "dist/stayhub";
 rmSync("dist", { recursive: true, force: true });
 const started = performance.now();
 const proc = Bun.spawnSync(
-  [process.execPath, "build", "--compile", "--minify", "--sourcemap", "--target=bun", "src/main.ts", "--outfile", outfile],
+  // The job worker thread's entry is a second entrypoint, so the binary carries it.
+  [process.execPath, "build", "--compile", "--minify", "--sourcemap", "--target=bun", "src/main.ts", "workers/job-worker.ts", "--outfile", outfile],
   { stdout: "inherit", stderr: "inherit" },
 );
 if (proc.exitCode !== 0) {

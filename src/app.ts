@@ -5,13 +5,16 @@ import type { Deps } from "./deps";
 import { httpFoundation, MAX_BODY_BYTES } from "./http/foundation";
 import { authRoutes } from "./modules/auth/routes";
 import { opsRoutes, testClockRoutes } from "./modules/ops/routes";
+import { notificationRoutes } from "./modules/notifications/routes";
 import { propertyRoutes } from "./modules/properties/routes";
 import { userRoutes } from "./modules/users/routes";
 
 export const VERSION = "0.1.0";
 
 export function createApp(deps: Deps) {
-  const api = new Elysia({ prefix: "/api/v1" }).use(authRoutes(deps)).use(userRoutes(deps)).use(propertyRoutes(deps)).use(testClockRoutes(deps));
+  const api = new Elysia({ prefix: "/api/v1" }).use(authRoutes(deps)).use(userRoutes(deps)).use(propertyRoutes(deps))
+    .use(notificationRoutes(deps))
+    .use(testClockRoutes(deps));
 
   return new Elysia({
     normalize: false,
@@ -20,7 +23,7 @@ export function createApp(deps: Deps) {
     // their real size when parsed.
     serve: { maxRequestBodySize: 8 * MAX_BODY_BYTES },
   })
-    .use(httpFoundation(deps.log))
+    .use(httpFoundation(deps.log, deps.metrics))
     .use(
       swagger({
         path: "/swagger",
@@ -38,6 +41,7 @@ export function createApp(deps: Deps) {
             { name: "auth", description: "Accounts and tokens" },
             { name: "users", description: "Profiles" },
             { name: "properties", description: "Listings, search, availability and calendars" },
+            { name: "notifications", description: "In-app notifications" },
             { name: "operations", description: "Health and readiness" },
           ],
         },

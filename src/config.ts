@@ -24,6 +24,10 @@ export const ConfigSchema = T.Object({
   smtpUrl: T.Optional(T.String({ pattern: "^smtps?://" })),
   testClock: T.Boolean(),
   cache: T.Boolean(),
+  testJobs: T.Boolean(),
+  jobVisibilityTimeoutMs: T.Integer({ minimum: 100, maximum: 3_600_000 }),
+  jobMaxAttempts: T.Integer({ minimum: 1, maximum: 50 }),
+  jobBackoffMs: T.Integer({ minimum: 1, maximum: 600_000 }),
   trustProxy: T.Boolean(),
 });
 export type Config = Static<typeof ConfigSchema>;
@@ -57,6 +61,10 @@ const vars: Record<Key, Var> = {
   smtpUrl: { env: "SMTP_URL", rule: "an smtp:// or smtps:// URL", kind: "string" },
   testClock: { env: "TEST_CLOCK", rule: "1/true or 0/false", default: "0", kind: "bool" },
   cache: { env: "CACHE", rule: "1/true or 0/false", default: "1", kind: "bool" },
+  testJobs: { env: "TEST_JOBS", rule: "1/true or 0/false", default: "0", kind: "bool" },
+  jobVisibilityTimeoutMs: { env: "JOB_VISIBILITY_TIMEOUT_MS", rule: "an integer 100–3600000", default: "30000", kind: "int" },
+  jobMaxAttempts: { env: "JOB_MAX_ATTEMPTS", rule: "an integer 1–50", default: "5", kind: "int" },
+  jobBackoffMs: { env: "JOB_BACKOFF_MS", rule: "an integer 1–600000", default: "500", kind: "int" },
   trustProxy: { env: "TRUST_PROXY", rule: "1/true or 0/false", default: "0", kind: "bool" },
 };
 
@@ -89,6 +97,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (config.nodeEnv === "production") {
     if (!config.jwtSecret) throw new ConfigError("JWT_SECRET must be set when NODE_ENV=production");
     if (config.testClock) throw new ConfigError("TEST_CLOCK must not be enabled when NODE_ENV=production");
+    if (config.testJobs) throw new ConfigError("TEST_JOBS must not be enabled when NODE_ENV=production");
   }
   return config;
 }

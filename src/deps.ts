@@ -5,11 +5,13 @@ import Redis from "ioredis";
 import { type Cache, MemoryCache, NoCache, RedisCache, SafeCache } from "./cache/cache";
 import type { Config } from "./config";
 import { type Database, type Db, openDatabase } from "./db/client";
+import { Metrics } from "./http/metrics";
 import { FallbackRateLimitStore, MemoryRateLimitStore, type RateLimitStore, RedisRateLimitStore } from "./http/rate-limit";
-import { type Clock, SettableClock, systemClock } from "./lib/clock";
+import { type Clock, type SettableClock, SharedTestClock, systemClock } from "./lib/clock";
 import { createLogger, type Logger } from "./lib/log";
 import { createPasswords, type Passwords } from "./modules/auth/passwords";
 import { type AccessTokens, createAccessTokens } from "./modules/auth/tokens";
+import { createMailer, type Mailer } from "./modules/notifications/mailer";
 import { PropertyDto } from "./modules/properties/schemas";
 
 // Cached answers are keyed by the shape of what they hold: a deploy that changes a DTO never
@@ -29,6 +31,8 @@ export interface Deps {
   cache: Cache;
   tokens: AccessTokens;
   passwords: Passwords;
+  mailer: Mailer;
+  metrics: Metrics;
 }
 
 /** JWT_SECRET, or in development a random one made once and kept in DATA_DIR so tokens survive restarts. */
@@ -59,15 +63,17 @@ export interface DepsOverrides {
   log?: Logger;
   passwords?: Passwords;
   redis?: Redis | null;
+  mailer?: Mailer;
+  poolSize?: number;
 }
 
 export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
   const log = overrides.log ?? createLogger(config.logLevel);
   const database =
-    overrides.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize }));
+    overrides.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: overrides.poolSize ?? config.dbPoolSize }));
   const redis = overrides.redis !== undefined ? overrides.redis : config.redisUrl ? connectRedis(config.redisUrl, "stayhub-api") : null;
   if (redis) redis.on("error", (err: Error) => log.warn("redis error", { error: err.message }));
-  const testClock = config.testClock ? new SettableClock() : null;
+  const testClock = config.testClock ? new SharedTestClock() : null;
   return {
     config,
     database,
@@ -91,10 +97,13 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
         : new MemoryCache(),
     tokens: createAccessTokens(resolveJwtSecret(config), config.accessTokenTtlSeconds),
     passwords: overrides.passwords ?? createPasswords(),
+    mailer: overrides.mailer ?? createMailer(config.smtpUrl, log),
+    metrics: new Metrics(),
   };
 }
 
 export async function closeDeps(deps: Deps): Promise<void> {
+  if (deps.testClock instanceof SharedTestClock) deps.testClock.close();
   await deps.database.close();
   if (deps.redis) await deps.redis.quit().catch(() => deps.redis?.disconnect());
   deps.log.flush();

@@ -6,6 +6,8 @@ import { type Config, ConfigError, loadConfig } from "./config";
 import { migrate } from "./db/migrate";
 import { DEMO_PASSWORD, seed } from "./db/seed";
 import { closeDeps, createDeps, type Deps } from "./deps";
+import { listDeadJobs, retryDeadJob } from "./jobs/dead-letters";
+import { startJobs } from "./jobs/runner";
 
 const HELP = `stayhub ${VERSION} — the backend of a stays marketplace
 
@@ -18,6 +20,8 @@ Commands:
   seed [--properties N]      demo data
   admin create --email E     make E an admin (creates the account if needed;
            [--name N] [--password P]   prints a generated password once)
+  jobs [dead]                list dead-letter jobs (JSON lines)
+  jobs retry <id>            send a dead-letter job back for another round of attempts
   healthcheck                exit 0 if the service on PORT answers /health (for HEALTHCHECK)
   help, --help               this text
   version, --version         the version
@@ -47,10 +51,12 @@ async function serve(config: Config): Promise<void> {
   const deps = await createDeps(config);
   await migrate(deps.database, (m) => deps.log.info(m));
   const app = createApp(deps).listen({ port: config.port, hostname: config.host });
+  const jobs = await startJobs(deps);
   deps.log.info("listening", {
     url: `http://${config.host}:${config.port}`,
     database: deps.database.kind,
     redis: deps.redis ? "redis" : "in-process",
+    jobs: jobs.transport,
     startupMs: Math.round(performance.now() - started),
   });
 
@@ -67,11 +73,50 @@ async function serve(config: Config): Promise<void> {
       deps.log.warn("in-flight requests still open after 10 s; closing them");
       await app.server?.stop(true);
     }
+    // Then the jobs: the relay stops, each worker finishes (or hands back) the job in hand.
+    await jobs.stop();
     await closeDeps(deps);
     process.exit(0);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/** `stayhub worker`: job workers (and the relay and scheduler) without the HTTP API. */
+async function worker(config: Config): Promise<void> {
+  const deps = await createDeps(config);
+  await migrate(deps.database, (m) => deps.log.info(m));
+  const jobs = await startJobs(deps);
+  deps.log.info("worker running", { jobs: jobs.transport, threads: jobs.pool?.threads.length ?? 0 });
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    deps.log.info("shutting down", { signal });
+    await jobs.stop();
+    await closeDeps(deps);
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/** `stayhub jobs dead` lists dead letters; `stayhub jobs retry <id>` sends one back. */
+async function jobsCommand(config: Config, sub: string | undefined, id: string | undefined): Promise<void> {
+  await withDeps(config, async (deps) => {
+    const dead = await listDeadJobs(deps);
+    if (sub === "dead" || sub === undefined) {
+      for (const d of dead) console.log(JSON.stringify(d));
+      if (dead.length === 0) console.error("no dead letters");
+      return;
+    }
+    if (sub === "retry" && id) {
+      if (!(await retryDeadJob(deps, id))) fail(`no dead letter with id ${id}`);
+      console.log(`job ${id} sent back for another round of attempts`);
+      return;
+    }
+    fail("usage: stayhub jobs [dead] | stayhub jobs retry <id>", 2);
+  });
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -135,7 +180,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case "worker":
-      return fail(`"${command}" is not available in this build yet`, 2);
+      return worker(config);
+    case "jobs":
+      return jobsCommand(config, sub, positionals[2]);
     default:
       fail(`unknown command "${command}"\n\n${HELP}`, 2);
   }

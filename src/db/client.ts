@@ -25,6 +25,8 @@ export interface Database {
   raw: RawSql;
   /** Runs fn on one connection held for its duration (advisory locks are per session). */
   withSession<T>(fn: (raw: RawSql) => Promise<T>): Promise<T>;
+  /** LISTEN on a channel (NOTIFYs are delivered at commit); resolves to the unsubscribe. */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   /** Embedded only: the whole data directory as a gzipped tarball (a backup, or a test template). */
   snapshot?(): Promise<Blob>;
   close(): Promise<void>;
@@ -101,6 +103,10 @@ function openPostgres(url: string, max: number): Database {
         reserved.release();
       }
     },
+    async listen(channel, onNotify) {
+      const { unlisten } = await client.listen(channel, onNotify);
+      return unlisten;
+    },
     close: () => client.end({ timeout: 5 }),
   };
 }
@@ -171,6 +177,10 @@ async function openEmbedded(options: DatabaseOptions): Promise<Database> {
     raw,
     // PGlite is one session already; queries queue on it.
     withSession: (fn) => fn(raw),
+    async listen(channel, onNotify) {
+      const unsubscribe = await pg.listen(channel, onNotify);
+      return unsubscribe;
+    },
     snapshot: () => pg.dumpDataDir("gzip"),
     async close() {
       await pg.close();

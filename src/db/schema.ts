@@ -307,10 +307,12 @@ export const notifications = pgTable(
     // The job that made it: a retried job finds its notification already there.
     dedupeKey: text("dedupe_key"),
     readAt: tstz("read_at"),
+    // Set once the e-mail was handed to the mailer: a retried job does not send it again.
+    emailedAt: tstz("emailed_at"),
     createdAt: createdAt(),
   },
   (t) => [
-    index("notifications_user_idx").on(t.userId, t.createdAt),
+    index("notifications_user_idx").on(t.userId, t.createdAt, t.id),
     uniqueIndex("notifications_dedupe_key").on(t.dedupeKey),
   ],
 );
@@ -326,11 +328,15 @@ export const outbox = pgTable(
     dedupeKey: text("dedupe_key"),
     attempts: integer("attempts").notNull().default(0),
     lastError: text("last_error"),
+    // Handed to Redis (stream transport), or handled (in-process transport).
     sentAt: tstz("sent_at"),
+    // In-process transport only: given up after the last attempt (the stream transport keeps its
+    // dead letters in a dead-letter stream).
+    deadAt: tstz("dead_at"),
     createdAt: createdAt(),
   },
   (t) => [
-    index("outbox_unsent_idx").on(t.runAt).where(sql`${t.sentAt} is null`),
+    index("outbox_unsent_idx").on(t.runAt, t.id).where(sql`${t.sentAt} is null and ${t.deadAt} is null`),
     uniqueIndex("outbox_dedupe_key").on(t.dedupeKey),
     check("outbox_attempts_check", sql`${t.attempts} >= 0`),
   ],

@@ -2,6 +2,7 @@
 // problem+json errors, and one structured log line per request.
 import { Elysia } from "elysia";
 import type { Logger } from "../lib/log";
+import type { Metrics } from "./metrics";
 import { AppError, type FieldError, type Problem, problem, problemResponse } from "./errors";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -41,7 +42,7 @@ function validationErrors(all: ValidationIssue[]): FieldError[] {
   return out;
 }
 
-export function httpFoundation(log: Logger) {
+export function httpFoundation(log: Logger, metrics?: Metrics) {
   return new Elysia({ name: "stayhub.http" })
     .onRequest(({ request, set }) => {
       const given = request.headers.get("x-request-id");
@@ -109,15 +110,12 @@ export function httpFoundation(log: Logger) {
       return answer(problem(500, "internal", `Something went wrong on our side (request ${id})`, undefined, id), headers);
     })
     .onAfterResponse({ as: "global" }, ({ request, route, set, responseValue }) => {
-      if (!log.isEnabled("info")) return;
       const m = meta.get(request);
       const status = m?.status ?? (responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200));
-      log.info("request", {
-        requestId: m?.id,
-        method: request.method,
-        route: route || "unmatched",
-        status,
-        durationMs: m ? Math.round((performance.now() - m.start) * 1000) / 1000 : undefined,
-      });
+      const ms = m ? performance.now() - m.start : 0;
+      const name = route || "unmatched";
+      metrics?.request(request.method, name, status, ms / 1000);
+      if (!log.isEnabled("info")) return;
+      log.info("request", { requestId: m?.id, method: request.method, route: name, status, durationMs: Math.round(ms * 1000) / 1000 });
     });
 }

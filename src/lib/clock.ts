@@ -29,3 +29,36 @@ export class SettableClock implements Clock {
     return this.fixed !== null;
   }
 }
+
+/**
+ * The test clock shared by the API and its worker threads: setting it in one thread sets it in
+ * all (BroadcastChannel reaches every thread of the process).
+ */
+export class SharedTestClock extends SettableClock {
+  private channel = new BroadcastChannel("stayhub:test-clock");
+
+  constructor() {
+    super();
+    this.channel.addEventListener("message", (e) => {
+      const { fixed } = (e as { data: { fixed: string | null } }).data;
+      if (fixed) super.set(new Date(fixed));
+      else super.reset();
+    });
+    // A listening channel keeps a thread alive; the clock must not.
+    (this.channel as unknown as { unref?: () => void }).unref?.();
+  }
+
+  override set(instant: Date): void {
+    super.set(instant);
+    this.channel.postMessage({ fixed: instant.toISOString() });
+  }
+
+  override reset(): void {
+    super.reset();
+    this.channel.postMessage({ fixed: null });
+  }
+
+  close(): void {
+    this.channel.close();
+  }
+}

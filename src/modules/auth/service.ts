@@ -2,6 +2,7 @@
 import { eq, sql } from "drizzle-orm";
 import { UNIQUE_VIOLATION, sqlState } from "../../db/errors";
 import { users } from "../../db/schema";
+import { enqueue } from "../../jobs/outbox";
 import type { Deps } from "../../deps";
 import { AppError, unauthenticated } from "../../http/errors";
 import type { UserRow } from "../users/dto";
@@ -31,10 +32,22 @@ export async function register(input: { email: string; password: string; name: s
   const now = deps.clock.now();
   let user: UserRow | undefined;
   try {
-    [user] = await deps.db
-      .insert(users)
-      .values({ id: Bun.randomUUIDv7(), email: normalizeEmail(input.email), passwordHash, name: input.name.trim(), createdAt: now, updatedAt: now })
-      .returning();
+    user = await deps.db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(users)
+        .values({ id: Bun.randomUUIDv7(), email: normalizeEmail(input.email), passwordHash, name: input.name.trim(), createdAt: now, updatedAt: now })
+        .returning();
+      if (!row) throw new Error("insert returned no row");
+      // The welcome e-mail leaves through the outbox: only if the account really exists.
+      await enqueue(tx, deps.clock, "notify", {
+        userId: row.id,
+        type: "welcome",
+        title: "Welcome to stayhub",
+        body: `Hi ${row.name}, your account is ready. Find a stay, or become a host and list your place.`,
+        email: true,
+      });
+      return row;
+    });
   } catch (err) {
     if (sqlState(err) === UNIQUE_VIOLATION) throw new AppError(409, "email_taken", "An account with this e-mail already exists");
     throw err;

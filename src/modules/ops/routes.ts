@@ -41,6 +41,14 @@ export function opsRoutes(deps: Deps) {
         return { status: ok ? ("ok" as const) : ("unavailable" as const), checks };
       },
       { response: { 200: Ready, 503: Ready }, detail: { tags, summary: "Readiness: the database (and Redis when configured) answer" } },
+    )
+    .get(
+      "/metrics",
+      async () => new Response(await deps.metrics.render(), { headers: { "content-type": deps.metrics.registry.contentType } }),
+      {
+        response: { 200: t.String({ description: "Prometheus text exposition format" }) },
+        detail: { tags, summary: "Prometheus metrics: HTTP requests and latency by route and status, job queue and outcomes" },
+      },
     );
 }
 

@@ -1,0 +1,77 @@
+// One consumer of the job stream (it runs in a worker thread): read a batch, run each job,
+// acknowledge, retry later, or bury; now and then reclaim deliveries abandoned by a dead consumer.
+import type Redis from "ioredis";
+import { execute, type JobEvent } from "./execute";
+import type { Delivery, RedisQueue } from "./redis-queue";
+import type { JobDeps } from "./types";
+
+export interface ConsumerOptions {
+  queue: RedisQueue;
+  /** A connection of its own: XREADGROUP BLOCK holds it. */
+  blocking: Redis;
+  deps: JobDeps;
+  name: string;
+  signal: AbortSignal;
+  batch?: number;
+  blockMs?: number;
+  onEvent?: (e: JobEvent) => void;
+  /** Called with the job in hand; tests use it to kill a thread mid-job. */
+  onStart?: (d: Delivery) => void;
+}
+
+export async function consume(o: ConsumerOptions): Promise<void> {
+  const { queue, deps, signal } = o;
+  const visibility = deps.config.jobVisibilityTimeoutMs;
+  let lastReclaim = 0;
+  let idleErrors = 0;
+  while (!signal.aborted) {
+    let batch: Delivery[] = [];
+    try {
+      if (Date.now() - lastReclaim > Math.min(visibility / 2, 5000)) {
+        lastReclaim = Date.now();
+        // A reclaimed delivery counts as a failed attempt (its consumer died running it), so a job
+        // that kills every consumer that touches it ends in the dead letters, not in a loop.
+        batch = (await queue.reclaim(o.name, visibility, o.batch ?? 32)).map((d) => ({ ...d, job: { ...d.job, attempt: d.job.attempt + 1 } }));
+      }
+      if (batch.length === 0) batch = await queue.read(o.blocking, o.name, o.batch ?? 32, o.blockMs ?? 1000);
+      idleErrors = 0;
+    } catch (err) {
+      if (signal.aborted) break;
+      if (idleErrors++ % 30 === 0) deps.log.warn("job stream unavailable; retrying", { consumer: o.name, error: (err as Error).message });
+      await Bun.sleep(Math.min(1000, 100 * idleErrors));
+      continue;
+    }
+    const done: string[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const d = batch[i] as Delivery;
+      if (signal.aborted) {
+        // Stopping: what was not started goes straight back for another consumer.
+        await queue.release(batch.slice(i)).catch(() => {});
+        break;
+      }
+      if (d.job.attempt > deps.config.jobMaxAttempts) {
+        await queue.bury(d, "abandoned by its consumer too many times").catch(() => {});
+        o.onEvent?.({ type: d.job.type, outcome: "dead", seconds: 0 });
+        continue;
+      }
+      o.onStart?.(d);
+      const startedAt = Date.now();
+      const outcome = await execute(d.job, deps);
+      o.onEvent?.({
+        type: d.job.type,
+        outcome: outcome.kind,
+        seconds: outcome.ms / 1000,
+        delayMs: d.job.attempt === 1 ? startedAt - d.job.enqueuedAt : undefined,
+      });
+      try {
+        if (outcome.kind === "done") done.push(d.streamId);
+        else if (outcome.kind === "retry") await queue.retryLater(d, outcome.delayMs, outcome.error);
+        else await queue.bury(d, outcome.error);
+      } catch (err) {
+        // Unacknowledged: it will be reclaimed and, handlers being idempotent, re-run harmlessly.
+        deps.log.warn("could not record a job's outcome", { jobId: d.job.id, error: (err as Error).message });
+      }
+    }
+    if (done.length) await queue.ack(done).catch((err: Error) => deps.log.warn("could not acknowledge jobs", { error: err.message }));
+  }
+}

@@ -1,0 +1,100 @@
+// The in-process transport (no REDIS_URL): the same handlers, run straight from the outbox.
+// A job is leased by pushing its run_at past the visibility timeout (FOR UPDATE SKIP LOCKED, so
+// instances share the work); a crash lets the lease lapse and the job runs again.
+import { sql } from "drizzle-orm";
+import type { Deps } from "../deps";
+import { execute, type JobEvent } from "./execute";
+import type { Job, JobDeps } from "./types";
+
+interface LeasedRow extends Record<string, unknown> {
+  id: string | number;
+  type: string;
+  payload: Record<string, unknown> | string;
+  attempts: number;
+  created_at: string | Date;
+}
+
+const rowsOf = <T>(r: unknown): T[] => (Array.isArray(r) ? (r as T[]) : ((r as { rows: T[] }).rows ?? []));
+
+export async function runLocalOnce(deps: Deps & JobDeps, onEvent?: (e: JobEvent) => void, batch = 20): Promise<number> {
+  const now = deps.clock.now();
+  const leaseUntil = new Date(now.getTime() + deps.config.jobVisibilityTimeoutMs).toISOString();
+  const leased = rowsOf<LeasedRow>(
+    await deps.db.execute(sql`
+      update outbox set attempts = attempts + 1, run_at = ${leaseUntil}::timestamptz
+      where id in (
+        select id from outbox
+        where sent_at is null and dead_at is null and run_at <= ${now.toISOString()}::timestamptz
+        order by run_at, id limit ${batch}
+        for update skip locked)
+      returning id, type, payload, attempts, created_at`),
+  );
+  for (const r of leased) {
+    const job: Job = {
+      id: String(r.id),
+      type: r.type,
+      payload: typeof r.payload === "string" ? (JSON.parse(r.payload) as Record<string, unknown>) : r.payload,
+      attempt: r.attempts,
+      enqueuedAt: new Date(r.created_at).getTime(),
+    };
+    const startedAt = Date.now();
+    const outcome = await execute(job, deps);
+    onEvent?.({ type: job.type, outcome: outcome.kind, seconds: outcome.ms / 1000, delayMs: job.attempt === 1 ? startedAt - job.enqueuedAt : undefined });
+    if (outcome.kind === "done") {
+      await deps.db.execute(sql`update outbox set sent_at = now(), last_error = null where id = ${Number(r.id)}`);
+    } else if (outcome.kind === "retry") {
+      const at = new Date(deps.clock.now().getTime() + outcome.delayMs).toISOString();
+      await deps.db.execute(sql`update outbox set run_at = ${at}::timestamptz, last_error = ${outcome.error} where id = ${Number(r.id)}`);
+    } else {
+      await deps.db.execute(sql`update outbox set dead_at = now(), last_error = ${outcome.error} where id = ${Number(r.id)}`);
+    }
+  }
+  return leased.length;
+}
+
+export interface LocalRunner {
+  stop(): Promise<void>;
+}
+
+export async function startLocalJobs(deps: Deps & JobDeps, onEvent?: (e: JobEvent) => void, pollMs = 200): Promise<LocalRunner> {
+  let stopped = false;
+  let pending = false;
+  let wake: (() => void) | null = null;
+  const nudge = () => {
+    pending = true;
+    wake?.();
+  };
+  const unlisten = await deps.database.listen("stayhub_outbox", nudge).catch(() => null);
+  let failures = 0;
+  const loop = (async () => {
+    while (!stopped) {
+      pending = false;
+      let n = 0;
+      try {
+        n = await runLocalOnce(deps, onEvent);
+        failures = 0;
+      } catch (err) {
+        if (failures++ % 20 === 0) deps.log.warn("in-process jobs: database unavailable", { error: (err as Error).message });
+        await Bun.sleep(Math.min(2000, 100 * failures));
+        continue;
+      }
+      if (n > 0 || pending) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = null;
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      nudge();
+      await loop; // the job in hand finishes first
+      await unlisten?.().catch(() => {});
+    },
+  };
+}

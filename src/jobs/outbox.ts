@@ -1,0 +1,36 @@
+// Enqueue through the transactional outbox: the job row commits with the state change that needs
+// it, or not at all.
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { outbox } from "../db/schema";
+import type { Clock } from "../lib/clock";
+
+export interface EnqueueOptions {
+  /** When the job may run (default now). */
+  runAt?: Date;
+  /** At most one job per key, ever: a second enqueue with it is a no-op. */
+  dedupeKey?: string;
+}
+
+/**
+ * Writes the job in `tx` (pass the transaction of the change it follows from). Returns the job id,
+ * or null when `dedupeKey` was already used.
+ */
+export async function enqueue(
+  tx: Db,
+  clock: Clock,
+  type: string,
+  payload: Record<string, unknown>,
+  options: EnqueueOptions = {},
+): Promise<string | null> {
+  // Due-ness is judged by the service's clock (the test clock in tests), like every business rule.
+  const [row] = await tx
+    .insert(outbox)
+    .values({ type, payload, runAt: options.runAt ?? clock.now(), dedupeKey: options.dedupeKey ?? null })
+    .onConflictDoNothing({ target: outbox.dedupeKey })
+    .returning({ id: outbox.id });
+  if (!row) return null;
+  // Delivered at commit (and dropped on rollback): wakes the relay without waiting for its poll.
+  await tx.execute(sql`select pg_notify('stayhub_outbox', '')`);
+  return String(row.id);
+}

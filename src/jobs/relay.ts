@@ -1,0 +1,96 @@
+// The outbox relay: moves committed, due outbox rows into the Redis stream and marks them sent, in
+// one database transaction — if Redis is down the rows simply wait. Instances cooperate through
+// FOR UPDATE SKIP LOCKED. Woken by NOTIFY at commit, with a poll as the safety net.
+import { sql } from "drizzle-orm";
+import type { Deps } from "../deps";
+import type { RedisQueue } from "./redis-queue";
+import type { Job } from "./types";
+
+const BATCH = 500;
+
+interface DueRow extends Record<string, unknown> {
+  id: string | number;
+  type: string;
+  payload: Record<string, unknown>;
+  created_at: string | Date;
+}
+
+/** One pass; returns how many jobs were handed to Redis. */
+export async function relayOnce(deps: Deps, queue: RedisQueue): Promise<number> {
+  const now = deps.clock.now().toISOString();
+  return deps.db.transaction(async (tx) => {
+    const rows = (await tx.execute(sql`
+      select id, type, payload, created_at from outbox
+      where sent_at is null and dead_at is null and run_at <= ${now}::timestamptz
+      order by run_at, id
+      limit ${BATCH}
+      for update skip locked`)) as unknown as DueRow[] | { rows: DueRow[] };
+    const due = Array.isArray(rows) ? rows : rows.rows;
+    if (due.length === 0) return 0;
+    const jobs: Job[] = due.map((r) => ({
+      id: String(r.id),
+      type: r.type,
+      payload: typeof r.payload === "string" ? (JSON.parse(r.payload) as Record<string, unknown>) : r.payload,
+      attempt: 1,
+      enqueuedAt: new Date(r.created_at).getTime(),
+    }));
+    await queue.add(jobs); // throws when Redis is down: the transaction rolls back, rows stay unsent
+    await tx.execute(sql`update outbox set sent_at = now() where id in ${sql.raw(`(${jobs.map((j) => Number(j.id)).join(",")})`)}`);
+    return jobs.length;
+  });
+}
+
+export interface Relay {
+  stop(): Promise<void>;
+}
+
+export async function startRelay(deps: Deps, queue: RedisQueue, pollMs = 250): Promise<Relay> {
+  let stopped = false;
+  let wake: (() => void) | null = null;
+  // A NOTIFY that lands while a pass runs must not wait for the next poll.
+  let pending = false;
+  const nudge = () => {
+    pending = true;
+    wake?.();
+  };
+  const unlisten = await deps.database.listen("stayhub_outbox", nudge).catch(() => null);
+  let failures = 0;
+  let lastCleanup = 0;
+  const loop = (async () => {
+    while (!stopped) {
+      pending = false;
+      let moved = 0;
+      try {
+        moved = await relayOnce(deps, queue);
+        await queue.promoteDue();
+        if (Date.now() - lastCleanup > 600_000) {
+          lastCleanup = Date.now();
+          // Sent rows are history after a week (dedupe keys of recurring jobs are per slot).
+          await deps.db.execute(sql`delete from outbox where sent_at < now() - interval '7 days'`);
+        }
+        failures = 0;
+      } catch (err) {
+        if (failures++ % 20 === 0) deps.log.warn("outbox relay: Redis or the database is unavailable; jobs wait", { error: (err as Error).message });
+        await Bun.sleep(Math.min(2000, 100 * failures));
+        continue;
+      }
+      if (moved === BATCH || pending) continue; // more waiting: no pause
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = null;
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      nudge();
+      await loop;
+      await unlisten?.().catch(() => {});
+    },
+  };
+}

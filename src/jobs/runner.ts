@@ -1,0 +1,65 @@
+// Starts the job machinery for `serve` and `worker`: with Redis and PostgreSQL, the outbox relay
+// plus a pool of worker threads consuming the stream; otherwise the in-process transport. The
+// scheduler runs in every instance (its dedupe keys make that safe).
+import { sql } from "drizzle-orm";
+import { outbox } from "../db/schema";
+import type { Deps } from "../deps";
+import { startLocalJobs } from "./local";
+import { RedisQueue } from "./redis-queue";
+import { startRelay } from "./relay";
+import { startScheduler } from "./scheduler";
+import { type PoolHooks, startWorkerPool, type WorkerPool } from "./threads";
+
+const count = async (deps: Deps, where: ReturnType<typeof sql>) => {
+  const [row] = await deps.db.select({ n: sql<number>`count(*)::int` }).from(outbox).where(where);
+  return Number(row?.n ?? 0);
+};
+const waitingInOutbox = (deps: Deps) => count(deps, sql`${outbox.sentAt} is null and ${outbox.deadAt} is null`);
+const deadInOutbox = (deps: Deps) => count(deps, sql`${outbox.deadAt} is not null`);
+
+export interface Jobs {
+  transport: "redis-streams" | "in-process";
+  pool: WorkerPool | null;
+  queue: RedisQueue | null;
+  stop(): Promise<void>;
+}
+
+export async function startJobs(deps: Deps, options: { threads?: number; scheduler?: boolean; hooks?: PoolHooks } = {}): Promise<Jobs> {
+  const onEvent = (e: Parameters<NonNullable<PoolHooks["onEvent"]>>[0]) => {
+    deps.metrics.job(e);
+    options.hooks?.onEvent?.(e);
+  };
+  const scheduler = options.scheduler === false ? null : startScheduler(deps);
+  const threads = options.threads ?? deps.config.workerThreads;
+  if (deps.redis && deps.database.kind === "postgres" && threads > 0) {
+    const queue = new RedisQueue(deps.redis, deps.config.redisPrefix);
+    await queue.ensureGroup().catch((err: Error) => deps.log.warn("could not create the job consumer group yet", { error: err.message }));
+    const relay = await startRelay(deps, queue);
+    deps.metrics.setQueueProbe(async () => ({ waiting: await waitingInOutbox(deps), ...(await queue.stats().then(({ depth, pending, delayed, dead }) => ({ stream: depth, pending, delayed, dead }))) }));
+    const pool = await startWorkerPool(deps.config, threads, deps.log, { ...options.hooks, onEvent });
+    deps.log.info("jobs started", { transport: "redis-streams", threads });
+    return {
+      transport: "redis-streams",
+      pool,
+      queue,
+      async stop() {
+        scheduler?.stop();
+        await relay.stop();
+        await pool.stop();
+      },
+    };
+  }
+  // Embedded database (one process owns it) or no Redis: the handlers run here, from the outbox.
+  const local = await startLocalJobs(deps, onEvent);
+  deps.metrics.setQueueProbe(async () => ({ waiting: await waitingInOutbox(deps), dead: await deadInOutbox(deps) }));
+  deps.log.info("jobs started", { transport: "in-process" });
+  return {
+    transport: "in-process",
+    pool: null,
+    queue: null,
+    async stop() {
+      scheduler?.stop();
+      await local.stop();
+    },
+  };
+}

@@ -1,0 +1,35 @@
+// What travels through the queue, and what a handler gets to work with.
+import type { Db } from "../db/client";
+import type { Config } from "../config";
+import type { Cache } from "../cache/cache";
+import type { Clock } from "../lib/clock";
+import type { Logger } from "../lib/log";
+import type { Mailer } from "../modules/notifications/mailer";
+
+export interface Job {
+  /** The outbox row's id: stable across deliveries and retries (dedupe by it). */
+  id: string;
+  type: string;
+  payload: Record<string, unknown>;
+  /** 1 on the first run. */
+  attempt: number;
+  /** Wall-clock ms when the outbox row was committed, for delay measurements. */
+  enqueuedAt: number;
+}
+
+export interface JobDeps {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  cache: Cache;
+  mailer: Mailer;
+}
+
+export type Handler = (job: Job, deps: JobDeps) => Promise<void>;
+
+/** Exponential backoff with jitter: base, 2×base, 4×base … (each ×0.5–1.5), capped at 5 min. */
+export function backoffMs(attempt: number, baseMs = 500): number {
+  const exp = Math.min(baseMs * 2 ** (attempt - 1), 300_000);
+  return Math.round(exp * (0.5 + Math.random()));
+}

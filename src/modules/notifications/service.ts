@@ -1,0 +1,98 @@
+// In-app notifications: read by their owner, written by the `notify` job.
+import { and, desc, eq, lt, or, sql } from "drizzle-orm";
+import type { Static } from "elysia";
+import { notifications, users } from "../../db/schema";
+import type { Deps } from "../../deps";
+import { notFound } from "../../http/errors";
+import { decodeCursor, encodeCursor } from "../../http/pagination";
+import type { Job, JobDeps } from "../../jobs/types";
+import type { Actor } from "../users/service";
+import type { NotificationDto } from "./schemas";
+
+type Row = typeof notifications.$inferSelect;
+
+function toDto(n: Row): Static<typeof NotificationDto> {
+  return {
+    id: n.id,
+    type: n.type,
+    title: n.title,
+    body: n.body,
+    data: n.data as Record<string, unknown>,
+    readAt: n.readAt?.toISOString() ?? null,
+    createdAt: n.createdAt.toISOString(),
+  };
+}
+
+export async function listNotifications({ actor, limit, cursor }: { actor: Actor; limit: number; cursor?: string }, deps: Deps) {
+  let after: [string, string] | undefined;
+  if (cursor) after = decodeCursor(cursor, (p) => p.length === 2 && typeof p[0] === "string" && typeof p[1] === "string") as [string, string];
+  const rows = await deps.db
+    .select()
+    .from(notifications)
+    .where(
+      and(
+        eq(notifications.userId, actor.id),
+        after
+          ? or(lt(notifications.createdAt, new Date(after[0])), and(eq(notifications.createdAt, new Date(after[0])), lt(notifications.id, after[1])))
+          : undefined,
+      ),
+    )
+    .orderBy(desc(notifications.createdAt), desc(notifications.id))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { data: page.map(toDto), nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null };
+}
+
+/** Marks one of the caller's notifications read; someone else's is answered like a missing one. */
+export async function markRead({ actor, id }: { actor: Actor; id: string }, deps: Deps) {
+  const [row] = await deps.db
+    .update(notifications)
+    .set({ readAt: sql`coalesce(${notifications.readAt}, ${deps.clock.now().toISOString()}::timestamptz)` })
+    .where(and(eq(notifications.id, id), eq(notifications.userId, actor.id)))
+    .returning();
+  if (!row) throw notFound("Notification");
+  return toDto(row);
+}
+
+export interface NotifyPayload {
+  userId: string;
+  type: string;
+  title: string;
+  body: string;
+  data?: Record<string, unknown>;
+  /** Also send it by e-mail to the user's address. */
+  email?: boolean;
+}
+
+/**
+ * The `notify` job. Exactly-once effects under at-least-once delivery: the notification is keyed
+ * by the job id, and the e-mail is sent only while the row has no emailed_at. (A crash between
+ * handing the mail over and recording it can still send it twice: no mailer offers more.)
+ */
+export async function handleNotify(job: Job, deps: JobDeps): Promise<void> {
+  const p = job.payload as unknown as NotifyPayload;
+  const dedupeKey = `job:${job.id}`;
+  await deps.db
+    .insert(notifications)
+    .values({
+      id: Bun.randomUUIDv7(),
+      userId: p.userId,
+      type: p.type,
+      title: p.title,
+      body: p.body,
+      data: p.data ?? {},
+      dedupeKey,
+      createdAt: deps.clock.now(),
+    })
+    .onConflictDoNothing({ target: notifications.dedupeKey });
+  if (!p.email) return;
+  const [row] = await deps.db
+    .select({ id: notifications.id, emailedAt: notifications.emailedAt, email: users.email })
+    .from(notifications)
+    .innerJoin(users, eq(users.id, notifications.userId))
+    .where(eq(notifications.dedupeKey, dedupeKey));
+  if (!row || row.emailedAt) return;
+  await deps.mailer.send({ to: row.email, subject: p.title, text: p.body });
+  await deps.db.update(notifications).set({ emailedAt: deps.clock.now() }).where(eq(notifications.id, row.id));
+}

@@ -1,0 +1,58 @@
+// Worker-thread entry: one consumer of the job stream with its own database pool and Redis
+// connections. Started once per thread by the main thread and stopped by a message (never
+// terminate(), which has crashed Bun under load): the job in hand finishes, the rest of its batch
+// goes back to the stream, connections close, then it says "stopped".
+import { parentPort, workerData } from "node:worker_threads";
+import type { Config } from "../src/config";
+import { connectRedis, createDeps, closeDeps } from "../src/deps";
+import { consume } from "../src/jobs/consumer";
+import { RedisQueue } from "../src/jobs/redis-queue";
+import { createLogger } from "../src/lib/log";
+
+export interface WorkerData {
+  config: Config;
+  name: string;
+}
+
+export type FromWorker =
+  | { type: "ready" }
+  | { type: "event"; event: import("../src/jobs/execute").JobEvent }
+  | { type: "start"; jobId: string }
+  | { type: "stopped" }
+  | { type: "error"; error: string };
+
+const { config, name } = workerData as WorkerData;
+const post = (m: FromWorker) => parentPort?.postMessage(m);
+
+async function run() {
+  const log = createLogger(config.logLevel);
+  const deps = await createDeps(config, { log, poolSize: 4 });
+  if (!deps.redis || !config.redisUrl) throw new Error("job worker threads need REDIS_URL");
+  const blocking = connectRedis(config.redisUrl, `stayhub-${name}-blocking`);
+  blocking.on("error", () => {});
+  const queue = new RedisQueue(deps.redis, `${config.redisPrefix}`);
+  await queue.ensureGroup();
+  const stop = new AbortController();
+  parentPort?.on("message", (m: { type: string }) => {
+    if (m.type === "stop") stop.abort();
+  });
+  post({ type: "ready" });
+  await consume({
+    queue,
+    blocking,
+    deps,
+    name,
+    signal: stop.signal,
+    onEvent: (event) => post({ type: "event", event }),
+    onStart: (d) => post({ type: "start", jobId: d.job.id }),
+  });
+  blocking.disconnect();
+  await closeDeps(deps);
+  post({ type: "stopped" });
+  process.exit(0);
+}
+
+run().catch((err: unknown) => {
+  post({ type: "error", error: err instanceof Error ? err.message : String(err) });
+  process.exit(1);
+});
