@@ -37,6 +37,8 @@ export async function consume(o: ConsumerOptions): Promise<void> {
       idleErrors = 0;
     } catch (err) {
       if (signal.aborted) break;
+      // A Redis that restarted empty has lost the group: make it again (relayed jobs re-create the stream).
+      if (String((err as Error).message).includes("NOGROUP")) await queue.ensureGroup().catch(() => {});
       if (idleErrors++ % 30 === 0) deps.log.warn("job stream unavailable; retrying", { consumer: o.name, error: (err as Error).message });
       await Bun.sleep(Math.min(1000, 100 * idleErrors));
       continue;

@@ -44,6 +44,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     TEST_CLOCK: "1",
     REDIS_PREFIX: tredis.prefix,
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+    ...(tdb.url ? { DATABASE_URL: tdb.url } : {}),
     ...env,
   });
   const deps = await createDeps(config, {

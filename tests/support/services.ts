@@ -67,6 +67,8 @@ function embeddedTemplate(): Promise<Blob> {
 
 export interface TestDatabase {
   database: Database;
+  /** Set on PostgreSQL: other connections (worker threads) can open the same database. */
+  url?: string;
   drop(): Promise<void>;
 }
 
@@ -80,9 +82,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     const tpl = await postgresTemplate(admin);
     const name = `stayhub_t_${rand()}`;
     await admin.unsafe(`create database "${name}" template "${tpl}"`);
-    const database = await openDatabase({ url: withDatabase(databaseUrl, name), poolSize: 10 });
+    const url = withDatabase(databaseUrl, name);
+    const database = await openDatabase({ url, poolSize: 10 });
     return {
       database,
+      url,
       async drop() {
         await database.close();
         const a = postgres(databaseUrl, { max: 1, onnotice: () => {} });

@@ -1,0 +1,249 @@
+// The job system on its real transports: in-process (always) and Redis Streams with worker threads
+// (when REDIS_URL and DATABASE_URL are set, as in CI).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { sql } from "drizzle-orm";
+import { listDeadJobs, retryDeadJob } from "../../src/jobs/dead-letters";
+import type { JobEvent } from "../../src/jobs/execute";
+import { runLocalOnce } from "../../src/jobs/local";
+import { enqueue } from "../../src/jobs/outbox";
+import { RedisQueue } from "../../src/jobs/redis-queue";
+import { relayOnce } from "../../src/jobs/relay";
+import { startJobs } from "../../src/jobs/runner";
+import { scheduleDue } from "../../src/jobs/scheduler";
+import { registerUser, startTestApp, type TestApp } from "../support/app";
+import { databaseUrl, redisUrl } from "../support/services";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp({ TEST_JOBS: "1", JOB_BACKOFF_MS: "10", JOB_VISIBILITY_TIMEOUT_MS: "1000", JOB_MAX_ATTEMPTS: "4", WORKER_THREADS: "2" });
+}, 60_000);
+afterAll(() => t?.close());
+
+const q = <T extends Record<string, unknown>>(text: string, params: unknown[] = []) => t.deps.database.raw.query<T>(text, params);
+const effects = async (userId: string) => Number((await q<{ n: number }>("select count(*)::int as n from notifications where user_id = $1 and type = 'test'", [userId]))[0]?.n);
+const until = async (what: string, check: () => Promise<boolean>, ms = 20_000) => {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(20);
+  }
+};
+const enqueueOne = (type: string, payload: Record<string, unknown>) => t.deps.db.transaction((tx) => enqueue(tx, t.deps.clock, type, payload));
+
+describe("outbox", () => {
+  test("a rolled-back transaction enqueues nothing", async () => {
+    const u = await registerUser(t.call);
+    const before = Number((await q<{ n: number }>("select count(*)::int as n from outbox"))[0]?.n);
+    await t.deps.db
+      .transaction(async (tx) => {
+        await enqueue(tx, t.deps.clock, "test.effect", { userId: u.id });
+        throw new Error("rollback");
+      })
+      .catch(() => {});
+    expect(Number((await q<{ n: number }>("select count(*)::int as n from outbox"))[0]?.n)).toBe(before);
+    while ((await runLocalOnce(t.deps)) > 0) {}
+    expect(await effects(u.id)).toBe(0);
+  });
+
+  test("registering enqueues the welcome notification and e-mail with the account", async () => {
+    const sent: string[] = [];
+    const u = await registerUser(t.call);
+    const mailer = t.deps.mailer;
+    t.deps.mailer = { send: async (m) => void sent.push(m.to) };
+    try {
+      while ((await runLocalOnce(t.deps)) > 0) {}
+      while ((await runLocalOnce(t.deps)) > 0) {}
+    } finally {
+      t.deps.mailer = mailer;
+    }
+    const list = await t.call<{ data: { type: string; readAt: string | null; id: string }[] }>("GET", "/api/v1/notifications", { token: u.accessToken });
+    expect(list.body.data.map((n) => n.type)).toContain("welcome");
+    expect(sent).toContain(u.email);
+  });
+});
+
+describe("in-process transport", () => {
+  test("a job that throws twice then succeeds runs 3 times, with one effect", async () => {
+    const u = await registerUser(t.call);
+    const id = await enqueueOne("test.flaky", { userId: u.id, failTimes: 2 });
+    const events: JobEvent[] = [];
+    await until("the flaky job", async () => {
+      await runLocalOnce(t.deps, (e) => void events.push(e));
+      return (await effects(u.id)) > 0;
+    });
+    expect(events.filter((e) => e.type === "test.flaky").map((e) => e.outcome)).toEqual(["retry", "retry", "done"]);
+    const [row] = await q<{ attempts: number; sent_at: unknown }>("select attempts, sent_at from outbox where id = $1", [Number(id)]);
+    expect(row?.attempts).toBe(3);
+    expect(row?.sent_at).not.toBeNull();
+    expect(await effects(u.id)).toBe(1);
+  });
+
+  test("after the last attempt the job is dead, listed, and can be retried", async () => {
+    const u = await registerUser(t.call);
+    const id = (await enqueueOne("test.flaky", { userId: u.id, failTimes: 99 })) as string;
+    await until("the job to die", async () => {
+      await runLocalOnce(t.deps);
+      return (await q("select 1 from outbox where id = $1 and dead_at is not null", [Number(id)])).length > 0;
+    });
+    const dead = (await listDeadJobs(t.deps)).find((d) => d.jobId === id);
+    expect(dead?.error).toContain("fails on purpose");
+    expect(await retryDeadJob(t.deps, id)).toBe(true);
+    await q("update outbox set payload = jsonb_set(payload, '{failTimes}', '0') where id = $1", [Number(id)]);
+    await until("the retried job", async () => {
+      await runLocalOnce(t.deps);
+      return (await effects(u.id)) === 1;
+    });
+  });
+});
+
+describe("scheduler", () => {
+  test("a recurring job is enqueued once per interval, however many instances schedule it", async () => {
+    await t.call("POST", "/api/v1/_test/clock", { body: { now: "2031-01-01T10:00:30Z" } });
+    try {
+      const recurring = [{ name: `sample-${Math.random()}`, everyMs: 60_000, type: "jobs.noop" }];
+      const counts = await Promise.all(Array.from({ length: 5 }, () => scheduleDue(t.deps, recurring)));
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(1);
+      expect(await scheduleDue(t.deps, recurring)).toBe(0);
+      await t.call("POST", "/api/v1/_test/clock", { body: { now: "2031-01-01T10:01:05Z" } });
+      expect(await scheduleDue(t.deps, recurring)).toBe(1);
+      const rows = await q("select 1 from outbox where dedupe_key like $1", [`recurring:${recurring[0]?.name}:%`]);
+      expect(rows).toHaveLength(2);
+    } finally {
+      await t.call("DELETE", "/api/v1/_test/clock");
+    }
+  });
+});
+
+describe("notifications API", () => {
+  test("newest first, paginated; read is idempotent; someone else's is 404", async () => {
+    const u = await registerUser(t.call);
+    for (let i = 0; i < 3; i++) await enqueueOne("notify", { userId: u.id, type: "note", title: `n${i}`, body: "b" });
+    while ((await runLocalOnce(t.deps)) > 0) {}
+    const page1 = await t.call<{ data: { id: string; title: string }[]; nextCursor: string }>("GET", "/api/v1/notifications?limit=2", { token: u.accessToken });
+    expect(page1.body.data).toHaveLength(2);
+    const page2 = await t.call<{ data: { id: string; title: string }[] }>("GET", `/api/v1/notifications?limit=10&cursor=${page1.body.nextCursor}`, {
+      token: u.accessToken,
+    });
+    expect(page1.body.data.length + page2.body.data.length).toBe(4); // three notes + welcome
+    const id = page1.body.data[0]?.id as string;
+    const read = await t.call("POST", `/api/v1/notifications/${id}/read`, { token: u.accessToken });
+    expect(read.status).toBe(200);
+    expect(read.body.readAt).toBeString();
+    const again = await t.call("POST", `/api/v1/notifications/${id}/read`, { token: u.accessToken });
+    expect(again.body.readAt).toBe(read.body.readAt);
+    const other = await registerUser(t.call);
+    expect((await t.call("POST", `/api/v1/notifications/${id}/read`, { token: other.accessToken })).status).toBe(404);
+  });
+});
+
+describe("/metrics", () => {
+  test("Prometheus text with request counts and latency by route and status", async () => {
+    await t.call("GET", "/health");
+    await Bun.sleep(20); // the access log and metrics are recorded after the answer is sent
+    const res = await t.call("GET", "/metrics");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/plain");
+    expect(res.text).toContain('stayhub_http_requests_total{method="GET",route="/health",status="200"}');
+    expect(res.text).toContain("stayhub_http_request_duration_seconds_bucket");
+  });
+});
+
+describe.if(Boolean(redisUrl && databaseUrl))("Redis Streams with worker threads", () => {
+  test("flaky job: retried with backoff through the stream, effect once", async () => {
+    const events: JobEvent[] = [];
+    const jobs = await startJobs(t.deps, { scheduler: false, hooks: { onEvent: (e) => void events.push(e) } });
+    try {
+      expect(jobs.transport).toBe("redis-streams");
+      const u = await registerUser(t.call);
+      await enqueueOne("test.flaky", { userId: u.id, failTimes: 2 });
+      await until("the flaky job", async () => (await effects(u.id)) === 1);
+      expect(events.filter((e) => e.type === "test.flaky").map((e) => e.outcome)).toEqual(["retry", "retry", "done"]);
+    } finally {
+      await jobs.stop();
+    }
+  }, 60_000);
+
+  test("a worker thread killed in the middle of a job: another consumer reclaims and completes it", async () => {
+    let victim = -1;
+    const jobs = await startJobs(t.deps, {
+      scheduler: false,
+      hooks: {
+        onStart: (thread) => {
+          if (victim < 0) {
+            victim = thread;
+            jobs.pool?.threads[thread]?.terminate();
+          }
+        },
+      },
+    });
+    try {
+      const u = await registerUser(t.call);
+      await enqueueOne("test.sleep", { userId: u.id, ms: 300 });
+      await until("the reclaimed job", async () => (await effects(u.id)) === 1, 30_000);
+      expect(victim).toBeGreaterThanOrEqual(0);
+    } finally {
+      await jobs.stop();
+    }
+  }, 60_000);
+
+  test("10,000 jobs across 2 worker threads: each effect exactly once", async () => {
+    const u = await registerUser(t.call);
+    await q(
+      `insert into outbox (type, payload, run_at) select 'test.effect', jsonb_build_object('userId', $1::text, 'n', g), now() - interval '1 second' from generate_series(1, 10000) g`,
+      [u.id],
+    );
+    const jobs = await startJobs(t.deps, { scheduler: false });
+    try {
+      await until("10,000 effects", async () => (await effects(u.id)) >= 10_000, 120_000);
+      await Bun.sleep(300);
+      expect(await effects(u.id)).toBe(10_000);
+      const [left] = await q<{ n: number }>("select count(*)::int as n from outbox where sent_at is null and type = 'test.effect'");
+      expect(left?.n).toBe(0);
+    } finally {
+      await jobs.stop();
+    }
+  }, 180_000);
+
+  test("graceful shutdown loses nothing: jobs in flight finish or go back, and a new pool completes the rest", async () => {
+    const u = await registerUser(t.call);
+    for (let i = 0; i < 100; i++) await enqueueOne("test.sleep", { userId: u.id, ms: 20 });
+    const first = await startJobs(t.deps, { scheduler: false });
+    await Bun.sleep(300);
+    await first.stop();
+    const doneBefore = await effects(u.id);
+    expect(doneBefore).toBeLessThan(100);
+    const second = await startJobs(t.deps, { scheduler: false });
+    try {
+      await until("all 100 effects", async () => (await effects(u.id)) === 100, 60_000);
+    } finally {
+      await second.stop();
+    }
+  }, 90_000);
+
+  test("Redis down: rows wait in the outbox; when it returns they are relayed", async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const start = () => Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdout: "ignore", stderr: "ignore" });
+    let server = start();
+    const Redis = (await import("ioredis")).default;
+    const client = new Redis(`redis://127.0.0.1:${port}`, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+    client.on("error", () => {});
+    await until("private redis", async () => (await client.ping().catch(() => "")) === "PONG");
+    const queue = new RedisQueue(client, "outage:");
+    await queue.ensureGroup();
+    const u = await registerUser(t.call);
+    await q("update outbox set sent_at = now() where sent_at is null"); // only this test's job below
+    server.kill("SIGKILL");
+    await server.exited;
+    await enqueueOne("test.effect", { userId: u.id });
+    await expect(relayOnce(t.deps, queue)).rejects.toBeDefined();
+    const [waiting] = await q<{ n: number }>("select count(*)::int as n from outbox where sent_at is null");
+    expect(waiting?.n).toBe(1);
+    server = start();
+    await until("redis back", async () => (await client.ping().catch(() => "")) === "PONG");
+    await queue.ensureGroup();
+    expect(await relayOnce(t.deps, queue)).toBe(1);
+    expect((await queue.stats()).depth).toBe(1);
+    client.disconnect();
+    server.kill("SIGKILL");
+  }, 60_000);
+});
