@@ -16,7 +16,7 @@ export interface WorkerData {
 
 export type FromWorker =
   | { type: "ready" }
-  | { type: "event"; event: import("../src/jobs/execute").JobEvent }
+  | { type: "events"; events: import("../src/jobs/execute").JobEvent[] }
   | { type: "start"; jobId: string }
   | { type: "stopped" }
   | { type: "error"; error: string };
@@ -37,15 +37,27 @@ async function run() {
     if (m.type === "stop") stop.abort();
   });
   post({ type: "ready" });
+  // Outcomes go to the main thread (which owns /metrics) in batches, not one message per job.
+  let events: import("../src/jobs/execute").JobEvent[] = [];
+  const flush = () => {
+    if (events.length) post({ type: "events", events });
+    events = [];
+  };
+  const flusher = setInterval(flush, 50);
   await consume({
     queue,
     blocking,
     deps,
     name,
     signal: stop.signal,
-    onEvent: (event) => post({ type: "event", event }),
+    onEvent: (event) => {
+      events.push(event);
+      if (events.length >= 256) flush();
+    },
     onStart: (d) => post({ type: "start", jobId: d.job.id }),
   });
+  clearInterval(flusher);
+  flush();
   blocking.disconnect();
   await closeDeps(deps);
   post({ type: "stopped" });

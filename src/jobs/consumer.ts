@@ -33,7 +33,7 @@ export async function consume(o: ConsumerOptions): Promise<void> {
         // that kills every consumer that touches it ends in the dead letters, not in a loop.
         batch = (await queue.reclaim(o.name, visibility, o.batch ?? 32)).map((d) => ({ ...d, job: { ...d.job, attempt: d.job.attempt + 1 } }));
       }
-      if (batch.length === 0) batch = await queue.read(o.blocking, o.name, o.batch ?? 32, o.blockMs ?? 1000);
+      if (batch.length === 0) batch = await queue.read(o.blocking, o.name, o.batch ?? 100, o.blockMs ?? 1000);
       idleErrors = 0;
     } catch (err) {
       if (signal.aborted) break;

@@ -1,6 +1,6 @@
 // Dead letters, wherever the transport keeps them: the dead-letter stream (Redis) or outbox rows
 // marked dead (in-process).
-import { and, desc, eq, isNotNull, sql } from "drizzle-orm";
+import { and, desc, eq, isNotNull } from "drizzle-orm";
 import { outbox } from "../db/schema";
 import type { Deps } from "../deps";
 import { RedisQueue } from "./redis-queue";
@@ -46,6 +46,5 @@ export async function retryDeadJob(deps: Deps, id: string): Promise<boolean> {
     .set({ deadAt: null, attempts: 0, lastError: null, runAt: deps.clock.now() })
     .where(and(eq(outbox.id, Number(id)), isNotNull(outbox.deadAt)))
     .returning({ id: outbox.id });
-  if (revived.length) await deps.db.execute(sql`select pg_notify('stayhub_outbox', '')`);
   return revived.length > 0;
 }

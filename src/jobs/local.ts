@@ -16,7 +16,7 @@ interface LeasedRow extends Record<string, unknown> {
 
 const rowsOf = <T>(r: unknown): T[] => (Array.isArray(r) ? (r as T[]) : ((r as { rows: T[] }).rows ?? []));
 
-export async function runLocalOnce(deps: Deps & JobDeps, onEvent?: (e: JobEvent) => void, batch = 20): Promise<number> {
+export async function runLocalOnce(deps: Deps & JobDeps, onEvent?: (e: JobEvent) => void, batch = 100): Promise<number> {
   const now = deps.clock.now();
   const leaseUntil = new Date(now.getTime() + deps.config.jobVisibilityTimeoutMs).toISOString();
   const leased = rowsOf<LeasedRow>(
@@ -29,6 +29,7 @@ export async function runLocalOnce(deps: Deps & JobDeps, onEvent?: (e: JobEvent)
         for update skip locked)
       returning id, type, payload, attempts, created_at`),
   );
+  const done: number[] = [];
   for (const r of leased) {
     const job: Job = {
       id: String(r.id),
@@ -41,7 +42,7 @@ export async function runLocalOnce(deps: Deps & JobDeps, onEvent?: (e: JobEvent)
     const outcome = await execute(job, deps);
     onEvent?.({ type: job.type, outcome: outcome.kind, seconds: outcome.ms / 1000, delayMs: job.attempt === 1 ? startedAt - job.enqueuedAt : undefined });
     if (outcome.kind === "done") {
-      await deps.db.execute(sql`update outbox set sent_at = now(), last_error = null where id = ${Number(r.id)}`);
+      done.push(Number(r.id));
     } else if (outcome.kind === "retry") {
       const at = new Date(deps.clock.now().getTime() + outcome.delayMs).toISOString();
       await deps.db.execute(sql`update outbox set run_at = ${at}::timestamptz, last_error = ${outcome.error} where id = ${Number(r.id)}`);
@@ -49,6 +50,9 @@ export async function runLocalOnce(deps: Deps & JobDeps, onEvent?: (e: JobEvent)
       await deps.db.execute(sql`update outbox set dead_at = now(), last_error = ${outcome.error} where id = ${Number(r.id)}`);
     }
   }
+  // Successes are recorded together (one statement per batch); a crash before it re-runs them,
+  // which idempotent handlers allow.
+  if (done.length) await deps.db.execute(sql`update outbox set sent_at = now(), last_error = null where id in ${sql.raw(`(${done.join(",")})`)}`);
   return leased.length;
 }
 

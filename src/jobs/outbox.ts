@@ -1,6 +1,5 @@
 // Enqueue through the transactional outbox: the job row commits with the state change that needs
 // it, or not at all.
-import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { outbox } from "../db/schema";
 import type { Clock } from "../lib/clock";
@@ -29,8 +28,7 @@ export async function enqueue(
     .values({ type, payload, runAt: options.runAt ?? clock.now(), dedupeKey: options.dedupeKey ?? null })
     .onConflictDoNothing({ target: outbox.dedupeKey })
     .returning({ id: outbox.id });
-  if (!row) return null;
-  // Delivered at commit (and dropped on rollback): wakes the relay without waiting for its poll.
-  await tx.execute(sql`select pg_notify('stayhub_outbox', '')`);
-  return String(row.id);
+  // A statement trigger NOTIFYs 'stayhub_outbox' (delivered at commit, dropped on rollback), waking
+  // the relay without waiting for its poll (drizzle/0005_outbox_notify.sql).
+  return row ? String(row.id) : null;
 }

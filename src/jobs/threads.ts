@@ -38,7 +38,7 @@ export async function startWorkerPool(config: Config, count: number, log: Logger
     worker.addEventListener("message", (e) => {
       const m = (e as { data: FromWorker }).data;
       if (m.type === "ready") markReady();
-      else if (m.type === "event") hooks.onEvent?.(m.event);
+      else if (m.type === "events") for (const ev of m.events) hooks.onEvent?.(ev);
       else if (m.type === "start") hooks.onStart?.(i, m.jobId);
       else if (m.type === "stopped") markStopped();
       else if (m.type === "error") {

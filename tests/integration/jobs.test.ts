@@ -157,6 +157,8 @@ describe.if(Boolean(redisUrl && databaseUrl))("Redis Streams with worker threads
       const u = await registerUser(t.call);
       await enqueueOne("test.flaky", { userId: u.id, failTimes: 2 });
       await until("the flaky job", async () => (await effects(u.id)) === 1);
+      // Outcomes reach the main thread in batches: wait for the last one.
+      await until("its outcomes", async () => events.filter((e) => e.type === "test.flaky").length === 3);
       expect(events.filter((e) => e.type === "test.flaky").map((e) => e.outcome)).toEqual(["retry", "retry", "done"]);
     } finally {
       await jobs.stop();
