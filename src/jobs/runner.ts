@@ -31,12 +31,13 @@ export async function startJobs(deps: Deps, options: { threads?: number; schedul
   };
   const scheduler = options.scheduler === false ? null : startScheduler(deps);
   const threads = options.threads ?? deps.config.workerThreads;
-  if (deps.redis && deps.database.kind === "postgres" && threads > 0) {
+  // WORKER_THREADS=0 with Redis: this instance only relays; `stayhub worker` processes consume.
+  if (deps.redis && deps.database.kind === "postgres") {
     const queue = new RedisQueue(deps.redis, deps.config.redisPrefix);
     await queue.ensureGroup().catch((err: Error) => deps.log.warn("could not create the job consumer group yet", { error: err.message }));
     const relay = await startRelay(deps, queue);
     deps.metrics.setQueueProbe(async () => ({ waiting: await waitingInOutbox(deps), ...(await queue.stats().then(({ depth, pending, delayed, dead }) => ({ stream: depth, pending, delayed, dead }))) }));
-    const pool = await startWorkerPool(deps.config, threads, deps.log, { ...options.hooks, onEvent });
+    const pool = threads > 0 ? await startWorkerPool(deps.config, threads, deps.log, { ...options.hooks, onEvent }) : null;
     deps.log.info("jobs started", { transport: "redis-streams", threads });
     return {
       transport: "redis-streams",
@@ -45,7 +46,7 @@ export async function startJobs(deps: Deps, options: { threads?: number; schedul
       async stop() {
         scheduler?.stop();
         await relay.stop();
-        await pool.stop();
+        await pool?.stop();
       },
     };
   }

@@ -180,15 +180,67 @@ describe.if(Boolean(databaseUrl) || requireServices)("binary on PostgreSQL and R
     });
     const url = new URL(databaseUrl as string);
     url.pathname = `/${name}`;
-    const env = { DATABASE_URL: url.toString(), REDIS_URL: redisUrl ?? "", JWT_SECRET: "e2e-secret-e2e-secret-e2e-secret-e2e", DATA_DIR: tempDir() };
+    const env = {
+      DATABASE_URL: url.toString(),
+      REDIS_URL: redisUrl ?? "",
+      REDIS_PREFIX: `${name}:`,
+      JWT_SECRET: "e2e-secret-e2e-secret-e2e-secret-e2e",
+      DATA_DIR: tempDir(),
+    };
     const [a, b] = await Promise.all([start(env, tempDir()), start(env, tempDir())]);
     console.log(`postgres start → /ready: ${a.readyMs.toFixed(0)} ms and ${b.readyMs.toFixed(0)} ms (two instances racing to migrate)`);
-    const { password } = await registerLoginMe(a.url, "pg@example.com");
+    const { password, accessToken } = await registerLoginMe(a.url, "pg@example.com");
     expect((await api(b.url, "POST", "/auth/login", { email: "pg@example.com", password })).status).toBe(200);
+    // The welcome notification went outbox → Redis stream → a worker thread of the binary.
+    const deadline = Date.now() + 15_000;
+    let types: string[] = [];
+    while (Date.now() < deadline && !types.includes("welcome")) {
+      types = ((await api(a.url, "GET", "/notifications", undefined, accessToken)).body.data as { type: string }[]).map((n) => n.type);
+      await Bun.sleep(50);
+    }
+    expect(types).toEqual(["welcome"]);
     const ready = (await (await fetch(`${b.url}/ready`)).json()) as { checks: unknown };
     expect(ready.checks).toEqual({ database: true, redis: Boolean(redisUrl) });
     expect(await a.stop()).toBe(0);
     expect(await b.stop()).toBe(0);
+  }, 60_000);
+});
+
+describe.if(Boolean(databaseUrl && redisUrl) || requireServices)("stayhub worker on another process", () => {
+  test("an API with WORKER_THREADS=0 only relays; a separate `stayhub worker` runs the jobs; both stop cleanly", async () => {
+    const admin = postgres(databaseUrl as string, { max: 1, onnotice: () => {} });
+    const name = `stayhub_e2e_w_${Math.random().toString(36).slice(2, 8)}`;
+    await admin.unsafe(`create database "${name}"`);
+    cleanups.push(async () => {
+      await admin.unsafe(`drop database if exists "${name}" with (force)`);
+      await admin.end();
+    });
+    const url = new URL(databaseUrl as string);
+    url.pathname = `/${name}`;
+    const env = {
+      DATABASE_URL: url.toString(),
+      REDIS_URL: redisUrl as string,
+      REDIS_PREFIX: `${name}:`,
+      JWT_SECRET: "e2e-secret-e2e-secret-e2e-secret-e2e",
+      DATA_DIR: tempDir(),
+      LOG_LEVEL: "warn",
+    };
+    const apiOnly = await start({ ...env, WORKER_THREADS: "0" }, tempDir());
+    const { accessToken } = await registerLoginMe(apiOnly.url, "w@example.com");
+    await Bun.sleep(500);
+    expect((await api(apiOnly.url, "GET", "/notifications", undefined, accessToken)).body.data).toEqual([]);
+    const worker = Bun.spawn([BINARY, "worker"], { env: { ...env, WORKER_THREADS: "1" }, stdout: "ignore", stderr: "pipe" });
+    cleanups.push(() => void (worker.exitCode === null && worker.kill("SIGKILL")));
+    const deadline = Date.now() + 15_000;
+    let data: { type: string }[] = [];
+    while (Date.now() < deadline && data.length === 0) {
+      data = (await api(apiOnly.url, "GET", "/notifications", undefined, accessToken)).body.data;
+      await Bun.sleep(50);
+    }
+    expect(data.map((n) => n.type)).toEqual(["welcome"]);
+    worker.kill("SIGTERM");
+    expect(await worker.exited).toBe(0);
+    expect(await apiOnly.stop()).toBe(0);
   }, 60_000);
 });
 

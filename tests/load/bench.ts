@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import postgres from "postgres";
+import { type JobsResult, jobsBench } from "./jobs-bench";
 import { type LoadResult, wrk } from "./wrk";
 
 const ROOT = resolve(import.meta.dir, "../..");
@@ -94,6 +95,7 @@ async function timed(n: number, fn: (i: number) => Promise<Response>): Promise<n
 }
 
 const rows: { name: string; r: LoadResult; vs?: string }[] = [];
+const jobResults: JobsResult[] = [];
 const notes: string[] = [];
 const fmt = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : "n/a");
 
@@ -201,6 +203,9 @@ async function main() {
 
   await propertyScenarios(env, cwd, o, floorJson, floorDb);
 
+  say("jobs: 20,000 no-op jobs per transport, and BullMQ");
+  jobResults.push(...(await jobsBench()));
+
   say("embedded database: first start on an empty DATA_DIR, then a restart");
   const embeddedDir = join(cwd, "embedded");
   const e1 = await startStayhub({ DATA_DIR: embeddedDir, LOG_LEVEL: "warn" }, cwd);
@@ -215,6 +220,12 @@ async function main() {
   for (const { name, r, vs } of rows) {
     console.log(`${name.padEnd(62)} ${fmt(r.rps, 0).padStart(9)} ${fmt(r.p50ms).padStart(8)} ${fmt(r.p99ms).padStart(8)} ${String(r.errors).padStart(7)}  ${vs ?? ""}`);
   }
+  console.log("");
+  for (const j of jobResults) {
+    console.log(`${j.name.padEnd(62)} ${fmt(j.jobsPerSecond, 0).padStart(9)} jobs/s, commit → handler start p50 ${fmt(j.p50DelayMs, 1)} ms, p99 ${fmt(j.p99DelayMs, 1)} ms`);
+  }
+  const [streams, bull] = jobResults;
+  if (streams && bull) console.log(`stream transport vs BullMQ: ${fmt(streams.jobsPerSecond / bull.jobsPerSecond)} × (target ≥ 1; ≥ 5,000 jobs/s, p99 < 50 ms)`);
   console.log("");
   for (const n of notes) console.log(n);
 }
