@@ -5,6 +5,7 @@ import { sql } from "drizzle-orm";
 import type { Deps } from "../deps";
 import { execute, type JobEvent } from "./execute";
 import type { Job, JobDeps } from "./types";
+import { startWakeableLoop } from "./wakeable";
 
 interface LeasedRow extends Record<string, unknown> {
   id: string | number;
@@ -60,45 +61,13 @@ export interface LocalRunner {
   stop(): Promise<void>;
 }
 
-export async function startLocalJobs(deps: Deps & JobDeps, onEvent?: (e: JobEvent) => void, pollMs = 200): Promise<LocalRunner> {
-  let stopped = false;
-  let pending = false;
-  let wake: (() => void) | null = null;
-  const nudge = () => {
-    pending = true;
-    wake?.();
-  };
-  const unlisten = await deps.database.listen("stayhub_outbox", nudge).catch(() => null);
-  let failures = 0;
-  const loop = (async () => {
-    while (!stopped) {
-      pending = false;
-      let n = 0;
-      try {
-        n = await runLocalOnce(deps, onEvent);
-        failures = 0;
-      } catch (err) {
-        if (failures++ % 20 === 0) deps.log.warn("in-process jobs: database unavailable", { error: (err as Error).message });
-        await Bun.sleep(Math.min(2000, 100 * failures));
-        continue;
-      }
-      if (n > 0 || pending) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = null;
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      nudge();
-      await loop; // the job in hand finishes first
-      await unlisten?.().catch(() => {});
-    },
-  };
+export function startLocalJobs(deps: Deps & JobDeps, onEvent?: (e: JobEvent) => void, pollMs = 200): Promise<LocalRunner> {
+  return startWakeableLoop({
+    database: deps.database,
+    channel: "stayhub_outbox",
+    pollMs,
+    log: deps.log,
+    what: "in-process jobs",
+    pass: async () => (await runLocalOnce(deps, onEvent)) > 0,
+  });
 }

@@ -5,6 +5,7 @@ import { sql } from "drizzle-orm";
 import type { Deps } from "../deps";
 import type { RedisQueue } from "./redis-queue";
 import type { Job } from "./types";
+import { startWakeableLoop } from "./wakeable";
 
 const BATCH = 500;
 
@@ -44,53 +45,23 @@ export interface Relay {
   stop(): Promise<void>;
 }
 
-export async function startRelay(deps: Deps, queue: RedisQueue, pollMs = 250): Promise<Relay> {
-  let stopped = false;
-  let wake: (() => void) | null = null;
-  // A NOTIFY that lands while a pass runs must not wait for the next poll.
-  let pending = false;
-  const nudge = () => {
-    pending = true;
-    wake?.();
-  };
-  const unlisten = await deps.database.listen("stayhub_outbox", nudge).catch(() => null);
-  let failures = 0;
+export function startRelay(deps: Deps, queue: RedisQueue, pollMs = 250): Promise<Relay> {
   let lastCleanup = 0;
-  const loop = (async () => {
-    while (!stopped) {
-      pending = false;
-      let moved = 0;
-      try {
-        moved = await relayOnce(deps, queue);
-        await queue.promoteDue();
-        if (Date.now() - lastCleanup > 600_000) {
-          lastCleanup = Date.now();
-          // Sent rows are history after a week (dedupe keys of recurring jobs are per slot).
-          await deps.db.execute(sql`delete from outbox where sent_at < now() - interval '7 days'`);
-        }
-        failures = 0;
-      } catch (err) {
-        if (failures++ % 20 === 0) deps.log.warn("outbox relay: Redis or the database is unavailable; jobs wait", { error: (err as Error).message });
-        await Bun.sleep(Math.min(2000, 100 * failures));
-        continue;
+  return startWakeableLoop({
+    database: deps.database,
+    channel: "stayhub_outbox",
+    pollMs,
+    log: deps.log,
+    what: "outbox relay (jobs wait in the outbox)",
+    async pass() {
+      const moved = await relayOnce(deps, queue);
+      await queue.promoteDue();
+      if (Date.now() - lastCleanup > 600_000) {
+        lastCleanup = Date.now();
+        // Sent rows are history after a week (dedupe keys of recurring jobs are per slot).
+        await deps.db.execute(sql`delete from outbox where sent_at < now() - interval '7 days'`);
       }
-      if (moved === BATCH || pending) continue; // more waiting: no pause
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = null;
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      nudge();
-      await loop;
-      await unlisten?.().catch(() => {});
+      return moved === BATCH;
     },
-  };
+  });
 }

@@ -73,6 +73,20 @@ function tempDir(): string {
   return dir;
 }
 
+/** An empty database on the PostgreSQL server, dropped after the file. */
+async function freshPostgresDatabase(): Promise<{ name: string; url: URL }> {
+  const admin = postgres(databaseUrl as string, { max: 1, onnotice: () => {} });
+  const name = `stayhub_e2e_${Math.random().toString(36).slice(2, 8)}`;
+  await admin.unsafe(`create database "${name}"`);
+  cleanups.push(async () => {
+    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    await admin.end();
+  });
+  const url = new URL(databaseUrl as string);
+  url.pathname = `/${name}`;
+  return { name, url };
+}
+
 async function registerLoginMe(base: string, email: string) {
   const password = "a long enough password";
   const reg = await api(base, "POST", "/auth/register", { email, password, name: "E2E" });
@@ -171,15 +185,7 @@ describe("graceful shutdown", () => {
 
 describe.if(Boolean(databaseUrl) || requireServices)("binary on PostgreSQL and Redis", () => {
   test("DATABASE_URL: migrates, serves, and a second instance on the same database sees the user", async () => {
-    const admin = postgres(databaseUrl as string, { max: 1, onnotice: () => {} });
-    const name = `stayhub_e2e_${Math.random().toString(36).slice(2, 8)}`;
-    await admin.unsafe(`create database "${name}"`);
-    cleanups.push(async () => {
-      await admin.unsafe(`drop database if exists "${name}" with (force)`);
-      await admin.end();
-    });
-    const url = new URL(databaseUrl as string);
-    url.pathname = `/${name}`;
+    const { name, url } = await freshPostgresDatabase();
     const env = {
       DATABASE_URL: url.toString(),
       REDIS_URL: redisUrl ?? "",
@@ -208,15 +214,7 @@ describe.if(Boolean(databaseUrl) || requireServices)("binary on PostgreSQL and R
 
 describe.if(Boolean(databaseUrl && redisUrl) || requireServices)("stayhub worker on another process", () => {
   test("an API with WORKER_THREADS=0 only relays; a separate `stayhub worker` runs the jobs; both stop cleanly", async () => {
-    const admin = postgres(databaseUrl as string, { max: 1, onnotice: () => {} });
-    const name = `stayhub_e2e_w_${Math.random().toString(36).slice(2, 8)}`;
-    await admin.unsafe(`create database "${name}"`);
-    cleanups.push(async () => {
-      await admin.unsafe(`drop database if exists "${name}" with (force)`);
-      await admin.end();
-    });
-    const url = new URL(databaseUrl as string);
-    url.pathname = `/${name}`;
+    const { name, url } = await freshPostgresDatabase();
     const env = {
       DATABASE_URL: url.toString(),
       REDIS_URL: redisUrl as string,

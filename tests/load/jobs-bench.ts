@@ -39,17 +39,15 @@ async function freshDb(name: string): Promise<string> {
   return u.toString();
 }
 
-/** Producers commit N outbox rows (PER_TX per transaction) while the transport drains them. */
-async function produce(deps: Deps): Promise<void> {
+/** PRODUCERS concurrent producers hand over N jobs in batches of PER_TX. */
+async function produce(batch: (n: number) => Promise<unknown>): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: PRODUCERS }, async () => {
       while (next < N) {
         const n = Math.min(PER_TX, N - next);
         next += n;
-        await deps.db.transaction(async (tx) => {
-          for (let i = 0; i < n; i++) await enqueue(tx, deps.clock, "jobs.noop", {});
-        });
+        await batch(n);
       }
     }),
   );
@@ -82,7 +80,12 @@ async function ours(name: string, withRedis: boolean): Promise<JobsResult> {
   };
   const jobs = await startJobs(deps, { scheduler: false, hooks: { onEvent } });
   const t0 = performance.now();
-  await produce(deps);
+  // One transaction per batch, one enqueue (outbox insert) per job, as application code does.
+  await produce((n) =>
+    deps.db.transaction(async (tx) => {
+      for (let i = 0; i < n; i++) await enqueue(tx, deps.clock, "jobs.noop", {});
+    }),
+  );
   await allDone;
   const seconds = (performance.now() - t0) / 1000;
   await jobs.stop();
@@ -111,16 +114,7 @@ async function bullmq(): Promise<JobsResult> {
   });
   await worker.waitUntilReady();
   const t0 = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: PRODUCERS }, async () => {
-      while (next < N) {
-        const n = Math.min(PER_TX, N - next);
-        next += n;
-        await queue.addBulk(Array.from({ length: n }, () => ({ name: "noop", data: {}, opts: { removeOnComplete: true } })));
-      }
-    }),
-  );
+  await produce((n) => queue.addBulk(Array.from({ length: n }, () => ({ name: "noop", data: {}, opts: { removeOnComplete: true } }))));
   await allDone;
   const seconds = (performance.now() - t0) / 1000;
   await worker.close();

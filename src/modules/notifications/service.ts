@@ -1,10 +1,10 @@
 // In-app notifications: read by their owner, written by the `notify` job.
-import { and, desc, eq, lt, or, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Static } from "elysia";
 import { notifications, users } from "../../db/schema";
 import type { Deps } from "../../deps";
 import { notFound } from "../../http/errors";
-import { decodeCursor, encodeCursor } from "../../http/pagination";
+import { newestFirst } from "../../db/newest-first";
 import type { Job, JobDeps } from "../../jobs/types";
 import type { Actor } from "../users/service";
 import type { NotificationDto } from "./schemas";
@@ -24,24 +24,15 @@ function toDto(n: Row): Static<typeof NotificationDto> {
 }
 
 export async function listNotifications({ actor, limit, cursor }: { actor: Actor; limit: number; cursor?: string }, deps: Deps) {
-  let after: [string, string] | undefined;
-  if (cursor) after = decodeCursor(cursor, (p) => p.length === 2 && typeof p[0] === "string" && typeof p[1] === "string") as [string, string];
+  const keyset = newestFirst(notifications, limit, cursor);
   const rows = await deps.db
     .select()
     .from(notifications)
-    .where(
-      and(
-        eq(notifications.userId, actor.id),
-        after
-          ? or(lt(notifications.createdAt, new Date(after[0])), and(eq(notifications.createdAt, new Date(after[0])), lt(notifications.id, after[1])))
-          : undefined,
-      ),
-    )
-    .orderBy(desc(notifications.createdAt), desc(notifications.id))
+    .where(and(eq(notifications.userId, actor.id), keyset.after))
+    .orderBy(...keyset.orderBy)
     .limit(limit + 1);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return { data: page.map(toDto), nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null };
+  const page = keyset.page(rows);
+  return { data: page.rows.map(toDto), nextCursor: page.nextCursor };
 }
 
 /** Marks one of the caller's notifications read; someone else's is answered like a missing one. */

@@ -1,12 +1,12 @@
 // Listing verbs: create, read (cached), update, unlist, list a host's own. Each verb's first
 // lines decide who may do it; what a caller may not see is answered like what does not exist.
-import { and, desc, eq, getTableColumns, gt, inArray, lt, or, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, gt, inArray, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
+import { newestFirst } from "../../db/newest-first";
 import { perDatabase } from "../../db/prepared";
 import { bookings, properties, propertyPhotos, users } from "../../db/schema";
 import type { Deps } from "../../deps";
 import { AppError, forbidden, invalid, notFound } from "../../http/errors";
-import { decodeCursor, encodeCursor } from "../../http/pagination";
 import { dayOf } from "../../lib/dates";
 import { isCountryCode, isCurrencyCode } from "../../lib/iso";
 import type { Actor } from "../users/service";
@@ -274,30 +274,18 @@ export async function listHostProperties(
   deps: Deps,
 ): Promise<{ data: PropertyDtoValue[]; nextCursor: string | null }> {
   if (!actor.roles.includes("host")) throw forbidden("Only hosts have properties; become one with POST /users/me/host");
-  let after: [string, string] | undefined;
-  if (cursor) {
-    const [at, id] = decodeCursor(cursor, (p) => p.length === 2 && typeof p[0] === "string" && typeof p[1] === "string") as [string, string];
-    after = [at, id];
-  }
+  const keyset = newestFirst(properties, limit, cursor);
   const rows = await deps.db
     .select(propertyWithHostColumns)
     .from(properties)
     .innerJoin(users, eq(users.id, properties.hostId))
-    .where(
-      and(
-        eq(properties.hostId, actor.id),
-        after
-          ? or(lt(properties.createdAt, new Date(after[0])), and(eq(properties.createdAt, new Date(after[0])), lt(properties.id, after[1])))
-          : undefined,
-      ),
-    )
-    .orderBy(desc(properties.createdAt), desc(properties.id))
+    .where(and(eq(properties.hostId, actor.id), keyset.after))
+    .orderBy(...keyset.orderBy)
     .limit(limit + 1);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
+  const page = keyset.page(rows);
   return {
-    data: assemble(page, await photosOf(deps.db, page.map((r) => r.id))),
-    nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
+    data: assemble(page.rows, await photosOf(deps.db, page.rows.map((r) => r.id))),
+    nextCursor: page.nextCursor,
   };
 }
 
