@@ -32,3 +32,19 @@ export async function enqueue(
   // the relay without waiting for its poll (drizzle/0005_outbox_notify.sql).
   return row ? String(row.id) : null;
 }
+
+/** Many jobs in one statement (the outbox's addBulk), for a change that fans out. Returns their ids. */
+export async function enqueueMany(
+  tx: Db,
+  clock: Clock,
+  jobs: { type: string; payload: Record<string, unknown>; runAt?: Date; dedupeKey?: string }[],
+): Promise<string[]> {
+  if (jobs.length === 0) return [];
+  const now = clock.now();
+  const rows = await tx
+    .insert(outbox)
+    .values(jobs.map((j) => ({ type: j.type, payload: j.payload, runAt: j.runAt ?? now, dedupeKey: j.dedupeKey ?? null })))
+    .onConflictDoNothing({ target: outbox.dedupeKey })
+    .returning({ id: outbox.id });
+  return rows.map((r) => String(r.id));
+}

@@ -5,7 +5,7 @@ import { sql } from "drizzle-orm";
 import { listDeadJobs, retryDeadJob } from "../../src/jobs/dead-letters";
 import type { JobEvent } from "../../src/jobs/execute";
 import { runLocalOnce } from "../../src/jobs/local";
-import { enqueue } from "../../src/jobs/outbox";
+import { enqueue, enqueueMany } from "../../src/jobs/outbox";
 import { RedisQueue } from "../../src/jobs/redis-queue";
 import { relayOnce } from "../../src/jobs/relay";
 import { startJobs } from "../../src/jobs/runner";
@@ -43,6 +43,23 @@ describe("outbox", () => {
     expect(Number((await q<{ n: number }>("select count(*)::int as n from outbox"))[0]?.n)).toBe(before);
     while ((await runLocalOnce(t.deps)) > 0) {}
     expect(await effects(u.id)).toBe(0);
+  });
+
+  test("enqueueMany writes every job in one statement, respecting dedupe keys", async () => {
+    const u = await registerUser(t.call);
+    const key = `many-${Math.random()}`;
+    const ids = await t.deps.db.transaction((tx) =>
+      enqueueMany(tx, t.deps.clock, [
+        { type: "test.effect", payload: { userId: u.id } },
+        { type: "test.effect", payload: { userId: u.id }, dedupeKey: key },
+        { type: "test.effect", payload: { userId: u.id } },
+      ]),
+    );
+    expect(ids).toHaveLength(3);
+    const again = await enqueueMany(t.deps.db, t.deps.clock, [{ type: "test.effect", payload: { userId: u.id }, dedupeKey: key }]);
+    expect(again).toEqual([]);
+    while ((await runLocalOnce(t.deps)) > 0) {}
+    expect(await effects(u.id)).toBe(3);
   });
 
   test("registering enqueues the welcome notification and e-mail with the account", async () => {
@@ -221,6 +238,34 @@ describe.if(Boolean(redisUrl && databaseUrl))("Redis Streams with worker threads
       await second.stop();
     }
   }, 90_000);
+
+  test("Redis stopped while the API takes requests: no request fails, every job runs once it returns", async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const start = () => Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdout: "ignore", stderr: "ignore" });
+    let server = start();
+    await Bun.sleep(300);
+    const app = await startTestApp({ TEST_JOBS: "1", WORKER_THREADS: "1", JOB_BACKOFF_MS: "10" }, { redisUrl: `redis://127.0.0.1:${port}` });
+    const jobs = await startJobs(app.deps, { scheduler: false });
+    try {
+      server.kill("SIGKILL");
+      await server.exited;
+      const users = [];
+      for (let i = 0; i < 3; i++) users.push(await registerUser(app.call));
+      const login = await app.call("POST", "/api/v1/auth/login", { body: { email: users[0]?.email, password: users[0]?.password } });
+      expect(login.status).toBe(200); // rate limits fell back to in-process counting
+      expect((await app.call("GET", "/api/v1/properties?city=Nowhere")).status).toBe(200); // the cache misses instead of failing
+      const welcomes = async () =>
+        Number((await app.deps.database.raw.query<{ n: number }>("select count(*)::int as n from notifications where type = 'welcome'"))[0]?.n);
+      await Bun.sleep(500);
+      expect(await welcomes()).toBe(0);
+      server = start();
+      await until("the welcome notifications after Redis returns", async () => (await welcomes()) === 3, 30_000);
+    } finally {
+      await jobs.stop();
+      await app.close();
+      server.kill("SIGKILL");
+    }
+  }, 60_000);
 
   test("Redis down: rows wait in the outbox; when it returns they are relayed", async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);

@@ -7,7 +7,7 @@ import { loadConfig } from "../../src/config";
 import { migrate } from "../../src/db/migrate";
 import { closeDeps, createDeps, type Deps } from "../../src/deps";
 import type { JobEvent } from "../../src/jobs/execute";
-import { enqueue } from "../../src/jobs/outbox";
+import { enqueueMany } from "../../src/jobs/outbox";
 import { startJobs } from "../../src/jobs/runner";
 import { createLogger } from "../../src/lib/log";
 
@@ -19,9 +19,30 @@ const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
 export interface JobsResult {
   name: string;
+  /** Saturation: producers as fast as they go, N jobs. */
   jobsPerSecond: number;
+  /** Paced: RATE jobs/s offered for PACED_SECONDS, commit → handler start. */
   p50DelayMs: number;
   p99DelayMs: number;
+}
+
+const RATE = Number(process.env.JOBS_BENCH_RATE ?? 5000);
+const PACED_SECONDS = 4;
+
+/** Offers `rate` jobs per second in 10 ms ticks for `seconds`; returns how many were sent. */
+async function paced(rate: number, seconds: number, batch: (n: number) => Promise<unknown>): Promise<number> {
+  const perTick = Math.max(1, Math.round(rate / 100));
+  const ticks = seconds * 100;
+  const t0 = performance.now();
+  const inflight: Promise<unknown>[] = [];
+  for (let i = 0; i < ticks; i++) {
+    const due = t0 + i * 10;
+    const wait = due - performance.now();
+    if (wait > 0) await Bun.sleep(wait);
+    inflight.push(batch(perTick));
+  }
+  await Promise.all(inflight);
+  return perTick * ticks;
 }
 
 const pct = (xs: number[], p: number) => {
@@ -69,25 +90,32 @@ async function ours(name: string, withRedis: boolean): Promise<JobsResult> {
     // The in-process transport runs on the main thread whatever the database: force it.
     (deps as { redis: unknown }).redis = null;
   }
-  const delays: number[] = [];
+  let delays: number[] = [];
   let done = 0;
+  let target = N;
   let finished: () => void = () => {};
-  const allDone = new Promise<void>((r) => (finished = r));
+  let allDone = new Promise<void>((r) => (finished = r));
   const onEvent = (e: JobEvent) => {
     if (e.type !== "jobs.noop") return;
     if (e.delayMs !== undefined) delays.push(e.delayMs);
-    if (e.outcome === "done" && ++done >= N) finished();
+    if (e.outcome === "done" && ++done >= target) finished();
   };
   const jobs = await startJobs(deps, { scheduler: false, hooks: { onEvent } });
+  // Like BullMQ's addBulk: one call per batch of jobs (one multi-row outbox insert, committed).
+  const batch = (n: number) => enqueueMany(deps.db, deps.clock, Array.from({ length: n }, () => ({ type: "jobs.noop", payload: {} })));
   const t0 = performance.now();
-  // One transaction per batch, one enqueue (outbox insert) per job, as application code does.
-  await produce((n) =>
-    deps.db.transaction(async (tx) => {
-      for (let i = 0; i < n; i++) await enqueue(tx, deps.clock, "jobs.noop", {});
-    }),
-  );
+  await produce(batch);
   await allDone;
   const seconds = (performance.now() - t0) / 1000;
+  // Then latency at a steady offered load below capacity.
+  delays = [];
+  done = 0;
+  target = Number.POSITIVE_INFINITY;
+  allDone = new Promise<void>((r) => (finished = r));
+  const sent = await paced(RATE, PACED_SECONDS, batch);
+  target = sent;
+  if (done >= sent) finished();
+  await allDone;
   await jobs.stop();
   await closeDeps(deps);
   return { name, jobsPerSecond: N / seconds, p50DelayMs: pct(delays, 50), p99DelayMs: pct(delays, 99) };
@@ -98,10 +126,11 @@ async function bullmq(): Promise<JobsResult> {
   const connection = { host: u.hostname, port: Number(u.port || 6379) };
   const name = `bench-${Date.now()}`;
   const queue = new Queue(name, { connection });
-  const delays: number[] = [];
+  let delays: number[] = [];
   let done = 0;
+  let target = N;
   let finished: () => void = () => {};
-  const allDone = new Promise<void>((r) => (finished = r));
+  let allDone = new Promise<void>((r) => (finished = r));
   const worker = new BullWorker(
     name,
     async (job) => {
@@ -110,13 +139,22 @@ async function bullmq(): Promise<JobsResult> {
     { connection, concurrency: 2 },
   );
   worker.on("completed", () => {
-    if (++done >= N) finished();
+    if (++done >= target) finished();
   });
   await worker.waitUntilReady();
+  const batch = (n: number) => queue.addBulk(Array.from({ length: n }, () => ({ name: "noop", data: {}, opts: { removeOnComplete: true } })));
   const t0 = performance.now();
-  await produce((n) => queue.addBulk(Array.from({ length: n }, () => ({ name: "noop", data: {}, opts: { removeOnComplete: true } }))));
+  await produce(batch);
   await allDone;
   const seconds = (performance.now() - t0) / 1000;
+  delays = [];
+  done = 0;
+  target = Number.POSITIVE_INFINITY;
+  allDone = new Promise<void>((r) => (finished = r));
+  const sent = await paced(RATE, PACED_SECONDS, batch);
+  target = sent;
+  if (done >= sent) finished();
+  await allDone;
   await worker.close();
   await queue.obliterate({ force: true });
   await queue.close();
@@ -134,7 +172,7 @@ export async function jobsBench(): Promise<JobsResult[]> {
 if (import.meta.main) {
   const results = await jobsBench();
   const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : "n/a");
-  console.log(`\njobs bench — ${N} no-op jobs, ${PRODUCERS} producers × ${PER_TX} per transaction\n`);
+  console.log(`\njobs bench — throughput: ${N} no-op jobs, ${PRODUCERS} producers × ${PER_TX} per call; delay: ${RATE} jobs/s offered for ${PACED_SECONDS} s\n`);
   for (const r of results) console.log(`${r.name.padEnd(56)} ${fmt(r.jobsPerSecond, 0).padStart(7)} jobs/s  delay p50 ${fmt(r.p50DelayMs)} ms  p99 ${fmt(r.p99DelayMs)} ms`);
   const [redis, bull] = results;
   if (redis && bull) console.log(`\nstream transport vs BullMQ: ${fmt(redis.jobsPerSecond / bull.jobsPerSecond, 2)} × (target ≥ 1)`);

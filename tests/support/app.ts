@@ -34,8 +34,8 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const [tdb, tredis] = await Promise.all([createTestDatabase(), createTestRedis()]);
+export async function startTestApp(env: Record<string, string> = {}, options: { redisUrl?: string } = {}): Promise<TestApp> {
+  const [tdb, tredis] = await Promise.all([createTestDatabase(), createTestRedis(options.redisUrl)]);
   const config = loadConfig({
     NODE_ENV: "test",
     JWT_SECRET: TEST_JWT_SECRET,
@@ -43,7 +43,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     LOG_LEVEL: "silent",
     TEST_CLOCK: "1",
     REDIS_PREFIX: tredis.prefix,
-    ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+    ...(options.redisUrl ?? redisUrl ? { REDIS_URL: (options.redisUrl ?? redisUrl) as string } : {}),
     ...(tdb.url ? { DATABASE_URL: tdb.url } : {}),
     ...env,
   });

@@ -105,10 +105,11 @@ export interface TestRedis {
   cleanup(): Promise<void>;
 }
 
-export async function createTestRedis(): Promise<TestRedis> {
+export async function createTestRedis(url = redisUrl): Promise<TestRedis> {
   const prefix = `test:${rand()}:`;
-  if (!redisUrl) return { redis: null, prefix, cleanup: async () => {} };
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  if (!url) return { redis: null, prefix, cleanup: async () => {} };
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: (n) => Math.min(n * 50, 500) });
+  redis.on("error", () => {});
   await redis.connect();
   await redis.ping();
   return {
@@ -121,7 +122,7 @@ export async function createTestRedis(): Promise<TestRedis> {
         if (keys.length) await redis.del(...keys);
         cursor = next;
       } while (cursor !== "0");
-      await redis.quit();
+      await redis.quit().catch(() => redis.disconnect());
     },
   };
 }
