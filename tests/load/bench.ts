@@ -201,10 +201,12 @@ async function main() {
   rows.push({ name: "GET /health, 1 connection, during the storm", r: busy, vs: `p99 ${fmt(busy.p99ms / idle.p99ms, 1)} × idle (target ≤ 5)` });
   await app.stop();
 
-  await propertyScenarios(env, cwd, o, floorJson, floorDb);
-
-  say("jobs: 20,000 no-op jobs per transport, and BullMQ");
+  // Jobs before the 10,000-property seed and its load, whose aftermath (autovacuum, a busy
+  // PostgreSQL) would otherwise land in the jobs' tail latencies.
+  say("jobs: 20,000 no-op jobs per transport, then 5,000 jobs/s offered; and BullMQ");
   jobResults.push(...(await jobsBench()));
+
+  await propertyScenarios(env, cwd, o, floorJson, floorDb);
 
   say("embedded database: first start on an empty DATA_DIR, then a restart");
   const embeddedDir = join(cwd, "embedded");
@@ -225,7 +227,7 @@ async function main() {
     console.log(`${j.name.padEnd(62)} ${fmt(j.jobsPerSecond, 0).padStart(9)} jobs/s, commit → handler start p50 ${fmt(j.p50DelayMs, 1)} ms, p99 ${fmt(j.p99DelayMs, 1)} ms`);
   }
   const [streams, bull] = jobResults;
-  if (streams && bull) console.log(`stream transport vs BullMQ: ${fmt(streams.jobsPerSecond / bull.jobsPerSecond)} × (target ≥ 1; ≥ 5,000 jobs/s, p99 < 50 ms)`);
+  if (streams && bull) console.log(`stream transport vs BullMQ: ${fmt(streams.jobsPerSecond / bull.jobsPerSecond)} × (target ≥ 1; ≥ 5,000 jobs/s; p99 < 50 ms at 5,000 jobs/s offered)`);
   console.log("");
   for (const n of notes) console.log(n);
 }
