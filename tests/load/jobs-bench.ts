@@ -74,6 +74,47 @@ async function produce(batch: (n: number) => Promise<unknown>): Promise<void> {
   );
 }
 
+/** Counts completions and collects start delays; `waitFor(n)` resolves once n more jobs are done. */
+class Tally {
+  delays: number[] = [];
+  private done = 0;
+  private target = Number.POSITIVE_INFINITY;
+  private finished: () => void = () => {};
+
+  record(delayMs: number | undefined, completed: boolean) {
+    if (delayMs !== undefined) this.delays.push(delayMs);
+    if (completed && ++this.done >= this.target) this.finished();
+  }
+
+  /** Starts a phase: forget what was counted so far. */
+  reset() {
+    this.delays = [];
+    this.done = 0;
+    this.target = Number.POSITIVE_INFINITY;
+  }
+
+  waitFor(n: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.finished = resolve;
+      this.target = n;
+      if (this.done >= n) resolve();
+    });
+  }
+}
+
+/** Throughput (N jobs as fast as producers go), then delay at RATE jobs/s offered. */
+async function measure(name: string, tally: Tally, batch: (n: number) => Promise<unknown>): Promise<JobsResult> {
+  tally.reset();
+  const t0 = performance.now();
+  await produce(batch);
+  await tally.waitFor(N);
+  const seconds = (performance.now() - t0) / 1000;
+  tally.reset();
+  const sent = await paced(RATE, PACED_SECONDS, batch);
+  await tally.waitFor(sent);
+  return { name, jobsPerSecond: N / seconds, p50DelayMs: pct(tally.delays, 50), p99DelayMs: pct(tally.delays, 99) };
+}
+
 async function ours(name: string, withRedis: boolean): Promise<JobsResult> {
   const url = await freshDb("stayhub_jobs_bench");
   const config = loadConfig({
@@ -86,39 +127,18 @@ async function ours(name: string, withRedis: boolean): Promise<JobsResult> {
   });
   const deps = await createDeps(config, { log: createLogger("warn") });
   await migrate(deps.database);
-  if (!withRedis) {
-    // The in-process transport runs on the main thread whatever the database: force it.
-    (deps as { redis: unknown }).redis = null;
-  }
-  let delays: number[] = [];
-  let done = 0;
-  let target = N;
-  let finished: () => void = () => {};
-  let allDone = new Promise<void>((r) => (finished = r));
+  const tally = new Tally();
   const onEvent = (e: JobEvent) => {
-    if (e.type !== "jobs.noop") return;
-    if (e.delayMs !== undefined) delays.push(e.delayMs);
-    if (e.outcome === "done" && ++done >= target) finished();
+    if (e.type === "jobs.noop") tally.record(e.delayMs, e.outcome === "done");
   };
   const jobs = await startJobs(deps, { scheduler: false, hooks: { onEvent } });
   // Like BullMQ's addBulk: one call per batch of jobs (one multi-row outbox insert, committed).
-  const batch = (n: number) => enqueueMany(deps.db, deps.clock, Array.from({ length: n }, () => ({ type: "jobs.noop", payload: {} })));
-  const t0 = performance.now();
-  await produce(batch);
-  await allDone;
-  const seconds = (performance.now() - t0) / 1000;
-  // Then latency at a steady offered load below capacity.
-  delays = [];
-  done = 0;
-  target = Number.POSITIVE_INFINITY;
-  allDone = new Promise<void>((r) => (finished = r));
-  const sent = await paced(RATE, PACED_SECONDS, batch);
-  target = sent;
-  if (done >= sent) finished();
-  await allDone;
+  const result = await measure(name, tally, (n) =>
+    enqueueMany(deps.db, deps.clock, Array.from({ length: n }, () => ({ type: "jobs.noop", payload: {} }))),
+  );
   await jobs.stop();
   await closeDeps(deps);
-  return { name, jobsPerSecond: N / seconds, p50DelayMs: pct(delays, 50), p99DelayMs: pct(delays, 99) };
+  return result;
 }
 
 async function bullmq(): Promise<JobsResult> {
@@ -126,39 +146,17 @@ async function bullmq(): Promise<JobsResult> {
   const connection = { host: u.hostname, port: Number(u.port || 6379) };
   const name = `bench-${Date.now()}`;
   const queue = new Queue(name, { connection });
-  let delays: number[] = [];
-  let done = 0;
-  let target = N;
-  let finished: () => void = () => {};
-  let allDone = new Promise<void>((r) => (finished = r));
-  const worker = new BullWorker(
-    name,
-    async (job) => {
-      delays.push(Date.now() - job.timestamp);
-    },
-    { connection, concurrency: 2 },
-  );
-  worker.on("completed", () => {
-    if (++done >= target) finished();
-  });
+  const tally = new Tally();
+  const worker = new BullWorker(name, async (job) => tally.record(Date.now() - job.timestamp, false), { connection, concurrency: 2 });
+  worker.on("completed", () => tally.record(undefined, true));
   await worker.waitUntilReady();
-  const batch = (n: number) => queue.addBulk(Array.from({ length: n }, () => ({ name: "noop", data: {}, opts: { removeOnComplete: true } })));
-  const t0 = performance.now();
-  await produce(batch);
-  await allDone;
-  const seconds = (performance.now() - t0) / 1000;
-  delays = [];
-  done = 0;
-  target = Number.POSITIVE_INFINITY;
-  allDone = new Promise<void>((r) => (finished = r));
-  const sent = await paced(RATE, PACED_SECONDS, batch);
-  target = sent;
-  if (done >= sent) finished();
-  await allDone;
+  const result = await measure("BullMQ 6 (Redis, concurrency 2, no outbox)", tally, (n) =>
+    queue.addBulk(Array.from({ length: n }, () => ({ name: "noop", data: {}, opts: { removeOnComplete: true } }))),
+  );
   await worker.close();
   await queue.obliterate({ force: true });
   await queue.close();
-  return { name: "BullMQ 6 (Redis, concurrency 2, no outbox)", jobsPerSecond: N / seconds, p50DelayMs: pct(delays, 50), p99DelayMs: pct(delays, 99) };
+  return result;
 }
 
 export async function jobsBench(): Promise<JobsResult[]> {
