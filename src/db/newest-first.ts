@@ -2,7 +2,7 @@
 // ordering, and the next cursor, for any table with those two columns.
 import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
-import { decodeCursor, encodeCursor } from "../http/pagination";
+import { decodeCursor, encodeCursor, isIsoInstant, isUuid } from "../http/pagination";
 
 export interface NewestFirst {
   /** Rows strictly after the cursor's position (undefined without a cursor). */
@@ -15,10 +15,7 @@ export interface NewestFirst {
 export function newestFirst(columns: { createdAt: PgColumn; id: PgColumn }, limit: number, cursor?: string): NewestFirst {
   let after: SQL | undefined;
   if (cursor) {
-    const [at, id] = decodeCursor(cursor, (p) => p.length === 2 && typeof p[0] === "string" && !Number.isNaN(Date.parse(p[0])) && typeof p[1] === "string") as [
-      string,
-      string,
-    ];
+    const [at, id] = decodeCursor(cursor, (p) => p.length === 2 && isIsoInstant(p[0]) && isUuid(p[1])) as [string, string];
     const t = new Date(at);
     after = or(lt(columns.createdAt, t), and(eq(columns.createdAt, t), lt(columns.id, id)));
   }

@@ -16,6 +16,13 @@ export const PageQuery = {
 export const Page = <S extends TSchema>(item: S, title: string) =>
   t.Object({ data: t.Array(item), nextCursor: t.Union([t.String(), t.Null()]) }, { title });
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+
+/** Cursor parts are checked as strictly as input: a tampered cursor is a 422, never a 500. */
+export const isUuid = (v: unknown): v is string => typeof v === "string" && UUID.test(v);
+export const isIsoInstant = (v: unknown): v is string => typeof v === "string" && ISO_INSTANT.test(v) && !Number.isNaN(Date.parse(v));
+
 export function encodeCursor(position: unknown[]): string {
   return Buffer.from(JSON.stringify(position)).toString("base64url");
 }

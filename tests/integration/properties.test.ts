@@ -97,6 +97,9 @@ describe("GET /properties/:id", () => {
     expect(again.headers.get("etag")).toBe(etag);
     const other = await t.call("GET", api(`/properties/${p.id}`), { headers: { "if-none-match": '"something-else"' } });
     expect(other.status).toBe(200);
+    // Weak comparison: W/"x" and * match too (RFC 9110).
+    expect((await t.call("GET", api(`/properties/${p.id}`), { headers: { "if-none-match": `"other", W/${etag}` } })).status).toBe(304);
+    expect((await t.call("GET", api(`/properties/${p.id}`), { headers: { "if-none-match": "*" } })).status).toBe(304);
   });
 
   test("unknown and malformed ids → 404", async () => {
@@ -210,6 +213,21 @@ describe("DELETE /properties/:id", () => {
     }
   });
 
+  test("PATCH status: unlisted is refused the same way while a confirmed stay lies ahead", async () => {
+    const host = await registerHost(t.call);
+    const guest = await registerUser(t.call);
+    const p = await createListing(t.call, host);
+    await t.deps.database.raw.query(
+      `insert into bookings (id, property_id, guest_id, check_in, check_out, guests, status, nights, nightly_total, cleaning_fee, service_fee, total, currency, expires_at)
+       values ($1, $2, $3, '2099-02-01', '2099-02-03', 2, 'confirmed', 2, 24000, 3000, 2700, 29700, 'EUR', now())`,
+      [Bun.randomUUIDv7(), p.id, guest.id],
+    );
+    const res = await t.call("PATCH", api(`/properties/${p.id}`), { token: host.accessToken, body: { status: "unlisted" } });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe("invalid_state");
+    expect((await t.call("GET", api(`/properties/${p.id}`))).body.status).toBe("listed");
+  });
+
   test("only the host: others 403 (listed)", async () => {
     const host = await registerHost(t.call);
     const p = await createListing(t.call, host);
@@ -236,10 +254,14 @@ describe("GET /hosts/me/properties", () => {
     expect(seen).toEqual([...ids].reverse());
   });
 
-  test("non-hosts get 403; a broken cursor 422", async () => {
+  test("non-hosts get 403; a broken or tampered cursor 422, never 500", async () => {
     const guest = await registerUser(t.call);
     expect((await t.call("GET", api("/hosts/me/properties"), { token: guest.accessToken })).status).toBe(403);
     const host = await registerHost(t.call);
-    expect((await t.call("GET", api("/hosts/me/properties?cursor=garbage"), { token: host.accessToken })).status).toBe(422);
+    const forge = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+    for (const cursor of ["garbage", forge(["2024-01-01T00:00:00.000Z", "not-a-uuid"]), forge(["+275760-09-13T00:00:00.000Z", "01a21001-1cb3-775a-ba4d-59603dabccf5"]), forge(["2024", "01a21001-1cb3-775a-ba4d-59603dabccf5"])]) {
+      const res = await t.call("GET", api(`/hosts/me/properties?cursor=${cursor}`), { token: host.accessToken });
+      expect({ cursor, status: res.status }).toEqual({ cursor, status: 422 });
+    }
   });
 });

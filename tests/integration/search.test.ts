@@ -163,6 +163,10 @@ describe("sorting and keyset pagination", () => {
       "sort=cheapest",
       "cursor=not-a-cursor",
       "q=%20%20",
+      "bbox=,,,",
+      `sort=newest&cursor=${Buffer.from(JSON.stringify(["newest", "2024", "01a21001-1cb3-775a-ba4d-59603dabccf5"])).toString("base64url")}`,
+      `sort=newest&cursor=${Buffer.from(JSON.stringify(["newest", "Mon, 01 Jan 2024 00:00:00 GMT+0200", "01a21001-1cb3-775a-ba4d-59603dabccf5"])).toString("base64url")}`,
+      `sort=price_asc&cursor=${Buffer.from(JSON.stringify(["price_asc", 100, "not-a-uuid"])).toString("base64url")}`,
     ]) {
       const res = await t.call("GET", `/api/v1/properties?${qs}`);
       expect({ qs, status: res.status }).toEqual({ qs, status: 422 });

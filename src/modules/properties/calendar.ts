@@ -135,8 +135,9 @@ export async function unavailableRanges(
   const [property] = await deps.db.select(propertyColumns).from(properties).where(eq(properties.id, id));
   if (!property) throw notFound("Property");
   if (property.status !== "listed" && (await viewer())?.id !== property.hostId) throw notFound("Property");
-  const from = dayOf(deps.clock.now());
-  const to = addDays(from, MAX_RANGE_DAYS);
+  // From a month back, so a stay in progress keeps its first night (and its UID) while it lasts.
+  const from = addDays(dayOf(deps.clock.now()), -30);
+  const to = addDays(from, MAX_RANGE_DAYS + 30);
   const [booked, blocked] = await Promise.all([
     bookedDays(deps.db, id, from, to),
     deps.db

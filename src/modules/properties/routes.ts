@@ -21,6 +21,15 @@ import {
 import { searchProperties } from "./search";
 import { createProperty, listHostProperties, readProperty, unlistProperty, updateProperty } from "./service";
 
+/** If-None-Match uses the weak comparison (RFC 9110 §13.1.2): W/"x" matches "x"; * matches any. */
+export function etagMatches(header: string | null, etag: string): boolean {
+  if (!header) return false;
+  return header.split(",").some((tag) => {
+    const t = tag.trim();
+    return t === "*" || t.replace(/^W\//, "") === etag;
+  });
+}
+
 export function propertyRoutes(deps: Deps) {
   const tags = ["properties"];
   const viewerOf = (request: Request) => () => optionalActor(request.headers.get("authorization"), deps);
@@ -57,7 +66,7 @@ export function propertyRoutes(deps: Deps) {
       async ({ params, request }) => {
         const entry = await readProperty({ id: params.id, viewer: viewerOf(request) }, deps);
         const headers = { etag: entry.etag, "cache-control": "no-cache" };
-        if (request.headers.get("if-none-match")?.split(",").some((tag) => tag.trim() === entry.etag)) {
+        if (etagMatches(request.headers.get("if-none-match"), entry.etag)) {
           return new Response(null, { status: 304, headers });
         }
         return new Response(entry.json, { headers: { ...headers, "content-type": "application/json;charset=utf-8" } });

@@ -5,7 +5,7 @@ import { properties, users } from "../../db/schema";
 import type { Db } from "../../db/client";
 import type { Deps } from "../../deps";
 import { invalid } from "../../http/errors";
-import { DEFAULT_LIMIT, decodeCursor, encodeCursor } from "../../http/pagination";
+import { DEFAULT_LIMIT, decodeCursor, encodeCursor, isIsoInstant, isUuid } from "../../http/pagination";
 import { daysBetween, dayOf, isIsoDay } from "../../lib/dates";
 import type { PropertyDtoValue } from "./dto";
 import type { SearchQuery, Sort } from "./schemas";
@@ -37,7 +37,7 @@ interface SortSpec {
 
 const int = (v: unknown) => (Number.isInteger(v) ? v : undefined);
 const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
-const iso = (v: unknown) => (typeof v === "string" && !Number.isNaN(Date.parse(v)) ? v : undefined);
+const iso = (v: unknown) => (isIsoInstant(v) ? v : undefined);
 
 // recommended: the rating shrunk toward 3.5 by five phantom reviews (few reviews weigh little), ×100.
 const recommendedScore = sql<number>`((${p.ratingSum} * 100 + 1750) / (${p.reviewCount} + 5))::int`;
@@ -63,8 +63,11 @@ const sortSpecs: Record<Sort, SortSpec> = {
 };
 
 function parseNumbers(value: string, count: number, path: string): number[] {
-  const parts = value.split(",").map((s) => Number(s.trim()));
-  if (parts.length !== count || parts.some((n) => !Number.isFinite(n))) throw invalid(path, `expected ${count} comma-separated numbers`);
+  const raw = value.split(",").map((s) => s.trim());
+  const parts = raw.map(Number);
+  if (parts.length !== count || raw.some((s) => s === "") || parts.some((n) => !Number.isFinite(n))) {
+    throw invalid(path, `expected ${count} comma-separated numbers`);
+  }
   return parts;
 }
 
@@ -164,7 +167,7 @@ export function searchQuery(db: Db, q: SearchParams, today: string) {
   if (q.cursor) {
     const [cursorSort, value, id] = decodeCursor(
       q.cursor,
-      (c) => c.length === 3 && c[0] === sort && spec.parse(c[1]) !== undefined && typeof c[2] === "string" && /^[0-9a-f-]{36}$/.test(c[2]),
+      (c) => c.length === 3 && c[0] === sort && spec.parse(c[1]) !== undefined && isUuid(c[2]),
     ) as [Sort, unknown, string];
     void cursorSort;
     const keyValue = sort === "newest" ? sql`${value}::timestamptz` : sql`${value}`;

@@ -167,6 +167,7 @@ export async function propertyForHost(db: Db, actor: Actor, id: string): Promise
 export async function updateProperty({ actor, id, input }: { actor: Actor; id: string; input: UpdateInput }, deps: Deps): Promise<PropertyDtoValue> {
   await deps.db.transaction(async (tx) => {
     const current = await propertyForHost(tx, actor, id);
+    if (input.status === "unlisted" && current.status !== "unlisted") await refuseIfStaysAhead(tx, id, deps);
     checkCodes({ country: input.address?.country, currency: input.currency });
     checkNights(input.minNights ?? current.minNights, input.maxNights ?? current.maxNights);
     const a = input.address;
@@ -203,17 +204,22 @@ export async function updateProperty({ actor, id, input }: { actor: Actor; id: s
   return dto;
 }
 
+/** Unlisting (by DELETE or by PATCH status) is refused while confirmed stays lie ahead. */
+async function refuseIfStaysAhead(tx: Db, id: string, deps: Deps): Promise<void> {
+  const today = dayOf(deps.clock.now());
+  const [ahead] = await tx
+    .select({ id: bookings.id })
+    .from(bookings)
+    .where(and(eq(bookings.propertyId, id), eq(bookings.status, "confirmed"), gt(bookings.checkOut, today)))
+    .limit(1);
+  if (ahead) throw new AppError(409, "invalid_state", "The property has confirmed bookings ahead; cancel them before unlisting");
+}
+
 /** DELETE unlists: the listing and its history stay; refused while confirmed stays lie ahead. */
 export async function unlistProperty({ actor, id }: { actor: Actor; id: string }, deps: Deps): Promise<void> {
   await deps.db.transaction(async (tx) => {
     await propertyForHost(tx, actor, id);
-    const today = dayOf(deps.clock.now());
-    const [ahead] = await tx
-      .select({ id: bookings.id })
-      .from(bookings)
-      .where(and(eq(bookings.propertyId, id), eq(bookings.status, "confirmed"), gt(bookings.checkOut, today)))
-      .limit(1);
-    if (ahead) throw new AppError(409, "invalid_state", "The property has confirmed bookings ahead; cancel them before unlisting");
+    await refuseIfStaysAhead(tx, id, deps);
     await tx.update(properties).set({ status: "unlisted", updatedAt: deps.clock.now() }).where(eq(properties.id, id));
   });
   await invalidateProperties(deps, id);
