@@ -31,7 +31,8 @@ async function run() {
   const blocking = connectRedis(config.redisUrl, `stayhub-${name}-blocking`);
   blocking.on("error", () => {});
   const queue = new RedisQueue(deps.redis, `${config.redisPrefix}`);
-  await queue.ensureGroup();
+  // Redis may be down at start: the consumer loop makes the group once it answers (NOGROUP).
+  await queue.ensureGroup().catch(() => {});
   const stop = new AbortController();
   parentPort?.on("message", (m: { type: string }) => {
     if (m.type === "stop") stop.abort();

@@ -333,6 +333,9 @@ export const outbox = pgTable(
     // In-process transport only: given up after the last attempt (the stream transport keeps its
     // dead letters in a dead-letter stream).
     deadAt: tstz("dead_at"),
+    // In-process transport: leases and retry backoff, on the database's (wall) clock — apart from
+    // run_at, which is business time (the test clock's, in tests).
+    lockedUntil: tstz("locked_until"),
     createdAt: createdAt(),
   },
   (t) => [

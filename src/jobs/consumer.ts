@@ -29,11 +29,15 @@ export async function consume(o: ConsumerOptions): Promise<void> {
     try {
       if (Date.now() - lastReclaim > Math.min(visibility / 2, 5000)) {
         lastReclaim = Date.now();
-        // A reclaimed delivery counts as a failed attempt (its consumer died running it), so a job
-        // that kills every consumer that touches it ends in the dead letters, not in a loop.
-        batch = (await queue.reclaim(o.name, visibility, o.batch ?? 32)).map((d) => ({ ...d, job: { ...d.job, attempt: d.job.attempt + 1 } }));
+        // Every earlier delivery of a reclaimed entry counts as a failed attempt (its consumer died
+        // running it), so a job that kills every consumer that touches it ends in the dead letters.
+        batch = await queue.reclaim(o.name, visibility, o.batch ?? 16);
+        if (batch.length) {
+          const times = await queue.deliveries(o.name, batch.length + 100);
+          batch = batch.map((d) => ({ ...d, job: { ...d.job, attempt: d.job.attempt + Math.max(0, (times.get(d.streamId) ?? 1) - 1) } }));
+        }
       }
-      if (batch.length === 0) batch = await queue.read(o.blocking, o.name, o.batch ?? 100, o.blockMs ?? 1000);
+      if (batch.length === 0) batch = await queue.read(o.blocking, o.name, o.batch ?? 16, o.blockMs ?? 1000);
       idleErrors = 0;
     } catch (err) {
       if (signal.aborted) break;
@@ -43,9 +47,18 @@ export async function consume(o: ConsumerOptions): Promise<void> {
       await Bun.sleep(Math.min(1000, 100 * idleErrors));
       continue;
     }
-    const done: string[] = [];
+    let done: string[] = [];
+    let kept = Date.now();
     for (let i = 0; i < batch.length; i++) {
       const d = batch[i] as Delivery;
+      // A slow batch: acknowledge what is done and reset the idle time of the rest, so that no
+      // other consumer reclaims (and runs again) what this one still holds.
+      if (Date.now() - kept > visibility / 3) {
+        kept = Date.now();
+        await queue.ack(done).catch(() => {});
+        done = [];
+        await queue.keep(o.name, batch.slice(i).map((x) => x.streamId)).catch(() => {});
+      }
       if (signal.aborted) {
         // Stopping: what was not started goes straight back for another consumer.
         await queue.release(batch.slice(i)).catch(() => {});

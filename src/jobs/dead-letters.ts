@@ -43,7 +43,7 @@ export async function retryDeadJob(deps: Deps, id: string): Promise<boolean> {
   if (!/^\d+$/.test(id)) return false;
   const revived = await deps.db
     .update(outbox)
-    .set({ deadAt: null, attempts: 0, lastError: null, runAt: deps.clock.now() })
+    .set({ deadAt: null, attempts: 0, lastError: null, lockedUntil: null, runAt: deps.clock.now() })
     .where(and(eq(outbox.id, Number(id)), isNotNull(outbox.deadAt)))
     .returning({ id: outbox.id });
   return revived.length > 0;

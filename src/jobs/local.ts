@@ -5,6 +5,7 @@ import { sql } from "drizzle-orm";
 import type { Deps } from "../deps";
 import { execute, type JobEvent } from "./execute";
 import type { Job, JobDeps } from "./types";
+import { outboxCleanup } from "./outbox";
 import { startWakeableLoop } from "./wakeable";
 
 interface LeasedRow extends Record<string, unknown> {
@@ -18,14 +19,18 @@ interface LeasedRow extends Record<string, unknown> {
 const rowsOf = <T>(r: unknown): T[] => (Array.isArray(r) ? (r as T[]) : ((r as { rows: T[] }).rows ?? []));
 
 export async function runLocalOnce(deps: Deps & JobDeps, onEvent?: (e: JobEvent) => void, batch = 100): Promise<number> {
+  // Due by business time (run_at against the service clock), free by wall time (locked_until
+  // against the database's clock): leases and backoff keep working when the test clock is frozen,
+  // set back, or moved forward.
   const now = deps.clock.now();
-  const leaseUntil = new Date(now.getTime() + deps.config.jobVisibilityTimeoutMs).toISOString();
+  const lease = deps.config.jobVisibilityTimeoutMs;
   const leased = rowsOf<LeasedRow>(
     await deps.db.execute(sql`
-      update outbox set attempts = attempts + 1, run_at = ${leaseUntil}::timestamptz
+      update outbox set attempts = attempts + 1, locked_until = now() + ${lease} * interval '1 millisecond'
       where id in (
         select id from outbox
         where sent_at is null and dead_at is null and run_at <= ${now.toISOString()}::timestamptz
+          and (locked_until is null or locked_until < now())
         order by run_at, id limit ${batch}
         for update skip locked)
       returning id, type, payload, attempts, created_at`),
@@ -45,15 +50,18 @@ export async function runLocalOnce(deps: Deps & JobDeps, onEvent?: (e: JobEvent)
     if (outcome.kind === "done") {
       done.push(Number(r.id));
     } else if (outcome.kind === "retry") {
-      const at = new Date(deps.clock.now().getTime() + outcome.delayMs).toISOString();
-      await deps.db.execute(sql`update outbox set run_at = ${at}::timestamptz, last_error = ${outcome.error} where id = ${Number(r.id)}`);
+      await deps.db.execute(
+        sql`update outbox set locked_until = now() + ${outcome.delayMs} * interval '1 millisecond', last_error = ${outcome.error} where id = ${Number(r.id)}`,
+      );
     } else {
       await deps.db.execute(sql`update outbox set dead_at = now(), last_error = ${outcome.error} where id = ${Number(r.id)}`);
     }
   }
   // Successes are recorded together (one statement per batch); a crash before it re-runs them,
   // which idempotent handlers allow.
-  if (done.length) await deps.db.execute(sql`update outbox set sent_at = now(), last_error = null where id in ${sql.raw(`(${done.join(",")})`)}`);
+  if (done.length) {
+    await deps.db.execute(sql`update outbox set sent_at = now(), locked_until = null, last_error = null where id in ${sql.raw(`(${done.join(",")})`)}`);
+  }
   return leased.length;
 }
 
@@ -62,12 +70,17 @@ export interface LocalRunner {
 }
 
 export function startLocalJobs(deps: Deps & JobDeps, onEvent?: (e: JobEvent) => void, pollMs = 200): Promise<LocalRunner> {
+  const cleanup = outboxCleanup(deps);
   return startWakeableLoop({
     database: deps.database,
     channel: "stayhub_outbox",
     pollMs,
     log: deps.log,
     what: "in-process jobs",
-    pass: async () => (await runLocalOnce(deps, onEvent)) > 0,
+    async pass() {
+      const n = await runLocalOnce(deps, onEvent);
+      await cleanup();
+      return n > 0;
+    },
   });
 }

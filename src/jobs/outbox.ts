@@ -1,13 +1,14 @@
 // Enqueue through the transactional outbox: the job row commits with the state change that needs
 // it, or not at all.
 import type { Db } from "../db/client";
+import { sql } from "drizzle-orm";
 import { outbox } from "../db/schema";
 import type { Clock } from "../lib/clock";
 
 export interface EnqueueOptions {
   /** When the job may run (default now). */
   runAt?: Date;
-  /** At most one job per key, ever: a second enqueue with it is a no-op. */
+  /** At most one job per key while its row is kept (until a week after it ran): a second enqueue with it is a no-op. */
   dedupeKey?: string;
 }
 
@@ -47,4 +48,14 @@ export async function enqueueMany(
     .onConflictDoNothing({ target: outbox.dedupeKey })
     .returning({ id: outbox.id });
   return rows.map((r) => String(r.id));
+}
+
+/** Every ten minutes at most: sent rows are history after a week (recurring jobs' dedupe keys are per slot). */
+export function outboxCleanup(deps: { db: Db }): () => Promise<void> {
+  let last = 0;
+  return async () => {
+    if (Date.now() - last < 600_000) return;
+    last = Date.now();
+    await deps.db.delete(outbox).where(sql`${outbox.sentAt} < now() - interval '7 days'`);
+  };
 }

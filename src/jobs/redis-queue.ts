@@ -8,7 +8,9 @@ export interface Delivery {
   job: Job;
 }
 
-// Far above any healthy backlog; trimming (approximate) keeps a runaway stream from eating memory.
+// Acknowledged entries are deleted, so the stream holds only the backlog; this cap (approximate
+// trimming) only bites past a million waiting jobs — Redis memory is the limit then, and trimmed
+// jobs are lost: alert on stayhub_job_queue{state="stream"} long before.
 const MAX_STREAM_LENGTH = 1_000_000;
 
 // Moves due retries back into the stream, atomically (no job in both places, none in neither).
@@ -78,8 +80,20 @@ export class RedisQueue {
     return parseEntries(res[1]);
   }
 
+  /** Acknowledged entries are deleted too: the stream holds only work not yet done. */
   async ack(streamIds: string[]): Promise<void> {
-    if (streamIds.length) await this.redis.xack(this.stream, this.group, ...streamIds);
+    if (streamIds.length) await this.redis.multi().xack(this.stream, this.group, ...streamIds).xdel(this.stream, ...streamIds).exec();
+  }
+
+  /** Resets the idle time of deliveries still in hand, so no other consumer reclaims them. */
+  async keep(consumer: string, streamIds: string[]): Promise<void> {
+    if (streamIds.length) await this.redis.xclaim(this.stream, this.group, consumer, 0, ...streamIds, "JUSTID");
+  }
+
+  /** How many times each of this consumer's pending deliveries has been delivered. */
+  async deliveries(consumer: string, count: number): Promise<Map<string, number>> {
+    const rows = (await this.redis.xpending(this.stream, this.group, "-", "+", count, consumer)) as [string, string, number, number][];
+    return new Map(rows.map(([id, , , times]) => [id, times]));
   }
 
   /** Schedules the next attempt and acknowledges this one, in one transaction. */
@@ -89,6 +103,7 @@ export class RedisQueue {
       .multi()
       .zadd(this.delayed, Date.now() + delayMs, JSON.stringify(next))
       .xack(this.stream, this.group, d.streamId)
+      .xdel(this.stream, d.streamId)
       .exec();
   }
 
@@ -97,6 +112,7 @@ export class RedisQueue {
       .multi()
       .xadd(this.dead, "MAXLEN", "~", 100_000, "*", "job", JSON.stringify(d.job), "error", error, "at", new Date().toISOString())
       .xack(this.stream, this.group, d.streamId)
+      .xdel(this.stream, d.streamId)
       .exec();
   }
 
@@ -104,7 +120,9 @@ export class RedisQueue {
   async release(ds: Delivery[]): Promise<void> {
     if (ds.length === 0) return;
     const m = this.redis.multi();
-    for (const d of ds) m.xadd(this.stream, "MAXLEN", "~", MAX_STREAM_LENGTH, "*", "job", JSON.stringify(d.job)).xack(this.stream, this.group, d.streamId);
+    for (const d of ds) {
+      m.xadd(this.stream, "MAXLEN", "~", MAX_STREAM_LENGTH, "*", "job", JSON.stringify(d.job)).xack(this.stream, this.group, d.streamId).xdel(this.stream, d.streamId);
+    }
     await m.exec();
   }
 

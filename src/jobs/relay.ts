@@ -5,6 +5,7 @@ import { sql } from "drizzle-orm";
 import type { Deps } from "../deps";
 import type { RedisQueue } from "./redis-queue";
 import type { Job } from "./types";
+import { outboxCleanup } from "./outbox";
 import { startWakeableLoop } from "./wakeable";
 
 const BATCH = 500;
@@ -46,7 +47,7 @@ export interface Relay {
 }
 
 export function startRelay(deps: Deps, queue: RedisQueue, pollMs = 250): Promise<Relay> {
-  let lastCleanup = 0;
+  const cleanup = outboxCleanup(deps);
   return startWakeableLoop({
     database: deps.database,
     channel: "stayhub_outbox",
@@ -56,11 +57,7 @@ export function startRelay(deps: Deps, queue: RedisQueue, pollMs = 250): Promise
     async pass() {
       const moved = await relayOnce(deps, queue);
       await queue.promoteDue();
-      if (Date.now() - lastCleanup > 600_000) {
-        lastCleanup = Date.now();
-        // Sent rows are history after a week (dedupe keys of recurring jobs are per slot).
-        await deps.db.execute(sql`delete from outbox where sent_at < now() - interval '7 days'`);
-      }
+      await cleanup();
       return moved === BATCH;
     },
   });

@@ -37,7 +37,14 @@ export async function startJobs(deps: Deps, options: { threads?: number; schedul
     await queue.ensureGroup().catch((err: Error) => deps.log.warn("could not create the job consumer group yet", { error: err.message }));
     const relay = await startRelay(deps, queue);
     deps.metrics.setQueueProbe(async () => ({ waiting: await waitingInOutbox(deps), ...(await queue.stats().then(({ depth, pending, delayed, dead }) => ({ stream: depth, pending, delayed, dead }))) }));
-    const pool = threads > 0 ? await startWorkerPool(deps.config, threads, deps.log, { ...options.hooks, onEvent }) : null;
+    let pool: WorkerPool | null = null;
+    try {
+      pool = threads > 0 ? await startWorkerPool(deps.config, threads, deps.log, { ...options.hooks, onEvent }) : null;
+    } catch (err) {
+      scheduler?.stop();
+      await relay.stop();
+      throw err;
+    }
     deps.log.info("jobs started", { transport: "redis-streams", threads });
     return {
       transport: "redis-streams",

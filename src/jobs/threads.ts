@@ -1,10 +1,12 @@
-// A fixed pool of job worker threads, started once; stopped by message.
+// A fixed pool of job worker threads, started once; stopped by message. A thread that dies on its
+// own (a crash, a kill) is replaced, so capacity does not quietly fall to zero.
 import type { Config } from "../config";
 import type { Logger } from "../lib/log";
 import type { JobEvent } from "./execute";
 import type { FromWorker, WorkerData } from "../../workers/job-worker";
 
 export interface WorkerPool {
+  /** The live threads, by slot (a replaced thread's slot holds its replacement). */
   threads: Worker[];
   /** Resolves when every thread said "stopped" (or, after the deadline, was terminated). */
   stop(deadlineMs?: number): Promise<void>;
@@ -22,58 +24,87 @@ const entry = () =>
     ? new URL("./workers/job-worker.ts", "file:///$bunfs/root/").href
     : new URL("../../workers/job-worker.ts", import.meta.url).href;
 
+interface Slot {
+  worker: Worker;
+  ready: Promise<string | null>;
+  stopped: Promise<void>;
+}
+
 export async function startWorkerPool(config: Config, count: number, log: Logger, hooks: PoolHooks = {}): Promise<WorkerPool> {
+  let stopping = false;
+  const slots: Slot[] = [];
   const threads: Worker[] = [];
-  const stopped: Promise<void>[] = [];
-  const ready: Promise<void>[] = [];
-  const failures: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const data: WorkerData = { config, name: `${process.pid}-${i}` };
+  const restarts: number[] = [];
+
+  const spawn = (i: number): Slot => {
+    const data: WorkerData = { config, name: `${process.pid}-${i}-${Date.now().toString(36)}` };
     const worker = new Worker(entry(), { workerData: data } as WorkerOptions);
-    threads.push(worker);
-    let markReady: () => void = () => {};
+    let markReady: (error: string | null) => void = () => {};
     let markStopped: () => void = () => {};
-    ready.push(new Promise<void>((r) => (markReady = r)));
-    stopped.push(new Promise<void>((r) => (markStopped = r)));
+    const ready = new Promise<string | null>((r) => (markReady = r));
+    const stopped = new Promise<void>((r) => (markStopped = r));
+    let started = false;
     worker.addEventListener("message", (e) => {
       const m = (e as { data: FromWorker }).data;
-      if (m.type === "ready") markReady();
-      else if (m.type === "events") for (const ev of m.events) hooks.onEvent?.(ev);
+      if (m.type === "ready") {
+        started = true;
+        markReady(null);
+      } else if (m.type === "events") for (const ev of m.events) hooks.onEvent?.(ev);
       else if (m.type === "start") hooks.onStart?.(i, m.jobId);
       else if (m.type === "stopped") markStopped();
       else if (m.type === "error") {
-        failures.push(m.error);
         log.error("job worker thread failed", { thread: i, error: m.error });
-        markReady();
-        markStopped();
+        markReady(m.error);
       }
     });
     worker.addEventListener("error", (e) => {
       const error = (e as { message?: string }).message ?? "unknown error";
-      failures.push(error);
       log.error("job worker thread error", { thread: i, entry: entry(), error });
-      markReady();
-      markStopped();
+      markReady(error);
     });
     worker.addEventListener("close", () => {
-      markReady();
+      markReady("exited before it was ready");
       markStopped();
+      if (stopping || !started) return;
+      // Died on its own: replace it, unless threads die faster than once every few seconds.
+      const now = Date.now();
+      while (restarts.length && now - (restarts[0] as number) > 60_000) restarts.shift();
+      if (restarts.length >= 10) {
+        log.error("job worker threads keep dying; not replacing this one", { thread: i });
+        return;
+      }
+      restarts.push(now);
+      log.error("job worker thread died; starting a replacement", { thread: i });
+      setTimeout(() => {
+        if (stopping) return;
+        const replacement = spawn(i);
+        slots[i] = replacement;
+        threads[i] = replacement.worker;
+      }, 500);
     });
+    return { worker, ready, stopped };
+  };
+
+  for (let i = 0; i < count; i++) {
+    slots.push(spawn(i));
+    threads.push((slots[i] as Slot).worker);
   }
-  await Promise.all(ready);
+  const failures = (await Promise.all(slots.map((s) => s.ready))).filter((e): e is string => e !== null);
   if (failures.length) {
-    for (const t of threads) t.terminate();
+    stopping = true;
+    for (const s of slots) s.worker.terminate();
     throw new Error(`job worker threads failed to start: ${failures[0]}`);
   }
   return {
     threads,
     async stop(deadlineMs = 15_000) {
-      for (const t of threads) t.postMessage({ type: "stop" });
-      const all = Promise.all(stopped).then(() => "done" as const);
+      stopping = true;
+      for (const s of slots) s.worker.postMessage({ type: "stop" });
+      const all = Promise.all(slots.map((s) => s.stopped)).then(() => "done" as const);
       const late = new Promise<"late">((r) => setTimeout(() => r("late"), deadlineMs).unref());
       if ((await Promise.race([all, late])) === "late") {
         log.warn("job worker threads did not stop in time; terminating them");
-        for (const t of threads) t.terminate();
+        for (const s of slots) s.worker.terminate();
       }
     },
   };

@@ -10,6 +10,7 @@ import { RedisQueue } from "../../src/jobs/redis-queue";
 import { relayOnce } from "../../src/jobs/relay";
 import { startJobs } from "../../src/jobs/runner";
 import { scheduleDue } from "../../src/jobs/scheduler";
+import { handleNotify } from "../../src/modules/notifications/service";
 import { registerUser, startTestApp, type TestApp } from "../support/app";
 import { databaseUrl, redisUrl } from "../support/services";
 
@@ -93,6 +94,29 @@ describe("in-process transport", () => {
     expect(row?.attempts).toBe(3);
     expect(row?.sent_at).not.toBeNull();
     expect(await effects(u.id)).toBe(1);
+  });
+
+  test("retries and leases keep wall time: a frozen test clock does not strand a retry", async () => {
+    await t.call("POST", "/api/v1/_test/clock", { body: { now: "2030-01-01T00:00:00Z" } });
+    try {
+      const u = await registerUser(t.call);
+      await enqueueOne("test.flaky", { userId: u.id, failTimes: 1 });
+      await until("the retry under a frozen clock", async () => {
+        await runLocalOnce(t.deps);
+        return (await effects(u.id)) === 1;
+      }, 10_000);
+    } finally {
+      await t.call("DELETE", "/api/v1/_test/clock");
+    }
+  });
+
+  test("two concurrent runs of one notify job send its e-mail once", async () => {
+    const u = await registerUser(t.call);
+    const sent: string[] = [];
+    const deps = { ...t.deps, mailer: { send: async (m: { to: string }) => void (await Bun.sleep(20), sent.push(m.to)) } };
+    const job = { id: `dup-${Math.random()}`, type: "notify", attempt: 1, enqueuedAt: Date.now(), payload: { userId: u.id, type: "x", title: "t", body: "b", email: true } };
+    await Promise.all([handleNotify(job, deps), handleNotify(job, deps), handleNotify(job, deps)]);
+    expect(sent).toEqual([u.email]);
   });
 
   test("after the last attempt the job is dead, listed, and can be retried", async () => {
@@ -204,6 +228,50 @@ describe.if(Boolean(redisUrl && databaseUrl))("Redis Streams with worker threads
       await jobs.stop();
     }
   }, 60_000);
+
+  test("a batch slower than the visibility timeout is not reclaimed while its consumer works on it", async () => {
+    const starts = new Map<string, number>();
+    const jobs = await startJobs(t.deps, { scheduler: false, hooks: { onStart: (_, id) => void starts.set(id, (starts.get(id) ?? 0) + 1) } });
+    try {
+      const u = await registerUser(t.call);
+      const ids = await enqueueMany(t.deps.db, t.deps.clock, Array.from({ length: 12 }, () => ({ type: "test.sleep", payload: { userId: u.id, ms: 300 } })));
+      await until("12 effects", async () => (await effects(u.id)) === 12, 30_000);
+      expect(ids.map((id) => starts.get(id))).toEqual(Array(12).fill(1));
+    } finally {
+      await jobs.stop();
+    }
+  }, 60_000);
+
+  test("a job that kills every thread that runs it ends in the dead letters; killed threads are replaced", async () => {
+    let poison = "";
+    const killed = new Set<Worker>();
+    const jobs = await startJobs(t.deps, {
+      scheduler: false,
+      hooks: {
+        onStart: (thread, id) => {
+          if (id !== poison) return;
+          const w = jobs.pool?.threads[thread];
+          if (w) {
+            killed.add(w);
+            w.terminate();
+          }
+        },
+      },
+    });
+    try {
+      const u = await registerUser(t.call);
+      poison = (await enqueueOne("test.sleep", { userId: u.id, ms: 2000 })) as string;
+      await until("the poison job in the dead letters", async () => (await listDeadJobs(t.deps)).some((d) => d.jobId === poison), 45_000);
+      expect(killed.size).toBeGreaterThanOrEqual(2);
+      // The pool is whole again: a normal job still runs.
+      const v = await registerUser(t.call);
+      await enqueueOne("test.effect", { userId: v.id });
+      await until("a normal job after the poison", async () => (await effects(v.id)) === 1, 20_000);
+      expect(await effects(u.id)).toBe(0);
+    } finally {
+      await jobs.stop();
+    }
+  }, 90_000);
 
   test("10,000 jobs across 2 worker threads: each effect exactly once", async () => {
     const u = await registerUser(t.call);

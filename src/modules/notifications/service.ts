@@ -1,5 +1,5 @@
 // In-app notifications: read by their owner, written by the `notify` job.
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Static } from "elysia";
 import { notifications, users } from "../../db/schema";
 import type { Deps } from "../../deps";
@@ -58,8 +58,9 @@ export interface NotifyPayload {
 
 /**
  * The `notify` job. Exactly-once effects under at-least-once delivery: the notification is keyed
- * by the job id, and the e-mail is sent only while the row has no emailed_at. (A crash between
- * handing the mail over and recording it can still send it twice: no mailer offers more.)
+ * by the job id, and the e-mail is claimed (emailed_at set) before it is handed to the mailer, so
+ * two concurrent runs cannot both send it. A crash right after the claim loses that one e-mail
+ * rather than sending it twice; a mailer error gives the claim back for the retry.
  */
 export async function handleNotify(job: Job, deps: JobDeps): Promise<void> {
   const p = job.payload as unknown as NotifyPayload;
@@ -78,12 +79,20 @@ export async function handleNotify(job: Job, deps: JobDeps): Promise<void> {
     })
     .onConflictDoNothing({ target: notifications.dedupeKey });
   if (!p.email) return;
-  const [row] = await deps.db
-    .select({ id: notifications.id, emailedAt: notifications.emailedAt, email: users.email })
-    .from(notifications)
-    .innerJoin(users, eq(users.id, notifications.userId))
-    .where(eq(notifications.dedupeKey, dedupeKey));
-  if (!row || row.emailedAt) return;
-  await deps.mailer.send({ to: row.email, subject: p.title, text: p.body });
-  await deps.db.update(notifications).set({ emailedAt: deps.clock.now() }).where(eq(notifications.id, row.id));
+  // Claim the e-mail before sending it: of two concurrent runs only one gets the row back.
+  const [claimed] = await deps.db
+    .update(notifications)
+    .set({ emailedAt: sql`now()` })
+    .where(and(eq(notifications.dedupeKey, dedupeKey), isNull(notifications.emailedAt)))
+    .returning({ id: notifications.id, userId: notifications.userId });
+  if (!claimed) return;
+  const [user] = await deps.db.select({ email: users.email }).from(users).where(eq(users.id, claimed.userId));
+  if (!user) return;
+  try {
+    await deps.mailer.send({ to: user.email, subject: p.title, text: p.body });
+  } catch (err) {
+    // Not sent: give the claim back so the retry sends it.
+    await deps.db.update(notifications).set({ emailedAt: null }).where(eq(notifications.id, claimed.id));
+    throw err;
+  }
 }
