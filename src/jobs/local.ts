@@ -5,8 +5,7 @@ import { sql } from "drizzle-orm";
 import type { Deps } from "../deps";
 import { execute, type JobEvent } from "./execute";
 import type { Job, JobDeps } from "./types";
-import { outboxCleanup } from "./outbox";
-import { startWakeableLoop } from "./wakeable";
+import { type OutboxLoop, startOutboxLoop } from "./outbox-loop";
 
 interface LeasedRow extends Record<string, unknown> {
   id: string | number;
@@ -65,22 +64,6 @@ export async function runLocalOnce(deps: Deps & JobDeps, onEvent?: (e: JobEvent)
   return leased.length;
 }
 
-export interface LocalRunner {
-  stop(): Promise<void>;
-}
-
-export function startLocalJobs(deps: Deps & JobDeps, onEvent?: (e: JobEvent) => void, pollMs = 200): Promise<LocalRunner> {
-  const cleanup = outboxCleanup(deps);
-  return startWakeableLoop({
-    database: deps.database,
-    channel: "stayhub_outbox",
-    pollMs,
-    log: deps.log,
-    what: "in-process jobs",
-    async pass() {
-      const n = await runLocalOnce(deps, onEvent);
-      await cleanup();
-      return n > 0;
-    },
-  });
+export function startLocalJobs(deps: Deps & JobDeps, onEvent?: (e: JobEvent) => void, pollMs = 200): Promise<OutboxLoop> {
+  return startOutboxLoop({ deps, pollMs, what: "in-process jobs", pass: async () => (await runLocalOnce(deps, onEvent)) > 0 });
 }

@@ -5,8 +5,7 @@ import { sql } from "drizzle-orm";
 import type { Deps } from "../deps";
 import type { RedisQueue } from "./redis-queue";
 import type { Job } from "./types";
-import { outboxCleanup } from "./outbox";
-import { startWakeableLoop } from "./wakeable";
+import { type OutboxLoop, startOutboxLoop } from "./outbox-loop";
 
 const BATCH = 500;
 
@@ -42,22 +41,14 @@ export async function relayOnce(deps: Deps, queue: RedisQueue): Promise<number> 
   });
 }
 
-export interface Relay {
-  stop(): Promise<void>;
-}
-
-export function startRelay(deps: Deps, queue: RedisQueue, pollMs = 250): Promise<Relay> {
-  const cleanup = outboxCleanup(deps);
-  return startWakeableLoop({
-    database: deps.database,
-    channel: "stayhub_outbox",
+export function startRelay(deps: Deps, queue: RedisQueue, pollMs = 250): Promise<OutboxLoop> {
+  return startOutboxLoop({
+    deps,
     pollMs,
-    log: deps.log,
     what: "outbox relay (jobs wait in the outbox)",
     async pass() {
       const moved = await relayOnce(deps, queue);
       await queue.promoteDue();
-      await cleanup();
       return moved === BATCH;
     },
   });

@@ -1,21 +1,21 @@
-// The loop both job transports run: do a pass; go again at once if it was busy or a NOTIFY came
-// in meanwhile; otherwise sleep until the next NOTIFY or the poll interval; back off on errors.
-import type { Database } from "../db/client";
-import type { Logger } from "../lib/log";
+// The loop both job transports run over the outbox: do a pass; go again at once if it was busy or
+// a NOTIFY came in meanwhile; otherwise sleep until the next NOTIFY or the poll interval; back off
+// on errors; now and then delete old sent rows.
+import type { Deps } from "../deps";
+import { outboxCleanup } from "./outbox";
 
-export interface WakeableLoop {
+export interface OutboxLoop {
   stop(): Promise<void>;
 }
 
-export async function startWakeableLoop(o: {
-  database: Database;
-  channel: string;
+export async function startOutboxLoop(o: {
+  deps: Pick<Deps, "database" | "db" | "log">;
   pollMs: number;
-  log: Logger;
   what: string;
   /** One pass; true when there may be more work right away. */
   pass: () => Promise<boolean>;
-}): Promise<WakeableLoop> {
+}): Promise<OutboxLoop> {
+  const cleanup = outboxCleanup(o.deps);
   let stopped = false;
   let wake: (() => void) | null = null;
   // A NOTIFY that lands while a pass runs must not wait for the next poll.
@@ -24,7 +24,8 @@ export async function startWakeableLoop(o: {
     pending = true;
     wake?.();
   };
-  const unlisten = await o.database.listen(o.channel, nudge).catch(() => null);
+  // Outbox inserts NOTIFY this channel at commit (drizzle/0005_outbox_notify.sql).
+  const unlisten = await o.deps.database.listen("stayhub_outbox", nudge).catch(() => null);
   let failures = 0;
   const loop = (async () => {
     while (!stopped) {
@@ -32,9 +33,10 @@ export async function startWakeableLoop(o: {
       let busy = false;
       try {
         busy = await o.pass();
+        await cleanup();
         failures = 0;
       } catch (err) {
-        if (failures++ % 20 === 0) o.log.warn(`${o.what}: unavailable; retrying`, { error: (err as Error).message });
+        if (failures++ % 20 === 0) o.deps.log.warn(`${o.what}: unavailable; retrying`, { error: (err as Error).message });
         await Bun.sleep(Math.min(2000, 100 * failures));
         continue;
       }
