@@ -12,7 +12,10 @@ import { userRoutes } from "./modules/users/routes";
 export const VERSION = "0.1.0";
 
 export function createApp(deps: Deps) {
-  const api = new Elysia({ prefix: "/api/v1" }).use(authRoutes(deps)).use(userRoutes(deps)).use(propertyRoutes(deps))
+  const api = new Elysia({ prefix: "/api/v1" })
+    .use(authRoutes(deps))
+    .use(userRoutes(deps))
+    .use(propertyRoutes(deps))
     .use(notificationRoutes(deps))
     .use(testClockRoutes(deps));
 

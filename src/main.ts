@@ -7,6 +7,7 @@ import { migrate } from "./db/migrate";
 import { DEMO_PASSWORD, seed } from "./db/seed";
 import { closeDeps, createDeps, type Deps } from "./deps";
 import { listDeadJobs, retryDeadJob } from "./jobs/dead-letters";
+import { settlesWithin } from "./lib/deadline";
 import { startJobs } from "./jobs/runner";
 
 const HELP = `stayhub ${VERSION} — the backend of a stays marketplace
@@ -60,21 +61,26 @@ async function serve(config: Config): Promise<void> {
     startupMs: Math.round(performance.now() - started),
   });
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    deps.log.info("shutting down", { signal });
+  onShutdown(deps, async () => {
     // Stop accepting; in-flight requests finish before the promise settles — within 10 s, after
     // which the stragglers are cut off so that a stuck client cannot hold the process.
-    const drained = app.server?.stop(false);
-    const deadline = new Promise<"late">((resolve) => setTimeout(() => resolve("late"), 10_000).unref());
-    if ((await Promise.race([drained, deadline])) === "late") {
+    if (!(await settlesWithin(app.server?.stop(false), 10_000))) {
       deps.log.warn("in-flight requests still open after 10 s; closing them");
       await app.server?.stop(true);
     }
     // Then the jobs: the relay stops, each worker finishes (or hands back) the job in hand.
     await jobs.stop();
+  });
+}
+
+/** On SIGTERM/SIGINT (once): run `stop`, close the dependencies, exit 0. */
+function onShutdown(deps: Deps, stop: () => Promise<void>): void {
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    deps.log.info("shutting down", { signal });
+    await stop();
     await closeDeps(deps);
     process.exit(0);
   };
@@ -88,17 +94,7 @@ async function worker(config: Config): Promise<void> {
   await migrate(deps.database, (m) => deps.log.info(m));
   const jobs = await startJobs(deps);
   deps.log.info("worker running", { jobs: jobs.transport, threads: jobs.pool?.threads.length ?? 0 });
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    deps.log.info("shutting down", { signal });
-    await jobs.stop();
-    await closeDeps(deps);
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
+  onShutdown(deps, () => jobs.stop());
 }
 
 /** `stayhub jobs dead` lists dead letters; `stayhub jobs retry <id>` sends one back. */

@@ -7,6 +7,7 @@
 // generation that no reader asks for again: a reader can never be served data older than the
 // last committed write it could have seen.
 import type Redis from "ioredis";
+import { within } from "../lib/deadline";
 
 export interface Cached {
   value: string | null;
@@ -117,18 +118,10 @@ export class SafeCache implements Cache {
   ) {}
 
   private within<T>(op: string, p: Promise<T>, fallback: T): Promise<T> {
-    let timer: Timer | undefined;
-    return Promise.race([
-      p,
-      new Promise<T>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`cache ${op} timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
-      }),
-    ])
-      .catch((err: Error) => {
-        this.onError(op, err);
-        return fallback;
-      })
-      .finally(() => clearTimeout(timer));
+    return within(p, this.timeoutMs, `cache ${op}`).catch((err: Error) => {
+      this.onError(op, err);
+      return fallback;
+    });
   }
 
   get(namespace: string, key: string): Promise<Cached> {

@@ -1,6 +1,7 @@
 // Fixed-window counters for rate limits: Redis when configured (shared by every instance),
 // an in-process map otherwise.
 import type Redis from "ioredis";
+import { within } from "../lib/deadline";
 
 export interface RateWindow {
   /** Hits counted in the current window, including this one for `hit`. */
@@ -103,14 +104,8 @@ export class FallbackRateLimitStore implements RateLimitStore {
   ) {}
 
   private async attempt<T>(op: (s: RateLimitStore) => Promise<T>): Promise<T> {
-    let timer: Timer | undefined;
     try {
-      return await Promise.race([
-        op(this.primary),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`rate-limit store timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
-        }),
-      ]);
+      return await within(op(this.primary), this.timeoutMs, "rate-limit store");
     } catch (err) {
       const now = performance.now();
       if (now - this.lastWarning > 10_000) {
@@ -118,8 +113,6 @@ export class FallbackRateLimitStore implements RateLimitStore {
         this.onFailure(err as Error);
       }
       return op(this.fallback);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

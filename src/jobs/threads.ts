@@ -1,6 +1,7 @@
 // A fixed pool of job worker threads, started once; stopped by message. A thread that dies on its
 // own (a crash, a kill) is replaced, so capacity does not quietly fall to zero.
 import type { Config } from "../config";
+import { settlesWithin } from "../lib/deadline";
 import type { Logger } from "../lib/log";
 import type { JobEvent } from "./execute";
 import type { FromWorker, WorkerData } from "../../workers/job-worker";
@@ -100,9 +101,7 @@ export async function startWorkerPool(config: Config, count: number, log: Logger
     async stop(deadlineMs = 15_000) {
       stopping = true;
       for (const s of slots) s.worker.postMessage({ type: "stop" });
-      const all = Promise.all(slots.map((s) => s.stopped)).then(() => "done" as const);
-      const late = new Promise<"late">((r) => setTimeout(() => r("late"), deadlineMs).unref());
-      if ((await Promise.race([all, late])) === "late") {
+      if (!(await settlesWithin(Promise.all(slots.map((s) => s.stopped)), deadlineMs))) {
         log.warn("job worker threads did not stop in time; terminating them");
         for (const s of slots) s.worker.terminate();
       }

@@ -3,20 +3,18 @@ import { Elysia, t } from "elysia";
 import type { Deps } from "../../deps";
 import { AppError, errorResponses } from "../../http/errors";
 import { strictObject, Timestamp } from "../../http/schema";
+import { within } from "../../lib/deadline";
 
 export async function checkReady(deps: Deps): Promise<{ database: boolean; redis: boolean | null }> {
-  const within = <T>(p: Promise<T>, ms: number) =>
-    Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), ms).unref())]);
-  const database = await within(deps.database.raw.query("select 1"), 2000).then(
-    () => true,
-    () => false,
-  );
-  const redis = deps.redis
-    ? await within(deps.redis.ping(), 2000).then(
-        () => true,
-        () => false,
-      )
-    : null;
+  const answers = (p: Promise<unknown>, what: string) =>
+    within(p, 2000, what).then(
+      () => true,
+      () => false,
+    );
+  const [database, redis] = await Promise.all([
+    answers(deps.database.raw.query("select 1"), "database"),
+    deps.redis ? answers(deps.redis.ping(), "redis") : null,
+  ]);
   return { database, redis };
 }
 

@@ -3,10 +3,10 @@ import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { bookings, calendarDays, properties } from "../../db/schema";
 import type { Deps } from "../../deps";
-import { AppError, invalid, notFound } from "../../http/errors";
+import { AppError, invalid } from "../../http/errors";
 import { addDays, dayOf, daysBetween, eachDay, isIsoDay } from "../../lib/dates";
 import type { Actor } from "../users/service";
-import { invalidateProperties, propertyForHost, propertyColumns } from "./service";
+import { invalidateProperties, propertyColumns, propertyForHost, type Viewer, visibleTo } from "./service";
 
 export const MAX_RANGE_DAYS = 366;
 export const DEFAULT_RANGE_DAYS = 90;
@@ -60,20 +60,18 @@ async function computeDays(db: Db, property: { id: string; pricePerNight: number
 
 /** Per-day availability and price; unlisted listings only for their host. */
 export async function availability(
-  { id, from, to, viewer }: { id: string; from?: string; to?: string; viewer: () => Promise<Actor | null> },
+  { id, from, to, viewer }: { id: string; from?: string; to?: string; viewer: Viewer },
   deps: Deps,
 ): Promise<Day[]> {
   const today = dayOf(deps.clock.now());
   const start = from ?? today;
   const end = to ?? addDays(start, DEFAULT_RANGE_DAYS);
   checkRange(start, end);
-  const [property] = await deps.db
+  const [row] = await deps.db
     .select({ id: properties.id, pricePerNight: properties.pricePerNight, status: properties.status, hostId: properties.hostId })
     .from(properties)
     .where(eq(properties.id, id));
-  if (!property) throw notFound("Property");
-  if (property.status !== "listed" && (await viewer())?.id !== property.hostId) throw notFound("Property");
-  return computeDays(deps.db, property, start, end, today);
+  return computeDays(deps.db, await visibleTo(viewer, row), start, end, today);
 }
 
 /**
@@ -129,12 +127,11 @@ export interface UnavailableRange {
 
 /** Maximal runs of nights that cannot be booked (held by a stay or blocked), from today on. */
 export async function unavailableRanges(
-  { id, viewer }: { id: string; viewer: () => Promise<Actor | null> },
+  { id, viewer }: { id: string; viewer: Viewer },
   deps: Deps,
 ): Promise<{ property: { id: string; title: string }; ranges: UnavailableRange[] }> {
-  const [property] = await deps.db.select(propertyColumns).from(properties).where(eq(properties.id, id));
-  if (!property) throw notFound("Property");
-  if (property.status !== "listed" && (await viewer())?.id !== property.hostId) throw notFound("Property");
+  const [row] = await deps.db.select(propertyColumns).from(properties).where(eq(properties.id, id));
+  const property = await visibleTo(viewer, row);
   // From a month back, so a stay in progress keeps its first night (and its UID) while it lasts.
   const from = addDays(dayOf(deps.clock.now()), -30);
   const to = addDays(from, MAX_RANGE_DAYS + 30);

@@ -47,20 +47,6 @@ export function assemble(rows: PropertyWithHost[], photos: Map<string, PhotoRow[
   });
 }
 
-/** Properties with their hosts (one join) and photos (one query), in the order of `ids`. */
-export async function loadProperties(db: Db, ids: string[]): Promise<PropertyDtoValue[]> {
-  if (ids.length === 0) return [];
-  const [rows, photos] = await Promise.all([
-    db.select(propertyWithHostColumns).from(properties).innerJoin(users, eq(users.id, properties.hostId)).where(inArray(properties.id, ids)),
-    photosOf(db, ids),
-  ]);
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  return assemble(
-    ids.flatMap((id) => byId.get(id) ?? []),
-    photos,
-  );
-}
-
 // Drizzle spends ~80 µs building this 30-column join each time; built once per database handle
 // and prepared by name it costs nothing to reuse.
 // Photos ride along as one JSON array, so a read is a single statement.
@@ -76,13 +62,26 @@ const propertyById = perDatabase((db) =>
     .prepare("property_with_host_and_photos_by_id"),
 );
 
-/** One property by id, on the hot path of GET /properties/:id (a cache miss). */
+/** One property by id with its host and photos (the hot path of GET /properties/:id on a miss). */
 export async function loadProperty(db: Db, id: string): Promise<PropertyDtoValue | undefined> {
   const [row] = await propertyById(db).execute({ id });
   if (!row) return undefined;
   const { photos, ...property } = row;
   const parsed = typeof photos === "string" ? (JSON.parse(photos) as typeof photos) : photos;
   return assemble([property], new Map([[id, parsed.map((ph) => ({ ...ph, propertyId: id }))]]))[0];
+}
+
+/** The caller, resolved only when needed (public reads of listed properties never touch auth). */
+export type Viewer = () => Promise<Actor | null>;
+
+/**
+ * Who may see a property at all: anyone while it is listed, only its host once unlisted; to
+ * everyone else it is answered exactly like one that does not exist.
+ */
+export async function visibleTo<P extends { status: string; hostId: string }>(viewer: Viewer, property: P | undefined): Promise<P> {
+  if (!property) throw notFound("Property");
+  if (property.status !== "listed" && (await viewer())?.id !== property.hostId) throw notFound("Property");
+  return property;
 }
 
 /** After a committed change: the next read of this property (and any search) sees it. */
@@ -145,7 +144,7 @@ export async function createProperty({ actor, input }: { actor: Actor; input: Cr
     await replacePhotos(tx, id, input.photos ?? []);
   });
   await invalidateProperties(deps, id);
-  const [dto] = await loadProperties(deps.db, [id]);
+  const dto = await loadProperty(deps.db, id);
   if (!dto) throw new Error("created property vanished");
   return dto;
 }
@@ -199,7 +198,7 @@ export async function updateProperty({ actor, id, input }: { actor: Actor; id: s
     if (input.photos !== undefined) await replacePhotos(tx, id, input.photos);
   });
   await invalidateProperties(deps, id);
-  const [dto] = await loadProperties(deps.db, [id]);
+  const dto = await loadProperty(deps.db, id);
   if (!dto) throw notFound("Property");
   return dto;
 }
@@ -252,7 +251,7 @@ export const etagOf = (json: string) => `"${Bun.hash(json).toString(36)}"`;
  * (`viewer` is resolved only when the listing is unlisted, so public reads never touch auth).
  */
 export async function readProperty(
-  { id, viewer }: { id: string; viewer: () => Promise<Actor | null> },
+  { id, viewer }: { id: string; viewer: Viewer },
   deps: Deps,
 ): Promise<CachedProperty> {
   const ns = `property:${id}`;
@@ -267,11 +266,7 @@ export async function readProperty(
     entry = { status: dto.status, hostId: dto.hostId, etag: etagOf(json), json };
     await deps.cache.set(ns, "dto", cached.generation, pack(entry), PROPERTY_TTL_SECONDS);
   }
-  if (entry.status !== "listed") {
-    const actor = await viewer();
-    if (actor?.id !== entry.hostId) throw notFound("Property");
-  }
-  return entry;
+  return visibleTo(viewer, entry);
 }
 
 /** The caller's own listings, listed or not, newest first. */
