@@ -6,7 +6,7 @@ import { httpFoundation, MAX_BODY_BYTES } from "./http/foundation";
 import { authRoutes } from "./modules/auth/routes";
 import { opsRoutes, testClockRoutes } from "./modules/ops/routes";
 import { notificationRoutes } from "./modules/notifications/routes";
-import { propertyRoutes } from "./modules/properties/routes";
+import { propertyFastRoutes, propertyRoutes } from "./modules/properties/routes";
 import { userRoutes } from "./modules/users/routes";
 
 export const VERSION = "0.1.0";
@@ -19,12 +19,16 @@ export function createApp(deps: Deps) {
     .use(notificationRoutes(deps))
     .use(testClockRoutes(deps));
 
-  return new Elysia({
+  // Native routes hand what they do not answer to the app itself (set once it exists).
+  let handle = (_request: Request): Promise<Response> => Promise.reject(new Error("app not built"));
+
+  const app = new Elysia({
     normalize: false,
     // Bun's hard cap (it answers a bare 413 past it, chunked bodies included) sits well above ours, so
     // that bodies over 1 MiB meet our problem+json answer: by declared length in onRequest, or by
     // their real size when parsed.
-    serve: { maxRequestBodySize: 8 * MAX_BODY_BYTES },
+    // development: false whatever NODE_ENV says: Bun must never answer with its own error page.
+    serve: { development: false, maxRequestBodySize: 8 * MAX_BODY_BYTES, routes: propertyFastRoutes(deps, (request) => handle(request)) },
   })
     .use(httpFoundation(deps.log, deps.metrics))
     .use(
@@ -52,6 +56,8 @@ export function createApp(deps: Deps) {
     )
     .use(opsRoutes(deps))
     .use(api);
+  handle = (request) => app.handle(request);
+  return app;
 }
 
 export type App = ReturnType<typeof createApp>;

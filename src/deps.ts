@@ -2,7 +2,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Redis from "ioredis";
-import { type Cache, MemoryCache, NoCache, RedisCache, SafeCache } from "./cache/cache";
+import { type Cache, MemoryCache, NoCache, RedisCache, SafeCache, TieredCache } from "./cache/cache";
 import type { Config } from "./config";
 import { type Database, type Db, openDatabase } from "./db/client";
 import { Metrics } from "./http/metrics";
@@ -58,6 +58,15 @@ export function connectRedis(url: string, name: string): Redis {
   });
 }
 
+function createCache(config: Config, redis: Redis | null, log: Logger): Cache {
+  if (!config.cache) return new NoCache();
+  // Only Redis can fail or stall; the in-process cache needs no guard on its hot path.
+  if (!redis) return new MemoryCache();
+  const shared = new RedisCache(redis, `${config.redisPrefix}cache:`, CACHE_SHAPE);
+  const safe = new SafeCache(shared, (op, err) => log.warn("cache unavailable; answering from the database", { op, error: err.message }));
+  return new TieredCache(redis, safe, shared.channel, { onError: (err) => log.warn("cache invalidation channel error", { error: err.message }) });
+}
+
 export interface DepsOverrides {
   database?: Database;
   log?: Logger;
@@ -87,14 +96,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
           log.warn("rate limits fell back to in-process counting", { error: err.message }),
         )
       : new MemoryRateLimitStore(),
-    // Only Redis can fail or stall; the in-process cache needs no guard on its hot path.
-    cache: !config.cache
-      ? new NoCache()
-      : redis
-        ? new SafeCache(new RedisCache(redis, `${config.redisPrefix}cache:${CACHE_SHAPE}:`), (op, err) =>
-            log.warn("cache unavailable; answering from the database", { op, error: err.message }),
-          )
-        : new MemoryCache(),
+    cache: createCache(config, redis, log),
     tokens: createAccessTokens(resolveJwtSecret(config), config.accessTokenTtlSeconds),
     passwords: overrides.passwords ?? createPasswords(),
     mailer: overrides.mailer ?? createMailer(config.smtpUrl, log),
@@ -105,6 +107,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
 export async function closeDeps(deps: Deps): Promise<void> {
   if (deps.testClock instanceof SharedTestClock) deps.testClock.close();
   await deps.database.close();
+  await deps.cache.close?.();
   if (deps.redis) await deps.redis.quit().catch(() => deps.redis?.disconnect());
   deps.log.flush();
 }

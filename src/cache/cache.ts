@@ -1,5 +1,5 @@
-// Read-through cache with generation-based invalidation: Redis when configured, an in-process
-// LRU otherwise.
+// Read-through cache with generation-based invalidation: Redis (behind an in-process copy kept
+// exact by an invalidation channel) when configured, an in-process LRU otherwise.
 //
 // Each namespace (one property, or "search") has a generation counter; entries are stored under
 // the generation that was current *before* the database was read. A write bumps the generation
@@ -20,11 +20,19 @@ export interface Cache {
   set(namespace: string, key: string, generation: string, value: string, ttlSeconds: number): Promise<void>;
   /** Invalidates everything in the namespaces. */
   bump(...namespaces: string[]): Promise<void>;
+  /** Lets go of connections of its own. */
+  close?(): Promise<void>;
+  /** What this process holds in memory for the key, without waiting (a hot path's first try); null when it holds nothing. */
+  peek?(namespace: string, key: string): string | null;
 }
 
 export class MemoryCache implements Cache {
-  private entries = new Map<string, { value: string; expiresAt: number }>();
+  private entries = new Map<string, { value: string; expiresAt: number; seq: number }>();
+  /** Counts insertions; an entry's `seq` says how far from the eviction end it sits. */
+  private seq = 0;
   private generations = new Map<string, number>();
+  /** Part of every generation: `clear` makes every generation handed out before it unusable. */
+  private epoch = 0;
 
   constructor(
     private maxEntries = 10_000,
@@ -32,10 +40,11 @@ export class MemoryCache implements Cache {
   ) {}
 
   private gen(namespace: string): string {
-    return String(this.generations.get(namespace) ?? 0);
+    return `${this.epoch}.${this.generations.get(namespace) ?? 0}`;
   }
 
-  async get(namespace: string, key: string): Promise<Cached> {
+  /** `get` without the promise, for callers on a hot path. */
+  read(namespace: string, key: string): Cached {
     const generation = this.gen(namespace);
     const k = `${namespace}\u0000${generation}\u0000${key}`;
     const e = this.entries.get(k);
@@ -44,22 +53,49 @@ export class MemoryCache implements Cache {
       this.entries.delete(k);
       return { value: null, generation };
     }
-    // Map keeps insertion order: re-inserting makes this the most recently used.
-    this.entries.delete(k);
-    this.entries.set(k, e);
+    // Map keeps insertion order: re-inserting makes this the most recently used. Only entries in
+    // the older half move, so a hot entry costs one lookup per hit, not a delete and an insert.
+    if (this.seq - e.seq >= this.maxEntries >> 1) {
+      e.seq = ++this.seq;
+      this.entries.delete(k);
+      this.entries.set(k, e);
+    }
     return { value: e.value, generation };
   }
 
-  async set(namespace: string, key: string, generation: string, value: string, ttlSeconds: number): Promise<void> {
+  write(namespace: string, key: string, generation: string, value: string, ttlSeconds: number): void {
     if (generation !== this.gen(namespace)) return; // already invalidated: keep nothing stale
     const k = `${namespace}\u0000${generation}\u0000${key}`;
     this.entries.delete(k);
-    this.entries.set(k, { value, expiresAt: this.now() + ttlSeconds * 1000 });
+    this.entries.set(k, { value, expiresAt: this.now() + ttlSeconds * 1000, seq: ++this.seq });
     while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
   }
 
-  async bump(...namespaces: string[]): Promise<void> {
+  invalidate(namespaces: string[]): void {
     for (const ns of namespaces) this.generations.set(ns, (this.generations.get(ns) ?? 0) + 1);
+  }
+
+  /** Forgets everything, and makes fills that began before this land nowhere. */
+  clear(): void {
+    this.epoch++;
+    this.entries.clear();
+    this.generations.clear();
+  }
+
+  peek(namespace: string, key: string): string | null {
+    return this.read(namespace, key).value;
+  }
+
+  async get(namespace: string, key: string): Promise<Cached> {
+    return this.read(namespace, key);
+  }
+
+  async set(namespace: string, key: string, generation: string, value: string, ttlSeconds: number): Promise<void> {
+    this.write(namespace, key, generation, value, ttlSeconds);
+  }
+
+  async bump(...namespaces: string[]): Promise<void> {
+    this.invalidate(namespaces);
   }
 }
 
@@ -68,14 +104,27 @@ const GET = `local g = redis.call('GET', KEYS[1]) or '0'
 return {g, redis.call('GET', ARGV[1] .. g .. ARGV[2])}`;
 
 export class RedisCache implements Cache {
+  private entries: string;
+  private generations: string;
+  readonly channel: string;
+
+  /**
+   * Generations and the invalidation channel live under `prefix`, shared by every version of the
+   * service; entries live under `prefix` + `shape`, so a deploy with new DTOs never reads old
+   * entries, while a write on either version still invalidates both versions' entries.
+   */
   constructor(
     private redis: Redis,
-    /** Includes the shape version, so a deploy with new DTOs never reads old entries. */
-    private prefix: string,
-  ) {}
+    prefix: string,
+    shape = "",
+  ) {
+    this.entries = `${prefix}${shape ? `${shape}:` : ""}c:`;
+    this.generations = `${prefix}g:`;
+    this.channel = `${prefix}invalidate`;
+  }
 
   async get(namespace: string, key: string): Promise<Cached> {
-    const [generation, value] = (await this.redis.eval(GET, 1, `${this.prefix}g:${namespace}`, `${this.prefix}c:${namespace}:`, `:${key}`)) as [
+    const [generation, value] = (await this.redis.eval(GET, 1, `${this.generations}${namespace}`, `${this.entries}${namespace}:`, `:${key}`)) as [
       string,
       string | null,
     ];
@@ -83,7 +132,7 @@ export class RedisCache implements Cache {
   }
 
   async set(namespace: string, key: string, generation: string, value: string, ttlSeconds: number): Promise<void> {
-    await this.redis.set(`${this.prefix}c:${namespace}:${generation}:${key}`, value, "EX", ttlSeconds);
+    await this.redis.set(`${this.entries}${namespace}:${generation}:${key}`, value, "EX", ttlSeconds);
   }
 
   async bump(...namespaces: string[]): Promise<void> {
@@ -91,7 +140,9 @@ export class RedisCache implements Cache {
     const m = this.redis.multi();
     // Generations outlive entries (a day): an expired generation would restart at 0 and could
     // meet entries stored under an old 0, so it lives far longer than any entry's TTL.
-    for (const ns of namespaces) m.incr(`${this.prefix}g:${ns}`).expire(`${this.prefix}g:${ns}`, 86_400);
+    for (const ns of namespaces) m.incr(`${this.generations}${ns}`).expire(`${this.generations}${ns}`, 86_400);
+    // Inside the transaction: Redis hands the message to every subscriber before this returns.
+    m.publish(this.channel, namespaces.join("\n"));
     await m.exec();
   }
 }
@@ -136,5 +187,105 @@ export class SafeCache implements Cache {
 
   bump(...namespaces: string[]): Promise<void> {
     return this.within("bump", this.inner.bump(...namespaces), undefined);
+  }
+}
+
+/**
+ * Redis behind an in-process copy of what this instance read from it, so that a hit costs no
+ * round trip. Correctness rests on the invalidation channel: every `bump` (on any instance)
+ * publishes the namespaces inside the same Redis transaction that moves their generations, and
+ * each instance drops its copies when the message arrives. The copies are used only while this
+ * instance is subscribed: when the subscription drops, they are thrown away and reads go to Redis
+ * until it is back. A local copy lives at most `localTtlSeconds`, which bounds the damage of a
+ * message that never arrives on a connection that looks alive.
+ */
+export class TieredCache implements Cache {
+  private local: MemoryCache;
+  private subscriber: Redis | null = null;
+  private listening = false;
+  private closed = false;
+
+  constructor(
+    private redis: Redis,
+    /** The shared tier, normally SafeCache(RedisCache): it never throws. */
+    private shared: Cache,
+    private channel: string,
+    private options: { maxEntries?: number; localTtlSeconds?: number; onError?: (err: Error) => void } = {},
+  ) {
+    this.local = new MemoryCache(options.maxEntries ?? 10_000);
+  }
+
+  /** Whether local copies are in use (subscribed to invalidations). */
+  get isListening(): boolean {
+    return this.listening;
+  }
+
+  private listen(): void {
+    const sub = this.redis.duplicate({ connectionName: "stayhub-cache-invalidation", lazyConnect: false });
+    this.subscriber = sub;
+    const stop = () => {
+      this.listening = false;
+      this.local.clear();
+    };
+    sub.on("message", (_channel: string, message: string) => this.local.invalidate(message.split("\n")));
+    sub.on("close", stop);
+    sub.on("end", stop);
+    sub.on("error", (err: Error) => this.options.onError?.(err));
+    // After every (re)connection: subscribe, and only then trust local copies again.
+    sub.on("ready", () => {
+      sub.subscribe(this.channel).then(
+        () => {
+          if (sub.status !== "ready" || this.closed) return;
+          this.local.clear();
+          this.listening = true;
+        },
+        (err: Error) => this.options.onError?.(err),
+      );
+    });
+  }
+
+  peek(namespace: string, key: string): string | null {
+    return this.listening ? this.local.read(namespace, key).value : null;
+  }
+
+  async get(namespace: string, key: string): Promise<Cached> {
+    if (!this.subscriber && !this.closed) this.listen(); // only readers subscribe (job threads only bump)
+    let localGeneration = "";
+    if (this.listening) {
+      const near = this.local.read(namespace, key);
+      if (near.value !== null) return near;
+      localGeneration = near.generation;
+    }
+    const far = await this.shared.get(namespace, key);
+    if (far.generation === "") return far; // Redis failed: an unusable generation, nothing is kept
+    // Kept only if no invalidation arrived while Redis answered (`write` checks the generation).
+    if (far.value !== null && localGeneration !== "") this.local.write(namespace, key, localGeneration, far.value, this.localTtl(300));
+    return { value: far.value, generation: `${far.generation}|${localGeneration}` };
+  }
+
+  async set(namespace: string, key: string, generation: string, value: string, ttlSeconds: number): Promise<void> {
+    const bar = generation.lastIndexOf("|");
+    if (bar < 0) return;
+    await this.shared.set(namespace, key, generation.slice(0, bar), value, ttlSeconds);
+    const localGeneration = generation.slice(bar + 1);
+    if (localGeneration !== "") this.local.write(namespace, key, localGeneration, value, this.localTtl(ttlSeconds));
+  }
+
+  async bump(...namespaces: string[]): Promise<void> {
+    this.local.invalidate(namespaces);
+    await this.shared.bump(...namespaces);
+    // Again once Redis has moved on: a concurrent read may have copied the old entry from Redis
+    // in between, and our own message may not be back yet.
+    this.local.invalidate(namespaces);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.listening = false;
+    if (this.subscriber) await this.subscriber.quit().catch(() => this.subscriber?.disconnect());
+  }
+
+  private localTtl(ttlSeconds: number): number {
+    return Math.min(ttlSeconds, this.options.localTtlSeconds ?? 10);
   }
 }

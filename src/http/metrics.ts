@@ -4,19 +4,8 @@ import type { JobEvent } from "../jobs/execute";
 
 export class Metrics {
   readonly registry = new Registry();
-  private readonly httpRequests = new Counter({
-    name: "stayhub_http_requests_total",
-    help: "HTTP requests by method, route and status",
-    labelNames: ["method", "route", "status"] as const,
-    registers: [this.registry],
-  });
-  private readonly httpDuration = new Histogram({
-    name: "stayhub_http_request_duration_seconds",
-    help: "HTTP request latency by method, route and status",
-    labelNames: ["method", "route", "status"] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [this.registry],
-  });
+  // Counted by hand (see HttpSeries): prom-client's per-sample label hashing cost more than a cached read.
+  private readonly http = new HttpSeries();
   private readonly jobs = new Counter({
     name: "stayhub_jobs_total",
     help: "Job runs by type and outcome (done, retry, dead)",
@@ -55,18 +44,73 @@ export class Metrics {
       const states = await this.probe().catch(() => ({}) as Record<string, number>);
       for (const [state, n] of Object.entries(states)) this.queue.set({ state }, n);
     }
-    return this.registry.metrics();
+    return (await this.registry.metrics()) + this.http.render();
   }
 
   request(method: string, route: string, status: number, seconds: number): void {
-    const labels = { method, route, status: String(status) };
-    this.httpRequests.inc(labels);
-    this.httpDuration.observe(labels, seconds);
+    this.http.record(method, route, status, seconds);
   }
 
   job(e: JobEvent): void {
     this.jobs.inc({ type: e.type, outcome: e.outcome });
     this.jobDuration.observe({ type: e.type }, e.seconds);
     if (e.delayMs !== undefined) this.jobDelay.observe(Math.max(0, e.delayMs) / 1000);
+  }
+}
+
+const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+const labelValue = (v: string) => v.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n");
+
+interface Series {
+  labels: string;
+  count: number;
+  sum: number;
+  /** Non-cumulative: buckets[i] counts samples in (HTTP_BUCKETS[i-1], HTTP_BUCKETS[i]]; the last is +Inf. */
+  buckets: Float64Array;
+}
+
+/**
+ * stayhub_http_requests_total and stayhub_http_request_duration_seconds in the Prometheus text
+ * format: one map lookup and a few additions per request, the text built only when scraped.
+ */
+class HttpSeries {
+  private series = new Map<string, Series>();
+
+  record(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`;
+    let s = this.series.get(key);
+    if (!s) {
+      s = {
+        labels: `method="${labelValue(method)}",route="${labelValue(route)}",status="${status}"`,
+        count: 0,
+        sum: 0,
+        buckets: new Float64Array(HTTP_BUCKETS.length + 1),
+      };
+      this.series.set(key, s);
+    }
+    s.count++;
+    s.sum += seconds;
+    let i = 0;
+    while (i < HTTP_BUCKETS.length && seconds > (HTTP_BUCKETS[i] as number)) i++;
+    (s.buckets[i] as number)++;
+  }
+
+  render(): string {
+    const counts = ["# HELP stayhub_http_requests_total HTTP requests by method, route and status", "# TYPE stayhub_http_requests_total counter"];
+    const durations = [
+      "# HELP stayhub_http_request_duration_seconds HTTP request latency by method, route and status",
+      "# TYPE stayhub_http_request_duration_seconds histogram",
+    ];
+    for (const s of this.series.values()) {
+      counts.push(`stayhub_http_requests_total{${s.labels}} ${s.count}`);
+      let cumulative = 0;
+      for (const [i, le] of [...HTTP_BUCKETS.map(String), "+Inf"].entries()) {
+        cumulative += s.buckets[i] as number;
+        durations.push(`stayhub_http_request_duration_seconds_bucket{le="${le}",${s.labels}} ${cumulative}`);
+      }
+      durations.push(`stayhub_http_request_duration_seconds_sum{${s.labels}} ${s.sum}`);
+      durations.push(`stayhub_http_request_duration_seconds_count{${s.labels}} ${s.count}`);
+    }
+    return `\n${counts.join("\n")}\n\n${durations.join("\n")}\n`;
   }
 }

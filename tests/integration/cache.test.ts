@@ -2,7 +2,7 @@
 // dropped, and a broken Redis degrades to "no cache", never to an error.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
-import { type Cache, MemoryCache, RedisCache, SafeCache } from "../../src/cache/cache";
+import { type Cache, MemoryCache, RedisCache, SafeCache, TieredCache } from "../../src/cache/cache";
 import { createTestRedis, redisUrl, type TestRedis } from "../support/services";
 
 let tr: TestRedis;
@@ -12,7 +12,7 @@ beforeAll(async () => {
 afterAll(() => tr?.cleanup());
 
 const transports: [string, () => Cache][] = [["memory", () => new MemoryCache()]];
-if (redisUrl) transports.push(["redis", () => new RedisCache(tr.redis as Redis, `${tr.prefix}cache:${Math.random()}:`)]);
+if (redisUrl) transports.push(["redis", () => new RedisCache(tr.redis as Redis, `${tr.prefix}cache:${Math.random()}:`, "v1")]);
 
 for (const [name, make] of transports) {
   describe(`${name} cache`, () => {
@@ -82,4 +82,98 @@ test("MemoryCache evicts the least recently used beyond its size", async () => {
   expect((await c.get("n", "a")).value).toBe("a");
   expect((await c.get("n", "b")).value).toBeNull();
   expect((await c.get("n", "c")).value).toBe("c");
+});
+
+// Redis behind a local copy per instance, kept exact by the invalidation channel. Each "instance"
+// here is its own TieredCache with its own subscriber connection, as separate processes would be.
+describe.skipIf(!redisUrl)("TieredCache (Redis + local copies)", () => {
+  const instances: TieredCache[] = [];
+  const instance = (prefix: string, shape = "v1") => {
+    const shared = new RedisCache(tr.redis as Redis, prefix, shape);
+    const c = new TieredCache(tr.redis as Redis, new SafeCache(shared, () => {}), shared.channel);
+    instances.push(c);
+    return c;
+  };
+  afterAll(async () => {
+    for (const c of instances) await c.close();
+  });
+  const until = async (what: () => boolean, ms = 2000) => {
+    const deadline = Date.now() + ms;
+    while (!what()) {
+      if (Date.now() > deadline) throw new Error("condition not reached");
+      await Bun.sleep(5);
+    }
+  };
+  const fill = async (c: Cache, ns: string, value: string) => c.set(ns, "k", (await c.get(ns, "k")).generation, value, 60);
+
+  test("a hit is served from memory; a write on another instance reaches it through the channel", async () => {
+    const prefix = `${tr.prefix}tier:${Math.random()}:`;
+    const a = instance(prefix);
+    const b = instance(prefix);
+    await a.get("warm", "k");
+    await until(() => a.isListening);
+    await fill(a, "p", "old");
+    expect(a.peek("p", "k")).toBe("old"); // held locally: no round trip
+    await b.bump("p"); // another instance writes
+    await until(() => a.peek("p", "k") === null);
+    expect((await a.get("p", "k")).value).toBeNull();
+  });
+
+  test("a bump on the same instance is seen at once, even while a read copied the old entry", async () => {
+    const a = instance(`${tr.prefix}tier:${Math.random()}:`);
+    await a.get("warm", "k");
+    await until(() => a.isListening);
+    await fill(a, "p", "old");
+    const bumped = a.bump("p");
+    // A read racing the write: it may fetch the old entry from Redis before the generation moves.
+    const racing = a.get("p", "k");
+    await Promise.all([bumped, racing]);
+    expect(a.peek("p", "k")).toBeNull();
+    expect((await a.get("p", "k")).value).toBeNull();
+  });
+
+  test("a fill that read the database before another instance's write is never kept", async () => {
+    const prefix = `${tr.prefix}tier:${Math.random()}:`;
+    const a = instance(prefix);
+    const b = instance(prefix);
+    await a.get("warm", "k");
+    await until(() => a.isListening);
+    const before = await a.get("p", "k"); // reader: generation, then (slowly) the database
+    await b.bump("p");
+    await Bun.sleep(50); // the message has arrived
+    await a.set("p", "k", before.generation, "stale", 60);
+    expect(a.peek("p", "k")).toBeNull();
+    expect((await a.get("p", "k")).value).toBeNull();
+  });
+
+  test("losing the channel drops every local copy until it is back", async () => {
+    const a = instance(`${tr.prefix}tier:${Math.random()}:`);
+    await a.get("warm", "k");
+    await until(() => a.isListening);
+    await fill(a, "p", "v");
+    expect(a.peek("p", "k")).toBe("v");
+    // Kill the subscriber connection server-side (messages published now would be lost).
+    const clients = (await (tr.redis as Redis).client("LIST")) as string;
+    const ids = clients
+      .split("\n")
+      .filter((l) => l.includes("name=stayhub-cache-invalidation") && l.includes("cmd=subscribe"))
+      .map((l) => /id=(\d+)/.exec(l)?.[1] as string);
+    expect(ids.length).toBeGreaterThan(0);
+    for (const id of ids) await (tr.redis as Redis).client("KILL", "ID", id);
+    await until(() => !a.isListening);
+    expect(a.peek("p", "k")).toBeNull(); // nothing served from memory while deaf
+    expect((await a.get("p", "k")).value).toBe("v"); // Redis still answers
+    await until(() => a.isListening, 5000); // reconnected and resubscribed
+  });
+
+  test("a write on a new version's instance invalidates the old version's entries too", async () => {
+    const prefix = `${tr.prefix}tier:${Math.random()}:`;
+    const old = instance(prefix, "shape-old");
+    const next = instance(prefix, "shape-new");
+    await fill(old, "p", "old-shape");
+    expect((await next.get("p", "k")).value).toBeNull(); // new shape never reads old entries
+    await next.bump("p");
+    await until(() => old.peek("p", "k") === null);
+    expect((await old.get("p", "k")).value).toBeNull();
+  });
 });

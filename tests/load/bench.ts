@@ -4,7 +4,9 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
+import { propertyByIdQuery } from "../../src/modules/properties/service";
 import { type JobsResult, jobsBench } from "./jobs-bench";
 import { type LoadResult, wrk } from "./wrk";
 
@@ -61,9 +63,10 @@ async function startStayhub(env: Record<string, string>, cwd: string) {
   };
 }
 
-async function startFloor(args: string[]) {
+async function startFloor(args: string[], env: Record<string, string> = {}) {
   const port = freePort();
   const proc = Bun.spawn([process.execPath, join(import.meta.dir, "floors.ts"), args[0] as string, String(port), ...args.slice(1)], {
+    env: { ...process.env, ...env },
     stdout: "ignore",
     stderr: "inherit",
   });
@@ -115,6 +118,7 @@ async function main() {
   await admin.end();
 
   const cwd = mkdtempSync(join(tmpdir(), "stayhub-bench-"));
+  const only = process.env.BENCH_ONLY; // "properties": the issue-4 scenarios alone (with their floors)
   // The login storm logs one account in over and over: the brute-force limit must not cut it short.
   const env = {
     DATABASE_URL: benchDb,
@@ -123,6 +127,12 @@ async function main() {
     LOG_LEVEL: "info",
     LOGIN_RATE_LIMIT: "10000",
   };
+
+  if (only === "properties") {
+    await propertyScenarios(env, cwd, { connections: CONNECTIONS, seconds: SECONDS });
+    rmSync(cwd, { recursive: true, force: true });
+    return report();
+  }
 
   say("PostgreSQL: start → /ready (first start migrates; second start finds it migrated)");
   const first = await startStayhub(env, cwd);
@@ -206,7 +216,7 @@ async function main() {
   say("jobs: 20,000 no-op jobs per transport, then 5,000 jobs/s offered; and BullMQ");
   jobResults.push(...(await jobsBench()));
 
-  await propertyScenarios(env, cwd, o, floorJson, floorDb);
+  await propertyScenarios(env, cwd, o);
 
   say("embedded database: first start on an empty DATA_DIR, then a restart");
   const embeddedDir = join(cwd, "embedded");
@@ -216,7 +226,10 @@ async function main() {
   await e2.stop();
   notes.push(`start → /ready embedded: first start ${fmt(e1.readyMs, 0)} ms (initdb + migrations), restart ${fmt(e2.readyMs, 0)} ms`);
   rmSync(cwd, { recursive: true, force: true });
+  report();
+}
 
+function report() {
   console.log(`\nstayhub bench — ${new Date().toISOString()} — ${navigator.hardwareConcurrency} cores, wrk -t1, ${SECONDS} s per scenario\n`);
   console.log(`${"scenario".padEnd(62)} ${"req/s".padStart(9)} ${"p50 ms".padStart(8)} ${"p99 ms".padStart(8)} ${"errors".padStart(7)}  ratio`);
   for (const { name, r, vs } of rows) {
@@ -233,13 +246,7 @@ async function main() {
 }
 
 /** Issue 4: property reads (cache hit on Redis and in-process, miss) and three search shapes. */
-async function propertyScenarios(
-  env: Record<string, string>,
-  cwd: string,
-  o: { connections: number; seconds: number },
-  floorJson: LoadResult,
-  floorDb: LoadResult,
-) {
+async function propertyScenarios(env: Record<string, string>, cwd: string, o: { connections: number; seconds: number }) {
   say("seeding 10,000 properties");
   const t0 = performance.now();
   const s = Bun.spawnSync([BINARY, "seed", "--properties", "10000"], { cwd, env: { ...env, LOG_LEVEL: "warn" }, stdout: "pipe", stderr: "ignore" });
@@ -250,6 +257,7 @@ async function propertyScenarios(
   const sql = postgres(benchDb, { max: 1, onnotice: () => {} });
   const ids = (await sql`select id from properties where status = 'listed' order by random() limit 500`).map((r) => r.id as string);
   const cities = (await sql`select distinct city from properties`).map((r) => r.city as string);
+  const [someUser] = await sql`select id from users limit 1`;
   await sql.end();
 
   const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -257,13 +265,44 @@ async function propertyScenarios(
   const inProcess = await startStayhub(env, cwd);
   const uncached = await startStayhub({ ...env, CACHE: "0" }, cwd);
   const propertyPaths = ids.map((id) => `/api/v1/properties/${id}`);
+  const po = { ...o, paths: propertyPaths };
 
-  const hitRedis = await measure(withRedis.url + (propertyPaths[0] as string), { ...o, paths: propertyPaths });
-  rows.push({ name: "GET /properties/:id, cache hit (Redis)", r: hitRedis, vs: `${fmt(hitRedis.rps / floorJson.rps)} × Bun.serve floor (target ≥ 0.6)` });
-  const hitLocal = await measure(inProcess.url + (propertyPaths[0] as string), { ...o, paths: propertyPaths });
-  rows.push({ name: "GET /properties/:id, cache hit (in-process)", r: hitLocal, vs: `${fmt(hitLocal.rps / floorJson.rps)} × Bun.serve floor (target ≥ 0.6)` });
-  const miss = await measure(uncached.url + (propertyPaths[0] as string), { ...o, paths: propertyPaths });
-  rows.push({ name: "GET /properties/:id, uncached", r: miss, vs: `${fmt(miss.rps / floorDb.rps)} × db floor (target ≥ 0.7)` });
+  // Floors beside these scenarios, driven by the same wrk script (each request picks a random
+  // property path, which costs wrk itself a few per cent): the plain JSON floor; Bun.serve
+  // answering the very bytes of a property read from memory (what a cached read must send);
+  // postgres.js running the very statement a cache miss runs; and the primary-key select floor.
+  const sampleBody = await (await fetch(inProcess.url + (propertyPaths[0] as string))).text();
+  const readSql = propertyByIdQuery(drizzle(postgres(benchDb, { max: 1 }))).toSQL().sql;
+  const floors = {
+    json: await measure(await startFloor(["json"]), po),
+    body: await measure(await startFloor(["body"], { FLOOR_BODY: sampleBody }), po),
+    query: await measure(await startFloor(["query", benchDb], { FLOOR_SQL: readSql }), po),
+    pk: await measure(await startFloor(["db", benchDb, someUser?.id as string]), po),
+  };
+  rows.push({ name: "floor: Bun.serve JSON (random property paths)", r: floors.json });
+  rows.push({ name: `floor: Bun.serve, a property's ${sampleBody.length} bytes from memory`, r: floors.body });
+  rows.push({ name: "floor: Bun.serve + postgres.js, the property read statement", r: floors.query });
+  rows.push({ name: "floor: Bun.serve + postgres.js PK select (random paths)", r: floors.pk });
+  const vs = (r: LoadResult, floor: LoadResult, label: string) => `${fmt(r.rps / floor.rps)} × ${label}`;
+
+  const hitRedis = await measure(withRedis.url + (propertyPaths[0] as string), po);
+  rows.push({
+    name: "GET /properties/:id, cache hit (Redis + local copy)",
+    r: hitRedis,
+    vs: `${vs(hitRedis, floors.body, "same-bytes floor")}, ${vs(hitRedis, floors.json, "JSON floor")} (target ≥ 0.6)`,
+  });
+  const hitLocal = await measure(inProcess.url + (propertyPaths[0] as string), po);
+  rows.push({
+    name: "GET /properties/:id, cache hit (in-process)",
+    r: hitLocal,
+    vs: `${vs(hitLocal, floors.body, "same-bytes floor")}, ${vs(hitLocal, floors.json, "JSON floor")} (target ≥ 0.6)`,
+  });
+  const miss = await measure(uncached.url + (propertyPaths[0] as string), po);
+  rows.push({
+    name: "GET /properties/:id, uncached",
+    r: miss,
+    vs: `${vs(miss, floors.query, "same-statement floor")}, ${vs(miss, floors.pk, "PK floor")} (target ≥ 0.7)`,
+  });
 
   // Searches on the uncached instance, with varied parameters: the database does the work every time.
   const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);

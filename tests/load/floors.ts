@@ -1,6 +1,11 @@
 // The raw floors the benchmark compares against, each in its own process:
 //   bun tests/load/floors.ts json <port>          Bun.serve answering a small JSON object
 //   bun tests/load/floors.ts db <port> <url> <id> Bun.serve doing one postgres.js primary-key select per request
+//   bun tests/load/floors.ts body <port>          Bun.serve answering the JSON text in $FLOOR_BODY (the same
+//                                                 bytes a cached read sends, held in memory)
+//   bun tests/load/floors.ts query <port> <url>   Bun.serve running the SQL statement in $FLOOR_SQL with the
+//                                                 request path's last segment as $1 (the service's own read,
+//                                                 raw: what the database alone costs)
 import postgres from "postgres";
 
 const [kind, portArg, url, id] = process.argv.slice(2);
@@ -17,8 +22,24 @@ if (kind === "json") {
       return Response.json(row);
     },
   });
+} else if (kind === "body" && process.env.FLOOR_BODY) {
+  const body = process.env.FLOOR_BODY;
+  Bun.serve({ port, fetch: () => new Response(body, { headers: { "content-type": "application/json;charset=utf-8" } }) });
+} else if (kind === "query" && url && process.env.FLOOR_SQL) {
+  const sql = postgres(url, { max: 10 });
+  const text = process.env.FLOOR_SQL;
+  Bun.serve({
+    port,
+    async fetch(req) {
+      const path = new URL(req.url).pathname;
+      const id = path.slice(path.lastIndexOf("/") + 1);
+      if (!id) return new Response("ready");
+      const [row] = await sql.unsafe(text, [id], { prepare: true });
+      return row ? Response.json(row) : new Response("not found", { status: 404 });
+    },
+  });
 } else {
-  console.error("usage: floors.ts json <port> | db <port> <url> <id>");
+  console.error("usage: floors.ts json <port> | db <port> <url> <id> | body <port> (with FLOOR_BODY) | query <port> <url> (with FLOOR_SQL)");
   process.exit(2);
 }
 console.log("ready");

@@ -75,6 +75,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     deps,
     call,
     async close() {
+      if (app.server) await app.stop(true);
+      await deps.cache.close?.();
       await tdb.drop();
       await tredis.cleanup();
     },

@@ -2,8 +2,9 @@
 import { Elysia, t } from "elysia";
 import type { Deps } from "../../deps";
 import { authMacro, optionalActor } from "../../http/auth";
-import { errorResponses } from "../../http/errors";
-import { DEFAULT_LIMIT } from "../../http/pagination";
+import { AppError, errorResponses, problem, problemResponse } from "../../http/errors";
+import { fastRoute } from "../../http/foundation";
+import { DEFAULT_LIMIT, isUuid } from "../../http/pagination";
 import { IdParams } from "../../http/schema";
 import { availability, changeCalendar, unavailableRanges } from "./calendar";
 import { icalFeed } from "./ical";
@@ -19,7 +20,7 @@ import {
   UpdatePropertyBody,
 } from "./schemas";
 import { searchProperties } from "./search";
-import { createProperty, listHostProperties, readProperty, unlistProperty, updateProperty } from "./service";
+import { type CachedProperty, createProperty, listedPropertyInMemory, listHostProperties, readProperty, unlistProperty, updateProperty } from "./service";
 
 /** If-None-Match uses the weak comparison (RFC 9110 §13.1.2): W/"x" matches "x"; * matches any. */
 export function etagMatches(header: string | null, etag: string): boolean {
@@ -30,9 +31,51 @@ export function etagMatches(header: string | null, etag: string): boolean {
   });
 }
 
+const viewerOf = (request: Request, deps: Deps) => () => optionalActor(request.headers.get("authorization"), deps);
+
+/** The answer to GET /properties/:id: the cached JSON as it is, or 304 when the caller has it. */
+function propertyResponse(request: Request, entry: CachedProperty, requestId?: string): Response {
+  const id = requestId ? { "x-request-id": requestId } : undefined;
+  if (etagMatches(request.headers.get("if-none-match"), entry.etag)) {
+    return new Response(null, { status: 304, headers: { etag: entry.etag, "cache-control": "no-cache", ...id } });
+  }
+  return new Response(entry.json, { headers: { etag: entry.etag, "cache-control": "no-cache", "content-type": "application/json;charset=utf-8", ...id } });
+}
+
+/**
+ * GET /api/v1/properties/:id as a Bun-native route (see `fastRoute`): the same service call and
+ * the same answers as the Elysia route below, which still serves malformed ids, app.handle() and
+ * the OpenAPI document.
+ */
+export function propertyFastRoutes(deps: Deps, fallback: (request: Request) => Promise<Response>) {
+  const route = "/api/v1/properties/:id";
+  return {
+    [route]: {
+      GET: fastRoute<Bun.BunRequest<string>>(
+        deps.log,
+        deps.metrics,
+        route,
+        (request, requestId) => {
+          const id = request.params.id ?? "";
+          if (!isUuid(id)) return undefined;
+          const held = listedPropertyInMemory(id, deps);
+          if (held) return propertyResponse(request, held, requestId); // no await at all on a hit
+          return readProperty({ id, viewer: viewerOf(request, deps) }, deps).then(
+            (entry) => propertyResponse(request, entry, requestId),
+            (err) => {
+              if (!(err instanceof AppError)) throw err;
+              return problemResponse(problem(err.status, err.code, err.detail, err.errors, requestId), { ...err.headers, "x-request-id": requestId });
+            },
+          );
+        },
+        fallback,
+      ),
+    },
+  };
+}
+
 export function propertyRoutes(deps: Deps) {
   const tags = ["properties"];
-  const viewerOf = (request: Request) => () => optionalActor(request.headers.get("authorization"), deps);
 
   const properties = new Elysia({ prefix: "/properties" })
     .use(authMacro(deps))
@@ -63,14 +106,7 @@ export function propertyRoutes(deps: Deps) {
     })
     .get(
       "/:id",
-      async ({ params, request }) => {
-        const entry = await readProperty({ id: params.id, viewer: viewerOf(request) }, deps);
-        const headers = { etag: entry.etag, "cache-control": "no-cache" };
-        if (etagMatches(request.headers.get("if-none-match"), entry.etag)) {
-          return new Response(null, { status: 304, headers });
-        }
-        return new Response(entry.json, { headers: { ...headers, "content-type": "application/json;charset=utf-8" } });
-      },
+      async ({ params, request }) => propertyResponse(request, await readProperty({ id: params.id, viewer: viewerOf(request, deps) }, deps)),
       {
         params: IdParams,
         response: { 200: PropertyDto, 304: t.Void(), ...errorResponses(404) },
@@ -100,7 +136,7 @@ export function propertyRoutes(deps: Deps) {
     .get(
       "/:id/availability",
       async ({ params, query, request }) => ({
-        days: await availability({ id: params.id, from: query.from, to: query.to, viewer: viewerOf(request) }, deps),
+        days: await availability({ id: params.id, from: query.from, to: query.to, viewer: viewerOf(request, deps) }, deps),
       }),
       {
         params: IdParams,
@@ -119,7 +155,7 @@ export function propertyRoutes(deps: Deps) {
     .get(
       "/:id/calendar.ics",
       async ({ params, request }) => {
-        const { property, ranges } = await unavailableRanges({ id: params.id, viewer: viewerOf(request) }, deps);
+        const { property, ranges } = await unavailableRanges({ id: params.id, viewer: viewerOf(request, deps) }, deps);
         return new Response(icalFeed(property, ranges, deps.clock.now()), {
           headers: {
             "content-type": "text/calendar; charset=utf-8",

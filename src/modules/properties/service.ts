@@ -50,17 +50,18 @@ export function assemble(rows: PropertyWithHost[], photos: Map<string, PhotoRow[
 // Drizzle spends ~80 µs building this 30-column join each time; built once per database handle
 // and prepared by name it costs nothing to reuse.
 // Photos ride along as one JSON array, so a read is a single statement.
-const propertyById = perDatabase((db) =>
-  db
+/** The statement behind a property read (exported for the benchmark's same-statement floor). */
+export function propertyByIdQuery(db: Db) {
+  return db
     .select({
       ...propertyWithHostColumns,
       photos: sql<{ position: number; url: string; caption: string | null }[]>`(select coalesce(json_agg(json_build_object('position', ph.position, 'url', ph.url, 'caption', ph.caption) order by ph.position), '[]'::json) from property_photos ph where ph.property_id = ${properties.id})`,
     })
     .from(properties)
     .innerJoin(users, eq(users.id, properties.hostId))
-    .where(eq(properties.id, sql.placeholder("id")))
-    .prepare("property_with_host_and_photos_by_id"),
-);
+    .where(eq(properties.id, sql.placeholder("id")));
+}
+const propertyById = perDatabase((db) => propertyByIdQuery(db).prepare("property_with_host_and_photos_by_id"));
 
 /** One property by id with its host and photos (the hot path of GET /properties/:id on a miss). */
 export async function loadProperty(db: Db, id: string): Promise<PropertyDtoValue | undefined> {
@@ -267,6 +268,17 @@ export async function readProperty(
     await deps.cache.set(ns, "dto", cached.generation, pack(entry), PROPERTY_TTL_SECONDS);
   }
   return visibleTo(viewer, entry);
+}
+
+/**
+ * A listed property's cached answer if this process holds it in memory, without waiting: the
+ * hot path of GET /properties/:id. Anything else (not held, or not listed) is readProperty's.
+ */
+export function listedPropertyInMemory(id: string, deps: Deps): CachedProperty | undefined {
+  const held = deps.cache.peek?.(`property:${id}`, "dto");
+  if (held == null) return undefined;
+  const entry = unpack(held);
+  return entry.status === "listed" ? entry : undefined;
 }
 
 /** The caller's own listings, listed or not, newest first. */
