@@ -34,13 +34,24 @@ export class MemoryCache implements Cache {
   /** Part of every generation: `clear` makes every generation handed out before it unusable. */
   private epoch = 0;
 
+  /** Characters held (values only): search pages can be large, so size is bounded too. */
+  private chars = 0;
+
   constructor(
     private maxEntries = 10_000,
     private now: () => number = () => performance.now(),
+    private maxChars = 32 * 1024 * 1024,
   ) {}
 
   private gen(namespace: string): string {
     return `${this.epoch}.${this.generations.get(namespace) ?? 0}`;
+  }
+
+  private drop(k: string): void {
+    const e = this.entries.get(k);
+    if (!e) return;
+    this.chars -= e.value.length;
+    this.entries.delete(k);
   }
 
   /** `get` without the promise, for callers on a hot path. */
@@ -50,7 +61,7 @@ export class MemoryCache implements Cache {
     const e = this.entries.get(k);
     if (!e) return { value: null, generation };
     if (e.expiresAt <= this.now()) {
-      this.entries.delete(k);
+      this.drop(k);
       return { value: null, generation };
     }
     // Map keeps insertion order: re-inserting makes this the most recently used. Only entries in
@@ -65,20 +76,26 @@ export class MemoryCache implements Cache {
 
   write(namespace: string, key: string, generation: string, value: string, ttlSeconds: number): void {
     if (generation !== this.gen(namespace)) return; // already invalidated: keep nothing stale
+    if (value.length > this.maxChars) return;
     const k = `${namespace}\u0000${generation}\u0000${key}`;
-    this.entries.delete(k);
+    this.drop(k);
     this.entries.set(k, { value, expiresAt: this.now() + ttlSeconds * 1000, seq: ++this.seq });
-    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    this.chars += value.length;
+    while (this.entries.size > this.maxEntries || this.chars > this.maxChars) this.drop(this.entries.keys().next().value as string);
   }
 
   invalidate(namespaces: string[]): void {
     for (const ns of namespaces) this.generations.set(ns, (this.generations.get(ns) ?? 0) + 1);
+    // One counter per namespace ever written: past a bound, start over (clear makes every
+    // generation handed out so far unusable, so nothing stale can come back).
+    if (this.generations.size > 100_000) this.clear();
   }
 
   /** Forgets everything, and makes fills that began before this land nowhere. */
   clear(): void {
     this.epoch++;
     this.entries.clear();
+    this.chars = 0;
     this.generations.clear();
   }
 
@@ -118,7 +135,9 @@ export class RedisCache implements Cache {
     prefix: string,
     shape = "",
   ) {
-    this.entries = `${prefix}${shape ? `${shape}:` : ""}c:`;
+    // "e:" (not the "<shape>:c:" of earlier versions, whose generations lived elsewhere): keys that
+    // never collide with entries an older version could still be writing.
+    this.entries = `${prefix}e:${shape ? `${shape}:` : ""}`;
     this.generations = `${prefix}g:`;
     this.channel = `${prefix}invalidate`;
   }
@@ -141,7 +160,8 @@ export class RedisCache implements Cache {
     // Generations outlive entries (a day): an expired generation would restart at 0 and could
     // meet entries stored under an old 0, so it lives far longer than any entry's TTL.
     for (const ns of namespaces) m.incr(`${this.generations}${ns}`).expire(`${this.generations}${ns}`, 86_400);
-    // Inside the transaction: Redis hands the message to every subscriber before this returns.
+    // Inside the transaction: the message is queued to every subscriber before this returns (they
+    // act on it as soon as their event loop reads it).
     m.publish(this.channel, namespaces.join("\n"));
     await m.exec();
   }

@@ -21,6 +21,15 @@ export function requestIdOf(request: Request): string | undefined {
   return meta.get(request)?.id;
 }
 
+/** Logs an error nobody expected (without query parameters) and words the 500 the caller gets. */
+function unexpected(log: Logger, error: unknown, requestId: string | undefined, code = "UNKNOWN"): Problem {
+  const err = error as Error;
+  // Drizzle's messages append the query's parameters (e-mails, hashes): keep them out of logs.
+  const message = String(err?.message ?? err).split("\nparams:")[0];
+  log.error("unhandled error", { requestId, code, error: message, cause: (err?.cause as Error | undefined)?.message, stack: err?.stack?.split("\n").slice(1, 8).join("\n") });
+  return problem(500, "internal", `Something went wrong on our side (request ${requestId})`, undefined, requestId);
+}
+
 /** The caller's X-Request-Id when it is well-formed, else a new one. */
 function newRequestId(request: Request): string {
   const given = request.headers.get("x-request-id");
@@ -56,7 +65,8 @@ function routeJson(route: string): string {
  * included (as problem+json carrying the request id it is given), and puts the request id in its
  * answer's X-Request-Id header (set in the constructor: changing a built Response's headers showed
  * in profiles); returning undefined hands the
- * request to `fallback` (the Elysia app), which answers it like any other route. Whatever `fast`
+ * request to `fallback` (the Elysia app), which answers it like any other route; an unexpected
+ * error is logged and answered 500, as Elysia's onError would. Whatever `fast`
  * answers gets the same request id header, access-log line and metrics as Elysia's answers.
  */
 export function fastRoute<R extends Request>(
@@ -74,15 +84,17 @@ export function fastRoute<R extends Request>(
       recordRequest(log, metrics, request.method, route, response.status, performance.now() - start, id);
       return response;
     };
-    // Unexpected errors are Elysia's to answer (and log), like everything `fast` declines.
+    // An unexpected error is answered here (logged, 500): handing it to Elysia would run the
+    // failing work a second time.
+    const failed = (error: unknown) => answered(problemResponse(unexpected(log, error, id), { "x-request-id": id }));
     let result: ReturnType<typeof fast>;
     try {
       result = fast(request, id);
-    } catch {
-      return fallback(request);
+    } catch (error) {
+      return failed(error);
     }
     // A synchronous answer stays synchronous: no promise, no microtask.
-    if (result instanceof Promise) return result.then(answered, () => fallback(request));
+    if (result instanceof Promise) return result.then(answered, failed);
     return answered(result);
   };
 }
@@ -168,11 +180,7 @@ export function httpFoundation(log: Logger, metrics?: Metrics) {
         case "INVALID_FILE_TYPE":
           return answer(problem(400, "bad_request", "The request is malformed", undefined, id), headers);
       }
-      const err = error as Error;
-      // Drizzle's messages append the query's parameters (e-mails, hashes): keep them out of logs.
-      const message = String(err?.message ?? err).split("\nparams:")[0];
-      log.error("unhandled error", { requestId: id, code, error: message, cause: (err?.cause as Error | undefined)?.message, stack: err?.stack?.split("\n").slice(1, 8).join("\n") });
-      return answer(problem(500, "internal", `Something went wrong on our side (request ${id})`, undefined, id), headers);
+      return answer(unexpected(log, error, id, String(code)), headers);
     })
     .onAfterResponse({ as: "global" }, ({ request, route, set, responseValue }) => {
       const m = meta.get(request);

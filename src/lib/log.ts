@@ -1,6 +1,8 @@
 // Structured JSON logs, one object per line, written through a buffered stdout writer so that
 // a log line per request costs a memcpy, not a syscall.
 
+import { writeSync } from "node:fs";
+
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
@@ -65,6 +67,11 @@ export function createLogger(level: LogLevel, sink?: Sink): Logger {
     };
     // Lines written in a burst go out together; nothing waits longer than this.
     setInterval(flush, 200).unref();
+    // Whatever is still buffered when the process ends (an exit, or a crash that reaches exit).
+    process.on("exit", () => {
+      if (used > 0) writeSync(1, buffer.subarray(0, used));
+      used = 0;
+    });
   }
   const emitText = (lvl: LogLevel, msg: string, members: string) => {
     if (rank[lvl] < min) return;

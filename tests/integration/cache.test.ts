@@ -177,3 +177,16 @@ describe.skipIf(!redisUrl)("TieredCache (Redis + local copies)", () => {
     expect((await old.get("p", "k")).value).toBeNull();
   });
 });
+
+test("MemoryCache bounds what it holds by size too, and its generation counters by number", async () => {
+  const c = new MemoryCache(1000, undefined, 100);
+  await c.set("n", "a", (await c.get("n", "a")).generation, "x".repeat(60), 60);
+  await c.set("n", "b", (await c.get("n", "b")).generation, "y".repeat(60), 60);
+  expect((await c.get("n", "a")).value).toBeNull(); // evicted: 120 characters exceed 100
+  expect((await c.get("n", "b")).value).toBe("y".repeat(60));
+  const before = await c.get("p", "k");
+  for (let i = 0; i <= 100_000; i++) c.invalidate([`ns${i}`]);
+  expect((c as unknown as { generations: Map<string, number> }).generations.size).toBeLessThanOrEqual(100_000);
+  await c.set("p", "k", before.generation, "filled before the reset", 60);
+  expect((await c.get("p", "k")).value).toBeNull(); // a generation from before the reset is dead
+});

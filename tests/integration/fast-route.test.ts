@@ -101,3 +101,38 @@ test("natively answered requests are counted in /metrics like any other", async 
   for (let i = 0; i < 5; i++) await get(`/properties/${p.id}`);
   expect(await count()).toBe(before + 5);
 });
+
+test("an unexpected failure is answered 500 once, with the request id, and not run again through Elysia", async () => {
+  const host = await registerHost(t.call);
+  const p = await createListing(t.call, host);
+  const cache = t.deps.cache;
+  const realGet = cache.get.bind(cache);
+  let calls = 0;
+  cache.get = async () => {
+    calls++;
+    throw new Error("cache exploded");
+  };
+  try {
+    const res = await get(`/properties/${p.id}`); // never read yet: not held in memory, so the read goes to the cache
+    expect(res.status).toBe(500);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    const body = (await res.json()) as { code: string; requestId: string; detail: string };
+    expect(body.code).toBe("internal");
+    expect(body.requestId).toBe(res.headers.get("x-request-id") as string);
+    expect(JSON.stringify(body)).not.toContain("exploded");
+    expect(calls).toBe(1);
+  } finally {
+    cache.get = realGet;
+  }
+});
+
+test("an uppercase spelling of an id reads the same entry, and sees writes at once", async () => {
+  const host = await registerHost(t.call);
+  const p = await createListing(t.call, host);
+  const upper = p.id.toUpperCase();
+  expect((await get(`/properties/${upper}`)).status).toBe(200);
+  expect((await t.call("GET", `/api/v1/properties/${upper}`)).status).toBe(200);
+  await t.call("PATCH", `/api/v1/properties/${p.id}`, { token: host.accessToken, body: { title: "Seen in any case" } });
+  expect(((await (await get(`/properties/${upper}`)).json()) as { title: string }).title).toBe("Seen in any case");
+  expect((await t.call<{ title: string }>("GET", `/api/v1/properties/${upper}`)).body.title).toBe("Seen in any case");
+});

@@ -255,7 +255,9 @@ export async function readProperty(
   { id, viewer }: { id: string; viewer: Viewer },
   deps: Deps,
 ): Promise<CachedProperty> {
-  const ns = `property:${id}`;
+  // Ids are lowercase in the database and in every invalidation: an uppercase spelling of the
+  // same id must not get an entry of its own that no write would ever invalidate.
+  const ns = `property:${id.toLowerCase()}`;
   const cached = await deps.cache.get(ns, "dto");
   let entry: CachedProperty;
   if (cached.value !== null) {
@@ -275,7 +277,7 @@ export async function readProperty(
  * hot path of GET /properties/:id. Anything else (not held, or not listed) is readProperty's.
  */
 export function listedPropertyInMemory(id: string, deps: Deps): CachedProperty | undefined {
-  const held = deps.cache.peek?.(`property:${id}`, "dto");
+  const held = deps.cache.peek?.(`property:${id.toLowerCase()}`, "dto");
   if (held == null) return undefined;
   const entry = unpack(held);
   return entry.status === "listed" ? entry : undefined;
