@@ -221,6 +221,7 @@ export class SafeCache implements Cache {
  */
 export class TieredCache implements Cache {
   private local: MemoryCache;
+  private localTtlSeconds: number;
   private subscriber: Redis | null = null;
   private listening = false;
   private closed = false;
@@ -233,6 +234,7 @@ export class TieredCache implements Cache {
     private options: { maxEntries?: number; localTtlSeconds?: number; onError?: (err: Error) => void } = {},
   ) {
     this.local = new MemoryCache(options.maxEntries ?? 10_000);
+    this.localTtlSeconds = options.localTtlSeconds ?? 10;
   }
 
   /** Whether local copies are in use (subscribed to invalidations). */
@@ -279,7 +281,7 @@ export class TieredCache implements Cache {
     const far = await this.shared.get(namespace, key);
     if (far.generation === "") return far; // Redis failed: an unusable generation, nothing is kept
     // Kept only if no invalidation arrived while Redis answered (`write` checks the generation).
-    if (far.value !== null && localGeneration !== "") this.local.write(namespace, key, localGeneration, far.value, this.localTtl(300));
+    if (far.value !== null && localGeneration !== "") this.local.write(namespace, key, localGeneration, far.value, this.localTtlSeconds);
     return { value: far.value, generation: `${far.generation}|${localGeneration}` };
   }
 
@@ -288,7 +290,7 @@ export class TieredCache implements Cache {
     if (bar < 0) return;
     await this.shared.set(namespace, key, generation.slice(0, bar), value, ttlSeconds);
     const localGeneration = generation.slice(bar + 1);
-    if (localGeneration !== "") this.local.write(namespace, key, localGeneration, value, this.localTtl(ttlSeconds));
+    if (localGeneration !== "") this.local.write(namespace, key, localGeneration, value, Math.min(ttlSeconds, this.localTtlSeconds));
   }
 
   async bump(...namespaces: string[]): Promise<void> {
@@ -303,9 +305,5 @@ export class TieredCache implements Cache {
     this.closed = true;
     this.listening = false;
     if (this.subscriber) await this.subscriber.quit().catch(() => this.subscriber?.disconnect());
-  }
-
-  private localTtl(ttlSeconds: number): number {
-    return Math.min(ttlSeconds, this.options.localTtlSeconds ?? 10);
   }
 }

@@ -21,6 +21,9 @@ export function requestIdOf(request: Request): string | undefined {
   return meta.get(request)?.id;
 }
 
+/** The problem an AppError stands for: the service layer's own words, as they are. */
+const expected = (error: AppError, requestId: string | undefined): Problem => problem(error.status, error.code, error.detail, error.errors, requestId);
+
 /** Logs an error nobody expected (without query parameters) and words the 500 the caller gets. */
 function unexpected(log: Logger, error: unknown, requestId: string | undefined, code = "UNKNOWN"): Problem {
   const err = error as Error;
@@ -61,12 +64,11 @@ function routeJson(route: string): string {
 
 /**
  * A Bun-native route in front of Elysia's for one hot read, skipping Elysia's lifecycle (its hooks
- * cost more than the read itself when the answer is cached). `fast` answers what it can, errors
- * included (as problem+json carrying the request id it is given), and puts the request id in its
+ * cost more than the read itself when the answer is cached). `fast` answers what it can (what it
+ * throws or rejects with is answered as problem+json, like onError does), and puts the request id in its
  * answer's X-Request-Id header (set in the constructor: changing a built Response's headers showed
  * in profiles); returning undefined hands the
- * request to `fallback` (the Elysia app), which answers it like any other route; an unexpected
- * error is logged and answered 500, as Elysia's onError would. Whatever `fast`
+ * request to `fallback` (the Elysia app), which answers it like any other route. Whatever `fast`
  * answers gets the same request id header, access-log line and metrics as Elysia's answers.
  */
 export function fastRoute<R extends Request>(
@@ -84,9 +86,14 @@ export function fastRoute<R extends Request>(
       recordRequest(log, metrics, request.method, route, response.status, performance.now() - start, id);
       return response;
     };
-    // An unexpected error is answered here (logged, 500): handing it to Elysia would run the
-    // failing work a second time.
-    const failed = (error: unknown) => answered(problemResponse(unexpected(log, error, id), { "x-request-id": id }));
+    // Errors are answered here as onError would (an AppError as its problem, anything else logged
+    // and 500): handing them to Elysia would run the failing work a second time.
+    const failed = (error: unknown) =>
+      answered(
+        error instanceof AppError
+          ? problemResponse(expected(error, id), { ...error.headers, "x-request-id": id })
+          : problemResponse(unexpected(log, error, id), { "x-request-id": id }),
+      );
     let result: ReturnType<typeof fast>;
     try {
       result = fast(request, id);
@@ -161,7 +168,7 @@ export function httpFoundation(log: Logger, metrics?: Metrics) {
       const appError = error instanceof AppError ? error : code === "PARSE" && error.cause instanceof AppError ? error.cause : null;
       if (appError) {
         const error = appError;
-        return answer(problem(error.status, error.code, error.detail, error.errors, id), { ...headers, ...error.headers });
+        return answer(expected(error, id), { ...headers, ...error.headers });
       }
       switch (code) {
         case "VALIDATION":

@@ -104,14 +104,19 @@ describe.skipIf(!redisUrl)("TieredCache (Redis + local copies)", () => {
       await Bun.sleep(5);
     }
   };
+  /** An instance that has subscribed (its first read starts the subscription). */
+  const listening = async (prefix: string) => {
+    const c = instance(prefix);
+    await c.get("warm", "k");
+    await until(() => c.isListening);
+    return c;
+  };
   const fill = async (c: Cache, ns: string, value: string) => c.set(ns, "k", (await c.get(ns, "k")).generation, value, 60);
 
   test("a hit is served from memory; a write on another instance reaches it through the channel", async () => {
     const prefix = `${tr.prefix}tier:${Math.random()}:`;
-    const a = instance(prefix);
+    const a = await listening(prefix);
     const b = instance(prefix);
-    await a.get("warm", "k");
-    await until(() => a.isListening);
     await fill(a, "p", "old");
     expect(a.peek("p", "k")).toBe("old"); // held locally: no round trip
     await b.bump("p"); // another instance writes
@@ -120,9 +125,7 @@ describe.skipIf(!redisUrl)("TieredCache (Redis + local copies)", () => {
   });
 
   test("a bump on the same instance is seen at once, even while a read copied the old entry", async () => {
-    const a = instance(`${tr.prefix}tier:${Math.random()}:`);
-    await a.get("warm", "k");
-    await until(() => a.isListening);
+    const a = await listening(`${tr.prefix}tier:${Math.random()}:`);
     await fill(a, "p", "old");
     const bumped = a.bump("p");
     // A read racing the write: it may fetch the old entry from Redis before the generation moves.
@@ -134,10 +137,8 @@ describe.skipIf(!redisUrl)("TieredCache (Redis + local copies)", () => {
 
   test("a fill that read the database before another instance's write is never kept", async () => {
     const prefix = `${tr.prefix}tier:${Math.random()}:`;
-    const a = instance(prefix);
+    const a = await listening(prefix);
     const b = instance(prefix);
-    await a.get("warm", "k");
-    await until(() => a.isListening);
     const before = await a.get("p", "k"); // reader: generation, then (slowly) the database
     await b.bump("p");
     await Bun.sleep(50); // the message has arrived
@@ -147,9 +148,7 @@ describe.skipIf(!redisUrl)("TieredCache (Redis + local copies)", () => {
   });
 
   test("losing the channel drops every local copy until it is back", async () => {
-    const a = instance(`${tr.prefix}tier:${Math.random()}:`);
-    await a.get("warm", "k");
-    await until(() => a.isListening);
+    const a = await listening(`${tr.prefix}tier:${Math.random()}:`);
     await fill(a, "p", "v");
     expect(a.peek("p", "k")).toBe("v");
     // Kill the subscriber connection server-side (messages published now would be lost).

@@ -2,7 +2,7 @@
 import { Elysia, t } from "elysia";
 import type { Deps } from "../../deps";
 import { authMacro, optionalActor } from "../../http/auth";
-import { AppError, errorResponses, problem, problemResponse } from "../../http/errors";
+import { errorResponses } from "../../http/errors";
 import { fastRoute } from "../../http/foundation";
 import { DEFAULT_LIMIT, isUuid } from "../../http/pagination";
 import { IdParams } from "../../http/schema";
@@ -60,13 +60,7 @@ export function propertyFastRoutes(deps: Deps, fallback: (request: Request) => P
           if (!isUuid(id)) return undefined;
           const held = listedPropertyInMemory(id, deps);
           if (held) return propertyResponse(request, held, requestId); // no await at all on a hit
-          return readProperty({ id, viewer: viewerOf(request, deps) }, deps).then(
-            (entry) => propertyResponse(request, entry, requestId),
-            (err) => {
-              if (!(err instanceof AppError)) throw err;
-              return problemResponse(problem(err.status, err.code, err.detail, err.errors, requestId), { ...err.headers, "x-request-id": requestId });
-            },
-          );
+          return readProperty({ id, viewer: viewerOf(request, deps) }, deps).then((entry) => propertyResponse(request, entry, requestId));
         },
         fallback,
       ),

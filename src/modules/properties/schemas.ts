@@ -1,4 +1,5 @@
 // Property DTOs: what hosts may write (allow-listed per operation) and what everyone reads.
+import type { TOptional, TSchema } from "@sinclair/typebox";
 import { t } from "elysia";
 import { Page, PageQuery } from "../../http/pagination";
 import { Nullable, strictObject, Timestamp, Uuid } from "../../http/schema";
@@ -82,11 +83,15 @@ export const CreatePropertyBody = strictObject(
   { title: "CreateProperty" },
 );
 
+/** Every field of `fields`, optional. */
+function allOptional<T extends Record<string, TSchema>>(fields: T): { [K in keyof T]: TOptional<T[K]> } {
+  return Object.fromEntries(Object.entries(fields).map(([k, schema]) => [k, t.Optional(schema)])) as { [K in keyof T]: TOptional<T[K]> };
+}
+
 export const UpdatePropertyBody = strictObject(
   {
-    title: t.Optional(writable.title),
-    description: t.Optional(writable.description),
-    propertyType: t.Optional(writable.propertyType),
+    ...allOptional(writable),
+    // region and postalCode may also be null: that clears them.
     address: t.Optional(
       strictObject({
         line1: t.Optional(AddressFields.line1),
@@ -97,18 +102,6 @@ export const UpdatePropertyBody = strictObject(
       }),
     ),
     location: t.Optional(Location),
-    pricePerNight: t.Optional(writable.pricePerNight),
-    cleaningFee: t.Optional(writable.cleaningFee),
-    currency: t.Optional(writable.currency),
-    maxGuests: t.Optional(writable.maxGuests),
-    bedrooms: t.Optional(writable.bedrooms),
-    beds: t.Optional(writable.beds),
-    bathrooms: t.Optional(writable.bathrooms),
-    amenities: t.Optional(writable.amenities),
-    photos: t.Optional(writable.photos),
-    minNights: t.Optional(writable.minNights),
-    maxNights: t.Optional(writable.maxNights),
-    cancellationPolicy: t.Optional(writable.cancellationPolicy),
     status: t.Optional(StatusSchema),
   },
   { title: "UpdateProperty", description: "Every field optional; address fields merge; photos and amenities replace the lists." },

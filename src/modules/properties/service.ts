@@ -85,9 +85,13 @@ export async function visibleTo<P extends { status: string; hostId: string }>(vi
   return property;
 }
 
+// Ids are lowercase in the database; an uppercase spelling of the same id must not get an entry
+// of its own that no write would ever invalidate.
+const propertyNamespace = (id: string) => `property:${id.toLowerCase()}`;
+
 /** After a committed change: the next read of this property (and any search) sees it. */
 export function invalidateProperties(deps: Deps, ...ids: string[]): Promise<void> {
-  return deps.cache.bump(...ids.map((id) => `property:${id}`), "search");
+  return deps.cache.bump(...ids.map(propertyNamespace), "search");
 }
 
 function checkCodes(input: { country?: string; currency?: string }) {
@@ -164,6 +168,23 @@ export async function propertyForHost(db: Db, actor: Actor, id: string): Promise
   return row;
 }
 
+const SAME_NAME_COLUMNS = [
+  "description",
+  "propertyType",
+  "pricePerNight",
+  "cleaningFee",
+  "currency",
+  "maxGuests",
+  "bedrooms",
+  "beds",
+  "bathrooms",
+  "amenities",
+  "minNights",
+  "maxNights",
+  "cancellationPolicy",
+  "status",
+] as const satisfies readonly (keyof UpdateInput & keyof typeof properties.$inferInsert)[];
+
 export async function updateProperty({ actor, id, input }: { actor: Actor; id: string; input: UpdateInput }, deps: Deps): Promise<PropertyDtoValue> {
   await deps.db.transaction(async (tx) => {
     const current = await propertyForHost(tx, actor, id);
@@ -173,28 +194,16 @@ export async function updateProperty({ actor, id, input }: { actor: Actor; id: s
     const a = input.address;
     const set: Partial<typeof properties.$inferInsert> = {
       ...(input.title !== undefined && { title: input.title.trim() }),
-      ...(input.description !== undefined && { description: input.description }),
-      ...(input.propertyType !== undefined && { propertyType: input.propertyType }),
       ...(a?.line1 !== undefined && { addressLine1: a.line1 }),
       ...(a?.city !== undefined && { city: a.city.trim() }),
       ...(a?.region !== undefined && { region: a.region }),
       ...(a?.postalCode !== undefined && { postalCode: a.postalCode }),
       ...(a?.country !== undefined && { country: a.country }),
       ...(input.location !== undefined && { lat: input.location.lat, lng: input.location.lng }),
-      ...(input.pricePerNight !== undefined && { pricePerNight: input.pricePerNight }),
-      ...(input.cleaningFee !== undefined && { cleaningFee: input.cleaningFee }),
-      ...(input.currency !== undefined && { currency: input.currency }),
-      ...(input.maxGuests !== undefined && { maxGuests: input.maxGuests }),
-      ...(input.bedrooms !== undefined && { bedrooms: input.bedrooms }),
-      ...(input.beds !== undefined && { beds: input.beds }),
-      ...(input.bathrooms !== undefined && { bathrooms: input.bathrooms }),
-      ...(input.amenities !== undefined && { amenities: input.amenities }),
-      ...(input.minNights !== undefined && { minNights: input.minNights }),
-      ...(input.maxNights !== undefined && { maxNights: input.maxNights }),
-      ...(input.cancellationPolicy !== undefined && { cancellationPolicy: input.cancellationPolicy }),
-      ...(input.status !== undefined && { status: input.status }),
       updatedAt: deps.clock.now(),
     };
+    // The rest are columns of the same name, stored as given.
+    for (const key of SAME_NAME_COLUMNS) if (input[key] !== undefined) Object.assign(set, { [key]: input[key] });
     await tx.update(properties).set(set).where(eq(properties.id, id));
     if (input.photos !== undefined) await replacePhotos(tx, id, input.photos);
   });
@@ -255,9 +264,7 @@ export async function readProperty(
   { id, viewer }: { id: string; viewer: Viewer },
   deps: Deps,
 ): Promise<CachedProperty> {
-  // Ids are lowercase in the database and in every invalidation: an uppercase spelling of the
-  // same id must not get an entry of its own that no write would ever invalidate.
-  const ns = `property:${id.toLowerCase()}`;
+  const ns = propertyNamespace(id);
   const cached = await deps.cache.get(ns, "dto");
   let entry: CachedProperty;
   if (cached.value !== null) {
@@ -277,7 +284,7 @@ export async function readProperty(
  * hot path of GET /properties/:id. Anything else (not held, or not listed) is readProperty's.
  */
 export function listedPropertyInMemory(id: string, deps: Deps): CachedProperty | undefined {
-  const held = deps.cache.peek?.(`property:${id.toLowerCase()}`, "dto");
+  const held = deps.cache.peek?.(propertyNamespace(id), "dto");
   if (held == null) return undefined;
   const entry = unpack(held);
   return entry.status === "listed" ? entry : undefined;
