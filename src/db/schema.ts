@@ -111,6 +111,10 @@ export const properties = pgTable(
     index("properties_host_idx").on(t.hostId, t.createdAt, t.id),
     // Search shapes (proven by tests/integration/search-plans.test.ts): city, price range, geo/map, text.
     index("properties_city_idx").on(sql`lower(${t.city})`, t.pricePerNight).where(sql`${t.status} = 'listed'`),
+    // A city in the default order: a dated search walks it and stops at the first page of free ones.
+    index("properties_city_recommended_idx")
+      .on(sql`lower(${t.city})`, sql`(((${t.ratingSum} * 100 + 1750) / (${t.reviewCount} + 5))::int)`, t.id)
+      .where(sql`${t.status} = 'listed'`),
     index("properties_price_idx").on(t.pricePerNight, t.id).where(sql`${t.status} = 'listed'`),
     index("properties_location_idx").using("gist", sql`point(${t.lng}, ${t.lat})`).where(sql`${t.status} = 'listed'`),
     // fastupdate off: listings change rarely, and a long GIN pending list (after a bulk load) makes
@@ -153,6 +157,21 @@ export const propertyPhotos = pgTable(
     check("property_photos_position_check", sql`${t.position} >= 0`),
   ],
 );
+
+// Each property's answer as JSON text, rendered by PostgreSQL in the transaction of every change
+// to the property, its photos or its host (triggers in drizzle/0007_property_documents.sql), so a
+// read is one primary-key lookup of ready text and a search page is its cards joined by commas.
+export const propertyDocuments = pgTable("property_documents", {
+  propertyId: uuid("property_id")
+    .primaryKey()
+    .references(() => properties.id, { onDelete: "cascade" }),
+  hostId: uuid("host_id").notNull(),
+  status: text("status").notNull(),
+  /** The Property of the contract. */
+  body: text("body").notNull(),
+  /** The same with only its first photo: a search result. */
+  card: text("card").notNull(),
+});
 
 // One row per night that differs from the listing's defaults: blocked, or priced differently.
 export const calendarDays = pgTable(
@@ -197,6 +216,8 @@ export const bookings = pgTable(
     // The no-overlap exclusion constraint lives in a custom migration (drizzle cannot express EXCLUDE).
     index("bookings_guest_idx").on(t.guestId, t.createdAt),
     index("bookings_property_idx").on(t.propertyId, t.checkIn),
+    // Search's availability probe: a property's stays that still hold nights, by when they end.
+    index("bookings_active_idx").on(t.propertyId, t.checkOut).where(sql`${t.status} in ('pending_payment', 'confirmed')`),
     index("bookings_pending_expiry_idx").on(t.expiresAt).where(sql`${t.status} = 'pending_payment'`),
     index("bookings_confirmed_checkout_idx").on(t.checkOut).where(sql`${t.status} = 'confirmed'`),
     check("bookings_dates_check", sql`${t.checkOut} > ${t.checkIn}`),

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import { propertyByIdQuery } from "../../src/modules/properties/service";
+import { documentByIdQuery } from "../../src/modules/properties/service";
 import { type JobsResult, jobsBench } from "./jobs-bench";
 import { type LoadResult, wrk } from "./wrk";
 
@@ -272,7 +272,7 @@ async function propertyScenarios(env: Record<string, string>, cwd: string, o: { 
   // answering the very bytes of a property read from memory (what a cached read must send);
   // postgres.js running the very statement a cache miss runs; and the primary-key select floor.
   const sampleBody = await (await fetch(inProcess.url + (propertyPaths[0] as string))).text();
-  const readSql = propertyByIdQuery(drizzle(postgres(benchDb, { max: 1 }))).toSQL().sql;
+  const readSql = documentByIdQuery(drizzle(postgres(benchDb, { max: 1 }))).toSQL().sql;
   const floors = {
     json: await measure(await startFloor(["json"]), po),
     body: await measure(await startFloor(["body"], { FLOOR_BODY: sampleBody }), po),

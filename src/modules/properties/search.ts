@@ -1,21 +1,15 @@
-// GET /properties: every filter, sort and keyset page in one SQL statement, plus one for photos.
+// GET /properties: every filter, sort and keyset page in one SQL statement (the cards come rendered).
 import { and, arrayContains, eq, gte, lte, type SQL, sql } from "drizzle-orm";
 import type { Static } from "elysia";
-import { properties, users } from "../../db/schema";
+import { properties, propertyDocuments } from "../../db/schema";
 import type { Db } from "../../db/client";
 import type { Deps } from "../../deps";
 import { invalid } from "../../http/errors";
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor, isIsoInstant, isUuid } from "../../http/pagination";
 import { daysBetween, dayOf, isIsoDay } from "../../lib/dates";
-import type { PropertyDtoValue } from "./dto";
 import type { SearchQuery, Sort } from "./schemas";
-import { assemble, type PropertyWithHost, photosOf, propertyWithHostColumns } from "./service";
 
 export type SearchParams = Static<typeof SearchQuery>;
-export interface SearchPage {
-  data: PropertyDtoValue[];
-  nextCursor: string | null;
-}
 
 const KM_PER_MILE = 1.609344;
 const KM_PER_DEGREE_LAT = 111.045;
@@ -111,9 +105,11 @@ function buildFilters(q: SearchParams, today: string): { where: SQL[]; near?: { 
     if (q.checkIn < today) throw invalid("/checkIn", "is in the past");
     where.push(lte(p.minNights, nights), gte(p.maxNights, nights));
     // Free for every night of [checkIn, checkOut): no stay holding a night, no blocked night.
+    // Written as two comparisons, not a range overlap: the planner then probes the few stays ahead
+    // of each candidate (bookings_active_idx) instead of gathering every stay in those dates.
     where.push(sql`not exists (select 1 from bookings b where b.property_id = ${p.id}
       and b.status in ('pending_payment', 'confirmed')
-      and daterange(b.check_in, b.check_out) && daterange(${q.checkIn}::date, ${q.checkOut}::date))`);
+      and b.check_out > ${q.checkIn}::date and b.check_in < ${q.checkOut}::date)`);
     where.push(sql`not exists (select 1 from calendar_days c where c.property_id = ${p.id}
       and c.blocked and c.day >= ${q.checkIn}::date and c.day < ${q.checkOut}::date)`);
   }
@@ -174,13 +170,20 @@ export function searchQuery(db: Db, q: SearchParams, today: string) {
     where.push(spec.descending ? sql`(${sortKey}, ${p.id}) < (${keyValue}, ${id}::uuid)` : sql`(${sortKey}, ${p.id}) > (${keyValue}, ${id}::uuid)`);
   }
   const direction = spec.descending ? sql`desc` : sql`asc`;
-  const query = db
-    .select({ ...propertyWithHostColumns, sortKey: sql<unknown>`${spec.cursorValue ?? sortKey}`.as("sort_key") })
+  // The page's ids first, then their cards: the planner weighs the plans of the search alone
+  // (not of fetching a card for every candidate), and only the page's cards are read.
+  const hits = db
+    .select({ id: p.id, key: sql<unknown>`${sortKey}`.as("key"), cursorKey: sql<unknown>`${spec.cursorValue ?? sortKey}`.as("cursor_key") })
     .from(p)
-    .innerJoin(users, eq(users.id, p.hostId))
     .where(and(...where))
     .orderBy(sql`${sortKey} ${direction}`, sql`${p.id} ${direction}`)
-    .limit(limit + 1);
+    .limit(limit + 1)
+    .as("hits");
+  const query = db
+    .select({ id: hits.id, card: propertyDocuments.card, sortKey: hits.cursorKey })
+    .from(hits)
+    .innerJoin(propertyDocuments, eq(propertyDocuments.propertyId, hits.id))
+    .orderBy(sql`${hits.key} ${direction}`, sql`${hits.id} ${direction}`);
   return { query, sort, limit };
 }
 
@@ -192,7 +195,7 @@ export async function searchProperties(q: SearchParams, deps: Deps): Promise<str
   if (cached.value !== null) return cached.value;
 
   const { query, sort, limit } = searchQuery(deps.db, q, today);
-  const rows = (await query) as (PropertyWithHost & { sortKey: unknown })[];
+  const rows = await query;
 
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
@@ -200,8 +203,8 @@ export async function searchProperties(q: SearchParams, deps: Deps): Promise<str
   if (rows.length > limit && last) {
     nextCursor = encodeCursor([sort, sort === "newest" ? last.sortKey : Number(last.sortKey), last.id]);
   }
-  const result: SearchPage = { data: assemble(page, await photosOf(deps.db, page.map((r) => r.id), true)), nextCursor };
-  const json = JSON.stringify(result);
+  // The cards are JSON already (PostgreSQL rendered them): the page is only joined, never re-encoded.
+  const json = `{"data":[${page.map((r) => r.card).join(",")}],"nextCursor":${JSON.stringify(nextCursor)}}`;
   await deps.cache.set("search", key, cached.generation, json, SEARCH_TTL_SECONDS);
   return json;
 }

@@ -1,16 +1,16 @@
 // Listing verbs: create, read (cached), update, unlist, list a host's own. Each verb's first
 // lines decide who may do it; what a caller may not see is answered like what does not exist.
-import { and, eq, getTableColumns, gt, inArray, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, gt, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { newestFirst } from "../../db/newest-first";
 import { perDatabase } from "../../db/prepared";
-import { bookings, properties, propertyPhotos, users } from "../../db/schema";
+import { bookings, properties, propertyDocuments, propertyPhotos } from "../../db/schema";
 import type { Deps } from "../../deps";
 import { AppError, forbidden, invalid, notFound } from "../../http/errors";
 import { dayOf } from "../../lib/dates";
 import { isCountryCode, isCurrencyCode } from "../../lib/iso";
 import type { Actor } from "../users/service";
-import { type HostSummary, type PhotoRow, type PropertyDtoValue, type PropertyRow, toPropertyDto } from "./dto";
+import type { PropertyDtoValue, PropertyRow } from "./dto";
 import type { CreatePropertyBody, UpdatePropertyBody } from "./schemas";
 import type { Static } from "elysia";
 
@@ -21,55 +21,33 @@ type UpdateInput = Static<typeof UpdatePropertyBody>;
 const { searchText: _searchText, ...propertyColumns } = getTableColumns(properties);
 export { propertyColumns };
 
-export const propertyWithHostColumns = { ...propertyColumns, hostName: users.name, hostAvatarUrl: users.avatarUrl };
-export type PropertyWithHost = PropertyRow & { hostName: string; hostAvatarUrl: string | null };
-
-/** Photos of these properties in one query (only the cover photo for search pages). */
-export async function photosOf(db: Db, ids: string[], coverOnly = false): Promise<Map<string, PhotoRow[]>> {
-  const byProperty = new Map<string, PhotoRow[]>();
-  if (ids.length === 0) return byProperty;
-  const rows = await db
-    .select()
-    .from(propertyPhotos)
-    .where(and(inArray(propertyPhotos.propertyId, ids), coverOnly ? eq(propertyPhotos.position, 0) : undefined));
-  for (const ph of rows) {
-    const list = byProperty.get(ph.propertyId) ?? [];
-    list.push(ph);
-    byProperty.set(ph.propertyId, list);
-  }
-  return byProperty;
+/** A property's answer as PostgreSQL rendered it (see property_documents), with who may see it. */
+export interface PropertyDocument {
+  status: string;
+  hostId: string;
+  json: string;
 }
 
-export function assemble(rows: PropertyWithHost[], photos: Map<string, PhotoRow[]>): PropertyDtoValue[] {
-  return rows.map((r) => {
-    const host: HostSummary = { id: r.hostId, name: r.hostName, avatarUrl: r.hostAvatarUrl };
-    return toPropertyDto(r, host, photos.get(r.id) ?? []);
-  });
-}
-
-// Drizzle spends ~80 µs building this 30-column join each time; built once per database handle
-// and prepared by name it costs nothing to reuse.
-// Photos ride along as one JSON array, so a read is a single statement.
 /** The statement behind a property read (exported for the benchmark's same-statement floor). */
-export function propertyByIdQuery(db: Db) {
-  return db
-    .select({
-      ...propertyWithHostColumns,
-      photos: sql<{ position: number; url: string; caption: string | null }[]>`(select coalesce(json_agg(json_build_object('position', ph.position, 'url', ph.url, 'caption', ph.caption) order by ph.position), '[]'::json) from property_photos ph where ph.property_id = ${properties.id})`,
-    })
-    .from(properties)
-    .innerJoin(users, eq(users.id, properties.hostId))
-    .where(eq(properties.id, sql.placeholder("id")));
+export function documentByIdQuery(db: Db) {
+  const d = propertyDocuments;
+  return db.select({ status: d.status, hostId: d.hostId, json: d.body }).from(d).where(eq(d.propertyId, sql.placeholder("id")));
 }
-const propertyById = perDatabase((db) => propertyByIdQuery(db).prepare("property_with_host_and_photos_by_id"));
+// Built once per database handle and prepared by name: drizzle's query building would otherwise
+// cost more than the primary-key lookup itself.
+const documentById = perDatabase((db) => documentByIdQuery(db).prepare("property_document_by_id"));
 
-/** One property by id with its host and photos (the hot path of GET /properties/:id on a miss). */
-export async function loadProperty(db: Db, id: string): Promise<PropertyDtoValue | undefined> {
-  const [row] = await propertyById(db).execute({ id });
-  if (!row) return undefined;
-  const { photos, ...property } = row;
-  const parsed = typeof photos === "string" ? (JSON.parse(photos) as typeof photos) : photos;
-  return assemble([property], new Map([[id, parsed.map((ph) => ({ ...ph, propertyId: id }))]]))[0];
+/** One property's rendered answer (the hot path of GET /properties/:id on a cache miss). */
+export async function loadProperty(db: Db, id: string): Promise<PropertyDocument | undefined> {
+  const [row] = await documentById(db).execute({ id });
+  return row;
+}
+
+/** The same as an object, for the routes that answer through Elysia's response schema. */
+async function propertyDto(db: Db, id: string): Promise<PropertyDtoValue> {
+  const doc = await loadProperty(db, id);
+  if (!doc) throw notFound("Property");
+  return JSON.parse(doc.json) as PropertyDtoValue;
 }
 
 /** The caller, resolved only when needed (public reads of listed properties never touch auth). */
@@ -149,9 +127,7 @@ export async function createProperty({ actor, input }: { actor: Actor; input: Cr
     await replacePhotos(tx, id, input.photos ?? []);
   });
   await invalidateProperties(deps, id);
-  const dto = await loadProperty(deps.db, id);
-  if (!dto) throw new Error("created property vanished");
-  return dto;
+  return propertyDto(deps.db, id);
 }
 
 /**
@@ -208,9 +184,7 @@ export async function updateProperty({ actor, id, input }: { actor: Actor; id: s
     if (input.photos !== undefined) await replacePhotos(tx, id, input.photos);
   });
   await invalidateProperties(deps, id);
-  const dto = await loadProperty(deps.db, id);
-  if (!dto) throw notFound("Property");
-  return dto;
+  return propertyDto(deps.db, id);
 }
 
 /** Unlisting (by DELETE or by PATCH status) is refused while confirmed stays lie ahead. */
@@ -234,11 +208,8 @@ export async function unlistProperty({ actor, id }: { actor: Actor; id: string }
   await invalidateProperties(deps, id);
 }
 
-export interface CachedProperty {
-  status: string;
-  hostId: string;
+export interface CachedProperty extends PropertyDocument {
   etag: string;
-  json: string;
 }
 
 const PROPERTY_TTL_SECONDS = 300;
@@ -270,10 +241,9 @@ export async function readProperty(
   if (cached.value !== null) {
     entry = unpack(cached.value);
   } else {
-    const dto = await loadProperty(deps.db, id);
-    if (!dto) throw notFound("Property");
-    const json = JSON.stringify(dto);
-    entry = { status: dto.status, hostId: dto.hostId, etag: etagOf(json), json };
+    const doc = await loadProperty(deps.db, id);
+    if (!doc) throw notFound("Property");
+    entry = { ...doc, etag: etagOf(doc.json) };
     await deps.cache.set(ns, "dto", cached.generation, pack(entry), PROPERTY_TTL_SECONDS);
   }
   return visibleTo(viewer, entry);
@@ -298,16 +268,13 @@ export async function listHostProperties(
   if (!actor.roles.includes("host")) throw forbidden("Only hosts have properties; become one with POST /users/me/host");
   const keyset = newestFirst(properties, limit, cursor);
   const rows = await deps.db
-    .select(propertyWithHostColumns)
+    .select({ id: properties.id, createdAt: properties.createdAt, json: propertyDocuments.body })
     .from(properties)
-    .innerJoin(users, eq(users.id, properties.hostId))
+    .innerJoin(propertyDocuments, eq(propertyDocuments.propertyId, properties.id))
     .where(and(eq(properties.hostId, actor.id), keyset.after))
     .orderBy(...keyset.orderBy)
     .limit(limit + 1);
   const page = keyset.page(rows);
-  return {
-    data: assemble(page.rows, await photosOf(deps.db, page.rows.map((r) => r.id))),
-    nextCursor: page.nextCursor,
-  };
+  return { data: page.rows.map((r) => JSON.parse(r.json) as PropertyDtoValue), nextCursor: page.nextCursor };
 }
 

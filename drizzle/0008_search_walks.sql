@@ -1,0 +1,2 @@
+CREATE INDEX "bookings_active_idx" ON "bookings" USING btree ("property_id","check_out") WHERE "bookings"."status" in ('pending_payment', 'confirmed');--> statement-breakpoint
+CREATE INDEX "properties_city_recommended_idx" ON "properties" USING btree (lower("city"),((("rating_sum" * 100 + 1750) / ("review_count" + 5))::int),"id") WHERE "properties"."status" = 'listed';
