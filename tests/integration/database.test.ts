@@ -172,3 +172,19 @@ describe("migrations", () => {
     }
   });
 });
+
+describe("connection pool", () => {
+  test.if(Boolean(databaseUrl))("a query goes to the first free connection, never queued behind a slow one", async () => {
+    const db = await openDatabase({ url: tdb.url as string, poolSize: 2 });
+    try {
+      await Promise.all([db.raw.query("select 1"), db.raw.query("select 1")]); // both connections open
+      const finished: string[] = [];
+      const slow = db.raw.query("select pg_sleep(0.5)").then(() => finished.push("slow"));
+      await Promise.all(Array.from({ length: 6 }, () => db.raw.query("select 1").then(() => finished.push("fast"))));
+      await slow;
+      expect(finished).toEqual([...Array(6).fill("fast"), "slow"]);
+    } finally {
+      await db.close();
+    }
+  });
+});
