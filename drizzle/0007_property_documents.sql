@@ -66,8 +66,19 @@ BEGIN
 END;
 $$;
 --> statement-breakpoint
+-- A new listing is invisible to a concurrent rename of its host (whose trigger re-renders only the
+-- listings it can see), so it first takes its host's row FOR SHARE: a rename in progress finishes
+-- before it renders, and a rename that comes later waits for it and then sees it.
+CREATE FUNCTION stayhub_property_documents_from_new_properties() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM users WHERE id IN (SELECT host_id FROM new_rows) ORDER BY id FOR SHARE;
+  PERFORM stayhub_refresh_property_documents(ARRAY(SELECT id FROM new_rows));
+  RETURN NULL;
+END;
+$$;
+--> statement-breakpoint
 CREATE TRIGGER property_documents_on_insert AFTER INSERT ON properties
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stayhub_property_documents_from_properties();
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stayhub_property_documents_from_new_properties();
 --> statement-breakpoint
 CREATE TRIGGER property_documents_on_update AFTER UPDATE ON properties
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stayhub_property_documents_from_properties();

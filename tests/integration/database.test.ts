@@ -1,5 +1,6 @@
 // The invariants that live in the database, proven against it — concurrently where it matters.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { sql } from "drizzle-orm";
 import { openDatabase } from "../../src/db/client";
 import { EXCLUSION_VIOLATION, sqlState } from "../../src/db/errors";
 import { migrate, migrationTags } from "../../src/db/migrate";
@@ -177,12 +178,26 @@ describe("connection pool", () => {
   test.if(Boolean(databaseUrl))("a query goes to the first free connection, never queued behind a slow one", async () => {
     const db = await openDatabase({ url: tdb.url as string, poolSize: 2 });
     try {
-      await Promise.all([db.raw.query("select 1"), db.raw.query("select 1")]); // both connections open
+      await Promise.all([db.db.execute(sql`select 1`), db.db.execute(sql`select 1`)]); // both connections open
       const finished: string[] = [];
-      const slow = db.raw.query("select pg_sleep(0.5)").then(() => finished.push("slow"));
-      await Promise.all(Array.from({ length: 6 }, () => db.raw.query("select 1").then(() => finished.push("fast"))));
+      const slow = db.db.execute(sql`select pg_sleep(0.5)`).then(() => finished.push("slow"));
+      await Promise.all(Array.from({ length: 6 }, () => db.db.execute(sql`select 1`).then(() => finished.push("fast"))));
       await slow;
       expect(finished).toEqual([...Array(6).fill("fast"), "slow"]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test.if(Boolean(databaseUrl))("transactions still begin while every connection is busy", async () => {
+    const db = await openDatabase({ url: tdb.url as string, poolSize: 2 });
+    try {
+      const busy = Array.from({ length: 4 }, () => db.db.execute(sql`select pg_sleep(0.2)`));
+      const results = await Promise.all(
+        Array.from({ length: 3 }, (_, i) => db.db.transaction(async (tx) => ((await tx.execute(sql`select ${i}::int as n`)) as unknown as { n: number }[])[0]?.n)),
+      );
+      expect(results).toEqual([0, 1, 2]);
+      await Promise.all(busy);
     } finally {
       await db.close();
     }
