@@ -7,10 +7,31 @@ CREATE TABLE "property_documents" (
 );
 --> statement-breakpoint
 ALTER TABLE "property_documents" ADD CONSTRAINT "property_documents_property_id_properties_id_fk" FOREIGN KEY ("property_id") REFERENCES "public"."properties"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+-- A float as JavaScript's JSON.stringify prints it. PostgreSQL's shortest-exact text agrees except
+-- in exponent form: it switches to it below 1e-4 (JavaScript below 1e-6) and pads the exponent to
+-- two digits; and -0 is 0 in JSON. (Above 1e15 they differ too; no stored float gets there.)
+CREATE FUNCTION stayhub_json_number(x float8) RETURNS json
+LANGUAGE sql STABLE SET extra_float_digits = 1 AS $$
+  SELECT (CASE
+    WHEN x = 0 THEN '0'
+    WHEN t NOT LIKE '%e%' THEN t
+    WHEN n > -6 AND n <= 0 THEN sign || '0.' || repeat('0', -n) || digits
+    WHEN n > 0 AND n <= 21 AND n >= length(digits) THEN sign || digits || repeat('0', n - length(digits))
+    WHEN n > 0 AND n <= 21 THEN sign || left(digits, n) || '.' || substr(digits, n + 1)
+    ELSE sign || mantissa || 'e' || CASE WHEN n - 1 < 0 THEN '-' ELSE '+' END || abs(n - 1)::text
+  END)::json
+  FROM (SELECT t,
+          CASE WHEN t LIKE '-%' THEN '-' ELSE '' END AS sign,
+          split_part(ltrim(t, '-'), 'e', 1) AS mantissa,
+          replace(split_part(ltrim(t, '-'), 'e', 1), '.', '') AS digits,
+          CASE WHEN t LIKE '%e%' THEN split_part(t, 'e', 2)::int + 1 END AS n
+        FROM (SELECT x::text AS t) raw) parts
+$$;
+--> statement-breakpoint
 -- The Property of the contract as compact JSON: row_to_json keeps the column order and adds no
--- spaces; json_strip_nulls drops only the optional keys (region, postalCode, caption). Numbers
--- print shortest-exact whatever the session's extra_float_digits, timestamps as JavaScript prints
--- them (UTC, milliseconds, "Z"). photo_limit NULL: every photo.
+-- spaces; json_strip_nulls drops only the optional keys (region, postalCode, caption). Floats
+-- print as JavaScript prints them, timestamps too (UTC, milliseconds, "Z"). photo_limit NULL:
+-- every photo.
 CREATE FUNCTION stayhub_property_json(pid uuid, photo_limit integer) RETURNS text
 LANGUAGE sql STABLE SET extra_float_digits = 1 AS $$
   SELECT row_to_json(d)::text FROM (
@@ -21,14 +42,14 @@ LANGUAGE sql STABLE SET extra_float_digits = 1 AS $$
       p.description,
       p.property_type AS "propertyType",
       json_strip_nulls(json_build_object('line1', p.address_line1, 'city', p.city, 'region', p.region, 'postalCode', p.postal_code, 'country', p.country)) AS address,
-      json_strip_nulls(json_build_object('lat', p.lat, 'lng', p.lng)) AS location,
+      json_strip_nulls(json_build_object('lat', stayhub_json_number(p.lat), 'lng', stayhub_json_number(p.lng))) AS location,
       p.price_per_night AS "pricePerNight",
       p.cleaning_fee AS "cleaningFee",
       p.currency,
       p.max_guests AS "maxGuests",
       p.bedrooms,
       p.beds,
-      p.bathrooms,
+      stayhub_json_number(p.bathrooms) AS bathrooms,
       to_json(p.amenities) AS amenities,
       (SELECT ('[' || coalesce(string_agg(json_strip_nulls(json_build_object('url', ph.url, 'caption', ph.caption))::text, ',' ORDER BY ph.position), '') || ']')::json
          FROM (SELECT * FROM property_photos WHERE property_id = p.id ORDER BY position LIMIT photo_limit) ph) AS photos,
@@ -50,6 +71,11 @@ $$;
 -- commits last has seen every change committed before it: no document is left behind a change.
 CREATE FUNCTION stayhub_refresh_property_documents(ids uuid[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
+  -- That takes a new snapshot per statement: under REPEATABLE READ or SERIALIZABLE a render could
+  -- miss a change committed while this transaction waited for the row.
+  IF current_setting('transaction_isolation') NOT IN ('read committed', 'read uncommitted') THEN
+    RAISE EXCEPTION 'property documents are rendered only under READ COMMITTED (this transaction is %)', current_setting('transaction_isolation');
+  END IF;
   PERFORM 1 FROM properties WHERE id = ANY(ids) ORDER BY id FOR NO KEY UPDATE;
   INSERT INTO property_documents (property_id, host_id, status, body, card)
     SELECT id, host_id, status, stayhub_property_json(id, NULL), stayhub_property_json(id, 1)
@@ -59,29 +85,28 @@ BEGIN
 END;
 $$;
 --> statement-breakpoint
+-- A listing that a concurrent rename of its host cannot see (a new one, or one moved to that host)
+-- first takes the host's row FOR SHARE: a rename in progress finishes before it renders, and a
+-- rename that comes later waits for it and then sees it. (Listings the rename can see, it locks.)
 CREATE FUNCTION stayhub_property_documents_from_properties() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM stayhub_refresh_property_documents(ARRAY(SELECT id FROM new_rows));
-  RETURN NULL;
-END;
-$$;
---> statement-breakpoint
--- A new listing is invisible to a concurrent rename of its host (whose trigger re-renders only the
--- listings it can see), so it first takes its host's row FOR SHARE: a rename in progress finishes
--- before it renders, and a rename that comes later waits for it and then sees it.
-CREATE FUNCTION stayhub_property_documents_from_new_properties() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM 1 FROM users WHERE id IN (SELECT host_id FROM new_rows) ORDER BY id FOR SHARE;
+  IF TG_OP = 'INSERT' THEN
+    PERFORM 1 FROM users WHERE id IN (SELECT host_id FROM new_rows) ORDER BY id FOR SHARE;
+  ELSE
+    PERFORM 1 FROM users WHERE id IN (
+      SELECT n.host_id FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE n.host_id <> o.host_id
+    ) ORDER BY id FOR SHARE;
+  END IF;
   PERFORM stayhub_refresh_property_documents(ARRAY(SELECT id FROM new_rows));
   RETURN NULL;
 END;
 $$;
 --> statement-breakpoint
 CREATE TRIGGER property_documents_on_insert AFTER INSERT ON properties
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stayhub_property_documents_from_new_properties();
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stayhub_property_documents_from_properties();
 --> statement-breakpoint
 CREATE TRIGGER property_documents_on_update AFTER UPDATE ON properties
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stayhub_property_documents_from_properties();
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION stayhub_property_documents_from_properties();
 --> statement-breakpoint
 CREATE FUNCTION stayhub_property_documents_from_photos() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -89,8 +114,10 @@ BEGIN
     PERFORM stayhub_refresh_property_documents(ARRAY(SELECT DISTINCT property_id FROM new_rows));
   ELSIF TG_OP = 'DELETE' THEN
     PERFORM stayhub_refresh_property_documents(ARRAY(SELECT DISTINCT property_id FROM old_rows));
-  ELSE
+  ELSIF TG_OP = 'UPDATE' THEN
     PERFORM stayhub_refresh_property_documents(ARRAY(SELECT property_id FROM new_rows UNION SELECT property_id FROM old_rows));
+  ELSE -- TRUNCATE
+    PERFORM stayhub_refresh_property_documents(ARRAY(SELECT id FROM properties));
   END IF;
   RETURN NULL;
 END;
@@ -104,6 +131,9 @@ CREATE TRIGGER property_documents_on_photo_update AFTER UPDATE ON property_photo
 --> statement-breakpoint
 CREATE TRIGGER property_documents_on_photo_delete AFTER DELETE ON property_photos
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION stayhub_property_documents_from_photos();
+--> statement-breakpoint
+CREATE TRIGGER property_documents_on_photo_truncate AFTER TRUNCATE ON property_photos
+  FOR EACH STATEMENT EXECUTE FUNCTION stayhub_property_documents_from_photos();
 --> statement-breakpoint
 -- A host's name and avatar are in each of their listings.
 CREATE FUNCTION stayhub_property_documents_from_hosts() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -61,19 +61,16 @@ function preparing<T extends AnySql>(sql: T, gate?: Gate): T {
       if (prop === "unsafe") {
         return (query: string, args: unknown[] = [], options: Record<string, unknown> = {}) => {
           const pending = () => target.unsafe(query, args as postgres.ParameterOrJSON<never>[], { ...options, prepare: args.length > 0 || options.prepare === true });
-          if (!gate) return pending();
-          // Drizzle awaits the query or its .values(): both wait for the gate first.
-          return {
-            then: (resolve: (v: unknown) => unknown, reject: (e: unknown) => unknown) => gate(() => pending()).then(resolve, reject),
-            values: () => gate(() => pending().values()),
-          };
+          return gate ? gatedQuery(gate, pending) : pending();
         };
       }
       if (prop === "begin" || prop === "savepoint") {
         return (...args: unknown[]) => {
           const fn = args[args.length - 1] as (tx: AnySql) => unknown;
           args[args.length - 1] = (tx: AnySql) => fn(preparing(tx));
-          return (Reflect.get(target, prop) as (...a: unknown[]) => unknown).apply(target, args);
+          const begin = () => (Reflect.get(target, prop) as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          // A transaction holds a connection for its whole life, so it holds a permit as long.
+          return gate ? gate(begin) : begin();
         };
       }
       const value = Reflect.get(target, prop, receiver);
@@ -82,15 +79,38 @@ function preparing<T extends AnySql>(sql: T, gate?: Gate): T {
   });
 }
 
+/**
+ * A query that waits for the gate before it runs, and runs once however often it is awaited.
+ * Drizzle only awaits a query or calls its `.values()`; anything else it might call on a
+ * postgres.js query fails loudly here rather than running ungated.
+ */
+function gatedQuery(gate: Gate, pending: () => PromiseLike<unknown> & { values(): PromiseLike<unknown> }) {
+  let result: Promise<unknown> | undefined;
+  const once = (run: () => PromiseLike<unknown>) => (result ??= gate(run));
+  const query = {
+    then: (resolve?: (v: unknown) => unknown, reject?: (e: unknown) => unknown) => once(() => pending()).then(resolve, reject),
+    catch: (reject: (e: unknown) => unknown) => once(() => pending()).catch(reject),
+    finally: (after: () => void) => once(() => pending()).finally(after),
+    values: () => once(() => pending().values()),
+  };
+  return new Proxy(query, {
+    get(target, prop) {
+      if (prop in target) return target[prop as keyof typeof target];
+      if (typeof prop === "symbol") return undefined;
+      throw new Error(`postgres.js query method "${prop}" is not available through the connection gate (src/db/client.ts)`);
+    },
+  });
+}
+
 type Gate = <R>(run: () => PromiseLike<R>) => Promise<R>;
 
 /**
- * At most `permits` queries in flight, the rest waiting in arrival order for the first to finish.
- * With every connection busy, postgres.js pipelines the next query onto one of them round-robin,
- * where it waits behind whatever runs there even when another connection frees first: under 32
- * concurrent searches that made p99 ten times p50. (Its `max_pipeline: 0` would stop that but
- * also stops `begin` from reserving its connection.) Transactions hold their own connection and
- * are not gated.
+ * At most `permits` connections in use (a query, a transaction or a reserved session each take
+ * one), the rest waiting in arrival order for the first to free. With every connection busy,
+ * postgres.js pipelines the next query onto one of them round-robin, where it waits behind
+ * whatever runs there even when another connection frees first: under 32 concurrent searches that
+ * made p99 ten times p50. (Its `max_pipeline: 0` would stop that but also stops `begin` from
+ * reserving its connection.)
  */
 function fifoGate(permits: number): Gate {
   let free = permits;
@@ -127,18 +147,20 @@ function openPostgres(url: string, max: number): Database {
       return (await sql.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[];
     },
   });
+  const gate = fifoGate(max);
   return {
     kind: "postgres",
-    db: drizzlePostgres({ client: preparing(client, fifoGate(max)), schema }) as unknown as Db,
+    db: drizzlePostgres({ client: preparing(client, gate), schema }) as unknown as Db,
     raw: runner(client),
-    async withSession(fn) {
-      const reserved = await client.reserve();
-      try {
-        return await fn(runner(reserved));
-      } finally {
-        reserved.release();
-      }
-    },
+    withSession: (fn) =>
+      gate(async () => {
+        const reserved = await client.reserve();
+        try {
+          return await fn(runner(reserved));
+        } finally {
+          reserved.release();
+        }
+      }),
     async listen(channel, onNotify) {
       const { unlisten } = await client.listen(channel, onNotify);
       return unlisten;

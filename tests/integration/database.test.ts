@@ -189,6 +189,21 @@ describe("connection pool", () => {
     }
   });
 
+  test.if(Boolean(databaseUrl))("an open transaction holds its connection: a query waits for it rather than queue behind a slow one", async () => {
+    const db = await openDatabase({ url: tdb.url as string, poolSize: 2 });
+    try {
+      await Promise.all([db.db.execute(sql`select 1`), db.db.execute(sql`select 1`)]); // both connections open
+      const finished: string[] = [];
+      const tx = db.db.transaction(async (t) => void (await t.execute(sql`select pg_sleep(0.2)`))).then(() => finished.push("transaction"));
+      const slow = db.db.execute(sql`select pg_sleep(1)`).then(() => finished.push("slow"));
+      const fast = db.db.execute(sql`select 1`).then(() => finished.push("fast"));
+      await Promise.all([tx, slow, fast]);
+      expect(finished).toEqual(["transaction", "fast", "slow"]);
+    } finally {
+      await db.close();
+    }
+  });
+
   test.if(Boolean(databaseUrl))("transactions still begin while every connection is busy", async () => {
     const db = await openDatabase({ url: tdb.url as string, poolSize: 2 });
     try {

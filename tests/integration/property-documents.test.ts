@@ -130,6 +130,22 @@ describe("rendering", () => {
     expect(d.body).not.toMatch(/"(region|postalCode|caption)"|null,"country"/);
     expect(d.card).toBe(d.body); // one photo: the card is the whole thing
   });
+  test("floats print as JavaScript prints them, near zero too (PostgreSQL would write 1e-05 and -0)", async () => {
+    const host = await registerHost(t.call, "Equator Host");
+    const cases: [number, number, number][] = [
+      [0.00001, -0.0000001, 1.5],
+      [-0, 0.000123456789, 2],
+      [1e-7, -179.99999999999997, 0.5],
+    ];
+    for (const [lat, lng, bathrooms] of cases) {
+      const input = listing({ location: { lat, lng }, bathrooms }) as Input;
+      const p = await createListing(t.call, host, input);
+      const d = await doc(p.id);
+      expect(d.body).toBe(JSON.stringify(expected(p.id, { id: host.id, name: "Equator Host", avatarUrl: null }, input)));
+      // What GET sends (the stored text) and what POST sent (Elysia's serialisation) agree byte for byte.
+      expect(d.body).toBe(JSON.stringify(p));
+    }
+  });
 });
 
 describe("propagation", () => {
@@ -252,6 +268,14 @@ describe.if(Boolean(databaseUrl))("concurrency (real PostgreSQL, overlapping tra
     const body = JSON.parse((await doc(p)).body);
     expect([body.title, body.host.name, JSON.parse((await doc(other)).body).host.name]).toEqual(["Round 7", "Busy Host 7", "Busy Host 7"]);
   }, 30_000);
+
+  test("a write under REPEATABLE READ is refused rather than rendered from an old snapshot", async () => {
+    const host = await registerHost(t.call, "Strict Host");
+    const p = await createListing(t.call, host, listing());
+    const attempt = pg().begin("isolation level repeatable read", (tx) => tx`update properties set title = 'Renamed' where id = ${p.id}`);
+    await expect(attempt).rejects.toThrow(/only under READ COMMITTED/);
+    expect(JSON.parse((await doc(p.id)).body).title).toBe("Sunny loft by the river");
+  });
 
   // The new listing is invisible to the rename's trigger, so without the insert taking its host's
   // row FOR SHARE neither side would wait and the new document would keep the old name.

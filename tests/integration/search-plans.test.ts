@@ -59,13 +59,13 @@ const shapes: [string, SearchParams, string[]][] = [
 
 describe("search plans at 10k properties / 20k bookings", () => {
   for (const [name, q, expected] of shapes) {
-    test(`${name}: uses ${expected.join(" + ")}, no sequential scan of properties or bookings`, async () => {
+    test(`${name}: uses ${expected.join(" + ")}, no sequential scan of properties, bookings or documents`, async () => {
       const p = await plan(q);
       // "a|b": either index serves (the planner picks by estimated cost).
       for (const index of expected) {
         expect({ name, index, used: index.split("|").some((i) => p.indexes.has(i)) }).toEqual({ name, index, used: true });
       }
-      expect(p.seqScans.filter((r) => r === "properties" || r === "bookings")).toEqual([]);
+      expect(p.seqScans.filter((r) => r === "properties" || r === "bookings" || r === "property_documents")).toEqual([]);
     });
   }
 });

@@ -9,9 +9,7 @@ export const MAX_PHOTOS = 50;
 export const MAX_AMENITIES = 50;
 
 const propertyTypes = ["apartment", "house", "room", "cabin", "villa", "other"] as const;
-export type PropertyTypeValue = (typeof propertyTypes)[number];
 const policies = ["flexible", "moderate", "strict"] as const;
-export type PolicyValue = (typeof policies)[number];
 
 const PropertyTypeSchema = t.Union([
   t.Literal("apartment"),

@@ -182,7 +182,7 @@ export function searchQuery(db: Db, q: SearchParams, today: string) {
   const query = db
     .select({ id: hits.id, card: propertyDocuments.card, sortKey: hits.cursorKey })
     .from(hits)
-    .innerJoin(propertyDocuments, eq(propertyDocuments.propertyId, hits.id))
+    .leftJoin(propertyDocuments, eq(propertyDocuments.propertyId, hits.id))
     .orderBy(sql`${hits.key} ${direction}`, sql`${hits.id} ${direction}`);
   return { query, sort, limit };
 }
@@ -204,7 +204,13 @@ export async function searchProperties(q: SearchParams, deps: Deps): Promise<str
     nextCursor = encodeCursor([sort, sort === "newest" ? last.sortKey : Number(last.sortKey), last.id]);
   }
   // The cards are JSON already (PostgreSQL rendered them): the page is only joined, never re-encoded.
-  const json = `{"data":[${page.map((r) => r.card).join(",")}],"nextCursor":${JSON.stringify(nextCursor)}}`;
+  // Triggers keep a document for every property; a missing one is a fault to surface, not a
+  // shorter page that would end pagination early.
+  const cards = page.map((r) => {
+    if (r.card === null) throw new Error(`property ${r.id} has no document`);
+    return r.card;
+  });
+  const json = `{"data":[${cards.join(",")}],"nextCursor":${JSON.stringify(nextCursor)}}`;
   await deps.cache.set("search", key, cached.generation, json, SEARCH_TTL_SECONDS);
   return json;
 }
