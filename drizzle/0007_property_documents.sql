@@ -11,30 +11,36 @@ ALTER TABLE "property_documents" ADD CONSTRAINT "property_documents_property_id_
 -- in exponent form: it switches to it below 1e-4 (JavaScript below 1e-6) and pads the exponent to
 -- two digits; and -0 is 0 in JSON. (Above 1e15 they differ too; no stored float gets there.)
 CREATE FUNCTION stayhub_json_number(x float8) RETURNS json
-LANGUAGE sql STABLE SET extra_float_digits = 1 AS $$
-  SELECT (CASE
-    WHEN x = 0 THEN '0'
-    WHEN t NOT LIKE '%e%' THEN t
-    WHEN n > -6 AND n <= 0 THEN sign || '0.' || repeat('0', -n) || digits
-    WHEN n > 0 AND n <= 21 AND n >= length(digits) THEN sign || digits || repeat('0', n - length(digits))
-    WHEN n > 0 AND n <= 21 THEN sign || left(digits, n) || '.' || substr(digits, n + 1)
-    ELSE sign || mantissa || 'e' || CASE WHEN n - 1 < 0 THEN '-' ELSE '+' END || abs(n - 1)::text
-  END)::json
-  FROM (SELECT t,
-          CASE WHEN t LIKE '-%' THEN '-' ELSE '' END AS sign,
-          split_part(ltrim(t, '-'), 'e', 1) AS mantissa,
-          replace(split_part(ltrim(t, '-'), 'e', 1), '.', '') AS digits,
-          CASE WHEN t LIKE '%e%' THEN split_part(t, 'e', 2)::int + 1 END AS n
-        FROM (SELECT x::text AS t) raw) parts
+LANGUAGE plpgsql STABLE SET extra_float_digits = 1 AS $$
+DECLARE
+  t text := x::text;
+  sign text := '';
+  mantissa text;
+  digits text;
+  n integer; -- x = 0.digits × 10^n
+BEGIN
+  IF x = 0 THEN RETURN '0'::json; END IF;
+  IF position('e' IN t) = 0 THEN RETURN t::json; END IF;
+  IF left(t, 1) = '-' THEN sign := '-'; t := substr(t, 2); END IF;
+  mantissa := split_part(t, 'e', 1);
+  digits := replace(mantissa, '.', '');
+  n := split_part(t, 'e', 2)::integer + 1;
+  IF n > -6 AND n <= 0 THEN RETURN (sign || '0.' || repeat('0', -n) || digits)::json; END IF;
+  IF n > 0 AND n <= 21 AND n >= length(digits) THEN RETURN (sign || digits || repeat('0', n - length(digits)))::json; END IF;
+  IF n > 0 AND n <= 21 THEN RETURN (sign || left(digits, n) || '.' || substr(digits, n + 1))::json; END IF;
+  RETURN (sign || mantissa || 'e' || CASE WHEN n < 1 THEN '-' ELSE '+' END || abs(n - 1)::text)::json;
+END;
 $$;
 --> statement-breakpoint
 -- The Property of the contract as compact JSON: row_to_json keeps the column order and adds no
 -- spaces; json_strip_nulls drops only the optional keys (region, postalCode, caption). Floats
 -- print as JavaScript prints them, timestamps too (UTC, milliseconds, "Z"). photo_limit NULL:
 -- every photo.
+-- (plpgsql, not sql: its statement is then planned once per session, not on every call.)
 CREATE FUNCTION stayhub_property_json(pid uuid, photo_limit integer) RETURNS text
-LANGUAGE sql STABLE SET extra_float_digits = 1 AS $$
-  SELECT row_to_json(d)::text FROM (
+LANGUAGE plpgsql STABLE SET extra_float_digits = 1 AS $$
+BEGIN
+  RETURN (SELECT row_to_json(d)::text FROM (
     SELECT p.id,
       p.host_id AS "hostId",
       (SELECT row_to_json(h) FROM (SELECT u.id, u.name, u.avatar_url AS "avatarUrl") h) AS host,
@@ -63,7 +69,8 @@ LANGUAGE sql STABLE SET extra_float_digits = 1 AS $$
       to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "updatedAt"
     FROM properties p JOIN users u ON u.id = p.host_id
     WHERE p.id = pid
-  ) d
+  ) d);
+END;
 $$;
 --> statement-breakpoint
 -- Renders these properties' documents. Writers of one property's document take turns on its row
