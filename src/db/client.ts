@@ -61,7 +61,7 @@ function preparing<T extends AnySql>(sql: T, gate?: Gate): T {
       if (prop === "unsafe") {
         return (query: string, args: unknown[] = [], options: Record<string, unknown> = {}) => {
           const pending = () => target.unsafe(query, args as postgres.ParameterOrJSON<never>[], { ...options, prepare: args.length > 0 || options.prepare === true });
-          return gate ? gatedQuery(gate, pending) : pending();
+          return gate ? new GatedQuery(gate, pending) : pending();
         };
       }
       if (prop === "begin" || prop === "savepoint") {
@@ -79,27 +79,49 @@ function preparing<T extends AnySql>(sql: T, gate?: Gate): T {
   });
 }
 
+type Pending = PromiseLike<unknown> & { values(): PromiseLike<unknown> };
+
+const unsupported = (method: string) => () => {
+  throw new Error(`postgres.js query method "${method}" is not available through the connection gate (src/db/client.ts)`);
+};
+
 /**
  * A query that waits for the gate before it runs, and runs once however often it is awaited.
- * Drizzle only awaits a query or calls its `.values()`; anything else it might call on a
- * postgres.js query fails loudly here rather than running ungated.
+ * Drizzle only awaits a query or calls its `.values()`; the other postgres.js query methods throw
+ * here rather than run ungated.
  */
-function gatedQuery(gate: Gate, pending: () => PromiseLike<unknown> & { values(): PromiseLike<unknown> }) {
-  let result: Promise<unknown> | undefined;
-  const once = (run: () => PromiseLike<unknown>) => (result ??= gate(run));
-  const query = {
-    then: (resolve?: (v: unknown) => unknown, reject?: (e: unknown) => unknown) => once(() => pending()).then(resolve, reject),
-    catch: (reject: (e: unknown) => unknown) => once(() => pending()).catch(reject),
-    finally: (after: () => void) => once(() => pending()).finally(after),
-    values: () => once(() => pending().values()),
-  };
-  return new Proxy(query, {
-    get(target, prop) {
-      if (prop in target) return target[prop as keyof typeof target];
-      if (typeof prop === "symbol") return undefined;
-      throw new Error(`postgres.js query method "${prop}" is not available through the connection gate (src/db/client.ts)`);
-    },
-  });
+class GatedQuery {
+  private result: Promise<unknown> | undefined;
+  constructor(
+    private gate: Gate,
+    private pending: () => Pending,
+  ) {}
+  private run(): Promise<unknown> {
+    this.result ??= this.gate(this.pending);
+    return this.result;
+  }
+  then(resolve?: (v: unknown) => unknown, reject?: (e: unknown) => unknown) {
+    return this.run().then(resolve, reject);
+  }
+  catch(reject: (e: unknown) => unknown) {
+    return this.run().catch(reject);
+  }
+  finally(after: () => void) {
+    return this.run().finally(after);
+  }
+  values() {
+    this.result ??= this.gate(() => this.pending().values());
+    return this.result;
+  }
+  raw = unsupported("raw");
+  cursor = unsupported("cursor");
+  forEach = unsupported("forEach");
+  describe = unsupported("describe");
+  execute = unsupported("execute");
+  simple = unsupported("simple");
+  readable = unsupported("readable");
+  writable = unsupported("writable");
+  cancel = unsupported("cancel");
 }
 
 type Gate = <R>(run: () => PromiseLike<R>) => Promise<R>;
@@ -120,14 +142,30 @@ function fifoGate(permits: number): Gate {
     if (next) next();
     else free++;
   };
-  return async (run) => {
-    if (free > 0) free--;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
+  const done = <R>(value: R): R => {
+    release();
+    return value;
+  };
+  const failed = (error: unknown): never => {
+    release();
+    throw error;
+  };
+  const start = <R>(run: () => PromiseLike<R>): Promise<R> => {
     try {
-      return await run();
-    } finally {
+      // postgres.js runs a query when its then() is called: no extra turn of the event loop.
+      return Promise.resolve(run().then(done, failed));
+    } catch (error) {
       release();
+      return Promise.reject(error);
     }
+  };
+  // A free permit starts the work at once (no extra turn of the event loop).
+  return (run) => {
+    if (free > 0) {
+      free--;
+      return start(run);
+    }
+    return new Promise<void>((resolve) => waiting.push(resolve)).then(() => start(run));
   };
 }
 
