@@ -1,6 +1,7 @@
 // Indexes, proven: on a seeded database (10,000 properties, ~20,000 bookings) every search shape's
 // plan uses its intended index and never scans properties or bookings sequentially.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { fillPlaceholders } from "drizzle-orm";
 import { seed } from "../../src/db/seed";
 import { addDays } from "../../src/lib/dates";
 import { type SearchParams, searchQuery } from "../../src/modules/properties/search";
@@ -31,9 +32,9 @@ function walk(node: PlanNode, out: PlanNode[] = []): PlanNode[] {
 }
 
 async function plan(q: SearchParams) {
-  const { query } = searchQuery(tdb.database.db, q, today);
+  const { query, values } = searchQuery(tdb.database.db, q, today);
   const { sql, params } = query.toSQL();
-  const [row] = await tdb.database.raw.query<{ "QUERY PLAN": unknown }>(`explain (format json) ${sql}`, params);
+  const [row] = await tdb.database.raw.query<{ "QUERY PLAN": unknown }>(`explain (format json) ${sql}`, fillPlaceholders(params, values));
   const raw = row?.["QUERY PLAN"];
   const doc = (typeof raw === "string" ? JSON.parse(raw) : raw) as { Plan: PlanNode }[];
   const nodes = walk((doc[0] as { Plan: PlanNode }).Plan);
