@@ -204,6 +204,13 @@ describe("connection pool", () => {
     }
   });
 
+  test.if(Boolean(databaseUrl))("planEach plans every execution for its values; the main handle may settle on a generic plan", async () => {
+    const mode = async (db: typeof tdb.database.db) =>
+      ((await db.execute(sql`select current_setting('plan_cache_mode') as mode`)) as unknown as { mode: string }[])[0]?.mode;
+    expect(await mode(tdb.database.planEach)).toBe("force_custom_plan");
+    expect(await mode(tdb.database.db)).toBe("auto");
+  });
+
   test.if(Boolean(databaseUrl))("transactions still begin while every connection is busy", async () => {
     const db = await openDatabase({ url: tdb.url as string, poolSize: 2 });
     try {

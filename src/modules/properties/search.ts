@@ -247,8 +247,10 @@ export async function searchProperties(q: SearchParams, deps: Deps): Promise<str
   const cached = await deps.cache.get("search", key);
   if (cached.value !== null) return cached.value;
 
-  const { query, values, shape, sort, limit } = searchQuery(deps.db, q, today);
-  const statements = searchStatements(deps.db);
+  // A text search's best plan depends on how common its words are: planned for each search.
+  const db = q.q ? deps.database.planEach : deps.db;
+  const { query, values, shape, sort, limit } = searchQuery(db, q, today);
+  const statements = searchStatements(db);
   let statement = statements.get(shape);
   if (!statement) {
     if (statements.size >= MAX_SHAPES) statements.clear();
