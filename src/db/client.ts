@@ -186,7 +186,7 @@ function openPostgres(url: string, max: number): Database {
     connection: { application_name: "stayhub", ...settings },
   });
   const client = postgres(url, options(max));
-  const planEachMax = Math.max(1, Math.ceil(max / 4));
+  const planEachMax = Math.max(2, Math.ceil(max / 4));
   const planEachClient = postgres(url, options(planEachMax, { plan_cache_mode: "force_custom_plan" }));
   const runner = (sql: postgres.Sql | postgres.ReservedSql): RawSql => ({
     async exec(text) {
