@@ -46,10 +46,7 @@ const vars: Record<Key, Var> = {
   port: { env: "PORT", rule: "an integer 1–65535", default: "3000", kind: "int" },
   host: { env: "HOST", rule: "a host name or address", default: "0.0.0.0", kind: "string" },
   databaseUrl: { env: "DATABASE_URL", rule: "a postgres:// URL", kind: "string" },
-  // About twice the cores (of this machine, standing in for the database's): PostgreSQL runs as
-  // many queries at once as it has cores, and connections beyond that only queue inside it, where
-  // nothing is first come, first served (on 2 cores, 10 connections tripled a geo search's p99).
-  dbPoolSize: { env: "DB_POOL_SIZE", rule: "an integer 1–200", default: String(Math.min(10, Math.max(4, 2 * (navigator.hardwareConcurrency || 2)))), kind: "int" },
+  dbPoolSize: { env: "DB_POOL_SIZE", rule: "an integer 1–200", default: "10", kind: "int" },
   redisUrl: { env: "REDIS_URL", rule: "a redis:// URL", kind: "string" },
   redisPrefix: { env: "REDIS_PREFIX", rule: "a key prefix of 1–64 characters", default: "stayhub:", kind: "string" },
   dataDir: { env: "DATA_DIR", rule: "a directory path", default: "./data", kind: "string" },
