@@ -1,7 +1,7 @@
 // `bun run bench`: the service beside its raw floors, measured in one run on this machine, so the
 // ratios survive a noisy machine. Needs wrk (apt-get install wrk) and PostgreSQL (DATABASE_URL,
 // default postgres://postgres@127.0.0.1:5432/postgres); uses a scratch database stayhub_bench.
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { drizzle } from "drizzle-orm/postgres-js";
@@ -56,6 +56,7 @@ async function startStayhub(env: Record<string, string>, cwd: string) {
   return {
     url: `http://127.0.0.1:${port}`,
     readyMs: performance.now() - t0,
+    pid: proc.pid,
     async stop() {
       proc.kill("SIGTERM");
       await proc.exited;
@@ -78,6 +79,39 @@ async function startFloor(args: string[], env: Record<string, string> = {}) {
 async function measure(url: string, o: Parameters<typeof wrk>[1]): Promise<LoadResult> {
   await wrk(url, { ...o, seconds: 2 }); // warm-up: JIT, connection pools, caches
   return wrk(url, o);
+}
+
+const CLOCK_TICKS = Number(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim()) || 100;
+
+/** CPU seconds these processes have used so far (user + system, from /proc; 0 where there is none). */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    } catch {
+      // gone, or not Linux
+    }
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+/**
+ * A load run with the CPU time it cost, per request: the stayhub process, and the PostgreSQL
+ * backends serving its connections (found by application name; the same machine runs both).
+ */
+async function measureCpu(appPid: number, url: string, o: Parameters<typeof wrk>[1]) {
+  await wrk(url, { ...o, seconds: 2 });
+  const sql = postgres(benchDb, { max: 1, onnotice: () => {} });
+  const backends = (await sql`select pid from pg_stat_activity where datname = 'stayhub_bench' and application_name = 'stayhub'`).map((r) => r.pid as number);
+  await sql.end();
+  const [app0, db0] = [cpuSeconds([appPid]), cpuSeconds(backends)];
+  const r = await wrk(url, o);
+  const [app1, db1] = [cpuSeconds([appPid]), cpuSeconds(backends)];
+  const perRequest = (seconds: number) => (r.requests > 0 ? Math.round((seconds * 1e6) / r.requests) : Number.NaN);
+  return { r, cpu: `CPU per request: stayhub ${perRequest(app1 - app0)} µs, PostgreSQL ${perRequest(db1 - db0)} µs` };
 }
 
 function percentile(xs: number[], p: number): number {
@@ -297,11 +331,11 @@ async function propertyScenarios(env: Record<string, string>, cwd: string, o: { 
     r: hitLocal,
     vs: `${vs(hitLocal, floors.body, "same-bytes floor")}, ${vs(hitLocal, floors.json, "JSON floor")} (target ≥ 0.6)`,
   });
-  const miss = await measure(uncached.url + (propertyPaths[0] as string), po);
+  const { r: miss, cpu: missCpu } = await measureCpu(uncached.pid, uncached.url + (propertyPaths[0] as string), po);
   rows.push({
     name: "GET /properties/:id, uncached",
     r: miss,
-    vs: `${vs(miss, floors.query, "same-statement floor")}, ${vs(miss, floors.pk, "PK floor")} (target ≥ 0.7)`,
+    vs: `${vs(miss, floors.query, "same-statement floor")}, ${vs(miss, floors.pk, "PK floor")} (target ≥ 0.7); ${missCpu}`,
   });
 
   // Searches on the uncached instance, with varied parameters: the database does the work every time.
@@ -337,8 +371,8 @@ async function propertyScenarios(env: Record<string, string>, cwd: string, o: { 
       ["search geo radius + dates", geoPaths],
       ["search text", textPaths],
     ] as const) {
-      const r = await measure(instance.url + (paths[0] as string), { ...o, paths: [...paths] });
-      rows.push({ name: `${name} (${label}, ${paths.length} queries)`, r, vs: `p99 ${fmt(r.p99ms, 1)} ms (target < 25)` });
+      const { r, cpu } = await measureCpu(instance.pid, instance.url + (paths[0] as string), { ...o, paths: [...paths] });
+      rows.push({ name: `${name} (${label}, ${paths.length} queries)`, r, vs: `p99 ${fmt(r.p99ms, 1)} ms (target < 25)${label === "uncached" ? `; ${cpu}` : ""}` });
     }
   }
   await Promise.all([withRedis.stop(), inProcess.stop(), uncached.stop()]);
