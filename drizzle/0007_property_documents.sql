@@ -7,9 +7,10 @@ CREATE TABLE "property_documents" (
 );
 --> statement-breakpoint
 ALTER TABLE "property_documents" ADD CONSTRAINT "property_documents_property_id_properties_id_fk" FOREIGN KEY ("property_id") REFERENCES "public"."properties"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
--- A float as JavaScript's JSON.stringify prints it. PostgreSQL's shortest-exact text agrees except
--- in exponent form: it switches to it below 1e-4 (JavaScript below 1e-6) and pads the exponent to
--- two digits; and -0 is 0 in JSON. (Above 1e15 they differ too; no stored float gets there.)
+-- A float as JavaScript's JSON.stringify prints it, exactly for |x| < 2^54 (above, the two may
+-- choose a different last digit). PostgreSQL's shortest-exact text agrees except in exponent form:
+-- it switches to it below 1e-4 (JavaScript below 1e-6) and pads the exponent to two digits; -0 is
+-- 0 in JSON, and NaN and the infinities are null, as in JavaScript.
 CREATE FUNCTION stayhub_json_number(x float8) RETURNS json
 LANGUAGE plpgsql STABLE SET extra_float_digits = 1 AS $$
 DECLARE
@@ -20,6 +21,7 @@ DECLARE
   n integer; -- x = 0.digits × 10^n
 BEGIN
   IF x = 0 THEN RETURN '0'::json; END IF;
+  IF x = 'NaN'::float8 OR x = 'Infinity'::float8 OR x = '-Infinity'::float8 THEN RETURN 'null'::json; END IF;
   IF position('e' IN t) = 0 THEN RETURN t::json; END IF;
   IF left(t, 1) = '-' THEN sign := '-'; t := substr(t, 2); END IF;
   mantissa := split_part(t, 'e', 1);
@@ -78,6 +80,7 @@ $$;
 -- commits last has seen every change committed before it: no document is left behind a change.
 CREATE FUNCTION stayhub_refresh_property_documents(ids uuid[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
+  IF cardinality(ids) = 0 THEN RETURN; END IF;
   -- That takes a new snapshot per statement: under REPEATABLE READ or SERIALIZABLE a render could
   -- miss a change committed while this transaction waited for the row.
   IF current_setting('transaction_isolation') NOT IN ('read committed', 'read uncommitted') THEN

@@ -3,12 +3,9 @@
 export type Gate = <R>(run: () => PromiseLike<R>) => Promise<R>;
 
 /**
- * At most `permits` connections in use (a query, a transaction or a reserved session each take
- * one), the rest waiting in arrival order for the first to free. With every connection busy,
- * postgres.js pipelines the next query onto one of them round-robin, where it waits behind
- * whatever runs there even when another connection frees first: under 32 concurrent searches that
- * made p99 ten times p50. (Its `max_pipeline: 0` would stop that but also stops `begin` from
- * reserving its connection.)
+ * At most `permits` pieces of work at once; the rest wait in arrival order and each starts as soon
+ * as one ends. A failure, thrown or rejected, gives its place back. Used in front of database
+ * connections (src/db/client.ts) and searches (src/modules/properties/search.ts).
  */
 export function fifoGate(permits: number): Gate {
   let free = permits;

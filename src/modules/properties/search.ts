@@ -2,9 +2,9 @@
 import { and, arrayContains, eq, gte, lte, type Placeholder, type SQL, sql } from "drizzle-orm";
 import type { Static } from "elysia";
 import { properties, propertyDocuments } from "../../db/schema";
-import type { Db } from "../../db/client";
+import type { Database, Db } from "../../db/client";
 import { perDatabase } from "../../db/prepared";
-import { fifoGate } from "../../lib/fifo-gate";
+import { fifoGate, type Gate } from "../../lib/fifo-gate";
 import type { Deps } from "../../deps";
 import { invalid } from "../../http/errors";
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor, isIsoInstant, isUuid } from "../../http/pagination";
@@ -236,11 +236,20 @@ export function searchQuery(db: Db, q: SearchParams, today: string) {
   return { query, values: b.values, shape: b.key, sort, limit };
 }
 
-// Searches are heavy next to lookups: about twice the cores of them run at once, the rest wait in
-// arrival order. Lookups keep the rest of the pool, and searches do not crowd PostgreSQL, which
-// runs as many queries at once as it has cores and is not first come, first served beyond that
-// (on 2 cores, ten concurrent geo searches had twice the p99 of four).
-const searchSlots = fifoGate(Math.max(2, 2 * (navigator.hardwareConcurrency || 2)));
+// Searches are heavy next to lookups: about twice the cores of them run at once, and always
+// fewer than the pool's connections, the rest waiting in arrival order. Lookups keep the rest of
+// the pool, and searches do not crowd PostgreSQL, which runs as many queries at once as it has
+// cores and is not first come, first served beyond that (on 2 cores, ten concurrent geo searches
+// had twice the p99 of four). Text searches have their own connections (Database.planEach).
+const slots = new WeakMap<Database, Gate>();
+function searchSlots(database: Database): Gate {
+  let gate = slots.get(database);
+  if (!gate) {
+    gate = fifoGate(Math.max(1, Math.min(2 * (navigator.hardwareConcurrency || 2), database.poolSize - 2)));
+    slots.set(database, gate);
+  }
+  return gate;
+}
 
 type SearchStatement = ReturnType<ReturnType<typeof searchQuery>["query"]["prepare"]>;
 const MAX_SHAPES = 1000;
@@ -265,7 +274,7 @@ export async function searchProperties(q: SearchParams, deps: Deps): Promise<str
     statements.set(shape, statement);
   }
   const prepared = statement;
-  const rows = await searchSlots(() => prepared.execute(values));
+  const rows = q.q ? await prepared.execute(values) : await searchSlots(deps.database)(() => prepared.execute(values));
 
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
