@@ -100,8 +100,8 @@ async function worker(config: Config): Promise<void> {
 /** `stayhub jobs dead` lists dead letters; `stayhub jobs retry <id>` sends one back. */
 async function jobsCommand(config: Config, sub: string | undefined, id: string | undefined): Promise<void> {
   await withDeps(config, async (deps) => {
-    const dead = await listDeadJobs(deps);
     if (sub === "dead" || sub === undefined) {
+      const dead = await listDeadJobs(deps);
       for (const d of dead) console.log(JSON.stringify(d));
       if (dead.length === 0) console.error("no dead letters");
       return;

@@ -4,18 +4,13 @@
 import { sql } from "drizzle-orm";
 import type { Deps } from "../deps";
 import { execute, type JobEvent } from "./execute";
-import type { Job, JobDeps } from "./types";
+import { jobOf, type OutboxRow, rowsOf } from "./outbox";
+import type { JobDeps } from "./types";
 import { type OutboxLoop, startOutboxLoop } from "./outbox-loop";
 
-interface LeasedRow extends Record<string, unknown> {
-  id: string | number;
-  type: string;
-  payload: Record<string, unknown> | string;
+interface LeasedRow extends OutboxRow {
   attempts: number;
-  created_at: string | Date;
 }
-
-const rowsOf = <T>(r: unknown): T[] => (Array.isArray(r) ? (r as T[]) : ((r as { rows: T[] }).rows ?? []));
 
 export async function runLocalOnce(deps: Deps & JobDeps, onEvent?: (e: JobEvent) => void, batch = 100): Promise<number> {
   // Due by business time (run_at against the service clock), free by wall time (locked_until
@@ -36,13 +31,7 @@ export async function runLocalOnce(deps: Deps & JobDeps, onEvent?: (e: JobEvent)
   );
   const done: number[] = [];
   for (const r of leased) {
-    const job: Job = {
-      id: String(r.id),
-      type: r.type,
-      payload: typeof r.payload === "string" ? (JSON.parse(r.payload) as Record<string, unknown>) : r.payload,
-      attempt: r.attempts,
-      enqueuedAt: new Date(r.created_at).getTime(),
-    };
+    const job = jobOf(r, r.attempts);
     const startedAt = Date.now();
     const outcome = await execute(job, deps);
     onEvent?.({ type: job.type, outcome: outcome.kind, seconds: outcome.ms / 1000, delayMs: job.attempt === 1 ? startedAt - job.enqueuedAt : undefined });

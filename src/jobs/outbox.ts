@@ -4,6 +4,7 @@ import type { Db } from "../db/client";
 import { sql } from "drizzle-orm";
 import { outbox } from "../db/schema";
 import type { Clock } from "../lib/clock";
+import type { Job } from "./types";
 
 export interface EnqueueOptions {
   /** When the job may run (default now). */
@@ -57,5 +58,27 @@ export function outboxCleanup(deps: { db: Db }): () => Promise<void> {
     if (Date.now() - last < 600_000) return;
     last = Date.now();
     await deps.db.delete(outbox).where(sql`${outbox.sentAt} < now() - interval '7 days'`);
+  };
+}
+
+/** An outbox row as raw SQL returns it (both transports lease rows with raw statements). */
+export interface OutboxRow extends Record<string, unknown> {
+  id: string | number;
+  type: string;
+  payload: Record<string, unknown> | string;
+  created_at: string | Date;
+}
+
+/** The rows of a raw `db.execute`: postgres.js answers an array, PGlite an object with `rows`. */
+export const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? (result as T[]) : ((result as { rows?: T[] }).rows ?? []));
+
+/** The job an outbox row stands for, at this attempt. */
+export function jobOf(row: OutboxRow, attempt: number): Job {
+  return {
+    id: String(row.id),
+    type: row.type,
+    payload: typeof row.payload === "string" ? (JSON.parse(row.payload) as Record<string, unknown>) : row.payload,
+    attempt,
+    enqueuedAt: new Date(row.created_at).getTime(),
   };
 }

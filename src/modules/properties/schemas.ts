@@ -8,8 +8,6 @@ export const MAX_PRICE = 100_000_000; // a million in major units, per night
 export const MAX_PHOTOS = 50;
 export const MAX_AMENITIES = 50;
 
-const propertyTypes = ["apartment", "house", "room", "cabin", "villa", "other"] as const;
-const policies = ["flexible", "moderate", "strict"] as const;
 
 const PropertyTypeSchema = t.Union([
   t.Literal("apartment"),
