@@ -5,9 +5,11 @@ import { rmSync, statSync } from "node:fs";
 const outfile = "dist/stayhub";
 rmSync("dist", { recursive: true, force: true });
 const started = performance.now();
+// The job worker thread's entry is a second entrypoint, so the binary carries it. No
+// --minify-identifiers: Elysia's validators break when names are mangled (in the binary only,
+// query bounds went unchecked and numeric strings slipped into bodies).
 const proc = Bun.spawnSync(
-  // The job worker thread's entry is a second entrypoint, so the binary carries it.
-  [process.execPath, "build", "--compile", "--minify", "--sourcemap", "--target=bun", "src/main.ts", "workers/job-worker.ts", "--outfile", outfile],
+  [process.execPath, "build", "--compile", "--minify-whitespace", "--minify-syntax", "--sourcemap", "--target=bun", "src/main.ts", "workers/job-worker.ts", "--outfile", outfile],
   { stdout: "inherit", stderr: "inherit" },
 );
 if (proc.exitCode !== 0) {

@@ -1,8 +1,9 @@
 // createApp(deps) → the Elysia application: composes plugins and modules; never listens.
-import { swagger } from "@elysiajs/swagger";
-import { Elysia } from "elysia";
+import { type AnyElysia, Elysia } from "elysia";
 import type { Deps } from "./deps";
 import { httpFoundation, MAX_BODY_BYTES } from "./http/foundation";
+import { openApiDocument } from "./http/openapi/document";
+import { docsUi } from "./http/openapi/docs-ui";
 import { authRoutes } from "./modules/auth/routes";
 import { opsRoutes, testClockRoutes } from "./modules/ops/routes";
 import { notificationRoutes } from "./modules/notifications/routes";
@@ -21,6 +22,12 @@ export function createApp(deps: Deps) {
 
   // Native routes hand what they do not answer to the app itself (set once it exists).
   let handle = (_request: Request): Promise<Response> => Promise.reject(new Error("app not built"));
+  // The document and the HTTP layer read the finished route table (set once it exists).
+  let built: AnyElysia | undefined;
+  const routes = (): AnyElysia => {
+    if (!built) throw new Error("app not built");
+    return built;
+  };
 
   const app = new Elysia({
     normalize: false,
@@ -30,33 +37,12 @@ export function createApp(deps: Deps) {
     // development: false whatever NODE_ENV says: Bun must never answer with its own error page.
     serve: { development: false, maxRequestBodySize: 8 * MAX_BODY_BYTES, routes: propertyFastRoutes(deps, (request) => handle(request)) },
   })
-    .use(httpFoundation(deps.log, deps.metrics))
-    .use(
-      swagger({
-        path: "/swagger",
-        provider: "swagger-ui",
-        // Our one dotted path is an API route (calendar.ics), not a static file.
-        excludeStaticFile: false,
-        documentation: {
-          info: {
-            title: "stayhub API",
-            version: VERSION,
-            description: "Book stays, list properties, take payments, review. Errors are application/problem+json (RFC 9457).",
-          },
-          components: { securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
-          tags: [
-            { name: "auth", description: "Accounts and tokens" },
-            { name: "users", description: "Profiles" },
-            { name: "properties", description: "Listings, search, availability and calendars" },
-            { name: "notifications", description: "In-app notifications" },
-            { name: "operations", description: "Health and readiness" },
-          ],
-        },
-      }),
-    )
+    .use(httpFoundation(deps.log, deps.metrics, routes))
+    .use(docsUi(() => openApiDocument(routes(), { version: VERSION })))
     .use(opsRoutes(deps))
     .use(api);
   handle = (request) => app.handle(request);
+  built = app;
   return app;
 }
 

@@ -11,3 +11,7 @@ declare module "*.tar.gz" {
   const path: string;
   export default path;
 }
+declare module "swagger-ui-dist/*" {
+  const path: string;
+  export default path;
+}

@@ -1,5 +1,6 @@
 // One error family for the whole service, rendered once as application/problem+json (RFC 9457).
 import { t } from "elysia";
+import { Int } from "./schema";
 
 export interface FieldError {
   path: string;
@@ -73,7 +74,7 @@ export const ProblemSchema = t.Object(
   {
     type: t.String(),
     title: t.String(),
-    status: t.Integer(),
+    status: Int(),
     detail: t.String(),
     code: t.String({ description: "stable machine-readable error code" }),
     errors: t.Optional(t.Array(t.Object({ path: t.String(), message: t.String() }))),

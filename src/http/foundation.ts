@@ -1,9 +1,10 @@
 // Cross-cutting HTTP behaviour for every route: request ids, body limits, JSON-only bodies,
 // problem+json errors, and one structured log line per request.
-import { Elysia } from "elysia";
+import { type AnyElysia, Elysia } from "elysia";
 import type { Logger } from "../lib/log";
 import type { Metrics } from "./metrics";
-import { AppError, type FieldError, type Problem, problem, problemResponse } from "./errors";
+import { AppError, type Problem, problem, problemResponse } from "./errors";
+import { coerceQuery, fieldErrors, RouteRuleBook } from "./validation";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -108,26 +109,9 @@ export function fastRoute<R extends Request>(
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-interface ValidationIssue {
-  path: string;
-  message: string;
-  summary?: string;
-}
-
-function validationErrors(all: ValidationIssue[]): FieldError[] {
-  const seen = new Set<string>();
-  const out: FieldError[] = [];
-  for (const issue of all) {
-    const key = `${issue.path}\u0000${issue.message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    // The message, never the summary: summaries quote the submitted value (a password, say).
-    out.push({ path: issue.path || "/", message: issue.message });
-  }
-  return out;
-}
-
-export function httpFoundation(log: Logger, metrics?: Metrics) {
+/** `routes` is the finished app: its route table tells which query values are numbers and words errors. */
+export function httpFoundation(log: Logger, metrics?: Metrics, routes?: () => AnyElysia) {
+  const rules = new RouteRuleBook(routes);
   return new Elysia({ name: "stayhub.http" })
     .onRequest(({ request, set }) => {
       const id = newRequestId(request);
@@ -156,7 +140,10 @@ export function httpFoundation(log: Logger, metrics?: Metrics) {
         throw new AppError(400, "invalid_json", "The body is not valid JSON");
       }
     })
-    .onError({ as: "global" }, ({ code, error, request }) => {
+    .onTransform({ as: "global" }, ({ request, route, query }) => {
+      coerceQuery(query as Record<string, unknown>, rules.of(request.method, route));
+    })
+    .onError({ as: "global" }, ({ code, error, request, route }) => {
       const m = meta.get(request);
       const id = m?.id;
       const answer = (p: Problem, h: Record<string, string>) => {
@@ -175,10 +162,14 @@ export function httpFoundation(log: Logger, metrics?: Metrics) {
           if (error.type === "response") break; // we built a wrong answer: that is a bug, not the caller's fault
           // A malformed id names nothing that exists.
           if (error.type === "params") return answer(problem(404, "not_found", "No such resource", undefined, id), headers);
-          return answer(
-            problem(422, "validation_failed", `The request ${error.type} breaks a rule`, validationErrors(error.all as ValidationIssue[]), id),
-            headers,
-          );
+          {
+            const declared = rules.of(request.method, route);
+            const where = error.type === "query" ? "query" : "body";
+            const errors = fieldErrors(error.all as Parameters<typeof fieldErrors>[0], where === "query" ? declared?.query : declared?.body);
+            const first = errors[0];
+            const detail = first ? `${where === "query" ? "Query parameter" : "Field"} ${first.path} ${first.message}` : `The request ${where} breaks a rule`;
+            return answer(problem(422, "validation_failed", detail, errors, id), headers);
+          }
         case "PARSE":
           return answer(problem(400, "invalid_json", "The body is not valid JSON", undefined, id), headers);
         case "NOT_FOUND":

@@ -3,13 +3,14 @@
 // while rows are inserted.
 import type { TSchema } from "@sinclair/typebox";
 import { t } from "elysia";
+import { Int } from "./schema";
 import { AppError } from "./errors";
 
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
 
 export const PageQuery = {
-  limit: t.Optional(t.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, description: "page size, 1–100" })),
+  limit: t.Optional(Int({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, description: "page size, 1–100" })),
   cursor: t.Optional(t.String({ maxLength: 512, description: "opaque; from the previous page's nextCursor" })),
 };
 

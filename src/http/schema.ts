@@ -1,6 +1,14 @@
 // TypeBox building blocks shared by the modules' DTOs.
-import type { TProperties } from "@sinclair/typebox";
+import { type IntegerOptions, type NumberOptions, type TProperties, Type } from "@sinclair/typebox";
 import { t } from "elysia";
+
+/**
+ * Numbers are JSON numbers: TypeBox's own Integer and Number, not Elysia's `t.Integer`, which also
+ * takes numeric strings (and, with the binary's identifiers minified, skipped their bounds). Query
+ * text is turned into numbers by `coerceQuery` before validation, so the same schemas serve there.
+ */
+export const Int = (options: IntegerOptions = {}) => Type.Integer(options);
+export const Num = (options: NumberOptions = {}) => Type.Number(options);
 
 /** A request body object: unknown fields are refused (no mass assignment). */
 export const strictObject = <P extends TProperties>(props: P, options: { description?: string; title?: string } = {}) =>

@@ -1,6 +1,6 @@
 // Auth DTOs.
 import { t } from "elysia";
-import { strictObject } from "../../http/schema";
+import { Int, strictObject } from "../../http/schema";
 import { Email, Password, PersonName, UserDto } from "../users/schemas";
 
 export const RegisterBody = strictObject({ email: Email, password: Password, name: PersonName }, { title: "Register" });
@@ -16,7 +16,7 @@ export const SessionDto = t.Object(
     accessToken: t.String({ description: "JWT (HS256) for `Authorization: Bearer`" }),
     refreshToken: t.String({ description: "opaque, single-use; trade it at /auth/refresh" }),
     tokenType: t.Literal("Bearer"),
-    expiresIn: t.Integer({ description: "access token lifetime in seconds" }),
+    expiresIn: Int({ description: "access token lifetime in seconds" }),
   },
   { title: "Session" },
 );

@@ -2,7 +2,7 @@
 import type { TOptional, TSchema } from "@sinclair/typebox";
 import { t } from "elysia";
 import { Page, PageQuery } from "../../http/pagination";
-import { Nullable, strictObject, Timestamp, Uuid } from "../../http/schema";
+import { Int, Nullable, Num, strictObject, Timestamp, Uuid } from "../../http/schema";
 
 export const MAX_PRICE = 100_000_000; // a million in major units, per night
 export const MAX_PHOTOS = 50;
@@ -22,7 +22,7 @@ const StatusSchema = t.Union([t.Literal("listed"), t.Literal("unlisted")]);
 const Day = t.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}$", description: "YYYY-MM-DD" });
 
 const Text = (min: number, max: number) => t.String({ minLength: min, maxLength: max, ...(min > 0 ? { pattern: "\\S" } : {}) });
-const Money = t.Integer({ minimum: 0, maximum: MAX_PRICE, description: "minor units (cents)" });
+const Money = Int({ minimum: 0, maximum: MAX_PRICE, description: "minor units (cents)" });
 const Amenity = t.String({ minLength: 1, maxLength: 50, pattern: "^[a-z0-9][a-z0-9_-]*$", description: "lower-case slug, e.g. wifi, free_parking" });
 const Photo = strictObject({
   url: t.String({ pattern: "^https://[^\\s]+$", maxLength: 2048, description: "https only" }),
@@ -36,7 +36,7 @@ const AddressFields = {
   postalCode: t.Optional(t.String({ maxLength: 20 })),
   country: t.String({ pattern: "^[A-Z]{2}$", description: "ISO 3166-1 alpha-2" }),
 };
-const Location = strictObject({ lat: t.Number({ minimum: -90, maximum: 90 }), lng: t.Number({ minimum: -180, maximum: 180 }) });
+const Location = strictObject({ lat: Num({ minimum: -90, maximum: 90 }), lng: Num({ minimum: -180, maximum: 180 }) });
 
 const writable = {
   title: Text(1, 200),
@@ -45,14 +45,14 @@ const writable = {
   pricePerNight: Money,
   cleaningFee: Money,
   currency: t.String({ pattern: "^[A-Z]{3}$", description: "ISO 4217" }),
-  maxGuests: t.Integer({ minimum: 1, maximum: 50 }),
-  bedrooms: t.Integer({ minimum: 0, maximum: 50 }),
-  beds: t.Integer({ minimum: 0, maximum: 100 }),
-  bathrooms: t.Number({ minimum: 0, maximum: 50, multipleOf: 0.5 }),
+  maxGuests: Int({ minimum: 1, maximum: 50 }),
+  bedrooms: Int({ minimum: 0, maximum: 50 }),
+  beds: Int({ minimum: 0, maximum: 100 }),
+  bathrooms: Num({ minimum: 0, maximum: 50, multipleOf: 0.5 }),
   amenities: t.Array(Amenity, { maxItems: MAX_AMENITIES, uniqueItems: true }),
   photos: t.Array(Photo, { maxItems: MAX_PHOTOS }),
-  minNights: t.Integer({ minimum: 1, maximum: 365 }),
-  maxNights: t.Integer({ minimum: 1, maximum: 365 }),
+  minNights: Int({ minimum: 1, maximum: 365 }),
+  maxNights: Int({ minimum: 1, maximum: 365 }),
   cancellationPolicy: PolicySchema,
 };
 
@@ -118,22 +118,22 @@ export const PropertyDto = t.Object(
       postalCode: t.Optional(t.String()),
       country: t.String(),
     }),
-    location: t.Object({ lat: t.Number(), lng: t.Number() }),
-    pricePerNight: t.Integer(),
-    cleaningFee: t.Integer(),
+    location: t.Object({ lat: Num(), lng: Num() }),
+    pricePerNight: Int(),
+    cleaningFee: Int(),
     currency: t.String(),
-    maxGuests: t.Integer(),
-    bedrooms: t.Integer(),
-    beds: t.Integer(),
-    bathrooms: t.Number(),
+    maxGuests: Int(),
+    bedrooms: Int(),
+    beds: Int(),
+    bathrooms: Num(),
     amenities: t.Array(t.String()),
     photos: t.Array(t.Object({ url: t.String(), caption: t.Optional(t.String()) })),
-    minNights: t.Integer(),
-    maxNights: t.Integer(),
+    minNights: Int(),
+    maxNights: Int(),
     cancellationPolicy: PolicySchema,
     status: StatusSchema,
-    ratingAverage: Nullable(t.Number()),
-    reviewCount: t.Integer(),
+    ratingAverage: Nullable(Num()),
+    reviewCount: Int(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },
@@ -150,13 +150,13 @@ export const SearchQuery = t.Object({
   country: t.Optional(t.String({ pattern: "^[A-Za-z]{2}$" })),
   checkIn: t.Optional(Day),
   checkOut: t.Optional(Day),
-  guests: t.Optional(t.Integer({ minimum: 1, maximum: 50 })),
-  minPrice: t.Optional(t.Integer({ minimum: 0, maximum: MAX_PRICE })),
-  maxPrice: t.Optional(t.Integer({ minimum: 0, maximum: MAX_PRICE })),
+  guests: t.Optional(Int({ minimum: 1, maximum: 50 })),
+  minPrice: t.Optional(Int({ minimum: 0, maximum: MAX_PRICE })),
+  maxPrice: t.Optional(Int({ minimum: 0, maximum: MAX_PRICE })),
   amenities: t.Optional(t.String({ maxLength: 1000, description: "comma list; all are required" })),
   propertyType: t.Optional(PropertyTypeSchema),
   near: t.Optional(t.String({ pattern: "^\\s*-?\\d+(\\.\\d+)?\\s*,\\s*-?\\d+(\\.\\d+)?\\s*$", description: "lat,lng" })),
-  radiusKm: t.Optional(t.Number({ exclusiveMinimum: 0, maximum: 500, description: "with near; default 25" })),
+  radiusKm: t.Optional(Num({ exclusiveMinimum: 0, maximum: 500, description: "with near; default 25" })),
   bbox: t.Optional(t.String({ description: "minLng,minLat,maxLng,maxLat (map view)" })),
   q: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
   sort: t.Optional(
@@ -172,7 +172,7 @@ export const AvailabilityQuery = t.Object({
 
 export const AvailabilityDto = t.Object(
   {
-    days: t.Array(t.Object({ date: Day, available: t.Boolean(), price: t.Integer() })),
+    days: t.Array(t.Object({ date: Day, available: t.Boolean(), price: Int() })),
   },
   { title: "Availability" },
 );

@@ -1,0 +1,83 @@
+// The docs UI (Swagger UI) at /swagger and /swagger/, with its assets served from the binary itself:
+// a machine without internet still gets working docs, and no page of ours loads a third-party script.
+import { Elysia } from "elysia";
+import { notFound } from "../errors";
+import bundle from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
+import css from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
+import favicon from "swagger-ui-dist/favicon-32x32.png" with { type: "file" };
+
+export const DOCS_PATH = "/swagger";
+export const DOCUMENT_PATH = `${DOCS_PATH}/json`;
+const ASSETS = `${DOCS_PATH}/assets`;
+
+const assets: Record<string, { path: string; type: string }> = {
+  "swagger-ui-bundle.js": { path: bundle, type: "text/javascript; charset=utf-8" },
+  "swagger-ui.css": { path: css, type: "text/css; charset=utf-8" },
+  "favicon-32x32.png": { path: favicon, type: "image/png" },
+};
+
+// Absolute paths only, so /swagger and /swagger/ load the same files and the same document.
+const page = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>stayhub API</title>
+<link rel="icon" type="image/png" href="${ASSETS}/favicon-32x32.png">
+<link rel="stylesheet" href="${ASSETS}/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="${ASSETS}/swagger-ui-bundle.js"></script>
+<script src="${ASSETS}/init.js"></script>
+</body>
+</html>`;
+
+// A file rather than an inline script, so the page works under a strict Content-Security-Policy.
+const init = `window.ui = SwaggerUIBundle({
+  url: ${JSON.stringify(DOCUMENT_PATH)},
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  persistAuthorization: true,
+  tryItOutEnabled: false,
+  displayRequestDuration: true,
+});`;
+
+const headers = {
+  "cache-control": "no-cache",
+  "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'",
+  "x-content-type-options": "nosniff",
+};
+
+/**
+ * The UI routes. `document` builds the OpenAPI document once; each answer names the origin it was
+ * asked at as the server, so "Try it out" calls the instance serving the docs, wherever it runs.
+ */
+export function docsUi(document: () => object) {
+  let built: object | undefined;
+  const byOrigin = new Map<string, string>();
+  const html = () => new Response(page, { headers: { ...headers, "content-type": "text/html; charset=utf-8" } });
+  return new Elysia({ name: "stayhub.docs" })
+    .get(DOCS_PATH, html, { detail: { hide: true } })
+    .get(`${DOCS_PATH}/`, html, { detail: { hide: true } })
+    .get(
+      DOCUMENT_PATH,
+      ({ request }) => {
+        const origin = new URL(request.url).origin;
+        let json = byOrigin.get(origin);
+        if (json === undefined) {
+          built ??= document();
+          json = JSON.stringify({ ...built, servers: [{ url: origin, description: "the instance serving this document" }] });
+          if (byOrigin.size < 16) byOrigin.set(origin, json);
+        }
+        return new Response(json, { headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-cache", "access-control-allow-origin": "*" } });
+      },
+      { detail: { hide: true } },
+    )
+    .get(`${ASSETS}/init.js`, () => new Response(init, { headers: { ...headers, "content-type": "text/javascript; charset=utf-8" } }), { detail: { hide: true } })
+    .get(`${ASSETS}/:file`, ({ params }) => {
+      const asset = assets[params.file];
+      if (!asset) throw notFound("Asset");
+      return new Response(Bun.file(asset.path), { headers: { ...headers, "content-type": asset.type, "cache-control": "public, max-age=86400" } });
+    }, { detail: { hide: true } });
+}

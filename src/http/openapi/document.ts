@@ -1,0 +1,230 @@
+// The OpenAPI 3.1 document, built from Elysia's route table and the routes' own TypeBox schemas, so
+// it cannot drift from what the server validates: JSON bodies as application/json, every error as
+// application/problem+json with the Problem schema, named schemas in components, the headers and
+// statuses the HTTP layer really adds (413 for bodies, 401 for tokens, 503, rate limits, ETag).
+import type { AnyElysia } from "elysia";
+import { ProblemSchema } from "../errors";
+import { type JsonSchema, SchemaRegistry } from "./schema-json";
+
+export interface DocumentOptions {
+  version: string;
+}
+
+interface RouteDetail {
+  hide?: boolean;
+  tags?: string[];
+  summary?: string;
+  description?: string;
+  operationId?: string;
+  security?: Record<string, string[]>[];
+  /** Statuses the route answers that its response map does not list (e.g. 429 from a shared limiter). */
+  rateLimited?: boolean;
+}
+
+interface RouteHooks {
+  detail?: RouteDetail;
+  body?: unknown;
+  query?: unknown;
+  params?: unknown;
+  headers?: unknown;
+  response?: Record<string, unknown>;
+}
+
+export const TAGS = [
+  { name: "auth", description: "Accounts and tokens" },
+  { name: "users", description: "Profiles" },
+  { name: "properties", description: "Listings, search, availability and calendars" },
+  { name: "notifications", description: "In-app notifications" },
+  { name: "operations", description: "Health, readiness and metrics" },
+  { name: "testing", description: "The test clock (only with TEST_CLOCK=1)" },
+];
+
+const STATUS_TEXT: Record<number, string> = {
+  200: "OK",
+  201: "Created",
+  202: "Accepted",
+  204: "No Content",
+  304: "Not Modified: the caller's copy (If-None-Match) is current",
+  400: "The body is not JSON, or not valid JSON (`invalid_json`)",
+  401: "Missing, invalid or expired token, or bad credentials",
+  403: "Authenticated but not allowed",
+  404: "No such resource, or one the caller may not see (`not_found`)",
+  409: "Conflicts with the current state",
+  413: "The body is over 1 MiB (`payload_too_large`)",
+  422: "Well-formed input that breaks a rule (`validation_failed`); `errors` names each field",
+  429: "Too many requests (`rate_limited`); retry after `Retry-After` seconds",
+  503: "A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds",
+};
+
+const header = (description: string, schema: JsonSchema) => ({ description, schema });
+const HEADERS = {
+  "X-Request-Id": header("The request's id (the caller's X-Request-Id when well-formed); quote it when reporting a problem", { type: "string" }),
+  ETag: header("Strong validator of the representation; send it back in If-None-Match", { type: "string" }),
+  "Cache-Control": header("Caching directives", { type: "string" }),
+  "RateLimit-Limit": header("Requests allowed in the window", { type: "integer", minimum: 0 }),
+  "RateLimit-Remaining": header("Requests left in the window", { type: "integer", minimum: 0 }),
+  "RateLimit-Reset": header("Seconds until the window resets", { type: "integer", minimum: 0 }),
+  "Retry-After": header("Seconds to wait before retrying", { type: "integer", minimum: 0 }),
+};
+type HeaderName = keyof typeof HEADERS;
+const headerRefs = (...names: HeaderName[]) => Object.fromEntries(names.map((n) => [n, { $ref: `#/components/headers/${n}` }]));
+const RATE_HEADERS: HeaderName[] = ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"];
+
+/** "/api/v1/users/:id" → "/api/v1/users/{id}". */
+const openApiPath = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
+
+/** "GET /api/v1/properties/{id}/calendar.ics" → "getPropertiesByIdCalendarIcs". */
+function operationIdOf(method: string, path: string): string {
+  const words = path
+    .replace(/^\/api\/v1/, "")
+    .split(/[/.]/)
+    .filter(Boolean)
+    .map((part) => (part.startsWith(":") ? `by-${part.slice(1)}` : part.replace(/^_/, "")))
+    .flatMap((part) => part.split(/[-_]/));
+  return method.toLowerCase() + words.map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("");
+}
+
+const isVoid = (schema: unknown) => {
+  const s = schema as JsonSchema | undefined;
+  return !s || s.type === "void" || (s as { [k: symbol]: unknown })[Symbol.for("TypeBox.Kind")] === "Void";
+};
+
+/** Parameters of one location from an object schema: its properties, required as the object says. */
+function parametersOf(where: "path" | "query" | "header", schema: unknown, registry: SchemaRegistry) {
+  if (!schema) return [];
+  const object = registry.convert(schema, false);
+  const properties = (object.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((object.required as string[] | undefined) ?? []);
+  return Object.entries(properties).map(([name, propertySchema]) => {
+    const { description, examples, ...rest } = propertySchema;
+    return {
+      name,
+      in: where,
+      required: where === "path" || required.has(name),
+      ...(description ? { description } : {}),
+      schema: rest,
+      ...(Array.isArray(examples) && examples.length > 0 ? { example: examples[0] } : {}),
+    };
+  });
+}
+
+/** A 2xx answer: JSON, a text type named by the schema's contentMediaType, or nothing. */
+function successResponse(status: number, schema: unknown, registry: SchemaRegistry, headers: Record<string, unknown>) {
+  const description = STATUS_TEXT[status] ?? `Status ${status}`;
+  if (isVoid(schema)) return { description, headers };
+  const plain = schema as JsonSchema;
+  if (plain.type === "string" && typeof plain.contentMediaType === "string") {
+    return {
+      description: typeof plain.description === "string" ? plain.description : description,
+      headers,
+      content: { [plain.contentMediaType]: { schema: { type: "string" } } },
+    };
+  }
+  return { description, headers, content: { "application/json": { schema: registry.convert(schema) } } };
+}
+
+const problemResponse = (status: number, headers: Record<string, unknown>) => ({
+  description: STATUS_TEXT[status] ?? `Error ${status}`,
+  headers,
+  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+});
+
+function operationOf(method: string, path: string, hooks: RouteHooks, registry: SchemaRegistry) {
+  const detail = hooks.detail ?? {};
+  const statuses = new Map<number, unknown>();
+  for (const [code, schema] of Object.entries(hooks.response ?? {})) statuses.set(Number(code), schema);
+  const isApi = path.startsWith("/api/");
+  const hasBody = hooks.body !== undefined;
+  const isAuthenticated = (detail.security?.length ?? 0) > 0;
+  // What the HTTP layer answers on every such route, listed or not.
+  if (hasBody) for (const s of [400, 413, 422]) if (!statuses.has(s)) statuses.set(s, ProblemSchema);
+  if ((hooks.query || hooks.params) && !statuses.has(422) && !statuses.has(404)) statuses.set(422, ProblemSchema);
+  if (isAuthenticated && !statuses.has(401)) statuses.set(401, ProblemSchema);
+  if (isApi && !statuses.has(503)) statuses.set(503, ProblemSchema);
+  const isRateLimited = statuses.has(429);
+  const isConditional = statuses.has(304);
+
+  const responses: Record<string, unknown> = {};
+  for (const status of [...statuses.keys()].sort((a, b) => a - b)) {
+    const schema = statuses.get(status);
+    const names: HeaderName[] = ["X-Request-Id"];
+    if (isRateLimited && status < 300) names.push(...RATE_HEADERS);
+    if (status === 429 || status === 503) names.push("Retry-After", ...(status === 429 ? RATE_HEADERS : []));
+    if (isConditional && (status === 200 || status === 304)) names.push("ETag", "Cache-Control");
+    const headers = headerRefs(...names);
+    responses[String(status)] = status >= 400 ? problemResponse(status, headers) : successResponse(status, schema, registry, headers);
+  }
+
+  const parameters = [
+    ...parametersOf("path", hooks.params, registry),
+    ...parametersOf("query", hooks.query, registry),
+    ...parametersOf("header", hooks.headers, registry),
+  ];
+  if (isConditional) {
+    parameters.push({
+      name: "If-None-Match",
+      in: "header",
+      required: false,
+      description: "An ETag from an earlier answer: 304 when it is still current",
+      schema: { type: "string" },
+    });
+  }
+
+  let requestBody: unknown;
+  if (hasBody) {
+    const raw = JSON.parse(JSON.stringify(hooks.body)) as JsonSchema;
+    const examples = raw.examples as unknown[] | undefined;
+    requestBody = {
+      required: true,
+      ...(typeof raw.description === "string" ? { description: raw.description } : {}),
+      content: { "application/json": { schema: registry.convert(hooks.body), ...(examples?.length ? { example: examples[0] } : {}) } },
+    };
+  }
+
+  return {
+    operationId: detail.operationId ?? operationIdOf(method, path),
+    tags: detail.tags ?? [],
+    summary: detail.summary ?? `${method} ${path}`,
+    description: detail.description ?? detail.summary ?? "",
+    security: detail.security ?? [],
+    ...(parameters.length ? { parameters } : {}),
+    ...(requestBody ? { requestBody } : {}),
+    responses,
+  };
+}
+
+/** The whole document for `app`'s routes (servers are added per request by the docs route). */
+export function openApiDocument(app: AnyElysia, options: DocumentOptions) {
+  const registry = new SchemaRegistry();
+  registry.convert(ProblemSchema);
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of app.routes) {
+    const hooks = (route.hooks ?? {}) as RouteHooks;
+    const method = route.method.toUpperCase();
+    if (hooks.detail?.hide || !["GET", "POST", "PUT", "PATCH", "DELETE"].includes(method)) continue;
+    const path = openApiPath(route.path);
+    paths[path] ??= {};
+    (paths[path] as Record<string, unknown>)[method.toLowerCase()] = operationOf(method, route.path, hooks, registry);
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "stayhub API",
+      version: options.version,
+      summary: "Book stays, list properties, take payments, review.",
+      description:
+        "REST + JSON under /api/v1. Money is integer minor units with an ISO 4217 currency; stay dates are YYYY-MM-DD with checkOut exclusive; " +
+        "timestamps are RFC 3339 UTC. Lists are cursor-paginated: `limit` 1–100 and the previous page's `nextCursor`. " +
+        "Every error is application/problem+json (RFC 9457) with a stable `code`; validation errors name each field in `errors`.",
+      contact: { name: "stayhub", url: "https://stayhub.dev" },
+      license: { name: "MIT", identifier: "MIT" },
+    },
+    tags: TAGS,
+    paths,
+    components: {
+      schemas: registry.schemas,
+      headers: HEADERS,
+      securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "An access token from /auth/login or /auth/register" } },
+    },
+  };
+}
