@@ -28,3 +28,28 @@ export function violatedConstraint(err: unknown): string | undefined {
   const name = e?.constraint_name ?? e?.constraint;
   return typeof name === "string" ? name : undefined;
 }
+
+/**
+ * The answer for a database rule that fired although the service should have checked it first
+ * (constraints are the last line of defence): a 409 or 422 the caller can act on, never a 500.
+ * The constraint's name, not its SQL, says which rule; undefined when the error is no such thing.
+ */
+export function ruleViolation(err: unknown): { status: 409 | 422; code: string; detail: string } | undefined {
+  const state = sqlState(err);
+  if (!state) return undefined;
+  const rule = violatedConstraint(err);
+  const named = rule ? ` (${rule})` : "";
+  switch (state) {
+    case CHECK_VIOLATION:
+      return { status: 422, code: "validation_failed", detail: `The request breaks a rule the stored data must keep${named}` };
+    case UNIQUE_VIOLATION:
+      return { status: 409, code: "conflict", detail: `That already exists${named}` };
+    case EXCLUSION_VIOLATION:
+      return { status: 409, code: "conflict", detail: `That overlaps something that already exists${named}` };
+    case FOREIGN_KEY_VIOLATION:
+      return { status: 409, code: "conflict", detail: `That refers to something missing, or is still referred to${named}` };
+  }
+  // Class 22, data exceptions: a value the column cannot hold (out of range, bad text, bad date).
+  if (state.startsWith("22")) return { status: 422, code: "validation_failed", detail: "A value is outside what can be stored" };
+  return undefined;
+}

@@ -1,6 +1,7 @@
 // Cross-cutting HTTP behaviour for every route: request ids, body limits, JSON-only bodies,
 // problem+json errors, and one structured log line per request.
 import { type AnyElysia, Elysia } from "elysia";
+import { ruleViolation, sqlState, violatedConstraint } from "../db/errors";
 import type { Logger } from "../lib/log";
 import type { Metrics } from "./metrics";
 import { AppError, type Problem, problem, problemResponse } from "./errors";
@@ -25,8 +26,17 @@ export function requestIdOf(request: Request): string | undefined {
 /** The problem an AppError stands for: the service layer's own words, as they are. */
 const expected = (error: AppError, requestId: string | undefined): Problem => problem(error.status, error.code, error.detail, error.errors, requestId);
 
-/** Logs an error nobody expected (without query parameters) and words the 500 the caller gets. */
+/**
+ * Logs an error nobody expected (without query parameters) and words the answer: a database rule
+ * that fired becomes its 409/422 (logged as a warning: a check is missing before it), anything
+ * else the 500 the caller gets.
+ */
 function unexpected(log: Logger, error: unknown, requestId: string | undefined, code = "UNKNOWN"): Problem {
+  const violation = ruleViolation(error);
+  if (violation) {
+    log.warn("database rule fired before any check", { requestId, sqlState: sqlState(error), constraint: violatedConstraint(error) });
+    return problem(violation.status, violation.code, violation.detail, undefined, requestId);
+  }
   const err = error as Error;
   // Drizzle's messages append the query's parameters (e-mails, hashes): keep them out of logs.
   const message = String(err?.message ?? err).split("\nparams:")[0];

@@ -11,7 +11,8 @@ export const Int = (options: IntegerOptions = {}) => Type.Integer(options);
 export const Num = (options: NumberOptions = {}) => Type.Number(options);
 
 /** A request body object: unknown fields are refused (no mass assignment). */
-export const strictObject = <P extends TProperties>(props: P, options: { description?: string; title?: string } = {}) =>
+/** `examples[0]` is the example request the OpenAPI document shows. */
+export const strictObject = <P extends TProperties>(props: P, options: { description?: string; title?: string; examples?: unknown[] } = {}) =>
   t.Object(props, { ...options, additionalProperties: false });
 
 export const Uuid = t.String({ format: "uuid", description: "UUID (v7)" });

@@ -118,7 +118,7 @@ export function describeRule(schema: Schema | undefined): string {
     if (typed.length === 1 && typed[0]) return `${describeRule({ ...schema, ...typed[0], anyOf: undefined })}${nullable ? " (or null)" : ""}`;
     return `must match one of the allowed forms`;
   }
-  const hint = typeof schema.description === "string" ? ` (${schema.description})` : "";
+  const described = typeof schema.description === "string" ? schema.description : undefined;
   switch (schema.type) {
     case "integer":
       return `must be an integer${range(schema.minimum ?? gt(schema.exclusiveMinimum), schema.maximum ?? lt(schema.exclusiveMaximum), "")}`;
@@ -139,10 +139,10 @@ export function describeRule(schema: Schema | undefined): string {
     case "object":
       return "must be an object with only the documented fields";
     case "string": {
-      if (typeof schema.format === "string" && FORMATS[schema.format]) return `must be ${FORMATS[schema.format]}${range(schema.minLength, schema.maxLength, " characters").replace(/^ from/, ", from")}`;
+      if (typeof schema.format === "string" && FORMATS[schema.format]) return `must be ${FORMATS[schema.format]}${range(schema.minLength, schema.maxLength, " characters")}`;
       const length = range(schema.minLength, schema.maxLength, " characters");
-      const pattern = typeof schema.pattern === "string" ? (schema.pattern === "\\S" ? ", not only spaces" : `, matching ${schema.pattern}`) : "";
-      return `must be text${length}${pattern}${hint}`;
+      if (typeof schema.pattern === "string" && schema.pattern !== "\\S") return described ? `must be ${described}${length ? `,${length}` : ""}` : `must be text${length}, matching ${schema.pattern}`;
+      return `must be text${length}${schema.pattern === "\\S" ? ", not only spaces" : ""}${described ? ` (${described})` : ""}`;
     }
   }
   return "is not valid here";

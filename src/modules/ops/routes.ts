@@ -20,14 +20,14 @@ export async function checkReady(deps: Deps): Promise<{ database: boolean; redis
 
 const Ready = t.Object({
   status: t.Union([t.Literal("ok"), t.Literal("unavailable")]),
-  checks: t.Object({ database: t.Boolean(), redis: t.Union([t.Boolean(), t.Null()]) }),
-});
+  checks: t.Object({ database: t.Boolean(), redis: t.Union([t.Boolean(), t.Null()], { description: "null without REDIS_URL" }) }),
+}, { title: "Readiness" });
 
 export function opsRoutes(deps: Deps) {
   const tags = ["operations"];
   return new Elysia()
     .get("/health", () => ({ status: "ok" as const }), {
-      response: { 200: t.Object({ status: t.Literal("ok") }) },
+      response: { 200: t.Object({ status: t.Literal("ok") }, { title: "Health" }) },
       detail: { tags, summary: "Liveness: the process runs" },
     })
     .get(
@@ -44,14 +44,14 @@ export function opsRoutes(deps: Deps) {
       "/metrics",
       async () => new Response(await deps.metrics.render(), { headers: { "content-type": deps.metrics.registry.contentType } }),
       {
-        response: { 200: t.String({ description: "Prometheus text exposition format" }) },
+        response: { 200: t.String({ description: "Prometheus text exposition format", contentMediaType: "text/plain" }) },
         detail: { tags, summary: "Prometheus metrics: HTTP requests and latency by route and status, job queue and outcomes" },
       },
     );
 }
 
-const ClockBody = strictObject({ now: Timestamp });
-const ClockDto = t.Object({ now: Timestamp, fixed: t.Boolean() });
+const ClockBody = strictObject({ now: Timestamp }, { title: "SetClock", examples: [{ now: "2027-07-01T12:00:00.000Z" }] });
+const ClockDto = t.Object({ now: Timestamp, fixed: t.Boolean() }, { title: "Clock" });
 
 /** Mounted only when TEST_CLOCK=1; otherwise the route does not exist (404). */
 export function testClockRoutes(deps: Deps) {

@@ -159,7 +159,7 @@ export function propertyRoutes(deps: Deps) {
       },
       {
         params: IdParams,
-        response: { 200: t.String({ description: "text/calendar (RFC 5545): one all-day VEVENT per unavailable range" }), ...errorResponses(404) },
+        response: { 200: t.String({ description: "iCalendar (RFC 5545): one all-day VEVENT per unavailable range", contentMediaType: "text/calendar" }), ...errorResponses(404) },
         detail: { tags, summary: "iCalendar feed of unavailable nights (for calendar sync)" },
       },
     );

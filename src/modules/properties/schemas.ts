@@ -19,13 +19,13 @@ const PropertyTypeSchema = t.Union([
 ]);
 const PolicySchema = t.Union([t.Literal("flexible"), t.Literal("moderate"), t.Literal("strict")]);
 const StatusSchema = t.Union([t.Literal("listed"), t.Literal("unlisted")]);
-const Day = t.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}$", description: "YYYY-MM-DD" });
+const Day = t.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}$", description: "a date, YYYY-MM-DD" });
 
 const Text = (min: number, max: number) => t.String({ minLength: min, maxLength: max, ...(min > 0 ? { pattern: "\\S" } : {}) });
 const Money = Int({ minimum: 0, maximum: MAX_PRICE, description: "minor units (cents)" });
-const Amenity = t.String({ minLength: 1, maxLength: 50, pattern: "^[a-z0-9][a-z0-9_-]*$", description: "lower-case slug, e.g. wifi, free_parking" });
+const Amenity = t.String({ minLength: 1, maxLength: 50, pattern: "^[a-z0-9][a-z0-9_-]*$", description: "a lower-case slug, e.g. wifi, free_parking" });
 const Photo = strictObject({
-  url: t.String({ pattern: "^https://[^\\s]+$", maxLength: 2048, description: "https only" }),
+  url: t.String({ pattern: "^https://[^\\s]+$", maxLength: 2048, description: "an https:// URL" }),
   caption: t.Optional(t.String({ maxLength: 200 })),
 });
 
@@ -34,7 +34,7 @@ const AddressFields = {
   city: Text(1, 100),
   region: t.Optional(t.String({ maxLength: 100 })),
   postalCode: t.Optional(t.String({ maxLength: 20 })),
-  country: t.String({ pattern: "^[A-Z]{2}$", description: "ISO 3166-1 alpha-2" }),
+  country: t.String({ pattern: "^[A-Z]{2}$", description: "an ISO 3166-1 alpha-2 code, e.g. DE" }),
 };
 const Location = strictObject({ lat: Num({ minimum: -90, maximum: 90 }), lng: Num({ minimum: -180, maximum: 180 }) });
 
@@ -44,7 +44,7 @@ const writable = {
   propertyType: PropertyTypeSchema,
   pricePerNight: Money,
   cleaningFee: Money,
-  currency: t.String({ pattern: "^[A-Z]{3}$", description: "ISO 4217" }),
+  currency: t.String({ pattern: "^[A-Z]{3}$", description: "an ISO 4217 code, e.g. EUR" }),
   maxGuests: Int({ minimum: 1, maximum: 50 }),
   bedrooms: Int({ minimum: 0, maximum: 50 }),
   beds: Int({ minimum: 0, maximum: 100 }),
@@ -76,7 +76,30 @@ export const CreatePropertyBody = strictObject(
     maxNights: t.Optional(writable.maxNights),
     cancellationPolicy: t.Optional(writable.cancellationPolicy),
   },
-  { title: "CreateProperty" },
+  {
+    title: "CreateProperty",
+    examples: [
+      {
+        title: "Sunny loft by the canal",
+        description: "Two rooms, a balcony and a bakery downstairs.",
+        propertyType: "apartment",
+        address: { line1: "Paul-Lincke-Ufer 20", city: "Berlin", postalCode: "10999", country: "DE" },
+        location: { lat: 52.4946, lng: 13.4302 },
+        pricePerNight: 12000,
+        cleaningFee: 3000,
+        currency: "EUR",
+        maxGuests: 4,
+        bedrooms: 2,
+        beds: 2,
+        bathrooms: 1,
+        amenities: ["wifi", "kitchen", "washer"],
+        photos: [{ url: "https://images.example.com/loft-1.jpg", caption: "Living room" }],
+        minNights: 2,
+        maxNights: 30,
+        cancellationPolicy: "moderate",
+      },
+    ],
+  },
 );
 
 /** Every field of `fields`, optional. */
@@ -100,7 +123,11 @@ export const UpdatePropertyBody = strictObject(
     location: t.Optional(Location),
     status: t.Optional(StatusSchema),
   },
-  { title: "UpdateProperty", description: "Every field optional; address fields merge; photos and amenities replace the lists." },
+  {
+    title: "UpdateProperty",
+    description: "Every field optional; address fields merge; photos and amenities replace the lists.",
+    examples: [{ pricePerNight: 13500, amenities: ["wifi", "kitchen", "washer", "balcony"], address: { region: null } }],
+  },
 );
 
 export const PropertyDto = t.Object(
@@ -147,7 +174,7 @@ export type Sort = (typeof sorts)[number];
 
 export const SearchQuery = t.Object({
   city: t.Optional(t.String({ minLength: 1, maxLength: 100 })),
-  country: t.Optional(t.String({ pattern: "^[A-Za-z]{2}$" })),
+  country: t.Optional(t.String({ pattern: "^[A-Za-z]{2}$", description: "an ISO 3166-1 alpha-2 code, e.g. DE" })),
   checkIn: t.Optional(Day),
   checkOut: t.Optional(Day),
   guests: t.Optional(Int({ minimum: 1, maximum: 50 })),
@@ -155,7 +182,7 @@ export const SearchQuery = t.Object({
   maxPrice: t.Optional(Int({ minimum: 0, maximum: MAX_PRICE })),
   amenities: t.Optional(t.String({ maxLength: 1000, description: "comma list; all are required" })),
   propertyType: t.Optional(PropertyTypeSchema),
-  near: t.Optional(t.String({ pattern: "^\\s*-?\\d+(\\.\\d+)?\\s*,\\s*-?\\d+(\\.\\d+)?\\s*$", description: "lat,lng" })),
+  near: t.Optional(t.String({ pattern: "^\\s*-?\\d+(\\.\\d+)?\\s*,\\s*-?\\d+(\\.\\d+)?\\s*$", description: "lat,lng, e.g. 52.52,13.40" })),
   radiusKm: t.Optional(Num({ exclusiveMinimum: 0, maximum: 500, description: "with near; default 25" })),
   bbox: t.Optional(t.String({ description: "minLng,minLat,maxLng,maxLat (map view)" })),
   q: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
@@ -184,7 +211,11 @@ export const CalendarBody = strictObject(
     blocked: t.Optional(t.Boolean()),
     price: t.Optional(Nullable(Money)),
   },
-  { title: "CalendarChange", description: "Applies to [from, to). `price: null` removes the override." },
+  {
+    title: "CalendarChange",
+    description: "Applies to [from, to). `price: null` removes the override.",
+    examples: [{ from: "2027-07-01", to: "2027-07-08", price: 15000 }],
+  },
 );
 
 export const HostPropertiesQuery = t.Object({ ...PageQuery });

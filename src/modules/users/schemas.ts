@@ -33,8 +33,8 @@ export const PublicUserDto = t.Object(
 export const Email = t.String({ format: "email", maxLength: 254, description: "case-insensitive; stored lower-case" });
 export const Password = t.String({ minLength: 10, maxLength: 128 });
 export const PersonName = t.String({ minLength: 1, maxLength: 100, pattern: "\\S" });
-const HttpsUrl = t.String({ format: "uri", pattern: "^https://", maxLength: 2048 });
-const Phone = t.String({ pattern: "^\\+?[0-9][0-9 ()-]{4,24}$", description: "digits, spaces, parentheses, dashes; optional leading +" });
+const HttpsUrl = t.String({ format: "uri", pattern: "^https://", maxLength: 2048, description: "an https:// URL" });
+const Phone = t.String({ pattern: "^\\+?[0-9][0-9 ()-]{4,24}$", description: "a phone number: digits, spaces, parentheses, dashes; optional leading +" });
 
 export const UpdateMeBody = strictObject(
   {
@@ -43,10 +43,10 @@ export const UpdateMeBody = strictObject(
     avatarUrl: t.Optional(Nullable(HttpsUrl)),
     phone: t.Optional(Nullable(Phone)),
   },
-  { title: "UpdateMe" },
+  { title: "UpdateMe", examples: [{ name: "Ada King", bio: "Mathematician; writes the first programs.", phone: "+44 20 7946 0000", avatarUrl: null }] },
 );
 
 export const ChangePasswordBody = strictObject(
   { currentPassword: t.String({ minLength: 1, maxLength: 128 }), newPassword: Password },
-  { title: "ChangePassword" },
+  { title: "ChangePassword", examples: [{ currentPassword: "correct horse battery", newPassword: "another long passphrase" }] },
 );

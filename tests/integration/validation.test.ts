@@ -1,0 +1,105 @@
+// Input that cannot slip past its rules: JSON numbers only in bodies, every query bound enforced on
+// every paginated route, each broken rule named, and a database rule that fires answered 409/422.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Elysia } from "elysia";
+import { httpFoundation } from "../../src/http/foundation";
+import { createLogger } from "../../src/lib/log";
+import { startTestApp, type TestApp } from "../support/app";
+import { createListing, listing, registerHost } from "../support/properties";
+
+let t: TestApp;
+let host: Awaited<ReturnType<typeof registerHost>>;
+beforeAll(async () => {
+  t = await startTestApp();
+  host = await registerHost(t.call);
+}, 60_000);
+afterAll(() => t?.close());
+
+const api = (path: string) => `/api/v1${path}`;
+
+describe("JSON bodies take numbers as JSON numbers only", () => {
+  const numeric = { pricePerNight: "12000", cleaningFee: "0", maxGuests: "2", bedrooms: "1", beds: "1", bathrooms: "1", minNights: "1", maxNights: "3" };
+  test.each(Object.entries(numeric))("%s as a string → 422 naming it", async (field, text) => {
+    const res = await t.call("POST", api("/properties"), { token: host.accessToken, body: listing({ [field]: text }) });
+    expect(res.status).toBe(422);
+    expect(res.body.code).toBe("validation_failed");
+    expect(res.body.errors).toEqual([{ path: `/${field}`, message: expect.stringMatching(/^must be an? (integer|number)/) }]);
+  });
+
+  test('"maxGuests": "999" and "pricePerNight": "-5" are refused, not stored or 500', async () => {
+    for (const body of [listing({ maxGuests: "999" }), listing({ pricePerNight: "-5" }), listing({ maxGuests: 999 }), listing({ pricePerNight: -5 })]) {
+      const res = await t.call("POST", api("/properties"), { token: host.accessToken, body });
+      expect(res.status).toBe(422);
+    }
+    const mine = await t.call<{ data: unknown[] }>("GET", api("/hosts/me/properties"), { token: host.accessToken });
+    expect(mine.body.data).toHaveLength(0);
+  });
+
+  test("location and calendar numbers too; the message names the field and the rule", async () => {
+    const res = await t.call("POST", api("/properties"), { token: host.accessToken, body: listing({ location: { lat: "1", lng: 2 } }) });
+    expect(res.body.errors).toEqual([{ path: "/location/lat", message: "must be a number from -90 to 90" }]);
+    expect(res.body.detail).toBe("Field /location/lat must be a number from -90 to 90");
+    const p = await createListing(t.call, host);
+    const cal = await t.call<{ errors: { path: string }[] }>("PUT", api(`/properties/${p.id}/calendar`), { token: host.accessToken, body: { from: "2030-01-01", to: "2030-01-03", price: "100" } });
+    expect(cal.status).toBe(422);
+    expect(cal.body.errors[0]?.path).toBe("/price");
+  });
+});
+
+describe("query parameters: text coerced, every bound enforced", () => {
+  const paginated = () => [
+    { path: api("/properties"), token: undefined },
+    { path: api("/hosts/me/properties"), token: host.accessToken },
+    { path: api("/notifications"), token: host.accessToken },
+  ];
+
+  test("limit must be an integer from 1 to 100 on every paginated route", async () => {
+    for (const { path, token } of paginated()) {
+      for (const limit of ["0", "101", "1000", "-1", "1.5", "abc", "", "1e999"]) {
+        const res = await t.call("GET", `${path}?limit=${encodeURIComponent(limit)}`, { token });
+        expect(res.status, `${path} limit=${limit}`).toBe(422);
+        expect(res.body.errors, `${path} limit=${limit}`).toEqual([{ path: "/limit", message: "must be an integer from 1 to 100" }]);
+      }
+      for (const limit of ["1", "100", "1e1"]) expect((await t.call("GET", `${path}?limit=${limit}`, { token })).status, `${path} limit=${limit}`).toBe(200);
+    }
+  });
+
+  test.each([
+    ["guests=0", "/guests", "must be an integer from 1 to 50"],
+    ["guests=51", "/guests", "must be an integer from 1 to 50"],
+    ["minPrice=-1", "/minPrice", "must be an integer from 0 to 100000000"],
+    ["maxPrice=1.5", "/maxPrice", "must be an integer from 0 to 100000000"],
+    ["near=1,2&radiusKm=501", "/radiusKm", "must be a number greater than 0 and at most 500"],
+    ["near=1,2&radiusKm=0", "/radiusKm", "must be a number greater than 0 and at most 500"],
+    ["sort=cheapest", "/sort", 'must be one of: "recommended", "price_asc", "price_desc", "rating", "newest", "distance"'],
+    ["checkIn=tomorrow", "/checkIn", "must be a date, YYYY-MM-DD"],
+  ])("search %s → 422 %s", async (query, path, message) => {
+    const res = await t.call("GET", api(`/properties?${query}`));
+    expect(res.status).toBe(422);
+    expect(res.body.errors).toEqual([{ path, message }]);
+  });
+
+  test("in-range values still search", async () => {
+    expect((await t.call("GET", api("/properties?guests=2&minPrice=0&maxPrice=50000&near=38.7,-9.1&radiusKm=12.5&limit=5"))).status).toBe(200);
+  });
+});
+
+describe("a database rule that fires is a 409/422, never a 500", () => {
+  test("check and unique violations raised by PostgreSQL itself", async () => {
+    const app = new Elysia({ normalize: false })
+      .use(httpFoundation(createLogger("silent")))
+      .get("/check", () => t.deps.database.raw.query("insert into users (id, email, name, password_hash) values (gen_random_uuid(), 'UPPER@x.io', 'n', 'h')"))
+      .get("/unique", async () => {
+        await t.deps.database.raw.query("insert into users (id, email, name, password_hash) values (gen_random_uuid(), 'twice@x.io', 'n', 'h')");
+        return t.deps.database.raw.query("insert into users (id, email, name, password_hash) values (gen_random_uuid(), 'twice@x.io', 'n', 'h')");
+      });
+    const check = await app.handle(new Request("http://localhost/check"));
+    expect(check.status).toBe(422);
+    const body = await check.json();
+    expect(body).toMatchObject({ code: "validation_failed", detail: expect.stringContaining("users_email_check") });
+    expect(JSON.stringify(body)).not.toContain("insert");
+    const unique = await app.handle(new Request("http://localhost/unique"));
+    expect(unique.status).toBe(409);
+    expect(((await unique.json()) as { code: string }).code).toBe("conflict");
+  });
+});
