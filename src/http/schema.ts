@@ -1,6 +1,11 @@
 // TypeBox building blocks shared by the modules' DTOs.
-import { type IntegerOptions, type NumberOptions, type TProperties, Type } from "@sinclair/typebox";
+import { FormatRegistry, type IntegerOptions, type NumberOptions, type TProperties, Type } from "@sinclair/typebox";
 import { t } from "elysia";
+import { isIsoDay } from "../lib/dates";
+
+// `format: "date"` means a real calendar day in strict YYYY-MM-DD form. Elysia registers a loose
+// check (anything `new Date()` parses: 2027-02-30 passed); ours replaces it, for every schema.
+FormatRegistry.Set("date", isIsoDay);
 
 /**
  * Numbers are JSON numbers: TypeBox's own Integer and Number, not Elysia's `t.Integer`, which also

@@ -101,6 +101,7 @@ const range = (min: unknown, max: unknown, unit: string) => {
 const FORMATS: Record<string, string> = {
   email: "an e-mail address",
   uuid: "a UUID",
+  date: "a calendar date, YYYY-MM-DD",
   "date-time": "an RFC 3339 timestamp",
   uri: "an absolute URL",
 };

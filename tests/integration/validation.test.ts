@@ -72,11 +72,23 @@ describe("query parameters: text coerced, every bound enforced", () => {
     ["near=1,2&radiusKm=501", "/radiusKm", "must be a number greater than 0 and at most 500"],
     ["near=1,2&radiusKm=0", "/radiusKm", "must be a number greater than 0 and at most 500"],
     ["sort=cheapest", "/sort", 'must be one of: "recommended", "price_asc", "price_desc", "rating", "newest", "distance"'],
-    ["checkIn=tomorrow", "/checkIn", "must be a date, YYYY-MM-DD"],
+    ["checkIn=tomorrow&checkOut=2030-01-01", "/checkIn", "must be a calendar date, YYYY-MM-DD"],
   ])("search %s → 422 %s", async (query, path, message) => {
     const res = await t.call("GET", api(`/properties?${query}`));
     expect(res.status).toBe(422);
     expect(res.body.errors).toEqual([{ path, message }]);
+  });
+
+  test("dates must be real calendar dates (found by the fuzz test: from=7760-64-92 was a 500)", async () => {
+    const p = await createListing(t.call, host);
+    for (const query of ["from=7760-64-92", "from=2027-02-30", "to=2027-13-01", "from=2027-1-1"]) {
+      const res = await t.call("GET", api(`/properties/${p.id}/availability?${query}`));
+      expect(res.status, query).toBe(422);
+      expect(res.body.errors, query).toEqual([{ path: `/${query.split("=")[0]}`, message: "must be a calendar date, YYYY-MM-DD" }]);
+    }
+    const search = await t.call("GET", api("/properties?checkIn=2027-02-30&checkOut=2027-03-02"));
+    expect(search.status).toBe(422);
+    expect(search.body.errors).toEqual([{ path: "/checkIn", message: "must be a calendar date, YYYY-MM-DD" }]);
   });
 
   test("in-range values still search", async () => {

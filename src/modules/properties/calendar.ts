@@ -65,6 +65,8 @@ export async function availability(
 ): Promise<Day[]> {
   const today = dayOf(deps.clock.now());
   const start = from ?? today;
+  // A bad `from` is named before a default `to` is computed from it.
+  if (!isIsoDay(start)) throw invalid("/from", "not a calendar date");
   const end = to ?? addDays(start, DEFAULT_RANGE_DAYS);
   checkRange(start, end);
   const [row] = await deps.db

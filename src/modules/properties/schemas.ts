@@ -19,7 +19,7 @@ const PropertyTypeSchema = t.Union([
 ]);
 const PolicySchema = t.Union([t.Literal("flexible"), t.Literal("moderate"), t.Literal("strict")]);
 const StatusSchema = t.Union([t.Literal("listed"), t.Literal("unlisted")]);
-const Day = t.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}$", description: "a date, YYYY-MM-DD" });
+const Day = t.String({ format: "date", description: "a calendar date, YYYY-MM-DD" });
 
 const Text = (min: number, max: number) => t.String({ minLength: min, maxLength: max, ...(min > 0 ? { pattern: "\\S" } : {}) });
 const Money = Int({ minimum: 0, maximum: MAX_PRICE, description: "minor units (cents)" });
