@@ -1,6 +1,6 @@
 // createApp(deps) → the Elysia application: composes plugins and modules; never listens.
 import { type AnyElysia, Elysia } from "elysia";
-import type { Deps } from "./deps";
+import type { Deps } from "./dependencies";
 import { httpFoundation, MAX_BODY_BYTES } from "./http/foundation";
 import { openApiDocument } from "./http/openapi/document";
 import { docsUi } from "./http/openapi/docs-ui";
@@ -13,12 +13,7 @@ import { userRoutes } from "./modules/users/routes";
 export const VERSION = "0.1.0";
 
 export function createApp(deps: Deps) {
-  const api = new Elysia({ prefix: "/api/v1" })
-    .use(authRoutes(deps))
-    .use(userRoutes(deps))
-    .use(propertyRoutes(deps))
-    .use(notificationRoutes(deps))
-    .use(testClockRoutes(deps));
+  const api = new Elysia({ prefix: "/api/v1" }).use(authRoutes(deps)).use(userRoutes(deps)).use(propertyRoutes(deps)).use(notificationRoutes(deps)).use(testClockRoutes(deps));
 
   // Native routes hand what they do not answer to the app itself (set once it exists).
   let handle = (_request: Request): Promise<Response> => Promise.reject(new Error("app not built"));

@@ -1,39 +1,25 @@
-// The dependency bundle handed to routes, services and jobs: nothing reaches for a global.
+// Builds the dependency bundle (its type is in dependencies.ts): connections, caches, clocks, mailer.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Redis from "ioredis";
 import { type Cache, MemoryCache, NoCache, RedisCache, SafeCache, TieredCache } from "./cache/cache";
 import type { Config } from "./config";
-import { type Database, type Db, openDatabase } from "./db/client";
+import { type Database, openDatabase } from "./db/client";
 import { Metrics } from "./http/metrics";
-import { FallbackRateLimitStore, MemoryRateLimitStore, type RateLimitStore, RedisRateLimitStore } from "./http/rate-limit";
-import { type Clock, type SettableClock, SharedTestClock, systemClock } from "./lib/clock";
+import { FallbackRateLimitStore, MemoryRateLimitStore, RedisRateLimitStore } from "./http/rate-limit";
+import { SharedTestClock, systemClock } from "./lib/clock";
 import { createLogger, type Logger } from "./lib/log";
 import { createPasswords, type Passwords } from "./modules/auth/passwords";
-import { type AccessTokens, createAccessTokens } from "./modules/auth/tokens";
+import { createAccessTokens } from "./modules/auth/tokens";
 import { createMailer, type Mailer } from "./modules/notifications/mailer";
 import { PropertyDto } from "./modules/properties/schemas";
+import type { Deps } from "./dependencies";
+
+export type { Deps } from "./dependencies";
 
 // Cached answers are keyed by the shape of what they hold: a deploy that changes a DTO never
 // reads entries written by the previous version.
 const CACHE_SHAPE = Bun.hash(JSON.stringify(PropertyDto)).toString(36);
-
-export interface Deps {
-  config: Config;
-  database: Database;
-  db: Db;
-  clock: Clock;
-  /** Present only with TEST_CLOCK=1. */
-  testClock: SettableClock | null;
-  log: Logger;
-  redis: Redis | null;
-  rateLimits: RateLimitStore;
-  cache: Cache;
-  tokens: AccessTokens;
-  passwords: Passwords;
-  mailer: Mailer;
-  metrics: Metrics;
-}
 
 /** JWT_SECRET, or in development a random one made once and kept in DATA_DIR so tokens survive restarts. */
 export function resolveJwtSecret(config: Config): string {
@@ -78,8 +64,7 @@ export interface DepsOverrides {
 
 export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
   const log = overrides.log ?? createLogger(config.logLevel);
-  const database =
-    overrides.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: overrides.poolSize ?? config.dbPoolSize }));
+  const database = overrides.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: overrides.poolSize ?? config.dbPoolSize }));
   const redis = overrides.redis !== undefined ? overrides.redis : config.redisUrl ? connectRedis(config.redisUrl, "stayhub-api") : null;
   if (redis) redis.on("error", (err: Error) => log.warn("redis error", { error: err.message }));
   const testClock = config.testClock ? new SharedTestClock() : null;

@@ -147,7 +147,7 @@ async function main(argv: string[]): Promise<void> {
         (r) => r.ok,
         () => false,
       );
-      process.exit(ok ? 0 : 1);
+      return process.exit(ok ? 0 : 1);
     }
     case "serve":
       return serve(config);

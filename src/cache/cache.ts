@@ -143,10 +143,7 @@ export class RedisCache implements Cache {
   }
 
   async get(namespace: string, key: string): Promise<Cached> {
-    const [generation, value] = (await this.redis.eval(GET, 1, `${this.generations}${namespace}`, `${this.entries}${namespace}:`, `:${key}`)) as [
-      string,
-      string | null,
-    ];
+    const [generation, value] = (await this.redis.eval(GET, 1, `${this.generations}${namespace}`, `${this.entries}${namespace}:`, `:${key}`)) as [string, string | null];
     return { value, generation };
   }
 

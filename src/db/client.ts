@@ -118,6 +118,7 @@ class GatedQuery {
     this.result ??= this.gate(this.pending);
     return this.result;
   }
+  // biome-ignore lint/suspicious/noThenProperty: a gated query is awaited like the query it stands for
   then(resolve?: (v: unknown) => unknown, reject?: (e: unknown) => unknown) {
     return this.run().then(resolve, reject);
   }

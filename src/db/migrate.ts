@@ -52,4 +52,7 @@ export const migrationTags = (): string[] => MIGRATIONS.map((m) => m.tag);
 
 /** Changes whenever any migration's content does (names test template databases). */
 export const migrationFingerprint = (): string =>
-  new Bun.CryptoHasher("sha256").update(MIGRATIONS.map((m) => `${m.tag}:${m.hash}`).join(",")).digest("hex").slice(0, 12);
+  new Bun.CryptoHasher("sha256")
+    .update(MIGRATIONS.map((m) => `${m.tag}:${m.hash}`).join(","))
+    .digest("hex")
+    .slice(0, 12);

@@ -54,7 +54,9 @@ export const refreshTokens = pgTable(
   "refresh_tokens",
   {
     id: id(),
-    userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
     familyId: uuid("family_id").notNull(),
     tokenHash: text("token_hash").notNull(),
     expiresAt: tstz("expires_at").notNull(),
@@ -62,18 +64,16 @@ export const refreshTokens = pgTable(
     revokedAt: tstz("revoked_at"),
     createdAt: createdAt(),
   },
-  (t) => [
-    uniqueIndex("refresh_tokens_hash_key").on(t.tokenHash),
-    index("refresh_tokens_family_idx").on(t.familyId),
-    index("refresh_tokens_user_idx").on(t.userId),
-  ],
+  (t) => [uniqueIndex("refresh_tokens_hash_key").on(t.tokenHash), index("refresh_tokens_family_idx").on(t.familyId), index("refresh_tokens_user_idx").on(t.userId)],
 );
 
 export const properties = pgTable(
   "properties",
   {
     id: id(),
-    hostId: uuid("host_id").notNull().references(() => users.id),
+    hostId: uuid("host_id")
+      .notNull()
+      .references(() => users.id),
     title: text("title").notNull(),
     description: text("description").notNull().default(""),
     propertyType: text("property_type").notNull(),
@@ -121,9 +121,7 @@ export const properties = pgTable(
     // the planner shun the index until the next vacuum.
     index("properties_search_idx").using("gin", t.searchText).with({ fastupdate: false }).where(sql`${t.status} = 'listed'`),
     // Expression indexes for the sorts that are not columns (must match search.ts's expressions).
-    index("properties_recommended_idx")
-      .on(sql`(((${t.ratingSum} * 100 + 1750) / (${t.reviewCount} + 5))::int)`, t.id)
-      .where(sql`${t.status} = 'listed'`),
+    index("properties_recommended_idx").on(sql`(((${t.ratingSum} * 100 + 1750) / (${t.reviewCount} + 5))::int)`, t.id).where(sql`${t.status} = 'listed'`),
     index("properties_rating_idx")
       .on(sql`((case when ${t.reviewCount} = 0 then -1 else ${t.ratingSum} * 100 / ${t.reviewCount} end)::int)`, t.id)
       .where(sql`${t.status} = 'listed'`),
@@ -146,7 +144,9 @@ export const properties = pgTable(
 export const propertyPhotos = pgTable(
   "property_photos",
   {
-    propertyId: uuid("property_id").notNull().references(() => properties.id, { onDelete: "cascade" }),
+    propertyId: uuid("property_id")
+      .notNull()
+      .references(() => properties.id, { onDelete: "cascade" }),
     position: smallint("position").notNull(),
     url: text("url").notNull(),
     caption: text("caption"),
@@ -177,23 +177,26 @@ export const propertyDocuments = pgTable("property_documents", {
 export const calendarDays = pgTable(
   "calendar_days",
   {
-    propertyId: uuid("property_id").notNull().references(() => properties.id, { onDelete: "cascade" }),
+    propertyId: uuid("property_id")
+      .notNull()
+      .references(() => properties.id, { onDelete: "cascade" }),
     day: date("day", { mode: "string" }).notNull(),
     blocked: boolean("blocked").notNull().default(false),
     price: integer("price"),
   },
-  (t) => [
-    primaryKey({ columns: [t.propertyId, t.day] }),
-    check("calendar_days_price_check", sql`${t.price} is null or ${t.price} >= 0`),
-  ],
+  (t) => [primaryKey({ columns: [t.propertyId, t.day] }), check("calendar_days_price_check", sql`${t.price} is null or ${t.price} >= 0`)],
 );
 
 export const bookings = pgTable(
   "bookings",
   {
     id: id(),
-    propertyId: uuid("property_id").notNull().references(() => properties.id),
-    guestId: uuid("guest_id").notNull().references(() => users.id),
+    propertyId: uuid("property_id")
+      .notNull()
+      .references(() => properties.id),
+    guestId: uuid("guest_id")
+      .notNull()
+      .references(() => users.id),
     checkIn: date("check_in", { mode: "string" }).notNull(),
     checkOut: date("check_out", { mode: "string" }).notNull(),
     guests: smallint("guests").notNull(),
@@ -229,10 +232,7 @@ export const bookings = pgTable(
       sql`${t.nightlyTotal} >= 0 and ${t.cleaningFee} >= 0 and ${t.serviceFee} >= 0 and ${t.total} = ${t.nightlyTotal} + ${t.cleaningFee} + ${t.serviceFee}`,
     ),
     check("bookings_currency_check", sql`${t.currency} ~ '^[A-Z]{3}$'`),
-    check(
-      "bookings_cancellation_check",
-      sql`(${t.status} = 'cancelled') = (${t.cancelledAt} is not null) and (${t.cancelledAt} is null or ${t.cancelledBy} in ('guest', 'host'))`,
-    ),
+    check("bookings_cancellation_check", sql`(${t.status} = 'cancelled') = (${t.cancelledAt} is not null) and (${t.cancelledAt} is null or ${t.cancelledBy} in ('guest', 'host'))`),
     check("bookings_refund_check", sql`${t.refundAmount} is null or ${t.refundAmount} between 0 and ${t.total}`),
   ],
 );
@@ -241,8 +241,12 @@ export const payments = pgTable(
   "payments",
   {
     id: id(),
-    bookingId: uuid("booking_id").notNull().references(() => bookings.id),
-    payerId: uuid("payer_id").notNull().references(() => users.id),
+    bookingId: uuid("booking_id")
+      .notNull()
+      .references(() => bookings.id),
+    payerId: uuid("payer_id")
+      .notNull()
+      .references(() => users.id),
     amount: integer("amount").notNull(),
     currency: text("currency").notNull(),
     status: text("status").notNull().default("processing"),
@@ -257,9 +261,7 @@ export const payments = pgTable(
   (t) => [
     index("payments_booking_idx").on(t.bookingId, t.createdAt),
     // At most one live (processing or settled) payment per booking: a second charge cannot exist.
-    uniqueIndex("payments_one_live_per_booking_key")
-      .on(t.bookingId)
-      .where(sql`${t.status} in ('processing', 'succeeded', 'refunded', 'partially_refunded')`),
+    uniqueIndex("payments_one_live_per_booking_key").on(t.bookingId).where(sql`${t.status} in ('processing', 'succeeded', 'refunded', 'partially_refunded')`),
     uniqueIndex("payments_provider_ref_key").on(t.providerRef),
     check("payments_status_check", sql`${t.status} in ('processing', 'succeeded', 'failed', 'refunded', 'partially_refunded')`),
     check("payments_amount_check", sql`${t.amount} > 0`),
@@ -273,8 +275,12 @@ export const refunds = pgTable(
   "refunds",
   {
     id: id(),
-    paymentId: uuid("payment_id").notNull().references(() => payments.id),
-    bookingId: uuid("booking_id").notNull().references(() => bookings.id),
+    paymentId: uuid("payment_id")
+      .notNull()
+      .references(() => payments.id),
+    bookingId: uuid("booking_id")
+      .notNull()
+      .references(() => bookings.id),
     amount: integer("amount").notNull(),
     status: text("status").notNull().default("pending"),
     reason: text("reason"),
@@ -295,9 +301,15 @@ export const reviews = pgTable(
   "reviews",
   {
     id: id(),
-    bookingId: uuid("booking_id").notNull().references(() => bookings.id),
-    propertyId: uuid("property_id").notNull().references(() => properties.id),
-    authorId: uuid("author_id").notNull().references(() => users.id),
+    bookingId: uuid("booking_id")
+      .notNull()
+      .references(() => bookings.id),
+    propertyId: uuid("property_id")
+      .notNull()
+      .references(() => properties.id),
+    authorId: uuid("author_id")
+      .notNull()
+      .references(() => users.id),
     rating: smallint("rating").notNull(),
     comment: text("comment").notNull(),
     responseComment: text("response_comment"),
@@ -320,7 +332,9 @@ export const notifications = pgTable(
   "notifications",
   {
     id: id(),
-    userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
     type: text("type").notNull(),
     title: text("title").notNull(),
     body: text("body").notNull(),
@@ -332,10 +346,7 @@ export const notifications = pgTable(
     emailedAt: tstz("emailed_at"),
     createdAt: createdAt(),
   },
-  (t) => [
-    index("notifications_user_idx").on(t.userId, t.createdAt, t.id),
-    uniqueIndex("notifications_dedupe_key").on(t.dedupeKey),
-  ],
+  (t) => [index("notifications_user_idx").on(t.userId, t.createdAt, t.id), uniqueIndex("notifications_dedupe_key").on(t.dedupeKey)],
 );
 
 // Transactional outbox: follow-up work committed with the state change that needs it.
@@ -369,7 +380,9 @@ export const outbox = pgTable(
 export const idempotencyKeys = pgTable(
   "idempotency_keys",
   {
-    userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
     key: text("key").notNull(),
     route: text("route").notNull(),
     requestHash: text("request_hash").notNull(),

@@ -1,24 +1,14 @@
 // The one auth macro: `{ auth: true }` on a route resolves the acting user once per request.
 import { Elysia } from "elysia";
-import type { Deps } from "../deps";
-import { findUser } from "../modules/users/service";
-import type { Actor } from "../modules/users/service";
-import { AppError, unauthenticated } from "./errors";
+import type { Deps } from "../dependencies";
+import { type Actor, actorForToken } from "../modules/auth/actor";
+import { unauthenticated } from "./errors";
 
 export async function authenticate(authorization: string | null | undefined, deps: Deps): Promise<Actor> {
   if (!authorization) throw unauthenticated("Missing bearer token");
   const match = /^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(authorization);
-  if (!match?.[1]) throw unauthenticated("Malformed Authorization header; expected \"Bearer <token>\"");
-  const check = await deps.tokens.verify(match[1]);
-  if (!check.ok) {
-    throw check.reason === "expired"
-      ? new AppError(401, "token_expired", "The access token has expired; refresh it")
-      : unauthenticated("The access token is not valid");
-  }
-  const user = await findUser(check.userId, deps);
-  if (!user) throw unauthenticated("The access token is not valid");
-  if (user.status !== "active") throw new AppError(403, "forbidden", "This account is suspended");
-  return user;
+  if (!match?.[1]) throw unauthenticated('Malformed Authorization header; expected "Bearer <token>"');
+  return actorForToken(match[1], deps);
 }
 
 /** The caller when a valid token came with the request, else null (for routes anyone may call). */

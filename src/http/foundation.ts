@@ -122,77 +122,79 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 /** `routes` is the finished app: its route table tells which query values are numbers and words errors. */
 export function httpFoundation(log: Logger, metrics?: Metrics, routes?: () => AnyElysia) {
   const rules = new RouteRuleBook(routes);
-  return new Elysia({ name: "stayhub.http" })
-    .onRequest(({ request, set }) => {
-      const id = newRequestId(request);
-      meta.set(request, { id, start: performance.now() });
-      set.headers["x-request-id"] = id;
-      const length = Number(request.headers.get("content-length") ?? 0);
-      if (length > MAX_BODY_BYTES) {
-        return problemResponse(problem(413, "payload_too_large", `The body is over ${MAX_BODY_BYTES} bytes`, undefined, id), {
-          "x-request-id": id,
-          connection: "close",
-        });
-      }
-    })
-    // Bodies are JSON or nothing, at most MAX_BODY_BYTES, parsed here so that every failure is ours to word.
-    .onParse({ as: "global" }, async ({ request, contentType: given }) => {
-      const bytes = await request.arrayBuffer();
-      if (bytes.byteLength > MAX_BODY_BYTES) throw new AppError(413, "payload_too_large", `The body is over ${MAX_BODY_BYTES} bytes`);
-      const contentType = given.toLowerCase();
-      const isJson = contentType.startsWith("application/json") || /^application\/[\w.-]+\+json\b/.test(contentType);
-      // No body: null (not undefined, which would hand the spent stream to Elysia's own parser).
-      if (bytes.byteLength === 0) return null;
-      if (!isJson) throw new AppError(400, "invalid_json", `Expected an application/json body, got "${contentType || "no content type"}"`);
-      try {
-        return JSON.parse(decoder.decode(bytes));
-      } catch {
-        throw new AppError(400, "invalid_json", "The body is not valid JSON");
-      }
-    })
-    .onTransform({ as: "global" }, ({ request, route, query }) => {
-      coerceQuery(query as Record<string, unknown>, rules.of(request.method, route));
-    })
-    .onError({ as: "global" }, ({ code, error, request, route }) => {
-      const m = meta.get(request);
-      const id = m?.id;
-      const answer = (p: Problem, h: Record<string, string>) => {
-        if (m) m.status = p.status;
-        return problemResponse(p, h);
-      };
-      const headers: Record<string, string> = id ? { "x-request-id": id } : {};
-      // Elysia wraps what a parser throws in a ParseError; ours carry the real answer.
-      const appError = error instanceof AppError ? error : code === "PARSE" && error.cause instanceof AppError ? error.cause : null;
-      if (appError) {
-        const error = appError;
-        return answer(expected(error, id), { ...headers, ...error.headers });
-      }
-      switch (code) {
-        case "VALIDATION":
-          if (error.type === "response") break; // we built a wrong answer: that is a bug, not the caller's fault
-          // A malformed id names nothing that exists.
-          if (error.type === "params") return answer(problem(404, "not_found", "No such resource", undefined, id), headers);
-          {
-            const declared = rules.of(request.method, route);
-            const where = error.type === "query" ? "query" : "body";
-            const errors = fieldErrors(error.all as Parameters<typeof fieldErrors>[0], where === "query" ? declared?.query : declared?.body);
-            const first = errors[0];
-            const detail = first ? `${where === "query" ? "Query parameter" : "Field"} ${first.path} ${first.message}` : `The request ${where} breaks a rule`;
-            return answer(problem(422, "validation_failed", detail, errors, id), headers);
-          }
-        case "PARSE":
-          return answer(problem(400, "invalid_json", "The body is not valid JSON", undefined, id), headers);
-        case "NOT_FOUND":
-          return answer(problem(404, "not_found", "No such route", undefined, id), headers);
-        case "INVALID_COOKIE_SIGNATURE":
-        case "INVALID_FILE_TYPE":
-          return answer(problem(400, "bad_request", "The request is malformed", undefined, id), headers);
-      }
-      return answer(unexpected(log, error, id, String(code)), headers);
-    })
-    .onAfterResponse({ as: "global" }, ({ request, route, set, responseValue }) => {
-      const m = meta.get(request);
-      const status = m?.status ?? (responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200));
-      recordRequest(log, metrics, request.method, route || "unmatched", status, m ? performance.now() - m.start : 0, m?.id);
-    });
+  return (
+    new Elysia({ name: "stayhub.http" })
+      .onRequest(({ request, set }) => {
+        const id = newRequestId(request);
+        meta.set(request, { id, start: performance.now() });
+        set.headers["x-request-id"] = id;
+        const length = Number(request.headers.get("content-length") ?? 0);
+        if (length > MAX_BODY_BYTES) {
+          return problemResponse(problem(413, "payload_too_large", `The body is over ${MAX_BODY_BYTES} bytes`, undefined, id), {
+            "x-request-id": id,
+            connection: "close",
+          });
+        }
+      })
+      // Bodies are JSON or nothing, at most MAX_BODY_BYTES, parsed here so that every failure is ours to word.
+      .onParse({ as: "global" }, async ({ request, contentType: given }) => {
+        const bytes = await request.arrayBuffer();
+        if (bytes.byteLength > MAX_BODY_BYTES) throw new AppError(413, "payload_too_large", `The body is over ${MAX_BODY_BYTES} bytes`);
+        const contentType = given.toLowerCase();
+        const isJson = contentType.startsWith("application/json") || /^application\/[\w.-]+\+json\b/.test(contentType);
+        // No body: null (not undefined, which would hand the spent stream to Elysia's own parser).
+        if (bytes.byteLength === 0) return null;
+        if (!isJson) throw new AppError(400, "invalid_json", `Expected an application/json body, got "${contentType || "no content type"}"`);
+        try {
+          return JSON.parse(decoder.decode(bytes));
+        } catch {
+          throw new AppError(400, "invalid_json", "The body is not valid JSON");
+        }
+      })
+      .onTransform({ as: "global" }, ({ request, route, query }) => {
+        coerceQuery(query as Record<string, unknown>, rules.of(request.method, route));
+      })
+      .onError({ as: "global" }, ({ code, error, request, route }) => {
+        const m = meta.get(request);
+        const id = m?.id;
+        const answer = (p: Problem, h: Record<string, string>) => {
+          if (m) m.status = p.status;
+          return problemResponse(p, h);
+        };
+        const headers: Record<string, string> = id ? { "x-request-id": id } : {};
+        // Elysia wraps what a parser throws in a ParseError; ours carry the real answer.
+        const appError = error instanceof AppError ? error : code === "PARSE" && error.cause instanceof AppError ? error.cause : null;
+        if (appError) {
+          const error = appError;
+          return answer(expected(error, id), { ...headers, ...error.headers });
+        }
+        switch (code) {
+          case "VALIDATION":
+            if (error.type === "response") break; // we built a wrong answer: that is a bug, not the caller's fault
+            // A malformed id names nothing that exists.
+            if (error.type === "params") return answer(problem(404, "not_found", "No such resource", undefined, id), headers);
+            {
+              const declared = rules.of(request.method, route);
+              const where = error.type === "query" ? "query" : "body";
+              const errors = fieldErrors(error.all as Parameters<typeof fieldErrors>[0], where === "query" ? declared?.query : declared?.body);
+              const first = errors[0];
+              const detail = first ? `${where === "query" ? "Query parameter" : "Field"} ${first.path} ${first.message}` : `The request ${where} breaks a rule`;
+              return answer(problem(422, "validation_failed", detail, errors, id), headers);
+            }
+          case "PARSE":
+            return answer(problem(400, "invalid_json", "The body is not valid JSON", undefined, id), headers);
+          case "NOT_FOUND":
+            return answer(problem(404, "not_found", "No such route", undefined, id), headers);
+          case "INVALID_COOKIE_SIGNATURE":
+          case "INVALID_FILE_TYPE":
+            return answer(problem(400, "bad_request", "The request is malformed", undefined, id), headers);
+        }
+        return answer(unexpected(log, error, id, String(code)), headers);
+      })
+      .onAfterResponse({ as: "global" }, ({ request, route, set, responseValue }) => {
+        const m = meta.get(request);
+        const status = m?.status ?? (responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200));
+        recordRequest(log, metrics, request.method, route || "unmatched", status, m ? performance.now() - m.start : 0, m?.id);
+      })
+  );
 }

@@ -14,8 +14,7 @@ export const PageQuery = {
   cursor: t.Optional(t.String({ maxLength: 512, description: "opaque; from the previous page's nextCursor" })),
 };
 
-export const Page = <S extends TSchema>(item: S, title: string) =>
-  t.Object({ data: t.Array(item), nextCursor: t.Union([t.String(), t.Null()]) }, { title });
+export const Page = <S extends TSchema>(item: S, title: string) => t.Object({ data: t.Array(item), nextCursor: t.Union([t.String(), t.Null()]) }, { title });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;

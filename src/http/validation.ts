@@ -142,7 +142,8 @@ export function describeRule(schema: Schema | undefined): string {
     case "string": {
       if (typeof schema.format === "string" && FORMATS[schema.format]) return `must be ${FORMATS[schema.format]}${range(schema.minLength, schema.maxLength, " characters")}`;
       const length = range(schema.minLength, schema.maxLength, " characters");
-      if (typeof schema.pattern === "string" && schema.pattern !== "\\S") return described ? `must be ${described}${length ? `,${length}` : ""}` : `must be text${length}, matching ${schema.pattern}`;
+      if (typeof schema.pattern === "string" && schema.pattern !== "\\S")
+        return described ? `must be ${described}${length ? `,${length}` : ""}` : `must be text${length}, matching ${schema.pattern}`;
       return `must be text${length}${schema.pattern === "\\S" ? ", not only spaces" : ""}${described ? ` (${described})` : ""}`;
     }
   }

@@ -57,7 +57,12 @@ export async function consume(o: ConsumerOptions): Promise<void> {
         kept = Date.now();
         await queue.ack(done).catch(() => {});
         done = [];
-        await queue.keep(o.name, batch.slice(i).map((x) => x.streamId)).catch(() => {});
+        await queue
+          .keep(
+            o.name,
+            batch.slice(i).map((x) => x.streamId),
+          )
+          .catch(() => {});
       }
       if (signal.aborted) {
         // Stopping: what was not started goes straight back for another consumer.

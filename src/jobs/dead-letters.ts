@@ -2,7 +2,7 @@
 // marked dead (in-process).
 import { and, desc, eq, isNotNull } from "drizzle-orm";
 import { outbox } from "../db/schema";
-import type { Deps } from "../deps";
+import type { Deps } from "../dependencies";
 import { RedisQueue } from "./redis-queue";
 
 export interface DeadLetter {

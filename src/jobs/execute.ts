@@ -3,10 +3,7 @@
 import { handlerFor } from "./handlers";
 import { backoffMs, type Job, type JobDeps } from "./types";
 
-export type Outcome =
-  | { kind: "done"; ms: number }
-  | { kind: "retry"; ms: number; delayMs: number; error: string }
-  | { kind: "dead"; ms: number; error: string };
+export type Outcome = { kind: "done"; ms: number } | { kind: "retry"; ms: number; delayMs: number; error: string } | { kind: "dead"; ms: number; error: string };
 
 export async function execute(job: Job, deps: JobDeps): Promise<Outcome> {
   const started = performance.now();

@@ -2,7 +2,7 @@
 // A job is leased by pushing its run_at past the visibility timeout (FOR UPDATE SKIP LOCKED, so
 // instances share the work); a crash lets the lease lapse and the job runs again.
 import { sql } from "drizzle-orm";
-import type { Deps } from "../deps";
+import type { Deps } from "../dependencies";
 import { execute, type JobEvent } from "./execute";
 import { jobOf, type OutboxRow, rowsOf } from "./outbox";
 import type { JobDeps } from "./types";
@@ -38,9 +38,7 @@ export async function runLocalOnce(deps: Deps & JobDeps, onEvent?: (e: JobEvent)
     if (outcome.kind === "done") {
       done.push(Number(r.id));
     } else if (outcome.kind === "retry") {
-      await deps.db.execute(
-        sql`update outbox set locked_until = now() + ${outcome.delayMs} * interval '1 millisecond', last_error = ${outcome.error} where id = ${Number(r.id)}`,
-      );
+      await deps.db.execute(sql`update outbox set locked_until = now() + ${outcome.delayMs} * interval '1 millisecond', last_error = ${outcome.error} where id = ${Number(r.id)}`);
     } else {
       await deps.db.execute(sql`update outbox set dead_at = now(), last_error = ${outcome.error} where id = ${Number(r.id)}`);
     }

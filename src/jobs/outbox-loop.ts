@@ -1,7 +1,7 @@
 // The loop both job transports run over the outbox: do a pass; go again at once if it was busy or
 // a NOTIFY came in meanwhile; otherwise sleep until the next NOTIFY or the poll interval; back off
 // on errors; now and then delete old sent rows.
-import type { Deps } from "../deps";
+import type { Deps } from "../dependencies";
 import { outboxCleanup } from "./outbox";
 
 export interface OutboxLoop {

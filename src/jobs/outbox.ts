@@ -17,13 +17,7 @@ export interface EnqueueOptions {
  * Writes the job in `tx` (pass the transaction of the change it follows from). Returns the job id,
  * or null when `dedupeKey` was already used.
  */
-export async function enqueue(
-  tx: Db,
-  clock: Clock,
-  type: string,
-  payload: Record<string, unknown>,
-  options: EnqueueOptions = {},
-): Promise<string | null> {
+export async function enqueue(tx: Db, clock: Clock, type: string, payload: Record<string, unknown>, options: EnqueueOptions = {}): Promise<string | null> {
   // Due-ness is judged by the service's clock (the test clock in tests), like every business rule.
   const [row] = await tx
     .insert(outbox)
@@ -36,11 +30,7 @@ export async function enqueue(
 }
 
 /** Many jobs in one statement (the outbox's addBulk), for a change that fans out. Returns their ids. */
-export async function enqueueMany(
-  tx: Db,
-  clock: Clock,
-  jobs: { type: string; payload: Record<string, unknown>; runAt?: Date; dedupeKey?: string }[],
-): Promise<string[]> {
+export async function enqueueMany(tx: Db, clock: Clock, jobs: { type: string; payload: Record<string, unknown>; runAt?: Date; dedupeKey?: string }[]): Promise<string[]> {
   if (jobs.length === 0) return [];
   const now = clock.now();
   const rows = await tx

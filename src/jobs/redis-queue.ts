@@ -68,9 +68,7 @@ export class RedisQueue {
 
   /** New deliveries for this consumer, waiting up to blockMs for some to arrive. */
   async read(redis: Redis, consumer: string, count: number, blockMs: number): Promise<Delivery[]> {
-    const res = (await redis.xreadgroup("GROUP", this.group, consumer, "COUNT", count, "BLOCK", blockMs, "STREAMS", this.stream, ">")) as
-      | [string, StreamEntry[]][]
-      | null;
+    const res = (await redis.xreadgroup("GROUP", this.group, consumer, "COUNT", count, "BLOCK", blockMs, "STREAMS", this.stream, ">")) as [string, StreamEntry[]][] | null;
     return parseEntries(res?.[0]?.[1]);
   }
 
@@ -82,7 +80,12 @@ export class RedisQueue {
 
   /** Acknowledged entries are deleted too: the stream holds only work not yet done. */
   async ack(streamIds: string[]): Promise<void> {
-    if (streamIds.length) await this.redis.multi().xack(this.stream, this.group, ...streamIds).xdel(this.stream, ...streamIds).exec();
+    if (streamIds.length)
+      await this.redis
+        .multi()
+        .xack(this.stream, this.group, ...streamIds)
+        .xdel(this.stream, ...streamIds)
+        .exec();
   }
 
   /** Resets the idle time of deliveries still in hand, so no other consumer reclaims them. */

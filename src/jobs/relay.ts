@@ -2,7 +2,7 @@
 // one database transaction — if Redis is down the rows simply wait. Instances cooperate through
 // FOR UPDATE SKIP LOCKED. Woken by NOTIFY at commit, with a poll as the safety net.
 import { sql } from "drizzle-orm";
-import type { Deps } from "../deps";
+import type { Deps } from "../dependencies";
 import type { RedisQueue } from "./redis-queue";
 import { jobOf, type OutboxRow, rowsOf } from "./outbox";
 import { type OutboxLoop, startOutboxLoop } from "./outbox-loop";

@@ -3,7 +3,7 @@
 // scheduler runs in every instance (its dedupe keys make that safe).
 import { sql } from "drizzle-orm";
 import { outbox } from "../db/schema";
-import type { Deps } from "../deps";
+import type { Deps } from "../dependencies";
 import { startLocalJobs } from "./local";
 import { RedisQueue } from "./redis-queue";
 import { startRelay } from "./relay";
@@ -36,7 +36,10 @@ export async function startJobs(deps: Deps, options: { threads?: number; schedul
     const queue = new RedisQueue(deps.redis, deps.config.redisPrefix);
     await queue.ensureGroup().catch((err: Error) => deps.log.warn("could not create the job consumer group yet", { error: err.message }));
     const relay = await startRelay(deps, queue);
-    deps.metrics.setQueueProbe(async () => ({ waiting: await waitingInOutbox(deps), ...(await queue.stats().then(({ depth, pending, delayed, dead }) => ({ stream: depth, pending, delayed, dead }))) }));
+    deps.metrics.setQueueProbe(async () => ({
+      waiting: await waitingInOutbox(deps),
+      ...(await queue.stats().then(({ depth, pending, delayed, dead }) => ({ stream: depth, pending, delayed, dead }))),
+    }));
     let pool: WorkerPool | null = null;
     try {
       pool = threads > 0 ? await startWorkerPool(deps.config, threads, deps.log, { ...options.hooks, onEvent }) : null;

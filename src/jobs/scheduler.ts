@@ -1,6 +1,6 @@
 // Recurring jobs: each runs once per interval however many instances schedule it, because every
 // instance enqueues it under the same dedupe key for the same slot of (test-clock) time.
-import type { Deps } from "../deps";
+import type { Deps } from "../dependencies";
 import { enqueue } from "./outbox";
 
 export interface Recurring {

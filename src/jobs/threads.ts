@@ -21,9 +21,7 @@ export interface PoolHooks {
 // From source, the .ts file beside src/; in the compiled binary, the extra entrypoint that
 // `bun build --compile` embedded under the binary's root (its path relative to the project).
 const entry = () =>
-  import.meta.url.includes("/$bunfs/")
-    ? new URL("./workers/job-worker.ts", "file:///$bunfs/root/").href
-    : new URL("../../workers/job-worker.ts", import.meta.url).href;
+  import.meta.url.includes("/$bunfs/") ? new URL("./workers/job-worker.ts", "file:///$bunfs/root/").href : new URL("../../workers/job-worker.ts", import.meta.url).href;
 
 interface Slot {
   worker: Worker;

@@ -50,11 +50,30 @@ describe("the generated TypeScript client", () => {
   }, 30_000);
 
   test("its script type-checks strictly and runs against the binary", async () => {
-    const tsc = Bun.spawn([join(ROOT, "node_modules/.bin/tsc"), "--ignoreConfig", "--noEmit", "--strict", "--noUncheckedIndexedAccess", "--skipLibCheck", "--target", "esnext", "--module", "preserve", "--moduleResolution", "bundler", "--types", "bun-types", "tests/e2e/client/flow.ts"], {
-      cwd: ROOT,
-      stdout: "pipe",
-      stderr: "pipe",
-    });
+    const tsc = Bun.spawn(
+      [
+        join(ROOT, "node_modules/.bin/tsc"),
+        "--ignoreConfig",
+        "--noEmit",
+        "--strict",
+        "--noUncheckedIndexedAccess",
+        "--skipLibCheck",
+        "--target",
+        "esnext",
+        "--module",
+        "preserve",
+        "--moduleResolution",
+        "bundler",
+        "--types",
+        "bun-types",
+        "tests/e2e/client/flow.ts",
+      ],
+      {
+        cwd: ROOT,
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
     const [typeErrors] = await Promise.all([new Response(tsc.stdout).text(), tsc.exited]);
     expect(typeErrors).toBe("");
     expect(tsc.exitCode).toBe(0);

@@ -72,7 +72,10 @@ test.skipIf(!hasChromium)(
     expect(await statusOf(health)).toBe("200");
 
     // Authorize with a bearer token, then call an authenticated operation.
-    await page.getByRole("button", { name: /Authorize/ }).first().click();
+    await page
+      .getByRole("button", { name: /Authorize/ })
+      .first()
+      .click();
     await page.locator(".modal-ux input").first().fill(session.body.accessToken);
     await page.locator(".modal-ux button.authorize").click();
     await page.locator(".modal-ux button.btn-done").click();

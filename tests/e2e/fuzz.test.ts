@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import fc from "fast-check";
 import { api, freshPostgresDatabase, type Running, runCleanups, start, tempDir } from "../support/binary";
-import { type FuzzRequest, requestsFor } from "../support/openapi-fuzz";
+import { type FuzzRequest, type Json, requestsFor } from "../support/openapi-fuzz";
 import { databaseUrl, redisUrl } from "../support/services";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
@@ -13,7 +13,7 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 4000);
 const LEAKS = /Failed query|\bselect\b.+\bfrom\b|\binsert into\b|\bupdate\b.+\bset\b|\n\s+at |node_modules|\.ts:\d+|SQLSTATE|postgres/i;
 
 let server: Running;
-let doc: Record<string, any>;
+let doc: Json;
 let token = "";
 const ids: string[] = [];
 
@@ -22,7 +22,7 @@ beforeAll(async () => {
   if (databaseUrl) env.DATABASE_URL = (await freshPostgresDatabase()).url.toString();
   if (redisUrl) Object.assign(env, { REDIS_URL: redisUrl, REDIS_PREFIX: `e2e-fuzz-${Date.now()}:` });
   server = await start(env, tempDir());
-  doc = (await (await fetch(`${server.url}/swagger/json`)).json()) as Record<string, any>;
+  doc = (await (await fetch(`${server.url}/swagger/json`)).json()) as Json;
   const reg = await api(server.url, "POST", "/auth/register", { email: "fuzz-host@example.com", password: "a long enough password", name: "Fuzz Host" });
   token = reg.body.accessToken;
   ids.push(reg.body.user.id);

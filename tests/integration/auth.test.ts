@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { SignJWT } from "jose";
+import type { AppError } from "../../src/http/errors";
+import { actorForToken } from "../../src/modules/auth/actor";
+import { login } from "../../src/modules/auth/service";
 import { AUDIENCE, ISSUER } from "../../src/modules/auth/tokens";
 import { startSession } from "../../src/modules/auth/sessions";
 import { hashRefreshToken } from "../../src/modules/auth/tokens";
@@ -46,7 +49,9 @@ describe("POST /auth/register", () => {
 
   test("concurrent registrations of one e-mail: exactly one wins (the database decides)", async () => {
     const answers = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => post("/auth/register", { email: `race${i % 2 ? "@EXAMPLE.com" : "@example.com"}`.replace(/^/, "race"), password: "0123456789", name: "R" })),
+      Array.from({ length: 10 }, (_, i) =>
+        post("/auth/register", { email: `race${i % 2 ? "@EXAMPLE.com" : "@example.com"}`.replace(/^/, "race"), password: "0123456789", name: "R" }),
+      ),
     );
     expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
     expect(answers.filter((a) => a.status === 409)).toHaveLength(9);
@@ -221,9 +226,7 @@ describe("POST /auth/refresh", () => {
 
   test("a token issued into a family after it was revoked is dead (refresh racing logout)", async () => {
     const u = await registerUser(t.call);
-    const [row] = await t.deps.database.raw.query<{ family_id: string }>("select family_id from refresh_tokens where token_hash = $1", [
-      hashRefreshToken(u.refreshToken),
-    ]);
+    const [row] = await t.deps.database.raw.query<{ family_id: string }>("select family_id from refresh_tokens where token_hash = $1", [hashRefreshToken(u.refreshToken)]);
     await post("/auth/logout", { refreshToken: u.refreshToken }, u.accessToken);
     // What a refresh that was already past its spend step would do: issue the next token of the family.
     const late = await startSession(t.deps.db, u.id, 30, row?.family_id);
@@ -233,9 +236,7 @@ describe("POST /auth/refresh", () => {
 
   test("expired and unknown refresh tokens are refused", async () => {
     const u = await registerUser(t.call);
-    await t.deps.database.raw.query("update refresh_tokens set expires_at = now() - interval '1 second' where token_hash = $1", [
-      hashRefreshToken(u.refreshToken),
-    ]);
+    await t.deps.database.raw.query("update refresh_tokens set expires_at = now() - interval '1 second' where token_hash = $1", [hashRefreshToken(u.refreshToken)]);
     const expired = await post("/auth/refresh", { refreshToken: u.refreshToken });
     expect(expired.status).toBe(401);
     expect(expired.body.code).toBe("token_expired");
@@ -268,8 +269,7 @@ describe("POST /auth/logout", () => {
 
 describe("access tokens", () => {
   const key = new TextEncoder().encode(TEST_JWT_SECRET);
-  const sign = (claims: Record<string, unknown>, alg = "HS256", secret = key) =>
-    new SignJWT(claims).setProtectedHeader({ alg, typ: "JWT" }).sign(secret);
+  const sign = (claims: Record<string, unknown>, alg = "HS256", secret = key) => new SignJWT(claims).setProtectedHeader({ alg, typ: "JWT" }).sign(secret);
   const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
   const me = (token: string) => t.call("GET", "/api/v1/users/me", { token });
 
@@ -314,5 +314,29 @@ describe("access tokens", () => {
     const res = await t.call("GET", "/api/v1/users/me", { headers: { authorization: "Basic abc" } });
     expect(res.status).toBe(401);
     expect(res.body.code).toBe("unauthenticated");
+  });
+});
+
+describe("rules live in the verbs, not the routes", () => {
+  test("login() itself limits attempts: a caller other than REST (GraphQL, a job) meets the same 429", async () => {
+    const u = await registerUser(t.call);
+    const attempt = () =>
+      login({ email: u.email, password: "wrong password!", ip: "198.51.100.7" }, t.deps).then(
+        () => 200,
+        (e: AppError) => e.status,
+      );
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push(await attempt());
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    // Another address is not locked out by that one.
+    expect((await login({ email: u.email, password: u.password, ip: "198.51.100.8" }, t.deps)).value.user.id).toBe(u.id);
+  });
+
+  test("actorForToken() refuses a suspended account with 403, whoever asks", async () => {
+    const u = await registerUser(t.call);
+    expect((await actorForToken(u.accessToken, t.deps)).id).toBe(u.id);
+    await t.deps.database.raw.query("update users set status = 'suspended' where id = $1", [u.id]);
+    const refused = await actorForToken(u.accessToken, t.deps).catch((e: AppError) => e);
+    expect(refused).toMatchObject({ status: 403, code: "forbidden" });
   });
 });

@@ -87,7 +87,9 @@ describe("availability and calendar", () => {
     const host = await registerHost(t.call);
     const p = await createListing(t.call, host);
     const other = await registerHost(t.call);
-    expect((await t.call("PUT", `/api/v1/properties/${p.id}/calendar`, { token: other.accessToken, body: { from: "2031-07-01", to: "2031-07-02", blocked: true } })).status).toBe(403);
+    expect((await t.call("PUT", `/api/v1/properties/${p.id}/calendar`, { token: other.accessToken, body: { from: "2031-07-01", to: "2031-07-02", blocked: true } })).status).toBe(
+      403,
+    );
     expect((await t.call("PUT", `/api/v1/properties/${p.id}/calendar`, { token: host.accessToken, body: { from: "2031-07-01", to: "2031-07-02" } })).status).toBe(422);
     expect((await t.call("PUT", `/api/v1/properties/${p.id}/calendar`, { token: host.accessToken, body: { from: "2031-07-01", to: "2031-07-02", price: -5 } })).status).toBe(422);
   });

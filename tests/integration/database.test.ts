@@ -67,7 +67,10 @@ describe("booking exclusion constraint", () => {
     await book(f, "2031-05-02", "2031-05-03", "cancelled");
     await book(f, "2031-05-02", "2031-05-03", "expired");
     await book(f, "2031-05-02", "2031-05-03", "completed");
-    for (const [from, to, status] of [["2031-05-03", "2031-05-05", "confirmed"], ["2031-05-05", "2031-05-07", "pending_payment"]] as const) {
+    for (const [from, to, status] of [
+      ["2031-05-03", "2031-05-05", "confirmed"],
+      ["2031-05-05", "2031-05-07", "pending_payment"],
+    ] as const) {
       const err = await book(f, from, to, status).then(
         () => null,
         (e) => e,
@@ -98,14 +101,30 @@ describe("check constraints", () => {
 
   test("bookings: checkOut after checkIn, guests ≥ 1, total adds up", async () => {
     const f = await fixture();
-    expect(await rejects("insert into bookings (id, property_id, guest_id, check_in, check_out, guests, nights, nightly_total, cleaning_fee, service_fee, total, currency, expires_at) values ($1, $2, $3, '2031-01-05', '2031-01-05', 1, 0, 0, 0, 0, 0, 'EUR', now())", [uuid(), f.property, f.guest])).toBe("23514");
-    expect(await rejects("insert into bookings (id, property_id, guest_id, check_in, check_out, guests, nights, nightly_total, cleaning_fee, service_fee, total, currency, expires_at) values ($1, $2, $3, '2031-01-05', '2031-01-06', 0, 1, 100, 0, 10, 110, 'EUR', now())", [uuid(), f.property, f.guest])).toBe("23514");
-    expect(await rejects("insert into bookings (id, property_id, guest_id, check_in, check_out, guests, nights, nightly_total, cleaning_fee, service_fee, total, currency, expires_at) values ($1, $2, $3, '2031-01-05', '2031-01-06', 1, 1, 100, 0, 10, 999, 'EUR', now())", [uuid(), f.property, f.guest])).toBe("23514");
+    expect(
+      await rejects(
+        "insert into bookings (id, property_id, guest_id, check_in, check_out, guests, nights, nightly_total, cleaning_fee, service_fee, total, currency, expires_at) values ($1, $2, $3, '2031-01-05', '2031-01-05', 1, 0, 0, 0, 0, 0, 'EUR', now())",
+        [uuid(), f.property, f.guest],
+      ),
+    ).toBe("23514");
+    expect(
+      await rejects(
+        "insert into bookings (id, property_id, guest_id, check_in, check_out, guests, nights, nightly_total, cleaning_fee, service_fee, total, currency, expires_at) values ($1, $2, $3, '2031-01-05', '2031-01-06', 0, 1, 100, 0, 10, 110, 'EUR', now())",
+        [uuid(), f.property, f.guest],
+      ),
+    ).toBe("23514");
+    expect(
+      await rejects(
+        "insert into bookings (id, property_id, guest_id, check_in, check_out, guests, nights, nightly_total, cleaning_fee, service_fee, total, currency, expires_at) values ($1, $2, $3, '2031-01-05', '2031-01-06', 1, 1, 100, 0, 10, 999, 'EUR', now())",
+        [uuid(), f.property, f.guest],
+      ),
+    ).toBe("23514");
   });
 
   test("properties: prices ≥ 0, minNights ≤ maxNights, coordinates in range, ISO country", async () => {
     const f = await fixture();
-    const base = "insert into properties (id, host_id, title, property_type, address_line1, city, country, lat, lng, price_per_night, currency, max_guests, min_nights, max_nights) values ($1, $2, 'T', 'house', 'a', 'c', $3, $4, 0, $5, 'EUR', 1, $6, $7)";
+    const base =
+      "insert into properties (id, host_id, title, property_type, address_line1, city, country, lat, lng, price_per_night, currency, max_guests, min_nights, max_nights) values ($1, $2, 'T', 'house', 'a', 'c', $3, $4, 0, $5, 'EUR', 1, $6, $7)";
     expect(await rejects(base, [uuid(), f.host, "PT", 0, -1, 1, 2])).toBe("23514");
     expect(await rejects(base, [uuid(), f.host, "PT", 0, 100, 5, 2])).toBe("23514");
     expect(await rejects(base, [uuid(), f.host, "PT", 91, 100, 1, 2])).toBe("23514");
@@ -141,7 +160,8 @@ describe("check constraints", () => {
       "insert into bookings (id, property_id, guest_id, check_in, check_out, guests, nights, nightly_total, cleaning_fee, service_fee, total, currency, expires_at) values ($1, $2, $3, '2032-01-01', '2032-01-02', 1, 1, 100, 0, 10, 110, 'EUR', now())",
       [bookingId, f.property, f.guest],
     );
-    const pay = "insert into payments (id, booking_id, payer_id, amount, currency, status, payment_method, failure_code, refunded_amount) values ($1, $2, $3, 110, 'EUR', $4, 'pm_card_visa', $5, $6)";
+    const pay =
+      "insert into payments (id, booking_id, payer_id, amount, currency, status, payment_method, failure_code, refunded_amount) values ($1, $2, $3, 110, 'EUR', $4, 'pm_card_visa', $5, $6)";
     await q(pay, [uuid(), bookingId, f.guest, "failed", "card_declined", 0]);
     await q(pay, [uuid(), bookingId, f.guest, "processing", null, 0]);
     expect(await rejects(pay, [uuid(), bookingId, f.guest, "processing", null, 0])).toBe("23505");
@@ -205,8 +225,7 @@ describe("connection pool", () => {
   });
 
   test.if(Boolean(databaseUrl))("planEach plans every execution for its values; the main handle may settle on a generic plan", async () => {
-    const mode = async (db: typeof tdb.database.db) =>
-      ((await db.execute(sql`select current_setting('plan_cache_mode') as mode`)) as unknown as { mode: string }[])[0]?.mode;
+    const mode = async (db: typeof tdb.database.db) => ((await db.execute(sql`select current_setting('plan_cache_mode') as mode`)) as unknown as { mode: string }[])[0]?.mode;
     expect(await mode(tdb.database.planEach)).toBe("force_custom_plan");
     expect(await mode(tdb.database.db)).toBe("auto");
   });

@@ -121,11 +121,9 @@ describe("problem+json and request ids", () => {
 
   test("a crash answers 500 internal without the message, stack or SQL", async () => {
     const lines: string[] = [];
-    const app = new Elysia({ normalize: false })
-      .use(httpFoundation(createLogger("info", (l) => void lines.push(l))))
-      .get("/boom", () => {
-        throw new Error('relation "users" does not exist: select password_hash from users');
-      });
+    const app = new Elysia({ normalize: false }).use(httpFoundation(createLogger("info", (l) => void lines.push(l)))).get("/boom", () => {
+      throw new Error('relation "users" does not exist: select password_hash from users');
+    });
     const res = await app.handle(new Request("http://localhost/boom"));
     const text = await res.text();
     expect(res.status).toBe(500);
@@ -140,9 +138,7 @@ describe("problem+json and request ids", () => {
 
   test("one structured log line per request with method, route, status, duration, request id", async () => {
     const lines: string[] = [];
-    const app = new Elysia({ normalize: false })
-      .use(httpFoundation(createLogger("info", (l) => void lines.push(l))))
-      .get("/things/:id", () => ({ ok: true }));
+    const app = new Elysia({ normalize: false }).use(httpFoundation(createLogger("info", (l) => void lines.push(l)))).get("/things/:id", () => ({ ok: true }));
     await app.handle(new Request("http://localhost/things/7", { headers: { "x-request-id": "r-7" } }));
     await app.handle(new Request("http://localhost/missing"));
     await Bun.sleep(5);
@@ -163,10 +159,7 @@ describe("operations", () => {
   });
 
   test("/swagger/json documents every route with its request and response schemas", async () => {
-    const res = await t.call<{ openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown>; requestBody?: unknown }>> }>(
-      "GET",
-      "/swagger/json",
-    );
+    const res = await t.call<{ openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown>; requestBody?: unknown }>> }>("GET", "/swagger/json");
     expect(res.status).toBe(200);
     expect(res.body.openapi).toStartWith("3.");
     for (const route of apiRoutes()) {

@@ -1,7 +1,6 @@
 // The job system on its real transports: in-process (always) and Redis Streams with worker threads
 // (when REDIS_URL and DATABASE_URL are set, as in CI).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { sql } from "drizzle-orm";
 import { listDeadJobs, retryDeadJob } from "../../src/jobs/dead-letters";
 import type { JobEvent } from "../../src/jobs/execute";
 import { runLocalOnce } from "../../src/jobs/local";
@@ -101,10 +100,14 @@ describe("in-process transport", () => {
     try {
       const u = await registerUser(t.call);
       await enqueueOne("test.flaky", { userId: u.id, failTimes: 1 });
-      await until("the retry under a frozen clock", async () => {
-        await runLocalOnce(t.deps);
-        return (await effects(u.id)) === 1;
-      }, 10_000);
+      await until(
+        "the retry under a frozen clock",
+        async () => {
+          await runLocalOnce(t.deps);
+          return (await effects(u.id)) === 1;
+        },
+        10_000,
+      );
     } finally {
       await t.call("DELETE", "/api/v1/_test/clock");
     }
@@ -113,7 +116,15 @@ describe("in-process transport", () => {
   test("two concurrent runs of one notify job send its e-mail once", async () => {
     const u = await registerUser(t.call);
     const sent: string[] = [];
-    const deps = { ...t.deps, mailer: { send: async (m: { to: string }) => void (await Bun.sleep(20), sent.push(m.to)) } };
+    const deps = {
+      ...t.deps,
+      mailer: {
+        send: async (m: { to: string }) => {
+          await Bun.sleep(20);
+          sent.push(m.to);
+        },
+      },
+    };
     const job = { id: `dup-${Math.random()}`, type: "notify", attempt: 1, enqueuedAt: Date.now(), payload: { userId: u.id, type: "x", title: "t", body: "b", email: true } };
     await Promise.all([handleNotify(job, deps), handleNotify(job, deps), handleNotify(job, deps)]);
     expect(sent).toEqual([u.email]);
@@ -234,7 +245,11 @@ describe.if(Boolean(redisUrl && databaseUrl))("Redis Streams with worker threads
     const jobs = await startJobs(t.deps, { scheduler: false, hooks: { onStart: (_, id) => void starts.set(id, (starts.get(id) ?? 0) + 1) } });
     try {
       const u = await registerUser(t.call);
-      const ids = await enqueueMany(t.deps.db, t.deps.clock, Array.from({ length: 12 }, () => ({ type: "test.sleep", payload: { userId: u.id, ms: 300 } })));
+      const ids = await enqueueMany(
+        t.deps.db,
+        t.deps.clock,
+        Array.from({ length: 12 }, () => ({ type: "test.sleep", payload: { userId: u.id, ms: 300 } })),
+      );
       await until("12 effects", async () => (await effects(u.id)) === 12, 30_000);
       expect(ids.map((id) => starts.get(id))).toEqual(Array(12).fill(1));
     } finally {
@@ -322,8 +337,7 @@ describe.if(Boolean(redisUrl && databaseUrl))("Redis Streams with worker threads
       const login = await app.call("POST", "/api/v1/auth/login", { body: { email: users[0]?.email, password: users[0]?.password } });
       expect(login.status).toBe(200); // rate limits fell back to in-process counting
       expect((await app.call("GET", "/api/v1/properties?city=Nowhere")).status).toBe(200); // the cache misses instead of failing
-      const welcomes = async () =>
-        Number((await app.deps.database.raw.query<{ n: number }>("select count(*)::int as n from notifications where type = 'welcome'"))[0]?.n);
+      const welcomes = async () => Number((await app.deps.database.raw.query<{ n: number }>("select count(*)::int as n from notifications where type = 'welcome'"))[0]?.n);
       await Bun.sleep(500);
       expect(await welcomes()).toBe(0);
       server = start();

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { summarize, validateOpenApi } from "../support/openapi-validators";
 import { startTestApp, type TestApp } from "../support/app";
 
+// biome-ignore lint/suspicious/noExplicitAny: a parsed OpenAPI document, walked by path; its shape is what the checks are about
 type Json = Record<string, any>;
 let t: TestApp;
 let doc: Json;
@@ -20,10 +21,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => t?.close());
 
-const operations = () =>
-  Object.entries(doc.paths as Json).flatMap(([path, item]) =>
-    METHODS.filter((m) => item[m]).map((method) => ({ path, method, op: item[method] as Json })),
-  );
+const operations = () => Object.entries(doc.paths as Json).flatMap(([path, item]) => METHODS.filter((m) => item[m]).map((method) => ({ path, method, op: item[method] as Json })));
 
 describe("the OpenAPI document", () => {
   test("0 errors from swagger-parser, Redocly (recommended) and Spectral (oas)", async () => {
@@ -55,7 +53,8 @@ describe("the OpenAPI document", () => {
       expect(doc.components.schemas[name]).toBeDefined();
     }
     const text = JSON.stringify(doc.paths);
-    for (const name of Object.keys(doc.components.schemas)) expect(text.includes(`#/components/schemas/${name}"`) || JSON.stringify(doc.components).includes(`/${name}"`)).toBe(true);
+    for (const name of Object.keys(doc.components.schemas))
+      expect(text.includes(`#/components/schemas/${name}"`) || JSON.stringify(doc.components).includes(`/${name}"`)).toBe(true);
     expect(doc.paths["/api/v1/users/me"].get.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/User" });
   });
 

@@ -263,7 +263,12 @@ describe("GET /hosts/me/properties", () => {
     expect((await t.call("GET", api("/hosts/me/properties"), { token: guest.accessToken })).status).toBe(403);
     const host = await registerHost(t.call);
     const forge = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
-    for (const cursor of ["garbage", forge(["2024-01-01T00:00:00.000Z", "not-a-uuid"]), forge(["+275760-09-13T00:00:00.000Z", "01a21001-1cb3-775a-ba4d-59603dabccf5"]), forge(["2024", "01a21001-1cb3-775a-ba4d-59603dabccf5"])]) {
+    for (const cursor of [
+      "garbage",
+      forge(["2024-01-01T00:00:00.000Z", "not-a-uuid"]),
+      forge(["+275760-09-13T00:00:00.000Z", "01a21001-1cb3-775a-ba4d-59603dabccf5"]),
+      forge(["2024", "01a21001-1cb3-775a-ba4d-59603dabccf5"]),
+    ]) {
       const res = await t.call("GET", api(`/hosts/me/properties?cursor=${cursor}`), { token: host.accessToken });
       expect({ cursor, status: res.status }).toEqual({ cursor, status: 422 });
     }

@@ -40,7 +40,9 @@ const STALE = `select p.id from properties p left join property_documents d on d
      or d.body <> stayhub_property_json(p.id, null) or d.card <> stayhub_property_json(p.id, 1)`;
 afterEach(async () => {
   expect(await q(STALE)).toEqual([]);
-  const [all] = await q<{ ok: boolean }>("select coalesce(bool_and(body = stayhub_property_json(property_id, null) and card = stayhub_property_json(property_id, 1)), true) as ok from property_documents");
+  const [all] = await q<{ ok: boolean }>(
+    "select coalesce(bool_and(body = stayhub_property_json(property_id, null) and card = stayhub_property_json(property_id, 1)), true) as ok from property_documents",
+  );
   expect(all?.ok).toBe(true);
 });
 
@@ -77,8 +79,7 @@ function expected(id: string, host: { id: string; name: string; avatarUrl: strin
   };
 }
 const cardOf = (e: { photos: unknown[] }) => ({ ...e, photos: e.photos.slice(0, 1) });
-const search = async (word: string) =>
-  (await t.call<{ data: { id: string }[] }>("GET", api(`/properties?q=${word}&limit=100`))).body.data;
+const search = async (word: string) => (await t.call<{ data: { id: string }[] }>("GET", api(`/properties?q=${word}&limit=100`))).body.data;
 
 describe("rendering", () => {
   test("body is exactly the contract's Property, compact, in contract order; card keeps the first photo", async () => {
@@ -89,7 +90,8 @@ describe("rendering", () => {
     const input = listing({
       title: `  "Quoted" \\ back\\slash — café ☕ 🏖️ tab\there ctl\u0001\u001f end  `,
       description: "Line one\nLine two\r\n\u2028 </script>",
-      address: { line1: "Rua \"Augusta\" 10", city: "Lisboa", region: "Lisboa 🌍", postalCode: "1100-053", country: "PT" },
+      address: { line1: 'Rua "Augusta" 10', city: "Lisboa", region: "Lisboa 🌍", postalCode: "1100-053", country: "PT" },
+      // biome-ignore lint/correctness/noPrecisionLoss: more digits than a double holds, on purpose: rendering must match JavaScript's
       location: { lat: 38.71071234567891, lng: -9.136612345678912 },
       bathrooms: 2.5,
       amenities: ["wifi", "kitchen", "free_parking"],
@@ -112,7 +114,13 @@ describe("rendering", () => {
 
     // The rating aggregates live on the property row: an UPDATE of it must re-render.
     // [rating_sum, review_count, ratingAverage]: two decimals, half up (2.625 → 2.63).
-    for (const [sum, count, ratingAverage] of [[14, 3, 4.67], [9, 2, 4.5], [21, 8, 2.63], [5, 1, 5], [0, 0, null]] as const) {
+    for (const [sum, count, ratingAverage] of [
+      [14, 3, 4.67],
+      [9, 2, 4.5],
+      [21, 8, 2.63],
+      [5, 1, 5],
+      [0, 0, null],
+    ] as const) {
       await q("update properties set rating_sum = $2, review_count = $3 where id = $1", [id, sum, count]);
       expect((await doc(id)).body).toBe(JSON.stringify({ ...want, ratingAverage, reviewCount: count }));
     }
@@ -146,7 +154,9 @@ describe("rendering", () => {
       expect(d.body).toBe(JSON.stringify(p));
     }
     // What JSON has no number for, JavaScript writes as null; so does the renderer (not an error).
-    const special = await q<{ t: string }>("select string_agg(stayhub_json_number(x)::text, ',') as t from unnest(array['NaN', 'Infinity', '-Infinity', '1e21', '-1.5e-7']::float8[]) x");
+    const special = await q<{ t: string }>(
+      "select string_agg(stayhub_json_number(x)::text, ',') as t from unnest(array['NaN', 'Infinity', '-Infinity', '1e21', '-1.5e-7']::float8[]) x",
+    );
     expect(special[0]?.t).toBe([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e21, -1.5e-7].map((x) => JSON.stringify(x)).join(","));
   });
 });
@@ -217,7 +227,8 @@ describe("empty statements and cascades", () => {
       "update users set name = 'x' where false",
       "update users set name = name", // every user, no name changed
       "delete from properties where false",
-    ]) await q(s);
+    ])
+      await q(s);
     await q("update users set bio = 'unchanged name' where id = $1", [host.id]);
     expect(await allDocs()).toEqual(before);
 
@@ -258,8 +269,10 @@ describe.if(Boolean(databaseUrl))("concurrency (real PostgreSQL, overlapping tra
       // These render while the title is uncommitted, and commit after it.
       const others = [
         ...[0, 1, 2].map((k) =>
-          sql.begin((tx) => tx`insert into property_photos (property_id, position, url, caption)
-            values (${p}, ${100 + r * 10 + k}, ${`https://img.example.com/r${r}-${k}.jpg`}, ${k === 1 ? null : `round ${r} #${k}`})`),
+          sql.begin(
+            (tx) => tx`insert into property_photos (property_id, position, url, caption)
+            values (${p}, ${100 + r * 10 + k}, ${`https://img.example.com/r${r}-${k}.jpg`}, ${k === 1 ? null : `round ${r} #${k}`})`,
+          ),
         ),
         sql.begin((tx) => tx`delete from property_photos where property_id = ${p} and position = (select min(position) from property_photos where property_id = ${p})`),
         sql.begin((tx) => tx`update property_photos set caption = ${`edited ${r}`} where property_id = ${p} and position = 1`),

@@ -28,7 +28,13 @@ beforeAll(async () => {
   await make("lisbonRoom", { title: "Quiet room", propertyType: "room", pricePerNight: 4000, maxGuests: 1, amenities: [], minNights: 3, location: { lat: 38.75, lng: -9.2 } });
   await make("porto", { title: "Ribeira flat", pricePerNight: 9000, address: { line1: "Cais 1", city: "Porto", country: "PT" }, location: { lat: 41.14, lng: -8.61 } });
   await make("paris", { title: "Montmartre studio", pricePerNight: 15000, address: { line1: "Rue 1", city: "Paris", country: "FR" }, location: { lat: 48.886, lng: 2.343 } });
-  await make("fiji", { title: "Beach bure", propertyType: "cabin", pricePerNight: 20000, address: { line1: "Beach", city: "Taveuni", country: "FJ" }, location: { lat: -16.8, lng: 179.9 } });
+  await make("fiji", {
+    title: "Beach bure",
+    propertyType: "cabin",
+    pricePerNight: 20000,
+    address: { line1: "Beach", city: "Taveuni", country: "FJ" },
+    location: { lat: -16.8, lng: 179.9 },
+  });
 }, 60_000);
 afterAll(async () => {
   await t?.call("DELETE", "/api/v1/_test/clock");

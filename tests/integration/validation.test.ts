@@ -40,7 +40,10 @@ describe("JSON bodies take numbers as JSON numbers only", () => {
     expect(res.body.errors).toEqual([{ path: "/location/lat", message: "must be a number from -90 to 90" }]);
     expect(res.body.detail).toBe("Field /location/lat must be a number from -90 to 90");
     const p = await createListing(t.call, host);
-    const cal = await t.call<{ errors: { path: string }[] }>("PUT", api(`/properties/${p.id}/calendar`), { token: host.accessToken, body: { from: "2030-01-01", to: "2030-01-03", price: "100" } });
+    const cal = await t.call<{ errors: { path: string }[] }>("PUT", api(`/properties/${p.id}/calendar`), {
+      token: host.accessToken,
+      body: { from: "2030-01-01", to: "2030-01-03", price: "100" },
+    });
     expect(cal.status).toBe(422);
     expect(cal.body.errors[0]?.path).toBe("/price");
   });

@@ -41,7 +41,13 @@ async function waitFor(url: string, proc: ReturnType<typeof Bun.spawn>, timeoutM
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`${url}: process exited ${proc.exitCode}`);
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     if (Date.now() > deadline) throw new Error(`${url} not ready`);
     await Bun.sleep(5);
   }
@@ -186,9 +192,7 @@ async function main() {
     }),
   );
   const loginBody = JSON.stringify({ email: "bench0@example.com", password });
-  const logins = await timed(30, () =>
-    fetch(`${app.url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: loginBody }),
-  );
+  const logins = await timed(30, () => fetch(`${app.url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: loginBody }));
   notes.push(`register p50 ${fmt(percentile(regs, 50), 1)} ms, login p50 ${fmt(percentile(logins, 50), 1)} ms (argon2id m=19 MiB, t=2)`);
   // Unknown e-mail vs wrong password must take about as long (no account enumeration by timing).
   // Different e-mails each time so the failed-login limit does not cut the sample short.
@@ -205,12 +209,11 @@ async function main() {
     wrongPassword.push(...(await timed(1, () => expectFail(failedLogin(`bench${i + 1}@example.com`)))));
     unknownEmail.push(...(await timed(1, () => expectFail(failedLogin(`nobody${i}@example.com`)))));
   }
-  notes.push(
-    `failed login p50: wrong password ${fmt(percentile(wrongPassword, 50), 1)} ms, unknown e-mail ${fmt(percentile(unknownEmail, 50), 1)} ms (should match)`,
-  );
-  const session = (await (
-    await fetch(`${app.url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: loginBody })
-  ).json()) as { accessToken: string; user: { id: string } };
+  notes.push(`failed login p50: wrong password ${fmt(percentile(wrongPassword, 50), 1)} ms, unknown e-mail ${fmt(percentile(unknownEmail, 50), 1)} ms (should match)`);
+  const session = (await (await fetch(`${app.url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: loginBody })).json()) as {
+    accessToken: string;
+    user: { id: string };
+  };
 
   say("floors");
   const jsonFloor = await startFloor(["json"]);
@@ -276,7 +279,8 @@ function report() {
     console.log(`${j.name.padEnd(62)} ${fmt(j.jobsPerSecond, 0).padStart(9)} jobs/s, commit → handler start p50 ${fmt(j.p50DelayMs, 1)} ms, p99 ${fmt(j.p99DelayMs, 1)} ms`);
   }
   const [streams, bull] = jobResults;
-  if (streams && bull) console.log(`stream transport vs BullMQ: ${fmt(streams.jobsPerSecond / bull.jobsPerSecond)} × (target ≥ 1; ≥ 5,000 jobs/s; p99 < 50 ms at 5,000 jobs/s offered)`);
+  if (streams && bull)
+    console.log(`stream transport vs BullMQ: ${fmt(streams.jobsPerSecond / bull.jobsPerSecond)} × (target ≥ 1; ≥ 5,000 jobs/s; p99 < 50 ms at 5,000 jobs/s offered)`);
   console.log("");
   for (const n of notes) console.log(n);
 }
@@ -358,7 +362,10 @@ async function propertyScenarios(env: Record<string, string>, cwd: string, o: { 
     return r as unknown as { lat: number; lng: number }[];
   })();
   for (const [i, c] of centers.entries()) {
-    for (let w = 0; w < 6; w++) geoPaths.push(`/api/v1/properties?near=${c.lat.toFixed(4)},${c.lng.toFixed(4)}&radiusKm=${3 + (w % 3) * 2}&checkIn=${day(25 + w * 7 + (i % 3))}&checkOut=${day(27 + w * 7 + (i % 3))}`);
+    for (let w = 0; w < 6; w++)
+      geoPaths.push(
+        `/api/v1/properties?near=${c.lat.toFixed(4)},${c.lng.toFixed(4)}&radiusKm=${3 + (w % 3) * 2}&checkIn=${day(25 + w * 7 + (i % 3))}&checkOut=${day(27 + w * 7 + (i % 3))}`,
+      );
   }
   const words = ["cosy", "loft", "garden", "charming studio", "quiet", "villa view", "historic", "water", "modern flat", "rustic cabin", "terrace", "station"];
   const textPaths = words.flatMap((w) => [`/api/v1/properties?q=${encodeURIComponent(w)}`, `/api/v1/properties?q=${encodeURIComponent(w)}&sort=price_asc`]);

@@ -5,7 +5,7 @@ import { Queue, Worker as BullWorker } from "bullmq";
 import postgres from "postgres";
 import { loadConfig } from "../../src/config";
 import { migrate } from "../../src/db/migrate";
-import { closeDeps, createDeps, type Deps } from "../../src/deps";
+import { closeDeps, createDeps } from "../../src/deps";
 import type { JobEvent } from "../../src/jobs/execute";
 import { enqueueMany } from "../../src/jobs/outbox";
 import { startJobs } from "../../src/jobs/runner";
@@ -134,7 +134,11 @@ async function ours(name: string, withRedis: boolean): Promise<JobsResult> {
   const jobs = await startJobs(deps, { scheduler: false, hooks: { onEvent } });
   // Like BullMQ's addBulk: one call per batch of jobs (one multi-row outbox insert, committed).
   const result = await measure(name, tally, (n) =>
-    enqueueMany(deps.db, deps.clock, Array.from({ length: n }, () => ({ type: "jobs.noop", payload: {} }))),
+    enqueueMany(
+      deps.db,
+      deps.clock,
+      Array.from({ length: n }, () => ({ type: "jobs.noop", payload: {} })),
+    ),
   );
   await jobs.stop();
   await closeDeps(deps);

@@ -43,7 +43,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     LOG_LEVEL: "silent",
     TEST_CLOCK: "1",
     REDIS_PREFIX: tredis.prefix,
-    ...(options.redisUrl ?? redisUrl ? { REDIS_URL: (options.redisUrl ?? redisUrl) as string } : {}),
+    ...((options.redisUrl ?? redisUrl) ? { REDIS_URL: (options.redisUrl ?? redisUrl) as string } : {}),
     ...(tdb.url ? { DATABASE_URL: tdb.url } : {}),
     ...env,
   });

@@ -14,8 +14,6 @@ export async function runCleanups() {
   for (const c of cleanups.splice(0).reverse()) await c();
 }
 
-
-
 export function freePort(): number {
   const server = Bun.serve({ port: 0, fetch: () => new Response() });
   const port = server.port as number;
@@ -88,4 +86,3 @@ export async function freshPostgresDatabase(): Promise<{ name: string; url: URL 
   url.pathname = `/${name}`;
   return { name, url };
 }
-

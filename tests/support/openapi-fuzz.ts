@@ -3,7 +3,8 @@
 // strings, huge and empty values, unknown and missing fields, malformed ids).
 import fc from "fast-check";
 
-type Json = Record<string, any>;
+// biome-ignore lint/suspicious/noExplicitAny: a parsed OpenAPI document, walked by path; its shape is what the checks are about
+export type Json = Record<string, any>;
 
 export interface FuzzRequest {
   operation: string;
@@ -53,7 +54,11 @@ const HOSTILE_TEXT = ["", " ", "0", "-1", "1.5", "1e309", "abc", "null", "true",
 
 function resolve(schema: Json, doc: Json): Json {
   let s = schema;
-  for (let i = 0; s && typeof s.$ref === "string" && i < 10; i++) s = s.$ref.split("/").slice(1).reduce((node: Json, key: string) => node?.[key], doc);
+  for (let i = 0; s && typeof s.$ref === "string" && i < 10; i++)
+    s = s.$ref
+      .split("/")
+      .slice(1)
+      .reduce((node: Json, key: string) => node?.[key], doc);
   return s ?? {};
 }
 
@@ -77,7 +82,8 @@ export function valid(schemaIn: Json, doc: Json, depth = 0): fc.Arbitrary<unknow
     case "integer":
       return fc.integer({ min: Math.ceil(min), max: Math.floor(max) });
     case "number":
-      if (typeof schema.multipleOf === "number") return fc.integer({ min: Math.ceil(min / schema.multipleOf), max: Math.floor(max / schema.multipleOf) }).map((n) => n * schema.multipleOf);
+      if (typeof schema.multipleOf === "number")
+        return fc.integer({ min: Math.ceil(min / schema.multipleOf), max: Math.floor(max / schema.multipleOf) }).map((n) => n * schema.multipleOf);
       return fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
     case "array": {
       const items = schema.items ? valid(schema.items, doc, depth + 1) : fc.anything();
@@ -101,7 +107,9 @@ export function valid(schemaIn: Json, doc: Json, depth = 0): fc.Arbitrary<unknow
       if (typeof schema.pattern === "string" && schema.pattern !== "\\S") {
         return fc.stringMatching(new RegExp(schema.pattern)).filter(withinLength(minLength, maxLength));
       }
-      return fc.string({ minLength: Math.max(minLength, schema.pattern === "\\S" ? 1 : 0), maxLength }).map((s) => (schema.pattern === "\\S" && !/\S/.test(s) ? `x${s}`.slice(0, maxLength) : s));
+      return fc
+        .string({ minLength: Math.max(minLength, schema.pattern === "\\S" ? 1 : 0), maxLength })
+        .map((s) => (schema.pattern === "\\S" && !/\S/.test(s) ? `x${s}`.slice(0, maxLength) : s));
     }
   }
 }
@@ -132,9 +140,7 @@ function mutatedBody(schema: Json, doc: Json): fc.Arbitrary<unknown> {
             weight: 6,
             arbitrary: fc
               .tuple(valid(schema, doc), fc.constantFrom(...fields))
-              .chain(([base, field]) =>
-                broken(object.properties[field], doc).map((bad) => ({ ...(base as object), [field]: bad })),
-              ),
+              .chain(([base, field]) => broken(object.properties[field], doc).map((bad) => ({ ...(base as object), [field]: bad }))),
           },
           {
             weight: 2,
@@ -155,7 +161,12 @@ function parameterValue(param: Json, doc: Json, context: FuzzContext): fc.Arbitr
   const text = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
   const options: { weight: number; arbitrary: fc.Arbitrary<string | undefined> }[] = [
     { weight: 4, arbitrary: valid(schema, doc).map(text) },
-    { weight: 2, arbitrary: broken(schema, doc).map(text).map((v) => v.slice(0, 1_000)) },
+    {
+      weight: 2,
+      arbitrary: broken(schema, doc)
+        .map(text)
+        .map((v) => v.slice(0, 1_000)),
+    },
     { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_TEXT) },
   ];
   if (param.in === "path" && schema.format === "uuid" && context.ids.length) options.push({ weight: 4, arbitrary: fc.constantFrom(...context.ids) });
@@ -176,7 +187,7 @@ export function requestsFor(doc: Json, context: FuzzContext): fc.Arbitrary<FuzzR
       const body: fc.Arbitrary<string | undefined> = bodySchema
         ? fc.oneof(
             { weight: 12, arbitrary: mutatedBody(bodySchema, doc).map((v) => JSON.stringify(v)) },
-            { weight: 1, arbitrary: fc.constantFrom("", "{", "[]", "{\"a\":", "null", "\"text\"", "{}") },
+            { weight: 1, arbitrary: fc.constantFrom("", "{", "[]", '{"a":', "null", '"text"', "{}") },
           )
         : fc.constant(undefined);
       const secured = (op.security ?? []).length > 0;

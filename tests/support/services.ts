@@ -22,8 +22,6 @@ function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-let template: Promise<string> | undefined;
-
 /** Creates (once per migration set) a migrated template database on the real server. */
 async function postgresTemplate(admin: postgres.Sql): Promise<string> {
   const name = `stayhub_tpl_${migrationFingerprint()}`;

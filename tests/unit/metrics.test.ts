@@ -10,7 +10,14 @@ test("HTTP requests render as a counter and a cumulative histogram", async () =>
   m.request("GET", "/a", 200, 7);
   m.request("POST", '/b"\\', 422, 0.02);
   const text = await m.render();
-  const value = (series: string) => Number(text.split("\n").find((l) => l.startsWith(`${series} `))?.split(" ").pop());
+  const value = (series: string) =>
+    Number(
+      text
+        .split("\n")
+        .find((l) => l.startsWith(`${series} `))
+        ?.split(" ")
+        .pop(),
+    );
   const a = 'method="GET",route="/a",status="200"';
   expect(value(`stayhub_http_requests_total{${a}}`)).toBe(3);
   expect(value(`stayhub_http_request_duration_seconds_bucket{le="0.001",${a}}`)).toBe(1);

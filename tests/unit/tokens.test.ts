@@ -8,7 +8,10 @@ describe("access tokens", () => {
   test("round trip", async () => {
     const token = await tokens.sign("user-1");
     expect(await tokens.verify(token)).toEqual({ ok: true, userId: "user-1" });
-    const [header, payload] = token.split(".").slice(0, 2).map((p) => JSON.parse(Buffer.from(p ?? "", "base64url").toString()));
+    const [header, payload] = token
+      .split(".")
+      .slice(0, 2)
+      .map((p) => JSON.parse(Buffer.from(p ?? "", "base64url").toString()));
     expect(header.alg).toBe("HS256");
     expect(payload.exp - payload.iat).toBe(900);
     expect(payload).toMatchObject({ iss: "stayhub", aud: "stayhub-api", sub: "user-1" });

@@ -50,7 +50,13 @@ describe("describeRule: the field's rule in words", () => {
 });
 
 describe("coerceQuery: text to the declared type, canonical text only", () => {
-  const rules = { typed: [["limit", "integer"], ["radius", "number"], ["flag", "boolean"]] as [string, "integer" | "number" | "boolean"][] };
+  const rules = {
+    typed: [
+      ["limit", "integer"],
+      ["radius", "number"],
+      ["flag", "boolean"],
+    ] as [string, "integer" | "number" | "boolean"][],
+  };
   test.each([
     ["5", 5],
     ["-1", -1],

@@ -75,9 +75,13 @@ export function docsUi(document: () => object) {
       { detail: { hide: true } },
     )
     .get(`${ASSETS}/init.js`, () => new Response(init, { headers: { ...headers, "content-type": "text/javascript; charset=utf-8" } }), { detail: { hide: true } })
-    .get(`${ASSETS}/:file`, ({ params }) => {
-      const asset = assets[params.file];
-      if (!asset) throw notFound("Asset");
-      return new Response(Bun.file(asset.path), { headers: { ...headers, "content-type": asset.type, "cache-control": "public, max-age=86400" } });
-    }, { detail: { hide: true } });
+    .get(
+      `${ASSETS}/:file`,
+      ({ params }) => {
+        const asset = assets[params.file];
+        if (!asset) throw notFound("Asset");
+        return new Response(Bun.file(asset.path), { headers: { ...headers, "content-type": asset.type, "cache-control": "public, max-age=86400" } });
+      },
+      { detail: { hide: true } },
+    );
 }

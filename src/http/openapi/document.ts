@@ -155,11 +155,7 @@ function operationOf(method: string, path: string, hooks: RouteHooks, registry: 
     responses[String(status)] = status >= 400 ? problemResponse(status, headers) : successResponse(status, schema, registry, headers);
   }
 
-  const parameters = [
-    ...parametersOf("path", hooks.params, registry),
-    ...parametersOf("query", hooks.query, registry),
-    ...parametersOf("header", hooks.headers, registry),
-  ];
+  const parameters = [...parametersOf("path", hooks.params, registry), ...parametersOf("query", hooks.query, registry), ...parametersOf("header", hooks.headers, registry)];
   if (isConditional) {
     parameters.push({
       name: "If-None-Match",

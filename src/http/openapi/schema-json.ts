@@ -12,7 +12,6 @@ const isObject = (v: unknown): v is JsonSchema => typeof v === "object" && v !==
  */
 const isCoercionBranch = (s: unknown) => isObject(s) && s.type === "string" && (s.format === "integer" || s.format === "numeric" || s.format === "boolean");
 
-
 export class SchemaRegistry {
   readonly schemas: Record<string, JsonSchema> = {};
   private readonly seen = new Map<string, string>();

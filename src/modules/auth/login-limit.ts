@@ -1,18 +1,21 @@
 // Brute-force guard for password checks. Every attempt is counted *before* the password is
 // verified (so parallel guesses cannot all slip under the limit), per client IP + e-mail and,
 // more loosely, per client IP across e-mails; a success clears the IP + e-mail count.
-import type { Deps } from "../../deps";
+import type { Deps } from "../../dependencies";
 import { AppError } from "../../http/errors";
 import { type RateWindow, rateLimitHeaders } from "../../http/rate-limit";
 
 /** How many more attempts one IP may spread over many e-mails than over one. */
 export const PER_IP_FACTOR = 20;
 
-export async function withAttemptLimit<T>(
-  deps: Deps,
-  keys: { strict: string; loose?: string },
-  attempt: () => Promise<T>,
-): Promise<{ value: T; headers: Record<string, string> }> {
+/** A verb's value with the RateLimit-* headers its answer carries. */
+export interface Limited<T> {
+  value: T;
+  headers: Record<string, string>;
+}
+
+/** Runs `attempt` unless the keys are over the limit (429); verbs call it, so every caller is limited. */
+export async function withAttemptLimit<T>(deps: Deps, keys: { strict: string; loose?: string }, attempt: () => Promise<T>): Promise<Limited<T>> {
   const { loginRateLimit: limit, loginRateWindowSeconds: window } = deps.config;
   const [strict, loose] = await Promise.all([
     deps.rateLimits.hit(keys.strict, window),

@@ -1,12 +1,11 @@
 // /auth: register, login, refresh, logout.
 import { Elysia, type Static, t } from "elysia";
-import type { Deps } from "../../deps";
+import type { Deps } from "../../dependencies";
 import { authMacro } from "../../http/auth";
 import { clientIp } from "../../http/client-ip";
 import { errorResponses } from "../../http/errors";
 import { toUserDto } from "../users/dto";
 import { LoginBody, RefreshBody, RegisterBody, SessionDto } from "./schemas";
-import { loginKeys, withAttemptLimit } from "./login-limit";
 import { login, logout, refresh, register, type Session } from "./service";
 
 export function authRoutes(deps: Deps) {
@@ -37,7 +36,7 @@ export function authRoutes(deps: Deps) {
       "/login",
       async ({ body, set, request, server }) => {
         const ip = clientIp(request, server, deps.config.trustProxy);
-        const { value, headers } = await withAttemptLimit(deps, loginKeys(ip, body.email), () => login(body, deps));
+        const { value, headers } = await login({ ...body, ip }, deps);
         Object.assign(set.headers, headers);
         return toSessionDto(value);
       },

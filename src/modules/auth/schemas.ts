@@ -3,12 +3,18 @@ import { t } from "elysia";
 import { Int, strictObject } from "../../http/schema";
 import { Email, Password, PersonName, UserDto } from "../users/schemas";
 
-export const RegisterBody = strictObject({ email: Email, password: Password, name: PersonName }, { title: "Register", examples: [{ email: "ada@example.com", password: "correct horse battery", name: "Ada Lovelace" }] });
+export const RegisterBody = strictObject(
+  { email: Email, password: Password, name: PersonName },
+  { title: "Register", examples: [{ email: "ada@example.com", password: "correct horse battery", name: "Ada Lovelace" }] },
+);
 export const LoginBody = strictObject(
   { email: t.String({ minLength: 1, maxLength: 254 }), password: t.String({ minLength: 1, maxLength: 128 }) },
   { title: "Login", examples: [{ email: "ada@example.com", password: "correct horse battery" }] },
 );
-export const RefreshBody = strictObject({ refreshToken: t.String({ minLength: 1, maxLength: 512 }) }, { title: "RefreshToken", examples: [{ refreshToken: "Xq3v…the refresh token from /auth/login" }] });
+export const RefreshBody = strictObject(
+  { refreshToken: t.String({ minLength: 1, maxLength: 512 }) },
+  { title: "RefreshToken", examples: [{ refreshToken: "Xq3v…the refresh token from /auth/login" }] },
+);
 
 export const SessionDto = t.Object(
   {

@@ -3,10 +3,11 @@ import { eq, sql } from "drizzle-orm";
 import { UNIQUE_VIOLATION, sqlState } from "../../db/errors";
 import { users } from "../../db/schema";
 import { enqueue } from "../../jobs/outbox";
-import type { Deps } from "../../deps";
+import type { Deps } from "../../dependencies";
 import { AppError, unauthenticated } from "../../http/errors";
 import type { UserRow } from "../users/dto";
-import type { Actor } from "../users/service";
+import { type Actor, requireActive } from "./actor";
+import { type Limited, loginKeys, withAttemptLimit } from "./login-limit";
 import { revokeFamilyOf, spendRefreshToken, startSession } from "./sessions";
 
 export interface Session {
@@ -20,10 +21,7 @@ export const invalidCredentials = () => new AppError(401, "invalid_credentials",
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 async function issue(user: UserRow, deps: Deps, familyId?: string): Promise<Session> {
-  const [accessToken, refreshToken] = await Promise.all([
-    deps.tokens.sign(user.id),
-    startSession(deps.db, user.id, deps.config.refreshTokenTtlDays, familyId),
-  ]);
+  const [accessToken, refreshToken] = await Promise.all([deps.tokens.sign(user.id), startSession(deps.db, user.id, deps.config.refreshTokenTtlDays, familyId)]);
   return { user, accessToken, refreshToken };
 }
 
@@ -56,8 +54,15 @@ export async function register(input: { email: string; password: string; name: s
   return issue(user, deps);
 }
 
-/** Unknown e-mail and wrong password answer alike, in about the same time. */
-export async function login(input: { email: string; password: string }, deps: Deps): Promise<Session> {
+/**
+ * Unknown e-mail and wrong password answer alike, in about the same time. Attempts are limited per
+ * client address and e-mail (the `headers` say how many are left), whoever calls the verb.
+ */
+export async function login(input: { email: string; password: string; ip: string }, deps: Deps): Promise<Limited<Session>> {
+  return withAttemptLimit(deps, loginKeys(input.ip, input.email), () => checkCredentials(input, deps));
+}
+
+async function checkCredentials(input: { email: string; password: string }, deps: Deps): Promise<Session> {
   const [user] = await deps.db
     .select()
     .from(users)
@@ -65,22 +70,18 @@ export async function login(input: { email: string; password: string }, deps: De
     .limit(1);
   const ok = user ? await deps.passwords.verify(input.password, user.passwordHash) : await deps.passwords.verifyNobody(input.password);
   if (!user || !ok) throw invalidCredentials();
-  if (user.status !== "active") throw new AppError(403, "forbidden", "This account is suspended");
-  return issue(user, deps);
+  return issue(requireActive(user), deps);
 }
 
 export async function refresh(refreshToken: string, deps: Deps): Promise<Session> {
   const outcome = await spendRefreshToken(deps.db, refreshToken);
   if (!outcome.ok) {
     if (outcome.reason === "expired") throw new AppError(401, "token_expired", "The refresh token has expired");
-    throw unauthenticated(
-      outcome.reason === "reused" ? "This refresh token was already used; its session has been revoked" : "The refresh token is not valid",
-    );
+    throw unauthenticated(outcome.reason === "reused" ? "This refresh token was already used; its session has been revoked" : "The refresh token is not valid");
   }
   const [user] = await deps.db.select().from(users).where(eq(users.id, outcome.userId)).limit(1);
   if (!user) throw unauthenticated("The refresh token is not valid");
-  if (user.status !== "active") throw new AppError(403, "forbidden", "This account is suspended");
-  return issue(user, deps, outcome.familyId);
+  return issue(requireActive(user), deps, outcome.familyId);
 }
 
 export async function logout({ actor, refreshToken }: { actor: Actor; refreshToken: string }, deps: Deps): Promise<void> {

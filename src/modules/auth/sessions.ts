@@ -22,9 +22,7 @@ export async function startSession(db: Db, userId: string, ttlDays: number, fami
   return token;
 }
 
-export type RotateOutcome =
-  | { ok: true; userId: string; familyId: string }
-  | { ok: false; reason: "unknown" | "expired" | "revoked" | "reused" };
+export type RotateOutcome = { ok: true; userId: string; familyId: string } | { ok: false; reason: "unknown" | "expired" | "revoked" | "reused" };
 
 /**
  * Spends a refresh token. The conditional UPDATE makes this race-free: of two concurrent requests

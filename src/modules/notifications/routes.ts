@@ -1,6 +1,6 @@
 // /notifications: the caller's in-app notifications.
 import { Elysia } from "elysia";
-import type { Deps } from "../../deps";
+import type { Deps } from "../../dependencies";
 import { authMacro } from "../../http/auth";
 import { errorResponses } from "../../http/errors";
 import { DEFAULT_LIMIT } from "../../http/pagination";

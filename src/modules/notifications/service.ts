@@ -2,11 +2,11 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Static } from "elysia";
 import { notifications, users } from "../../db/schema";
-import type { Deps } from "../../deps";
+import type { Deps } from "../../dependencies";
 import { notFound } from "../../http/errors";
 import { newestFirst } from "../../db/newest-first";
 import type { Job, JobDeps } from "../../jobs/types";
-import type { Actor } from "../users/service";
+import type { Actor } from "../auth/actor";
 import type { NotificationDto } from "./schemas";
 
 type Row = typeof notifications.$inferSelect;

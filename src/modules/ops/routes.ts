@@ -1,6 +1,6 @@
 // Operations: liveness, readiness, and the test clock (only with TEST_CLOCK=1).
 import { Elysia, t } from "elysia";
-import type { Deps } from "../../deps";
+import type { Deps } from "../../dependencies";
 import { AppError, errorResponses } from "../../http/errors";
 import { strictObject, Timestamp } from "../../http/schema";
 import { within } from "../../lib/deadline";
@@ -11,17 +11,17 @@ export async function checkReady(deps: Deps): Promise<{ database: boolean; redis
       () => true,
       () => false,
     );
-  const [database, redis] = await Promise.all([
-    answers(deps.database.raw.query("select 1"), "database"),
-    deps.redis ? answers(deps.redis.ping(), "redis") : null,
-  ]);
+  const [database, redis] = await Promise.all([answers(deps.database.raw.query("select 1"), "database"), deps.redis ? answers(deps.redis.ping(), "redis") : null]);
   return { database, redis };
 }
 
-const Ready = t.Object({
-  status: t.Union([t.Literal("ok"), t.Literal("unavailable")]),
-  checks: t.Object({ database: t.Boolean(), redis: t.Union([t.Boolean(), t.Null()], { description: "null without REDIS_URL" }) }),
-}, { title: "Readiness" });
+const Ready = t.Object(
+  {
+    status: t.Union([t.Literal("ok"), t.Literal("unavailable")]),
+    checks: t.Object({ database: t.Boolean(), redis: t.Union([t.Boolean(), t.Null()], { description: "null without REDIS_URL" }) }),
+  },
+  { title: "Readiness" },
+);
 
 export function opsRoutes(deps: Deps) {
   const tags = ["operations"];
@@ -40,14 +40,10 @@ export function opsRoutes(deps: Deps) {
       },
       { response: { 200: Ready, 503: Ready }, detail: { tags, summary: "Readiness: the database (and Redis when configured) answer" } },
     )
-    .get(
-      "/metrics",
-      async () => new Response(await deps.metrics.render(), { headers: { "content-type": deps.metrics.registry.contentType } }),
-      {
-        response: { 200: t.String({ description: "Prometheus text exposition format", contentMediaType: "text/plain" }) },
-        detail: { tags, summary: "Prometheus metrics: HTTP requests and latency by route and status, job queue and outcomes" },
-      },
-    );
+    .get("/metrics", async () => new Response(await deps.metrics.render(), { headers: { "content-type": deps.metrics.registry.contentType } }), {
+      response: { 200: t.String({ description: "Prometheus text exposition format", contentMediaType: "text/plain" }) },
+      detail: { tags, summary: "Prometheus metrics: HTTP requests and latency by route and status, job queue and outcomes" },
+    });
 }
 
 const ClockBody = strictObject({ now: Timestamp }, { title: "SetClock", examples: [{ now: "2027-07-01T12:00:00.000Z" }] });
@@ -64,7 +60,8 @@ export function testClockRoutes(deps: Deps) {
       "",
       ({ body }) => {
         const instant = new Date(body.now);
-        if (Number.isNaN(instant.getTime())) throw new AppError(422, "validation_failed", "now is not a valid timestamp", [{ path: "/now", message: "must be an RFC 3339 timestamp" }]);
+        if (Number.isNaN(instant.getTime()))
+          throw new AppError(422, "validation_failed", "now is not a valid timestamp", [{ path: "/now", message: "must be an RFC 3339 timestamp" }]);
         clock.set(instant);
         deps.log.info("test clock set", { now: instant.toISOString() });
         return answer();

@@ -2,10 +2,10 @@
 import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { bookings, calendarDays, properties } from "../../db/schema";
-import type { Deps } from "../../deps";
+import type { Deps } from "../../dependencies";
 import { AppError, invalid } from "../../http/errors";
 import { addDays, dayOf, daysBetween, eachDay, isIsoDay } from "../../lib/dates";
-import type { Actor } from "../users/service";
+import type { Actor } from "../auth/actor";
 import { invalidateProperties, propertyColumns, propertyForHost, type Viewer, visibleTo } from "./service";
 
 export const MAX_RANGE_DAYS = 366;
@@ -59,10 +59,7 @@ async function computeDays(db: Db, property: { id: string; pricePerNight: number
 }
 
 /** Per-day availability and price; unlisted listings only for their host. */
-export async function availability(
-  { id, from, to, viewer }: { id: string; from?: string; to?: string; viewer: Viewer },
-  deps: Deps,
-): Promise<Day[]> {
+export async function availability({ id, from, to, viewer }: { id: string; from?: string; to?: string; viewer: Viewer }, deps: Deps): Promise<Day[]> {
   const today = dayOf(deps.clock.now());
   const start = from ?? today;
   // A bad `from` is named before a default `to` is computed from it.

@@ -1,6 +1,6 @@
 // /properties and /hosts/me/properties.
 import { Elysia, t } from "elysia";
-import type { Deps } from "../../deps";
+import type { Deps } from "../../dependencies";
 import { authMacro, optionalActor } from "../../http/auth";
 import { errorResponses } from "../../http/errors";
 import { fastRoute } from "../../http/foundation";
@@ -8,17 +8,7 @@ import { DEFAULT_LIMIT, isUuid } from "../../http/pagination";
 import { IdParams } from "../../http/schema";
 import { availability, changeCalendar, unavailableRanges } from "./calendar";
 import { icalFeed } from "./ical";
-import {
-  AvailabilityDto,
-  AvailabilityQuery,
-  CalendarBody,
-  CreatePropertyBody,
-  HostPropertiesQuery,
-  PropertyDto,
-  PropertyPage,
-  SearchQuery,
-  UpdatePropertyBody,
-} from "./schemas";
+import { AvailabilityDto, AvailabilityQuery, CalendarBody, CreatePropertyBody, HostPropertiesQuery, PropertyDto, PropertyPage, SearchQuery, UpdatePropertyBody } from "./schemas";
 import { searchProperties } from "./search";
 import { type CachedProperty, createProperty, listedPropertyInMemory, listHostProperties, readProperty, unlistProperty, updateProperty } from "./service";
 
@@ -98,15 +88,11 @@ export function propertyRoutes(deps: Deps) {
           "Items carry only the cover photo.",
       },
     })
-    .get(
-      "/:id",
-      async ({ params, request }) => propertyResponse(request, await readProperty({ id: params.id, viewer: viewerOf(request, deps) }, deps)),
-      {
-        params: IdParams,
-        response: { 200: PropertyDto, 304: t.Void(), ...errorResponses(404) },
-        detail: { tags, summary: "A property", description: "Unlisted ones only for their host. Strong ETag; If-None-Match → 304." },
-      },
-    )
+    .get("/:id", async ({ params, request }) => propertyResponse(request, await readProperty({ id: params.id, viewer: viewerOf(request, deps) }, deps)), {
+      params: IdParams,
+      response: { 200: PropertyDto, 304: t.Void(), ...errorResponses(404) },
+      detail: { tags, summary: "A property", description: "Unlisted ones only for their host. Strong ETag; If-None-Match → 304." },
+    })
     .patch("/:id", ({ actor, params, body }) => updateProperty({ actor, id: params.id, input: body }, deps), {
       auth: true,
       params: IdParams,

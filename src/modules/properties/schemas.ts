@@ -8,15 +8,7 @@ export const MAX_PRICE = 100_000_000; // a million in major units, per night
 export const MAX_PHOTOS = 50;
 export const MAX_AMENITIES = 50;
 
-
-const PropertyTypeSchema = t.Union([
-  t.Literal("apartment"),
-  t.Literal("house"),
-  t.Literal("room"),
-  t.Literal("cabin"),
-  t.Literal("villa"),
-  t.Literal("other"),
-]);
+const PropertyTypeSchema = t.Union([t.Literal("apartment"), t.Literal("house"), t.Literal("room"), t.Literal("cabin"), t.Literal("villa"), t.Literal("other")]);
 const PolicySchema = t.Union([t.Literal("flexible"), t.Literal("moderate"), t.Literal("strict")]);
 const StatusSchema = t.Union([t.Literal("listed"), t.Literal("unlisted")]);
 const Day = t.String({ format: "date", description: "a calendar date, YYYY-MM-DD" });
@@ -186,9 +178,7 @@ export const SearchQuery = t.Object({
   radiusKm: t.Optional(Num({ exclusiveMinimum: 0, maximum: 500, description: "with near; default 25" })),
   bbox: t.Optional(t.String({ description: "minLng,minLat,maxLng,maxLat (map view)" })),
   q: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
-  sort: t.Optional(
-    t.Union([t.Literal("recommended"), t.Literal("price_asc"), t.Literal("price_desc"), t.Literal("rating"), t.Literal("newest"), t.Literal("distance")]),
-  ),
+  sort: t.Optional(t.Union([t.Literal("recommended"), t.Literal("price_asc"), t.Literal("price_desc"), t.Literal("rating"), t.Literal("newest"), t.Literal("distance")])),
   ...PageQuery,
 });
 

@@ -5,7 +5,7 @@ import { properties, propertyDocuments } from "../../db/schema";
 import type { Database, Db } from "../../db/client";
 import { perDatabase } from "../../db/prepared";
 import { fifoGate, type Gate } from "../../lib/fifo-gate";
-import type { Deps } from "../../deps";
+import type { Deps } from "../../dependencies";
 import { invalid } from "../../http/errors";
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor, isIsoInstant, isUuid } from "../../http/pagination";
 import { daysBetween, dayOf, isIsoDay } from "../../lib/dates";
@@ -106,7 +106,10 @@ function inLngLatBox(b: Binder, minLng: number, minLat: number, maxLng: number, 
 function prefixQuery(q: string): string {
   const words = q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
   if (words.length === 0) throw invalid("/q", "needs at least one letter or digit");
-  return words.slice(0, 10).map((w) => `${w}:*`).join(" & ");
+  return words
+    .slice(0, 10)
+    .map((w) => `${w}:*`)
+    .join(" & ");
 }
 
 function buildFilters(b: Binder, q: SearchParams, today: string): { where: SQL[]; near?: { lat: number; lng: number } } {
@@ -125,7 +128,14 @@ function buildFilters(b: Binder, q: SearchParams, today: string): { where: SQL[]
   if (q.maxPrice !== undefined) when("maxPrice", () => lte(p.pricePerNight, b.v(q.maxPrice)));
   if (q.propertyType) when("propertyType", () => eq(p.propertyType, b.v(q.propertyType)));
   if (q.amenities) {
-    const list = [...new Set(q.amenities.split(",").map((a) => a.trim().toLowerCase()).filter(Boolean))];
+    const list = [
+      ...new Set(
+        q.amenities
+          .split(",")
+          .map((a) => a.trim().toLowerCase())
+          .filter(Boolean),
+      ),
+    ];
     if (list.length > 50) throw invalid("/amenities", "at most 50 amenities");
     if (list.length) when("amenities", () => arrayContains(p.amenities, b.v(p.amenities.mapToDriverValue(list))));
   }
@@ -208,10 +218,7 @@ export function searchQuery(db: Db, q: SearchParams, today: string) {
   const spec = sortSpecs[sort];
   const sortKey = spec.key(b, near);
   if (q.cursor) {
-    const [cursorSort, value, id] = decodeCursor(
-      q.cursor,
-      (c) => c.length === 3 && c[0] === sort && spec.parse(c[1]) !== undefined && isUuid(c[2]),
-    ) as [Sort, unknown, string];
+    const [cursorSort, value, id] = decodeCursor(q.cursor, (c) => c.length === 3 && c[0] === sort && spec.parse(c[1]) !== undefined && isUuid(c[2])) as [Sort, unknown, string];
     void cursorSort;
     b.mark("cursor");
     const keyValue = sort === "newest" ? sql`${b.v(value)}::timestamptz` : sql`${b.v(value)}`;

@@ -5,11 +5,11 @@ import type { Db } from "../../db/client";
 import { newestFirst } from "../../db/newest-first";
 import { perDatabase } from "../../db/prepared";
 import { bookings, properties, propertyDocuments, propertyPhotos } from "../../db/schema";
-import type { Deps } from "../../deps";
+import type { Deps } from "../../dependencies";
 import { AppError, forbidden, invalid, notFound } from "../../http/errors";
 import { dayOf } from "../../lib/dates";
 import { isCountryCode, isCurrencyCode } from "../../lib/iso";
-import type { Actor } from "../users/service";
+import type { Actor } from "../auth/actor";
 import type { PropertyDtoValue, PropertyRow } from "./dto";
 import type { CreatePropertyBody, UpdatePropertyBody } from "./schemas";
 import type { Static } from "elysia";
@@ -31,7 +31,10 @@ export interface PropertyDocument {
 /** The statement behind a property read (exported for the benchmark's same-statement floor). */
 export function documentByIdQuery(db: Db) {
   const d = propertyDocuments;
-  return db.select({ status: d.status, hostId: d.hostId, json: d.body }).from(d).where(eq(d.propertyId, sql.placeholder("id")));
+  return db
+    .select({ status: d.status, hostId: d.hostId, json: d.body })
+    .from(d)
+    .where(eq(d.propertyId, sql.placeholder("id")));
 }
 // Built once per database handle and prepared by name: drizzle's query building would otherwise
 // cost more than the primary-key lookup itself.
@@ -231,10 +234,7 @@ export const etagOf = (json: string) => `"${Bun.hash(json).toString(36)}"`;
  * The property as its JSON answer, read through the cache. Visibility is decided by the caller
  * (`viewer` is resolved only when the listing is unlisted, so public reads never touch auth).
  */
-export async function readProperty(
-  { id, viewer }: { id: string; viewer: Viewer },
-  deps: Deps,
-): Promise<CachedProperty> {
+export async function readProperty({ id, viewer }: { id: string; viewer: Viewer }, deps: Deps): Promise<CachedProperty> {
   const ns = propertyNamespace(id);
   const cached = await deps.cache.get(ns, "dto");
   let entry: CachedProperty;
@@ -277,4 +277,3 @@ export async function listHostProperties(
   const page = keyset.page(rows);
   return { data: page.rows.map((r) => JSON.parse(r.json) as PropertyDtoValue), nextCursor: page.nextCursor };
 }
-

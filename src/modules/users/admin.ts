@@ -1,7 +1,7 @@
 // `stayhub admin create --email E`: the only way an admin comes to exist.
 import { eq, sql } from "drizzle-orm";
 import { users } from "../../db/schema";
-import type { Deps } from "../../deps";
+import type { Deps } from "../../dependencies";
 import { normalizeEmail } from "../auth/service";
 
 export interface AdminResult {
@@ -17,7 +17,11 @@ export async function createAdmin(input: { email: string; name?: string; passwor
   if (input.password !== undefined && (input.password.length < 10 || input.password.length > 128)) {
     throw new Error("--password must be 10–128 characters");
   }
-  const [existing] = await deps.db.select({ id: users.id }).from(users).where(eq(sql`lower(${users.email})`, email)).limit(1);
+  const [existing] = await deps.db
+    .select({ id: users.id })
+    .from(users)
+    .where(eq(sql`lower(${users.email})`, email))
+    .limit(1);
   if (existing) {
     await deps.db
       .update(users)

@@ -2,13 +2,13 @@
 import { eq, sql } from "drizzle-orm";
 import { perDatabase } from "../../db/prepared";
 import { properties, users } from "../../db/schema";
-import type { Deps } from "../../deps";
+import type { Deps } from "../../dependencies";
 import { AppError, notFound } from "../../http/errors";
+import { type Limited, passwordChangeKeys, withAttemptLimit } from "../auth/login-limit";
 import { revokeAllSessions } from "../auth/sessions";
 import { invalidateProperties } from "../properties/service";
+import type { Actor } from "../auth/actor";
 import type { UserRow } from "./dto";
-
-export type Actor = UserRow;
 
 export interface ProfileChanges {
   name?: string;
@@ -17,7 +17,14 @@ export interface ProfileChanges {
   phone?: string | null;
 }
 
-const userById = perDatabase((db) => db.select().from(users).where(eq(users.id, sql.placeholder("id"))).limit(1).prepare("user_by_id"));
+const userById = perDatabase((db) =>
+  db
+    .select()
+    .from(users)
+    .where(eq(users.id, sql.placeholder("id")))
+    .limit(1)
+    .prepare("user_by_id"),
+);
 
 /** The user row by id, one prepared primary-key select (the auth macro's hot path). */
 export async function findUser(id: string, deps: Deps): Promise<UserRow | undefined> {
@@ -41,17 +48,17 @@ export async function updateProfile({ actor, changes }: { actor: Actor; changes:
   return row;
 }
 
-export async function changePassword(
-  { actor, currentPassword, newPassword }: { actor: Actor; currentPassword: string; newPassword: string },
-  deps: Deps,
-): Promise<void> {
+/** Attempts are limited per user: a stolen access token must not become a free password oracle. */
+export async function changePassword(input: { actor: Actor; currentPassword: string; newPassword: string }, deps: Deps): Promise<Limited<void>> {
+  return withAttemptLimit(deps, passwordChangeKeys(input.actor.id), () => setPassword(input, deps));
+}
+
+async function setPassword({ actor, currentPassword, newPassword }: { actor: Actor; currentPassword: string; newPassword: string }, deps: Deps): Promise<void> {
   if (!(await deps.passwords.verify(currentPassword, actor.passwordHash))) {
     throw new AppError(401, "invalid_credentials", "The current password is wrong");
   }
   if (currentPassword === newPassword) {
-    throw new AppError(422, "validation_failed", "The request breaks a rule", [
-      { path: "/newPassword", message: "must differ from the current password" },
-    ]);
+    throw new AppError(422, "validation_failed", "The request breaks a rule", [{ path: "/newPassword", message: "must differ from the current password" }]);
   }
   const passwordHash = await deps.passwords.hash(newPassword);
   await deps.db.transaction(async (tx) => {
@@ -76,6 +83,6 @@ export async function becomeHost({ actor }: { actor: Actor }, deps: Deps): Promi
 /** Anyone may see a public profile; a suspended user's profile is answered like a missing one. */
 export async function publicProfile(id: string, deps: Deps): Promise<UserRow> {
   const row = await findUser(id, deps);
-  if (!row || row.status !== "active") throw notFound("User");
+  if (row?.status !== "active") throw notFound("User");
   return row;
 }

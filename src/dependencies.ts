@@ -1,0 +1,30 @@
+// The dependency bundle's type, handed to routes, services and jobs: nothing reaches for a global.
+// Types only, so a module that takes `deps` imports nothing of how they are built (deps.ts).
+import type Redis from "ioredis";
+import type { Cache } from "./cache/cache";
+import type { Config } from "./config";
+import type { Database, Db } from "./db/client";
+import type { Metrics } from "./http/metrics";
+import type { RateLimitStore } from "./http/rate-limit";
+import type { Clock, SettableClock } from "./lib/clock";
+import type { Logger } from "./lib/log";
+import type { Passwords } from "./modules/auth/passwords";
+import type { AccessTokens } from "./modules/auth/tokens";
+import type { Mailer } from "./modules/notifications/mailer";
+
+export interface Deps {
+  config: Config;
+  database: Database;
+  db: Db;
+  clock: Clock;
+  /** Present only with TEST_CLOCK=1. */
+  testClock: SettableClock | null;
+  log: Logger;
+  redis: Redis | null;
+  rateLimits: RateLimitStore;
+  cache: Cache;
+  tokens: AccessTokens;
+  passwords: Passwords;
+  mailer: Mailer;
+  metrics: Metrics;
+}
