@@ -46,7 +46,11 @@ describe("the generated TypeScript client", () => {
     const { servers: _servers, ...contract } = document;
     const generated = await generateClientTypes(contract);
     const committed = await Bun.file(join(ROOT, "tests/e2e/client/api.d.ts")).text();
-    expect(committed === generated).toBe(true);
+    // On a difference, the first line that differs (the whole files would flood the log).
+    const a = committed.split("\n");
+    const b = generated.split("\n");
+    const at = a.findIndex((line, i) => line !== b[i]);
+    expect(at === -1 && a.length === b.length ? "identical" : `line ${at + 1}: committed ${JSON.stringify(a[at])}, served ${JSON.stringify(b[at])}`).toBe("identical");
   }, 30_000);
 
   test("its script type-checks strictly and runs against the binary", async () => {

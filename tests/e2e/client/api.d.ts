@@ -753,7 +753,10 @@ export interface components {
         /** Availability */
         Availability: {
             days: {
-                /** @description a date, YYYY-MM-DD */
+                /**
+                 * Format: date
+                 * @description a calendar date, YYYY-MM-DD
+                 */
                 date: string;
                 available: boolean;
                 price: number;
@@ -769,9 +772,15 @@ export interface components {
          *     }
          */
         CalendarChange: {
-            /** @description a date, YYYY-MM-DD */
+            /**
+             * Format: date
+             * @description a calendar date, YYYY-MM-DD
+             */
             from: string;
-            /** @description a date, YYYY-MM-DD */
+            /**
+             * Format: date
+             * @description a calendar date, YYYY-MM-DD
+             */
             to: string;
             blocked?: boolean;
             /** @description minor units (cents) */
@@ -1633,9 +1642,9 @@ export interface operations {
                 city?: string;
                 /** @description an ISO 3166-1 alpha-2 code, e.g. DE */
                 country?: string;
-                /** @description a date, YYYY-MM-DD */
+                /** @description a calendar date, YYYY-MM-DD */
                 checkIn?: string;
-                /** @description a date, YYYY-MM-DD */
+                /** @description a calendar date, YYYY-MM-DD */
                 checkOut?: string;
                 guests?: number;
                 minPrice?: number;
@@ -2069,9 +2078,9 @@ export interface operations {
     getPropertiesByIdAvailability: {
         parameters: {
             query?: {
-                /** @description a date, YYYY-MM-DD */
+                /** @description a calendar date, YYYY-MM-DD */
                 from?: string;
-                /** @description a date, YYYY-MM-DD */
+                /** @description a calendar date, YYYY-MM-DD */
                 to?: string;
             };
             header?: never;
