@@ -1,7 +1,7 @@
 // createApp(deps) → the Elysia application: composes plugins and modules; never listens.
 import { type AnyElysia, Elysia } from "elysia";
 import type { Deps } from "./dependencies";
-import { httpFoundation, MAX_BODY_BYTES } from "./http/foundation";
+import { httpFoundation } from "./http/foundation";
 import { openApiDocument } from "./http/openapi/document";
 import { docsUi } from "./http/openapi/docs-ui";
 import { authRoutes } from "./modules/auth/routes";
@@ -26,14 +26,14 @@ export function createApp(deps: Deps) {
 
   const app = new Elysia({
     normalize: false,
-    // Bun's hard cap (it answers a bare 413 past it, chunked bodies included) sits well above ours, so
-    // that bodies over 1 MiB meet our problem+json answer: by declared length in onRequest, or by
-    // their real size when parsed.
+    // Bun's own cap (past it Bun answers a bare 413, chunked bodies included) is out of the way:
+    // bodies over 1 MiB meet our problem+json answer, by declared length in onRequest or, read as
+    // a stream, at their 1 MiB + 1st byte (so no body ever costs more than 1 MiB of memory).
     // development: false whatever NODE_ENV says: Bun must never answer with its own error page.
-    serve: { development: false, maxRequestBodySize: 8 * MAX_BODY_BYTES, routes: propertyFastRoutes(deps, (request) => handle(request)) },
+    serve: { development: false, maxRequestBodySize: 2 ** 40, routes: propertyFastRoutes(deps, (request) => handle(request)) },
   })
     .use(httpFoundation(deps.log, deps.metrics, routes))
-    .use(docsUi(() => openApiDocument(routes(), { version: VERSION })))
+    .use(docsUi(() => openApiDocument(routes(), { version: VERSION }), { trustProxy: deps.config.trustProxy }))
     .use(opsRoutes(deps))
     .use(api);
   handle = (request) => app.handle(request);

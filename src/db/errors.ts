@@ -49,7 +49,41 @@ export function ruleViolation(err: unknown): { status: 409 | 422; code: string; 
     case FOREIGN_KEY_VIOLATION:
       return { status: 409, code: "conflict", detail: `That refers to something missing, or is still referred to${named}` };
   }
-  // Class 22, data exceptions: a value the column cannot hold (out of range, bad text, bad date).
-  if (state.startsWith("22")) return { status: 422, code: "validation_failed", detail: "A value is outside what can be stored" };
+  // Data exceptions a caller's value can cause: too long, out of range, a character the encoding
+  // refuses. Others of class 22 (a bad cast, a division by zero) are our bugs and stay 500s.
+  if (VALUE_STATES.has(state)) return { status: 422, code: "validation_failed", detail: "A value is outside what can be stored" };
   return undefined;
+}
+
+const VALUE_STATES = new Set(["22001", "22003", "22021"]);
+
+// SQLSTATEs of a database that is going away or cannot take us now: class 08 (connection
+// exception), 57P01–57P03 (shutting down, crashed, starting up), 53300 (too many connections).
+const UNAVAILABLE_STATES = /^(08...|57P0[123]|53300)$/;
+// What the drivers and the OS call a connection that failed or broke (postgres.js, ioredis, Node).
+const UNAVAILABLE_CODES = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+/**
+ * Whether `err` says a dependency (the database, Redis) cannot be reached or dropped us: the
+ * caller gets 503 with Retry-After, not a 500 for a bug we do not have.
+ */
+export function isUnavailable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === "string" && (UNAVAILABLE_CODES.has(e.code) || UNAVAILABLE_STATES.test(e.code))) return true;
+    // ioredis: a command refused because the connection is down, or retried until it gave up.
+    if (e.name === "MaxRetriesPerRequestError" || (typeof e.message === "string" && e.message === "Connection is closed.")) return true;
+  }
+  return false;
 }

@@ -1,10 +1,11 @@
 // Cross-cutting HTTP behaviour for every route: request ids, body limits, JSON-only bodies,
 // problem+json errors, and one structured log line per request.
 import { type AnyElysia, Elysia } from "elysia";
-import { ruleViolation, sqlState, violatedConstraint } from "../db/errors";
+import { isUnavailable, ruleViolation, sqlState, violatedConstraint } from "../db/errors";
 import type { Logger } from "../lib/log";
 import type { Metrics } from "./metrics";
 import { AppError, type Problem, problem, problemResponse } from "./errors";
+import { UNSTORABLE_TEXT, unstorableTextAt } from "./text-guard";
 import { coerceQuery, fieldErrors, RouteRuleBook } from "./validation";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -32,6 +33,10 @@ const expected = (error: AppError, requestId: string | undefined): Problem => pr
  * else the 500 the caller gets.
  */
 function unexpected(log: Logger, error: unknown, requestId: string | undefined, code = "UNKNOWN"): Problem {
+  if (isUnavailable(error)) {
+    log.warn("a dependency is unavailable", { requestId, code: (error as { code?: unknown })?.code ?? (error as Error)?.name });
+    return problem(503, "unavailable", "A service this request needs is unreachable right now; retry shortly", undefined, requestId);
+  }
   const violation = ruleViolation(error);
   if (violation) {
     log.warn("database rule fired before any check", { requestId, sqlState: sqlState(error), constraint: violatedConstraint(error) });
@@ -43,6 +48,11 @@ function unexpected(log: Logger, error: unknown, requestId: string | undefined, 
   log.error("unhandled error", { requestId, code, error: message, cause: (err?.cause as Error | undefined)?.message, stack: err?.stack?.split("\n").slice(1, 8).join("\n") });
   return problem(500, "internal", `Something went wrong on our side (request ${requestId})`, undefined, requestId);
 }
+
+/** How long a 503 asks the caller to wait: reconnects are retried within about that. */
+const RETRY_AFTER_SECONDS = "2";
+
+const unexpectedResponse = (p: Problem, headers: Record<string, string>) => problemResponse(p, p.status === 503 ? { ...headers, "retry-after": RETRY_AFTER_SECONDS } : headers);
 
 /** The caller's X-Request-Id when it is well-formed, else a new one. */
 function newRequestId(request: Request): string {
@@ -103,7 +113,7 @@ export function fastRoute<R extends Request>(
       answered(
         error instanceof AppError
           ? problemResponse(expected(error, id), { ...error.headers, "x-request-id": id })
-          : problemResponse(unexpected(log, error, id), { "x-request-id": id }),
+          : unexpectedResponse(unexpected(log, error, id), { "x-request-id": id }),
       );
     let result: ReturnType<typeof fast>;
     try {
@@ -118,6 +128,36 @@ export function fastRoute<R extends Request>(
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
+const tooLarge = () => new AppError(413, "payload_too_large", `The body is over ${MAX_BODY_BYTES} bytes`, undefined, { connection: "close" });
+
+/**
+ * The body's bytes, read as a stream and given up on at MAX_BODY_BYTES + 1: a chunked body of any
+ * size costs at most 1 MiB of memory and gets our 413, not Bun's bare one.
+ */
+async function readBody(request: Request): Promise<Uint8Array> {
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  return bytes;
+}
 
 /** `routes` is the finished app: its route table tells which query values are numbers and words errors. */
 export function httpFoundation(log: Logger, metrics?: Metrics, routes?: () => AnyElysia) {
@@ -138,8 +178,7 @@ export function httpFoundation(log: Logger, metrics?: Metrics, routes?: () => An
       })
       // Bodies are JSON or nothing, at most MAX_BODY_BYTES, parsed here so that every failure is ours to word.
       .onParse({ as: "global" }, async ({ request, contentType: given }) => {
-        const bytes = await request.arrayBuffer();
-        if (bytes.byteLength > MAX_BODY_BYTES) throw new AppError(413, "payload_too_large", `The body is over ${MAX_BODY_BYTES} bytes`);
+        const bytes = await readBody(request);
         const contentType = given.toLowerCase();
         const isJson = contentType.startsWith("application/json") || /^application\/[\w.-]+\+json\b/.test(contentType);
         // No body: null (not undefined, which would hand the spent stream to Elysia's own parser).
@@ -153,6 +192,19 @@ export function httpFoundation(log: Logger, metrics?: Metrics, routes?: () => An
       })
       .onTransform({ as: "global" }, ({ request, route, query }) => {
         coerceQuery(query as Record<string, unknown>, rules.of(request.method, route));
+      })
+      // After authentication (a caller without a valid token learns no rule) and before the handler.
+      // Only what a route declares reaches anything that stores it; the rest is never read.
+      .onBeforeHandle({ as: "global" }, ({ body, query, request, route }) => {
+        const declared = rules.of(request.method, route);
+        for (const [where, value] of [
+          ["query", declared?.query ? query : undefined],
+          ["body", declared?.body ? body : undefined],
+        ] as const) {
+          const path = unstorableTextAt(value);
+          if (path)
+            throw new AppError(422, "validation_failed", `${where === "query" ? "Query parameter" : "Field"} ${path} ${UNSTORABLE_TEXT}`, [{ path, message: UNSTORABLE_TEXT }]);
+        }
       })
       .onError({ as: "global" }, ({ code, error, request, route }) => {
         const m = meta.get(request);
@@ -189,7 +241,8 @@ export function httpFoundation(log: Logger, metrics?: Metrics, routes?: () => An
           case "INVALID_FILE_TYPE":
             return answer(problem(400, "bad_request", "The request is malformed", undefined, id), headers);
         }
-        return answer(unexpected(log, error, id, String(code)), headers);
+        const p = unexpected(log, error, id, String(code));
+        return answer(p, p.status === 503 ? { ...headers, "retry-after": RETRY_AFTER_SECONDS } : headers);
       })
       .onAfterResponse({ as: "global" }, ({ request, route, set, responseValue }) => {
         const m = meta.get(request);

@@ -1,6 +1,7 @@
 // Input rules as callers meet them: query text turned into the numbers and booleans the route's
 // schema declares (so every bound is checked on the value, in JSON bodies numbers must already be
 // numbers), and each broken rule worded from the declared schema: field and rule, never the value.
+import { ValueErrorType } from "@sinclair/typebox/errors";
 import type { AnyElysia } from "elysia";
 import type { FieldError } from "./errors";
 
@@ -15,16 +16,6 @@ interface RouteRules {
 
 const isObject = (v: unknown): v is Schema => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** The number branch of an Elysia coercion union, or the schema itself. */
-function plainType(schema: Schema): string | undefined {
-  if (typeof schema.type === "string") return schema.type;
-  if (Array.isArray(schema.anyOf)) {
-    const typed = (schema.anyOf as Schema[]).filter((b) => !(b.type === "string" && typeof b.format === "string"));
-    if (typed.length === 1 && typed[0]) return plainType(typed[0]);
-  }
-  return undefined;
-}
-
 /** The schemas of every route, read once from the finished route table. */
 export class RouteRuleBook {
   private rules?: Map<string, RouteRules>;
@@ -33,14 +24,15 @@ export class RouteRuleBook {
 
   of(method: string, route: string): RouteRules | undefined {
     if (!this.app) return undefined;
+    // Elysia answers HEAD with the GET route: same query, same rules.
+    if (method === "HEAD") method = "GET";
     if (!this.rules) {
       this.rules = new Map();
       for (const r of this.app().routes) {
         const hooks = (r.hooks ?? {}) as { body?: Schema; query?: Schema };
         const typed: RouteRules["typed"] = [];
         for (const [key, s] of Object.entries((hooks.query?.properties ?? {}) as Record<string, Schema>)) {
-          const type = plainType(s);
-          if (type === "integer" || type === "number" || type === "boolean") typed.push([key, type]);
+          if (s.type === "integer" || s.type === "number" || s.type === "boolean") typed.push([key, s.type]);
         }
         this.rules.set(`${r.method} ${r.path}`, { body: hooks.body, query: hooks.query, typed });
       }
@@ -109,15 +101,14 @@ const FORMATS: Record<string, string> = {
 /** "must be an integer from 1 to 100", "must be one of: a, b", "must be 1 to 100 characters"… */
 export function describeRule(schema: Schema | undefined): string {
   if (!schema) return "is not allowed here";
-  const branches = Array.isArray(schema.anyOf) ? (schema.anyOf as Schema[]) : undefined;
-  if (branches) {
-    const consts = branches.filter((b) => "const" in b).map((b) => JSON.stringify(b.const));
+  if (Array.isArray(schema.anyOf)) {
+    const branches = schema.anyOf as Schema[];
     const nullable = branches.some((b) => b.type === "null");
-    const others = branches.filter((b) => b.type !== "null" && !("const" in b) && !(b.type === "string" && typeof b.format === "string" && schema.minimum !== undefined));
-    if (consts.length === branches.length - (nullable ? 1 : 0) && consts.length > 0) return `must be one of: ${consts.join(", ")}${nullable ? " (or null)" : ""}`;
-    const typed = others.filter((b) => !(b.type === "string" && (b.format === "integer" || b.format === "numeric")));
-    if (typed.length === 1 && typed[0]) return `${describeRule({ ...schema, ...typed[0], anyOf: undefined })}${nullable ? " (or null)" : ""}`;
-    return `must match one of the allowed forms`;
+    const others = branches.filter((b) => b.type !== "null");
+    const orNull = nullable ? " (or null)" : "";
+    if (others.length > 0 && others.every((b) => "const" in b)) return `must be one of: ${others.map((b) => JSON.stringify(b.const)).join(", ")}${orNull}`;
+    if (others.length === 1 && others[0]) return `${describeRule({ ...schema, ...others[0], anyOf: undefined })}${orNull}`;
+    return "must match one of the allowed forms";
   }
   const described = typeof schema.description === "string" ? schema.description : undefined;
   switch (schema.type) {
@@ -136,7 +127,7 @@ export function describeRule(schema: Schema | undefined): string {
     case "null":
       return "must be null";
     case "array":
-      return `must be a list${range(schema.minItems, schema.maxItems, " items")}${schema.uniqueItems ? " without repeats" : ""}${isObject(schema.items) ? ` whose items each ${describeRule(schema.items as Schema).replace(/^must/, "must")}` : ""}`;
+      return `must be a list${range(schema.minItems, schema.maxItems, " items")}${schema.uniqueItems ? " without repeats" : ""}${isObject(schema.items) ? `; each item ${describeRule(schema.items as Schema)}` : ""}`;
     case "object":
       return "must be an object with only the documented fields";
     case "string": {
@@ -160,20 +151,19 @@ interface Issue {
   message: string;
 }
 
-/** TypeBox's ObjectAdditionalProperties and ObjectRequiredProperty error types. */
-const UNKNOWN_FIELD = 42;
-const REQUIRED_FIELD = 45;
+/** Field names are the caller's text: long ones are cut, so an error never echoes a whole payload. */
+const shortPath = (path: string) => (path.length > 100 ? `${path.slice(0, 100)}…` : path);
 
 /** One error per field (the first rule it breaks), worded from the declared schema. */
 export function fieldErrors(issues: Issue[], declared: Schema | undefined): FieldError[] {
   const out = new Map<string, string>();
   for (const issue of issues) {
-    const path = issue.path || "/";
+    const path = shortPath(issue.path || "/");
     if (out.has(path)) continue;
-    if (issue.type === UNKNOWN_FIELD) out.set(path, "is not a known field");
-    else if (issue.type === REQUIRED_FIELD) out.set(path, `is required; it ${describeRule(schemaAt(declared, path))}`);
-    else if (path === "/" && declared?.type === "object") out.set(path, issue.type === 46 ? "must be a JSON object" : describeRule(declared));
-    else out.set(path, describeRule(schemaAt(declared, path) ?? issue.schema));
+    if (issue.type === ValueErrorType.ObjectAdditionalProperties) out.set(path, "is not a known field");
+    else if (issue.type === ValueErrorType.ObjectRequiredProperty) out.set(path, `is required; it ${describeRule(schemaAt(declared, issue.path))}`);
+    else if (path === "/" && declared?.type === "object") out.set(path, issue.type === ValueErrorType.Object ? "must be a JSON object" : describeRule(declared));
+    else out.set(path, describeRule(schemaAt(declared, issue.path) ?? issue.schema));
   }
   return [...out].map(([path, message]) => ({ path, message }));
 }

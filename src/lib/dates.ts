@@ -3,11 +3,16 @@
 const DAY_MS = 86_400_000;
 const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-/** True for a real calendar date in strict YYYY-MM-DD form (rejects 2025-02-30). */
+/**
+ * True for a real calendar date in strict YYYY-MM-DD form (rejects 2025-02-30), from 0001-01-01
+ * (PostgreSQL has no year 0) to 9999-12-31.
+ */
 export function isIsoDay(value: string): boolean {
   const m = ISO_DAY.exec(value);
-  if (!m) return false;
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  if (!m || m[1] === "0000") return false;
+  // setUTCFullYear, not Date.UTC, which reads years 0–99 as 1900–1999.
+  const d = new Date(0);
+  d.setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
   return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]);
 }
 

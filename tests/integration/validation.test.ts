@@ -2,6 +2,7 @@
 // every paginated route, each broken rule named, and a database rule that fires answered 409/422.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Elysia } from "elysia";
+import postgres from "postgres";
 import { httpFoundation } from "../../src/http/foundation";
 import { createLogger } from "../../src/lib/log";
 import { startTestApp, type TestApp } from "../support/app";
@@ -96,6 +97,59 @@ describe("query parameters: text coerced, every bound enforced", () => {
 
   test("in-range values still search", async () => {
     expect((await t.call("GET", api("/properties?guests=2&minPrice=0&maxPrice=50000&near=38.7,-9.1&radiusKm=12.5&limit=5"))).status).toBe(200);
+  });
+});
+
+describe("text PostgreSQL cannot store is refused at the door, naming the field", () => {
+  test("NUL in bodies and queries → 422 with the field's path (was a 500 from PostgreSQL)", async () => {
+    const cases: [string, string, { body?: unknown; token?: string }, string][] = [
+      ["POST", api("/auth/register"), { body: { email: "nul@example.com", password: "a long enough password", name: "a\u0000b" } }, "/name"],
+      ["POST", api("/auth/login"), { body: { email: "x\u0000@example.com", password: "whatever it is" } }, "/email"],
+      ["PATCH", api("/users/me"), { body: { bio: "\u0000" }, token: host.accessToken }, "/bio"],
+      ["POST", api("/properties"), { body: listing({ description: "ok\u0000" }), token: host.accessToken }, "/description"],
+      ["POST", api("/properties"), { body: listing({ photos: [{ url: "https://img.example.com/1.jpg", caption: "\u0000" }] }), token: host.accessToken }, "/photos/0/caption"],
+      ["GET", api("/properties?city=%00"), {}, "/city"],
+      ["GET", api("/properties?amenities=wifi,%00"), {}, "/amenities"],
+    ];
+    for (const [method, path, options, field] of cases) {
+      const res = await t.call(method, path, options);
+      expect(res.status, `${method} ${path}`).toBe(422);
+      expect(res.body.errors, `${method} ${path}`).toEqual([{ path: field, message: "must not contain NUL characters or unpaired surrogates" }]);
+    }
+  });
+
+  test("an unpaired surrogate is refused too; paired ones (emoji) are fine", async () => {
+    const lone = await t.call("POST", api("/auth/register"), {
+      rawBody: '{"email":"s@example.com","password":"a long enough password","name":"\\ud800x"}',
+      headers: { "content-type": "application/json" },
+    });
+    expect(lone.status).toBe(422);
+    expect(lone.body.errors).toEqual([{ path: "/name", message: "must not contain NUL characters or unpaired surrogates" }]);
+    const emoji = await t.call("POST", api("/auth/register"), { body: { email: "emoji@example.com", password: "a long enough password", name: "Ana 🏠" } });
+    expect(emoji.status).toBe(201);
+  });
+
+  test("authentication still comes first, and what a route does not declare is not read", async () => {
+    expect((await t.call("PATCH", api("/users/me"), { body: { bio: "\u0000" } })).status).toBe(401);
+    expect((await t.call("POST", api("/users/me/host"), { body: { ignored: "\u0000" }, token: host.accessToken })).status).toBe(200);
+    expect((await t.call("GET", "/health?x=%00")).status).toBe(200);
+  });
+
+  test("HEAD is validated like GET (query text coerced the same way)", async () => {
+    expect((await t.call("HEAD", api("/properties?limit=5"))).status).toBe(200);
+    expect((await t.call("HEAD", api("/properties?limit=0"))).status).toBe(422);
+  });
+});
+
+describe("a dependency that is unreachable is a 503 with Retry-After, never a 500", () => {
+  test("a refused database connection", async () => {
+    const closed = postgres("postgres://postgres@127.0.0.1:1/nothing", { max: 1, connect_timeout: 2, onnotice: () => {} });
+    const app = new Elysia({ normalize: false }).use(httpFoundation(createLogger("silent"))).get("/db", async () => await closed`select 1`);
+    const res = await app.handle(new Request("http://localhost/db"));
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("2");
+    expect(((await res.json()) as { code: string }).code).toBe("unavailable");
+    await closed.end();
   });
 });
 

@@ -20,6 +20,8 @@ export interface FuzzContext {
   ids: string[];
   /** A token for operations that need one (sometimes left out on purpose). */
   token: string;
+  /** A suspended account's token (403 wherever a token is needed). */
+  suspendedToken: string;
 }
 
 const HOSTILE: unknown[] = [
@@ -47,10 +49,31 @@ const HOSTILE: unknown[] = [
   "' or 1=1 --",
   "<script>alert(1)</script>",
   "../../etc/passwd",
+  "a\u0000b",
+  "\ud800 lone surrogate",
 ];
 // Query text stays short enough that a whole URL fits Bun's 16 KiB request-line limit (past it Bun
 // itself answers 431, before any route).
-const HOSTILE_TEXT = ["", " ", "0", "-1", "1.5", "1e309", "abc", "null", "true", "x".repeat(1_000), "%", "' or 1=1 --", "2024-02-30", "9999-99-99", ",", "1,2,3,4,5"];
+const HOSTILE_TEXT = [
+  "",
+  " ",
+  "0",
+  "-1",
+  "1.5",
+  "1e309",
+  "abc",
+  "null",
+  "true",
+  "x".repeat(1_000),
+  "%",
+  "\u0000",
+  "a\u0000b",
+  "' or 1=1 --",
+  "2024-02-30",
+  "9999-99-99",
+  ",",
+  "1,2,3,4,5",
+];
 
 function resolve(schema: Json, doc: Json): Json {
   let s = schema;
@@ -184,28 +207,38 @@ export function requestsFor(doc: Json, context: FuzzContext): fc.Arbitrary<FuzzR
       const params = (op.parameters ?? []) as Json[];
       const values = fc.tuple(...params.map((p) => parameterValue(p, doc, context)));
       const bodySchema = op.requestBody?.content?.["application/json"]?.schema as Json | undefined;
+      const garbage = fc.constantFrom("", "{", "[]", '{"a":', "null", '"text"', "{}", '{"x":"\\u0000"}', '"\\ud800"');
       const body: fc.Arbitrary<string | undefined> = bodySchema
+        ? fc.oneof({ weight: 12, arbitrary: mutatedBody(bodySchema, doc).map((v) => JSON.stringify(v)) }, { weight: 1, arbitrary: garbage })
+        : method === "get"
+          ? fc.constant(undefined)
+          : // A body where none is expected: it must be ignored or refused, never trip anything.
+            fc.oneof({ weight: 6, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: garbage });
+      const secured = (op.security ?? []).length > 0;
+      const auth: fc.Arbitrary<string | undefined> = secured
         ? fc.oneof(
-            { weight: 12, arbitrary: mutatedBody(bodySchema, doc).map((v) => JSON.stringify(v)) },
-            { weight: 1, arbitrary: fc.constantFrom("", "{", "[]", '{"a":', "null", '"text"', "{}") },
+            { weight: 8, arbitrary: fc.constant(context.token) },
+            { weight: 1, arbitrary: fc.constant(context.suspendedToken) },
+            { weight: 1, arbitrary: fc.constant(undefined) },
           )
         : fc.constant(undefined);
-      const secured = (op.security ?? []).length > 0;
-      const auth = secured ? fc.oneof({ weight: 9, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }) : fc.constant(false);
+      // GET operations are also asked with HEAD, which Elysia answers through the GET route.
+      const verb = method === "get" ? fc.oneof({ weight: 7, arbitrary: fc.constant("GET") }, { weight: 1, arbitrary: fc.constant("HEAD") }) : fc.constant(method.toUpperCase());
       operations.push(
-        fc.tuple(values, body, auth).map(([vals, b, withToken]) => {
+        fc.tuple(values, body, auth, verb).map(([vals, b, token, httpMethod]) => {
           let url = path;
           const query: Record<string, string> = {};
           const headers: Record<string, string> = {};
           params.forEach((p, i) => {
-            const v = vals[i];
+            // A URL carries bytes: a lone surrogate cannot be put in one (it would be U+FFFD).
+            const v = vals[i]?.toWellFormed();
             if (p.in === "path") url = url.replace(`{${p.name}}`, encodeURIComponent(v ?? "x"));
             else if (v !== undefined && p.in === "query") query[p.name] = v;
             else if (v !== undefined && p.in === "header" && /^[\t\x20-\x7e]*$/.test(v)) headers[p.name] = v;
           });
-          if (withToken) headers.authorization = `Bearer ${context.token}`;
+          if (token) headers.authorization = `Bearer ${token}`;
           if (b !== undefined) headers["content-type"] = "application/json";
-          return { operation: `${method.toUpperCase()} ${path}`, method: method.toUpperCase(), path: url, query, headers, body: b };
+          return { operation: `${method.toUpperCase()} ${path}`, method: httpMethod, path: url, query, headers, body: b };
         }),
       );
     }

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
 import { ruleViolation } from "../../src/db/errors";
+import { isIsoDay } from "../../src/lib/dates";
 import { Int, Num, strictObject } from "../../src/http/schema";
 import { coerceQuery, describeRule, fieldErrors, schemaAt } from "../../src/http/validation";
 
@@ -19,8 +20,6 @@ describe("describeRule: the field's rule in words", () => {
     expect(describeRule(plain(t.Union([t.String({ maxLength: 5 }), t.Null()])))).toBe("must be text of at most 5 characters (or null)");
     expect(describeRule(plain(t.Boolean()))).toBe("must be true or false");
     expect(describeRule(plain(t.Array(t.String(), { maxItems: 3 })))).toStartWith("must be a list of at most 3 items");
-    // Elysia's coercing integer (used nowhere now, still described by its number branch).
-    expect(describeRule(plain(t.Integer({ minimum: 1, maximum: 9 })))).toBe("must be an integer from 1 to 9");
   });
 
   test("schemaAt walks properties, items and unions", () => {
@@ -28,6 +27,12 @@ describe("describeRule: the field's rule in words", () => {
     expect(schemaAt(schema, "/a/0/b")).toEqual({ type: "integer", maximum: 3 });
     expect(schemaAt(schema, "/c/d")).toEqual({ type: "boolean" });
     expect(schemaAt(schema, "/nope")).toBeUndefined();
+  });
+
+  test("fieldErrors cuts a long field name: an error never echoes a whole payload", () => {
+    const [error] = fieldErrors([{ type: 42, path: `/${"k".repeat(5000)}`, message: "Unexpected property" }], plain(strictObject({})));
+    expect(error?.path.length).toBeLessThanOrEqual(101);
+    expect(error?.message).toBe("is not a known field");
   });
 
   test("fieldErrors: unknown fields, missing fields, one error per field, never the value", () => {
@@ -82,6 +87,15 @@ describe("coerceQuery: text to the declared type, canonical text only", () => {
     coerceQuery(other, rules);
     expect(other.flag).toBe("yes");
   });
+  test("src/ declares numbers with Int and Num only: Elysia's t.Integer/t.Numeric take numeric strings", async () => {
+    const offenders: string[] = [];
+    for await (const file of new Bun.Glob("src/**/*.ts").scan(`${import.meta.dir}/../..`)) {
+      const text = await Bun.file(`${import.meta.dir}/../../${file}`).text();
+      if (/\bt\.(Integer|Numeric|Number|BooleanString)\(/.test(text)) offenders.push(file);
+    }
+    expect(offenders).toEqual([]);
+  });
+
   test("TypeBox's Integer is plain JSON Schema: a numeric string is not an integer", () => {
     expect(plain(Int({ minimum: 1 }))).toEqual({ type: "integer", minimum: 1 });
     expect(plain(Type.Number())).toEqual({ type: "number" });
@@ -99,8 +113,26 @@ describe("ruleViolation: database rules that fire map to 409/422", () => {
     // Wrapped as Drizzle wraps the driver's error.
     expect(ruleViolation(Object.assign(new Error("Failed query"), { cause: error }))).toMatchObject({ status, code });
   });
-  test("anything else is not a rule", () => {
+  test("anything else is not a rule: our own bad casts and divisions stay 500s", () => {
     expect(ruleViolation(new Error("boom"))).toBeUndefined();
+    expect(ruleViolation({ code: "22P02" })).toBeUndefined();
+    expect(ruleViolation({ code: "22012" })).toBeUndefined();
     expect(ruleViolation({ code: "57P01" })).toBeUndefined();
   });
+});
+
+describe("isIsoDay: strict YYYY-MM-DD, real days, years 1 to 9999", () => {
+  test.each([
+    ["2027-02-28", true],
+    ["2028-02-29", true],
+    ["2027-02-30", false],
+    ["2100-02-29", false],
+    ["0050-01-01", true], // Date.UTC would have read 1950
+    ["0001-01-01", true],
+    ["0000-01-01", false], // PostgreSQL has no year 0
+    ["9999-12-31", true],
+    ["2027-1-01", false],
+    ["+10000-01-01", false],
+    ["2027-01-01T00:00:00Z", false],
+  ])("%p → %p", (day, ok) => expect(isIsoDay(day)).toBe(ok));
 });

@@ -10,11 +10,12 @@ export const DOCS_PATH = "/swagger";
 export const DOCUMENT_PATH = `${DOCS_PATH}/json`;
 const ASSETS = `${DOCS_PATH}/assets`;
 
-const assets: Record<string, { path: string; type: string }> = {
-  "swagger-ui-bundle.js": { path: bundle, type: "text/javascript; charset=utf-8" },
-  "swagger-ui.css": { path: css, type: "text/css; charset=utf-8" },
-  "favicon-32x32.png": { path: favicon, type: "image/png" },
-};
+// A Map, not an object: /swagger/assets/__proto__ must be a 404, not Object.prototype.
+const assets = new Map<string, { path: string; type: string }>([
+  ["swagger-ui-bundle.js", { path: bundle, type: "text/javascript; charset=utf-8" }],
+  ["swagger-ui.css", { path: css, type: "text/css; charset=utf-8" }],
+  ["favicon-32x32.png", { path: favicon, type: "image/png" }],
+]);
 
 // Absolute paths only, so /swagger and /swagger/ load the same files and the same document.
 const page = `<!doctype html>
@@ -45,17 +46,33 @@ const init = `window.ui = SwaggerUIBundle({
 
 const headers = {
   "cache-control": "no-cache",
-  "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'",
+  "content-security-policy":
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
   "x-content-type-options": "nosniff",
 };
+
+/**
+ * The origin a caller reached us at: the request's own, or, behind our proxy (TRUST_PROXY), the
+ * scheme and host it forwarded (the first of each list: the one the client used).
+ */
+export function publicOrigin(request: Request, trustProxy: boolean): string {
+  const url = new URL(request.url);
+  if (!trustProxy) return url.origin;
+  const first = (name: string) => request.headers.get(name)?.split(",")[0]?.trim();
+  const proto = first("x-forwarded-proto");
+  const host = first("x-forwarded-host");
+  const scheme = proto === "https" || proto === "http" ? proto : url.protocol.slice(0, -1);
+  return host && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host) ? `${scheme}://${host}` : `${scheme}://${url.host}`;
+}
 
 /**
  * The UI routes. `document` builds the OpenAPI document once; each answer names the origin it was
  * asked at as the server, so "Try it out" calls the instance serving the docs, wherever it runs.
  */
-export function docsUi(document: () => object) {
-  let built: object | undefined;
-  const byOrigin = new Map<string, string>();
+export function docsUi(document: () => object, options: { trustProxy: boolean }) {
+  // The document as text without its servers; each answer puts its own in front (no per-Host cache
+  // for a caller to fill, no stringify per request).
+  let rest: string | undefined;
   const html = () => new Response(page, { headers: { ...headers, "content-type": "text/html; charset=utf-8" } });
   return new Elysia({ name: "stayhub.docs" })
     .get(DOCS_PATH, html, { detail: { hide: true } })
@@ -63,14 +80,11 @@ export function docsUi(document: () => object) {
     .get(
       DOCUMENT_PATH,
       ({ request }) => {
-        const origin = new URL(request.url).origin;
-        let json = byOrigin.get(origin);
-        if (json === undefined) {
-          built ??= document();
-          json = JSON.stringify({ ...built, servers: [{ url: origin, description: "the instance serving this document" }] });
-          if (byOrigin.size < 16) byOrigin.set(origin, json);
-        }
-        return new Response(json, { headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-cache", "access-control-allow-origin": "*" } });
+        rest ??= JSON.stringify(document()).slice(1);
+        const servers = JSON.stringify([{ url: publicOrigin(request, options.trustProxy), description: "the instance serving this document" }]);
+        return new Response(`{"servers":${servers},${rest}`, {
+          headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-cache", "access-control-allow-origin": "*" },
+        });
       },
       { detail: { hide: true } },
     )
@@ -78,7 +92,7 @@ export function docsUi(document: () => object) {
     .get(
       `${ASSETS}/:file`,
       ({ params }) => {
-        const asset = assets[params.file];
+        const asset = assets.get(params.file);
         if (!asset) throw notFound("Asset");
         return new Response(Bun.file(asset.path), { headers: { ...headers, "content-type": asset.type, "cache-control": "public, max-age=86400" } });
       },

@@ -17,8 +17,6 @@ interface RouteDetail {
   description?: string;
   operationId?: string;
   security?: Record<string, string[]>[];
-  /** Statuses the route answers that its response map does not list (e.g. 429 from a shared limiter). */
-  rateLimited?: boolean;
 }
 
 interface RouteHooks {
@@ -136,11 +134,16 @@ function operationOf(method: string, path: string, hooks: RouteHooks, registry: 
   const isApi = path.startsWith("/api/");
   const hasBody = hooks.body !== undefined;
   const isAuthenticated = (detail.security?.length ?? 0) > 0;
-  // What the HTTP layer answers on every such route, listed or not.
-  if (hasBody) for (const s of [400, 413, 422]) if (!statuses.has(s)) statuses.set(s, ProblemSchema);
-  if ((hooks.query || hooks.params) && !statuses.has(422) && !statuses.has(404)) statuses.set(422, ProblemSchema);
-  if (isAuthenticated && !statuses.has(401)) statuses.set(401, ProblemSchema);
-  if (isApi && !statuses.has(503)) statuses.set(503, ProblemSchema);
+  // What the HTTP layer answers on such a route, whatever its own map lists: 413 for a declared
+  // length over the limit (any method), 400 for a body that is not JSON (any method that may
+  // carry one), 422 for a broken body or query rule, 401/403 for a token (403: a suspended
+  // account), 503 when the database or Redis is unreachable.
+  const added = [413];
+  if (method !== "GET") added.push(400);
+  if (hasBody || hooks.query) added.push(422);
+  if (isAuthenticated) added.push(401, 403);
+  if (isApi) added.push(503);
+  for (const s of added) if (!statuses.has(s)) statuses.set(s, ProblemSchema);
   const isRateLimited = statuses.has(429);
   const isConditional = statuses.has(304);
 

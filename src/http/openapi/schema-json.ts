@@ -1,16 +1,10 @@
 // TypeBox schemas → the JSON Schema (2020-12, as OpenAPI 3.1 uses it) that the document shows:
-// Elysia's text-coercion unions reduced to the type clients send, literal unions as enums, titled
-// schemas hoisted into components.schemas and referenced by name.
+// literal unions as enums, X | null as type [X, "null"], titled schemas hoisted into
+// components.schemas and referenced by name.
 
 export type JsonSchema = { [key: string]: unknown };
 
 const isObject = (v: unknown): v is JsonSchema => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/**
- * Elysia's `t.Integer`/`t.Numeric` (and query coercion) are unions of a numeric string and the
- * number; the string branch is how text arrives, not another type a client may send in JSON.
- */
-const isCoercionBranch = (s: unknown) => isObject(s) && s.type === "string" && (s.format === "integer" || s.format === "numeric" || s.format === "boolean");
 
 export class SchemaRegistry {
   readonly schemas: Record<string, JsonSchema> = {};
@@ -42,13 +36,7 @@ export class SchemaRegistry {
 
   private reduceUnion(s: JsonSchema, hoist: boolean): JsonSchema {
     const { anyOf, ...rest } = s as { anyOf: JsonSchema[] } & JsonSchema;
-    let branches = anyOf.filter((b) => !isCoercionBranch(b));
-    if (branches.length === 1) {
-      // The outer keys (bounds, description) are the same rules the number branch carries.
-      const merged: JsonSchema = { ...rest, ...this.walk(branches[0] as JsonSchema, hoist) };
-      return merged;
-    }
-    branches = branches.map((b) => this.walk(b, hoist));
+    const branches = anyOf.map((b) => this.walk(b, hoist));
     const nullable = branches.some((b) => b.type === "null");
     const others = branches.filter((b) => b.type !== "null");
     // A union of literals of one type is an enum (generators turn it into a literal union type).

@@ -65,6 +65,7 @@ export async function availability({ id, from, to, viewer }: { id: string; from?
   // A bad `from` is named before a default `to` is computed from it.
   if (!isIsoDay(start)) throw invalid("/from", "not a calendar date");
   const end = to ?? addDays(start, DEFAULT_RANGE_DAYS);
+  if (!to && !isIsoDay(end)) throw invalid("/from", `leaves no room for the default ${DEFAULT_RANGE_DAYS}-day range; send to`);
   checkRange(start, end);
   const [row] = await deps.db
     .select({ id: properties.id, pricePerNight: properties.pricePerNight, status: properties.status, hostId: properties.hostId })

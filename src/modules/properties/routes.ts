@@ -97,8 +97,12 @@ export function propertyRoutes(deps: Deps) {
       auth: true,
       params: IdParams,
       body: UpdatePropertyBody,
-      response: { 200: PropertyDto, ...errorResponses(400, 401, 403, 404, 422) },
-      detail: { tags, summary: "Change a property (its host)", description: "status: listed/unlisted relists or unlists." },
+      response: { 200: PropertyDto, ...errorResponses(400, 401, 403, 404, 409, 422) },
+      detail: {
+        tags,
+        summary: "Change a property (its host)",
+        description: "status: listed/unlisted relists or unlists; unlisting is 409 invalid_state while confirmed stays lie ahead.",
+      },
     })
     .delete(
       "/:id",

@@ -81,7 +81,7 @@ function checkCodes(input: { country?: string; currency?: string }) {
 }
 
 function checkNights(minNights: number, maxNights: number) {
-  if (minNights > maxNights) throw invalid("/minNights", `minNights (${minNights}) must not exceed maxNights (${maxNights})`);
+  if (minNights > maxNights) throw invalid("/minNights", "must not exceed maxNights");
 }
 
 async function replacePhotos(db: Db, propertyId: string, photos: { url: string; caption?: string }[]) {

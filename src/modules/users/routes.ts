@@ -44,7 +44,7 @@ export function userRoutes(deps: Deps) {
     })
     .get("/:id", async ({ params }) => toPublicUserDto(await publicProfile(params.id, deps)), {
       params: IdParams,
-      response: { 200: PublicUserDto, ...errorResponses(404, 422) },
+      response: { 200: PublicUserDto, ...errorResponses(404) },
       detail: { tags, summary: "A user's public profile", description: "Never e-mail or phone." },
     });
 }
