@@ -4,6 +4,7 @@
 import type { TSchema } from "@sinclair/typebox";
 import { t } from "elysia";
 import { Int } from "./schema";
+import { isIsoDay } from "../lib/dates";
 import { AppError } from "./errors";
 
 export const DEFAULT_LIMIT = 20;
@@ -17,11 +18,18 @@ export const PageQuery = {
 export const Page = <S extends TSchema>(item: S, title: string) => t.Object({ data: t.Array(item), nextCursor: t.Union([t.String(), t.Null()]) }, { title });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+const ISO_INSTANT = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?Z$/;
 
 /** Cursor parts are checked as strictly as input: a tampered cursor is a 422, never a 500. */
 export const isUuid = (v: unknown): v is string => typeof v === "string" && UUID.test(v);
-export const isIsoInstant = (v: unknown): v is string => typeof v === "string" && ISO_INSTANT.test(v) && !Number.isNaN(Date.parse(v));
+/** A UTC instant as we write them: a real day of years 1–9999 (no 2024-02-30, no year 0), a real time. */
+export const isIsoInstant = (v: unknown): v is string => {
+  if (typeof v !== "string") return false;
+  const day = ISO_INSTANT.exec(v)?.[1];
+  return day !== undefined && isIsoDay(day);
+};
+/** A value a PostgreSQL integer (int4) holds: what the integer sort keys are. */
+export const isInt4 = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= -2147483648 && (v as number) <= 2147483647;
 
 export function encodeCursor(position: unknown[]): string {
   return Buffer.from(JSON.stringify(position)).toString("base64url");
@@ -36,7 +44,9 @@ export function decodeCursor(cursor: string, check: (position: unknown[]) => boo
     position = null;
   }
   if (!Array.isArray(position) || !check(position)) {
-    throw new AppError(422, "validation_failed", "The cursor is not valid for this query", [{ path: "/cursor", message: "invalid cursor" }]);
+    throw new AppError(422, "invalid_cursor", "The cursor was not issued for this query; start again without it", [
+      { path: "/cursor", message: "must be a nextCursor this query returned" },
+    ]);
   }
   return position;
 }

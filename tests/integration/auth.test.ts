@@ -340,3 +340,27 @@ describe("rules live in the verbs, not the routes", () => {
     expect(refused).toMatchObject({ status: 403, code: "forbidden" });
   });
 });
+
+describe("strict tokens", () => {
+  test("a padded or re-spelled signature is 401; a token whose sub is not a uuid is 401, never 500", async () => {
+    const u = await registerUser(t.call);
+    const me = (token: string) => t.call("GET", "/api/v1/users/me", { token });
+    expect((await me(u.accessToken)).status).toBe(200);
+    expect((await me(`${u.accessToken}=`)).status).toBe(401);
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const i = alphabet.indexOf(u.accessToken.at(-1) as string);
+    const sibling = alphabet[i ^ 1] as string;
+    expect((await me(u.accessToken.slice(0, -1) + sibling)).status).toBe(401);
+    const key = new TextEncoder().encode(TEST_JWT_SECRET);
+    const notUuid = await new SignJWT({ sub: "1 or 1=1" })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime("5m")
+      .sign(key);
+    const res = await me(notUuid);
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe("unauthenticated");
+  });
+});

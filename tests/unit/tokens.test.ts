@@ -1,20 +1,41 @@
 import { describe, expect, test } from "bun:test";
 import { SettableClock } from "../../src/lib/clock";
-import { createAccessTokens, hashRefreshToken, newRefreshToken } from "../../src/modules/auth/tokens";
+import { createAccessTokens, hashRefreshToken, isCanonicalToken, newRefreshToken } from "../../src/modules/auth/tokens";
 
 describe("access tokens", () => {
   const tokens = createAccessTokens("k".repeat(40), 900);
 
+  const USER = "01a21001-1cb3-775a-ba4d-59603dabccf5";
+
   test("round trip", async () => {
-    const token = await tokens.sign("user-1");
-    expect(await tokens.verify(token)).toEqual({ ok: true, userId: "user-1" });
+    const token = await tokens.sign(USER);
+    expect(await tokens.verify(token)).toEqual({ ok: true, userId: USER });
     const [header, payload] = token
       .split(".")
       .slice(0, 2)
       .map((p) => JSON.parse(Buffer.from(p ?? "", "base64url").toString()));
     expect(header.alg).toBe("HS256");
     expect(payload.exp - payload.iat).toBe(900);
-    expect(payload).toMatchObject({ iss: "stayhub", aud: "stayhub-api", sub: "user-1" });
+    expect(payload).toMatchObject({ iss: "stayhub", aud: "stayhub-api", sub: USER });
+  });
+
+  test("only the canonical spelling of a signature is accepted: no padding, no sibling last character", async () => {
+    const token = await tokens.sign(USER);
+    expect(isCanonicalToken(token)).toBe(true);
+    const last = token.at(-1) as string;
+    // The last of 43 characters carries 4 bits of the signature and 2 unused ones: its siblings decode alike.
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const index = alphabet.indexOf(last);
+    const siblings = [0, 1, 2, 3].map((low) => alphabet[(index & ~3) | low] as string).filter((c) => c !== last);
+    for (const forged of [`${token}=`, `${token}==`, ...siblings.map((c) => token.slice(0, -1) + c)]) {
+      expect(await tokens.verify(forged), forged.slice(-3)).toEqual({ ok: false, reason: "invalid" });
+    }
+    expect(await tokens.verify(token)).toEqual({ ok: true, userId: USER }); // the real one still works
+  });
+
+  test("a subject that is not a user id is invalid (never a query with it)", async () => {
+    expect(await tokens.verify(await tokens.sign("user-1"))).toEqual({ ok: false, reason: "invalid" });
+    expect(await tokens.verify(await tokens.sign("'; drop table users; --"))).toEqual({ ok: false, reason: "invalid" });
   });
 
   test("another key's token is invalid, not expired", async () => {

@@ -49,7 +49,7 @@ const STATUS_TEXT: Record<number, string> = {
   404: "No such resource, or one the caller may not see (`not_found`)",
   409: "Conflicts with the current state",
   413: "The body is over 1 MiB (`payload_too_large`)",
-  422: "Well-formed input that breaks a rule (`validation_failed`); `errors` names each field",
+  422: "Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field",
   429: "Too many requests (`rate_limited`); retry after `Retry-After` seconds",
   503: "A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds",
 };

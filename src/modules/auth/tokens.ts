@@ -17,6 +17,18 @@ const VERIFY = { algorithms: ["HS256"], issuer: ISSUER, audience: AUDIENCE, requ
 const VERIFY_IGNORING_EXPIRY = { ...VERIFY, clockTolerance: 100 * 365 * 86_400 };
 
 const CACHE_SIZE = 10_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SEGMENTS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]{43})$/;
+
+/**
+ * Whether the token is the one canonical text of what it encodes: base64url without padding, and a
+ * signature segment that re-encodes to itself. Decoders forgive a trailing "=" or the unused low
+ * bits of the last character, so without this one signature had several accepted spellings.
+ */
+export function isCanonicalToken(token: string): boolean {
+  const signature = SEGMENTS.exec(token)?.[1];
+  return signature !== undefined && Buffer.from(signature, "base64url").toString("base64url") === signature;
+}
 
 export function createAccessTokens(secret: string, ttlSeconds: number): AccessTokens {
   const codec = jwt({ name: "jwt", secret, alg: "HS256", typ: "JWT", iss: ISSUER, aud: AUDIENCE, exp: `${ttlSeconds}s` }).decorator.jwt;
@@ -27,6 +39,7 @@ export function createAccessTokens(secret: string, ttlSeconds: number): AccessTo
   return {
     sign: (userId) => codec.sign({ sub: userId }),
     async verify(token) {
+      if (!isCanonicalToken(token)) return { ok: false, reason: "invalid" };
       const hit = verified.get(token);
       if (hit) {
         if (hit.exp * 1000 > systemClock.now().getTime()) return { ok: true, userId: hit.userId };
@@ -34,13 +47,14 @@ export function createAccessTokens(secret: string, ttlSeconds: number): AccessTo
         return { ok: false, reason: "expired" };
       }
       const claims = await codec.verify(token, VERIFY);
-      if (claims && typeof claims.sub === "string" && typeof claims.exp === "number") {
+      // A subject that is not a user id names nobody (and must never reach a uuid column).
+      if (claims && typeof claims.sub === "string" && UUID.test(claims.sub) && typeof claims.exp === "number") {
         if (verified.size >= CACHE_SIZE) verified.delete(verified.keys().next().value as string);
         verified.set(token, { userId: claims.sub, exp: claims.exp });
         return { ok: true, userId: claims.sub };
       }
       const stale = await codec.verify(token, VERIFY_IGNORING_EXPIRY);
-      return { ok: false, reason: stale ? "expired" : "invalid" };
+      return { ok: false, reason: stale && typeof stale.sub === "string" && UUID.test(stale.sub) ? "expired" : "invalid" };
     },
   };
 }

@@ -7,7 +7,7 @@ import { perDatabase } from "../../db/prepared";
 import { fifoGate, type Gate } from "../../lib/fifo-gate";
 import type { Deps } from "../../dependencies";
 import { invalid } from "../../http/errors";
-import { DEFAULT_LIMIT, decodeCursor, encodeCursor, isIsoInstant, isUuid } from "../../http/pagination";
+import { DEFAULT_LIMIT, decodeCursor, encodeCursor, isInt4, isIsoInstant, isUuid } from "../../http/pagination";
 import { daysBetween, dayOf, isIsoDay } from "../../lib/dates";
 import type { SearchQuery, Sort } from "./schemas";
 
@@ -55,8 +55,9 @@ interface SortSpec {
   parse: (v: unknown) => unknown;
 }
 
-const int = (v: unknown) => (Number.isInteger(v) ? v : undefined);
-const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+const int = (v: unknown) => (isInt4(v) ? v : undefined);
+// Distances in km: half the Earth's circumference bounds any real one.
+const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && Math.abs(v) <= 20_100 ? v : undefined);
 const iso = (v: unknown) => (isIsoInstant(v) ? v : undefined);
 
 // recommended: the rating shrunk toward 3.5 by five phantom reviews (few reviews weigh little), ×100.
