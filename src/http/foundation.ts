@@ -5,6 +5,7 @@ import { isUnavailable, ruleViolation, sqlState, violatedConstraint } from "../d
 import type { Logger } from "../lib/log";
 import type { Metrics } from "./metrics";
 import { AppError, type Problem, problem, problemResponse } from "./errors";
+import { DepthScanner, MAX_JSON_DEPTH } from "./json-depth";
 import { UNSTORABLE_TEXT, unstorableTextAt } from "./text-guard";
 import { coerceQuery, fieldErrors, RouteRuleBook } from "./validation";
 
@@ -130,22 +131,27 @@ export function fastRoute<R extends Request>(
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const tooLarge = () => new AppError(413, "payload_too_large", `The body is over ${MAX_BODY_BYTES} bytes`, undefined, { connection: "close" });
 
+const tooDeep = () => new AppError(400, "invalid_json", `The body nests deeper than ${MAX_JSON_DEPTH} levels`);
+
 /**
- * The body's bytes, read as a stream and given up on at MAX_BODY_BYTES + 1: a chunked body of any
- * size costs at most 1 MiB of memory and gets our 413, not Bun's bare one.
+ * The body's bytes, read as a stream and given up on at MAX_BODY_BYTES + 1 (a chunked body of any
+ * size costs at most 1 MiB of memory and gets our 413, not Bun's bare one) or as soon as it nests
+ * deeper than MAX_JSON_DEPTH (nothing below ever walks a deeper structure; the rest is not read).
  */
 async function readBody(request: Request): Promise<Uint8Array> {
   if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
+  const depth = new DepthScanner();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
+    const refusal = size > MAX_BODY_BYTES ? tooLarge() : depth.push(value) ? tooDeep() : undefined;
+    if (refusal) {
       await reader.cancel().catch(() => {});
-      throw tooLarge();
+      throw refusal;
     }
     chunks.push(value);
   }
@@ -184,8 +190,14 @@ export function httpFoundation(log: Logger, metrics?: Metrics, routes?: () => An
         // No body: null (not undefined, which would hand the spent stream to Elysia's own parser).
         if (bytes.byteLength === 0) return null;
         if (!isJson) throw new AppError(400, "invalid_json", `Expected an application/json body, got "${contentType || "no content type"}"`);
+        let text: string;
         try {
-          return JSON.parse(decoder.decode(bytes));
+          text = decoder.decode(bytes);
+        } catch {
+          throw new AppError(400, "invalid_json", "The body is not valid UTF-8");
+        }
+        try {
+          return JSON.parse(text);
         } catch {
           throw new AppError(400, "invalid_json", "The body is not valid JSON");
         }

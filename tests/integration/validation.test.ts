@@ -141,6 +141,18 @@ describe("text PostgreSQL cannot store is refused at the door, naming the field"
   });
 });
 
+describe("bodies are parsed under a depth limit", () => {
+  test("deeper than 32 levels → 400 invalid_json, before any schema work; 32 levels still parse", async () => {
+    for (const raw of ["[".repeat(10_000), '{"a":'.repeat(5_000), `{"email":${"[".repeat(33)}${"]".repeat(33)}}`]) {
+      const res = await t.call("POST", api("/auth/register"), { rawBody: raw, headers: { "content-type": "application/json" } });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ code: "invalid_json", detail: "The body nests deeper than 32 levels" });
+    }
+    const deepButFine = await t.call("POST", api("/auth/register"), { rawBody: `{"email":${"[".repeat(31)}${"]".repeat(31)}}`, headers: { "content-type": "application/json" } });
+    expect(deepButFine.status).toBe(422);
+  });
+});
+
 describe("a dependency that is unreachable is a 503 with Retry-After, never a 500", () => {
   test("a refused database connection", async () => {
     const closed = postgres("postgres://postgres@127.0.0.1:1/nothing", { max: 1, connect_timeout: 2, onnotice: () => {} });
