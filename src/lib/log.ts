@@ -2,6 +2,7 @@
 // a log line per request costs a memcpy, not a syscall.
 
 import { writeSync } from "node:fs";
+import { redactingReplacer, redactText } from "./redact";
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -78,10 +79,12 @@ export function createLogger(level: LogLevel, sink?: Sink): Logger {
     write(`{"time":"${isoNow()}","level":"${lvl}","msg":${JSON.stringify(msg)}${members}}\n`);
     if (lvl === "error") flush();
   };
+  // Every line but the pre-formatted ones is redacted: message, error, stack and fields. (The
+  // pre-formatted access-log line holds ids, a method, a route pattern, a status and a duration.)
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (rank[lvl] < min) return;
-    const rest = fields ? JSON.stringify(fields) : "{}";
-    emitText(lvl, msg, rest.length > 2 ? `,${rest.slice(1, -1)}` : "");
+    const rest = fields ? JSON.stringify(fields, redactingReplacer) : "{}";
+    emitText(lvl, redactText(msg), rest.length > 2 ? `,${rest.slice(1, -1)}` : "");
   };
   return {
     debug: (m, f) => emit("debug", m, f),
