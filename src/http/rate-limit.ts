@@ -15,6 +15,8 @@ export interface RateLimitStore {
   hit(key: string, windowSeconds: number): Promise<RateWindow>;
   peek(key: string): Promise<RateWindow>;
   clear(key: string): Promise<void>;
+  /** Takes back one hit (never below zero), for an attempt that turned out not to count. */
+  undo(key: string): Promise<void>;
 }
 
 export class MemoryRateLimitStore implements RateLimitStore {
@@ -45,6 +47,11 @@ export class MemoryRateLimitStore implements RateLimitStore {
     this.windows.delete(key);
   }
 
+  async undo(key: string): Promise<void> {
+    const w = this.windows.get(key);
+    if (w && w.count > 0) w.count--;
+  }
+
   private sweep(now: number) {
     for (const [k, w] of this.windows) if (w.resetAt <= now) this.windows.delete(k);
   }
@@ -54,6 +61,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
 const HIT = `local c = redis.call('INCR', KEYS[1])
 if c == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {c, redis.call('PTTL', KEYS[1])}`;
+// DECR only a window that exists and is above zero (a DECR on a missing key would make one without expiry).
+const UNDO = `local c = tonumber(redis.call('GET', KEYS[1]) or '0')
+if c > 0 then redis.call('DECR', KEYS[1]) end
+return c`;
 
 export class RedisRateLimitStore implements RateLimitStore {
   constructor(
@@ -75,6 +86,10 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   async clear(key: string): Promise<void> {
     await this.redis.del(`${this.prefix}rl:${key}`);
+  }
+
+  async undo(key: string): Promise<void> {
+    await this.redis.eval(UNDO, 1, `${this.prefix}rl:${key}`);
   }
 }
 
@@ -126,5 +141,9 @@ export class FallbackRateLimitStore implements RateLimitStore {
 
   clear(key: string): Promise<void> {
     return this.attempt((s) => s.clear(key));
+  }
+
+  undo(key: string): Promise<void> {
+    return this.attempt((s) => s.undo(key));
   }
 }

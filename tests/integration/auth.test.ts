@@ -364,3 +364,37 @@ describe("strict tokens", () => {
     expect(res.body.code).toBe("unauthenticated");
   });
 });
+
+describe("per-address limits", () => {
+  test("successful logins never count toward the address's limit: a shared NAT address is not locked out", async () => {
+    // LOGIN_RATE_LIMIT=3 here, so the loose per-address limit is 3 × 20 = 60 attempts.
+    const u = await registerUser(t.call);
+    const headers = { "x-forwarded-for": "203.0.113.77" };
+    for (let i = 0; i < 70; i++) {
+      const res = await t.call("POST", "/api/v1/auth/login", { body: { email: u.email, password: u.password }, headers });
+      expect(res.status, `login ${i + 1}`).toBe(200);
+    }
+  });
+
+  test("registrations are limited per address (REGISTER_RATE_LIMIT), with RateLimit-* and Retry-After", async () => {
+    const limited = await startTestApp({ REGISTER_RATE_LIMIT: "3", TRUST_PROXY: "1" });
+    try {
+      const register = (i: number, ip: string) =>
+        limited.call("POST", "/api/v1/auth/register", {
+          body: { email: `reg${i}-${ip}@example.com`, password: "a long enough password", name: "R" },
+          headers: { "x-forwarded-for": ip },
+        });
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await register(i, "198.51.100.20")).status);
+      expect(statuses).toEqual([201, 201, 201, 429, 429]);
+      const refused = await register(9, "198.51.100.20");
+      expect(refused.body.code).toBe("rate_limited");
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(refused.headers.get("ratelimit-limit")).toBe("3");
+      // Another address is not affected.
+      expect((await register(0, "198.51.100.21")).status).toBe(201);
+    } finally {
+      await limited.close();
+    }
+  });
+});

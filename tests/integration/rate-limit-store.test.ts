@@ -24,6 +24,20 @@ describe.if(Boolean(process.env.REDIS_URL))("RedisRateLimitStore", () => {
     expect((await store.peek("short")).count).toBe(0);
   });
 
+  test("undo takes one hit back, never below zero, never creating a window", async () => {
+    for (const store of [new RedisRateLimitStore(tr.redis as Redis, tr.prefix), new MemoryRateLimitStore()]) {
+      await store.hit("u", 60);
+      await store.hit("u", 60);
+      await store.undo("u");
+      expect((await store.peek("u")).count).toBe(1);
+      await store.undo("u");
+      await store.undo("u");
+      expect((await store.peek("u")).count).toBe(0);
+      await store.undo("never");
+      expect(await store.peek("never")).toEqual({ count: 0, resetSeconds: 0 });
+    }
+  });
+
   test("concurrent hits are all counted (INCR is atomic)", async () => {
     const store = new RedisRateLimitStore(tr.redis as Redis, tr.prefix);
     await Promise.all(Array.from({ length: 50 }, () => store.hit("many", 60)));
@@ -47,7 +61,12 @@ describe("FallbackRateLimitStore", () => {
   });
 
   test("a hanging store is given up on after the timeout", async () => {
-    const hanging = { hit: () => new Promise<never>(() => {}), peek: () => new Promise<never>(() => {}), clear: () => new Promise<never>(() => {}) };
+    const hanging = {
+      hit: () => new Promise<never>(() => {}),
+      peek: () => new Promise<never>(() => {}),
+      clear: () => new Promise<never>(() => {}),
+      undo: () => new Promise<never>(() => {}),
+    };
     const store = new FallbackRateLimitStore(hanging, new MemoryRateLimitStore(), () => {}, 50);
     const t0 = performance.now();
     expect((await store.hit("k", 60)).count).toBe(1);

@@ -168,6 +168,7 @@ async function main() {
     DATA_DIR: join(cwd, "pgdata"),
     LOG_LEVEL: "info",
     LOGIN_RATE_LIMIT: "10000",
+    REGISTER_RATE_LIMIT: "100000",
   };
 
   if (only === "properties") {

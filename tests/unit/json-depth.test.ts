@@ -6,7 +6,7 @@ const nested = (n: number) => "[".repeat(n) + "]".repeat(n);
 test("depth is counted over arrays and objects, up to the limit and one past it", () => {
   expect(nestsDeeperThan(nested(MAX_JSON_DEPTH))).toBe(false);
   expect(nestsDeeperThan(nested(MAX_JSON_DEPTH + 1))).toBe(true);
-  expect(nestsDeeperThan('{"a":'.repeat(33) + "1" + "}".repeat(33))).toBe(true);
+  expect(nestsDeeperThan(`${'{"a":'.repeat(33)}1${"}".repeat(33)}`)).toBe(true);
   expect(nestsDeeperThan("[".repeat(10_000))).toBe(true); // unbalanced: still refused, early
   // Siblings do not add up: a long flat list is depth 1.
   expect(nestsDeeperThan(`[${"[],".repeat(10_000)}[]]`)).toBe(false);

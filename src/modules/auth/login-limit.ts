@@ -27,7 +27,9 @@ export async function withAttemptLimit<T>(deps: Deps, keys: { strict: string; lo
   }
   try {
     const value = await attempt();
-    await deps.rateLimits.clear(keys.strict);
+    // A success is no guess: it clears the e-mail's count and does not count against the address
+    // (a NAT full of people who know their passwords is never locked out).
+    await Promise.all([deps.rateLimits.clear(keys.strict), keys.loose ? deps.rateLimits.undo(keys.loose) : undefined]);
     return { value, headers: rateLimitHeaders(limit, { count: 0, resetSeconds: window }, false) };
   } catch (err) {
     if (err instanceof AppError && err.code === "invalid_credentials") {
@@ -39,3 +41,15 @@ export async function withAttemptLimit<T>(deps: Deps, keys: { strict: string; lo
 
 export const loginKeys = (ip: string, email: string) => ({ strict: `login:${ip}:${email.trim().toLowerCase()}`, loose: `login-ip:${ip}` });
 export const passwordChangeKeys = (userId: string) => ({ strict: `password:${userId}` });
+
+/**
+ * Account creation per client address: every registration counts, successful or not (a script
+ * making thousands of accounts is what this stops). 429 with Retry-After past the limit.
+ */
+export async function countRegistration(deps: Deps, ip: string): Promise<Record<string, string>> {
+  const { registerRateLimit: limit, registerRateWindowSeconds: window } = deps.config;
+  const w = await deps.rateLimits.hit(`register:${ip}`, window);
+  if (w.count > limit)
+    throw new AppError(429, "rate_limited", `Too many registrations from this address; try again in ${w.resetSeconds} s`, undefined, rateLimitHeaders(limit, w, true));
+  return rateLimitHeaders(limit, w, false);
+}

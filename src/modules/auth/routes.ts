@@ -22,14 +22,20 @@ export function authRoutes(deps: Deps) {
     .use(authMacro(deps))
     .post(
       "/register",
-      async ({ body, set }) => {
+      async ({ body, set, request, server }) => {
+        const { value, headers } = await register({ ...body, ip: clientIp(request, server, deps.config.trustProxy) }, deps);
+        Object.assign(set.headers, headers);
         set.status = 201;
-        return toSessionDto(await register(body, deps));
+        return toSessionDto(value);
       },
       {
         body: RegisterBody,
-        response: { 201: SessionDto, ...errorResponses(400, 409, 422) },
-        detail: { tags, summary: "Create an account", description: "E-mail is case-insensitive unique; password 10–128 characters." },
+        response: { 201: SessionDto, ...errorResponses(400, 409, 422, 429) },
+        detail: {
+          tags,
+          summary: "Create an account",
+          description: "E-mail is case-insensitive unique; password 10–128 characters. Registrations are limited per client address (REGISTER_RATE_LIMIT per hour).",
+        },
       },
     )
     .post(

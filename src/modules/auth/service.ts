@@ -7,7 +7,7 @@ import type { Deps } from "../../dependencies";
 import { AppError, unauthenticated } from "../../http/errors";
 import type { UserRow } from "../users/dto";
 import { type Actor, requireActive } from "./actor";
-import { type Limited, loginKeys, withAttemptLimit } from "./login-limit";
+import { countRegistration, type Limited, loginKeys, withAttemptLimit } from "./login-limit";
 import { revokeFamilyOf, spendRefreshToken, startSession } from "./sessions";
 
 export interface Session {
@@ -25,7 +25,13 @@ async function issue(user: UserRow, deps: Deps, familyId?: string): Promise<Sess
   return { user, accessToken, refreshToken };
 }
 
-export async function register(input: { email: string; password: string; name: string }, deps: Deps): Promise<Session> {
+/** A new account and its first session; registrations are limited per client address. */
+export async function register(input: { email: string; password: string; name: string; ip: string }, deps: Deps): Promise<Limited<Session>> {
+  const headers = await countRegistration(deps, input.ip);
+  return { value: await createAccount(input, deps), headers };
+}
+
+async function createAccount(input: { email: string; password: string; name: string }, deps: Deps): Promise<Session> {
   const passwordHash = await deps.passwords.hash(input.password);
   const now = deps.clock.now();
   let user: UserRow | undefined;
