@@ -32,7 +32,7 @@ export function createApp(deps: Deps) {
     // development: false whatever NODE_ENV says: Bun must never answer with its own error page.
     serve: { development: false, maxRequestBodySize: 2 ** 40, routes: propertyFastRoutes(deps, (request) => handle(request)) },
   })
-    .use(httpFoundation(deps.log, deps.metrics, routes))
+    .use(httpFoundation(deps.log, deps.metrics, routes, { bodyTimeoutMs: deps.config.bodyTimeoutMs }))
     .use(docsUi(() => openApiDocument(routes(), { version: VERSION }), { trustProxy: deps.config.trustProxy }))
     .use(opsRoutes(deps))
     .use(api);

@@ -24,6 +24,7 @@ const titles: Record<number, string> = {
   401: "Unauthorized",
   403: "Forbidden",
   404: "Not Found",
+  408: "Request Timeout",
   405: "Method Not Allowed",
   409: "Conflict",
   413: "Payload Too Large",

@@ -2,6 +2,7 @@
 // problem+json errors, and one structured log line per request.
 import { type AnyElysia, Elysia } from "elysia";
 import { isUnavailable, ruleViolation, sqlState, violatedConstraint } from "../db/errors";
+import { TimeoutError, within } from "../lib/deadline";
 import type { Logger } from "../lib/log";
 import type { Metrics } from "./metrics";
 import { AppError, type Problem, problem, problemResponse } from "./errors";
@@ -138,14 +139,25 @@ const tooDeep = () => new AppError(400, "invalid_json", `The body nests deeper t
  * size costs at most 1 MiB of memory and gets our 413, not Bun's bare one) or as soon as it nests
  * deeper than MAX_JSON_DEPTH (nothing below ever walks a deeper structure; the rest is not read).
  */
-async function readBody(request: Request): Promise<Uint8Array> {
+async function readBody(request: Request, timeoutMs: number): Promise<Uint8Array> {
   if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   const depth = new DepthScanner();
   const chunks: Uint8Array[] = [];
   let size = 0;
+  // The whole body, not each chunk, has a deadline: a body trickled a byte a second must not hold
+  // its connection (idle timers restart at every byte).
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
-    const { done, value } = await reader.read();
+    let read: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      read = await within(reader.read(), Math.max(1, deadline - performance.now()), "request body");
+    } catch (err) {
+      if (!(err instanceof TimeoutError)) throw err;
+      await reader.cancel().catch(() => {});
+      throw new AppError(408, "request_timeout", `The body did not arrive within ${Math.round(timeoutMs / 1000)} s`, undefined, { connection: "close" });
+    }
+    const { done, value } = read;
     if (done) break;
     size += value.byteLength;
     const refusal = size > MAX_BODY_BYTES ? tooLarge() : depth.push(value) ? tooDeep() : undefined;
@@ -166,7 +178,8 @@ async function readBody(request: Request): Promise<Uint8Array> {
 }
 
 /** `routes` is the finished app: its route table tells which query values are numbers and words errors. */
-export function httpFoundation(log: Logger, metrics?: Metrics, routes?: () => AnyElysia) {
+export function httpFoundation(log: Logger, metrics?: Metrics, routes?: () => AnyElysia, options: { bodyTimeoutMs?: number } = {}) {
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
   const rules = new RouteRuleBook(routes);
   return (
     new Elysia({ name: "stayhub.http" })
@@ -184,7 +197,7 @@ export function httpFoundation(log: Logger, metrics?: Metrics, routes?: () => An
       })
       // Bodies are JSON or nothing, at most MAX_BODY_BYTES, parsed here so that every failure is ours to word.
       .onParse({ as: "global" }, async ({ request, contentType: given }) => {
-        const bytes = await readBody(request);
+        const bytes = await readBody(request, bodyTimeoutMs);
         const contentType = given.toLowerCase();
         const isJson = contentType.startsWith("application/json") || /^application\/[\w.-]+\+json\b/.test(contentType);
         // No body: null (not undefined, which would hand the spent stream to Elysia's own parser).

@@ -6,6 +6,13 @@ import { isIsoDay } from "../lib/dates";
 // `format: "date"` means a real calendar day in strict YYYY-MM-DD form. Elysia registers a loose
 // check (anything `new Date()` parses: 2027-02-30 passed); ours replaces it, for every schema.
 FormatRegistry.Set("date", isIsoDay);
+// `format: "date-time"`: RFC 3339 with a real day, a real time and an offset; Elysia's accepted
+// whatever `new Date()` parses, so 2027-02-30T00:00:00Z rolled over to March.
+const DATE_TIME = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/i;
+FormatRegistry.Set("date-time", (value) => {
+  const day = DATE_TIME.exec(value)?.[1];
+  return day !== undefined && isIsoDay(day);
+});
 
 /**
  * Numbers are JSON numbers: TypeBox's own Integer and Number, not Elysia's `t.Integer`, which also

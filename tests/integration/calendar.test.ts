@@ -1,3 +1,4 @@
+import ICAL from "ical.js";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { registerUser, startTestApp, type TestApp } from "../support/app";
 import { createListing, registerHost } from "../support/properties";
@@ -119,6 +120,25 @@ describe("calendar.ics", () => {
     const uids = (s: string) => s.match(/^UID:.*$/gm);
     expect(uids(again.text)).toEqual(uids(text));
     expect(uids(text)?.[0]).toBe(`UID:${p.id}-20310610@stayhub`);
+  });
+
+  test("RFC 5545-clean text: a bare CR, line breaks and control characters in a title never break the feed", async () => {
+    const host = await registerHost(t.call);
+    const title = "Loft\rX-INJECTED:1\nline two\u0007\u001b end\ttab";
+    const p = await createListing(t.call, host, { title });
+    const res = await t.call("GET", `/api/v1/properties/${p.id}/calendar.ics`);
+    expect(res.status).toBe(200);
+    const text = res.text;
+    // Every line ends in CRLF; no CR or LF stands anywhere else, no control character but tab.
+    expect(text.endsWith("\r\n")).toBe(true);
+    expect(text.replaceAll("\r\n", "")).not.toMatch(/[\r\n]/);
+    expect(text).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/);
+    expect(text).not.toMatch(/^X-INJECTED/m);
+    // A strict parser (ical.js) reads it back: one property, the breaks kept as escapes (ical.js
+    // leaves an X- property's text escaped), the control characters gone.
+    const calendar = new ICAL.Component(ICAL.parse(text));
+    expect(calendar.getAllProperties("x-wr-calname")).toHaveLength(1);
+    expect(calendar.getFirstPropertyValue("x-wr-calname")).toBe("Loft\\nX-INJECTED:1\\nline two end\ttab (stayhub)");
   });
 
   test("404 for an unknown property", async () => {

@@ -141,6 +141,39 @@ describe("text PostgreSQL cannot store is refused at the door, naming the field"
   });
 });
 
+describe("a body must arrive whole in time", () => {
+  test("a body trickled a byte at a time gets 408 request_timeout after BODY_TIMEOUT_MS, not a held connection", async () => {
+    const slow = await startTestApp({ BODY_TIMEOUT_MS: "300" });
+    try {
+      let timer: Timer | undefined;
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          const bytes = new TextEncoder().encode('{"email":"slow@example.com","password":"a long enough password","name":"Slow"}');
+          let i = 0;
+          timer = setInterval(() => {
+            if (i < bytes.length) controller.enqueue(bytes.subarray(i, ++i));
+            else {
+              clearInterval(timer);
+              controller.close();
+            }
+          }, 50);
+        },
+        cancel: () => clearInterval(timer),
+      });
+      const started = performance.now();
+      const res = await slow.app.handle(
+        new Request("http://localhost/api/v1/auth/register", { method: "POST", headers: { "content-type": "application/json" }, body, duplex: "half" } as RequestInit),
+      );
+      expect(res.status).toBe(408);
+      expect(((await res.json()) as { code: string }).code).toBe("request_timeout");
+      expect(res.headers.get("connection")).toBe("close");
+      expect(performance.now() - started).toBeLessThan(2_000);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
 describe("bodies are parsed under a depth limit", () => {
   test("deeper than 32 levels → 400 invalid_json, before any schema work; 32 levels still parse", async () => {
     for (const raw of ["[".repeat(10_000), '{"a":'.repeat(5_000), `{"email":${"[".repeat(33)}${"]".repeat(33)}}`]) {

@@ -47,6 +47,7 @@ const STATUS_TEXT: Record<number, string> = {
   401: "Missing, invalid or expired token, or bad credentials",
   403: "Authenticated but not allowed",
   404: "No such resource, or one the caller may not see (`not_found`)",
+  408: "The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`)",
   409: "Conflicts with the current state",
   413: "The body is over 1 MiB (`payload_too_large`)",
   422: "Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field",
@@ -139,7 +140,7 @@ function operationOf(method: string, path: string, hooks: RouteHooks, registry: 
   // carry one), 422 for a broken body or query rule, 401/403 for a token (403: a suspended
   // account), 503 when the database or Redis is unreachable.
   const added = [413];
-  if (method !== "GET") added.push(400);
+  if (method !== "GET") added.push(400, 408);
   if (hasBody || hooks.query) added.push(422);
   if (isAuthenticated) added.push(401, 403);
   if (isApi) added.push(503);

@@ -46,8 +46,14 @@ export function opsRoutes(deps: Deps) {
     });
 }
 
-const ClockBody = strictObject({ now: Timestamp }, { title: "SetClock", examples: [{ now: "2027-07-01T12:00:00.000Z" }] });
+const ClockBody = strictObject(
+  { now: t.String({ format: "date-time", description: "an RFC 3339 timestamp in the years 2000–2999" }) },
+  { title: "SetClock", examples: [{ now: "2027-07-01T12:00:00.000Z" }] },
+);
 const ClockDto = t.Object({ now: Timestamp, fixed: t.Boolean() }, { title: "Clock" });
+
+export const CLOCK_MIN_YEAR = 2000;
+export const CLOCK_MAX_YEAR = 2999;
 
 /** Mounted only when TEST_CLOCK=1; otherwise the route does not exist (404). */
 export function testClockRoutes(deps: Deps) {
@@ -60,8 +66,13 @@ export function testClockRoutes(deps: Deps) {
       "",
       ({ body }) => {
         const instant = new Date(body.now);
-        if (Number.isNaN(instant.getTime()))
-          throw new AppError(422, "validation_failed", "now is not a valid timestamp", [{ path: "/now", message: "must be an RFC 3339 timestamp" }]);
+        // Every route stays total over the clock's range: the dates a stay, a feed or a default
+        // range computes from it stay real dates.
+        const year = instant.getUTCFullYear();
+        if (Number.isNaN(instant.getTime()) || year < CLOCK_MIN_YEAR || year > CLOCK_MAX_YEAR) {
+          const rule = `must be an RFC 3339 timestamp in the years ${CLOCK_MIN_YEAR}–${CLOCK_MAX_YEAR}`;
+          throw new AppError(422, "validation_failed", `Field /now ${rule}`, [{ path: "/now", message: rule }]);
+        }
         clock.set(instant);
         deps.log.info("test clock set", { now: instant.toISOString() });
         return answer();

@@ -7,9 +7,17 @@ function stamp(instant: Date): string {
   return `${instant.toISOString().replace(/[-:]/g, "").slice(0, 15)}Z`;
 }
 
-/** Text values escape backslash, semicolon, comma and newlines (RFC 5545 §3.3.11). */
-function escapeText(s: string): string {
-  return s.replace(/\\/g, "\\\\").replace(/;/g, "\\;").replace(/,/g, "\\,").replace(/\r?\n/g, "\\n");
+/**
+ * Text values escape backslash, semicolon, comma and line breaks (CRLF, LF or a bare CR) (RFC 5545
+ * §3.3.11); other control characters are not allowed in a TEXT value at all and are dropped.
+ */
+export function escapeText(s: string): string {
+  return s
+    .replace(/\\/g, "\\\\")
+    .replace(/;/g, "\\;")
+    .replace(/,/g, "\\,")
+    .replace(/\r\n|\r|\n/g, "\\n")
+    .replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, "");
 }
 
 /** Lines longer than 75 octets are folded with CRLF + space (RFC 5545 §3.1). */
