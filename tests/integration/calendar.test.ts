@@ -132,6 +132,7 @@ describe("calendar.ics", () => {
     // Every line ends in CRLF; no CR or LF stands anywhere else, no control character but tab.
     expect(text.endsWith("\r\n")).toBe(true);
     expect(text.replaceAll("\r\n", "")).not.toMatch(/[\r\n]/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
     expect(text).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/);
     expect(text).not.toMatch(/^X-INJECTED/m);
     // A strict parser (ical.js) reads it back: one property, the breaks kept as escapes (ical.js
