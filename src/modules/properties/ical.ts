@@ -12,7 +12,11 @@ function stamp(instant: Date): string {
  * §3.3.11); other control characters are not allowed in a TEXT value at all and are dropped.
  */
 export function escapeText(s: string): string {
-  const escaped = s.replace(/\\/g, "\\\\").replace(/;/g, "\\;").replace(/,/g, "\\,").replace(/\r\n|\r|\n/g, "\\n");
+  const escaped = s
+    .replace(/\\/g, "\\\\")
+    .replace(/;/g, "\\;")
+    .replace(/,/g, "\\,")
+    .replace(/\r\n|\r|\n/g, "\\n");
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   return escaped.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, "");
 }
