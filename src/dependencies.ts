@@ -6,6 +6,7 @@ import type { Config } from "./config";
 import type { Database, Db } from "./db/client";
 import type { Metrics } from "./http/metrics";
 import type { RateLimitStore } from "./http/rate-limit";
+import type { Breaker } from "./lib/breaker";
 import type { Clock, SettableClock } from "./lib/clock";
 import type { Logger } from "./lib/log";
 import type { Passwords } from "./modules/auth/passwords";
@@ -21,6 +22,8 @@ export interface Deps {
   testClock: SettableClock | null;
   log: Logger;
   redis: Redis | null;
+  /** Open while Redis does not answer (cache and rate limits then run in-process); null without Redis. */
+  redisBreaker: Breaker | null;
   rateLimits: RateLimitStore;
   cache: Cache;
   tokens: AccessTokens;

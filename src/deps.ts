@@ -7,6 +7,7 @@ import type { Config } from "./config";
 import { type Database, openDatabase } from "./db/client";
 import { Metrics } from "./http/metrics";
 import { FallbackRateLimitStore, MemoryRateLimitStore, RedisRateLimitStore } from "./http/rate-limit";
+import { Breaker } from "./lib/breaker";
 import { SharedTestClock, systemClock } from "./lib/clock";
 import { createLogger, type Logger } from "./lib/log";
 import { createPasswords, type Passwords } from "./modules/auth/passwords";
@@ -44,12 +45,12 @@ export function connectRedis(url: string, name: string): Redis {
   });
 }
 
-function createCache(config: Config, redis: Redis | null, log: Logger): Cache {
+function createCache(config: Config, redis: Redis | null, breaker: Breaker | null, log: Logger): Cache {
   if (!config.cache) return new NoCache();
   // Only Redis can fail or stall; the in-process cache needs no guard on its hot path.
-  if (!redis) return new MemoryCache();
+  if (!redis || !breaker) return new MemoryCache();
   const shared = new RedisCache(redis, `${config.redisPrefix}cache:`, CACHE_SHAPE);
-  const safe = new SafeCache(shared, (op, err) => log.warn("cache unavailable; answering from the database", { op, error: err.message }));
+  const safe = new SafeCache(shared, new MemoryCache(), breaker);
   return new TieredCache(redis, safe, shared.channel, { onError: (err) => log.warn("cache invalidation channel error", { error: err.message }) });
 }
 
@@ -66,7 +67,19 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   const log = overrides.log ?? createLogger(config.logLevel);
   const database = overrides.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: overrides.poolSize ?? config.dbPoolSize }));
   const redis = overrides.redis !== undefined ? overrides.redis : config.redisUrl ? connectRedis(config.redisUrl, "stayhub-api") : null;
-  if (redis) redis.on("error", (err: Error) => log.warn("redis error", { error: err.message }));
+  // ioredis reports every failed reconnect; one line per state change is what an operator reads.
+  if (redis) redis.on("error", () => {});
+  // One breaker for Redis, shared by the cache and the rate limits: the first timeout or error
+  // sends both in-process at once, and a ping each second brings them back.
+  const redisBreaker = redis
+    ? new Breaker(
+        () => redis.ping(),
+        (open, reason) =>
+          open
+            ? log.warn("Redis unreachable: cache and rate limits are in-process until it answers", { error: reason })
+            : log.info("Redis answers again: cache and rate limits are back on Redis"),
+      )
+    : null;
   const testClock = config.testClock ? new SharedTestClock() : null;
   return {
     config,
@@ -76,12 +89,10 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     testClock,
     log,
     redis,
-    rateLimits: redis
-      ? new FallbackRateLimitStore(new RedisRateLimitStore(redis, config.redisPrefix), new MemoryRateLimitStore(), (err) =>
-          log.warn("rate limits fell back to in-process counting", { error: err.message }),
-        )
-      : new MemoryRateLimitStore(),
-    cache: createCache(config, redis, log),
+    rateLimits:
+      redis && redisBreaker ? new FallbackRateLimitStore(new RedisRateLimitStore(redis, config.redisPrefix), new MemoryRateLimitStore(), redisBreaker) : new MemoryRateLimitStore(),
+    cache: createCache(config, redis, redisBreaker, log),
+    redisBreaker,
     tokens: createAccessTokens(resolveJwtSecret(config), config.accessTokenTtlSeconds),
     passwords: overrides.passwords ?? createPasswords(),
     mailer: overrides.mailer ?? createMailer(config.smtpUrl, log),
@@ -91,6 +102,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
 
 export async function closeDeps(deps: Deps): Promise<void> {
   if (deps.testClock instanceof SharedTestClock) deps.testClock.close();
+  deps.redisBreaker?.close();
   await deps.database.close();
   await deps.cache.close?.();
   if (deps.redis) await deps.redis.quit().catch(() => deps.redis?.disconnect());

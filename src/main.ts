@@ -61,27 +61,51 @@ async function serve(config: Config): Promise<void> {
     startupMs: Math.round(performance.now() - started),
   });
 
-  onShutdown(deps, async () => {
-    // Stop accepting; in-flight requests finish before the promise settles — within 10 s, after
-    // which the stragglers are cut off so that a stuck client cannot hold the process.
-    if (!(await settlesWithin(app.server?.stop(false), 10_000))) {
-      deps.log.warn("in-flight requests still open after 10 s; closing them");
+  onShutdown(deps, async (phase) => {
+    // Stop accepting; in-flight requests finish before the promise settles — within half the
+    // shutdown budget, after which the stragglers are cut off so a stuck client cannot hold us.
+    phase("finishing in-flight requests");
+    const grace = Math.min(10_000, config.shutdownTimeoutMs / 2);
+    if (!(await settlesWithin(app.server?.stop(false), grace))) {
+      deps.log.warn(`in-flight requests still open after ${grace} ms; closing them`);
       await app.server?.stop(true);
     }
     // Then the jobs: the relay stops, each worker finishes (or hands back) the job in hand.
+    phase("stopping the job workers");
     await jobs.stop();
   });
 }
 
-/** On SIGTERM/SIGINT (once): run `stop`, close the dependencies, exit 0. */
-function onShutdown(deps: Deps, stop: () => Promise<void>): void {
+/**
+ * On SIGTERM/SIGINT (once): run `stop`, close the dependencies, exit 0 — all within
+ * SHUTDOWN_TIMEOUT_MS whatever the dependencies do (a dropped database, a Redis that never
+ * answers): past it the process logs what it was waiting for and exits 1.
+ */
+function onShutdown(deps: Deps, stop: (phase: (what: string) => void) => Promise<void>): void {
   let stopping = false;
+  let current = "starting to stop";
+  const phase = (what: string) => {
+    current = what;
+  };
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    deps.log.info("shutting down", { signal });
-    await stop();
-    await closeDeps(deps);
+    const timeout = deps.config.shutdownTimeoutMs;
+    deps.log.info("shutting down", { signal, timeoutMs: timeout });
+    setTimeout(() => {
+      deps.log.error("shutdown did not finish in time; exiting anyway", { timeoutMs: timeout, gaveUpOn: current });
+      deps.log.flush();
+      process.exit(1);
+    }, timeout);
+    try {
+      await stop(phase);
+      phase("closing the database and Redis connections");
+      await closeDeps(deps);
+    } catch (err) {
+      deps.log.error("shutdown failed", { error: (err as Error).message, during: current });
+      deps.log.flush();
+      process.exit(1);
+    }
     process.exit(0);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
@@ -94,7 +118,10 @@ async function worker(config: Config): Promise<void> {
   await migrate(deps.database, (m) => deps.log.info(m));
   const jobs = await startJobs(deps);
   deps.log.info("worker running", { jobs: jobs.transport, threads: jobs.pool?.threads.length ?? 0 });
-  onShutdown(deps, () => jobs.stop());
+  onShutdown(deps, async (phase) => {
+    phase("stopping the job workers");
+    await jobs.stop();
+  });
 }
 
 /** `stayhub jobs dead` lists dead letters; `stayhub jobs retry <id>` sends one back. */

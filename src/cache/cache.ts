@@ -7,6 +7,7 @@
 // generation that no reader asks for again: a reader can never be served data older than the
 // last committed write it could have seen.
 import type Redis from "ioredis";
+import type { Breaker } from "../lib/breaker";
 import { within } from "../lib/deadline";
 
 export interface Cached {
@@ -174,36 +175,44 @@ export class NoCache implements Cache {
 }
 
 /**
- * A cache that never fails a request: when Redis errs or stalls, reads miss (the database
- * answers) and the error is reported. A failed bump is reported loudly: entries then live until
- * their TTL, which is why TTLs are short.
+ * A cache that never fails or slows a request: when Redis errs or stalls (one timeout), the
+ * breaker opens and, until its probe finds Redis again, every call goes straight to an
+ * in-process cache whose entries live at most FALLBACK_TTL_SECONDS (other instances' writes do
+ * not reach it, so it may be that stale). A bump that fails is also applied in-process; in Redis
+ * the entries it missed then live until their TTL, which is why TTLs are short.
  */
 export class SafeCache implements Cache {
+  static readonly FALLBACK_TTL_SECONDS = 5;
+
   constructor(
     private inner: Cache,
-    private onError: (op: string, err: Error) => void,
+    private fallback: Cache,
+    private breaker: Breaker,
     private timeoutMs = 200,
   ) {}
 
-  private within<T>(op: string, p: Promise<T>, fallback: T): Promise<T> {
-    return within(p, this.timeoutMs, `cache ${op}`).catch((err: Error) => {
-      this.onError(op, err);
-      return fallback;
-    });
+  private async attempt<T>(op: string, call: (c: Cache) => Promise<T>): Promise<T> {
+    if (!this.breaker.isClosed) return call(this.fallback);
+    try {
+      return await within(call(this.inner), this.timeoutMs, `cache ${op}`);
+    } catch (err) {
+      this.breaker.failed(err);
+      return call(this.fallback);
+    }
   }
 
   get(namespace: string, key: string): Promise<Cached> {
-    // An unusable generation: a later `set` with it is skipped (see below).
-    return this.within("get", this.inner.get(namespace, key), { value: null, generation: "" });
+    return this.attempt("get", (c) => c.get(namespace, key));
   }
 
   set(namespace: string, key: string, generation: string, value: string, ttlSeconds: number): Promise<void> {
-    if (generation === "") return Promise.resolve();
-    return this.within("set", this.inner.set(namespace, key, generation, value, ttlSeconds), undefined);
+    return this.attempt("set", (c) => c.set(namespace, key, generation, value, c === this.fallback ? Math.min(ttlSeconds, SafeCache.FALLBACK_TTL_SECONDS) : ttlSeconds));
   }
 
-  bump(...namespaces: string[]): Promise<void> {
-    return this.within("bump", this.inner.bump(...namespaces), undefined);
+  async bump(...namespaces: string[]): Promise<void> {
+    // In-process too, always: entries it holds from an outage must not outlive a write.
+    await this.fallback.bump(...namespaces);
+    await this.attempt("bump", (c) => (c === this.fallback ? Promise.resolve() : c.bump(...namespaces)));
   }
 }
 

@@ -147,6 +147,9 @@ function openPostgres(url: string, max: number): Database {
   const options = (connections: number, settings: Record<string, string> = {}) => ({
     max: connections,
     onnotice: () => {},
+    // A database that refuses or drops connections answers 503 within seconds, not after
+    // postgres.js's default 30 s.
+    connect_timeout: 2,
     // Dates stay strings ("YYYY-MM-DD"): a calendar day has no time zone to shift it.
     types: { date: { to: 1082, from: [1082], serialize: (v: string) => v, parse: (v: string) => v } },
     // READ COMMITTED whatever the server's default: the property documents' triggers need it.

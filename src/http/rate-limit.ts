@@ -1,6 +1,7 @@
 // Fixed-window counters for rate limits: Redis when configured (shared by every instance),
 // an in-process map otherwise.
 import type Redis from "ioredis";
+import type { Breaker } from "../lib/breaker";
 import { within } from "../lib/deadline";
 
 export interface RateWindow {
@@ -105,28 +106,24 @@ export function rateLimitHeaders(limit: number, w: RateWindow, refused: boolean)
 }
 
 /**
- * Redis first; when Redis fails or is slow, the in-process windows keep counting, so an outage
- * neither fails logins (500) nor lifts the brute-force limit (it becomes per instance instead).
+ * Redis first; when Redis fails or is slow (one timeout), the breaker opens and the in-process
+ * windows count every call at once until its probe finds Redis again, so an outage neither fails
+ * logins (500), nor slows them, nor lifts the brute-force limit (it becomes per instance instead).
  */
 export class FallbackRateLimitStore implements RateLimitStore {
-  private lastWarning = Number.NEGATIVE_INFINITY;
-
   constructor(
     private primary: RateLimitStore,
     private fallback: RateLimitStore,
-    private onFailure: (err: Error) => void,
+    private breaker: Breaker,
     private timeoutMs = 250,
   ) {}
 
   private async attempt<T>(op: (s: RateLimitStore) => Promise<T>): Promise<T> {
+    if (!this.breaker.isClosed) return op(this.fallback);
     try {
       return await within(op(this.primary), this.timeoutMs, "rate-limit store");
     } catch (err) {
-      const now = performance.now();
-      if (now - this.lastWarning > 10_000) {
-        this.lastWarning = now;
-        this.onFailure(err as Error);
-      }
+      this.breaker.failed(err);
       return op(this.fallback);
     }
   }

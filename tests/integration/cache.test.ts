@@ -1,5 +1,6 @@
 // The cache's contract on both transports: generations make invalidation exact, stale fills are
 // dropped, and a broken Redis degrades to "no cache", never to an error.
+import { Breaker } from "../../src/lib/breaker";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
 import { type Cache, MemoryCache, RedisCache, SafeCache, TieredCache } from "../../src/cache/cache";
@@ -50,25 +51,47 @@ for (const [name, make] of transports) {
 }
 
 describe("SafeCache", () => {
-  test("Redis unreachable: misses, no throws, a report per failure", async () => {
+  const breakerLog = () => {
+    const changes: string[] = [];
+    return { changes, breaker: (probe: () => Promise<unknown>) => new Breaker(probe, (open) => void changes.push(open ? "open" : "closed"), 50, 50) };
+  };
+
+  test("Redis unreachable: no throws, one report, and from then on the in-process cache answers at once", async () => {
     const dead = new Redis("redis://127.0.0.1:1", { maxRetriesPerRequest: 0, lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
     dead.on("error", () => {});
-    const errors: string[] = [];
-    const c = new SafeCache(new RedisCache(dead, "x:"), (op) => void errors.push(op), 100);
+    const { changes, breaker } = breakerLog();
+    const b = breaker(() => dead.ping());
+    const c = new SafeCache(new RedisCache(dead, "x:"), new MemoryCache(), b, 100);
     const got = await c.get("ns", "k");
     expect(got.value).toBeNull();
     await c.set("ns", "k", got.generation, "v", 60);
+    expect((await c.get("ns", "k")).value).toBe("v"); // kept in-process while Redis is away
     await c.bump("ns");
-    expect(errors).toEqual(["get", "bump"]); // the set with an unusable generation is skipped
+    expect((await c.get("ns", "k")).value).toBeNull(); // and a write still invalidates it
+    expect(changes).toEqual(["open"]); // one report, not one per call
+    b.close();
     dead.disconnect();
   });
 
-  test("a hanging store is given up on after the timeout", async () => {
+  test("a hanging store is given up on after one timeout; later calls do not wait; a probe closes the breaker", async () => {
+    let healthy = false;
     const hanging: Cache = { get: () => new Promise(() => {}), set: () => new Promise(() => {}), bump: () => new Promise(() => {}) };
-    const c = new SafeCache(hanging, () => {}, 50);
+    const { changes, breaker } = breakerLog();
+    const b = breaker(async () => {
+      if (!healthy) throw new Error("still down");
+    });
+    const c = new SafeCache(hanging, new MemoryCache(), b, 50);
     const t0 = performance.now();
     expect((await c.get("ns", "k")).value).toBeNull();
     expect(performance.now() - t0).toBeLessThan(1000);
+    const t1 = performance.now();
+    for (let i = 0; i < 100; i++) await c.get("ns", "k");
+    expect(performance.now() - t1).toBeLessThan(50); // 100 calls, none waiting for the store
+    healthy = true;
+    await Bun.sleep(200);
+    expect(changes).toEqual(["open", "closed"]);
+    expect(b.isClosed).toBe(true);
+    b.close();
   });
 });
 
@@ -90,7 +113,18 @@ describe.skipIf(!redisUrl)("TieredCache (Redis + local copies)", () => {
   const instances: TieredCache[] = [];
   const instance = (prefix: string, shape = "v1") => {
     const shared = new RedisCache(tr.redis as Redis, prefix, shape);
-    const c = new TieredCache(tr.redis as Redis, new SafeCache(shared, () => {}), shared.channel);
+    const c = new TieredCache(
+      tr.redis as Redis,
+      new SafeCache(
+        shared,
+        new MemoryCache(),
+        new Breaker(
+          () => (tr.redis as Redis).ping(),
+          () => {},
+        ),
+      ),
+      shared.channel,
+    );
     instances.push(c);
     return c;
   };

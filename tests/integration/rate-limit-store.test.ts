@@ -1,4 +1,5 @@
 // The Redis rate-limit store against real Redis, and the fallback when Redis is gone.
+import { Breaker } from "../../src/lib/breaker";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
 import { FallbackRateLimitStore, MemoryRateLimitStore, RedisRateLimitStore } from "../../src/http/rate-limit";
@@ -50,13 +51,20 @@ describe("FallbackRateLimitStore", () => {
     const dead = new Redis("redis://127.0.0.1:1", { maxRetriesPerRequest: 0, lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
     dead.on("error", () => {});
     const warnings: string[] = [];
-    const store = new FallbackRateLimitStore(new RedisRateLimitStore(dead, "x:"), new MemoryRateLimitStore(), (e) => void warnings.push(e.message), 100);
+    const breaker = new Breaker(
+      () => dead.ping(),
+      (open) => void (open && warnings.push("open")),
+      50,
+      50,
+    );
+    const store = new FallbackRateLimitStore(new RedisRateLimitStore(dead, "x:"), new MemoryRateLimitStore(), breaker, 100);
     expect((await store.hit("k", 60)).count).toBe(1);
     expect((await store.hit("k", 60)).count).toBe(2);
     expect((await store.peek("k")).count).toBe(2);
     await store.clear("k");
     expect((await store.peek("k")).count).toBe(0);
-    expect(warnings.length).toBe(1); // throttled: one warning, not one per call
+    expect(warnings.length).toBe(1); // one warning per state change, not one per call
+    breaker.close();
     dead.disconnect();
   });
 
@@ -67,9 +75,20 @@ describe("FallbackRateLimitStore", () => {
       clear: () => new Promise<never>(() => {}),
       undo: () => new Promise<never>(() => {}),
     };
-    const store = new FallbackRateLimitStore(hanging, new MemoryRateLimitStore(), () => {}, 50);
+    const breaker = new Breaker(
+      () => new Promise(() => {}),
+      () => {},
+      50,
+      50,
+    );
+    const store = new FallbackRateLimitStore(hanging, new MemoryRateLimitStore(), breaker, 50);
     const t0 = performance.now();
     expect((await store.hit("k", 60)).count).toBe(1);
     expect(performance.now() - t0).toBeLessThan(1000);
+    // From then on no call waits for the hanging store.
+    const t1 = performance.now();
+    for (let i = 0; i < 100; i++) await store.hit("k", 60);
+    expect(performance.now() - t1).toBeLessThan(50);
+    breaker.close();
   });
 });
