@@ -71,7 +71,7 @@ export interface paths {
         put?: never;
         /**
          * Create an account
-         * @description E-mail is case-insensitive unique; password 10–128 characters.
+         * @description E-mail is case-insensitive unique; password 10–128 characters. Registrations are limited per client address (REGISTER_RATE_LIMIT per hour).
          */
         post: operations["postAuthRegister"];
         delete?: never;
@@ -968,6 +968,9 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -976,6 +979,16 @@ export interface operations {
             };
             /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
             400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
+            408: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -1004,10 +1017,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1089,6 +1116,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
+            408: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is over 1 MiB (`payload_too_large`) */
             413: {
                 headers: {
@@ -1099,7 +1136,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1194,6 +1231,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
+            408: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is over 1 MiB (`payload_too_large`) */
             413: {
                 headers: {
@@ -1204,7 +1251,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1283,6 +1330,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
+            408: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is over 1 MiB (`payload_too_large`) */
             413: {
                 headers: {
@@ -1293,7 +1350,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1439,6 +1496,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
+            408: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is over 1 MiB (`payload_too_large`) */
             413: {
                 headers: {
@@ -1449,7 +1516,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1532,6 +1599,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
+            408: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is over 1 MiB (`payload_too_large`) */
             413: {
                 headers: {
@@ -1542,7 +1619,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1620,6 +1697,16 @@ export interface operations {
             };
             /** @description Authenticated but not allowed */
             403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
+            408: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -1761,7 +1848,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1875,6 +1962,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
+            408: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is over 1 MiB (`payload_too_large`) */
             413: {
                 headers: {
@@ -1885,7 +1982,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2038,6 +2135,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
+            408: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Conflicts with the current state */
             409: {
                 headers: {
@@ -2152,6 +2259,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
+            408: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Conflicts with the current state */
             409: {
                 headers: {
@@ -2172,7 +2289,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2242,7 +2359,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2339,6 +2456,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
+            408: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Conflicts with the current state */
             409: {
                 headers: {
@@ -2359,7 +2486,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2491,7 +2618,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2568,7 +2695,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2645,6 +2772,16 @@ export interface operations {
             };
             /** @description No such resource, or one the caller may not see (`not_found`) */
             404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
+            408: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
