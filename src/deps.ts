@@ -45,13 +45,39 @@ export function connectRedis(url: string, name: string): Redis {
   });
 }
 
+/** Logs a connection's first error and its recovery, not each failed reconnect in between. */
+export function reportOnce(connection: Redis, what: string, log: Logger): void {
+  let down = false;
+  connection.on("error", (err: Error) => {
+    if (down) return;
+    down = true;
+    log.warn(`${what} lost; reconnecting`, { error: err.message });
+  });
+  connection.on("ready", () => {
+    if (!down) return;
+    down = false;
+    log.info(`${what} back`);
+  });
+}
+
 function createCache(config: Config, redis: Redis | null, breaker: Breaker | null, log: Logger): Cache {
   if (!config.cache) return new NoCache();
   // Only Redis can fail or stall; the in-process cache needs no guard on its hot path.
   if (!redis || !breaker) return new MemoryCache();
   const shared = new RedisCache(redis, `${config.redisPrefix}cache:`, CACHE_SHAPE);
   const safe = new SafeCache(shared, new MemoryCache(), breaker);
-  return new TieredCache(redis, safe, shared.channel, { onError: (err) => log.warn("cache invalidation channel error", { error: err.message }) });
+  // The channel's subscriber reports its own first failure (each reconnect would say it again).
+  let channelDown = false;
+  return new TieredCache(redis, safe, shared.channel, {
+    onError: (err) => {
+      if (channelDown) return;
+      channelDown = true;
+      log.warn("cache invalidation channel lost; local copies are off until it is back", { error: err.message });
+    },
+    onReady: () => {
+      channelDown = false;
+    },
+  });
 }
 
 export interface DepsOverrides {
@@ -68,7 +94,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   const database = overrides.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: overrides.poolSize ?? config.dbPoolSize }));
   const redis = overrides.redis !== undefined ? overrides.redis : config.redisUrl ? connectRedis(config.redisUrl, "stayhub-api") : null;
   // ioredis reports every failed reconnect; one line per state change is what an operator reads.
-  if (redis) redis.on("error", () => {});
+  if (redis) reportOnce(redis, "Redis connection", log);
   // One breaker for Redis, shared by the cache and the rate limits: the first timeout or error
   // sends both in-process at once, and a ping each second brings them back.
   const redisBreaker = redis

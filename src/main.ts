@@ -61,7 +61,7 @@ async function serve(config: Config): Promise<void> {
     startupMs: Math.round(performance.now() - started),
   });
 
-  onShutdown(deps, async (phase) => {
+  onShutdown(deps, async (phase, remainingMs) => {
     // Stop accepting; in-flight requests finish before the promise settles — within half the
     // shutdown budget, after which the stragglers are cut off so a stuck client cannot hold us.
     phase("finishing in-flight requests");
@@ -72,7 +72,8 @@ async function serve(config: Config): Promise<void> {
     }
     // Then the jobs: the relay stops, each worker finishes (or hands back) the job in hand.
     phase("stopping the job workers");
-    await jobs.stop();
+    // What is left of the budget, less a margin for closing the connections after.
+    await jobs.stop(Math.max(100, remainingMs() - 1_000));
   });
 }
 
@@ -81,7 +82,7 @@ async function serve(config: Config): Promise<void> {
  * SHUTDOWN_TIMEOUT_MS whatever the dependencies do (a dropped database, a Redis that never
  * answers): past it the process logs what it was waiting for and exits 1.
  */
-function onShutdown(deps: Deps, stop: (phase: (what: string) => void) => Promise<void>): void {
+function onShutdown(deps: Deps, stop: (phase: (what: string) => void, remainingMs: () => number) => Promise<void>): void {
   let stopping = false;
   let current = "starting to stop";
   const phase = (what: string) => {
@@ -91,6 +92,7 @@ function onShutdown(deps: Deps, stop: (phase: (what: string) => void) => Promise
     if (stopping) return;
     stopping = true;
     const timeout = deps.config.shutdownTimeoutMs;
+    const deadline = performance.now() + timeout;
     deps.log.info("shutting down", { signal, timeoutMs: timeout });
     setTimeout(() => {
       deps.log.error("shutdown did not finish in time; exiting anyway", { timeoutMs: timeout, gaveUpOn: current });
@@ -98,7 +100,7 @@ function onShutdown(deps: Deps, stop: (phase: (what: string) => void) => Promise
       process.exit(1);
     }, timeout);
     try {
-      await stop(phase);
+      await stop(phase, () => deadline - performance.now());
       phase("closing the database and Redis connections");
       await closeDeps(deps);
     } catch (err) {
@@ -118,9 +120,9 @@ async function worker(config: Config): Promise<void> {
   await migrate(deps.database, (m) => deps.log.info(m));
   const jobs = await startJobs(deps);
   deps.log.info("worker running", { jobs: jobs.transport, threads: jobs.pool?.threads.length ?? 0 });
-  onShutdown(deps, async (phase) => {
+  onShutdown(deps, async (phase, remainingMs) => {
     phase("stopping the job workers");
-    await jobs.stop();
+    await jobs.stop(Math.max(100, remainingMs() - 1_000));
   });
 }
 

@@ -183,36 +183,56 @@ export class NoCache implements Cache {
  */
 export class SafeCache implements Cache {
   static readonly FALLBACK_TTL_SECONDS = 5;
+  /** Namespaces bumped while Redis did not take the bump: replayed before Redis is used again. */
+  private missedBumps = new Set<string>();
 
   constructor(
     private inner: Cache,
     private fallback: Cache,
     private breaker: Breaker,
     private timeoutMs = 200,
-  ) {}
-
-  private async attempt<T>(op: string, call: (c: Cache) => Promise<T>): Promise<T> {
-    if (!this.breaker.isClosed) return call(this.fallback);
-    try {
-      return await within(call(this.inner), this.timeoutMs, `cache ${op}`);
-    } catch (err) {
-      this.breaker.failed(err);
-      return call(this.fallback);
-    }
+  ) {
+    breaker.whenRecovering(() => this.replayBumps());
   }
 
   get(namespace: string, key: string): Promise<Cached> {
-    return this.attempt("get", (c) => c.get(namespace, key));
+    return this.breaker.run(
+      () => this.inner.get(namespace, key),
+      () => this.fallback.get(namespace, key),
+      this.timeoutMs,
+      "cache get",
+    );
   }
 
   set(namespace: string, key: string, generation: string, value: string, ttlSeconds: number): Promise<void> {
-    return this.attempt("set", (c) => c.set(namespace, key, generation, value, c === this.fallback ? Math.min(ttlSeconds, SafeCache.FALLBACK_TTL_SECONDS) : ttlSeconds));
+    return this.breaker.run(
+      () => this.inner.set(namespace, key, generation, value, ttlSeconds),
+      () => this.fallback.set(namespace, key, generation, value, Math.min(ttlSeconds, SafeCache.FALLBACK_TTL_SECONDS)),
+      this.timeoutMs,
+      "cache set",
+    );
   }
 
+  /**
+   * In-process always (its entries from an outage must not outlive a write), and in Redis even while
+   * the breaker is open: an invalidation is the one call worth its timeout. One that fails is kept
+   * and replayed before the breaker lets reads back to Redis.
+   */
   async bump(...namespaces: string[]): Promise<void> {
-    // In-process too, always: entries it holds from an outage must not outlive a write.
     await this.fallback.bump(...namespaces);
-    await this.attempt("bump", (c) => (c === this.fallback ? Promise.resolve() : c.bump(...namespaces)));
+    try {
+      await within(this.inner.bump(...namespaces), this.timeoutMs, "cache bump");
+    } catch (err) {
+      for (const n of namespaces) this.missedBumps.add(n);
+      this.breaker.failed(err);
+    }
+  }
+
+  private async replayBumps(): Promise<void> {
+    if (this.missedBumps.size === 0) return;
+    const namespaces = [...this.missedBumps];
+    await this.inner.bump(...namespaces);
+    for (const n of namespaces) this.missedBumps.delete(n);
   }
 }
 
@@ -237,7 +257,7 @@ export class TieredCache implements Cache {
     /** The shared tier, normally SafeCache(RedisCache): it never throws. */
     private shared: Cache,
     private channel: string,
-    private options: { maxEntries?: number; localTtlSeconds?: number; onError?: (err: Error) => void } = {},
+    private options: { maxEntries?: number; localTtlSeconds?: number; onError?: (err: Error) => void; onReady?: () => void } = {},
   ) {
     this.local = new MemoryCache(options.maxEntries ?? 10_000);
     this.localTtlSeconds = options.localTtlSeconds ?? 10;
@@ -266,6 +286,7 @@ export class TieredCache implements Cache {
           if (sub.status !== "ready" || this.closed) return;
           this.local.clear();
           this.listening = true;
+          this.options.onReady?.();
         },
         (err: Error) => this.options.onError?.(err),
       );

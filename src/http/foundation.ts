@@ -155,7 +155,7 @@ async function readBody(request: Request, timeoutMs: number): Promise<Uint8Array
     } catch (err) {
       if (!(err instanceof TimeoutError)) throw err;
       await reader.cancel().catch(() => {});
-      throw new AppError(408, "request_timeout", `The body did not arrive within ${Math.round(timeoutMs / 1000)} s`, undefined, { connection: "close" });
+      throw new AppError(408, "request_timeout", `The body did not arrive within ${timeoutMs} ms`, undefined, { connection: "close" });
     }
     const { done, value } = read;
     if (done) break;

@@ -2,7 +2,6 @@
 // an in-process map otherwise.
 import type Redis from "ioredis";
 import type { Breaker } from "../lib/breaker";
-import { within } from "../lib/deadline";
 
 export interface RateWindow {
   /** Hits counted in the current window, including this one for `hit`. */
@@ -118,14 +117,13 @@ export class FallbackRateLimitStore implements RateLimitStore {
     private timeoutMs = 250,
   ) {}
 
-  private async attempt<T>(op: (s: RateLimitStore) => Promise<T>): Promise<T> {
-    if (!this.breaker.isClosed) return op(this.fallback);
-    try {
-      return await within(op(this.primary), this.timeoutMs, "rate-limit store");
-    } catch (err) {
-      this.breaker.failed(err);
-      return op(this.fallback);
-    }
+  private attempt<T>(op: (s: RateLimitStore) => Promise<T>): Promise<T> {
+    return this.breaker.run(
+      () => op(this.primary),
+      () => op(this.fallback),
+      this.timeoutMs,
+      "rate-limit store",
+    );
   }
 
   hit(key: string, windowSeconds: number): Promise<RateWindow> {

@@ -21,7 +21,8 @@ export interface Jobs {
   transport: "redis-streams" | "in-process";
   pool: WorkerPool | null;
   queue: RedisQueue | null;
-  stop(): Promise<void>;
+  /** Stops the relay, the scheduler and the workers; threads still busy after `deadlineMs` are terminated. */
+  stop(deadlineMs?: number): Promise<void>;
 }
 
 export async function startJobs(deps: Deps, options: { threads?: number; scheduler?: boolean; hooks?: PoolHooks } = {}): Promise<Jobs> {
@@ -53,10 +54,10 @@ export async function startJobs(deps: Deps, options: { threads?: number; schedul
       transport: "redis-streams",
       pool,
       queue,
-      async stop() {
+      async stop(deadlineMs) {
         scheduler?.stop();
         await relay.stop();
-        await pool?.stop();
+        await pool?.stop(deadlineMs);
       },
     };
   }

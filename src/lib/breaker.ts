@@ -5,7 +5,10 @@ import { within } from "./deadline";
 
 export class Breaker {
   private open = false;
+  private closed = false;
   private timer: Timer | undefined;
+  /** Work that must succeed before calls go back to the dependency (e.g. replaying missed writes). */
+  private beforeClosing: (() => Promise<void>)[] = [];
 
   constructor(
     private readonly probe: () => Promise<unknown>,
@@ -14,6 +17,22 @@ export class Breaker {
     private readonly probeTimeoutMs = 1000,
   ) {}
 
+  /** Runs `catchUp` after each successful probe; the breaker closes only once it succeeded too. */
+  whenRecovering(catchUp: () => Promise<void>): void {
+    this.beforeClosing.push(catchUp);
+  }
+
+  /** `call` against the dependency within `timeoutMs`, or `fallback` (at once while open). */
+  async run<T>(call: () => Promise<T>, fallback: () => Promise<T>, timeoutMs: number, what: string): Promise<T> {
+    if (this.open) return fallback();
+    try {
+      return await within(call(), timeoutMs, what);
+    } catch (err) {
+      this.failed(err);
+      return fallback();
+    }
+  }
+
   /** Whether calls may go to the dependency. */
   get isClosed(): boolean {
     return !this.open;
@@ -21,7 +40,7 @@ export class Breaker {
 
   /** A call failed (or timed out): skip the dependency until a probe succeeds. */
   failed(error: unknown): void {
-    if (this.open) return;
+    if (this.open || this.closed) return;
     this.open = true;
     this.onChange(true, error instanceof Error ? error.message : String(error));
     this.timer = setInterval(() => void this.check(), this.probeMs);
@@ -31,6 +50,7 @@ export class Breaker {
   private async check(): Promise<void> {
     try {
       await within(this.probe(), this.probeTimeoutMs, "probe");
+      for (const catchUp of this.beforeClosing) await within(catchUp(), this.probeTimeoutMs, "catch-up");
     } catch {
       return;
     }
@@ -41,7 +61,9 @@ export class Breaker {
     this.onChange(false);
   }
 
+  /** For good: no more probes, and failures no longer open it. */
   close(): void {
+    this.closed = true;
     clearInterval(this.timer);
   }
 }

@@ -3,8 +3,9 @@
 // with a request waiting on it, and the binary still exits in time, saying what it gave up on.
 import { afterAll, expect, test } from "bun:test";
 import type { Socket } from "bun";
+import postgres from "postgres";
 import { freePort, freshPostgresDatabase, runCleanups, start, tempDir } from "../support/binary";
-import { databaseUrl, requireServices } from "../support/services";
+import { databaseUrl, redisUrl, requireServices } from "../support/services";
 
 afterAll(runCleanups);
 
@@ -12,13 +13,16 @@ afterAll(runCleanups);
 function silentableProxy(target: URL) {
   let silent = false;
   const port = freePort();
-  const peers = new Map<Socket<unknown>, Socket<unknown>>();
+  // Bytes a client sends before its upstream connection is open wait here.
+  const peers = new Map<Socket<unknown>, { upstream?: Socket<unknown>; waiting: Uint8Array[] }>();
   const server = Bun.listen({
     hostname: "127.0.0.1",
     port,
     socket: {
       async open(client) {
-        const upstream = await Bun.connect({
+        const peer: { upstream?: Socket<unknown>; waiting: Uint8Array[] } = { waiting: [] };
+        peers.set(client, peer);
+        peer.upstream = await Bun.connect({
           hostname: target.hostname,
           port: Number(target.port || 5432),
           socket: {
@@ -26,10 +30,15 @@ function silentableProxy(target: URL) {
             close: () => void client.end(),
           },
         });
-        peers.set(client, upstream);
+        for (const chunk of peer.waiting.splice(0)) peer.upstream.write(chunk);
       },
-      data: (client, data) => void (!silent && peers.get(client)?.write(data)),
-      close: (client) => void peers.get(client)?.end(),
+      data: (client, data) => {
+        if (silent) return;
+        const peer = peers.get(client);
+        if (peer?.upstream) peer.upstream.write(data);
+        else peer?.waiting.push(new Uint8Array(data));
+      },
+      close: (client) => void peers.get(client)?.upstream?.end(),
     },
   });
   return {
@@ -84,6 +93,47 @@ test.if(Boolean(databaseUrl) || requireServices)(
       .find((l) => l.msg === "shutdown did not finish in time; exiting anyway");
     expect(gaveUp).toMatchObject({ timeoutMs: 2000, gaveUpOn: expect.any(String) });
     proxy.stop();
+  },
+  30_000,
+);
+
+test.if(Boolean(databaseUrl && redisUrl) || requireServices)(
+  "a job still running at SIGTERM: its thread is stopped within the budget and the process still exits 0",
+  async () => {
+    const { url } = await freshPostgresDatabase();
+    const server = await start(
+      {
+        DATABASE_URL: url.toString(),
+        REDIS_URL: redisUrl ?? "",
+        REDIS_PREFIX: `e2e-shutdown-${Date.now()}:`,
+        TEST_JOBS: "1",
+        DATA_DIR: tempDir(),
+        LOG_LEVEL: "info",
+        SHUTDOWN_TIMEOUT_MS: "4000",
+        WORKER_THREADS: "1",
+        JWT_SECRET: "e2e-shutdown-secret-e2e-shutdown-secret",
+      },
+      tempDir(),
+    );
+    const registered = await fetch(`${server.url}/api/v1/auth/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "sleep@example.com", password: "a long enough password", name: "S" }),
+    });
+    const userId = ((await registered.json()) as { user: { id: string } }).user.id;
+    const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
+    await sql`insert into outbox (type, payload, run_at) values ('test.sleep', ${sql.json({ userId, ms: 30_000 })}, now())`;
+    await sql.end();
+    await Bun.sleep(1_500); // relayed and picked up by the worker thread
+    const signalled = performance.now();
+    server.proc.kill("SIGTERM");
+    const code = await server.proc.exited;
+    const took = performance.now() - signalled;
+    const stdout = await new Response(server.proc.stdout as ReadableStream).text();
+    console.log(`shutdown with a 30 s job running: exit ${code} after ${Math.round(took)} ms`);
+    expect(code).toBe(0);
+    expect(took).toBeLessThan(4000 + 1000);
+    expect(stdout).toContain("job worker threads did not stop in time; terminating them");
   },
   30_000,
 );

@@ -50,6 +50,65 @@ for (const [name, make] of transports) {
   });
 }
 
+describe.if(Boolean(redisUrl))("SafeCache on real Redis", () => {
+  test("a write while the breaker is open still invalidates in Redis (sent anyway, or replayed before reads return)", async () => {
+    const redis = tr.redis as Redis;
+    const healthy = false;
+    const breaker = new Breaker(
+      async () => {
+        if (!healthy) throw new Error("down");
+      },
+      () => {},
+      30,
+      200,
+    );
+    const shared = new RedisCache(redis, `${tr.prefix}bump:`);
+    const other = new RedisCache(redis, `${tr.prefix}bump:`); // another instance, reading Redis directly
+    const c = new SafeCache(shared, new MemoryCache(), breaker, 100);
+    const before = await other.get("p", "k");
+    await other.set("p", "k", before.generation, "OLD", 60);
+    breaker.failed(new Error("a stall")); // the breaker is open
+    await c.bump("p"); // Redis is fine: the bump is sent anyway
+    expect((await other.get("p", "k")).value).toBeNull();
+    breaker.close();
+  });
+});
+
+test("a bump the store did not take is replayed before the breaker lets calls back to it", async () => {
+  let down = true;
+  const applied: string[] = [];
+  const inner: Cache = {
+    get: async () => {
+      if (down) throw new Error("down");
+      return { value: null, generation: "g" };
+    },
+    set: async () => {},
+    bump: async (...namespaces: string[]) => {
+      if (down) throw new Error("down");
+      applied.push(...namespaces);
+    },
+  };
+  const breaker = new Breaker(
+    async () => {
+      if (down) throw new Error("down");
+    },
+    () => {},
+    30,
+    200,
+  );
+  const c = new SafeCache(inner, new MemoryCache(), breaker, 50);
+  await c.bump("p", "search");
+  expect(breaker.isClosed).toBe(false);
+  expect(applied).toEqual([]);
+  down = false;
+  await Bun.sleep(200);
+  expect(applied).toEqual(["p", "search"]); // replayed by the probe's catch-up, once
+  expect(breaker.isClosed).toBe(true);
+  breaker.close();
+  breaker.failed(new Error("after close"));
+  expect(breaker.isClosed).toBe(true); // closed for good
+});
+
 describe("SafeCache", () => {
   const breakerLog = () => {
     const changes: string[] = [];

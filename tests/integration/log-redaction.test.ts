@@ -32,10 +32,23 @@ test("a failed statement's parameters, hashes, tokens, e-mails and passwords nev
   log.warn("login", { email: EMAIL, password: "correct horse battery", authorization: `Bearer ${JWT}`, nested: { refreshToken: "opaque-refresh-token-value" } });
   log.info(`connecting to postgres://stayhub:db-password-123@db.internal:5432/stayhub for ${EMAIL}`);
   await createMailer(undefined, log).send({ to: EMAIL, subject: "Welcome", text: "Hi" });
+  log.warn("config", { apiKey: "api-key-value-1", "x-api-key": "api-key-value-2", paymentWebhookSecret: "webhook-secret-value", url: "redis://default:p/ss-word@cache:6379" });
+  log.info("connected", { url: "postgres://app@db.internal.example.com:5432/stayhub" });
 
   const all = lines.join("\n");
   expect(lines.length).toBeGreaterThanOrEqual(5);
-  for (const secret of [EMAIL, HASH, JWT, "correct horse battery", "opaque-refresh-token-value", "db-password-123", "argon2id"]) {
+  for (const secret of [
+    EMAIL,
+    HASH,
+    JWT,
+    "correct horse battery",
+    "opaque-refresh-token-value",
+    "db-password-123",
+    "argon2id",
+    "api-key-value",
+    "webhook-secret-value",
+    "p/ss-word",
+  ]) {
     expect(all.includes(secret), secret).toBe(false);
     expect(text.includes(secret), secret).toBe(false);
   }
@@ -45,4 +58,6 @@ test("a failed statement's parameters, hashes, tokens, e-mails and passwords nev
   expect(all).toContain("params: [redacted]");
   expect(all).toContain("[redacted e-mail]");
   expect(all).toContain("postgres://stayhub:[redacted]@db.internal");
+  // What is not a secret stays: a URL's user and host are where to look.
+  expect(all).toContain("postgres://app@db.internal.example.com:5432/stayhub");
 });

@@ -34,7 +34,8 @@ export function authRoutes(deps: Deps) {
         detail: {
           tags,
           summary: "Create an account",
-          description: "E-mail is case-insensitive unique; password 10–128 characters. Registrations are limited per client address (REGISTER_RATE_LIMIT per hour).",
+          description:
+            "E-mail is case-insensitive unique; password 10–128 characters. Registrations are limited per client address (REGISTER_RATE_LIMIT per REGISTER_RATE_WINDOW_SECONDS, default 20 an hour).",
         },
       },
     )

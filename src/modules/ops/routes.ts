@@ -70,7 +70,7 @@ export function testClockRoutes(deps: Deps) {
         // range computes from it stay real dates.
         const year = instant.getUTCFullYear();
         if (Number.isNaN(instant.getTime()) || year < CLOCK_MIN_YEAR || year > CLOCK_MAX_YEAR) {
-          const rule = `must be an RFC 3339 timestamp in the years ${CLOCK_MIN_YEAR}–${CLOCK_MAX_YEAR}`;
+          const rule = `must be an RFC 3339 timestamp in the years ${CLOCK_MIN_YEAR}–${CLOCK_MAX_YEAR} (UTC)`;
           throw new AppError(422, "validation_failed", `Field /now ${rule}`, [{ path: "/now", message: rule }]);
         }
         clock.set(instant);
