@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { generateClientTypes } from "../../scripts/generate-client";
 import { publicOrigin } from "../../src/http/openapi/docs-ui";
 import { summarize, validateOpenApi } from "../support/openapi-validators";
 import { startTestApp, type TestApp } from "../support/app";
@@ -147,6 +148,22 @@ describe("the OpenAPI document", () => {
     expect(doc.paths["/api/v1/properties"].get.security).toEqual([]);
     expect(doc.paths["/health"].get.security).toEqual([]);
   });
+});
+
+describe("the generated client types", () => {
+  test("tests/e2e/client/api.d.ts is what this document generates (else: bun run client:generate)", async () => {
+    // The contract as deployed: without TEST_CLOCK, whose routes are not part of it.
+    const plain = await startTestApp({ TEST_CLOCK: "0" });
+    try {
+      const { servers: _servers, ...contract } = JSON.parse((await plain.call("GET", "/swagger/json")).text) as Json;
+      const generated = (await generateClientTypes(contract)).split("\n");
+      const committed = (await Bun.file(`${import.meta.dir}/../e2e/client/api.d.ts`).text()).split("\n");
+      const at = committed.findIndex((line, i) => line !== generated[i]);
+      expect(at === -1 && committed.length === generated.length ? "identical" : `line ${at + 1}: ${committed[at]} ≠ ${generated[at]}`).toBe("identical");
+    } finally {
+      await plain.close();
+    }
+  }, 30_000);
 });
 
 describe("the docs UI", () => {
