@@ -71,7 +71,7 @@ export interface paths {
         put?: never;
         /**
          * Create an account
-         * @description E-mail is case-insensitive unique; password 10–128 characters. Registrations are limited per client address (REGISTER_RATE_LIMIT per hour).
+         * @description E-mail is case-insensitive unique; password 10–128 characters. Registrations are limited per client address (REGISTER_RATE_LIMIT per REGISTER_RATE_WINDOW_SECONDS, default 20 an hour).
          */
         post: operations["postAuthRegister"];
         delete?: never;
