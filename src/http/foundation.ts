@@ -8,7 +8,7 @@ import type { Metrics } from "./metrics";
 import { AppError, type Problem, problem, problemResponse } from "./errors";
 import { DepthScanner, MAX_JSON_DEPTH } from "./json-depth";
 import { UNSTORABLE_TEXT, unstorableTextAt } from "./text-guard";
-import { coerceQuery, fieldErrors, RouteRuleBook } from "./validation";
+import { coerceQuery, fieldErrors, RouteRuleBook, shortPath } from "./validation";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -226,7 +226,8 @@ export function httpFoundation(log: Logger, metrics?: Metrics, routes?: () => An
           ["query", declared?.query ? query : undefined],
           ["body", declared?.body ? body : undefined],
         ] as const) {
-          const path = unstorableTextAt(value);
+          const found = unstorableTextAt(value);
+          const path = found && shortPath(found);
           if (path)
             throw new AppError(422, "validation_failed", `${where === "query" ? "Query parameter" : "Field"} ${path} ${UNSTORABLE_TEXT}`, [{ path, message: UNSTORABLE_TEXT }]);
         }

@@ -3,8 +3,7 @@
 // while rows are inserted.
 import type { TSchema } from "@sinclair/typebox";
 import { t } from "elysia";
-import { Int } from "./schema";
-import { isIsoDay } from "../lib/dates";
+import { Int, isRfc3339Instant } from "./schema";
 import { AppError } from "./errors";
 
 export const DEFAULT_LIMIT = 20;
@@ -18,16 +17,11 @@ export const PageQuery = {
 export const Page = <S extends TSchema>(item: S, title: string) => t.Object({ data: t.Array(item), nextCursor: t.Union([t.String(), t.Null()]) }, { title });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ISO_INSTANT = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?Z$/;
 
 /** Cursor parts are checked as strictly as input: a tampered cursor is a 422, never a 500. */
 export const isUuid = (v: unknown): v is string => typeof v === "string" && UUID.test(v);
-/** A UTC instant as we write them: a real day of years 1–9999 (no 2024-02-30, no year 0), a real time. */
-export const isIsoInstant = (v: unknown): v is string => {
-  if (typeof v !== "string") return false;
-  const day = ISO_INSTANT.exec(v)?.[1];
-  return day !== undefined && isIsoDay(day);
-};
+/** A real instant (cursors carry the ones we wrote: RFC 3339, UTC). */
+export const isIsoInstant = isRfc3339Instant;
 /** A value a PostgreSQL integer (int4) holds: what the integer sort keys are. */
 export const isInt4 = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= -2147483648 && (v as number) <= 2147483647;
 

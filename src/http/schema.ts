@@ -9,10 +9,13 @@ FormatRegistry.Set("date", isIsoDay);
 // `format: "date-time"`: RFC 3339 with a real day, a real time and an offset; Elysia's accepted
 // whatever `new Date()` parses, so 2027-02-30T00:00:00Z rolled over to March.
 const DATE_TIME = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/i;
-FormatRegistry.Set("date-time", (value) => {
+/** An RFC 3339 instant of a real day and time (years 1–9999): `format: "date-time"`, and cursor instants. */
+export function isRfc3339Instant(value: unknown): value is string {
+  if (typeof value !== "string") return false;
   const day = DATE_TIME.exec(value)?.[1];
   return day !== undefined && isIsoDay(day);
-});
+}
+FormatRegistry.Set("date-time", isRfc3339Instant);
 
 /**
  * Numbers are JSON numbers: TypeBox's own Integer and Number, not Elysia's `t.Integer`, which also

@@ -152,7 +152,7 @@ interface Issue {
 }
 
 /** Field names are the caller's text: long ones are cut, so an error never echoes a whole payload. */
-const shortPath = (path: string) => (path.length > 100 ? `${path.slice(0, 100)}…` : path);
+export const shortPath = (path: string) => (path.length > 100 ? `${path.slice(0, 100)}…` : path);
 
 /** One error per field (the first rule it breaks), worded from the declared schema. */
 export function fieldErrors(issues: Issue[], declared: Schema | undefined): FieldError[] {

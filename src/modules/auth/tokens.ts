@@ -1,5 +1,6 @@
 // Access tokens (short-lived HS256 JWTs, algorithm pinned at verification) and opaque refresh tokens.
 import { jwt } from "@elysiajs/jwt";
+import { isUuid } from "../../http/pagination";
 import { systemClock } from "../../lib/clock";
 
 export const ISSUER = "stayhub";
@@ -17,7 +18,6 @@ const VERIFY = { algorithms: ["HS256"], issuer: ISSUER, audience: AUDIENCE, requ
 const VERIFY_IGNORING_EXPIRY = { ...VERIFY, clockTolerance: 100 * 365 * 86_400 };
 
 const CACHE_SIZE = 10_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SEGMENTS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]{43})$/;
 
 /**
@@ -48,13 +48,13 @@ export function createAccessTokens(secret: string, ttlSeconds: number): AccessTo
       }
       const claims = await codec.verify(token, VERIFY);
       // A subject that is not a user id names nobody (and must never reach a uuid column).
-      if (claims && typeof claims.sub === "string" && UUID.test(claims.sub) && typeof claims.exp === "number") {
+      if (claims && typeof claims.sub === "string" && isUuid(claims.sub) && typeof claims.exp === "number") {
         if (verified.size >= CACHE_SIZE) verified.delete(verified.keys().next().value as string);
         verified.set(token, { userId: claims.sub, exp: claims.exp });
         return { ok: true, userId: claims.sub };
       }
       const stale = await codec.verify(token, VERIFY_IGNORING_EXPIRY);
-      return { ok: false, reason: stale && typeof stale.sub === "string" && UUID.test(stale.sub) ? "expired" : "invalid" };
+      return { ok: false, reason: stale && typeof stale.sub === "string" && isUuid(stale.sub) ? "expired" : "invalid" };
     },
   };
 }
