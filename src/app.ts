@@ -5,6 +5,7 @@ import { httpFoundation } from "./http/foundation";
 import { openApiDocument } from "./http/openapi/document";
 import { docsUi } from "./http/openapi/docs-ui";
 import { authRoutes } from "./modules/auth/routes";
+import { bookingRoutes } from "./modules/bookings/routes";
 import { opsRoutes, testClockRoutes } from "./modules/ops/routes";
 import { notificationRoutes } from "./modules/notifications/routes";
 import { propertyFastRoutes, propertyRoutes } from "./modules/properties/routes";
@@ -13,7 +14,13 @@ import { userRoutes } from "./modules/users/routes";
 export const VERSION = "0.1.0";
 
 export function createApp(deps: Deps) {
-  const api = new Elysia({ prefix: "/api/v1" }).use(authRoutes(deps)).use(userRoutes(deps)).use(propertyRoutes(deps)).use(notificationRoutes(deps)).use(testClockRoutes(deps));
+  const api = new Elysia({ prefix: "/api/v1" })
+    .use(authRoutes(deps))
+    .use(userRoutes(deps))
+    .use(propertyRoutes(deps))
+    .use(bookingRoutes(deps))
+    .use(notificationRoutes(deps))
+    .use(testClockRoutes(deps));
 
   // Native routes hand what they do not answer to the app itself (set once it exists).
   let handle = (_request: Request): Promise<Response> => Promise.reject(new Error("app not built"));

@@ -33,6 +33,7 @@ export const ConfigSchema = T.Object({
   jobMaxAttempts: T.Integer({ minimum: 1, maximum: 50 }),
   jobBackoffMs: T.Integer({ minimum: 1, maximum: 600_000 }),
   trustProxy: T.Boolean(),
+  maxPendingBookings: T.Integer({ minimum: 1, maximum: 1000 }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -74,6 +75,7 @@ const vars: Record<Key, Var> = {
   jobMaxAttempts: { env: "JOB_MAX_ATTEMPTS", rule: "an integer 1–50", default: "5", kind: "int" },
   jobBackoffMs: { env: "JOB_BACKOFF_MS", rule: "an integer 1–600000", default: "500", kind: "int" },
   trustProxy: { env: "TRUST_PROXY", rule: "1/true or 0/false", default: "0", kind: "bool" },
+  maxPendingBookings: { env: "MAX_PENDING_BOOKINGS", rule: "an integer 1–1000", default: "3", kind: "int" },
 };
 
 export class ConfigError extends Error {}

@@ -11,6 +11,7 @@ import type { Clock, SettableClock } from "./lib/clock";
 import type { Logger } from "./lib/log";
 import type { Passwords } from "./modules/auth/passwords";
 import type { AccessTokens } from "./modules/auth/tokens";
+import type { Handlers } from "./jobs/registry";
 import type { Mailer } from "./modules/notifications/mailer";
 
 export interface Deps {
@@ -30,4 +31,6 @@ export interface Deps {
   passwords: Passwords;
   mailer: Mailer;
   metrics: Metrics;
+  /** Job type → handler (src/job-handlers.ts). */
+  handlers: Handlers;
 }

@@ -14,6 +14,7 @@ import { createPasswords, type Passwords } from "./modules/auth/passwords";
 import { createAccessTokens } from "./modules/auth/tokens";
 import { createMailer, type Mailer } from "./modules/notifications/mailer";
 import { PropertyDto } from "./modules/properties/schemas";
+import { jobHandlers } from "./job-handlers";
 import type { Deps } from "./dependencies";
 
 export type { Deps } from "./dependencies";
@@ -123,6 +124,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     passwords: overrides.passwords ?? createPasswords(),
     mailer: overrides.mailer ?? createMailer(config.smtpUrl, log),
     metrics: new Metrics(),
+    handlers: jobHandlers(config),
   };
 }
 

@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { createApp, VERSION } from "./app";
 import { createAdmin } from "./modules/users/admin";
+import { invalidateProperties } from "./modules/properties/service";
 import { type Config, ConfigError, loadConfig } from "./config";
 import { migrate } from "./db/migrate";
 import { DEMO_PASSWORD, seed } from "./db/seed";
@@ -199,7 +200,7 @@ async function main(argv: string[]): Promise<void> {
           now: deps.clock.now(),
           progress: (line) => process.stderr.write(`${line}\n`),
         });
-        await deps.cache.bump("search");
+        await invalidateProperties(deps);
         console.log(JSON.stringify(result));
       });
       return;

@@ -207,6 +207,9 @@ export const bookings = pgTable(
     serviceFee: integer("service_fee").notNull(),
     total: integer("total").notNull(),
     currency: text("currency").notNull(),
+    // The listing's policy when the stay was booked: a later change of the listing's policy does
+    // not change what this guest agreed to (like the price).
+    cancellationPolicy: text("cancellation_policy").notNull().default("moderate"),
     expiresAt: tstz("expires_at").notNull(),
     cancelledAt: tstz("cancelled_at"),
     cancelledBy: text("cancelled_by"),
@@ -234,6 +237,7 @@ export const bookings = pgTable(
     check("bookings_currency_check", sql`${t.currency} ~ '^[A-Z]{3}$'`),
     check("bookings_cancellation_check", sql`(${t.status} = 'cancelled') = (${t.cancelledAt} is not null) and (${t.cancelledAt} is null or ${t.cancelledBy} in ('guest', 'host'))`),
     check("bookings_refund_check", sql`${t.refundAmount} is null or ${t.refundAmount} between 0 and ${t.total}`),
+    check("bookings_policy_check", sql`${t.cancellationPolicy} in ('flexible', 'moderate', 'strict')`),
   ],
 );
 
@@ -387,7 +391,12 @@ export const idempotencyKeys = pgTable(
     route: text("route").notNull(),
     requestHash: text("request_hash").notNull(),
     responseStatus: smallint("response_status"),
-    responseBody: jsonb("response_body"),
+    // The answer as it was sent (text, not jsonb: a replay is byte for byte the first answer).
+    responseBody: text("response_body"),
+    // While the first request runs: who holds the key, and until when (wall clock) before a
+    // crashed holder's key may be taken over.
+    leaseToken: uuid("lease_token"),
+    leaseUntil: tstz("lease_until"),
     createdAt: createdAt(),
     expiresAt: tstz("expires_at").notNull(),
   },
@@ -396,6 +405,7 @@ export const idempotencyKeys = pgTable(
     index("idempotency_keys_expiry_idx").on(t.expiresAt),
     check("idempotency_keys_key_check", sql`length(${t.key}) between 1 and 255`),
     check("idempotency_keys_response_check", sql`(${t.responseStatus} is null) = (${t.responseBody} is null)`),
+    check("idempotency_keys_lease_check", sql`(${t.responseStatus} is null) = (${t.leaseToken} is not null)`),
   ],
 );
 

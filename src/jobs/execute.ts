@@ -1,16 +1,17 @@
 // Runs one job through its handler and decides what happens next. Both transports use this, so a
 // handler behaves the same whether Redis or the in-process loop delivered its job.
-import { handlerFor } from "./handlers";
+import { type HandlerOf, isJobType, type JobType } from "./registry";
 import { backoffMs, type Job, type JobDeps } from "./types";
 
 export type Outcome = { kind: "done"; ms: number } | { kind: "retry"; ms: number; delayMs: number; error: string } | { kind: "dead"; ms: number; error: string };
 
 export async function execute(job: Job, deps: JobDeps): Promise<Outcome> {
   const started = performance.now();
-  const handler = handlerFor(job.type, deps);
+  const handler = isJobType(job.type, deps.handlers) ? (deps.handlers[job.type] as HandlerOf<JobType> | undefined) : undefined;
   if (!handler) return { kind: "dead", ms: 0, error: `no handler for job type "${job.type}"` };
   try {
-    await handler(job, deps);
+    // The payload was written by `enqueue`, which the compiler held to the registry's type.
+    await handler(job as Parameters<HandlerOf<JobType>>[0], deps);
     return { kind: "done", ms: performance.now() - started };
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);

@@ -4,6 +4,7 @@ import type { Db } from "../db/client";
 import { sql } from "drizzle-orm";
 import { outbox } from "../db/schema";
 import type { Clock } from "../lib/clock";
+import type { JobPayloads, JobType } from "./registry";
 import type { Job } from "./types";
 
 export interface EnqueueOptions {
@@ -17,7 +18,7 @@ export interface EnqueueOptions {
  * Writes the job in `tx` (pass the transaction of the change it follows from). Returns the job id,
  * or null when `dedupeKey` was already used.
  */
-export async function enqueue(tx: Db, clock: Clock, type: string, payload: Record<string, unknown>, options: EnqueueOptions = {}): Promise<string | null> {
+export async function enqueue<T extends JobType>(tx: Db, clock: Clock, type: T, payload: JobPayloads[T], options: EnqueueOptions = {}): Promise<string | null> {
   // Due-ness is judged by the service's clock (the test clock in tests), like every business rule.
   const [row] = await tx
     .insert(outbox)
@@ -29,8 +30,11 @@ export async function enqueue(tx: Db, clock: Clock, type: string, payload: Recor
   return row ? String(row.id) : null;
 }
 
+/** One job for `enqueueMany`: its type decides its payload's type. */
+export type JobSpec = { [T in JobType]: { type: T; payload: JobPayloads[T]; runAt?: Date; dedupeKey?: string } }[JobType];
+
 /** Many jobs in one statement (the outbox's addBulk), for a change that fans out. Returns their ids. */
-export async function enqueueMany(tx: Db, clock: Clock, jobs: { type: string; payload: Record<string, unknown>; runAt?: Date; dedupeKey?: string }[]): Promise<string[]> {
+export async function enqueueMany(tx: Db, clock: Clock, jobs: JobSpec[]): Promise<string[]> {
   if (jobs.length === 0) return [];
   const now = clock.now();
   const rows = await tx

@@ -2,16 +2,23 @@
 // instance enqueues it under the same dedupe key for the same slot of (test-clock) time.
 import type { Deps } from "../dependencies";
 import { enqueue } from "./outbox";
+import type { JobPayloads, JobType } from "./registry";
+
+/** A recurring job's type takes `{ slot }` (the slot of time it runs for) as its payload. */
+type SlotJob = { [T in JobType]: { slot: number } extends JobPayloads[T] ? T : never }[JobType];
 
 export interface Recurring {
   name: string;
   everyMs: number;
-  type: string;
-  payload?: Record<string, unknown>;
+  type: SlotJob;
 }
 
-/** The bookings issue adds expire-unpaid and complete-finished-stays here. */
-export const RECURRING: Recurring[] = [{ name: "heartbeat", everyMs: 60_000, type: "jobs.noop" }];
+export const RECURRING: Recurring[] = [
+  { name: "heartbeat", everyMs: 60_000, type: "jobs.noop" },
+  // The backstop of each hold's own expiry job, and what completes finished stays (README: latency).
+  { name: "bookings-sweep", everyMs: 30_000, type: "bookings.sweep" },
+  { name: "idempotency-cleanup", everyMs: 3_600_000, type: "idempotency.cleanup" },
+];
 
 /** Enqueues every recurring job whose current slot has not been enqueued yet; returns how many. */
 export async function scheduleDue(deps: Deps, recurring: Recurring[] = RECURRING): Promise<number> {
@@ -19,7 +26,7 @@ export async function scheduleDue(deps: Deps, recurring: Recurring[] = RECURRING
   let n = 0;
   for (const r of recurring) {
     const slot = Math.floor(now / r.everyMs);
-    const id = await enqueue(deps.db, deps.clock, r.type, { ...r.payload, slot }, { dedupeKey: `recurring:${r.name}:${slot}` });
+    const id = await enqueue(deps.db, deps.clock, r.type, { slot }, { dedupeKey: `recurring:${r.name}:${slot}` });
     if (id) n++;
   }
   return n;

@@ -5,6 +5,7 @@ import type { Cache } from "../cache/cache";
 import type { Clock } from "../lib/clock";
 import type { Logger } from "../lib/log";
 import type { Mailer } from "../modules/notifications/mailer";
+import type { Handlers } from "./registry";
 
 export interface Job {
   /** The outbox row's id: stable across deliveries and retries (dedupe by it). */
@@ -24,9 +25,9 @@ export interface JobDeps {
   log: Logger;
   cache: Cache;
   mailer: Mailer;
+  /** Job type → handler, registered by the composition root (src/job-handlers.ts). */
+  handlers: Handlers;
 }
-
-export type Handler = (job: Job, deps: JobDeps) => Promise<void>;
 
 /** Exponential backoff with jitter: base, 2×base, 4×base … (each ×0.5–1.5), capped at 5 min. */
 export function backoffMs(attempt: number, baseMs = 500): number {

@@ -36,6 +36,10 @@ const AUTHENTICATED = new Set([
   "DELETE /api/v1/properties/:id",
   "PUT /api/v1/properties/:id/calendar",
   "GET /api/v1/hosts/me/properties",
+  "POST /api/v1/bookings",
+  "GET /api/v1/bookings",
+  "GET /api/v1/bookings/:id",
+  "POST /api/v1/bookings/:id/cancel",
   "GET /api/v1/notifications",
   "POST /api/v1/notifications/:id/read",
 ]);

@@ -5,6 +5,7 @@ import { listDeadJobs, retryDeadJob } from "../../src/jobs/dead-letters";
 import type { JobEvent } from "../../src/jobs/execute";
 import { runLocalOnce } from "../../src/jobs/local";
 import { enqueue, enqueueMany } from "../../src/jobs/outbox";
+import type { JobPayloads, JobType } from "../../src/jobs/registry";
 import { RedisQueue } from "../../src/jobs/redis-queue";
 import { relayOnce } from "../../src/jobs/relay";
 import { startJobs } from "../../src/jobs/runner";
@@ -28,7 +29,7 @@ const until = async (what: string, check: () => Promise<boolean>, ms = 20_000) =
     await Bun.sleep(20);
   }
 };
-const enqueueOne = (type: string, payload: Record<string, unknown>) => t.deps.db.transaction((tx) => enqueue(tx, t.deps.clock, type, payload));
+const enqueueOne = <T extends JobType>(type: T, payload: JobPayloads[T]) => t.deps.db.transaction((tx) => enqueue(tx, t.deps.clock, type, payload));
 
 describe("outbox", () => {
   test("a rolled-back transaction enqueues nothing", async () => {
@@ -125,7 +126,13 @@ describe("in-process transport", () => {
         },
       },
     };
-    const job = { id: `dup-${Math.random()}`, type: "notify", attempt: 1, enqueuedAt: Date.now(), payload: { userId: u.id, type: "x", title: "t", body: "b", email: true } };
+    const job = {
+      id: `dup-${Math.random()}`,
+      type: "notify" as const,
+      attempt: 1,
+      enqueuedAt: Date.now(),
+      payload: { userId: u.id, type: "x", title: "t", body: "b", email: true },
+    };
     await Promise.all([handleNotify(job, deps), handleNotify(job, deps), handleNotify(job, deps)]);
     expect(sent).toEqual([u.email]);
   });
@@ -152,7 +159,7 @@ describe("scheduler", () => {
   test("a recurring job is enqueued once per interval, however many instances schedule it", async () => {
     await t.call("POST", "/api/v1/_test/clock", { body: { now: "2031-01-01T10:00:30Z" } });
     try {
-      const recurring = [{ name: `sample-${Math.random()}`, everyMs: 60_000, type: "jobs.noop" }];
+      const recurring = [{ name: `sample-${Math.random()}`, everyMs: 60_000, type: "jobs.noop" as const }];
       const counts = await Promise.all(Array.from({ length: 5 }, () => scheduleDue(t.deps, recurring)));
       expect(counts.reduce((a, b) => a + b, 0)).toBe(1);
       expect(await scheduleDue(t.deps, recurring)).toBe(0);

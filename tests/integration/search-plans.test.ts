@@ -38,7 +38,7 @@ const literal = (v: unknown) => (typeof v === "number" ? String(v) : `'${String(
  * plan PostgreSQL may settle on for a statement prepared once per shape (every search but text).
  */
 async function plan(q: SearchParams, mode: "custom" | "generic" = "custom") {
-  const { query, values } = searchQuery(tdb.database.db, q, today);
+  const { query, values } = searchQuery(tdb.database.db, q, new Date(`${today}T09:00:00Z`));
   const { sql, params } = query.toSQL();
   const filled = fillPlaceholders(params, values);
   const [row] =

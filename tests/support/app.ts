@@ -34,8 +34,22 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}, options: { redisUrl?: string } = {}): Promise<TestApp> {
-  const [tdb, tredis] = await Promise.all([createTestDatabase(), createTestRedis(options.redisUrl)]);
+export interface TestAppOptions {
+  redisUrl?: string;
+  /** On the embedded database (PGlite) even when DATABASE_URL is set. */
+  embedded?: boolean;
+  /** A second instance of the service: the same database and Redis keys as `shareWith`, its own cache and connections. */
+  shareWith?: TestApp;
+}
+
+export async function startTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
+  const shared = options.shareWith;
+  const [tdb, tredis] = await Promise.all([
+    shared
+      ? { database: shared.deps.database, url: shared.deps.config.databaseUrl, drop: async () => {} }
+      : createTestDatabase({ embedded: options.embedded }),
+    createTestRedis(options.redisUrl, shared ? { prefix: shared.deps.config.redisPrefix } : undefined),
+  ]);
   const config = loadConfig({
     NODE_ENV: "test",
     JWT_SECRET: TEST_JWT_SECRET,

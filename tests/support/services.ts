@@ -70,8 +70,9 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
-  if (!databaseUrl) {
+/** `embedded`: on PGlite even when DATABASE_URL is set (the tests that must hold on both). */
+export async function createTestDatabase(options: { embedded?: boolean } = {}): Promise<TestDatabase> {
+  if (!databaseUrl || options.embedded) {
     const database = await openDatabase({ inMemory: true, loadDataDir: await embeddedTemplate() });
     return { database, drop: () => database.close() };
   }
@@ -103,8 +104,9 @@ export interface TestRedis {
   cleanup(): Promise<void>;
 }
 
-export async function createTestRedis(url = redisUrl): Promise<TestRedis> {
-  const prefix = `test:${rand()}:`;
+/** `prefix`: share another TestRedis's keys (a second instance of the service); its owner cleans up. */
+export async function createTestRedis(url = redisUrl, shared?: { prefix: string }): Promise<TestRedis> {
+  const prefix = shared?.prefix ?? `test:${rand()}:`;
   if (!url) return { redis: null, prefix, cleanup: async () => {} };
   const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: (n) => Math.min(n * 50, 500) });
   redis.on("error", () => {});
@@ -114,6 +116,7 @@ export async function createTestRedis(url = redisUrl): Promise<TestRedis> {
     redis,
     prefix,
     async cleanup() {
+      if (shared) return void (await redis.quit().catch(() => redis.disconnect()));
       let cursor = "0";
       do {
         const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);

@@ -2,6 +2,7 @@
 // it cannot drift from what the server validates: JSON bodies as application/json, every error as
 // application/problem+json with the Problem schema, named schemas in components, the headers and
 // statuses the HTTP layer really adds (413 for bodies, 401 for tokens, 503, rate limits, ETag).
+import { OptionalKind } from "@sinclair/typebox";
 import type { AnyElysia } from "elysia";
 import { ProblemSchema } from "../errors";
 import { type JsonSchema, SchemaRegistry } from "./schema-json";
@@ -17,6 +18,8 @@ interface RouteDetail {
   description?: string;
   operationId?: string;
   security?: Record<string, string[]>[];
+  /** false: the route's 429 is another limit than the request rate (no RateLimit-* headers). */
+  "x-rate-limit-headers"?: boolean;
 }
 
 interface RouteHooks {
@@ -32,6 +35,7 @@ export const TAGS = [
   { name: "auth", description: "Accounts and tokens" },
   { name: "users", description: "Profiles" },
   { name: "properties", description: "Listings, search, availability and calendars" },
+  { name: "bookings", description: "Stays: holds, prices, cancellations and refunds" },
   { name: "notifications", description: "In-app notifications" },
   { name: "operations", description: "Health, readiness and metrics" },
   { name: "testing", description: "The test clock (only with TEST_CLOCK=1)" },
@@ -64,6 +68,7 @@ const HEADERS = {
   "RateLimit-Remaining": header("Requests left in the window", { type: "integer", minimum: 0 }),
   "RateLimit-Reset": header("Seconds until the window resets", { type: "integer", minimum: 0 }),
   "Retry-After": header("Seconds to wait before retrying", { type: "integer", minimum: 0 }),
+  "Idempotent-Replayed": header("`true` when this is the stored answer to an earlier request with the same Idempotency-Key", { type: "string", enum: ["true"] }),
 };
 type HeaderName = keyof typeof HEADERS;
 const headerRefs = (...names: HeaderName[]) => Object.fromEntries(names.map((n) => [n, { $ref: `#/components/headers/${n}` }]));
@@ -145,7 +150,9 @@ function operationOf(method: string, path: string, hooks: RouteHooks, registry: 
   if (isAuthenticated) added.push(401, 403);
   if (isApi) added.push(503);
   for (const s of added) if (!statuses.has(s)) statuses.set(s, ProblemSchema);
-  const isRateLimited = statuses.has(429);
+  // A 429 is a rate limit (with RateLimit-* headers) unless the route says it is another limit.
+  const isRateLimited = statuses.has(429) && detail["x-rate-limit-headers"] !== false;
+  const isIdempotent = Object.hasOwn(((hooks.headers as JsonSchema | undefined)?.properties ?? {}) as object, "idempotency-key");
   const isConditional = statuses.has(304);
 
   const responses: Record<string, unknown> = {};
@@ -153,8 +160,9 @@ function operationOf(method: string, path: string, hooks: RouteHooks, registry: 
     const schema = statuses.get(status);
     const names: HeaderName[] = ["X-Request-Id"];
     if (isRateLimited && status < 300) names.push(...RATE_HEADERS);
-    if (status === 429 || status === 503) names.push("Retry-After", ...(status === 429 ? RATE_HEADERS : []));
+    if (status === 429 || status === 503) names.push("Retry-After", ...(status === 429 && isRateLimited ? RATE_HEADERS : []));
     if (isConditional && (status === 200 || status === 304)) names.push("ETag", "Cache-Control");
+    if (isIdempotent && status < 300) names.push("Idempotent-Replayed");
     const headers = headerRefs(...names);
     responses[String(status)] = status >= 400 ? problemResponse(status, headers) : successResponse(status, schema, registry, headers);
   }
@@ -175,7 +183,8 @@ function operationOf(method: string, path: string, hooks: RouteHooks, registry: 
     const raw = JSON.parse(JSON.stringify(hooks.body)) as JsonSchema;
     const examples = raw.examples as unknown[] | undefined;
     requestBody = {
-      required: true,
+      // t.Optional(body): the request may come without one.
+      required: !(typeof hooks.body === "object" && hooks.body !== null && OptionalKind in hooks.body),
       ...(typeof raw.description === "string" ? { description: raw.description } : {}),
       content: { "application/json": { schema: registry.convert(hooks.body), ...(examples?.length ? { example: examples[0] } : {}) } },
     };

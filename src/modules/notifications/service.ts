@@ -5,7 +5,8 @@ import { notifications, users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
 import { notFound } from "../../http/errors";
 import { newestFirst } from "../../db/newest-first";
-import type { Job, JobDeps } from "../../jobs/types";
+import type { Handlers, JobOf, NotifyPayload } from "../../jobs/registry";
+import type { JobDeps } from "../../jobs/types";
 import type { Actor } from "../auth/actor";
 import type { NotificationDto } from "./schemas";
 
@@ -46,24 +47,14 @@ export async function markRead({ actor, id }: { actor: Actor; id: string }, deps
   return toDto(row);
 }
 
-export interface NotifyPayload {
-  userId: string;
-  type: string;
-  title: string;
-  body: string;
-  data?: Record<string, unknown>;
-  /** Also send it by e-mail to the user's address. */
-  email?: boolean;
-}
-
 /**
  * The `notify` job. Exactly-once effects under at-least-once delivery: the notification is keyed
  * by the job id, and the e-mail is claimed (emailed_at set) before it is handed to the mailer, so
  * two concurrent runs cannot both send it. A crash right after the claim loses that one e-mail
  * rather than sending it twice; a mailer error gives the claim back for the retry.
  */
-export async function handleNotify(job: Job, deps: JobDeps): Promise<void> {
-  const p = job.payload as unknown as NotifyPayload;
+export async function handleNotify(job: JobOf<"notify">, deps: JobDeps): Promise<void> {
+  const p: NotifyPayload = job.payload;
   const dedupeKey = `job:${job.id}`;
   await deps.db
     .insert(notifications)
@@ -96,3 +87,5 @@ export async function handleNotify(job: Job, deps: JobDeps): Promise<void> {
     throw err;
   }
 }
+
+export const notificationHandlers: Handlers = { notify: handleNotify };

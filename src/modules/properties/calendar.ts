@@ -26,8 +26,11 @@ export function checkRange(from: string, to: string): void {
   if (n > MAX_RANGE_DAYS) throw invalid("/to", `a range is at most ${MAX_RANGE_DAYS} days`);
 }
 
-/** The nights of [from, to) that are held by a stay (pending payment or confirmed). */
-export async function bookedDays(db: Db, propertyId: string, from: string, to: string): Promise<Set<string>> {
+/**
+ * The nights of [from, to) that are held by a stay (pending payment or confirmed). A hold past its
+ * expiresAt holds nothing, even before its expiry job has run.
+ */
+export async function bookedDays(db: Db, now: Date, propertyId: string, from: string, to: string): Promise<Set<string>> {
   const rows = await db
     .select({ checkIn: bookings.checkIn, checkOut: bookings.checkOut })
     .from(bookings)
@@ -36,6 +39,7 @@ export async function bookedDays(db: Db, propertyId: string, from: string, to: s
         eq(bookings.propertyId, propertyId),
         inArray(bookings.status, ["pending_payment", "confirmed"]),
         sql`daterange(${bookings.checkIn}, ${bookings.checkOut}) && daterange(${from}::date, ${to}::date)`,
+        sql`(${bookings.status} = 'confirmed' or ${bookings.expiresAt} > ${now.toISOString()}::timestamptz)`,
       ),
     );
   const days = new Set<string>();
@@ -43,13 +47,14 @@ export async function bookedDays(db: Db, propertyId: string, from: string, to: s
   return days;
 }
 
-async function computeDays(db: Db, property: { id: string; pricePerNight: number }, from: string, to: string, today: string): Promise<Day[]> {
+async function computeDays(db: Db, now: Date, property: { id: string; pricePerNight: number }, from: string, to: string): Promise<Day[]> {
+  const today = dayOf(now);
   const [overrides, booked] = await Promise.all([
     db
       .select()
       .from(calendarDays)
       .where(and(eq(calendarDays.propertyId, property.id), gte(calendarDays.day, from), lt(calendarDays.day, to))),
-    bookedDays(db, property.id, from, to),
+    bookedDays(db, now, property.id, from, to),
   ]);
   const byDay = new Map(overrides.map((o) => [o.day, o]));
   return eachDay(from, to).map((date) => {
@@ -71,7 +76,7 @@ export async function availability({ id, from, to, viewer }: { id: string; from?
     .select({ id: properties.id, pricePerNight: properties.pricePerNight, status: properties.status, hostId: properties.hostId })
     .from(properties)
     .where(eq(properties.id, id));
-  return computeDays(deps.db, await visibleTo(viewer, row), start, end, today);
+  return computeDays(deps.db, deps.clock.now(), await visibleTo(viewer, row), start, end);
 }
 
 /**
@@ -85,11 +90,11 @@ export async function changeCalendar(
 ): Promise<Day[]> {
   checkRange(change.from, change.to);
   if (change.blocked === undefined && change.price === undefined) throw invalid("/blocked", "give blocked, price, or both");
-  const today = dayOf(deps.clock.now());
+  const now = deps.clock.now();
   const days = await deps.db.transaction(async (tx) => {
     const property = await propertyForHost(tx, actor, id);
     if (change.blocked) {
-      const booked = await bookedDays(tx, id, change.from, change.to);
+      const booked = await bookedDays(tx, now, id, change.from, change.to);
       if (booked.size > 0) {
         const first = [...booked].sort()[0];
         throw new AppError(409, "dates_unavailable", `Those nights hold a booking (first: ${first}); cancel it before blocking them`);
@@ -114,7 +119,7 @@ export async function changeCalendar(
         ),
       );
     await tx.update(properties).set({ updatedAt: deps.clock.now() }).where(eq(properties.id, id));
-    return computeDays(tx, property, change.from, change.to, today);
+    return computeDays(tx, now, property, change.from, change.to);
   });
   await invalidateProperties(deps, id);
   return days;
@@ -136,7 +141,7 @@ export async function unavailableRanges(
   const from = addDays(dayOf(deps.clock.now()), -30);
   const to = addDays(from, MAX_RANGE_DAYS + 30);
   const [booked, blocked] = await Promise.all([
-    bookedDays(deps.db, id, from, to),
+    bookedDays(deps.db, deps.clock.now(), id, from, to),
     deps.db
       .select({ day: calendarDays.day })
       .from(calendarDays)
@@ -151,4 +156,58 @@ export async function unavailableRanges(
     else ranges.push({ start: day, end: addDays(day, 1) });
   }
   return { property: { id: property.id, title: property.title }, ranges };
+}
+
+/** What a stay at a property is judged and priced by: the listing's terms and each night of it. */
+export interface StayTerms {
+  id: string;
+  hostId: string;
+  status: string;
+  pricePerNight: number;
+  cleaningFee: number;
+  currency: string;
+  maxGuests: number;
+  minNights: number;
+  maxNights: number;
+  cancellationPolicy: "flexible" | "moderate" | "strict";
+  nights: { date: string; price: number; blocked: boolean }[];
+}
+
+/**
+ * The terms of a stay of [from, to) at the property (undefined when there is none), read in `tx`
+ * under a key-share lock of the property row: a host's calendar or listing change (which takes
+ * the row for update) waits for the booking, or the booking for it — never half of each.
+ * Bookings of one property do not wait for each other here; the exclusion constraint judges them.
+ */
+export async function stayTerms(tx: Db, propertyId: string, from: string, to: string): Promise<StayTerms | undefined> {
+  const [row] = await tx
+    .select({
+      id: properties.id,
+      hostId: properties.hostId,
+      status: properties.status,
+      pricePerNight: properties.pricePerNight,
+      cleaningFee: properties.cleaningFee,
+      currency: properties.currency,
+      maxGuests: properties.maxGuests,
+      minNights: properties.minNights,
+      maxNights: properties.maxNights,
+      cancellationPolicy: properties.cancellationPolicy,
+    })
+    .from(properties)
+    .where(eq(properties.id, propertyId))
+    .for("key share");
+  if (!row) return undefined;
+  const overrides = await tx
+    .select()
+    .from(calendarDays)
+    .where(and(eq(calendarDays.propertyId, propertyId), gte(calendarDays.day, from), lt(calendarDays.day, to)));
+  const byDay = new Map(overrides.map((o) => [o.day, o]));
+  return {
+    ...row,
+    cancellationPolicy: row.cancellationPolicy as StayTerms["cancellationPolicy"],
+    nights: eachDay(from, to).map((date) => {
+      const o = byDay.get(date);
+      return { date, price: o?.price ?? row.pricePerNight, blocked: o?.blocked ?? false };
+    }),
+  };
 }

@@ -10,6 +10,7 @@ import { invalid } from "../../http/errors";
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor, isInt4, isIsoInstant, isUuid } from "../../http/pagination";
 import { daysBetween, dayOf, isIsoDay } from "../../lib/dates";
 import type { SearchQuery, Sort } from "./schemas";
+import { DATED_SEARCH, SEARCH } from "./service";
 
 export type SearchParams = Static<typeof SearchQuery>;
 
@@ -113,7 +114,8 @@ function prefixQuery(q: string): string {
     .join(" & ");
 }
 
-function buildFilters(b: Binder, q: SearchParams, today: string): { where: SQL[]; near?: { lat: number; lng: number } } {
+function buildFilters(b: Binder, q: SearchParams, now: Date): { where: SQL[]; near?: { lat: number; lng: number } } {
+  const today = dayOf(now);
   // A literal, not a parameter: the partial indexes' predicate must be provable from the query
   // even in a generic (re-used) plan.
   const where: SQL[] = [sql`${p.status} = 'listed'`];
@@ -155,9 +157,11 @@ function buildFilters(b: Binder, q: SearchParams, today: string): { where: SQL[]
     // Free for every night of [checkIn, checkOut): no stay holding a night, no blocked night.
     // Written as two comparisons, not a range overlap: the planner then probes the few stays ahead
     // of each candidate (bookings_active_idx) instead of gathering every stay in those dates.
+    // A hold past its expiresAt frees its nights at once, even before its expiry job has run.
     where.push(sql`not exists (select 1 from bookings b where b.property_id = ${p.id}
       and b.status in ('pending_payment', 'confirmed')
-      and b.check_out > ${from}::date and b.check_in < ${to}::date)`);
+      and b.check_out > ${from}::date and b.check_in < ${to}::date
+      and (b.status = 'confirmed' or b.expires_at > ${b.v(now.toISOString())}::timestamptz))`);
     where.push(sql`not exists (select 1 from calendar_days c where c.property_id = ${p.id}
       and c.blocked and c.day >= ${from}::date and c.day < ${to}::date)`);
   }
@@ -209,11 +213,11 @@ function cacheKey(q: SearchParams, today: string): string {
  * The one SELECT a search runs, with placeholders, the values that fill them and the key of its
  * shape (exported so tests can EXPLAIN exactly what is executed).
  */
-export function searchQuery(db: Db, q: SearchParams, today: string) {
+export function searchQuery(db: Db, q: SearchParams, now: Date) {
   const b = new Binder();
   const sort: Sort = q.sort ?? "recommended";
   const limit = q.limit ?? DEFAULT_LIMIT;
-  const { where, near } = buildFilters(b, q, today);
+  const { where, near } = buildFilters(b, q, now);
   if (sort === "distance" && !near) throw invalid("/sort", "sort=distance needs near=lat,lng");
   b.mark(sort);
   const spec = sortSpecs[sort];
@@ -266,14 +270,16 @@ const searchStatements = perDatabase(() => new Map<string, SearchStatement>());
 
 /** The page as its JSON answer (cached as text: a hit is served without parsing or re-encoding). */
 export async function searchProperties(q: SearchParams, deps: Deps): Promise<string> {
-  const today = dayOf(deps.clock.now());
-  const key = cacheKey(q, today);
-  const cached = await deps.cache.get("search", key);
+  const now = deps.clock.now();
+  const key = cacheKey(q, dayOf(now));
+  // Dated searches depend on bookings too: a booking's change invalidates only them.
+  const namespace = q.checkIn ? DATED_SEARCH : SEARCH;
+  const cached = await deps.cache.get(namespace, key);
   if (cached.value !== null) return cached.value;
 
   // A text search's best plan depends on how common its words are: planned for each search.
   const db = q.q ? deps.database.planEach : deps.db;
-  const { query, values, shape, sort, limit } = searchQuery(db, q, today);
+  const { query, values, shape, sort, limit } = searchQuery(db, q, now);
   const statements = searchStatements(db);
   let statement = statements.get(shape);
   if (!statement) {
@@ -298,6 +304,6 @@ export async function searchProperties(q: SearchParams, deps: Deps): Promise<str
     return r.card;
   });
   const json = `{"data":[${cards.join(",")}],"nextCursor":${JSON.stringify(nextCursor)}}`;
-  await deps.cache.set("search", key, cached.generation, json, SEARCH_TTL_SECONDS);
+  await deps.cache.set(namespace, key, cached.generation, json, SEARCH_TTL_SECONDS);
   return json;
 }

@@ -70,9 +70,22 @@ export async function visibleTo<P extends { status: string; hostId: string }>(vi
 // of its own that no write would ever invalidate.
 const propertyNamespace = (id: string) => `property:${id.toLowerCase()}`;
 
+/** Cache namespaces of search answers: all of them, and the dated ones (which bookings change too). */
+export const SEARCH = "search";
+export const DATED_SEARCH = "search:dated";
+
 /** After a committed change: the next read of this property (and any search) sees it. */
-export function invalidateProperties(deps: Deps, ...ids: string[]): Promise<void> {
-  return deps.cache.bump(...ids.map(propertyNamespace), "search");
+export function invalidateProperties(deps: Pick<Deps, "cache">, ...ids: string[]): Promise<void> {
+  return deps.cache.bump(...ids.map(propertyNamespace), SEARCH, DATED_SEARCH);
+}
+
+/**
+ * After a committed change to which nights are held (a booking made, cancelled, expired): the next
+ * dated search sees it. Availability and calendar feeds are read fresh, and undated searches and
+ * the property itself do not depend on stays, so their cached answers stay.
+ */
+export function invalidateAvailability(deps: Pick<Deps, "cache">): Promise<void> {
+  return deps.cache.bump(DATED_SEARCH);
 }
 
 function checkCodes(input: { country?: string; currency?: string }) {

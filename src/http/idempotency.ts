@@ -1,0 +1,165 @@
+// Idempotency-Key (contract: POST /bookings, POST /bookings/:id/payments): a retried request with
+// the same key and body gets the first answer again instead of doing the work twice.
+//
+// A key is claimed by inserting its row (the primary key (user, key) lets one request win), held
+// by a lease while the work runs, and completed with the answer *in the work's own transaction*:
+// the booking and the answer that reports it commit together or not at all. Work that fails gives
+// the key back, so the caller may retry with it; a holder that crashed loses it when its lease
+// runs out.
+import { and, eq, isNull, lt, sql } from "drizzle-orm";
+import { t } from "elysia";
+import type { Db } from "../db/client";
+import { idempotencyKeys } from "../db/schema";
+import type { Deps } from "../dependencies";
+import type { Handlers } from "../jobs/registry";
+import type { Clock } from "../lib/clock";
+import { AppError } from "./errors";
+
+/** Keys are kept this long after their first use (the contract says at least 24 h). */
+export const RETENTION_MS = 24 * 3_600_000;
+/** How long a request may hold a key before another may take it over (wall clock). */
+export const LEASE_SECONDS = 60;
+
+export const IdempotencyHeaders = t.Object({
+  "idempotency-key": t.Optional(
+    t.String({
+      minLength: 1,
+      maxLength: 255,
+      description:
+        "Makes the request safe to retry: the same key with the same body replays the first answer (header Idempotent-Replayed: true); " +
+        "with another body → 422 idempotency_key_reused; while the first is still running → 409 idempotency_in_progress. Scoped to the caller, kept 24 h.",
+    }),
+  ),
+});
+
+/** Held by the work while it runs: records the answer in the work's transaction. */
+export interface IdempotencyClaim {
+  complete(tx: Db, body: unknown): Promise<void>;
+}
+
+export interface IdempotentRequest {
+  userId: string;
+  /** The Idempotency-Key header; without one the work simply runs. */
+  key: string | undefined;
+  /** The operation, e.g. "POST /bookings": a key used for another one is a reused key. */
+  route: string;
+  /** What the caller asked (path parameters and body): the same key with another request is refused. */
+  request: unknown;
+  /** The status of the answer the work's result is sent with. */
+  status: number;
+}
+
+/** JSON with object keys sorted: the same request in any key order has one fingerprint. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+const fingerprint = (route: string, request: unknown) => new Bun.CryptoHasher("sha256").update(`${route}\n${canonicalJson(request)}`).digest("base64url");
+
+type Claimed = { kind: "claimed"; token: string } | { kind: "replay"; status: number; body: string };
+
+const reused = () =>
+  new AppError(422, "idempotency_key_reused", "This Idempotency-Key was used for a different request; use a new key for a new request", [
+    { path: "/headers/idempotency-key", message: "was used with another request" },
+  ]);
+const inProgress = () =>
+  new AppError(409, "idempotency_in_progress", "A request with this Idempotency-Key is still being processed; retry shortly", undefined, { "retry-after": "1" });
+
+async function claim(db: Db, clock: Clock, r: IdempotentRequest & { key: string }): Promise<Claimed> {
+  const hash = fingerprint(r.route, r.request);
+  const now = clock.now();
+  const where = and(eq(idempotencyKeys.userId, r.userId), eq(idempotencyKeys.key, r.key));
+  // A key released between our insert and our read is simply claimed on the next turn.
+  for (let turn = 0; turn < 3; turn++) {
+    const token = Bun.randomUUIDv7();
+    const lease = sql`now() + make_interval(secs => ${LEASE_SECONDS})`;
+    const [inserted] = await db
+      .insert(idempotencyKeys)
+      .values({
+        userId: r.userId,
+        key: r.key,
+        route: r.route,
+        requestHash: hash,
+        leaseToken: token,
+        leaseUntil: lease,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + RETENTION_MS),
+      })
+      .onConflictDoNothing()
+      .returning({ token: idempotencyKeys.leaseToken });
+    if (inserted) return { kind: "claimed", token };
+    const [row] = await db.select().from(idempotencyKeys).where(where);
+    if (!row) continue;
+    if (row.route !== r.route || row.requestHash !== hash) throw reused();
+    if (row.responseStatus !== null && row.responseBody !== null) return { kind: "replay", status: row.responseStatus, body: row.responseBody };
+    // Still in flight; unless its holder stopped renewing (crashed), it is not ours to run.
+    const [taken] = await db
+      .update(idempotencyKeys)
+      .set({ leaseToken: token, leaseUntil: lease })
+      .where(and(where, isNull(idempotencyKeys.responseStatus), lt(idempotencyKeys.leaseUntil, sql`now()`)))
+      .returning({ token: idempotencyKeys.leaseToken });
+    if (taken) return { kind: "claimed", token };
+    throw inProgress();
+  }
+  throw inProgress();
+}
+
+/**
+ * Runs `work` at most once per (caller, key): the first time its result is the answer (and is
+ * stored by the claim's `complete`, which `work` must call in its transaction); a retry gets the
+ * stored answer as a Response marked `Idempotent-Replayed: true`.
+ */
+export async function idempotently<T>(deps: Deps, r: IdempotentRequest, work: (claim: IdempotencyClaim | null) => Promise<T>): Promise<T | Response> {
+  if (r.key === undefined) return work(null);
+  const request = { ...r, key: r.key };
+  const claimed = await claim(deps.db, deps.clock, request);
+  if (claimed.kind === "replay") {
+    return new Response(claimed.body, { status: claimed.status, headers: { "content-type": "application/json;charset=utf-8", "idempotent-replayed": "true" } });
+  }
+  const where = and(eq(idempotencyKeys.userId, r.userId), eq(idempotencyKeys.key, request.key), eq(idempotencyKeys.leaseToken, claimed.token));
+  let completed = false;
+  const handle: IdempotencyClaim = {
+    async complete(tx, body) {
+      const [done] = await tx
+        .update(idempotencyKeys)
+        .set({ responseStatus: r.status, responseBody: JSON.stringify(body), leaseToken: null, leaseUntil: null })
+        .where(where)
+        .returning({ key: idempotencyKeys.key });
+      // The lease ran out and another request took the key over: this work must not commit.
+      if (!done) throw inProgress();
+      completed = true;
+    },
+  };
+  try {
+    const result = await work(handle);
+    if (!completed) throw new Error("idempotent work finished without recording its answer");
+    return result;
+  } catch (err) {
+    // Nothing was done: the key is free again for a retry (a failure to say so ends with the lease).
+    await deps.db
+      .delete(idempotencyKeys)
+      .where(where)
+      .catch(() => {});
+    throw err;
+  }
+}
+
+/** The recurring cleanup: keys past their retention (by the service clock) are forgotten. */
+export async function forgetExpiredKeys(deps: { db: Db; clock: Clock }): Promise<number> {
+  const gone = await deps.db.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, deps.clock.now())).returning({ key: idempotencyKeys.key });
+  return gone.length;
+}
+
+export const idempotencyHandlers: Handlers = {
+  "idempotency.cleanup": async (_job, deps) => {
+    const n = await forgetExpiredKeys(deps);
+    if (n) deps.log.info("idempotency keys past retention forgotten", { count: n });
+  },
+};

@@ -1,0 +1,43 @@
+// Job type → payload: the one list that `enqueue` and every handler are checked against by the
+// compiler (no payload casts). Types only: domain modules import it, it imports no module.
+import type { Job, JobDeps } from "./types";
+
+export interface NotifyPayload {
+  userId: string;
+  type: string;
+  title: string;
+  body: string;
+  data?: Record<string, unknown>;
+  /** Also send it by e-mail to the user's address. */
+  email?: boolean;
+}
+
+export interface JobPayloads {
+  notify: NotifyPayload;
+  /** No effect: the scheduler's heartbeat and the benchmark's no-op. */
+  "jobs.noop": { slot?: number };
+  /** A hold's 15 minutes are up: expire it unless it was paid or cancelled meanwhile. */
+  "booking.expire": { bookingId: string };
+  /** A cancelled booking's refund (the payments module executes it). */
+  "booking.refund": { bookingId: string; amount: number; currency: string };
+  /** Recurring: expire overdue holds, complete finished stays (the backstop of the per-booking jobs). */
+  "bookings.sweep": { slot: number };
+  /** Recurring: forget idempotency keys past their retention. */
+  "idempotency.cleanup": { slot: number };
+  // TEST_JOBS=1 only.
+  "test.flaky": { userId: string; failTimes?: number };
+  "test.sleep": { userId: string; ms?: number };
+  "test.effect": { userId: string };
+}
+
+export type JobType = keyof JobPayloads;
+
+export type JobOf<T extends JobType> = Omit<Job, "type" | "payload"> & { type: T; payload: JobPayloads[T] };
+
+export type HandlerOf<T extends JobType> = (job: JobOf<T>, deps: JobDeps) => Promise<void>;
+
+/** What a module exports and the composition root merges: handlers for some job types. */
+export type Handlers = { [T in JobType]?: HandlerOf<T> };
+
+/** A job of the registry's, or one the registry does not know (a newer deploy's, a typo). */
+export const isJobType = (type: string, handlers: Handlers): type is JobType => Object.hasOwn(handlers, type);

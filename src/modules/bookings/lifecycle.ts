@@ -1,0 +1,104 @@
+// The changes time makes to bookings — a hold's 15 minutes run out (expired), a stay's checkout day
+// passes (completed) — and the notifications every status change sends to guest and host.
+//
+// Each change is one UPDATE guarded by the status it leaves, so of any number of concurrent
+// runs (the hold's own job, the sweep, a read that found it overdue) exactly one changes the row
+// and only that one enqueues its notifications, in the same transaction.
+import { and, eq, getTableColumns, inArray, lt, lte, or, type SQL, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { bookings, properties } from "../../db/schema";
+import { enqueueMany, type JobSpec } from "../../jobs/outbox";
+import type { Clock } from "../../lib/clock";
+import { dayOf } from "../../lib/dates";
+import type { BookingRow } from "./dto";
+
+export type BookingEvent = "created" | "confirmed" | "cancelled" | "expired" | "completed";
+
+const wording: Record<BookingEvent, { guest: [string, string]; host: [string, string] }> = {
+  created: {
+    guest: ["Booking received", "Your nights are held for 15 minutes: pay to confirm the booking."],
+    host: ["New booking", "A guest booked your property; it is confirmed once they pay."],
+  },
+  confirmed: { guest: ["Booking confirmed", "Your stay is confirmed."], host: ["Booking confirmed", "A stay at your property is confirmed."] },
+  cancelled: { guest: ["Booking cancelled", "The booking was cancelled."], host: ["Booking cancelled", "A booking at your property was cancelled."] },
+  expired: {
+    guest: ["Hold expired", "The booking was not paid within 15 minutes; its nights are free again."],
+    host: ["Hold expired", "An unpaid booking at your property expired; its nights are free again."],
+  },
+  completed: { guest: ["Stay completed", "We hope you enjoyed it: leave a review."], host: ["Stay completed", "A guest's stay at your property is over."] },
+};
+
+/** The notify jobs of one status change: one for the guest, one for the host, each at most once. */
+export function notificationsOf(event: BookingEvent, b: { id: string; guestId: string; hostId: string; checkIn: string; checkOut: string }): JobSpec[] {
+  return (["guest", "host"] as const).map((role) => {
+    const [title, body] = wording[event][role];
+    return {
+      type: "notify" as const,
+      payload: {
+        userId: role === "guest" ? b.guestId : b.hostId,
+        type: `booking_${event}`,
+        title,
+        body: `${body} (${b.checkIn} – ${b.checkOut})`,
+        data: { bookingId: b.id },
+        email: role === "guest" && event !== "completed",
+      },
+      dedupeKey: `booking:${b.id}:${event}:${role}`,
+    };
+  });
+}
+
+type Changed = BookingRow & { hostId: string };
+
+/** An unpaid hold whose 15 minutes are up. */
+const overdueHold = (now: Date) => and(eq(bookings.status, "pending_payment"), lte(bookings.expiresAt, now)) as SQL;
+/** A confirmed stay whose checkout day has passed. */
+const finishedStay = (now: Date) => and(eq(bookings.status, "confirmed"), lt(bookings.checkOut, dayOf(now))) as SQL;
+/** Bookings that `settleDue` would change now. */
+export const dueNow = (now: Date) => or(overdueHold(now), finishedStay(now)) as SQL;
+
+/** Which bookings a run looks at: some ids, or those overlapping nights of a property. */
+export type Scope = { ids: string[] } | { propertyId: string; from: string; to: string } | "all";
+
+const scoped = (scope: Scope): SQL | undefined => {
+  if (scope === "all") return undefined;
+  if ("ids" in scope) return inArray(bookings.id, scope.ids);
+  return and(eq(bookings.propertyId, scope.propertyId), sql`daterange(${bookings.checkIn}, ${bookings.checkOut}) && daterange(${scope.from}::date, ${scope.to}::date)`);
+};
+
+async function transition(tx: Db, now: Date, to: "expired" | "completed", due: SQL, scope: Scope, limit: number): Promise<Changed[]> {
+  const candidates = tx
+    .select({ id: bookings.id })
+    .from(bookings)
+    .where(and(due, scoped(scope)))
+    .limit(limit);
+  return tx
+    .update(bookings)
+    .set({ status: to, updatedAt: now })
+    .from(properties)
+    .where(and(eq(properties.id, bookings.propertyId), due, inArray(bookings.id, candidates)))
+    .returning({ ...getTableColumns(bookings), hostId: properties.hostId });
+}
+
+export interface Settled {
+  expired: Changed[];
+  completed: Changed[];
+}
+
+/**
+ * Applies what time has done to the bookings in `scope` (at most `limit` of each kind): unpaid holds
+ * past expiresAt → expired; confirmed stays whose checkout day has passed → completed. Enqueues
+ * their notifications in `tx`.
+ */
+export async function settleDue(tx: Db, clock: Clock, scope: Scope, limit = 500): Promise<Settled> {
+  const now = clock.now();
+  const expired = await transition(tx, now, "expired", overdueHold(now), scope, limit);
+  const completed = await transition(tx, now, "completed", finishedStay(now), scope, limit);
+  const jobs = [...expired.map((b) => notificationsOf("expired", b)), ...completed.map((b) => notificationsOf("completed", b))].flat();
+  await enqueueMany(tx, clock, jobs);
+  return { expired, completed };
+}
+
+/** Whether time has changed this booking and `settleDue` would move it. */
+export function isDue(b: Pick<BookingRow, "status" | "expiresAt" | "checkOut">, now: Date): boolean {
+  return (b.status === "pending_payment" && b.expiresAt.getTime() <= now.getTime()) || (b.status === "confirmed" && b.checkOut < dayOf(now));
+}

@@ -1,0 +1,74 @@
+// Booking DTOs: the request bodies allowed, and the Booking of the contract.
+import { type Static, t } from "elysia";
+import { Page, PageQuery } from "../../http/pagination";
+import { Int, strictObject, Timestamp, Uuid } from "../../http/schema";
+
+const StatusSchema = t.Union([t.Literal("pending_payment"), t.Literal("confirmed"), t.Literal("completed"), t.Literal("expired"), t.Literal("cancelled")]);
+export type BookingStatus = Static<typeof StatusSchema>;
+
+const Day = (description = "YYYY-MM-DD") => t.String({ format: "date", description });
+const Amount = Int({ minimum: 0, description: "minor units (cents)" });
+
+export const CreateBookingBody = strictObject(
+  {
+    // Not format uuid: an id that names no property, well-formed or not, is the contract's 404.
+    propertyId: t.String({ minLength: 1, maxLength: 64, description: "the property's id (UUID); one that does not exist → 404" }),
+    checkIn: Day("the first night, YYYY-MM-DD; today or later (service clock, UTC)"),
+    checkOut: Day("the day the stay ends (exclusive), YYYY-MM-DD"),
+    guests: Int({ minimum: 1, maximum: 50, description: "1 to the listing's maxGuests" }),
+  },
+  { title: "CreateBooking", examples: [{ propertyId: "01934f3e-7b2a-7c3d-9e4f-5a6b7c8d9e0f", checkIn: "2031-07-01", checkOut: "2031-07-04", guests: 2 }] },
+);
+
+export const CancelBookingBody = strictObject(
+  { reason: t.Optional(t.String({ minLength: 1, maxLength: 500, description: "shown to the other party" })) },
+  { title: "CancelBooking", examples: [{ reason: "Plans changed" }] },
+);
+
+export const PriceDto = t.Object(
+  {
+    nights: Int({ minimum: 1 }),
+    nightlyTotal: Amount,
+    cleaningFee: Amount,
+    serviceFee: Amount,
+    total: Amount,
+    currency: t.String({ pattern: "^[A-Z]{3}$", description: "ISO 4217" }),
+  },
+  { title: "BookingPrice" },
+);
+
+export const CancellationDto = t.Object(
+  {
+    cancelledAt: Timestamp,
+    by: t.Union([t.Literal("guest"), t.Literal("host")]),
+    reason: t.Optional(t.String()),
+    refundAmount: Amount,
+  },
+  { title: "Cancellation" },
+);
+
+export const BookingDto = t.Object(
+  {
+    id: Uuid,
+    propertyId: Uuid,
+    guestId: Uuid,
+    checkIn: Day(),
+    checkOut: Day(),
+    guests: Int({ minimum: 1 }),
+    status: StatusSchema,
+    price: PriceDto,
+    expiresAt: Timestamp,
+    cancellation: t.Optional(CancellationDto),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { title: "Booking" },
+);
+
+export const BookingPage = Page(BookingDto, "BookingPage");
+
+export const BookingQuery = t.Object({
+  as: t.Optional(t.Union([t.Literal("guest"), t.Literal("host")], { default: "guest", description: "guest: the caller's stays; host: stays at the caller's properties" })),
+  status: t.Optional(t.Union([...StatusSchema.anyOf], { description: "only bookings in this status" })),
+  ...PageQuery,
+});

@@ -1,0 +1,191 @@
+// Booking verbs: create (price, rules, holds limit, no overlap), read, list, cancel. Each verb
+// starts with who may do it; what a caller may not see is answered like what does not exist.
+import { and, count, eq, gt, type SQL } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { EXCLUSION_VIOLATION, sqlState } from "../../db/errors";
+import { newestFirst } from "../../db/newest-first";
+import { bookings, properties, users } from "../../db/schema";
+import type { Deps } from "../../dependencies";
+import { AppError, conflict, invalid, notFound } from "../../http/errors";
+import type { IdempotencyClaim } from "../../http/idempotency";
+import { isUuid } from "../../http/pagination";
+import { enqueueMany, type JobSpec } from "../../jobs/outbox";
+import { dayOf, daysBetween } from "../../lib/dates";
+import type { Actor } from "../auth/actor";
+import { stayTerms } from "../properties/calendar";
+import { invalidateAvailability } from "../properties/service";
+import { bookingFor } from "./access";
+import { type BookingDtoValue, toBookingDto } from "./dto";
+import { dueNow, isDue, notificationsOf, settleDue } from "./lifecycle";
+import { MAX_AMOUNT, priceStay } from "./pricing";
+import { type CancellationPolicy, refundFor } from "./refunds";
+import type { BookingStatus, CreateBookingBody } from "./schemas";
+import type { Static } from "elysia";
+
+/** How long an unpaid booking holds its nights. */
+export const HOLD_MS = 15 * 60_000;
+/** The longest stay anyone can book (listings' maxNights is at most this). */
+const MAX_NIGHTS = 365;
+
+const unavailable = () => new AppError(409, "dates_unavailable", "Those nights are no longer available; pick other dates");
+
+/**
+ * Takes the guest's row for the rest of the transaction and counts their live holds: concurrent
+ * bookings of one guest queue here, so no burst of requests gets past the limit.
+ */
+async function reserveHoldSlot(tx: Db, guestId: string, now: Date, max: number): Promise<void> {
+  await tx.select({ id: users.id }).from(users).where(eq(users.id, guestId)).for("no key update");
+  const [held] = await tx
+    .select({ n: count() })
+    .from(bookings)
+    .where(and(eq(bookings.guestId, guestId), eq(bookings.status, "pending_payment"), gt(bookings.expiresAt, now)));
+  if ((held?.n ?? 0) >= max) {
+    throw new AppError(429, "too_many_holds", `You hold ${max} unpaid bookings already; pay for or cancel one before booking again`, undefined, {
+      "retry-after": String(HOLD_MS / 1000),
+    });
+  }
+}
+
+export async function createBooking(
+  { actor, input, claim }: { actor: Actor; input: Static<typeof CreateBookingBody>; claim?: IdempotencyClaim | null },
+  deps: Deps,
+): Promise<BookingDtoValue> {
+  const now = deps.clock.now();
+  const { checkIn, checkOut } = input;
+  // Malformed or unknown, an id that names no property is the same 404.
+  if (!isUuid(input.propertyId)) throw notFound("Property");
+  const propertyId = input.propertyId.toLowerCase();
+  const nights = daysBetween(checkIn, checkOut);
+  if (nights < 1) throw invalid("/checkOut", "must be after checkIn");
+  if (checkIn < dayOf(now)) throw invalid("/checkIn", "is in the past");
+  if (nights > MAX_NIGHTS) throw invalid("/checkOut", `a stay is at most ${MAX_NIGHTS} nights`);
+
+  let booking: BookingDtoValue;
+  try {
+    booking = await deps.db.transaction(async (tx) => {
+      await reserveHoldSlot(tx, actor.id, now, deps.config.maxPendingBookings);
+      const terms = await stayTerms(tx, propertyId, checkIn, checkOut);
+      if (!terms) throw notFound("Property");
+      if (terms.status !== "listed") throw invalid("/propertyId", "the property is not listed");
+      if (terms.hostId === actor.id) throw invalid("/propertyId", "you cannot book your own property");
+      if (input.guests > terms.maxGuests) throw invalid("/guests", `the property takes at most ${terms.maxGuests} guests`);
+      if (nights < terms.minNights) throw invalid("/checkOut", `the property's stays are at least ${terms.minNights} nights`);
+      if (nights > terms.maxNights) throw invalid("/checkOut", `the property's stays are at most ${terms.maxNights} nights`);
+      const blocked = terms.nights.find((n) => n.blocked);
+      if (blocked) throw invalid("/checkIn", `the night of ${blocked.date} is not available (the host blocked it)`);
+      const price = priceStay(
+        terms.nights.map((n) => n.price),
+        terms.cleaningFee,
+        terms.currency,
+      );
+      if (price.total > MAX_AMOUNT) throw invalid("/checkOut", "the stay costs more than one booking can charge; book fewer nights");
+      // Holds of these nights whose time ran out free them now, not when their expiry job runs.
+      await settleDue(tx, deps.clock, { propertyId, from: checkIn, to: checkOut });
+      const expiresAt = new Date(now.getTime() + HOLD_MS);
+      const [row] = await tx
+        .insert(bookings)
+        .values({
+          id: Bun.randomUUIDv7(),
+          propertyId,
+          guestId: actor.id,
+          checkIn,
+          checkOut,
+          guests: input.guests,
+          status: "pending_payment",
+          ...price,
+          cancellationPolicy: terms.cancellationPolicy,
+          expiresAt,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning();
+      if (!row) throw new Error("insert returned no row");
+      await enqueueMany(tx, deps.clock, [
+        { type: "booking.expire", payload: { bookingId: row.id }, runAt: expiresAt, dedupeKey: `booking:${row.id}:expire` },
+        ...notificationsOf("created", { ...row, hostId: terms.hostId }),
+      ]);
+      const dto = toBookingDto(row);
+      await claim?.complete(tx, dto);
+      return dto;
+    });
+  } catch (err) {
+    // The exclusion constraint decided: another stay holds one of these nights.
+    if (sqlState(err) === EXCLUSION_VIOLATION) throw unavailable();
+    throw err;
+  }
+  await invalidateAvailability(deps);
+  return booking;
+}
+
+/** Applies what time has done to these bookings, then and only then are they read. */
+async function settleIds(ids: string[], deps: Deps): Promise<void> {
+  if (ids.length === 0) return;
+  const changed = await deps.db.transaction((tx) => settleDue(tx, deps.clock, { ids }));
+  if (changed.expired.length) await invalidateAvailability(deps);
+}
+
+export async function getBooking({ actor, id }: { actor: Actor; id: string }, deps: Deps): Promise<BookingDtoValue> {
+  const { booking } = await bookingFor(actor, id, deps.db);
+  // A read never shows a hold whose time ran out as held, even before its expiry job has run.
+  if (!isDue(booking, deps.clock.now())) return toBookingDto(booking);
+  await settleIds([booking.id], deps);
+  const [current] = await deps.db.select().from(bookings).where(eq(bookings.id, booking.id));
+  return toBookingDto(current ?? booking);
+}
+
+export async function listBookings(
+  { actor, as, status, limit, cursor }: { actor: Actor; as: "guest" | "host"; status?: BookingStatus; limit: number; cursor?: string },
+  deps: Deps,
+): Promise<{ data: BookingDtoValue[]; nextCursor: string | null }> {
+  const keyset = newestFirst(bookings, limit, cursor);
+  const mine = () => {
+    const q = deps.db.select({ booking: bookings }).from(bookings);
+    return as === "host" ? q.innerJoin(properties, eq(properties.id, bookings.propertyId)) : q;
+  };
+  const whose: SQL = as === "guest" ? eq(bookings.guestId, actor.id) : eq(properties.hostId, actor.id);
+  // What time has changed is applied first, so the page and its status filter say what is true now.
+  const due = await mine()
+    .where(and(whose, dueNow(deps.clock.now())))
+    .limit(500);
+  await settleIds(
+    due.map((r) => r.booking.id),
+    deps,
+  );
+  const rows = await mine()
+    .where(and(whose, status ? eq(bookings.status, status) : undefined, keyset.after))
+    .orderBy(...keyset.orderBy)
+    .limit(limit + 1);
+  const page = keyset.page(rows.map((r) => ({ ...r.booking })));
+  return { data: page.rows.map(toBookingDto), nextCursor: page.nextCursor };
+}
+
+export async function cancelBooking({ actor, id, reason }: { actor: Actor; id: string; reason?: string }, deps: Deps): Promise<BookingDtoValue> {
+  const now = deps.clock.now();
+  const dto = await deps.db.transaction(async (tx) => {
+    const { booking, hostId, role } = await bookingFor(actor, id, tx, { lock: true });
+    if (isDue(booking, now)) {
+      // Time got there first: the hold expired (or the stay completed) before this cancellation.
+      await settleDue(tx, deps.clock, { ids: [booking.id] });
+      return { error: booking.status === "pending_payment" ? "expired" : "completed" } as const;
+    }
+    if (booking.status !== "pending_payment" && booking.status !== "confirmed") return { error: booking.status } as const;
+    // A confirmed booking is paid in full; a hold is not paid at all.
+    const paid = booking.status === "confirmed" ? booking.total : 0;
+    const refundAmount = refundFor(booking.cancellationPolicy as CancellationPolicy, paid, role, now, booking.checkIn);
+    const [row] = await tx
+      .update(bookings)
+      .set({ status: "cancelled", cancelledAt: now, cancelledBy: role, cancelReason: reason ?? null, refundAmount, updatedAt: now })
+      .where(eq(bookings.id, booking.id))
+      .returning();
+    if (!row) throw new Error("update returned no row");
+    const jobs: JobSpec[] = notificationsOf("cancelled", { ...row, hostId });
+    if (refundAmount > 0)
+      jobs.push({ type: "booking.refund", payload: { bookingId: row.id, amount: refundAmount, currency: row.currency }, dedupeKey: `booking:${row.id}:refund` });
+    await enqueueMany(tx, deps.clock, jobs);
+    return { booking: toBookingDto(row) } as const;
+  });
+  // The nights are free (a settled hold freed them too).
+  await invalidateAvailability(deps);
+  if ("error" in dto) throw conflict("invalid_state", `The booking is ${dto.error}; only pending_payment or confirmed bookings can be cancelled`);
+  return dto.booking;
+}
