@@ -61,7 +61,8 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
-const fingerprint = (route: string, request: unknown) => new Bun.CryptoHasher("sha256").update(`${route}\n${canonicalJson(request)}`).digest("base64url");
+/** What identifies a request under its key: the operation and what was asked, in canonical form. */
+export const fingerprint = (route: string, request: unknown): string => new Bun.CryptoHasher("sha256").update(`${route}\n${canonicalJson(request)}`).digest("base64url");
 
 type Claimed = { kind: "claimed"; token: string } | { kind: "replay"; status: number; body: string };
 

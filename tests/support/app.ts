@@ -45,9 +45,7 @@ export interface TestAppOptions {
 export async function startTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const shared = options.shareWith;
   const [tdb, tredis] = await Promise.all([
-    shared
-      ? { database: shared.deps.database, url: shared.deps.config.databaseUrl, drop: async () => {} }
-      : createTestDatabase({ embedded: options.embedded }),
+    shared ? { database: shared.deps.database, url: shared.deps.config.databaseUrl, drop: async () => {} } : createTestDatabase({ embedded: options.embedded }),
     createTestRedis(options.redisUrl, shared ? { prefix: shared.deps.config.redisPrefix } : undefined),
   ]);
   const config = loadConfig({

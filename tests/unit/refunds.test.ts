@@ -26,7 +26,8 @@ describe("refundFor", () => {
       ["strict", 7 * DAY - 1, 0],
       ["flexible", -DAY, 0], // after check-in
     ];
-    for (const [policy, before, expected] of cases) expect({ policy, before, refund: refundFor(policy, paid, "guest", at(before), checkIn) }).toEqual({ policy, before, refund: expected });
+    for (const [policy, before, expected] of cases)
+      expect({ policy, before, refund: refundFor(policy, paid, "guest", at(before), checkIn) }).toEqual({ policy, before, refund: expected });
   });
 
   const policy = fc.constantFrom<CancellationPolicy>("flexible", "moderate", "strict");
@@ -62,12 +63,27 @@ describe("refundFor", () => {
 
   test("each policy's rule, anywhere in time", () => {
     fc.assert(
-      fc.property(policy, paid.filter((n) => n > 0), instant, (p, amount, before) => {
-        const r = refundFor(p, amount, "guest", at(before), checkIn);
-        const expected =
-          p === "flexible" ? (before >= DAY ? amount : 0) : p === "moderate" ? (before >= 5 * DAY ? amount : Math.ceil(amount / 2)) : before >= 7 * DAY ? Math.ceil(amount / 2) : 0;
-        expect(r).toBe(expected);
-      }),
+      fc.property(
+        policy,
+        paid.filter((n) => n > 0),
+        instant,
+        (p, amount, before) => {
+          const r = refundFor(p, amount, "guest", at(before), checkIn);
+          const expected =
+            p === "flexible"
+              ? before >= DAY
+                ? amount
+                : 0
+              : p === "moderate"
+                ? before >= 5 * DAY
+                  ? amount
+                  : Math.ceil(amount / 2)
+                : before >= 7 * DAY
+                  ? Math.ceil(amount / 2)
+                  : 0;
+          expect(r).toBe(expected);
+        },
+      ),
     );
   });
 });

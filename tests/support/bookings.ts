@@ -1,0 +1,46 @@
+// Helpers for tests that book stays.
+import type { Database } from "../../src/db/client";
+import { runLocalOnce } from "../../src/jobs/local";
+import type { Answer, Call, Registered, TestApp } from "./app";
+
+export type BookingBody = {
+  id: string;
+  propertyId: string;
+  guestId: string;
+  checkIn: string;
+  checkOut: string;
+  guests: number;
+  status: string;
+  price: { nights: number; nightlyTotal: number; cleaningFee: number; serviceFee: number; total: number; currency: string };
+  expiresAt: string;
+  cancellation?: { cancelledAt: string; by: string; reason?: string; refundAmount: number };
+  createdAt: string;
+  updatedAt: string;
+  code?: string;
+  errors?: { path: string; message: string }[];
+};
+
+export function book(call: Call, guest: Registered, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Answer<BookingBody>> {
+  return call<BookingBody>("POST", "/api/v1/bookings", { token: guest.accessToken, body: { guests: 1, ...body }, headers });
+}
+
+export async function setClock(call: Call, now: string): Promise<void> {
+  const res = await call("POST", "/api/v1/_test/clock", { body: { now } });
+  if (res.status !== 200) throw new Error(`clock: ${res.status} ${res.text}`);
+}
+
+/** Runs every due job of the outbox in this process until none is left. */
+export async function drainJobs(t: TestApp): Promise<void> {
+  while ((await runLocalOnce(t.deps)) > 0) {}
+}
+
+/** Pairs of stays of one property that both hold nights and overlap: asked of the database itself. */
+export async function overlaps(database: Database): Promise<number> {
+  const rows = await database.raw.query(
+    `select count(*)::int as n from bookings a join bookings b
+       on a.property_id = b.property_id and a.id < b.id
+      and daterange(a.check_in, a.check_out) && daterange(b.check_in, b.check_out)
+    where a.status in ('pending_payment', 'confirmed') and b.status in ('pending_payment', 'confirmed')`,
+  );
+  return Number((rows as { n: number }[])[0]?.n ?? -1);
+}
