@@ -171,8 +171,13 @@ async function main() {
     REGISTER_RATE_LIMIT: "100000",
   };
 
-  if (only === "properties") {
-    await propertyScenarios(env, cwd, { connections: CONNECTIONS, seconds: SECONDS });
+  if (only === "properties" || only === "bookings") {
+    const o = { connections: CONNECTIONS, seconds: SECONDS };
+    if (only === "properties") await propertyScenarios(env, cwd, o);
+    else {
+      seedProperties(env, cwd);
+      await bookingScenarios(env, cwd, o);
+    }
     rmSync(cwd, { recursive: true, force: true });
     return report();
   }
@@ -257,6 +262,7 @@ async function main() {
   jobResults.push(...(await jobsBench()));
 
   await propertyScenarios(env, cwd, o);
+  await bookingScenarios(env, cwd, o);
 
   say("embedded database: first start on an empty DATA_DIR, then a restart");
   const embeddedDir = join(cwd, "embedded");
@@ -286,14 +292,18 @@ function report() {
   for (const n of notes) console.log(n);
 }
 
-/** Issue 4: property reads (cache hit on Redis and in-process, miss) and three search shapes. */
-async function propertyScenarios(env: Record<string, string>, cwd: string, o: { connections: number; seconds: number }) {
+function seedProperties(env: Record<string, string>, cwd: string) {
   say("seeding 10,000 properties");
   const t0 = performance.now();
   const s = Bun.spawnSync([BINARY, "seed", "--properties", "10000"], { cwd, env: { ...env, LOG_LEVEL: "warn" }, stdout: "pipe", stderr: "ignore" });
   if (s.exitCode !== 0) throw new Error("seed failed");
   const seeded = JSON.parse(s.stdout.toString().trim().split("\n").pop() ?? "{}") as { properties: number; bookings: number };
   notes.push(`seed: ${seeded.properties} properties and ${seeded.bookings} bookings in ${fmt((performance.now() - t0) / 1000, 1)} s (whole command)`);
+}
+
+/** Issue 4: property reads (cache hit on Redis and in-process, miss) and three search shapes. */
+async function propertyScenarios(env: Record<string, string>, cwd: string, o: { connections: number; seconds: number }) {
+  seedProperties(env, cwd);
 
   const sql = postgres(benchDb, { max: 1, onnotice: () => {} });
   const ids = (await sql`select id from properties where status = 'listed' order by random() limit 500`).map((r) => r.id as string);
@@ -388,6 +398,80 @@ async function propertyScenarios(env: Record<string, string>, cwd: string, o: { 
     }
   }
   await Promise.all([withRedis.stop(), inProcess.stop(), uncached.stop()]);
+}
+
+const OVERLAP_SQL = `select count(*)::int as n from bookings a join bookings b
+  on a.property_id = b.property_id and a.id < b.id and daterange(a.check_in, a.check_out) && daterange(b.check_in, b.check_out)
+  where a.status in ('pending_payment', 'confirmed') and b.status in ('pending_payment', 'confirmed')`;
+
+/**
+ * Issue 12: booking attempts over the seeded listings as deployed (Redis, worker threads running
+ * each booking's jobs): (a) random properties and dates, (b) 64 clients fighting over 20 properties;
+ * beside the raw floor of one INSERT … RETURNING in its own transaction. 201s, 409s and anything
+ * else are counted apart, and the database is asked for overlaps afterwards.
+ */
+async function bookingScenarios(env: Record<string, string>, cwd: string, o: { connections: number; seconds: number }) {
+  const sql = postgres(benchDb, { max: 1, onnotice: () => {} });
+  const listed = (await sql`select id, min_nights, max_nights from properties where status = 'listed' order by random()`) as unknown as {
+    id: string;
+    min_nights: number;
+    max_nights: number;
+  }[];
+  const guests = (await sql`select id from users where not ('host' = any(roles)) limit 1000`).map((r) => r.id as string);
+  await sql.end();
+  // Tokens as the service signs them (same secret); a guest may hold many unpaid bookings here.
+  const { createAccessTokens } = await import("../../src/modules/auth/tokens");
+  const signer = createAccessTokens(env.JWT_SECRET as string, 900);
+  const tokens = await Promise.all(guests.map((id) => signer.sign(id)));
+  const app = await startStayhub(
+    { ...env, REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379", REDIS_PREFIX: `benchb${Date.now()}:`, MAX_PENDING_BOOKINGS: "1000", LOG_LEVEL: "warn" },
+    cwd,
+  );
+  const today = Date.now();
+  const days = Array.from({ length: 420 }, (_, i) => new Date(today + (i + 2) * 86_400_000).toISOString().slice(0, 10));
+  const lua = (props: typeof listed, window: number) => `
+local tokens = {${tokens.map((t) => `"${t}"`).join(",")}}
+local props = {${props.map((p) => `{"${p.id}",${p.min_nights},${p.max_nights}}`).join(",")}}
+local days = {${days.map((d) => `"${d}"`).join(",")}}
+math.randomseed(${Math.floor(Math.random() * 1e9)})
+request = function()
+  local p = props[math.random(#props)]
+  local n = p[2] + math.random(0, 2)
+  if n > p[3] then n = p[3] end
+  local i = math.random(${window})
+  local body = '{"propertyId":"' .. p[1] .. '","checkIn":"' .. days[i] .. '","checkOut":"' .. days[i + n] .. '","guests":1}'
+  return wrk.format("POST", "/api/v1/bookings", { ["content-type"] = "application/json", ["authorization"] = "Bearer " .. tokens[math.random(#tokens)] }, body)
+end
+`;
+  const floor = await measure(await startFloor(["insert", benchDb]), {
+    ...o,
+    method: "POST",
+    body: '{"propertyId":"x","checkIn":"2031-01-01","checkOut":"2031-01-03","guests":1}',
+  });
+  rows.push({ name: "floor: Bun.serve + postgres.js INSERT … RETURNING in a transaction", r: floor });
+  const counted = (r: LoadResult) => {
+    const s = r.statuses ?? {};
+    const other = Object.entries(s).filter(([k]) => k !== "201" && k !== "409");
+    return `201: ${s[201] ?? 0}, 409: ${s[409] ?? 0}, other: ${other.length ? other.map(([k, v]) => `${k}×${v}`).join(" ") : 0}`;
+  };
+  const overlapsNow = async () => {
+    const c = postgres(benchDb, { max: 1, onnotice: () => {} });
+    const [row] = await c.unsafe(OVERLAP_SQL);
+    await c.end();
+    return Number(row?.n);
+  };
+  for (const [name, props, connections, window] of [
+    ["POST /bookings, random properties and dates", listed, o.connections, 380],
+    ["POST /bookings, hot spot: 64 clients, 20 properties", listed.slice(0, 20), 64, 60],
+  ] as const) {
+    const r = await measure(app.url, { connections, seconds: o.seconds, lua: lua([...props], window), countStatuses: true });
+    // 409 is an answer here, not an error: only what is neither 201 nor 409 counts as one.
+    const s = r.statuses ?? {};
+    r.errors = Object.entries(s).reduce((n, [k, v]) => (k === "201" || k === "409" ? n : n + v), 0);
+    rows.push({ name, r, vs: `${fmt(r.rps / floor.rps)} × insert floor; ${counted(r)}; overlaps after: ${await overlapsNow()} (targets ≥ 2,000/s, p99 < 50 ms, 0 5xx)` });
+  }
+  notes.push(`overlap query (bookings): ${OVERLAP_SQL.replace(/\s+/g, " ")}`);
+  await app.stop();
 }
 
 main()

@@ -6,6 +6,8 @@
 //   bun tests/load/floors.ts query <port> <url>   Bun.serve running the SQL statement in $FLOOR_SQL with the
 //                                                 request path's last segment as $1 (the service's own read,
 //                                                 raw: what the database alone costs)
+//   bun tests/load/floors.ts insert <port> <url>  Bun.serve doing one INSERT … RETURNING in its own
+//                                                 transaction per request (the floor of a booking)
 import postgres from "postgres";
 
 const [kind, portArg, url, id] = process.argv.slice(2);
@@ -36,6 +38,18 @@ if (kind === "json") {
       if (!id) return new Response("ready");
       const [row] = await sql.unsafe(text, [id], { prepare: true });
       return row ? Response.json(row) : new Response("not found", { status: 404 });
+    },
+  });
+} else if (kind === "insert" && url) {
+  const sql = postgres(url, { max: 10 });
+  await sql`create table if not exists floor_inserts (id uuid primary key default gen_random_uuid(), property_id uuid not null, check_in date not null, check_out date not null, created_at timestamptz not null default now())`;
+  Bun.serve({
+    port,
+    async fetch() {
+      const [row] = await sql.begin(
+        (tx) => tx`insert into floor_inserts (property_id, check_in, check_out) values (gen_random_uuid(), current_date, current_date + 2) returning id, created_at`,
+      );
+      return Response.json(row, { status: 201 });
     },
   });
 } else {

@@ -15,7 +15,7 @@ import type { Actor } from "../auth/actor";
 import { stayTerms } from "../properties/calendar";
 import { invalidateAvailability } from "../properties/service";
 import { bookingFor } from "./access";
-import { type BookingDtoValue, toBookingDto } from "./dto";
+import { type BookingDtoValue, type BookingRow, toBookingDto } from "./dto";
 import { dueNow, isDue, notificationsOf, settleDue } from "./lifecycle";
 import { MAX_AMOUNT, priceStay } from "./pricing";
 import { type CancellationPolicy, refundFor } from "./refunds";
@@ -34,11 +34,15 @@ const unavailable = () => new AppError(409, "dates_unavailable", "Those nights a
  * bookings of one guest queue here, so no burst of requests gets past the limit.
  */
 async function reserveHoldSlot(tx: Db, guestId: string, now: Date, max: number): Promise<void> {
-  await tx.select({ id: users.id }).from(users).where(eq(users.id, guestId)).for("no key update");
-  const [held] = await tx
-    .select({ n: count() })
-    .from(bookings)
-    .where(and(eq(bookings.guestId, guestId), eq(bookings.status, "pending_payment"), gt(bookings.expiresAt, now)));
+  // Sent together (one round trip); the connection runs them in order, so the count's snapshot is
+  // taken after the lock is held.
+  const [, [held]] = await Promise.all([
+    tx.select({ id: users.id }).from(users).where(eq(users.id, guestId)).for("no key update"),
+    tx
+      .select({ n: count() })
+      .from(bookings)
+      .where(and(eq(bookings.guestId, guestId), eq(bookings.status, "pending_payment"), gt(bookings.expiresAt, now))),
+  ]);
   if ((held?.n ?? 0) >= max) {
     throw new AppError(429, "too_many_holds", `You hold ${max} unpaid bookings already; pay for or cancel one before booking again`, undefined, {
       "retry-after": String(HOLD_MS / 1000),
@@ -60,61 +64,85 @@ export async function createBooking(
   if (checkIn < dayOf(now)) throw invalid("/checkIn", "is in the past");
   if (nights > MAX_NIGHTS) throw invalid("/checkOut", `a stay is at most ${MAX_NIGHTS} nights`);
 
-  let booking: BookingDtoValue;
-  try {
-    booking = await deps.db.transaction(async (tx) => {
-      await reserveHoldSlot(tx, actor.id, now, deps.config.maxPendingBookings);
-      const terms = await stayTerms(tx, propertyId, checkIn, checkOut);
-      if (!terms) throw notFound("Property");
-      if (terms.status !== "listed") throw invalid("/propertyId", "the property is not listed");
-      if (terms.hostId === actor.id) throw invalid("/propertyId", "you cannot book your own property");
-      if (input.guests > terms.maxGuests) throw invalid("/guests", `the property takes at most ${terms.maxGuests} guests`);
-      if (nights < terms.minNights) throw invalid("/checkOut", `the property's stays are at least ${terms.minNights} nights`);
-      if (nights > terms.maxNights) throw invalid("/checkOut", `the property's stays are at most ${terms.maxNights} nights`);
-      const blocked = terms.nights.find((n) => n.blocked);
-      if (blocked) throw invalid("/checkIn", `the night of ${blocked.date} is not available (the host blocked it)`);
-      const price = priceStay(
-        terms.nights.map((n) => n.price),
-        terms.cleaningFee,
-        terms.currency,
-      );
-      if (price.total > MAX_AMOUNT) throw invalid("/checkOut", "the stay costs more than one booking can charge; book fewer nights");
-      // Holds of these nights whose time ran out free them now, not when their expiry job runs.
-      await settleDue(tx, deps.clock, { propertyId, from: checkIn, to: checkOut });
-      const expiresAt = new Date(now.getTime() + HOLD_MS);
-      const [row] = await tx
-        .insert(bookings)
-        .values({
-          id: Bun.randomUUIDv7(),
-          propertyId,
-          guestId: actor.id,
-          checkIn,
-          checkOut,
-          guests: input.guests,
-          status: "pending_payment",
-          ...price,
-          cancellationPolicy: terms.cancellationPolicy,
-          expiresAt,
-          createdAt: now,
-          updatedAt: now,
-        })
-        .returning();
-      if (!row) throw new Error("insert returned no row");
-      await enqueueMany(tx, deps.clock, [
+  // Holds of these nights whose time ran out are expired on a conflict, and the booking tried once
+  // more: the common path pays nothing for them.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const booking = await insertBooking({ actor, input, propertyId, nights, now, claim }, deps);
+      await invalidateAvailability(deps);
+      return booking;
+    } catch (err) {
+      // The exclusion constraint decided: another stay holds one of these nights.
+      if (sqlState(err) !== EXCLUSION_VIOLATION) throw err;
+      if (attempt > 1) throw unavailable();
+      const { expired } = await deps.db.transaction((tx) => settleDue(tx, deps.clock, { propertyId, from: checkIn, to: checkOut }));
+      if (expired.length === 0) throw unavailable();
+      await invalidateAvailability(deps);
+    }
+  }
+}
+
+async function insertBooking(
+  {
+    actor,
+    input,
+    propertyId,
+    nights,
+    now,
+    claim,
+  }: { actor: Actor; input: Static<typeof CreateBookingBody>; propertyId: string; nights: number; now: Date; claim?: IdempotencyClaim | null },
+  deps: Deps,
+): Promise<BookingDtoValue> {
+  const { checkIn, checkOut } = input;
+  return deps.db.transaction(async (tx) => {
+    // Round trips are most of a booking's cost: the guest's and the property's statements go out
+    // together, and so do the booking and its jobs below.
+    const [, terms] = await Promise.all([reserveHoldSlot(tx, actor.id, now, deps.config.maxPendingBookings), stayTerms(tx, propertyId, checkIn, checkOut)]);
+    if (!terms) throw notFound("Property");
+    if (terms.status !== "listed") throw invalid("/propertyId", "the property is not listed");
+    if (terms.hostId === actor.id) throw invalid("/propertyId", "you cannot book your own property");
+    if (input.guests > terms.maxGuests) throw invalid("/guests", `the property takes at most ${terms.maxGuests} guests`);
+    if (nights < terms.minNights) throw invalid("/checkOut", `the property's stays are at least ${terms.minNights} nights`);
+    if (nights > terms.maxNights) throw invalid("/checkOut", `the property's stays are at most ${terms.maxNights} nights`);
+    const blocked = terms.nights.find((n) => n.blocked);
+    if (blocked) throw invalid("/checkIn", `the night of ${blocked.date} is not available (the host blocked it)`);
+    const price = priceStay(
+      terms.nights.map((n) => n.price),
+      terms.cleaningFee,
+      terms.currency,
+    );
+    if (price.total > MAX_AMOUNT) throw invalid("/checkOut", "the stay costs more than one booking can charge; book fewer nights");
+    const expiresAt = new Date(now.getTime() + HOLD_MS);
+    const row: BookingRow = {
+      id: Bun.randomUUIDv7(),
+      propertyId,
+      guestId: actor.id,
+      checkIn,
+      checkOut,
+      guests: input.guests,
+      status: "pending_payment",
+      ...price,
+      cancellationPolicy: terms.cancellationPolicy,
+      expiresAt,
+      cancelledAt: null,
+      cancelledBy: null,
+      cancelReason: null,
+      refundAmount: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    // A refused insert (23P01) fails the jobs' statement behind it too, and is the error reported.
+    await Promise.all([
+      tx.insert(bookings).values(row),
+      enqueueMany(tx, deps.clock, [
         { type: "booking.expire", payload: { bookingId: row.id }, runAt: expiresAt, dedupeKey: `booking:${row.id}:expire` },
         ...notificationsOf("created", { ...row, hostId: terms.hostId }),
-      ]);
-      const dto = toBookingDto(row);
-      await claim?.complete(tx, dto);
-      return dto;
-    });
-  } catch (err) {
-    // The exclusion constraint decided: another stay holds one of these nights.
-    if (sqlState(err) === EXCLUSION_VIOLATION) throw unavailable();
-    throw err;
-  }
-  await invalidateAvailability(deps);
-  return booking;
+      ]),
+    ]);
+    const dto = toBookingDto(row);
+    await claim?.complete(tx, dto);
+    return dto;
+  });
 }
 
 /** Applies what time has done to these bookings, then and only then are they read. */

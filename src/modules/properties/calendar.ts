@@ -180,27 +180,30 @@ export interface StayTerms {
  * Bookings of one property do not wait for each other here; the exclusion constraint judges them.
  */
 export async function stayTerms(tx: Db, propertyId: string, from: string, to: string): Promise<StayTerms | undefined> {
-  const [row] = await tx
-    .select({
-      id: properties.id,
-      hostId: properties.hostId,
-      status: properties.status,
-      pricePerNight: properties.pricePerNight,
-      cleaningFee: properties.cleaningFee,
-      currency: properties.currency,
-      maxGuests: properties.maxGuests,
-      minNights: properties.minNights,
-      maxNights: properties.maxNights,
-      cancellationPolicy: properties.cancellationPolicy,
-    })
-    .from(properties)
-    .where(eq(properties.id, propertyId))
-    .for("key share");
+  // Sent together; the connection runs them in order, so the nights are read after the lock is held.
+  const [[row], overrides] = await Promise.all([
+    tx
+      .select({
+        id: properties.id,
+        hostId: properties.hostId,
+        status: properties.status,
+        pricePerNight: properties.pricePerNight,
+        cleaningFee: properties.cleaningFee,
+        currency: properties.currency,
+        maxGuests: properties.maxGuests,
+        minNights: properties.minNights,
+        maxNights: properties.maxNights,
+        cancellationPolicy: properties.cancellationPolicy,
+      })
+      .from(properties)
+      .where(eq(properties.id, propertyId))
+      .for("key share"),
+    tx
+      .select()
+      .from(calendarDays)
+      .where(and(eq(calendarDays.propertyId, propertyId), gte(calendarDays.day, from), lt(calendarDays.day, to))),
+  ]);
   if (!row) return undefined;
-  const overrides = await tx
-    .select()
-    .from(calendarDays)
-    .where(and(eq(calendarDays.propertyId, propertyId), gte(calendarDays.day, from), lt(calendarDays.day, to)));
   const byDay = new Map(overrides.map((o) => [o.day, o]));
   return {
     ...row,
