@@ -3,9 +3,10 @@
 //
 // A key is claimed by inserting its row (the primary key (user, key) lets one request win), held
 // by a lease while the work runs, and completed with the answer *in the work's own transaction*:
-// the booking and the answer that reports it commit together or not at all. Work that fails gives
-// the key back, so the caller may retry with it; a holder that crashed loses it when its lease
-// runs out.
+// the booking and the answer that reports it commit together or not at all. A refusal the work
+// answers (a 4xx of its rules: 404, 409, 422) is the first answer too, stored and replayed; what
+// is worth retrying (a 429, a 5xx, a lost connection) gives the key back. A holder that crashed
+// loses the key when its lease runs out.
 import { and, eq, isNull, lt, sql } from "drizzle-orm";
 import { t } from "elysia";
 import type { Db } from "../db/client";
@@ -13,7 +14,7 @@ import { idempotencyKeys } from "../db/schema";
 import type { Deps } from "../dependencies";
 import type { Handlers } from "../jobs/registry";
 import type { Clock } from "../lib/clock";
-import { AppError } from "./errors";
+import { AppError, problem } from "./errors";
 
 /** Keys are kept this long after their first use (the contract says at least 24 h). */
 export const RETENTION_MS = 24 * 3_600_000;
@@ -26,7 +27,7 @@ export const IdempotencyHeaders = t.Object({
       minLength: 1,
       maxLength: 255,
       description:
-        "Makes the request safe to retry: the same key with the same body replays the first answer (header Idempotent-Replayed: true); " +
+        "Makes the request safe to retry: the same key with the same body replays the first answer, a refusal (404, 409, 422) included (header Idempotent-Replayed: true); " +
         "with another body → 422 idempotency_key_reused; while the first is still running → 409 idempotency_in_progress. Scoped to the caller, kept 24 h.",
     }),
   ),
@@ -47,6 +48,8 @@ export interface IdempotentRequest {
   request: unknown;
   /** The status of the answer the work's result is sent with. */
   status: number;
+  /** The first request's id: a stored refusal carries it, as its answer did. */
+  requestId?: string;
 }
 
 /** JSON with object keys sorted: the same request in any key order has one fingerprint. */
@@ -100,7 +103,8 @@ async function claim(db: Db, clock: Clock, r: IdempotentRequest & { key: string 
     if (!row) continue;
     if (row.route !== r.route || row.requestHash !== hash) throw reused();
     if (row.responseStatus !== null && row.responseBody !== null) return { kind: "replay", status: row.responseStatus, body: row.responseBody };
-    // Still in flight; unless its holder stopped renewing (crashed), it is not ours to run.
+    // Still in flight; unless its holder's lease ran out (it crashed, or runs past LEASE_SECONDS),
+    // it is not ours to run.
     const [taken] = await db
       .update(idempotencyKeys)
       .set({ leaseToken: token, leaseUntil: lease })
@@ -122,7 +126,8 @@ export async function idempotently<T>(deps: Deps, r: IdempotentRequest, work: (c
   const request = { ...r, key: r.key };
   const claimed = await claim(deps.db, deps.clock, request);
   if (claimed.kind === "replay") {
-    return new Response(claimed.body, { status: claimed.status, headers: { "content-type": "application/json;charset=utf-8", "idempotent-replayed": "true" } });
+    const type = claimed.status >= 400 ? "application/problem+json" : "application/json;charset=utf-8";
+    return new Response(claimed.body, { status: claimed.status, headers: { "content-type": type, "idempotent-replayed": "true" } });
   }
   const where = and(eq(idempotencyKeys.userId, r.userId), eq(idempotencyKeys.key, request.key), eq(idempotencyKeys.leaseToken, claimed.token));
   let completed = false;
@@ -143,13 +148,28 @@ export async function idempotently<T>(deps: Deps, r: IdempotentRequest, work: (c
     if (!completed) throw new Error("idempotent work finished without recording its answer");
     return result;
   } catch (err) {
-    // Nothing was done: the key is free again for a retry (a failure to say so ends with the lease).
-    await deps.db
-      .delete(idempotencyKeys)
-      .where(where)
-      .catch(() => {});
+    if (isFinalRefusal(err)) {
+      // The rules said no: that is the answer this key gets from now on.
+      const body = problem(err.status, err.code, err.detail, err.errors, r.requestId);
+      await deps.db
+        .update(idempotencyKeys)
+        .set({ responseStatus: err.status, responseBody: JSON.stringify(body), leaseToken: null, leaseUntil: null })
+        .where(where)
+        .catch(() => {});
+    } else {
+      // Nothing was done: the key is free again for a retry (a failure to say so ends with the lease).
+      await deps.db
+        .delete(idempotencyKeys)
+        .where(where)
+        .catch(() => {});
+    }
     throw err;
   }
+}
+
+/** A refusal by the work's own rules, which a retry of the same request would meet again. */
+function isFinalRefusal(err: unknown): err is AppError {
+  return err instanceof AppError && err.status >= 400 && err.status < 500 && err.status !== 429 && err.code !== "idempotency_in_progress";
 }
 
 /** The recurring cleanup: keys past their retention (by the service clock) are forgotten. */

@@ -126,7 +126,11 @@ describe("create", () => {
     expect(statuses).toEqual([201, 201, 201, 429, 429, 429, 429, 429]);
     const refused = burst.find((r) => r.status === 429);
     expect(refused?.body.code).toBe("too_many_holds");
-    expect(refused?.headers.get("retry-after")).toBeTruthy();
+    // The first hold ends 15 minutes from now (the clock is frozen).
+    expect(refused?.headers.get("retry-after")).toBe("900");
+    // Other refusals come first: at the limit, an unknown property is still 404.
+    const unknown = await book(t.call, hoarder, { propertyId: "01a21001-1cb3-775a-ba4d-59603dabccf5", checkIn: "2031-09-01", checkOut: "2031-09-03" });
+    expect(unknown.status).toBe(404);
     // A paid (confirmed) or cancelled booking is no hold: room for another.
     const held = burst.filter((r) => r.status === 201);
     await setStatus(held[0]?.body.id as string, "confirmed");
@@ -134,6 +138,19 @@ describe("create", () => {
     const next = await Promise.all(places.slice(5).map((p) => book(t.call, hoarder, { propertyId: p.id, checkIn: "2031-09-05", checkOut: "2031-09-07" })));
     expect(next.map((r) => r.status).sort()).toEqual([201, 201, 429]);
   });
+});
+
+test("a host blocking nights and a guest booking them at once: never both", async () => {
+  for (let round = 0; round < 15; round++) {
+    const p = await createListing(t.call, host);
+    const g = await newGuest();
+    const [blocked, booked] = await Promise.all([
+      t.call("PUT", api(`/properties/${p.id}/calendar`), { token: host.accessToken, body: { from: "2031-07-10", to: "2031-07-12", blocked: true } }),
+      book(t.call, g, { propertyId: p.id, checkIn: "2031-07-11", checkOut: "2031-07-13" }),
+    ]);
+    const outcome = `${blocked.status}/${booked.status}`;
+    expect(["200/422", "409/201"]).toContain(outcome);
+  }
 });
 
 describe("who sees what", () => {
@@ -230,6 +247,19 @@ describe("cancel", () => {
     expect((await cancel(g, b2.body.id)).body.cancellation?.refundAmount).toBe(0);
     await setClock(t.call, NOW);
 
+    // A stay whose checkout day has come is over: not cancellable (it completes after that day).
+    const over = await book(t.call, g, { propertyId: strict.id, checkIn: "2031-06-02", checkOut: "2031-06-04" });
+    await setStatus(over.body.id, "confirmed");
+    await setClock(t.call, "2031-06-04T10:00:00Z");
+    for (const who of [g, host]) {
+      const r = await cancel(who, over.body.id);
+      expect({ status: r.status, code: r.body.code }).toEqual({ status: 409, code: "invalid_state" });
+    }
+    // During the stay (after check-in) it still can be, by the policy's rule.
+    await setClock(t.call, "2031-06-03T10:00:00Z");
+    expect((await cancel(host, over.body.id)).body.cancellation?.refundAmount).toBe(over.body.price.total);
+    await setClock(t.call, NOW);
+
     for (const status of ["expired", "completed"]) {
       const b3 = await book(t.call, g, { propertyId: strict.id, checkIn: "2031-06-25", checkOut: "2031-06-26" });
       await setStatus(b3.body.id, status);
@@ -260,11 +290,17 @@ describe("Idempotency-Key on POST /bookings", () => {
     const h = await newGuest();
     const theirs = await book(t.call, h, body, { "idempotency-key": "order-1" });
     expect({ status: theirs.status, code: theirs.body.code }).toEqual({ status: 409, code: "dates_unavailable" });
-    // A failed request keeps no answer: retried with its key once the nights are free, it books.
+    // A refusal is the first answer too: replayed as it was, even once the nights are free.
     await cancel(g, first.body.id);
     const retried = await book(t.call, h, body, { "idempotency-key": "order-1" });
-    expect(retried.status).toBe(201);
-    expect(retried.headers.get("idempotent-replayed")).toBeNull();
+    expect({ status: retried.status, replayed: retried.headers.get("idempotent-replayed"), type: retried.headers.get("content-type") }).toEqual({
+      status: 409,
+      replayed: "true",
+      type: "application/problem+json",
+    });
+    expect(retried.text).toBe(theirs.text);
+    // A new key is a new request.
+    expect((await book(t.call, h, body, { "idempotency-key": "order-2" })).status).toBe(201);
     for (const key of ["", "x".repeat(256)]) {
       const bad = await book(t.call, g, body, { "idempotency-key": key });
       expect({ key: key.length, status: bad.status }).toEqual({ key: key.length, status: 422 });

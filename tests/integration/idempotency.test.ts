@@ -80,10 +80,28 @@ describe("idempotently", () => {
     for (const o of outcomes.filter((x) => x !== "ran")) expect(["idempotency_in_progress", "replay"]).toContain(o);
   });
 
-  test("work that fails keeps no answer: the key is free for the retry", async () => {
+  test("a refusal by the work's rules is stored and replayed; a failure worth retrying frees the key", async () => {
     expect(await codeOf(idempotently(t.deps, request(alice, "k-fail"), work({ fail: true })))).toBe("dates_unavailable");
-    const before = runs;
-    expect(await idempotently(t.deps, request(alice, "k-fail"), work())).toEqual({ run: before + 1, at: "x" });
+    const replay = (await idempotently(t.deps, request(alice, "k-fail"), work())) as Response;
+    expect({ status: replay.status, type: replay.headers.get("content-type"), replayed: replay.headers.get("idempotent-replayed") }).toEqual({
+      status: 409,
+      type: "application/problem+json",
+      replayed: "true",
+    });
+    expect(await replay.json()).toMatchObject({ status: 409, code: "dates_unavailable", detail: "taken" });
+    // A crash of the work (a 500) and a 429 are worth retrying: the key is free again.
+    for (const [key, error] of [
+      ["k-500", new Error("boom")],
+      ["k-429", new AppError(429, "too_many_holds", "later")],
+    ] as const) {
+      const failing = () =>
+        t.deps.db.transaction(async () => {
+          throw error;
+        });
+      expect(await codeOf(idempotently(t.deps, request(alice, key), failing))).not.toBe("ok");
+      const before = runs;
+      expect(await idempotently(t.deps, request(alice, key), work())).toEqual({ run: before + 1, at: "x" });
+    }
   });
 
   test("a holder that crashed (its lease ran out) loses the key", async () => {

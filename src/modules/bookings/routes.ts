@@ -3,6 +3,7 @@ import { Elysia, t } from "elysia";
 import type { Deps } from "../../dependencies";
 import { authMacro } from "../../http/auth";
 import { errorResponses } from "../../http/errors";
+import { requestIdOf } from "../../http/foundation";
 import { IdempotencyHeaders, idempotently } from "../../http/idempotency";
 import { DEFAULT_LIMIT } from "../../http/pagination";
 import { IdParams } from "../../http/schema";
@@ -15,9 +16,10 @@ export function bookingRoutes(deps: Deps) {
     .use(authMacro(deps))
     .post(
       "",
-      async ({ actor, body, headers, set }) => {
+      async ({ actor, body, headers, set, request }) => {
         set.status = 201;
-        return idempotently(deps, { userId: actor.id, key: headers["idempotency-key"], route: "POST /bookings", request: body, status: 201 }, (claim) =>
+        const key = headers["idempotency-key"];
+        return idempotently(deps, { userId: actor.id, key, route: "POST /bookings", request: body, status: 201, requestId: requestIdOf(request) }, (claim) =>
           createBooking({ actor, input: body, claim }, deps),
         );
       },

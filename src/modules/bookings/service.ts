@@ -1,6 +1,6 @@
 // Booking verbs: create (price, rules, holds limit, no overlap), read, list, cancel. Each verb
 // starts with who may do it; what a caller may not see is answered like what does not exist.
-import { and, count, eq, gt, type SQL } from "drizzle-orm";
+import { and, count, eq, gt, min, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { EXCLUSION_VIOLATION, sqlState } from "../../db/errors";
 import { newestFirst } from "../../db/newest-first";
@@ -33,21 +33,26 @@ const unavailable = () => new AppError(409, "dates_unavailable", "Those nights a
  * Takes the guest's row for the rest of the transaction and counts their live holds: concurrent
  * bookings of one guest queue here, so no burst of requests gets past the limit.
  */
-async function reserveHoldSlot(tx: Db, guestId: string, now: Date, max: number): Promise<void> {
+async function holdsOf(tx: Db, guestId: string, now: Date): Promise<{ n: number; firstEnds: Date | null }> {
   // Sent together (one round trip); the connection runs them in order, so the count's snapshot is
   // taken after the lock is held.
   const [, [held]] = await Promise.all([
     tx.select({ id: users.id }).from(users).where(eq(users.id, guestId)).for("no key update"),
     tx
-      .select({ n: count() })
+      .select({ n: count(), firstEnds: min(bookings.expiresAt) })
       .from(bookings)
       .where(and(eq(bookings.guestId, guestId), eq(bookings.status, "pending_payment"), gt(bookings.expiresAt, now))),
   ]);
-  if ((held?.n ?? 0) >= max) {
-    throw new AppError(429, "too_many_holds", `You hold ${max} unpaid bookings already; pay for or cancel one before booking again`, undefined, {
-      "retry-after": String(HOLD_MS / 1000),
-    });
-  }
+  return { n: held?.n ?? 0, firstEnds: held?.firstEnds ? new Date(held.firstEnds) : null };
+}
+
+/** 429 while the guest holds `max` unpaid bookings; Retry-After says when the first of them ends. */
+function refuseHoarding(held: { n: number; firstEnds: Date | null }, max: number, now: Date): void {
+  if (held.n < max) return;
+  const wait = held.firstEnds ? Math.max(1, Math.ceil((held.firstEnds.getTime() - now.getTime()) / 1000)) : HOLD_MS / 1000;
+  throw new AppError(429, "too_many_holds", `You hold ${max} unpaid bookings already; pay for or cancel one before booking again`, undefined, {
+    "retry-after": String(wait),
+  });
 }
 
 export async function createBooking(
@@ -97,10 +102,11 @@ async function insertBooking(
   return deps.db.transaction(async (tx) => {
     // Round trips are most of a booking's cost: the guest's and the property's statements go out
     // together, and so do the booking and its jobs below.
-    const [, terms] = await Promise.all([reserveHoldSlot(tx, actor.id, now, deps.config.maxPendingBookings), stayTerms(tx, propertyId, checkIn, checkOut)]);
+    const [held, terms] = await Promise.all([holdsOf(tx, actor.id, now), stayTerms(tx, propertyId, checkIn, checkOut)]);
     if (!terms) throw notFound("Property");
     if (terms.status !== "listed") throw invalid("/propertyId", "the property is not listed");
     if (terms.hostId === actor.id) throw invalid("/propertyId", "you cannot book your own property");
+    refuseHoarding(held, deps.config.maxPendingBookings, now);
     if (input.guests > terms.maxGuests) throw invalid("/guests", `the property takes at most ${terms.maxGuests} guests`);
     if (nights < terms.minNights) throw invalid("/checkOut", `the property's stays are at least ${terms.minNights} nights`);
     if (nights > terms.maxNights) throw invalid("/checkOut", `the property's stays are at most ${terms.maxNights} nights`);
@@ -131,7 +137,8 @@ async function insertBooking(
       createdAt: now,
       updatedAt: now,
     };
-    // A refused insert (23P01) fails the jobs' statement behind it too, and is the error reported.
+    // Sent together. Whichever runs first, a refused booking (23P01) is the error reported: its
+    // rejection arrives first, or the jobs' statement behind it fails with the transaction.
     await Promise.all([
       tx.insert(bookings).values(row),
       enqueueMany(tx, deps.clock, [
@@ -194,9 +201,11 @@ export async function cancelBooking({ actor, id, reason }: { actor: Actor; id: s
     if (isDue(booking, now)) {
       // Time got there first: the hold expired (or the stay completed) before this cancellation.
       await settleDue(tx, deps.clock, { ids: [booking.id] });
-      return { error: booking.status === "pending_payment" ? "expired" : "completed" } as const;
+      return { error: booking.status === "pending_payment" ? "expired" : "completed", settled: true } as const;
     }
     if (booking.status !== "pending_payment" && booking.status !== "confirmed") return { error: booking.status } as const;
+    // A stay whose checkout day has come is over (it completes after that day): nothing to cancel.
+    if (dayOf(now) >= booking.checkOut) return { error: "over (its checkout day has come)" } as const;
     // A confirmed booking is paid in full; a hold is not paid at all.
     const paid = booking.status === "confirmed" ? booking.total : 0;
     const refundAmount = refundFor(booking.cancellationPolicy as CancellationPolicy, paid, role, now, booking.checkIn);
@@ -212,8 +221,8 @@ export async function cancelBooking({ actor, id, reason }: { actor: Actor; id: s
     await enqueueMany(tx, deps.clock, jobs);
     return { booking: toBookingDto(row) } as const;
   });
-  // The nights are free (a settled hold freed them too).
-  await invalidateAvailability(deps);
+  // The nights are free (a hold settled on the way freed them too); a refusal changed nothing.
+  if (!("error" in dto) || ("settled" in dto && dto.error === "expired")) await invalidateAvailability(deps);
   if ("error" in dto) throw conflict("invalid_state", `The booking is ${dto.error}; only pending_payment or confirmed bookings can be cancelled`);
   return dto.booking;
 }
