@@ -1,4 +1,5 @@
 // One database handle for the service: postgres.js when DATABASE_URL is set, embedded PGlite otherwise.
+import { withAfterCommit } from "./after-commit";
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
@@ -169,7 +170,7 @@ function openPostgres(url: string, max: number): Database {
   const gate = fifoGate(max);
   return {
     kind: "postgres",
-    db: drizzlePostgres({ client: preparing(client, gate), schema }) as unknown as Db,
+    db: withAfterCommit(drizzlePostgres({ client: preparing(client, gate), schema }) as unknown as Db),
     poolSize: max,
     planEach: drizzlePostgres({ client: preparing(planEachClient, fifoGate(planEachMax)), schema }) as unknown as Db,
     raw: runner(client),
@@ -252,7 +253,7 @@ async function openEmbedded(options: DatabaseOptions): Promise<Database> {
       return (await pg.query<T>(text, params)).rows;
     },
   };
-  const db = drizzlePglite({ client: pg, schema }) as unknown as Db;
+  const db = withAfterCommit(drizzlePglite({ client: pg, schema }) as unknown as Db);
   return {
     kind: "embedded",
     db,

@@ -24,7 +24,7 @@ export async function startOutboxLoop(o: {
     pending = true;
     wake?.();
   };
-  // Outbox inserts NOTIFY this channel at commit (drizzle/0005_outbox_notify.sql).
+  // A commit that enqueued jobs NOTIFYs this channel right after (wakeRelays in outbox.ts).
   const unlisten = await o.deps.database.listen("stayhub_outbox", nudge).catch(() => null);
   let failures = 0;
   const loop = (async () => {

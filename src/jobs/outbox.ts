@@ -2,6 +2,7 @@
 // it, or not at all.
 import type { Db } from "../db/client";
 import { sql } from "drizzle-orm";
+import { afterCommit } from "../db/after-commit";
 import { outbox } from "../db/schema";
 import type { Clock } from "../lib/clock";
 import type { JobPayloads, JobType } from "./registry";
@@ -25,8 +26,7 @@ export async function enqueue<T extends JobType>(tx: Db, clock: Clock, type: T, 
     .values({ type, payload, runAt: options.runAt ?? clock.now(), dedupeKey: options.dedupeKey ?? null })
     .onConflictDoNothing({ target: outbox.dedupeKey })
     .returning({ id: outbox.id });
-  // A statement trigger NOTIFYs 'stayhub_outbox' (delivered at commit, dropped on rollback), waking
-  // the relay without waiting for its poll (drizzle/0005_outbox_notify.sql).
+  if (row) afterCommit(tx, wakeRelays);
   return row ? String(row.id) : null;
 }
 
@@ -42,7 +42,37 @@ export async function enqueueMany(tx: Db, clock: Clock, jobs: JobSpec[]): Promis
     .values(jobs.map((j) => ({ type: j.type, payload: j.payload, runAt: j.runAt ?? now, dedupeKey: j.dedupeKey ?? null })))
     .onConflictDoNothing({ target: outbox.dedupeKey })
     .returning({ id: outbox.id });
+  if (rows.length) afterCommit(tx, wakeRelays);
   return rows.map((r) => String(r.id));
+}
+
+const signals = new WeakMap<Db, { inFlight: boolean; again: boolean }>();
+
+/**
+ * Wakes every relay (they LISTEN on 'stayhub_outbox') after a commit that enqueued jobs, without
+ * waiting for their poll. Coalesced per process: one NOTIFY in flight at a time, and one more after
+ * it for all the commits that came meanwhile (drizzle/0010 says why it is not a trigger).
+ */
+export function wakeRelays(root: Db): void {
+  let s = signals.get(root);
+  if (!s) signals.set(root, (s = { inFlight: false, again: false }));
+  const state = s;
+  if (state.inFlight) {
+    state.again = true;
+    return;
+  }
+  state.inFlight = true;
+  const send = (): void => {
+    root
+      .execute(sql`select pg_notify('stayhub_outbox', '')`)
+      .catch(() => {}) // the relay's poll is the safety net
+      .finally(() => {
+        if (!state.again) return void (state.inFlight = false);
+        state.again = false;
+        send();
+      });
+  };
+  send();
 }
 
 /** Every ten minutes at most: sent rows are history after a week (recurring jobs' dedupe keys are per slot). */
