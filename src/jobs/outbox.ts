@@ -54,9 +54,8 @@ const signals = new WeakMap<Db, { inFlight: boolean; again: boolean }>();
  * it for all the commits that came meanwhile (drizzle/0010 says why it is not a trigger).
  */
 export function wakeRelays(root: Db): void {
-  let s = signals.get(root);
-  if (!s) signals.set(root, (s = { inFlight: false, again: false }));
-  const state = s;
+  const state = signals.get(root) ?? { inFlight: false, again: false };
+  signals.set(root, state);
   if (state.inFlight) {
     state.again = true;
     return;
@@ -67,7 +66,10 @@ export function wakeRelays(root: Db): void {
       .execute(sql`select pg_notify('stayhub_outbox', '')`)
       .catch(() => {}) // the relay's poll is the safety net
       .finally(() => {
-        if (!state.again) return void (state.inFlight = false);
+        if (!state.again) {
+          state.inFlight = false;
+          return;
+        }
         state.again = false;
         send();
       });
