@@ -2907,7 +2907,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: the same key with the same body replays the first answer (header Idempotent-Replayed: true); with another body → 422 idempotency_key_reused; while the first is still running → 409 idempotency_in_progress. Scoped to the caller, kept 24 h. */
+                /** @description Makes the request safe to retry: the same key with the same body replays the first answer, a refusal (404, 409, 422) included (header Idempotent-Replayed: true); with another body → 422 idempotency_key_reused; while the first is still running → 409 idempotency_in_progress. Scoped to the caller, kept 24 h. */
                 "idempotency-key"?: string;
             };
             path?: never;
