@@ -14,6 +14,8 @@ export interface NotifyPayload {
 
 export interface JobPayloads {
   notify: NotifyPayload;
+  /** Several notifications of one event (e.g. a booking's guest and host): one job, one insert. */
+  "notify.many": { notifications: NotifyPayload[] };
   /** No effect: the scheduler's heartbeat and the benchmark's no-op. */
   "jobs.noop": { slot?: number };
   /** A hold's 15 minutes are up: expire it unless it was paid or cancelled meanwhile. */

@@ -10,7 +10,7 @@ import { RedisQueue } from "../../src/jobs/redis-queue";
 import { relayOnce } from "../../src/jobs/relay";
 import { startJobs } from "../../src/jobs/runner";
 import { scheduleDue } from "../../src/jobs/scheduler";
-import { handleNotify } from "../../src/modules/notifications/service";
+import { handleNotify, handleNotifyMany } from "../../src/modules/notifications/service";
 import { registerUser, startTestApp, type TestApp } from "../support/app";
 import { databaseUrl, redisUrl } from "../support/services";
 
@@ -135,6 +135,45 @@ describe("in-process transport", () => {
     };
     await Promise.all([handleNotify(job, deps), handleNotify(job, deps), handleNotify(job, deps)]);
     expect(sent).toEqual([u.email]);
+  });
+
+  test("notify.many: one job, several people; each notification stored once and each e-mail sent once, a failed e-mail retried", async () => {
+    const [a, b] = await Promise.all([registerUser(t.call), registerUser(t.call)]);
+    const sent: string[] = [];
+    let failOnce = true;
+    const deps = {
+      ...t.deps,
+      mailer: {
+        send: async (m: { to: string }) => {
+          await Bun.sleep(10);
+          if (m.to === b.email && failOnce) {
+            failOnce = false;
+            throw new Error("SMTP says no");
+          }
+          sent.push(m.to);
+        },
+      },
+    };
+    const job = {
+      id: `many-${Math.random()}`,
+      type: "notify.many" as const,
+      attempt: 1,
+      enqueuedAt: Date.now(),
+      payload: {
+        notifications: [
+          { userId: a.id, type: "x", title: "to a", body: "b", email: true },
+          { userId: b.id, type: "x", title: "to b", body: "b", email: true },
+          { userId: b.id, type: "y", title: "quiet", body: "b" },
+        ],
+      },
+    };
+    const runs = await Promise.allSettled([handleNotifyMany(job, deps), handleNotifyMany(job, deps), handleNotifyMany(job, deps)]);
+    expect(runs.filter((r) => r.status === "rejected")).toHaveLength(1);
+    await handleNotifyMany({ ...job, attempt: 2 }, deps); // the retry of the failed run
+    await handleNotifyMany({ ...job, attempt: 3 }, deps); // and a redelivery after it
+    expect(sent.sort()).toEqual([a.email, b.email].sort());
+    const stored = await t.deps.database.raw.query("select user_id, title from notifications where dedupe_key like $1 order by title", [`job:${job.id}:%`]);
+    expect(stored.map((n) => n.title)).toEqual(["quiet", "to a", "to b"]);
   });
 
   test("after the last attempt the job is dead, listed, and can be retried", async () => {

@@ -28,23 +28,20 @@ const wording: Record<BookingEvent, { guest: [string, string]; host: [string, st
   completed: { guest: ["Stay completed", "We hope you enjoyed it: leave a review."], host: ["Stay completed", "A guest's stay at your property is over."] },
 };
 
-/** The notify jobs of one status change: one for the guest, one for the host, each at most once. */
+/** The notify job of one status change: the guest's and the host's notification, each at most once. */
 export function notificationsOf(event: BookingEvent, b: { id: string; guestId: string; hostId: string; checkIn: string; checkOut: string }): JobSpec[] {
-  return (["guest", "host"] as const).map((role) => {
+  const notifications = (["guest", "host"] as const).map((role) => {
     const [title, body] = wording[event][role];
     return {
-      type: "notify" as const,
-      payload: {
-        userId: role === "guest" ? b.guestId : b.hostId,
-        type: `booking_${event}`,
-        title,
-        body: `${body} (${b.checkIn} – ${b.checkOut})`,
-        data: { bookingId: b.id },
-        email: role === "guest" && event !== "completed",
-      },
-      dedupeKey: `booking:${b.id}:${event}:${role}`,
+      userId: role === "guest" ? b.guestId : b.hostId,
+      type: `booking_${event}`,
+      title,
+      body: `${body} (${b.checkIn} – ${b.checkOut})`,
+      data: { bookingId: b.id },
+      email: role === "guest" && event !== "completed",
     };
   });
+  return [{ type: "notify.many", payload: { notifications }, dedupeKey: `booking:${b.id}:${event}` }];
 }
 
 type Changed = BookingRow & { hostId: string };

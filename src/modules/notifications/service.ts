@@ -1,5 +1,5 @@
 // In-app notifications: read by their owner, written by the `notify` job.
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Static } from "elysia";
 import { notifications, users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
@@ -48,44 +48,89 @@ export async function markRead({ actor, id }: { actor: Actor; id: string }, deps
 }
 
 /**
- * The `notify` job. Exactly-once effects under at-least-once delivery: the notification is keyed
- * by the job id, and the e-mail is claimed (emailed_at set) before it is handed to the mailer, so
- * two concurrent runs cannot both send it. A crash right after the claim loses that one e-mail
- * rather than sending it twice; a mailer error gives the claim back for the retry.
+ * Stores each notification once, keyed by its job (and place in it), and sends the e-mails asked
+ * for. Exactly-once effects under at-least-once delivery: a redelivered job finds its
+ * notifications there, and each e-mail is claimed (emailed_at set) before it is handed to the
+ * mailer, so two concurrent runs cannot both send it. A crash right after the claim loses that
+ * e-mail rather than sending it twice; a mailer error gives the claim back for the retry.
  */
-export async function handleNotify(job: JobOf<"notify">, deps: JobDeps): Promise<void> {
-  const p: NotifyPayload = job.payload;
-  const dedupeKey = `job:${job.id}`;
+async function deliver(items: { dedupeKey: string; p: NotifyPayload }[], deps: JobDeps): Promise<void> {
+  if (items.length === 0) return;
+  const now = deps.clock.now();
   await deps.db
     .insert(notifications)
-    .values({
-      id: Bun.randomUUIDv7(),
-      userId: p.userId,
-      type: p.type,
-      title: p.title,
-      body: p.body,
-      data: p.data ?? {},
-      dedupeKey,
-      createdAt: deps.clock.now(),
-    })
+    .values(
+      items.map(({ dedupeKey, p }) => ({
+        id: Bun.randomUUIDv7(),
+        userId: p.userId,
+        type: p.type,
+        title: p.title,
+        body: p.body,
+        data: p.data ?? {},
+        dedupeKey,
+        createdAt: now,
+      })),
+    )
     .onConflictDoNothing({ target: notifications.dedupeKey });
-  if (!p.email) return;
-  // Claim the e-mail before sending it: of two concurrent runs only one gets the row back.
-  const [claimed] = await deps.db
+  const mailed = items.filter((i) => i.p.email);
+  if (mailed.length === 0) return;
+  // Claim the e-mails before sending them: of two concurrent runs only one gets each row back.
+  const claimed = await deps.db
     .update(notifications)
     .set({ emailedAt: sql`now()` })
-    .where(and(eq(notifications.dedupeKey, dedupeKey), isNull(notifications.emailedAt)))
-    .returning({ id: notifications.id, userId: notifications.userId });
-  if (!claimed) return;
-  const [user] = await deps.db.select({ email: users.email }).from(users).where(eq(users.id, claimed.userId));
-  if (!user) return;
-  try {
-    await deps.mailer.send({ to: user.email, subject: p.title, text: p.body });
-  } catch (err) {
-    // Not sent: give the claim back so the retry sends it.
-    await deps.db.update(notifications).set({ emailedAt: null }).where(eq(notifications.id, claimed.id));
-    throw err;
+    .where(
+      and(
+        inArray(
+          notifications.dedupeKey,
+          mailed.map((i) => i.dedupeKey),
+        ),
+        isNull(notifications.emailedAt),
+      ),
+    )
+    .returning({ id: notifications.id, userId: notifications.userId, title: notifications.title, body: notifications.body });
+  if (claimed.length === 0) return;
+  const addresses = await deps.db
+    .select({ id: users.id, email: users.email })
+    .from(users)
+    .where(
+      inArray(
+        users.id,
+        claimed.map((c) => c.userId),
+      ),
+    );
+  const emailOf = new Map(addresses.map((a) => [a.id, a.email]));
+  for (const [i, c] of claimed.entries()) {
+    const to = emailOf.get(c.userId);
+    if (!to) continue;
+    try {
+      await deps.mailer.send({ to, subject: c.title, text: c.body });
+    } catch (err) {
+      // Not sent: give the claims of this and the unsent ones back so the retry sends them.
+      await deps.db
+        .update(notifications)
+        .set({ emailedAt: null })
+        .where(
+          inArray(
+            notifications.id,
+            claimed.slice(i).map((x) => x.id),
+          ),
+        );
+      throw err;
+    }
   }
 }
 
-export const notificationHandlers: Handlers = { notify: handleNotify };
+/** The `notify` job: one notification (and its e-mail when asked). */
+export async function handleNotify(job: JobOf<"notify">, deps: JobDeps): Promise<void> {
+  await deliver([{ dedupeKey: `job:${job.id}`, p: job.payload }], deps);
+}
+
+/** The `notify.many` job: the notifications of one event (a booking's guest and host), in one go. */
+export async function handleNotifyMany(job: JobOf<"notify.many">, deps: JobDeps): Promise<void> {
+  await deliver(
+    job.payload.notifications.map((p, i) => ({ dedupeKey: `job:${job.id}:${i}`, p })),
+    deps,
+  );
+}
+
+export const notificationHandlers: Handlers = { notify: handleNotify, "notify.many": handleNotifyMany };
