@@ -190,22 +190,24 @@ export async function listBookings(
     .where(and(whose, status ? eq(bookings.status, status) : undefined, keyset.after))
     .orderBy(...keyset.orderBy)
     .limit(limit + 1);
-  const page = keyset.page(rows.map((r) => ({ ...r.booking })));
+  const page = keyset.page(rows.map((r) => r.booking));
   return { data: page.rows.map(toBookingDto), nextCursor: page.nextCursor };
 }
 
 export async function cancelBooking({ actor, id, reason }: { actor: Actor; id: string; reason?: string }, deps: Deps): Promise<BookingDtoValue> {
   const now = deps.clock.now();
-  const dto = await deps.db.transaction(async (tx) => {
+  // Either the cancelled booking, or why not (and whether nights were freed on the way).
+  const outcome = await deps.db.transaction(async (tx): Promise<{ booking: BookingDtoValue } | { refused: string; freed: boolean }> => {
     const { booking, hostId, role } = await bookingFor(actor, id, tx, { lock: true });
     if (isDue(booking, now)) {
       // Time got there first: the hold expired (or the stay completed) before this cancellation.
       await settleDue(tx, deps.clock, { ids: [booking.id] });
-      return { error: booking.status === "pending_payment" ? "expired" : "completed", settled: true } as const;
+      const expired = booking.status === "pending_payment";
+      return { refused: `The booking is ${expired ? "expired" : "completed"}`, freed: expired };
     }
-    if (booking.status !== "pending_payment" && booking.status !== "confirmed") return { error: booking.status } as const;
+    if (booking.status !== "pending_payment" && booking.status !== "confirmed") return { refused: `The booking is ${booking.status}`, freed: false };
     // A stay whose checkout day has come is over (it completes after that day): nothing to cancel.
-    if (dayOf(now) >= booking.checkOut) return { error: "over (its checkout day has come)" } as const;
+    if (dayOf(now) >= booking.checkOut) return { refused: "The stay's checkout day has come", freed: false };
     // A confirmed booking is paid in full; a hold is not paid at all.
     const paid = booking.status === "confirmed" ? booking.total : 0;
     const refundAmount = refundFor(booking.cancellationPolicy as CancellationPolicy, paid, role, now, booking.checkIn);
@@ -219,10 +221,9 @@ export async function cancelBooking({ actor, id, reason }: { actor: Actor; id: s
     if (refundAmount > 0)
       jobs.push({ type: "booking.refund", payload: { bookingId: row.id, amount: refundAmount, currency: row.currency }, dedupeKey: `booking:${row.id}:refund` });
     await enqueueMany(tx, deps.clock, jobs);
-    return { booking: toBookingDto(row) } as const;
+    return { booking: toBookingDto(row) };
   });
-  // The nights are free (a hold settled on the way freed them too); a refusal changed nothing.
-  if (!("error" in dto) || ("settled" in dto && dto.error === "expired")) await invalidateAvailability(deps);
-  if ("error" in dto) throw conflict("invalid_state", `The booking is ${dto.error}; only pending_payment or confirmed bookings can be cancelled`);
-  return dto.booking;
+  if ("booking" in outcome || outcome.freed) await invalidateAvailability(deps);
+  if ("refused" in outcome) throw conflict("invalid_state", `${outcome.refused}; only a pending_payment or confirmed stay before its checkout day can be cancelled`);
+  return outcome.booking;
 }
