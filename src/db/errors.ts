@@ -4,6 +4,9 @@ export const UNIQUE_VIOLATION = "23505";
 export const EXCLUSION_VIOLATION = "23P01";
 export const CHECK_VIOLATION = "23514";
 export const FOREIGN_KEY_VIOLATION = "23503";
+/** The transaction was chosen to break a deadlock: nothing of it happened, and it may run again. */
+export const DEADLOCK_DETECTED = "40P01";
+export const SERIALIZATION_FAILURE = "40001";
 
 interface PgErrorLike {
   code?: unknown;
@@ -40,6 +43,9 @@ export function ruleViolation(err: unknown): { status: 409 | 422; code: string; 
   const rule = violatedConstraint(err);
   const named = rule ? ` (${rule})` : "";
   switch (state) {
+    case DEADLOCK_DETECTED:
+    case SERIALIZATION_FAILURE:
+      return { status: 409, code: "conflict", detail: "The request ran into a concurrent one and was undone; retry it" };
     case CHECK_VIOLATION:
       return { status: 422, code: "validation_failed", detail: `The request breaks a rule the stored data must keep${named}` };
     case UNIQUE_VIOLATION:

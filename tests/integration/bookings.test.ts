@@ -140,6 +140,28 @@ describe("create", () => {
   });
 });
 
+test("a booking chosen as a deadlock victim (two overlapping inserts at one instant) is run again: 201, one booking", async () => {
+  const p = await createListing(t.call, host);
+  const g = await newGuest();
+  // PostgreSQL aborts one of two exclusion checks waiting on each other with 40P01: the first
+  // attempt here fails that way, as under a burst of overlapping bookings.
+  const db = t.deps.db as { transaction: (...a: unknown[]) => Promise<unknown> };
+  const real = db.transaction;
+  let failed = 0;
+  db.transaction = async (...a: unknown[]) => {
+    if (failed++ === 0) throw Object.assign(new Error("Failed query"), { cause: { code: "40P01", message: "deadlock detected" } });
+    return real.apply(t.deps.db, a);
+  };
+  try {
+    const res = await book(t.call, g, { propertyId: p.id, checkIn: "2031-07-20", checkOut: "2031-07-22" });
+    expect(res.status).toBe(201);
+  } finally {
+    db.transaction = real;
+  }
+  const rows = await t.deps.database.raw.query("select count(*)::int as n from bookings where property_id = $1", [p.id]);
+  expect(rows[0]?.n).toBe(1);
+});
+
 test("a host blocking nights and a guest booking them at once: never both", async () => {
   for (let round = 0; round < 15; round++) {
     const p = await createListing(t.call, host);

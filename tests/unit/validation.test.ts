@@ -109,6 +109,9 @@ describe("ruleViolation: database rules that fire map to 409/422", () => {
     [{ code: "23P01" }, 409, "conflict"],
     [{ code: "23503" }, 409, "conflict"],
     [{ code: "22003" }, 422, "validation_failed"],
+    // A deadlock victim or a serialization failure: undone, to be retried — never a 500.
+    [{ code: "40P01" }, 409, "conflict"],
+    [{ code: "40001" }, 409, "conflict"],
   ])("%p → %p", (error, status, code) => {
     // Wrapped as Drizzle wraps the driver's error.
     expect(ruleViolation(Object.assign(new Error("Failed query"), { cause: error }))).toMatchObject({ status, code });

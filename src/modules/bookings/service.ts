@@ -2,7 +2,7 @@
 // starts with who may do it; what a caller may not see is answered like what does not exist.
 import { and, count, eq, gt, min, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { EXCLUSION_VIOLATION, sqlState } from "../../db/errors";
+import { DEADLOCK_DETECTED, EXCLUSION_VIOLATION, sqlState } from "../../db/errors";
 import { newestFirst } from "../../db/newest-first";
 import { bookings, properties, users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
@@ -70,16 +70,25 @@ export async function createBooking(
   if (nights > MAX_NIGHTS) throw invalid("/checkOut", `a stay is at most ${MAX_NIGHTS} nights`);
 
   // Holds of these nights whose time ran out are expired on a conflict, and the booking tried once
-  // more: the common path pays nothing for them.
-  for (let attempt = 1; ; attempt++) {
+  // more: the common path pays nothing for them. Two bookings of overlapping nights inserted at
+  // the same instant can each wait for the other's exclusion check: PostgreSQL aborts one as a
+  // deadlock, and that one is simply run again (it then meets the other's committed stay: 409).
+  let settled = false;
+  for (let deadlocks = 0; ; ) {
     try {
       const booking = await insertBooking({ actor, input, propertyId, nights, now, claim }, deps);
       await invalidateAvailability(deps);
       return booking;
     } catch (err) {
+      const state = sqlState(err);
+      if (state === DEADLOCK_DETECTED && deadlocks++ < 5) {
+        await Bun.sleep(Math.random() * 5 * deadlocks);
+        continue;
+      }
       // The exclusion constraint decided: another stay holds one of these nights.
-      if (sqlState(err) !== EXCLUSION_VIOLATION) throw err;
-      if (attempt > 1) throw unavailable();
+      if (state !== EXCLUSION_VIOLATION) throw err;
+      if (settled) throw unavailable();
+      settled = true;
       const { expired } = await deps.db.transaction((tx) => settleDue(tx, deps.clock, { propertyId, from: checkIn, to: checkOut }));
       if (expired.length === 0) throw unavailable();
       await invalidateAvailability(deps);
