@@ -8,6 +8,7 @@ import { authRoutes } from "./modules/auth/routes";
 import { bookingRoutes } from "./modules/bookings/routes";
 import { opsRoutes, testClockRoutes } from "./modules/ops/routes";
 import { notificationRoutes } from "./modules/notifications/routes";
+import { paymentRoutes } from "./modules/payments/routes";
 import { propertyFastRoutes, propertyRoutes } from "./modules/properties/routes";
 import { userRoutes } from "./modules/users/routes";
 
@@ -19,6 +20,7 @@ export function createApp(deps: Deps) {
     .use(userRoutes(deps))
     .use(propertyRoutes(deps))
     .use(bookingRoutes(deps))
+    .use(paymentRoutes(deps))
     .use(notificationRoutes(deps))
     .use(testClockRoutes(deps));
 

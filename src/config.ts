@@ -34,6 +34,8 @@ export const ConfigSchema = T.Object({
   jobBackoffMs: T.Integer({ minimum: 1, maximum: 600_000 }),
   trustProxy: T.Boolean(),
   maxPendingBookings: T.Integer({ minimum: 1, maximum: 1000 }),
+  paymentProvider: T.Literal("simulated"),
+  paymentProviderLatencyMs: T.Integer({ minimum: 0, maximum: 60_000 }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -76,6 +78,8 @@ const vars: Record<Key, Var> = {
   jobBackoffMs: { env: "JOB_BACKOFF_MS", rule: "an integer 1–600000", default: "500", kind: "int" },
   trustProxy: { env: "TRUST_PROXY", rule: "1/true or 0/false", default: "0", kind: "bool" },
   maxPendingBookings: { env: "MAX_PENDING_BOOKINGS", rule: "an integer 1–1000", default: "3", kind: "int" },
+  paymentProvider: { env: "PAYMENT_PROVIDER", rule: "simulated (the only provider built in; README: adding one)", default: "simulated", kind: "string" },
+  paymentProviderLatencyMs: { env: "PAYMENT_PROVIDER_LATENCY_MS", rule: "an integer 0–60000", default: "5", kind: "int" },
 };
 
 export class ConfigError extends Error {}

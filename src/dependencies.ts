@@ -13,6 +13,7 @@ import type { Passwords } from "./modules/auth/passwords";
 import type { AccessTokens } from "./modules/auth/tokens";
 import type { Handlers } from "./jobs/registry";
 import type { Mailer } from "./modules/notifications/mailer";
+import type { PaymentProvider } from "./modules/payments/provider";
 
 export interface Deps {
   config: Config;
@@ -30,6 +31,8 @@ export interface Deps {
   tokens: AccessTokens;
   passwords: Passwords;
   mailer: Mailer;
+  /** The payment gateway (PAYMENT_PROVIDER; the simulated one by default). */
+  payments: PaymentProvider;
   metrics: Metrics;
   /** Job type → handler (src/job-handlers.ts). */
   handlers: Handlers;

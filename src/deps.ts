@@ -13,6 +13,8 @@ import { createLogger, type Logger } from "./lib/log";
 import { createPasswords, type Passwords } from "./modules/auth/passwords";
 import { createAccessTokens } from "./modules/auth/tokens";
 import { createMailer, type Mailer } from "./modules/notifications/mailer";
+import type { PaymentProvider } from "./modules/payments/provider";
+import { simulatedProvider } from "./modules/payments/simulated";
 import { PropertyDto } from "./modules/properties/schemas";
 import { jobHandlers } from "./job-handlers";
 import type { Deps } from "./dependencies";
@@ -87,6 +89,7 @@ export interface DepsOverrides {
   passwords?: Passwords;
   redis?: Redis | null;
   mailer?: Mailer;
+  payments?: PaymentProvider;
   poolSize?: number;
 }
 
@@ -123,6 +126,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     tokens: createAccessTokens(resolveJwtSecret(config), config.accessTokenTtlSeconds),
     passwords: overrides.passwords ?? createPasswords(),
     mailer: overrides.mailer ?? createMailer(config.smtpUrl, log),
+    payments: overrides.payments ?? simulatedProvider(database.db, { latencyMs: config.paymentProviderLatencyMs, testTokens: config.testJobs }),
     metrics: new Metrics(),
     handlers: jobHandlers(config),
   };

@@ -7,6 +7,7 @@ import type { JobDeps } from "./jobs/types";
 import { idempotencyHandlers } from "./http/idempotency";
 import { bookingHandlers } from "./modules/bookings/jobs";
 import { handleNotify, notificationHandlers } from "./modules/notifications/service";
+import { paymentHandlers } from "./modules/payments/jobs";
 
 /** Effect of the test job types: one notification per job, whatever the number of deliveries. */
 async function testEffect(job: JobOf<"test.effect" | "test.flaky" | "test.sleep">, deps: JobDeps) {
@@ -27,5 +28,5 @@ const testHandlers: Handlers = {
 };
 
 export function jobHandlers(config: Config): Handlers {
-  return { ...jobsHandlers, ...notificationHandlers, ...bookingHandlers, ...idempotencyHandlers, ...(config.testJobs ? testHandlers : {}) };
+  return { ...jobsHandlers, ...notificationHandlers, ...bookingHandlers, ...paymentHandlers, ...idempotencyHandlers, ...(config.testJobs ? testHandlers : {}) };
 }

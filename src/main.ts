@@ -1,4 +1,4 @@
-// CLI: serve | worker | migrate | seed | admin — parses argv and hands over; nothing else.
+// CLI: serve | worker | migrate | seed | admin | jobs | payments | webhook — parses argv and hands over; nothing else.
 import { parseArgs } from "node:util";
 import { createApp, VERSION } from "./app";
 import { createAdmin } from "./modules/users/admin";
@@ -10,6 +10,11 @@ import { closeDeps, createDeps, type Deps } from "./deps";
 import { listDeadJobs, retryDeadJob } from "./jobs/dead-letters";
 import { settlesWithin } from "./lib/deadline";
 import { startJobs } from "./jobs/runner";
+import { isRfc3339Instant } from "./http/schema";
+import { systemClock } from "./lib/clock";
+import { isIsoDay } from "./lib/dates";
+import { signWebhook } from "./modules/payments/provider";
+import { reconcileAndRecord } from "./modules/payments/reconcile";
 
 const HELP = `stayhub ${VERSION} — the backend of a stays marketplace
 
@@ -24,6 +29,12 @@ Commands:
            [--name N] [--password P]   prints a generated password once)
   jobs [dead]                list dead-letter jobs (JSON lines)
   jobs retry <id>            send a dead-letter job back for another round of attempts
+  payments reconcile [--since DATE]
+                             compare our payments with the provider's ledger: each mismatch
+                             as a JSON line; exit 0 when clean, 1 otherwise
+  webhook sign [--secret S] [--timestamp T] < event.json
+                             print the Payment-Signature header for a webhook body (the secret
+                             defaults to PAYMENT_WEBHOOK_SECRET, the timestamp to now)
   healthcheck                exit 0 if the service on PORT answers /health (for HEALTHCHECK)
   help, --help               this text
   version, --version         the version
@@ -145,6 +156,29 @@ async function jobsCommand(config: Config, sub: string | undefined, id: string |
   });
 }
 
+/** `stayhub payments reconcile [--since DATE]`: mismatches as JSON lines; exit 1 when there are any. */
+async function paymentsCommand(config: Config, sub: string | undefined, since: string | undefined): Promise<void> {
+  if (sub !== "reconcile") fail("usage: stayhub payments reconcile [--since DATE]", 2);
+  const from = since === undefined ? undefined : isIsoDay(since) ? new Date(`${since}T00:00:00Z`) : isRfc3339Instant(since) ? new Date(since) : null;
+  if (from === null) fail(`--since must be a date (YYYY-MM-DD) or an RFC 3339 instant, got "${since}"`, 2);
+  const found = await withDeps(config, (deps) => reconcileAndRecord(deps.db, deps.payments, { since: from }));
+  for (const m of found) console.log(JSON.stringify(m));
+  console.error(found.length ? `${found.length} mismatch(es) between our payments and the provider's ledger` : "payments reconcile: clean");
+  if (found.length) process.exit(1);
+}
+
+/** `stayhub webhook sign`: the Payment-Signature header of the body on stdin. */
+async function webhookCommand(sub: string | undefined, values: { secret?: string; timestamp?: string }): Promise<void> {
+  if (sub !== "sign") fail("usage: stayhub webhook sign [--secret S] [--timestamp T] < event.json", 2);
+  const secret = values.secret ?? process.env.PAYMENT_WEBHOOK_SECRET;
+  if (!secret) fail("webhook sign needs --secret S (or PAYMENT_WEBHOOK_SECRET)", 2);
+  const t = values.timestamp === undefined ? Math.floor(systemClock.now().getTime() / 1000) : Number(values.timestamp);
+  if (!Number.isInteger(t) || t < 0) fail(`--timestamp must be unix seconds, got "${values.timestamp}"`, 2);
+  const body = new Uint8Array(await Bun.stdin.arrayBuffer());
+  if (body.byteLength === 0) fail("webhook sign reads the event's JSON body on stdin; got nothing", 2);
+  console.log(signWebhook(secret, body, t));
+}
+
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -157,11 +191,17 @@ async function main(argv: string[]): Promise<void> {
       name: { type: "string" },
       password: { type: "string" },
       properties: { type: "string" },
+      since: { type: "string" },
+      secret: { type: "string" },
+      timestamp: { type: "string" },
     },
   });
   const [command = "serve", sub] = positionals;
   if (values.help || command === "help") return void console.log(HELP);
   if (values.version || command === "version") return void console.log(VERSION);
+
+  // Needs no configuration (nor a database): an operator's or a test's tool.
+  if (command === "webhook") return webhookCommand(sub, values);
 
   let config: Config;
   try {
@@ -209,6 +249,8 @@ async function main(argv: string[]): Promise<void> {
       return worker(config);
     case "jobs":
       return jobsCommand(config, sub, positionals[2]);
+    case "payments":
+      return paymentsCommand(config, sub, values.since);
     default:
       fail(`unknown command "${command}"\n\n${HELP}`, 2);
   }

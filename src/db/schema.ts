@@ -259,6 +259,8 @@ export const payments = pgTable(
     refundedAmount: integer("refunded_amount").notNull().default(0),
     providerRef: text("provider_ref"),
     attempts: smallint("attempts").notNull().default(0),
+    // A charge.dispute_created event: the cardholder disputes the charge with their bank.
+    disputedAt: tstz("disputed_at"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -289,15 +291,19 @@ export const refunds = pgTable(
     status: text("status").notNull().default("pending"),
     reason: text("reason"),
     providerRef: text("provider_ref"),
+    // The idempotency key sent to the provider: one per reason a refund is owed (a cancellation,
+    // a charge that landed for nights no longer held), so a rerun never refunds twice.
+    key: text("key").notNull(),
+    failureCode: text("failure_code"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     index("refunds_payment_idx").on(t.paymentId),
-    // One refund per cancelled booking: the cancellation job may run twice, the refund happens once.
-    uniqueIndex("refunds_booking_key").on(t.bookingId),
+    uniqueIndex("refunds_key").on(t.key),
     check("refunds_amount_check", sql`${t.amount} > 0`),
     check("refunds_status_check", sql`${t.status} in ('pending', 'succeeded', 'failed')`),
+    check("refunds_reason_check", sql`${t.reason} in ('cancellation', 'not_held')`),
   ],
 );
 
@@ -416,6 +422,58 @@ export const webhookEvents = pgTable(
     type: text("type").notNull(),
     payload: jsonb("payload").notNull(),
     receivedAt: tstz("received_at").notNull().defaultNow(),
+    // What the event did: applied, or why not (unknown payment, nothing to change).
+    outcome: text("outcome").notNull().default("applied"),
   },
   (t) => [index("webhook_events_received_idx").on(t.receivedAt)],
+);
+
+// Each run of `stayhub payments reconcile` (the recurring job's too): /metrics reports the last.
+export const paymentReconciliations = pgTable("payment_reconciliations", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  ranAt: tstz("ran_at").notNull().defaultNow(),
+  mismatches: integer("mismatches").notNull(),
+  report: jsonb("report").notNull(),
+});
+
+// The simulated payment provider's own books — what a real gateway keeps on its side. Only the
+// simulated provider reads or writes them, in its own transactions, never in ours: our commit
+// failing after its charge leaves exactly what a real gateway would (a charge we must not repeat).
+export const simCharges = pgTable(
+  "sim_charges",
+  {
+    // The idempotency key we sent: the same key never charges twice.
+    key: text("key").primaryKey(),
+    chargeId: text("charge_id").notNull(),
+    // Our payment id, as metadata (a real gateway keeps it the same way).
+    reference: text("reference").notNull(),
+    amount: integer("amount").notNull(),
+    currency: text("currency").notNull(),
+    paymentMethod: text("payment_method").notNull(),
+    status: text("status").notNull(),
+    failureCode: text("failure_code"),
+    refunded: integer("refunded").notNull().default(0),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("sim_charges_charge_id_key").on(t.chargeId),
+    index("sim_charges_created_idx").on(t.createdAt),
+    check("sim_charges_status_check", sql`${t.status} in ('succeeded', 'failed')`),
+    // Never more refunded than charged, and nothing refunded of a failed charge.
+    check("sim_charges_refunded_check", sql`${t.refunded} between 0 and (case when ${t.status} = 'succeeded' then ${t.amount} else 0 end)`),
+  ],
+);
+
+export const simRefunds = pgTable(
+  "sim_refunds",
+  {
+    key: text("key").primaryKey(),
+    refundId: text("refund_id").notNull(),
+    chargeId: text("charge_id")
+      .notNull()
+      .references(() => simCharges.chargeId),
+    amount: integer("amount").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [index("sim_refunds_charge_idx").on(t.chargeId), check("sim_refunds_amount_check", sql`${t.amount} > 0`)],
 );

@@ -26,6 +26,13 @@ export function requestIdOf(request: Request): string | undefined {
   return meta.get(request)?.id;
 }
 
+const rawBodies = new WeakMap<Request, Uint8Array>();
+
+/** The body's bytes as they came (for signatures over the raw body: webhooks). */
+export function rawBodyOf(request: Request): Uint8Array {
+  return rawBodies.get(request) ?? new Uint8Array(0);
+}
+
 /** The problem an AppError stands for: the service layer's own words, as they are. */
 const expected = (error: AppError, requestId: string | undefined): Problem => problem(error.status, error.code, error.detail, error.errors, requestId);
 
@@ -198,6 +205,7 @@ export function httpFoundation(log: Logger, metrics?: Metrics, routes?: () => An
       // Bodies are JSON or nothing, at most MAX_BODY_BYTES, parsed here so that every failure is ours to word.
       .onParse({ as: "global" }, async ({ request, contentType: given }) => {
         const bytes = await readBody(request, bodyTimeoutMs);
+        rawBodies.set(request, bytes);
         const contentType = given.toLowerCase();
         const isJson = contentType.startsWith("application/json") || /^application\/[\w.-]+\+json\b/.test(contentType);
         // No body: null (not undefined, which would hand the spent stream to Elysia's own parser).
@@ -251,6 +259,14 @@ export function httpFoundation(log: Logger, metrics?: Metrics, routes?: () => An
             if (error.type === "response") break; // we built a wrong answer: that is a bug, not the caller's fault
             // A malformed id names nothing that exists.
             if (error.type === "params") return answer(problem(404, "not_found", "No such resource", undefined, id), headers);
+            if (error.type === "headers") {
+              // Paths name the header (/headers/idempotency-key), as the OpenAPI document does.
+              const schema = (error.validator as { schema?: unknown }).schema as Parameters<typeof fieldErrors>[1];
+              const errors = fieldErrors(error.all as Parameters<typeof fieldErrors>[0], schema).map((e) => ({ ...e, path: `/headers${e.path}` }));
+              const first = errors[0];
+              const detail = first ? `Header ${first.path.slice("/headers/".length)} ${first.message}` : "A request header breaks a rule";
+              return answer(problem(422, "validation_failed", detail, errors, id), headers);
+            }
             {
               const declared = rules.of(request.method, route);
               const where = error.type === "query" ? "query" : "body";

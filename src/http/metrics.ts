@@ -1,4 +1,4 @@
-// Prometheus metrics: HTTP requests by route and status, and the job queue.
+// Prometheus metrics: HTTP requests by route and status, the job queue, payment reconciliation.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { JobEvent } from "../jobs/execute";
 
@@ -32,7 +32,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly mismatches = new Gauge({
+    name: "stayhub_payment_mismatches",
+    help: "Mismatches between our payments and the provider's ledger found by the last reconciliation",
+    registers: [this.registry],
+  });
+
   private probe: (() => Promise<Record<string, number>>) | null = null;
+  private mismatchProbe: (() => Promise<number>) | null = null;
+
+  /** The payments module tells how to read the last reconciliation; read at every scrape. */
+  setMismatchProbe(probe: () => Promise<number>): void {
+    this.mismatchProbe = probe;
+  }
 
   /** The job runner tells how to count its queue; read at every scrape. */
   setQueueProbe(probe: () => Promise<Record<string, number>>): void {
@@ -43,6 +55,10 @@ export class Metrics {
     if (this.probe) {
       const states = await this.probe().catch(() => ({}) as Record<string, number>);
       for (const [state, n] of Object.entries(states)) this.queue.set({ state }, n);
+    }
+    if (this.mismatchProbe) {
+      const n = await this.mismatchProbe().catch(() => null);
+      if (n !== null) this.mismatches.set(n);
     }
     return (await this.registry.metrics()) + this.http.render();
   }

@@ -22,6 +22,12 @@ export interface JobPayloads {
   "booking.expire": { bookingId: string };
   /** A cancelled booking's refund (the payments module executes it). */
   "booking.refund": { bookingId: string; amount: number; currency: string };
+  /** Charge a processing payment through the provider (its key is derived from the payment id). */
+  "payment.charge": { paymentId: string };
+  /** Give back in full a charge that landed for nights no longer held (expired or cancelled meanwhile). */
+  "payment.refund": { paymentId: string; amount: number };
+  /** Recurring: compare our payments with the provider's ledger; /metrics reports the mismatches. */
+  "payments.reconcile": { slot: number };
   /** Recurring: expire overdue holds, complete finished stays (the backstop of the per-booking jobs). */
   "bookings.sweep": { slot: number };
   /** Recurring: forget idempotency keys past their retention. */

@@ -5,6 +5,7 @@ import type { Cache } from "../cache/cache";
 import type { Clock } from "../lib/clock";
 import type { Logger } from "../lib/log";
 import type { Mailer } from "../modules/notifications/mailer";
+import type { PaymentProvider } from "../modules/payments/provider";
 import type { Handlers } from "./registry";
 
 export interface Job {
@@ -25,6 +26,7 @@ export interface JobDeps {
   log: Logger;
   cache: Cache;
   mailer: Mailer;
+  payments: PaymentProvider;
   /** Job type → handler, registered by the composition root (src/job-handlers.ts). */
   handlers: Handlers;
 }

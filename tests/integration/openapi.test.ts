@@ -111,7 +111,7 @@ describe("the OpenAPI document", () => {
     for (const { path, method, op } of operations().filter((o) => o.op.requestBody)) {
       const body = op.requestBody.content["application/json"].example;
       expect(body, `${method} ${path}`).toBeDefined();
-      const res = await t.call(method.toUpperCase(), path.replace("{id}", property.body.id), { token, body });
+      const res = await t.call(method.toUpperCase(), path.replace("{id}", property.body.id), { token, body, headers: { "idempotency-key": crypto.randomUUID() } });
       // A refresh token in an example is made up (401); every other answer is the rule-abiding one.
       expect([400, 413, 422], `${method} ${path} → ${res.status} ${res.text.slice(0, 200)}`).not.toContain(res.status);
       expect(res.status, `${method} ${path}`).toBeLessThan(500);

@@ -1,6 +1,5 @@
-// The bookings module's job handlers (registered by src/job-handlers.ts).
-import { eq } from "drizzle-orm";
-import { bookings } from "../../db/schema";
+// The bookings module's job handlers (registered by src/job-handlers.ts); a cancellation's refund
+// (booking.refund) is the payments module's.
 import type { Handlers } from "../../jobs/registry";
 import { invalidateAvailability } from "../properties/service";
 import { settleDue } from "./lifecycle";
@@ -19,15 +18,5 @@ export const bookingHandlers: Handlers = {
       if (expired.length + completed.length) deps.log.info("bookings settled", { expired: expired.length, completed: completed.length });
       if (expired.length < 500 && completed.length < 500) return;
     }
-  },
-  // The refund owed by a cancellation. Executing it belongs to the payments module; until it
-  // lands, this records that the amount stored with the booking is owed, once.
-  "booking.refund": async (job, deps) => {
-    const [b] = await deps.db.select({ status: bookings.status, refundAmount: bookings.refundAmount }).from(bookings).where(eq(bookings.id, job.payload.bookingId));
-    if (b?.status !== "cancelled" || b.refundAmount !== job.payload.amount) {
-      deps.log.warn("refund job does not match its booking; nothing recorded", { bookingId: job.payload.bookingId });
-      return;
-    }
-    deps.log.info("refund owed", { bookingId: job.payload.bookingId, amount: job.payload.amount, currency: job.payload.currency });
   },
 };

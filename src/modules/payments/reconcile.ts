@@ -1,0 +1,87 @@
+// Reconciliation: our payments against the provider's ledger. Every mismatch is one JSON-able
+// record; none means every cent charged is a payment we recorded, and the other way round.
+import { and, desc, eq, gte, inArray, lt } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { paymentReconciliations, payments, refunds } from "../../db/schema";
+import { systemClock } from "../../lib/clock";
+import type { LedgerCharge, PaymentProvider } from "./provider";
+
+export type MismatchKind = "charged_not_recorded" | "recorded_not_charged" | "amount_differs" | "refund_differs";
+
+export interface Mismatch {
+  kind: MismatchKind;
+  paymentId: string;
+  ours?: { status: string; amount: number; currency: string; refundedAmount: number };
+  provider?: { chargeId: string; status: string; amount: number; currency: string; refunded: number };
+}
+
+/**
+ * Work still in flight is not a mismatch: a charge or refund the provider made in the last
+ * `graceMs` (wall clock: the provider's books keep real time) whose job has not committed yet.
+ */
+export interface ReconcileOptions {
+  since?: Date;
+  graceMs?: number;
+}
+
+const SETTLED = new Set(["succeeded", "partially_refunded", "refunded"]);
+
+export async function reconcile(db: Db, provider: PaymentProvider, options: ReconcileOptions = {}): Promise<Mismatch[]> {
+  const grace = options.graceMs ?? 60_000;
+  const recent = new Date(systemClock.now().getTime() - grace);
+  const mismatches: Mismatch[] = [];
+  const ours = (p: typeof payments.$inferSelect) => ({ status: p.status, amount: p.amount, currency: p.currency, refundedAmount: p.refundedAmount });
+  const theirs = (c: LedgerCharge) => ({ chargeId: c.chargeId, status: c.status, amount: c.amount, currency: c.currency, refunded: c.refunded });
+  const charged = new Set<string>();
+  for await (const page of provider.ledger(options.since)) {
+    const succeeded = page.filter((c) => c.status === "succeeded");
+    const ids = succeeded.map((c) => c.reference).filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+    const rows = ids.length ? await db.select().from(payments).where(inArray(payments.id, ids)) : [];
+    const byId = new Map(rows.map((p) => [p.id, p]));
+    // Refunds we reserved but whose answer is not committed yet are in flight too.
+    const pending = ids.length
+      ? new Set(
+          (
+            await db
+              .select({ paymentId: refunds.paymentId })
+              .from(refunds)
+              .where(and(inArray(refunds.paymentId, ids), eq(refunds.status, "pending"), gte(refunds.createdAt, recent)))
+          ).map((r) => r.paymentId),
+        )
+      : new Set<string>();
+    for (const c of succeeded) {
+      charged.add(c.reference);
+      const p = byId.get(c.reference);
+      if (!p || !SETTLED.has(p.status)) {
+        if (p?.status === "processing" && c.createdAt >= recent) continue;
+        mismatches.push({ kind: "charged_not_recorded", paymentId: c.reference, ...(p ? { ours: ours(p) } : {}), provider: theirs(c) });
+      } else if (p.amount !== c.amount || p.currency !== c.currency) {
+        mismatches.push({ kind: "amount_differs", paymentId: p.id, ours: ours(p), provider: theirs(c) });
+      } else if (p.refundedAmount !== c.refunded && !pending.has(p.id)) {
+        mismatches.push({ kind: "refund_differs", paymentId: p.id, ours: ours(p), provider: theirs(c) });
+      }
+    }
+  }
+  // What we recorded as paid must be a succeeded charge of the provider's.
+  const settled = await db
+    .select()
+    .from(payments)
+    .where(and(inArray(payments.status, [...SETTLED]), options.since ? gte(payments.createdAt, options.since) : undefined));
+  for (const p of settled) if (!charged.has(p.id)) mismatches.push({ kind: "recorded_not_charged", paymentId: p.id, ours: ours(p) });
+  return mismatches;
+}
+
+/** Runs a reconciliation and keeps its result (what /metrics reports as stayhub_payment_mismatches). */
+export async function reconcileAndRecord(db: Db, provider: PaymentProvider, options: ReconcileOptions = {}): Promise<Mismatch[]> {
+  const found = await reconcile(db, provider, options);
+  await db.insert(paymentReconciliations).values({ mismatches: found.length, report: found.slice(0, 1000), ranAt: systemClock.now() });
+  // Only the recent history is worth keeping.
+  await db.delete(paymentReconciliations).where(lt(paymentReconciliations.ranAt, new Date(systemClock.now().getTime() - 30 * 86_400_000)));
+  return found;
+}
+
+/** The mismatches of the last reconciliation (0 before the first). */
+export async function lastMismatches(db: Db): Promise<number> {
+  const [last] = await db.select({ n: paymentReconciliations.mismatches }).from(paymentReconciliations).orderBy(desc(paymentReconciliations.id)).limit(1);
+  return last?.n ?? 0;
+}

@@ -1,0 +1,114 @@
+// /bookings/:id/payments, /payments/:id and the provider's /webhooks/payments.
+import { Elysia } from "elysia";
+import type { Deps } from "../../dependencies";
+import { authMacro } from "../../http/auth";
+import { AppError, errorResponses, notFound } from "../../http/errors";
+import { rawBodyOf, requestIdOf } from "../../http/foundation";
+import { idempotently } from "../../http/idempotency";
+import { DEFAULT_LIMIT } from "../../http/pagination";
+import { IdParams } from "../../http/schema";
+import { invalidateAvailability } from "../properties/service";
+import { WebhookSignatureError } from "./provider";
+import { lastMismatches } from "./reconcile";
+import { PayBody, PaymentDto, PaymentIdempotencyHeaders, PaymentListQuery, PaymentPage, WebhookAnswer, WebhookEventBody, WebhookHeaders } from "./schemas";
+import { getPayment, listBookingPayments, payBooking, receiveWebhook } from "./service";
+
+/** How far a webhook's signed timestamp may be from now (the contract: 5 minutes). */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+export function paymentRoutes(deps: Deps) {
+  const tags = ["payments"];
+  deps.metrics.setMismatchProbe(() => lastMismatches(deps.db));
+  // Fresh by the wall clock, or by the service clock when a test clock moved it (the two are one
+  // without TEST_CLOCK): a test that signs "now" on either clock is believed, a stale one is not.
+  const isFresh = (t: number) => [Date.now(), deps.clock.now().getTime()].some((now) => Math.abs(Math.floor(now / 1000) - t) <= WEBHOOK_TOLERANCE_SECONDS);
+  return new Elysia()
+    .use(authMacro(deps))
+    .post(
+      "/bookings/:id/payments",
+      async ({ actor, params, body, headers, set, request }) => {
+        set.status = 202;
+        return idempotently(
+          deps,
+          {
+            userId: actor.id,
+            key: headers["idempotency-key"],
+            route: "POST /bookings/:id/payments",
+            request: { bookingId: params.id, ...body },
+            status: 202,
+            requestId: requestIdOf(request),
+          },
+          (claim) => payBooking({ actor, bookingId: params.id, paymentMethod: body.paymentMethod, claim }, deps),
+        );
+      },
+      {
+        auth: true,
+        params: IdParams,
+        headers: PaymentIdempotencyHeaders,
+        body: PayBody,
+        response: { 202: PaymentDto, ...errorResponses(400, 401, 403, 404, 409, 422, 429) },
+        detail: {
+          tags,
+          summary: "Pay for a booking (its guest)",
+          description:
+            "Creates a processing payment of the booking's stored total and charges it in a background job; poll GET /payments/:id or the booking " +
+            "(confirmed once the charge succeeds). A declined charge leaves the booking pending_payment until its hold expires: pay again with another method and a new key. " +
+            "A charge that lands after the hold expired or the booking was cancelled is refunded in full. Idempotency-Key is required (missing → 422). " +
+            "409 invalid_state when the booking is not pending_payment or already has a processing or succeeded payment; anyone but the booking's guest → 404.",
+          "x-rate-limit-headers": false,
+        },
+      },
+    )
+    .get(
+      "/bookings/:id/payments",
+      ({ actor, params, query }) => listBookingPayments({ actor, bookingId: params.id, limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor }, deps),
+      {
+        auth: true,
+        params: IdParams,
+        query: PaymentListQuery,
+        response: { 200: PaymentPage, ...errorResponses(401, 403, 404, 422) },
+        detail: { tags, summary: "A booking's payments, newest first (its guest or host)", description: "Anyone else gets 404, as for a booking that does not exist." },
+      },
+    )
+    .get("/payments/:id", ({ actor, params }) => getPayment({ actor, id: params.id }, deps), {
+      auth: true,
+      params: IdParams,
+      response: { 200: PaymentDto, ...errorResponses(401, 403, 404) },
+      detail: { tags, summary: "A payment (the payer or the property's host)", description: "Anyone else gets 404, as for an id that does not exist." },
+    })
+    .post(
+      "/webhooks/payments",
+      async ({ body }) => {
+        const { replayed, outcome, freed } = await receiveWebhook(deps, body);
+        if (freed) await invalidateAvailability(deps);
+        return { received: true as const, replayed, outcome };
+      },
+      {
+        headers: WebhookHeaders,
+        body: WebhookEventBody,
+        // Before the body is validated: an unsigned request learns nothing, and changes nothing.
+        transform({ request }) {
+          const secret = deps.config.paymentWebhookSecret;
+          if (!secret) throw notFound("Route");
+          try {
+            deps.payments.verifyWebhook(rawBodyOf(request), request.headers.get("payment-signature"), secret, isFresh);
+          } catch (err) {
+            if (err instanceof WebhookSignatureError) throw new AppError(400, "invalid_signature", err.message);
+            throw err;
+          }
+        },
+        response: { 200: WebhookAnswer, ...errorResponses(400, 404, 413, 422) },
+        detail: {
+          tags,
+          summary: "The payment provider's events (signed)",
+          description:
+            'Payment-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with PAYMENT_WEBHOOK_SECRET>; a missing, malformed or wrong signature, ' +
+            "or a timestamp more than 5 minutes away → 400 invalid_signature, and nothing changes. A replayed event id → 200 replayed: true, nothing changes. " +
+            "charge.succeeded / charge.failed settle a processing payment; charge.refunded records the charge's refunded total (data.amount, absent → all); " +
+            "charge.dispute_created marks the payment disputed and tells the host. 404 when PAYMENT_WEBHOOK_SECRET is not configured. " +
+            "`stayhub webhook sign --secret S < event.json` prints a header.",
+          "x-rate-limit-headers": false,
+        },
+      },
+    );
+}

@@ -1,0 +1,360 @@
+// Payment verbs and effects: pay for a booking (a processing payment and its charge job, in one
+// transaction), read payments, and the effects the charge job, the refund jobs and the webhooks
+// apply. Each effect is one transaction that locks the payment row first and changes it only from
+// the state it expects, so any number of reruns, redeliveries and webhooks apply it once.
+import { and, eq, getTableColumns, inArray } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { sqlState, UNIQUE_VIOLATION } from "../../db/errors";
+import { newestFirst } from "../../db/newest-first";
+import { bookings, payments, properties, refunds, webhookEvents } from "../../db/schema";
+import type { Deps } from "../../dependencies";
+import { conflict, notFound } from "../../http/errors";
+import type { IdempotencyClaim } from "../../http/idempotency";
+import { isUuid } from "../../http/pagination";
+import { enqueueMany, type JobSpec } from "../../jobs/outbox";
+import type { NotifyPayload } from "../../jobs/registry";
+import type { JobDeps } from "../../jobs/types";
+import type { Clock } from "../../lib/clock";
+import type { Actor } from "../auth/actor";
+import { bookingFor } from "../bookings/access";
+import { isDue, notificationsOf, settleDue } from "../bookings/lifecycle";
+import { invalidateAvailability } from "../properties/service";
+import { type PaymentDtoValue, type PaymentRow, refundedStatus, toPaymentDto } from "./dto";
+import type { WebhookEventValue } from "./schemas";
+
+/** Payments that took money (and may have given some back). */
+const SETTLED = ["succeeded", "partially_refunded", "refunded"] as const;
+const LIVE = ["processing", ...SETTLED] as const;
+
+const notifyJob = (dedupeKey: string, p: NotifyPayload): JobSpec => ({ type: "notify", payload: p, dedupeKey });
+
+/**
+ * The payment as `actor` may see it: its booking's guest (the payer) or the property's host, by
+ * way of the bookings' own access helper; everyone else gets the 404 of an id that does not exist.
+ */
+export async function paymentFor(actor: Pick<Actor, "id">, id: string, db: Db): Promise<PaymentRow> {
+  if (!isUuid(id)) throw notFound("Payment");
+  const [payment] = await db.select().from(payments).where(eq(payments.id, id));
+  if (!payment) throw notFound("Payment");
+  try {
+    await bookingFor(actor, payment.bookingId, db);
+  } catch {
+    throw notFound("Payment");
+  }
+  return payment;
+}
+
+export async function payBooking(
+  { actor, bookingId, paymentMethod, claim }: { actor: Actor; bookingId: string; paymentMethod: string; claim?: IdempotencyClaim | null },
+  deps: Deps,
+): Promise<PaymentDtoValue> {
+  const now = deps.clock.now();
+  const outcome = await deps.db
+    .transaction(async (tx): Promise<{ payment: PaymentDtoValue } | { refused: string; freed: boolean }> => {
+      const { booking, role } = await bookingFor(actor, bookingId, tx, { lock: true });
+      // Only the guest pays: to the host (and anyone else) this verb does not exist for the booking.
+      if (role !== "guest") throw notFound("Booking");
+      if (isDue(booking, now)) {
+        const { expired } = await settleDue(tx, deps.clock, { ids: [booking.id] });
+        return { refused: "The booking's hold expired before it was paid", freed: expired.length > 0 };
+      }
+      if (booking.status !== "pending_payment") return { refused: `The booking is ${booking.status}; only a pending_payment booking can be paid`, freed: false };
+      const [live] = await tx
+        .select({ id: payments.id, status: payments.status })
+        .from(payments)
+        .where(and(eq(payments.bookingId, booking.id), inArray(payments.status, [...LIVE])));
+      if (live) return { refused: `The booking already has a ${live.status} payment (${live.id})`, freed: false };
+      const row: PaymentRow = {
+        id: Bun.randomUUIDv7(),
+        bookingId: booking.id,
+        payerId: actor.id,
+        amount: booking.total,
+        currency: booking.currency,
+        status: "processing",
+        paymentMethod,
+        failureCode: null,
+        refundedAmount: 0,
+        providerRef: null,
+        attempts: 0,
+        disputedAt: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await tx.insert(payments).values(row);
+      await enqueueMany(tx, deps.clock, [{ type: "payment.charge", payload: { paymentId: row.id }, dedupeKey: `payment:${row.id}:charge` }]);
+      const dto = toPaymentDto(row);
+      await claim?.complete(tx, dto);
+      return { payment: dto };
+    })
+    .catch((err: unknown) => {
+      // The last line of defence: the unique index of live payments per booking.
+      if (sqlState(err) === UNIQUE_VIOLATION) return { refused: "The booking already has a processing or succeeded payment", freed: false };
+      throw err;
+    });
+  if ("refused" in outcome) {
+    if (outcome.freed) await invalidateAvailability(deps);
+    throw conflict("invalid_state", outcome.refused);
+  }
+  return outcome.payment;
+}
+
+export async function getPayment({ actor, id }: { actor: Actor; id: string }, deps: Deps): Promise<PaymentDtoValue> {
+  return toPaymentDto(await paymentFor(actor, id, deps.db));
+}
+
+export async function listBookingPayments(
+  { actor, bookingId, limit, cursor }: { actor: Actor; bookingId: string; limit: number; cursor?: string },
+  deps: Deps,
+): Promise<{ data: PaymentDtoValue[]; nextCursor: string | null }> {
+  // A cursor the service did not issue is refused before anything is looked up.
+  const keyset = newestFirst(payments, limit, cursor);
+  const { booking } = await bookingFor(actor, bookingId, deps.db);
+  const rows = await deps.db
+    .select()
+    .from(payments)
+    .where(and(eq(payments.bookingId, booking.id), keyset.after))
+    .orderBy(...keyset.orderBy)
+    .limit(limit + 1);
+  const page = keyset.page(rows);
+  return { data: page.rows.map(toPaymentDto), nextCursor: page.nextCursor };
+}
+
+/** What the provider (or its webhook) said of a charge. */
+export type ChargeOutcome = { status: "succeeded"; chargeId?: string } | { status: "failed"; failureCode: string; chargeId?: string };
+
+export interface Settled {
+  /** No such payment. */
+  unknown: boolean;
+  /** This call moved the payment out of processing. */
+  changed: boolean;
+  /** Nights were freed (a hold found overdue on the way). */
+  freed: boolean;
+}
+
+/**
+ * A charge's outcome applied to its payment, once: only a processing payment changes. Success
+ * confirms a booking that still holds its nights; a charge that lands after the hold expired or
+ * was cancelled is given back in full (a refund job, in this transaction). A decline leaves the
+ * booking pending_payment until it expires. Guest and host are notified by jobs of this transaction.
+ */
+export async function settleCharge(tx: Db, clock: Clock, paymentId: string, outcome: ChargeOutcome): Promise<Settled> {
+  const now = clock.now();
+  const [row] = await tx
+    .select({ payment: getTableColumns(payments), booking: getTableColumns(bookings), hostId: properties.hostId })
+    .from(payments)
+    .innerJoin(bookings, eq(bookings.id, payments.bookingId))
+    .innerJoin(properties, eq(properties.id, bookings.propertyId))
+    .where(eq(payments.id, paymentId))
+    .for("update", { of: [payments, bookings] });
+  if (!row) return { unknown: true, changed: false, freed: false };
+  const { payment, booking, hostId } = row;
+  if (payment.status !== "processing") {
+    // Settled already (by a webhook, or an earlier run): the provider's charge id is still worth keeping.
+    if (outcome.chargeId && !payment.providerRef) await tx.update(payments).set({ providerRef: outcome.chargeId }).where(eq(payments.id, payment.id));
+    return { unknown: false, changed: false, freed: false };
+  }
+  const guest = (type: string, title: string, body: string): NotifyPayload => ({
+    userId: payment.payerId,
+    type,
+    title,
+    body,
+    data: { bookingId: booking.id, paymentId: payment.id },
+    email: true,
+  });
+  if (outcome.status === "failed") {
+    await tx
+      .update(payments)
+      .set({ status: "failed", failureCode: outcome.failureCode, providerRef: outcome.chargeId ?? payment.providerRef, updatedAt: now })
+      .where(eq(payments.id, payment.id));
+    await enqueueMany(tx, clock, [
+      notifyJob(
+        `payment:${payment.id}:failed`,
+        guest(
+          "payment_failed",
+          "Payment failed",
+          `The payment for your booking failed (${outcome.failureCode}). Your nights stay held until the hold expires: try another payment method.`,
+        ),
+      ),
+    ]);
+    return { unknown: false, changed: true, freed: false };
+  }
+  await tx
+    .update(payments)
+    .set({ status: "succeeded", providerRef: outcome.chargeId ?? payment.providerRef, updatedAt: now })
+    .where(eq(payments.id, payment.id));
+  const jobs: JobSpec[] = [
+    notifyJob(`payment:${payment.id}:succeeded`, guest("payment_succeeded", "Payment received", `We received ${payment.amount} (minor units, ${payment.currency}).`)),
+  ];
+  let freed = false;
+  if (booking.status === "pending_payment" && !isDue(booking, now)) {
+    await tx.update(bookings).set({ status: "confirmed", updatedAt: now }).where(eq(bookings.id, booking.id));
+    jobs.push(...notificationsOf("confirmed", { ...booking, hostId }));
+  } else {
+    // The nights are not held for this money (the hold ran out, or the booking was cancelled): all of it goes back.
+    if (booking.status === "pending_payment") freed = (await settleDue(tx, clock, { ids: [booking.id] })).expired.length > 0;
+    jobs.push({ type: "payment.refund", payload: { paymentId: payment.id, amount: payment.amount }, dedupeKey: `payment:${payment.id}:not_held` });
+  }
+  await enqueueMany(tx, clock, jobs);
+  return { unknown: false, changed: true, freed };
+}
+
+/** The reason a refund is owed, and its provider key: one refund per reason, however often it runs. */
+export type RefundReason = { reason: "cancellation"; bookingId: string } | { reason: "not_held"; paymentId: string };
+const refundKey = (r: RefundReason) => (r.reason === "cancellation" ? `refund:cancel:${r.bookingId}` : `refund:unheld:${r.paymentId}`);
+
+/**
+ * Executes a refund owed: decides its amount once (what is owed, at most what is left of the
+ * charge by our books) in a refunds row keyed by the reason, asks the provider with that key, then
+ * records the provider's refunded total. A rerun finds the row and repeats the provider call with
+ * the same key (the provider answers it once); the provider itself refuses to exceed the charge.
+ */
+export async function executeRefund(deps: JobDeps, paymentId: string, owed: number, why: RefundReason): Promise<void> {
+  const key = refundKey(why);
+  const reserved = await deps.db.transaction(async (tx) => {
+    const [p] = await tx.select().from(payments).where(eq(payments.id, paymentId)).for("update");
+    if (!p || !SETTLED.includes(p.status as (typeof SETTLED)[number]) || !p.providerRef) return null;
+    const [existing] = await tx.select().from(refunds).where(eq(refunds.key, key));
+    if (existing) return { refund: existing, chargeId: p.providerRef };
+    const amount = Math.min(owed, p.amount - p.refundedAmount);
+    if (amount <= 0) return null;
+    const [refund] = await tx.insert(refunds).values({ paymentId: p.id, bookingId: p.bookingId, amount, status: "pending", reason: why.reason, key }).returning();
+    return refund ? { refund, chargeId: p.providerRef } : null;
+  });
+  if (!reserved || reserved.refund.status !== "pending") return;
+  const { refund, chargeId } = reserved;
+  // A transient failure throws: the job is retried with backoff and asks again with the same key.
+  const result = await deps.payments.refund({ key, chargeId, amount: refund.amount });
+  await deps.db.transaction(async (tx) => {
+    const [p] = await tx.select().from(payments).where(eq(payments.id, paymentId)).for("update");
+    if (!p) return;
+    const now = deps.clock.now();
+    const [updated] = await tx
+      .update(refunds)
+      .set(result.status === "succeeded" ? { status: "succeeded", providerRef: result.refundId, updatedAt: now } : { status: "failed", failureCode: result.reason, updatedAt: now })
+      .where(and(eq(refunds.key, key), eq(refunds.status, "pending")))
+      .returning();
+    if (!updated) return;
+    const refunded = Math.max(p.refundedAmount, Math.min(p.amount, result.refundedTotal));
+    if (refunded !== p.refundedAmount)
+      await tx
+        .update(payments)
+        .set({ refundedAmount: refunded, status: refundedStatus(p.amount, refunded), updatedAt: now })
+        .where(eq(payments.id, p.id));
+    if (result.status === "succeeded")
+      await enqueueMany(tx, deps.clock, [
+        notifyJob(`${key}:issued`, {
+          userId: p.payerId,
+          type: "refund_issued",
+          title: "Refund issued",
+          body: `We refunded ${refund.amount} (minor units, ${p.currency}) to your payment method.`,
+          data: { bookingId: p.bookingId, paymentId: p.id },
+          email: true,
+        }),
+      ]);
+    else deps.log.warn("refund refused by the provider", { paymentId: p.id, key, reason: result.reason, refundedTotal: result.refundedTotal });
+  });
+}
+
+/** The refund a cancellation owes, executed against the booking's paid payment. */
+export async function refundCancellation(deps: JobDeps, bookingId: string, amount: number): Promise<void> {
+  const [paid] = await deps.db
+    .select({ id: payments.id })
+    .from(payments)
+    .where(and(eq(payments.bookingId, bookingId), inArray(payments.status, [...SETTLED])));
+  if (!paid) {
+    // Paid bookings are the only ones refunded, so this is a booking confirmed by no payment of ours.
+    deps.log.warn("a cancellation refund has no paid payment to refund", { bookingId, amount });
+    return;
+  }
+  await executeRefund(deps, paid.id, amount, { reason: "cancellation", bookingId });
+}
+
+/**
+ * A verified webhook event, applied once: its id is stored in the transaction of its effect, so a
+ * replay (or a concurrent duplicate) is answered without a second one.
+ */
+export async function receiveWebhook(deps: Deps, event: WebhookEventValue): Promise<{ replayed: boolean; outcome: string; freed: boolean }> {
+  return deps.db.transaction(async (tx) => {
+    const [fresh] = await tx
+      .insert(webhookEvents)
+      .values({ id: event.id, type: event.type, payload: event, receivedAt: deps.clock.now() })
+      .onConflictDoNothing()
+      .returning({ id: webhookEvents.id });
+    if (!fresh) {
+      const [seen] = await tx.select({ outcome: webhookEvents.outcome }).from(webhookEvents).where(eq(webhookEvents.id, event.id));
+      return { replayed: true, outcome: seen?.outcome ?? "applied", freed: false };
+    }
+    const { outcome, freed } = await applyEvent(tx, deps, event);
+    await tx.update(webhookEvents).set({ outcome }).where(eq(webhookEvents.id, event.id));
+    return { replayed: false, outcome, freed };
+  });
+}
+
+async function applyEvent(tx: Db, deps: Deps, event: WebhookEventValue): Promise<{ outcome: string; freed: boolean }> {
+  const paymentId = event.data.paymentId.toLowerCase();
+  if (!isUuid(paymentId)) return { outcome: "unknown_payment", freed: false };
+  const settled = (s: Settled) => ({ outcome: s.unknown ? "unknown_payment" : s.changed ? "applied" : "no_change", freed: s.freed });
+  switch (event.type) {
+    case "charge.succeeded":
+      return settled(await settleCharge(tx, deps.clock, paymentId, { status: "succeeded" }));
+    case "charge.failed":
+      return settled(await settleCharge(tx, deps.clock, paymentId, { status: "failed", failureCode: event.data.failureCode ?? "card_declined" }));
+    case "charge.refunded":
+      return { outcome: await applyProviderRefund(tx, deps, event, paymentId), freed: false };
+    case "charge.dispute_created":
+      return { outcome: await applyDispute(tx, deps, event, paymentId), freed: false };
+    default:
+      return { outcome: "ignored_type", freed: false };
+  }
+}
+
+/** A refund made at the provider (its dashboard): `amount` is the charge's refunded total (absent: all of it). */
+async function applyProviderRefund(tx: Db, deps: Deps, event: WebhookEventValue, paymentId: string): Promise<string> {
+  const [p] = await tx.select().from(payments).where(eq(payments.id, paymentId)).for("update");
+  if (!p) return "unknown_payment";
+  if (!SETTLED.includes(p.status as (typeof SETTLED)[number])) return "no_change";
+  const total = Math.min(p.amount, event.data.amount ?? p.amount);
+  if (total <= p.refundedAmount) return "no_change";
+  const now = deps.clock.now();
+  await tx
+    .update(payments)
+    .set({ refundedAmount: total, status: refundedStatus(p.amount, total), updatedAt: now })
+    .where(eq(payments.id, p.id));
+  await enqueueMany(tx, deps.clock, [
+    notifyJob(`webhook:${event.id}:refund`, {
+      userId: p.payerId,
+      type: "refund_issued",
+      title: "Refund issued",
+      body: `We refunded ${total - p.refundedAmount} (minor units, ${p.currency}) to your payment method.`,
+      data: { bookingId: p.bookingId, paymentId: p.id },
+      email: true,
+    }),
+  ]);
+  return "applied";
+}
+
+/** The cardholder disputes the charge with their bank: the payment is marked, the host is told. */
+async function applyDispute(tx: Db, deps: Deps, event: WebhookEventValue, paymentId: string): Promise<string> {
+  const [row] = await tx
+    .select({ payment: getTableColumns(payments), hostId: properties.hostId })
+    .from(payments)
+    .innerJoin(bookings, eq(bookings.id, payments.bookingId))
+    .innerJoin(properties, eq(properties.id, bookings.propertyId))
+    .where(eq(payments.id, paymentId))
+    .for("update", { of: payments });
+  if (!row) return "unknown_payment";
+  if (row.payment.disputedAt || !SETTLED.includes(row.payment.status as (typeof SETTLED)[number])) return "no_change";
+  const now = deps.clock.now();
+  await tx.update(payments).set({ disputedAt: now, updatedAt: now }).where(eq(payments.id, paymentId));
+  await enqueueMany(tx, deps.clock, [
+    notifyJob(`webhook:${event.id}:dispute`, {
+      userId: row.hostId,
+      type: "payment_disputed",
+      title: "Payment disputed",
+      body: "The guest disputed the payment for a stay at your property with their bank.",
+      data: { bookingId: row.payment.bookingId, paymentId },
+      email: true,
+    }),
+  ]);
+  return "applied";
+}

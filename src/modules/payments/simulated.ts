@@ -1,0 +1,137 @@
+// The built-in simulated gateway: behaves like a real one outside our data. It keeps its own books
+// (sim_charges, sim_refunds), written in its own transactions — never in the caller's — so a crash
+// between its answer and our commit leaves what a real gateway would: a charge we must not repeat.
+// Provider-side idempotency by key, refunds capped at what was charged, a few ms of latency, and
+// the contract's test tokens.
+import { and, asc, eq, gt, gte, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { simCharges, simRefunds } from "../../db/schema";
+import {
+  type ChargeRequest,
+  type ChargeResult,
+  type LedgerCharge,
+  type PaymentProvider,
+  type RefundRequest,
+  type RefundResult,
+  TransientProviderError,
+  verifySignature,
+} from "./provider";
+
+/** What each test token does: succeed, decline with a code, or fail transiently. */
+const TOKENS: Record<string, { outcome: "succeeded" } | { outcome: "declined"; code: string } | { outcome: "transient" }> = {
+  pm_card_visa: { outcome: "succeeded" },
+  pm_card_mastercard: { outcome: "succeeded" },
+  pm_card_declined: { outcome: "declined", code: "card_declined" },
+  pm_card_insufficient_funds: { outcome: "declined", code: "insufficient_funds" },
+  pm_card_processing_error: { outcome: "transient" },
+};
+
+/**
+ * TEST_JOBS=1 only: charges like pm_card_visa, then stalls before answering the first time — the
+ * window in which a test kills the worker thread between the provider's charge and our commit.
+ */
+export const STALL_AFTER_CHARGE = "pm_test_stall_after_charge";
+
+export interface SimulatedOptions {
+  /** Added to every call, as a network round trip to a real gateway would be. */
+  latencyMs: number;
+  /** Enables STALL_AFTER_CHARGE. */
+  testTokens?: boolean;
+  /** How long STALL_AFTER_CHARGE stalls. */
+  stallMs?: number;
+}
+
+type ChargeRow = typeof simCharges.$inferSelect;
+
+const resultOf = (row: ChargeRow): ChargeResult =>
+  row.status === "succeeded" ? { status: "succeeded", chargeId: row.chargeId } : { status: "failed", chargeId: row.chargeId, failureCode: row.failureCode ?? "card_declined" };
+
+export function simulatedProvider(db: Db, options: SimulatedOptions): PaymentProvider {
+  const wait = () => (options.latencyMs > 0 ? Bun.sleep(options.latencyMs) : Promise.resolve());
+  return {
+    name: "simulated",
+
+    async charge(r: ChargeRequest): Promise<ChargeResult> {
+      await wait();
+      const stall = options.testTokens === true && r.paymentMethod === STALL_AFTER_CHARGE;
+      const token = stall ? TOKENS.pm_card_visa : TOKENS[r.paymentMethod];
+      // A processing error decides nothing: no charge is recorded, the same call may come again.
+      if (token?.outcome === "transient") throw new TransientProviderError("The card processor did not answer (simulated processing error)");
+      const declined = !token ? "invalid_payment_method" : token.outcome === "declined" ? token.code : null;
+      const [created] = await db
+        .insert(simCharges)
+        .values({
+          key: r.key,
+          chargeId: `ch_${Bun.randomUUIDv7().replaceAll("-", "")}`,
+          reference: r.reference,
+          amount: r.amount,
+          currency: r.currency,
+          paymentMethod: r.paymentMethod,
+          status: declined ? "failed" : "succeeded",
+          failureCode: declined,
+        })
+        .onConflictDoNothing()
+        .returning();
+      if (created) {
+        if (stall) await Bun.sleep(options.stallMs ?? 60_000);
+        return resultOf(created);
+      }
+      // The key was used before: the first answer, as long as it is the same request.
+      const [first] = await db.select().from(simCharges).where(eq(simCharges.key, r.key));
+      if (!first) throw new TransientProviderError("charge key vanished");
+      if (first.amount !== r.amount || first.currency !== r.currency || first.reference !== r.reference)
+        throw new Error(`idempotency key ${r.key} was used for a different charge`);
+      return resultOf(first);
+    },
+
+    async refund(r: RefundRequest): Promise<RefundResult> {
+      await wait();
+      return db.transaction(async (tx) => {
+        const [charge] = await tx.select().from(simCharges).where(eq(simCharges.chargeId, r.chargeId)).for("update");
+        if (!charge || charge.status !== "succeeded") return { status: "refused", reason: "not_charged", refundedTotal: 0 };
+        const [done] = await tx.select().from(simRefunds).where(eq(simRefunds.key, r.key));
+        if (done) return { status: "succeeded", refundId: done.refundId, refundedTotal: charge.refunded };
+        if (r.amount <= 0 || charge.refunded + r.amount > charge.amount) return { status: "refused", reason: "exceeds_charge", refundedTotal: charge.refunded };
+        const refundId = `re_${Bun.randomUUIDv7().replaceAll("-", "")}`;
+        await tx.insert(simRefunds).values({ key: r.key, refundId, chargeId: r.chargeId, amount: r.amount });
+        const [after] = await tx
+          .update(simCharges)
+          .set({ refunded: sql`${simCharges.refunded} + ${r.amount}` })
+          .where(eq(simCharges.chargeId, r.chargeId))
+          .returning({ refunded: simCharges.refunded });
+        return { status: "succeeded", refundId, refundedTotal: after?.refunded ?? charge.refunded + r.amount };
+      });
+    },
+
+    verifyWebhook(rawBody, signature, secret, isFresh) {
+      verifySignature(rawBody, signature, secret, isFresh);
+      return new TextDecoder().decode(rawBody);
+    },
+
+    async *ledger(since?: Date): AsyncIterable<LedgerCharge[]> {
+      // Paged by key (exact text, unlike a millisecond timestamp against microseconds).
+      let after: string | null = null;
+      for (;;) {
+        const rows: ChargeRow[] = await db
+          .select()
+          .from(simCharges)
+          .where(and(since ? gte(simCharges.createdAt, since) : undefined, after ? gt(simCharges.key, after) : undefined))
+          .orderBy(asc(simCharges.key))
+          .limit(1000);
+        if (rows.length === 0) return;
+        yield rows.map((c) => ({
+          key: c.key,
+          chargeId: c.chargeId,
+          reference: c.reference,
+          amount: c.amount,
+          currency: c.currency,
+          status: c.status === "succeeded" ? ("succeeded" as const) : ("failed" as const),
+          refunded: c.refunded,
+          createdAt: c.createdAt,
+        }));
+        after = (rows[rows.length - 1] as ChargeRow).key;
+        if (rows.length < 1000) return;
+      }
+    },
+  };
+}
