@@ -65,11 +65,16 @@ async function newBooking(policy: keyof typeof properties = "moderate", checkIn?
   return { guest, booking: res.body };
 }
 const pay = (user: Registered, bookingId: string, paymentMethod = "pm_card_visa", key: string | null = crypto.randomUUID()) =>
-  t.call<PaymentBody>("POST", api(`/bookings/${bookingId}/payments`), { token: user.accessToken, body: { paymentMethod }, headers: key === null ? {} : { "idempotency-key": key } });
+  t.call<PaymentBody>("POST", api(`/bookings/${bookingId}/payments`), {
+    token: user.accessToken,
+    body: { paymentMethod },
+    headers: key === null ? {} : { "idempotency-key": key },
+  });
 const getPayment = (user: Registered, id: string) => t.call<PaymentBody>("GET", api(`/payments/${id}`), { token: user.accessToken });
 const getBooking = (user: Registered, id: string) => t.call<BookingBody>("GET", api(`/bookings/${id}`), { token: user.accessToken });
 const query = <T = Record<string, unknown>>(text: string, params: unknown[] = []) => t.deps.database.raw.query(text, params) as Promise<T[]>;
-const ledger = (paymentId: string) => query<{ status: string; amount: number; refunded: number }>("select status, amount, refunded from sim_charges where reference = $1", [paymentId]);
+const ledger = (paymentId: string) =>
+  query<{ status: string; amount: number; refunded: number }>("select status, amount, refunded from sim_charges where reference = $1", [paymentId]);
 
 /** Runs due jobs (retries come due on the wall clock) until `done` says so. */
 async function settle(done: () => Promise<boolean>, ms = 15_000): Promise<void> {
