@@ -32,6 +32,7 @@ CREATE TABLE "sim_refunds" (
 DROP INDEX "refunds_booking_key";--> statement-breakpoint
 ALTER TABLE "payments" ADD COLUMN "disputed_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "refunds" ADD COLUMN "key" text NOT NULL;--> statement-breakpoint
+ALTER TABLE "refunds" ADD COLUMN "provider_key" text NOT NULL;--> statement-breakpoint
 ALTER TABLE "refunds" ADD COLUMN "failure_code" text;--> statement-breakpoint
 ALTER TABLE "webhook_events" ADD COLUMN "outcome" text DEFAULT 'applied' NOT NULL;--> statement-breakpoint
 CREATE UNIQUE INDEX "sim_charges_charge_id_key" ON "sim_charges" USING btree ("charge_id");--> statement-breakpoint

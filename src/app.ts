@@ -14,6 +14,14 @@ import { userRoutes } from "./modules/users/routes";
 
 export const VERSION = "0.1.0";
 
+/** POST /api/v1/webhooks/payments (which answers 404 while PAYMENT_WEBHOOK_SECRET is unset). */
+function isWebhookRequest(request: Request): boolean {
+  if (request.method !== "POST") return false;
+  const url = request.url;
+  const query = url.indexOf("?");
+  return (query < 0 ? url : url.slice(0, query)).endsWith("/api/v1/webhooks/payments");
+}
+
 export function createApp(deps: Deps) {
   const api = new Elysia({ prefix: "/api/v1" })
     .use(authRoutes(deps))
@@ -41,7 +49,7 @@ export function createApp(deps: Deps) {
     // development: false whatever NODE_ENV says: Bun must never answer with its own error page.
     serve: { development: false, maxRequestBodySize: 2 ** 40, routes: propertyFastRoutes(deps, (request) => handle(request)) },
   })
-    .use(httpFoundation(deps.log, deps.metrics, routes, { bodyTimeoutMs: deps.config.bodyTimeoutMs }))
+    .use(httpFoundation(deps.log, deps.metrics, routes, { bodyTimeoutMs: deps.config.bodyTimeoutMs, switchedOff: deps.config.paymentWebhookSecret ? undefined : isWebhookRequest }))
     .use(docsUi(() => openApiDocument(routes(), { version: VERSION }), { trustProxy: deps.config.trustProxy }))
     .use(opsRoutes(deps))
     .use(api);

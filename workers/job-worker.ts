@@ -1,17 +1,23 @@
-// Worker-thread entry: one consumer of the job stream with its own database pool and Redis
-// connections. Started once per thread by the main thread and stopped by a message (never
-// terminate(), which has crashed Bun under load): the job in hand finishes, the rest of its batch
-// goes back to the stream, connections close, then it says "stopped".
+// Worker-thread entry: one consumer of the job stream (or the pool's outbox relay) with its own
+// database pool and Redis connections. Started once per thread by the main thread and stopped by
+// a message (never terminate(), which has crashed Bun under load): the job in hand finishes, the
+// rest of its batch goes back to the stream, connections close, then it says "stopped".
 import { parentPort, workerData } from "node:worker_threads";
 import type { Config } from "../src/config";
 import { connectRedis, createDeps, closeDeps } from "../src/deps";
 import { consume } from "../src/jobs/consumer";
 import { RedisQueue } from "../src/jobs/redis-queue";
+import { startRelay } from "../src/jobs/relay";
+import { SharedTestClock } from "../src/lib/clock";
 import { createLogger } from "../src/lib/log";
 
 export interface WorkerData {
   config: Config;
   name: string;
+  /** A consumer of the stream, or the pool's outbox relay. */
+  role: "consumer" | "relay";
+  /** The test clock's instant when this thread was started (null: not set, or no test clock). */
+  fixedClock: string | null;
 }
 
 export type FromWorker =
@@ -21,13 +27,15 @@ export type FromWorker =
   | { type: "stopped" }
   | { type: "error"; error: string };
 
-const { config, name } = workerData as WorkerData;
+const { config, name, role, fixedClock } = workerData as WorkerData;
 const post = (m: FromWorker) => parentPort?.postMessage(m);
 
 async function run() {
   const log = createLogger(config.logLevel);
-  const deps = await createDeps(config, { log, poolSize: 4 });
+  // One connection per job it may run at once (JOB_CONCURRENCY), up to 8.
+  const deps = await createDeps(config, { log, poolSize: Math.max(2, Math.min(config.jobConcurrency, 8)) });
   if (!deps.redis || !config.redisUrl) throw new Error("job worker threads need REDIS_URL");
+  if (deps.testClock instanceof SharedTestClock) deps.testClock.adopt(fixedClock);
   const blocking = connectRedis(config.redisUrl, `stayhub-${name}-blocking`);
   blocking.on("error", () => {});
   const queue = new RedisQueue(deps.redis, `${config.redisPrefix}`);
@@ -37,6 +45,16 @@ async function run() {
   parentPort?.on("message", (m: { type: string }) => {
     if (m.type === "stop") stop.abort();
   });
+  if (role === "relay") {
+    const relay = await startRelay(deps, queue);
+    post({ type: "ready" });
+    await new Promise((resolve) => stop.signal.addEventListener("abort", resolve, { once: true }));
+    await relay.stop();
+    blocking.disconnect();
+    await closeDeps(deps);
+    post({ type: "stopped" });
+    process.exit(0);
+  }
   post({ type: "ready" });
   // Outcomes go to the main thread (which owns /metrics) in batches, not one message per job.
   let events: import("../src/jobs/execute").JobEvent[] = [];

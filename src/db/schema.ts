@@ -291,9 +291,12 @@ export const refunds = pgTable(
     status: text("status").notNull().default("pending"),
     reason: text("reason"),
     providerRef: text("provider_ref"),
-    // The idempotency key sent to the provider: one per reason a refund is owed (a cancellation,
-    // a charge that landed for nights no longer held), so a rerun never refunds twice.
+    // One row per reason a refund is owed (a cancellation, a charge that landed for nights no
+    // longer held), so a rerun never refunds twice.
     key: text("key").notNull(),
+    // The idempotency key of the provider call: the row's key, or a new one when the provider
+    // refused the first amount (the charge was partly refunded elsewhere) and the rest is asked.
+    providerKey: text("provider_key").notNull(),
     failureCode: text("failure_code"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

@@ -185,7 +185,16 @@ async function readBody(request: Request, timeoutMs: number): Promise<Uint8Array
 }
 
 /** `routes` is the finished app: its route table tells which query values are numbers and words errors. */
-export function httpFoundation(log: Logger, metrics?: Metrics, routes?: () => AnyElysia, options: { bodyTimeoutMs?: number } = {}) {
+export function httpFoundation(
+  log: Logger,
+  metrics?: Metrics,
+  routes?: () => AnyElysia,
+  options: {
+    bodyTimeoutMs?: number;
+    /** Routes the configuration turns off (the webhook without its secret): 404 before the body is read. */
+    switchedOff?: (request: Request) => boolean;
+  } = {},
+) {
   const bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
   const rules = new RouteRuleBook(routes);
   return (
@@ -194,6 +203,7 @@ export function httpFoundation(log: Logger, metrics?: Metrics, routes?: () => An
         const id = newRequestId(request);
         meta.set(request, { id, start: performance.now() });
         set.headers["x-request-id"] = id;
+        if (options.switchedOff?.(request)) return problemResponse(problem(404, "not_found", "No such route", undefined, id), { "x-request-id": id });
         const length = Number(request.headers.get("content-length") ?? 0);
         if (length > MAX_BODY_BYTES) {
           return problemResponse(problem(413, "payload_too_large", `The body is over ${MAX_BODY_BYTES} bytes`, undefined, id), {

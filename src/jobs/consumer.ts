@@ -47,31 +47,42 @@ export async function consume(o: ConsumerOptions): Promise<void> {
       await Bun.sleep(Math.min(1000, 100 * idleErrors));
       continue;
     }
-    let done: string[] = [];
-    let kept = Date.now();
-    for (let i = 0; i < batch.length; i++) {
-      const d = batch[i] as Delivery;
-      // A slow batch: acknowledge what is done and reset the idle time of the rest, so that no
-      // other consumer reclaims (and runs again) what this one still holds.
-      if (Date.now() - kept > visibility / 3) {
-        kept = Date.now();
-        await queue.ack(done).catch(() => {});
-        done = [];
-        await queue
-          .keep(
-            o.name,
-            batch.slice(i).map((x) => x.streamId),
-          )
-          .catch(() => {});
-      }
-      if (signal.aborted) {
-        // Stopping: what was not started goes straight back for another consumer.
-        await queue.release(batch.slice(i)).catch(() => {});
-        break;
-      }
+    await runBatch(o, batch);
+  }
+}
+
+/**
+ * Runs a batch's jobs up to JOB_CONCURRENCY at a time (most of a job is waiting: on the database,
+ * a provider, SMTP), acknowledging what is done as it goes. While the batch runs, its unfinished
+ * deliveries have their idle time reset every third of the visibility timeout, so no other
+ * consumer reclaims (and runs again) what this one still holds. Stopping: the jobs in hand
+ * finish, the rest of the batch goes straight back for another consumer.
+ */
+async function runBatch(o: ConsumerOptions, batch: Delivery[]): Promise<void> {
+  const { queue, deps, signal } = o;
+  const visibility = deps.config.jobVisibilityTimeoutMs;
+  const unfinished = new Set(batch.map((d) => d.streamId));
+  let done: string[] = [];
+  const flush = async () => {
+    const ids = done;
+    done = [];
+    if (ids.length) await queue.ack(ids).catch((err: Error) => deps.log.warn("could not acknowledge jobs", { error: err.message }));
+  };
+  const keeper = setInterval(
+    () => {
+      void flush();
+      if (unfinished.size) void queue.keep(o.name, [...unfinished]).catch(() => {});
+    },
+    Math.max(50, visibility / 3),
+  );
+  let next = 0;
+  const lane = async () => {
+    while (next < batch.length && !signal.aborted) {
+      const d = batch[next++] as Delivery;
       if (d.job.attempt > deps.config.jobMaxAttempts) {
         await queue.bury(d, "abandoned by its consumer too many times").catch(() => {});
         o.onEvent?.({ type: d.job.type, outcome: "dead", seconds: 0 });
+        unfinished.delete(d.streamId);
         continue;
       }
       o.onStart?.(d);
@@ -91,7 +102,15 @@ export async function consume(o: ConsumerOptions): Promise<void> {
         // Unacknowledged: it will be reclaimed and, handlers being idempotent, re-run harmlessly.
         deps.log.warn("could not record a job's outcome", { jobId: d.job.id, error: (err as Error).message });
       }
+      unfinished.delete(d.streamId);
     }
-    if (done.length) await queue.ack(done).catch((err: Error) => deps.log.warn("could not acknowledge jobs", { error: err.message }));
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(deps.config.jobConcurrency, batch.length) }, lane));
+  } finally {
+    clearInterval(keeper);
   }
+  // Stopping: what was not started goes straight back for another consumer.
+  if (next < batch.length) await queue.release(batch.slice(next)).catch(() => {});
+  await flush();
 }

@@ -26,6 +26,8 @@ export interface JobPayloads {
   "payment.charge": { paymentId: string };
   /** Give back in full a charge that landed for nights no longer held (expired or cancelled meanwhile). */
   "payment.refund": { paymentId: string; amount: number };
+  /** Recurring: charge again (same key) payments still processing long after they were made. */
+  "payments.sweep": { slot: number };
   /** Recurring: compare our payments with the provider's ledger; /metrics reports the mismatches. */
   "payments.reconcile": { slot: number };
   /** Recurring: expire overdue holds, complete finished stays (the backstop of the per-booking jobs). */

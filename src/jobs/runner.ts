@@ -36,17 +36,19 @@ export async function startJobs(deps: Deps, options: { threads?: number; schedul
   if (deps.redis && deps.database.kind === "postgres") {
     const queue = new RedisQueue(deps.redis, deps.config.redisPrefix);
     await queue.ensureGroup().catch((err: Error) => deps.log.warn("could not create the job consumer group yet", { error: err.message }));
-    const relay = await startRelay(deps, queue);
+    // With worker threads the relay runs on one of them (a busy API thread would delay every job);
+    // an instance without threads relays here.
+    const relay = threads > 0 ? null : await startRelay(deps, queue);
     deps.metrics.setQueueProbe(async () => ({
       waiting: await waitingInOutbox(deps),
       ...(await queue.stats().then(({ depth, pending, delayed, dead }) => ({ stream: depth, pending, delayed, dead }))),
     }));
     let pool: WorkerPool | null = null;
     try {
-      pool = threads > 0 ? await startWorkerPool(deps.config, threads, deps.log, { ...options.hooks, onEvent }) : null;
+      pool = threads > 0 ? await startWorkerPool(deps.config, threads, deps.log, { ...options.hooks, onEvent }, { relay: true, clock: deps.testClock ?? undefined }) : null;
     } catch (err) {
       scheduler?.stop();
-      await relay.stop();
+      await relay?.stop();
       throw err;
     }
     deps.log.info("jobs started", { transport: "redis-streams", threads });
@@ -56,7 +58,7 @@ export async function startJobs(deps: Deps, options: { threads?: number; schedul
       queue,
       async stop(deadlineMs) {
         scheduler?.stop();
-        await relay.stop();
+        await relay?.stop();
         await pool?.stop(deadlineMs);
       },
     };

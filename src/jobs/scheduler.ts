@@ -18,6 +18,8 @@ export const RECURRING: Recurring[] = [
   // The backstop of each hold's own expiry job, and what completes finished stays (README: latency).
   { name: "bookings-sweep", everyMs: 30_000, type: "bookings.sweep" },
   { name: "idempotency-cleanup", everyMs: 3_600_000, type: "idempotency.cleanup" },
+  // The backstop of the charge jobs (a payment stuck in processing is charged again, same key).
+  { name: "payments-sweep", everyMs: 60_000, type: "payments.sweep" },
   // Our payments against the provider's ledger; /metrics: stayhub_payment_mismatches.
   { name: "payments-reconcile", everyMs: 600_000, type: "payments.reconcile" },
 ];

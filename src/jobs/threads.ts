@@ -2,6 +2,7 @@
 // own (a crash, a kill) is replaced, so capacity does not quietly fall to zero.
 import type { Config } from "../config";
 import { settlesWithin } from "../lib/deadline";
+import type { Clock } from "../lib/clock";
 import type { Logger } from "../lib/log";
 import type { JobEvent } from "./execute";
 import type { FromWorker, WorkerData } from "../../workers/job-worker";
@@ -29,14 +30,31 @@ interface Slot {
   stopped: Promise<void>;
 }
 
-export async function startWorkerPool(config: Config, count: number, log: Logger, hooks: PoolHooks = {}): Promise<WorkerPool> {
+/**
+ * `relay`: one more thread runs the outbox relay, so jobs move from the outbox to the stream on a
+ * thread of their own however busy the API's thread is — and never on a consumer's, which a job
+ * may kill (a relay killed in its transaction hands its rows to the stream a second time).
+ */
+export async function startWorkerPool(
+  config: Config,
+  count: number,
+  log: Logger,
+  hooks: PoolHooks = {},
+  options: { relay?: boolean; clock?: Clock & { isSet?: boolean } } = {},
+): Promise<WorkerPool> {
   let stopping = false;
   const slots: Slot[] = [];
   const threads: Worker[] = [];
   const restarts: number[] = [];
 
+  // Slots 0…count-1 consume; slot `count`, when there is one, relays (it is not in `threads`).
   const spawn = (i: number): Slot => {
-    const data: WorkerData = { config, name: `${process.pid}-${i}-${Date.now().toString(36)}` };
+    const data: WorkerData = {
+      config,
+      name: `${process.pid}-${i}-${Date.now().toString(36)}`,
+      role: i < count ? "consumer" : "relay",
+      fixedClock: options.clock?.isSet ? options.clock.now().toISOString() : null,
+    };
     const worker = new Worker(entry(), { workerData: data } as WorkerOptions);
     let markReady: (error: string | null) => void = () => {};
     let markStopped: () => void = () => {};
@@ -78,7 +96,7 @@ export async function startWorkerPool(config: Config, count: number, log: Logger
         if (stopping) return;
         const replacement = spawn(i);
         slots[i] = replacement;
-        threads[i] = replacement.worker;
+        if (i < count) threads[i] = replacement.worker;
       }, 500);
     });
     return { worker, ready, stopped };
@@ -88,6 +106,7 @@ export async function startWorkerPool(config: Config, count: number, log: Logger
     slots.push(spawn(i));
     threads.push((slots[i] as Slot).worker);
   }
+  if (options.relay) slots.push(spawn(count));
   const failures = (await Promise.all(slots.map((s) => s.ready))).filter((e): e is string => e !== null);
   if (failures.length) {
     stopping = true;

@@ -53,6 +53,11 @@ export class SharedTestClock extends SettableClock {
     this.channel.postMessage({ fixed: instant.toISOString() });
   }
 
+  /** A thread started after the clock was set takes its value (without telling the others). */
+  adopt(fixed: string | null): void {
+    if (fixed) super.set(new Date(fixed));
+  }
+
   override reset(): void {
     super.reset();
     this.channel.postMessage({ fixed: null });

@@ -286,6 +286,25 @@ describe.if(Boolean(redisUrl && databaseUrl))("Redis Streams with worker threads
     }
   }, 60_000);
 
+  test("a thread runs the jobs of a batch side by side (JOB_CONCURRENCY), not one after another", async () => {
+    const starts = new Map<string, number>();
+    const jobs = await startJobs(t.deps, { scheduler: false, hooks: { onStart: (_, id) => void starts.set(id, Date.now()) } });
+    try {
+      const u = await registerUser(t.call);
+      const ids = await enqueueMany(
+        t.deps.db,
+        t.deps.clock,
+        Array.from({ length: 6 }, () => ({ type: "test.sleep", payload: { userId: u.id, ms: 1500 } })),
+      );
+      await until("6 effects", async () => (await effects(u.id)) === 6, 30_000);
+      const at = ids.map((id) => starts.get(id) as number);
+      // One after another, two threads could not start a third job before 1.5 s had passed.
+      expect(Math.max(...at) - Math.min(...at)).toBeLessThan(1000);
+    } finally {
+      await jobs.stop();
+    }
+  }, 60_000);
+
   test("a batch slower than the visibility timeout is not reclaimed while its consumer works on it", async () => {
     const starts = new Map<string, number>();
     const jobs = await startJobs(t.deps, { scheduler: false, hooks: { onStart: (_, id) => void starts.set(id, (starts.get(id) ?? 0) + 1) } });

@@ -3,7 +3,8 @@
 // longer held, signed webhooks, reconciliation against the simulated provider's ledger, and who
 // may see what.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { signWebhook } from "../../src/modules/payments/provider";
+import { enqueue } from "../../src/jobs/outbox";
+import { signWebhook, TransientProviderError } from "../../src/modules/payments/provider";
 import { reconcile } from "../../src/modules/payments/reconcile";
 import { registerUser, type Registered, startTestApp, type TestApp } from "../support/app";
 import { type BookingBody, book, drainJobs, setClock } from "../support/bookings";
@@ -397,6 +398,9 @@ describe("webhooks", () => {
         headers: { "content-type": "application/json", "payment-signature": signWebhook(SECRET, raw, Math.floor(Date.now() / 1000)) },
       });
       expect(res.status).toBe(404);
+      // Before the body is read: not JSON, or none, is the same 404.
+      const garbage = await plain.call("POST", api("/webhooks/payments"), { rawBody: "{nope", headers: { "content-type": "application/json" } });
+      expect(garbage.status).toBe(404);
     } finally {
       await plain.close();
     }
@@ -474,4 +478,110 @@ describe("reconciliation", () => {
       ({ t, host, stranger, properties } = saved);
     }
   }, 60_000);
+});
+
+describe("when answers are lost or contradict each other", () => {
+  test("a payment settled by a webhook (no charge id stored) is still refunded: the provider is asked by the charge's key", async () => {
+    const { guest, booking, payment } = await (async () => {
+      const b = await newBooking();
+      const res = await pay(b.guest, b.booking.id);
+      return { ...b, payment: res.body };
+    })();
+    // The provider charged (the job's worker died before committing); its event arrives first.
+    await t.deps.payments.charge({ key: `charge:${payment.id}`, reference: payment.id, amount: payment.amount, currency: payment.currency, paymentMethod: "pm_card_visa" });
+    await query("update outbox set sent_at = now() where type = 'payment.charge' and payload->>'paymentId' = $1", [payment.id]);
+    const e = { id: `evt_${crypto.randomUUID()}`, type: "charge.succeeded", created: Math.floor(Date.now() / 1000), data: { paymentId: payment.id, amount: payment.amount } };
+    const raw = JSON.stringify(e);
+    const res = await t.call("POST", api("/webhooks/payments"), {
+      rawBody: raw,
+      headers: { "content-type": "application/json", "payment-signature": signWebhook(SECRET, raw, Math.floor(Date.now() / 1000)) },
+    });
+    expect(res.body.outcome).toBe("applied");
+    const [before] = await query<{ provider_ref: string | null }>("select provider_ref from payments where id = $1", [payment.id]);
+    expect(before?.provider_ref).toBeNull();
+    await t.call("POST", api(`/bookings/${booking.id}/cancel`), { token: host.accessToken });
+    await drainJobs(t);
+    expect((await getPayment(guest, payment.id)).body).toMatchObject({ status: "refunded", refundedAmount: payment.amount });
+    expect((await ledger(payment.id))[0]?.refunded).toBe(payment.amount);
+  });
+
+  test("a charge partly refunded at the provider before our cancellation refund: the rest is refunded, never more", async () => {
+    const { guest, booking, payment } = await paid();
+    const [charge] = await query<{ charge_id: string }>("select charge_id from sim_charges where reference = $1", [payment.id]);
+    // A dashboard refund whose webhook has not arrived yet.
+    await t.deps.payments.refund({ key: "dashboard-1", chargeId: charge?.charge_id as string, amount: 1_000 });
+    await t.call("POST", api(`/bookings/${booking.id}/cancel`), { token: host.accessToken });
+    await drainJobs(t);
+    expect((await getPayment(guest, payment.id)).body).toMatchObject({ status: "refunded", refundedAmount: payment.amount });
+    expect((await ledger(payment.id))[0]?.refunded).toBe(payment.amount);
+    const rows = await query<{ amount: number; status: string; provider_key: string }>("select amount, status, provider_key from refunds where payment_id = $1", [payment.id]);
+    expect(rows).toEqual([{ amount: payment.amount - 1_000, status: "succeeded", provider_key: `refund:cancel:${booking.id}:${payment.amount - 1_000}` }]);
+  });
+
+  test("the provider charged but every answer was lost: on the last attempt it is asked by key, and the payment succeeds", async () => {
+    const real = t.deps.payments;
+    t.deps.payments = {
+      ...real,
+      charge: async (r) => {
+        await real.charge({ ...r, paymentMethod: "pm_card_visa" });
+        throw new TransientProviderError("timed out waiting for the answer");
+      },
+    };
+    try {
+      const { guest, booking } = await newBooking();
+      const res = await pay(guest, booking.id);
+      await settled(guest, res.body.id);
+      expect((await getPayment(guest, res.body.id)).body.status).toBe("succeeded");
+      expect((await getBooking(guest, booking.id)).body.status).toBe("confirmed");
+      expect((await ledger(res.body.id)).length).toBe(1);
+    } finally {
+      t.deps.payments = real;
+    }
+  });
+
+  test("a charge.failed event contradicted by the provider's charge: the payment stays failed and all the money goes back", async () => {
+    const { guest, booking } = await newBooking();
+    const res = await pay(guest, booking.id);
+    const payment = res.body;
+    await t.deps.payments.charge({ key: `charge:${payment.id}`, reference: payment.id, amount: payment.amount, currency: payment.currency, paymentMethod: "pm_card_visa" });
+    const e = { id: `evt_${crypto.randomUUID()}`, type: "charge.failed", created: Math.floor(Date.now() / 1000), data: { paymentId: payment.id } };
+    const raw = JSON.stringify(e);
+    await t.call("POST", api("/webhooks/payments"), {
+      rawBody: raw,
+      headers: { "content-type": "application/json", "payment-signature": signWebhook(SECRET, raw, Math.floor(Date.now() / 1000)) },
+    });
+    await drainJobs(t);
+    expect((await getPayment(guest, payment.id)).body).toMatchObject({ status: "failed", refundedAmount: payment.amount });
+    expect((await ledger(payment.id))[0]?.refunded).toBe(payment.amount);
+    expect((await getBooking(guest, booking.id)).body.status).toBe("pending_payment");
+  });
+
+  test("charge.succeeded for another amount is not applied", async () => {
+    const { guest, booking } = await newBooking();
+    const res = await pay(guest, booking.id);
+    const e = { id: `evt_${crypto.randomUUID()}`, type: "charge.succeeded", created: Math.floor(Date.now() / 1000), data: { paymentId: res.body.id, amount: 1 } };
+    const raw = JSON.stringify(e);
+    const answer = await t.call("POST", api("/webhooks/payments"), {
+      rawBody: raw,
+      headers: { "content-type": "application/json", "payment-signature": signWebhook(SECRET, raw, Math.floor(Date.now() / 1000)) },
+    });
+    expect(answer.body.outcome).toBe("amount_mismatch");
+    expect((await getPayment(guest, res.body.id)).body.status).toBe("processing");
+    await settled(guest, res.body.id);
+  });
+
+  test("a payment whose charge job was lost is charged by the sweep once it has been processing for 5 minutes", async () => {
+    const { guest, booking } = await newBooking();
+    const res = await pay(guest, booking.id);
+    // The job is gone (a dead letter, a Redis that restarted empty).
+    await query("update outbox set dead_at = now() where type = 'payment.charge' and payload->>'paymentId' = $1", [res.body.id]);
+    await t.deps.db.transaction((tx) => enqueue(tx, t.deps.clock, "payments.sweep", { slot: 1 }));
+    await drainJobs(t);
+    expect((await getPayment(guest, res.body.id)).body.status).toBe("processing");
+    await setClock(t.call, "2031-06-01T09:05:01.000Z");
+    await t.deps.db.transaction((tx) => enqueue(tx, t.deps.clock, "payments.sweep", { slot: 2 }));
+    await settled(guest, res.body.id);
+    expect((await getBooking(guest, booking.id)).body.status).toBe("confirmed");
+    expect((await ledger(res.body.id)).length).toBe(1);
+  });
 });

@@ -1,31 +1,62 @@
 // The payments module's job handlers (registered by src/job-handlers.ts): the charge, the refunds
 // (a cancellation's, and a charge that landed for nights no longer held), reconciliation.
-import { eq } from "drizzle-orm";
+import { and, eq, lt } from "drizzle-orm";
 import { payments } from "../../db/schema";
 import type { Handlers } from "../../jobs/registry";
 import { invalidateAvailability } from "../properties/service";
-import { type ChargeOutcome, executeRefund, refundCancellation, settleCharge } from "./service";
+import { enqueueMany } from "../../jobs/outbox";
+import { type ChargeOutcome, chargeKey, executeRefund, refundCancellation, settleCharge } from "./service";
 import { TransientProviderError } from "./provider";
 import { reconcileAndRecord } from "./reconcile";
+
+/** A payment processing longer than this (service clock) is charged again by the sweep. */
+export const STALE_PROCESSING_MS = 5 * 60_000;
 
 export const paymentHandlers: Handlers = {
   // The charge key is derived from the payment id: a redelivered job (its worker killed after the
   // provider charged, before our commit) asks again with it and gets the first answer back.
   "payment.charge": async (job, deps) => {
     const [p] = await deps.db.select().from(payments).where(eq(payments.id, job.payload.paymentId));
-    if (!p || p.status !== "processing") return;
+    if (!p) return;
+    const key = chargeKey(p.id);
+    if (p.status !== "processing") {
+      // Settled by a webhook first: what the provider did under our key is still asked, so a charge
+      // id is on record for refunds, and a charge a charge.failed event contradicts is given back.
+      if (!p.providerRef) {
+        const found = await deps.payments.lookupCharge(key);
+        if (found) await deps.db.transaction((tx) => settleCharge(tx, deps.clock, p.id, found));
+      }
+      return;
+    }
     let outcome: ChargeOutcome;
     try {
-      outcome = await deps.payments.charge({ key: `charge:${p.id}`, reference: p.id, amount: p.amount, currency: p.currency, paymentMethod: p.paymentMethod });
+      outcome = await deps.payments.charge({ key, reference: p.id, amount: p.amount, currency: p.currency, paymentMethod: p.paymentMethod });
     } catch (err) {
-      // Transient: retried with backoff by the jobs system; after the last attempt it is final.
+      // Transient: retried with backoff by the jobs system. On the last attempt the provider is
+      // asked what became of the key (an answer lost after it charged) before it counts as failed.
       if (!(err instanceof TransientProviderError) || job.attempt < deps.config.jobMaxAttempts) throw err;
-      deps.log.warn("charge failed transiently on its last attempt", { paymentId: p.id, attempt: job.attempt, error: err.message });
-      outcome = { status: "failed", failureCode: "processing_error" };
+      const found = await deps.payments.lookupCharge(key);
+      deps.log.warn("charge failed transiently on its last attempt", { paymentId: p.id, attempt: job.attempt, error: err.message, charged: found?.status ?? "no" });
+      outcome = found ?? { status: "failed", failureCode: "processing_error" };
     }
-    await deps.db.update(payments).set({ attempts: job.attempt }).where(eq(payments.id, p.id));
-    const settled = await deps.db.transaction((tx) => settleCharge(tx, deps.clock, p.id, outcome));
+    const settled = await deps.db.transaction((tx) => settleCharge(tx, deps.clock, p.id, outcome, { attempts: job.attempt }));
     if (settled.freed) await invalidateAvailability(deps);
+  },
+  // The backstop of the charge jobs: a payment still processing long after it was made (its job
+  // ended in the dead letters, or was lost with a Redis that restarted empty) is charged again —
+  // under the same key, so at most once.
+  "payments.sweep": async (job, deps) => {
+    const stale = await deps.db
+      .select({ id: payments.id })
+      .from(payments)
+      .where(and(eq(payments.status, "processing"), lt(payments.updatedAt, new Date(deps.clock.now().getTime() - STALE_PROCESSING_MS))))
+      .limit(500);
+    await enqueueMany(
+      deps.db,
+      deps.clock,
+      stale.map((s) => ({ type: "payment.charge" as const, payload: { paymentId: s.id }, dedupeKey: `payment:${s.id}:charge:${job.payload.slot}` })),
+    );
+    if (stale.length) deps.log.warn("payments still processing were sent back to the provider", { count: stale.length });
   },
   "payment.refund": async (job, deps) => {
     await executeRefund(deps, job.payload.paymentId, job.payload.amount, { reason: "not_held", paymentId: job.payload.paymentId });

@@ -1,5 +1,5 @@
-// What stayhub needs of a payment gateway: charge, refund, read its signed webhooks, and list its
-// ledger for reconciliation. The simulated provider (simulated.ts) implements it; a real gateway
+// What stayhub needs of a payment gateway: charge, look a charge up by its key, refund, read its
+// signed webhooks, and list its ledger for reconciliation. The simulated provider (simulated.ts) implements it; a real gateway
 // is one more file implementing the same interface (README: "Adding a payment provider").
 //
 // Every call carries an idempotency key derived from our own ids, so a call repeated after a
@@ -65,6 +65,11 @@ export interface PaymentProvider {
   readonly name: string;
   /** Throws TransientProviderError when the outcome is unknown or temporarily unavailable. */
   charge(request: ChargeRequest): Promise<ChargeResult>;
+  /**
+   * The charge made under `key`, if any, with its refunded total: what a caller whose answer was
+   * lost (a timeout, a crash) asks before concluding anything. Throws TransientProviderError.
+   */
+  lookupCharge(key: string): Promise<(ChargeResult & { amount: number; refunded: number }) | null>;
   /** Never refunds more than the charge's amount in total; throws TransientProviderError like charge. */
   refund(request: RefundRequest): Promise<RefundResult>;
   /**

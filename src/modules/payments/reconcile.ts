@@ -54,6 +54,9 @@ export async function reconcile(db: Db, provider: PaymentProvider, options: Reco
       const p = byId.get(c.reference);
       if (!p || !SETTLED.has(p.status)) {
         if (p?.status === "processing" && c.createdAt >= recent) continue;
+        // Recorded as failed while the provider charged (a charge.failed event contradicted by the
+        // charge): consistent once all of it is given back, or while that refund is in flight.
+        if (p?.status === "failed" && ((p.refundedAmount === c.amount && c.refunded === c.amount) || pending.has(p.id))) continue;
         mismatches.push({ kind: "charged_not_recorded", paymentId: c.reference, ...(p ? { ours: ours(p) } : {}), provider: theirs(c) });
       } else if (p.amount !== c.amount || p.currency !== c.currency) {
         mismatches.push({ kind: "amount_differs", paymentId: p.id, ours: ours(p), provider: theirs(c) });

@@ -2,7 +2,7 @@
 // transaction), read payments, and the effects the charge job, the refund jobs and the webhooks
 // apply. Each effect is one transaction that locks the payment row first and changes it only from
 // the state it expects, so any number of reruns, redeliveries and webhooks apply it once.
-import { and, eq, getTableColumns, inArray } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, isNull } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { sqlState, UNIQUE_VIOLATION } from "../../db/errors";
 import { newestFirst } from "../../db/newest-first";
@@ -20,6 +20,7 @@ import { bookingFor } from "../bookings/access";
 import { isDue, notificationsOf, settleDue } from "../bookings/lifecycle";
 import { invalidateAvailability } from "../properties/service";
 import { type PaymentDtoValue, type PaymentRow, refundedStatus, toPaymentDto } from "./dto";
+import type { RefundResult } from "./provider";
 import type { WebhookEventValue } from "./schemas";
 
 /** Payments that took money (and may have given some back). */
@@ -137,7 +138,7 @@ export interface Settled {
  * was cancelled is given back in full (a refund job, in this transaction). A decline leaves the
  * booking pending_payment until it expires. Guest and host are notified by jobs of this transaction.
  */
-export async function settleCharge(tx: Db, clock: Clock, paymentId: string, outcome: ChargeOutcome): Promise<Settled> {
+export async function settleCharge(tx: Db, clock: Clock, paymentId: string, outcome: ChargeOutcome, options: { attempts?: number } = {}): Promise<Settled> {
   const now = clock.now();
   const [row] = await tx
     .select({ payment: getTableColumns(payments), booking: getTableColumns(bookings), hostId: properties.hostId })
@@ -151,6 +152,11 @@ export async function settleCharge(tx: Db, clock: Clock, paymentId: string, outc
   if (payment.status !== "processing") {
     // Settled already (by a webhook, or an earlier run): the provider's charge id is still worth keeping.
     if (outcome.chargeId && !payment.providerRef) await tx.update(payments).set({ providerRef: outcome.chargeId }).where(eq(payments.id, payment.id));
+    // Recorded as failed (a charge.failed event) while the provider did charge: the money goes back.
+    if (outcome.status === "succeeded" && outcome.chargeId && payment.status === "failed") {
+      await enqueueMany(tx, clock, [{ type: "payment.refund", payload: { paymentId: payment.id, amount: payment.amount }, dedupeKey: `payment:${payment.id}:not_held` }]);
+      return { unknown: false, changed: true, freed: false };
+    }
     return { unknown: false, changed: false, freed: false };
   }
   const guest = (type: string, title: string, body: string): NotifyPayload => ({
@@ -164,7 +170,13 @@ export async function settleCharge(tx: Db, clock: Clock, paymentId: string, outc
   if (outcome.status === "failed") {
     await tx
       .update(payments)
-      .set({ status: "failed", failureCode: outcome.failureCode, providerRef: outcome.chargeId ?? payment.providerRef, updatedAt: now })
+      .set({
+        status: "failed",
+        failureCode: outcome.failureCode,
+        providerRef: outcome.chargeId ?? payment.providerRef,
+        attempts: options.attempts ?? payment.attempts,
+        updatedAt: now,
+      })
       .where(eq(payments.id, payment.id));
     await enqueueMany(tx, clock, [
       notifyJob(
@@ -180,16 +192,20 @@ export async function settleCharge(tx: Db, clock: Clock, paymentId: string, outc
   }
   await tx
     .update(payments)
-    .set({ status: "succeeded", providerRef: outcome.chargeId ?? payment.providerRef, updatedAt: now })
+    .set({ status: "succeeded", providerRef: outcome.chargeId ?? payment.providerRef, attempts: options.attempts ?? payment.attempts, updatedAt: now })
     .where(eq(payments.id, payment.id));
-  const jobs: JobSpec[] = [
-    notifyJob(`payment:${payment.id}:succeeded`, guest("payment_succeeded", "Payment received", `We received ${payment.amount} (minor units, ${payment.currency}).`)),
-  ];
+  const received = guest("payment_succeeded", "Payment received", `We received ${payment.amount} (minor units, ${payment.currency}).`);
+  const jobs: JobSpec[] = [];
   let freed = false;
   if (booking.status === "pending_payment" && !isDue(booking, now)) {
     await tx.update(bookings).set({ status: "confirmed", updatedAt: now }).where(eq(bookings.id, booking.id));
-    jobs.push(...notificationsOf("confirmed", { ...booking, hostId }));
+    // One job for the guest's receipt and both parties' confirmation.
+    for (const job of notificationsOf("confirmed", { ...booking, hostId })) {
+      if (job.type === "notify.many") job.payload.notifications.unshift(received);
+      jobs.push(job);
+    }
   } else {
+    jobs.push(notifyJob(`payment:${payment.id}:succeeded`, received));
     // The nights are not held for this money (the hold ran out, or the booking was cancelled): all of it goes back.
     if (booking.status === "pending_payment") freed = (await settleDue(tx, clock, { ids: [booking.id] })).expired.length > 0;
     jobs.push({ type: "payment.refund", payload: { paymentId: payment.id, amount: payment.amount }, dedupeKey: `payment:${payment.id}:not_held` });
@@ -198,60 +214,105 @@ export async function settleCharge(tx: Db, clock: Clock, paymentId: string, outc
   return { unknown: false, changed: true, freed };
 }
 
-/** The reason a refund is owed, and its provider key: one refund per reason, however often it runs. */
+/** The reason a refund is owed, and its row's key: one refund per reason, however often it runs. */
 export type RefundReason = { reason: "cancellation"; bookingId: string } | { reason: "not_held"; paymentId: string };
 const refundKey = (r: RefundReason) => (r.reason === "cancellation" ? `refund:cancel:${r.bookingId}` : `refund:unheld:${r.paymentId}`);
+/** The provider's key of a payment's charge. */
+export const chargeKey = (paymentId: string) => `charge:${paymentId}`;
+
+/** Payments whose money may be given back: settled ones, and a failed one the provider charged after all. */
+const refundable = (p: PaymentRow) => SETTLED.includes(p.status as (typeof SETTLED)[number]) || (p.status === "failed" && p.providerRef !== null);
+
+/**
+ * The provider's charge id of a settled payment. A payment settled by a webhook has none stored
+ * (the event names our payment, not the charge): the provider is asked by the charge's key, and
+ * the answer kept. No charge at the provider is an error (the job retries, then is a dead letter
+ * to look at): money that was never taken cannot be given back.
+ */
+async function chargeIdOf(deps: JobDeps, p: PaymentRow): Promise<string> {
+  if (p.providerRef) return p.providerRef;
+  const found = await deps.payments.lookupCharge(chargeKey(p.id));
+  if (found?.status !== "succeeded") throw new Error(`payment ${p.id} is ${p.status} but the provider has no succeeded charge for it; nothing to refund`);
+  await deps.db
+    .update(payments)
+    .set({ providerRef: found.chargeId })
+    .where(and(eq(payments.id, p.id), isNull(payments.providerRef)));
+  return found.chargeId;
+}
 
 /**
  * Executes a refund owed: decides its amount once (what is owed, at most what is left of the
- * charge by our books) in a refunds row keyed by the reason, asks the provider with that key, then
- * records the provider's refunded total. A rerun finds the row and repeats the provider call with
- * the same key (the provider answers it once); the provider itself refuses to exceed the charge.
+ * charge by our books) in a refunds row keyed by the reason, asks the provider with the row's
+ * provider key, then records the provider's refunded total. A rerun finds the row and repeats the
+ * call with the same key (the provider answers it once). When the provider refuses the amount
+ * because the charge was partly refunded elsewhere (its dashboard, a webhook not yet received),
+ * what is left of the charge is asked under a new key, so the guest still gets all that is owed
+ * and can be given; the provider itself never exceeds the charge.
  */
 export async function executeRefund(deps: JobDeps, paymentId: string, owed: number, why: RefundReason): Promise<void> {
   const key = refundKey(why);
-  const reserved = await deps.db.transaction(async (tx) => {
-    const [p] = await tx.select().from(payments).where(eq(payments.id, paymentId)).for("update");
-    if (!p || !SETTLED.includes(p.status as (typeof SETTLED)[number]) || !p.providerRef) return null;
+  const [p] = await deps.db.select().from(payments).where(eq(payments.id, paymentId));
+  if (!p || !refundable(p)) return;
+  const chargeId = await chargeIdOf(deps, p);
+  let refund = await deps.db.transaction(async (tx) => {
+    const [locked] = await tx.select().from(payments).where(eq(payments.id, paymentId)).for("update");
+    if (!locked) return null;
     const [existing] = await tx.select().from(refunds).where(eq(refunds.key, key));
-    if (existing) return { refund: existing, chargeId: p.providerRef };
-    const amount = Math.min(owed, p.amount - p.refundedAmount);
+    if (existing) return existing;
+    const amount = Math.min(owed, locked.amount - locked.refundedAmount);
     if (amount <= 0) return null;
-    const [refund] = await tx.insert(refunds).values({ paymentId: p.id, bookingId: p.bookingId, amount, status: "pending", reason: why.reason, key }).returning();
-    return refund ? { refund, chargeId: p.providerRef } : null;
+    const [row] = await tx.insert(refunds).values({ paymentId, bookingId: locked.bookingId, amount, status: "pending", reason: why.reason, key, providerKey: key }).returning();
+    return row ?? null;
   });
-  if (!reserved || reserved.refund.status !== "pending") return;
-  const { refund, chargeId } = reserved;
-  // A transient failure throws: the job is retried with backoff and asks again with the same key.
-  const result = await deps.payments.refund({ key, chargeId, amount: refund.amount });
-  await deps.db.transaction(async (tx) => {
-    const [p] = await tx.select().from(payments).where(eq(payments.id, paymentId)).for("update");
-    if (!p) return;
+  for (let round = 0; refund?.status === "pending" && round < 3; round++) {
+    // A transient failure throws: the job is retried with backoff and asks again with the same key.
+    const result = await deps.payments.refund({ key: refund.providerKey, chargeId, amount: refund.amount });
+    refund = await recordRefund(deps, refund, result);
+  }
+}
+
+type RefundRow = typeof refunds.$inferSelect;
+
+/** The provider's answer to a refund, recorded: the row's outcome and the payment's refunded total. */
+async function recordRefund(deps: JobDeps, refund: RefundRow, result: RefundResult): Promise<RefundRow | null> {
+  return deps.db.transaction(async (tx) => {
+    const [p] = await tx.select().from(payments).where(eq(payments.id, refund.paymentId)).for("update");
+    if (!p) return null;
     const now = deps.clock.now();
-    const [updated] = await tx
-      .update(refunds)
-      .set(result.status === "succeeded" ? { status: "succeeded", providerRef: result.refundId, updatedAt: now } : { status: "failed", failureCode: result.reason, updatedAt: now })
-      .where(and(eq(refunds.key, key), eq(refunds.status, "pending")))
-      .returning();
-    if (!updated) return;
     const refunded = Math.max(p.refundedAmount, Math.min(p.amount, result.refundedTotal));
     if (refunded !== p.refundedAmount)
       await tx
         .update(payments)
-        .set({ refundedAmount: refunded, status: refundedStatus(p.amount, refunded), updatedAt: now })
+        // A failed payment the provider charged after all stays failed; only its refunded total moves.
+        .set({ refundedAmount: refunded, status: p.status === "failed" ? "failed" : refundedStatus(p.amount, refunded), updatedAt: now })
         .where(eq(payments.id, p.id));
-    if (result.status === "succeeded")
+    const left = p.amount - refunded;
+    let next: Partial<RefundRow>;
+    if (result.status === "succeeded") next = { status: "succeeded", providerRef: result.refundId, updatedAt: now };
+    else if (result.reason === "exceeds_charge" && left > 0 && left < refund.amount)
+      // Partly refunded elsewhere: ask for what is left, under a key of its own.
+      next = { amount: left, providerKey: `${refund.key}:${left}`, updatedAt: now };
+    else next = { status: "failed", failureCode: result.reason, updatedAt: now };
+    const [row] = await tx
+      .update(refunds)
+      .set(next)
+      .where(and(eq(refunds.id, refund.id), eq(refunds.status, "pending")))
+      .returning();
+    if (!row) return null;
+    if (row.status === "succeeded")
       await enqueueMany(tx, deps.clock, [
-        notifyJob(`${key}:issued`, {
+        notifyJob(`${row.key}:issued`, {
           userId: p.payerId,
           type: "refund_issued",
           title: "Refund issued",
-          body: `We refunded ${refund.amount} (minor units, ${p.currency}) to your payment method.`,
+          body: `We refunded ${row.amount} (minor units, ${p.currency}) to your payment method.`,
           data: { bookingId: p.bookingId, paymentId: p.id },
           email: true,
         }),
       ]);
-    else deps.log.warn("refund refused by the provider", { paymentId: p.id, key, reason: result.reason, refundedTotal: result.refundedTotal });
+    else if (row.status === "failed")
+      deps.log.warn("refund refused by the provider", { paymentId: p.id, key: row.key, reason: row.failureCode, refundedTotal: result.refundedTotal });
+    return row;
   });
 }
 
@@ -295,8 +356,17 @@ async function applyEvent(tx: Db, deps: Deps, event: WebhookEventValue): Promise
   if (!isUuid(paymentId)) return { outcome: "unknown_payment", freed: false };
   const settled = (s: Settled) => ({ outcome: s.unknown ? "unknown_payment" : s.changed ? "applied" : "no_change", freed: s.freed });
   switch (event.type) {
-    case "charge.succeeded":
+    case "charge.succeeded": {
+      // An event for another amount than ours is not this payment's charge: nothing is applied.
+      if (event.data.amount !== undefined) {
+        const [p] = await tx.select({ amount: payments.amount }).from(payments).where(eq(payments.id, paymentId));
+        if (p && p.amount !== event.data.amount) {
+          deps.log.error("charge.succeeded for another amount than the payment's; not applied", { eventId: event.id, paymentId, amount: event.data.amount, expected: p.amount });
+          return { outcome: "amount_mismatch", freed: false };
+        }
+      }
       return settled(await settleCharge(tx, deps.clock, paymentId, { status: "succeeded" }));
+    }
     case "charge.failed":
       return settled(await settleCharge(tx, deps.clock, paymentId, { status: "failed", failureCode: event.data.failureCode ?? "card_declined" }));
     case "charge.refunded":

@@ -84,6 +84,12 @@ export function simulatedProvider(db: Db, options: SimulatedOptions): PaymentPro
       return resultOf(first);
     },
 
+    async lookupCharge(key: string) {
+      await wait();
+      const [row] = await db.select().from(simCharges).where(eq(simCharges.key, key));
+      return row ? { ...resultOf(row), amount: row.amount, refunded: row.refunded } : null;
+    },
+
     async refund(r: RefundRequest): Promise<RefundResult> {
       await wait();
       return db.transaction(async (tx) => {
