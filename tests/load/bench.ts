@@ -476,8 +476,8 @@ end
   await app.stop();
 }
 
-const PAY_CLIENTS = 32;
-const PAY_TARGET = Number(process.env.BENCH_PAYMENTS ?? 2000);
+const PAY_CLIENTS_DEFAULT = 32;
+const PAY_TARGET_DEFAULT = Number(process.env.BENCH_PAYMENTS ?? 2000);
 const PROVIDER_LATENCY_MS = 5;
 /** The clients poll the booking at 10 ms, then 1.5× longer each time up to 100 ms. */
 const POLL_MS = 10;
@@ -515,82 +515,98 @@ async function paymentScenario(env: Record<string, string>, cwd: string, o: { co
     body: '{"propertyId":"x","checkIn":"2031-01-01","checkOut":"2031-01-03","guests":1}',
   });
   rows.push({ name: "floor: Bun.serve + postgres.js INSERT … RETURNING in a transaction", r: floor });
-  const app = await startStayhub(appEnv, cwd);
-  say(`payments: ${PAY_CLIENTS} clients book and pay until ${PAY_TARGET} payments are confirmed`);
-  const today = Date.now();
-  const day = (i: number) => new Date(today + (i + 2) * 86_400_000).toISOString().slice(0, 10);
-  const latencies: number[] = [];
-  const unexpected: Record<string, number> = {};
-  let confirmed = 0;
-  let seq = 0;
-  const post = (path: string, token: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${app.url}${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}`, ...headers }, body: JSON.stringify(body) });
-  const client = async (c: number) => {
-    while (confirmed < PAY_TARGET) {
-      const token = tokens[(c + PAY_CLIENTS * seq++) % tokens.length] as string;
-      const p = listed[Math.floor(Math.random() * listed.length)] as { id: string; min_nights: number };
-      const i = Math.floor(Math.random() * 400);
-      const booked = await post("/api/v1/bookings", token, { propertyId: p.id, checkIn: day(i), checkOut: day(i + p.min_nights), guests: 1 });
-      if (booked.status !== 201) {
-        // 409: taken; 422: a night the seed blocked. Both are answers: try other dates.
-        if (booked.status !== 409 && booked.status !== 422) unexpected[`booking ${booked.status}`] = (unexpected[`booking ${booked.status}`] ?? 0) + 1;
-        await booked.body?.cancel();
-        continue;
-      }
-      const { id } = (await booked.json()) as { id: string };
-      const t0 = performance.now();
-      const payment = await post(`/api/v1/bookings/${id}/payments`, token, { paymentMethod: "pm_card_visa" }, { "idempotency-key": `bench-${id}` });
-      await payment.body?.cancel();
-      if (payment.status !== 202) {
-        unexpected[`payment ${payment.status}`] = (unexpected[`payment ${payment.status}`] ?? 0) + 1;
-        continue;
-      }
-      for (let wait = POLL_MS; ; wait = Math.min(100, wait * 1.5)) {
-        const r = await fetch(`${app.url}/api/v1/bookings/${id}`, { headers: { authorization: `Bearer ${token}` } });
-        const status = ((await r.json()) as { status: string }).status;
-        if (status === "confirmed") break;
-        if (status !== "pending_payment") {
-          unexpected[`booking became ${status}`] = (unexpected[`booking became ${status}`] ?? 0) + 1;
-          break;
-        }
-        await Bun.sleep(wait);
-      }
-      latencies.push(performance.now() - t0);
-      confirmed++;
-    }
-  };
-  const started = performance.now();
-  const startedAt = Date.now();
-  await Promise.all(Array.from({ length: PAY_CLIENTS }, (_, c) => client(c)));
-  const seconds = (performance.now() - started) / 1000;
-  await app.stop();
-  latencies.sort((a, b) => a - b);
+  // As the issue asks (32 clients, saturating this machine), then 4 clients and 1 (what the
+  // pipeline takes when the CPU is not the queue).
+  for (const [clients, target] of [
+    [PAY_CLIENTS_DEFAULT, PAY_TARGET_DEFAULT],
+    [4, Math.ceil(PAY_TARGET_DEFAULT / 5)],
+    [1, Math.ceil(PAY_TARGET_DEFAULT / 10)],
+  ] as const)
+    await payAndConfirm(clients, target, floor);
   const reconcile = Bun.spawnSync([BINARY, "payments", "reconcile"], { cwd, env: { PATH: process.env.PATH ?? "", ...appEnv }, stdout: "pipe", stderr: "pipe" });
   const mismatches = reconcile.stdout.toString().trim().split("\n").filter(Boolean).length;
   const c = postgres(benchDb, { max: 1, onnotice: () => {} });
-  const server = (
-    await c`select extract(epoch from (b.updated_at - p.created_at)) * 1000 as ms from payments p join bookings b on b.id = p.booking_id
-      where p.status = 'succeeded' and b.status = 'confirmed' and p.created_at >= to_timestamp(${Math.floor(startedAt / 1000)})`
-  ).map((r) => Number(r.ms));
   const [twice] = await c`select count(*)::int as n from (select p.booking_id from sim_charges s join payments p on p.id::text = s.reference
     where s.status = 'succeeded' group by p.booking_id having count(*) > 1) x`;
   await c.end();
-  const p50 = percentile(latencies, 50);
-  const p99 = percentile(latencies, 99);
-  const r: LoadResult = {
-    rps: confirmed / seconds,
-    p50ms: percentile(server, 50) - PROVIDER_LATENCY_MS,
-    p99ms: percentile(server, 99) - PROVIDER_LATENCY_MS,
-    errors: Object.values(unexpected).reduce((a, b) => a + b, 0),
-    requests: confirmed,
-  };
-  rows.push({
-    name: `pay → confirmed, ${PAY_CLIENTS} clients, 2 worker threads (latency − ${PROVIDER_LATENCY_MS} ms provider)`,
-    r,
-    vs:
-      `${fmt(r.rps / floor.rps, 3)} × insert floor; commit → confirmed over ${server.length} payments; client-side (POST → a poll, ${POLL_MS} ms ×1.5 ≤ 100 ms, reads confirmed) p50 ${fmt(p50, 1)} / p99 ${fmt(p99, 1)} ms; ` +
-      `reconcile exit ${reconcile.exitCode}, ${mismatches} mismatches; bookings charged twice: ${twice?.n}; ${JSON.stringify(unexpected)} (target p99 < 100 ms, 0, 0)`,
-  });
+  notes.push(
+    `payments: after the runs, \`stayhub payments reconcile\` exit ${reconcile.exitCode} with ${mismatches} mismatches; bookings charged twice (the provider's ledger): ${twice?.n} (targets 0, 0)`,
+  );
+
+  async function payAndConfirm(clients: number, target: number, floor: LoadResult) {
+    const app = await startStayhub({ ...appEnv, REDIS_PREFIX: `benchp${Date.now()}:` }, cwd);
+    say(`payments: ${clients} clients book and pay until ${target} payments are confirmed`);
+    const today = Date.now();
+    const day = (i: number) => new Date(today + (i + 2) * 86_400_000).toISOString().slice(0, 10);
+    const latencies: number[] = [];
+    const unexpected: Record<string, number> = {};
+    let confirmed = 0;
+    let seq = 0;
+    const post = (path: string, token: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${app.url}${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}`, ...headers }, body: JSON.stringify(body) });
+    const client = async (c: number) => {
+      while (confirmed < target) {
+        const token = tokens[(c + clients * seq++) % tokens.length] as string;
+        const p = listed[Math.floor(Math.random() * listed.length)] as { id: string; min_nights: number };
+        const i = Math.floor(Math.random() * 400);
+        const booked = await post("/api/v1/bookings", token, { propertyId: p.id, checkIn: day(i), checkOut: day(i + p.min_nights), guests: 1 });
+        if (booked.status !== 201) {
+          // 409: taken; 422: a night the seed blocked. Both are answers: try other dates.
+          if (booked.status !== 409 && booked.status !== 422) unexpected[`booking ${booked.status}`] = (unexpected[`booking ${booked.status}`] ?? 0) + 1;
+          await booked.body?.cancel();
+          continue;
+        }
+        const { id } = (await booked.json()) as { id: string };
+        const t0 = performance.now();
+        const payment = await post(`/api/v1/bookings/${id}/payments`, token, { paymentMethod: "pm_card_visa" }, { "idempotency-key": `bench-${id}` });
+        await payment.body?.cancel();
+        if (payment.status !== 202) {
+          unexpected[`payment ${payment.status}`] = (unexpected[`payment ${payment.status}`] ?? 0) + 1;
+          continue;
+        }
+        for (let wait = POLL_MS; ; wait = Math.min(100, wait * 1.5)) {
+          const r = await fetch(`${app.url}/api/v1/bookings/${id}`, { headers: { authorization: `Bearer ${token}` } });
+          const status = ((await r.json()) as { status: string }).status;
+          if (status === "confirmed") break;
+          if (status !== "pending_payment") {
+            unexpected[`booking became ${status}`] = (unexpected[`booking became ${status}`] ?? 0) + 1;
+            break;
+          }
+          await Bun.sleep(wait);
+        }
+        latencies.push(performance.now() - t0);
+        confirmed++;
+      }
+    };
+    const started = performance.now();
+    const startedAt = Date.now();
+    await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
+    const seconds = (performance.now() - started) / 1000;
+    await app.stop();
+    latencies.sort((a, b) => a - b);
+    const c = postgres(benchDb, { max: 1, onnotice: () => {} });
+    const server = (
+      await c`select extract(epoch from (b.updated_at - p.created_at)) * 1000 as ms from payments p join bookings b on b.id = p.booking_id
+      where p.status = 'succeeded' and b.status = 'confirmed' and p.created_at >= to_timestamp(${startedAt / 1000})`
+    ).map((r) => Number(r.ms));
+    await c.end();
+    const p50 = percentile(latencies, 50);
+    const p99 = percentile(latencies, 99);
+    const r: LoadResult = {
+      rps: confirmed / seconds,
+      p50ms: percentile(server, 50) - PROVIDER_LATENCY_MS,
+      p99ms: percentile(server, 99) - PROVIDER_LATENCY_MS,
+      errors: Object.values(unexpected).reduce((a, b) => a + b, 0),
+      requests: confirmed,
+    };
+    rows.push({
+      name: `pay → confirmed, ${clients} client${clients === 1 ? "" : "s"}, 2 worker threads (latency − ${PROVIDER_LATENCY_MS} ms provider)`,
+      r,
+      vs:
+        `${fmt(r.rps / floor.rps, 3)} × insert floor; commit → confirmed over ${server.length} payments; client-side (POST → a poll, ${POLL_MS} ms ×1.5 ≤ 100 ms, reads confirmed) p50 ${fmt(p50, 1)} / p99 ${fmt(p99, 1)} ms; ` +
+        `other answers: ${JSON.stringify(unexpected)} (target p99 < 100 ms)`,
+    });
+  }
 }
 
 main()
