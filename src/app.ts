@@ -9,6 +9,7 @@ import { bookingRoutes } from "./modules/bookings/routes";
 import { opsRoutes, testClockRoutes } from "./modules/ops/routes";
 import { notificationRoutes } from "./modules/notifications/routes";
 import { paymentRoutes } from "./modules/payments/routes";
+import { reviewRoutes } from "./modules/reviews/routes";
 import { propertyFastRoutes, propertyRoutes } from "./modules/properties/routes";
 import { userRoutes } from "./modules/users/routes";
 
@@ -29,6 +30,7 @@ export function createApp(deps: Deps) {
     .use(propertyRoutes(deps))
     .use(bookingRoutes(deps))
     .use(paymentRoutes(deps))
+    .use(reviewRoutes(deps))
     .use(notificationRoutes(deps))
     .use(testClockRoutes(deps));
 

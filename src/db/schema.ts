@@ -38,11 +38,15 @@ export const users = pgTable(
     phone: text("phone"),
     roles: text("roles").array().notNull().default(sql`'{guest}'::text[]`),
     status: text("status").notNull().default("active"),
+    // Reviews received as a guest (from hosts), kept by the guest-review verb in its transaction.
+    guestRatingSum: integer("guest_rating_sum").notNull().default(0),
+    guestReviewCount: integer("guest_review_count").notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex("users_email_lower_key").on(sql`lower(${t.email})`),
+    check("users_guest_rating_check", sql`${t.guestReviewCount} >= 0 and ${t.guestRatingSum} between ${t.guestReviewCount} and 5 * ${t.guestReviewCount}`),
     check("users_status_check", sql`${t.status} in ('active', 'suspended')`),
     check("users_roles_check", sql`${t.roles} <@ array['guest', 'host', 'admin']::text[] and cardinality(${t.roles}) >= 1`),
     check("users_email_check", sql`${t.email} = lower(${t.email}) and length(${t.email}) between 3 and 254`),
@@ -331,13 +335,40 @@ export const reviews = pgTable(
   },
   (t) => [
     uniqueIndex("reviews_booking_key").on(t.bookingId),
-    index("reviews_property_idx").on(t.propertyId, t.createdAt),
+    // Pages newest first by (created_at, id): one index range per page.
+    index("reviews_property_page_idx").on(t.propertyId, t.createdAt, t.id),
     check("reviews_rating_check", sql`${t.rating} between 1 and 5`),
     check("reviews_comment_check", sql`length(${t.comment}) between 1 and 2000`),
     check(
       "reviews_response_check",
       sql`(${t.responseComment} is null) = (${t.respondedAt} is null) and (${t.responseComment} is null or length(${t.responseComment}) between 1 and 2000)`,
     ),
+  ],
+);
+
+// Reviews of guests by the hosts they stayed with (two-sided reviews); users keep the aggregates.
+export const guestReviews = pgTable(
+  "guest_reviews",
+  {
+    id: id(),
+    bookingId: uuid("booking_id")
+      .notNull()
+      .references(() => bookings.id),
+    guestId: uuid("guest_id")
+      .notNull()
+      .references(() => users.id),
+    authorId: uuid("author_id")
+      .notNull()
+      .references(() => users.id),
+    rating: smallint("rating").notNull(),
+    comment: text("comment").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("guest_reviews_booking_key").on(t.bookingId),
+    index("guest_reviews_guest_page_idx").on(t.guestId, t.createdAt, t.id),
+    check("guest_reviews_rating_check", sql`${t.rating} between 1 and 5`),
+    check("guest_reviews_comment_check", sql`length(${t.comment}) between 1 and 2000`),
   ],
 );
 

@@ -407,8 +407,14 @@ describe("what time does", () => {
     await Promise.all([run(), run()]);
     await drainJobs(t);
     expect((await t.deps.database.raw.query("select status from bookings where id = $1", [b.body.id]))[0]?.status).toBe("completed");
-    const notes = await t.deps.database.raw.query("select user_id from notifications where type = 'booking_completed' and data->>'bookingId' = $1", [b.body.id]);
-    expect(notes.map((n) => n.user_id).sort()).toEqual([g.id, host.id].sort());
+    const notes = await t.deps.database.raw.query("select user_id, type from notifications where type in ('booking_completed', 'review_reminder') and data->>'bookingId' = $1", [
+      b.body.id,
+    ]);
+    // The guest's is the reminder to review (once, the day after checkout); the host's says the stay is over.
+    expect(notes.map((n) => `${n.user_id === g.id ? "guest" : n.user_id === host.id ? "host" : "?"}:${n.type}`).sort()).toEqual([
+      "guest:review_reminder",
+      "host:booking_completed",
+    ]);
     await setClock(t.call, NOW);
   });
 

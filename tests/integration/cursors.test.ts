@@ -31,7 +31,15 @@ test("every paginated route answers hand-made cursors with 422 invalid_cursor", 
   const paginated = t.app.routes
     .filter((r) => r.method === "GET" && (r.hooks as { query?: { properties?: Record<string, unknown> } }).query?.properties?.cursor)
     .map((r) => r.path);
-  expect(paginated.sort()).toEqual(["/api/v1/bookings", "/api/v1/bookings/:id/payments", "/api/v1/hosts/me/properties", "/api/v1/notifications", "/api/v1/properties"]);
+  expect(paginated.sort()).toEqual([
+    "/api/v1/bookings",
+    "/api/v1/bookings/:id/payments",
+    "/api/v1/hosts/me/properties",
+    "/api/v1/notifications",
+    "/api/v1/properties",
+    "/api/v1/properties/:id/reviews",
+    "/api/v1/users/:id/reviews",
+  ]);
   const cursors = [
     "garbage",
     "",

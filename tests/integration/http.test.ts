@@ -24,6 +24,8 @@ const PUBLIC = new Set([
   "POST /api/v1/_test/clock",
   "DELETE /api/v1/_test/clock",
   "GET /api/v1/_test/clock",
+  "GET /api/v1/properties/:id/reviews",
+  "GET /api/v1/users/:id/reviews",
   // The payment provider's, authenticated by its signature (payments.test.ts).
   "POST /api/v1/webhooks/payments",
 ]);
@@ -45,6 +47,9 @@ const AUTHENTICATED = new Set([
   "POST /api/v1/bookings/:id/payments",
   "GET /api/v1/bookings/:id/payments",
   "GET /api/v1/payments/:id",
+  "POST /api/v1/bookings/:id/reviews",
+  "POST /api/v1/bookings/:id/guest-review",
+  "POST /api/v1/reviews/:id/response",
   "GET /api/v1/notifications",
   "POST /api/v1/notifications/:id/read",
 ]);

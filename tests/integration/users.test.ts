@@ -114,8 +114,8 @@ describe("GET /users/:id", () => {
     await t.call("PATCH", "/api/v1/users/me", { token: u.accessToken, body: { phone: "+1 555 0100", bio: "Hi" } });
     const res = await t.call("GET", `/api/v1/users/${u.id}`);
     expect(res.status).toBe(200);
-    expect(Object.keys(res.body).sort()).toEqual(["avatarUrl", "bio", "createdAt", "id", "isHost", "name"]);
-    expect(res.body).toMatchObject({ id: u.id, name: "Pia", bio: "Hi", isHost: false });
+    expect(Object.keys(res.body).sort()).toEqual(["avatarUrl", "bio", "createdAt", "guestRatingAverage", "guestReviewCount", "id", "isHost", "name"]);
+    expect(res.body).toMatchObject({ id: u.id, name: "Pia", bio: "Hi", isHost: false, guestRatingAverage: null, guestReviewCount: 0 });
     expect(res.text).not.toContain(u.email);
   });
 

@@ -171,12 +171,13 @@ async function main() {
     REGISTER_RATE_LIMIT: "100000",
   };
 
-  if (only === "properties" || only === "bookings" || only === "payments") {
+  if (only === "properties" || only === "bookings" || only === "payments" || only === "reviews") {
     const o = { connections: CONNECTIONS, seconds: SECONDS };
     if (only === "properties") await propertyScenarios(env, cwd, o);
     else {
       seedProperties(env, cwd);
       if (only === "bookings") await bookingScenarios(env, cwd, o);
+      else if (only === "reviews") await reviewScenario(env, cwd, o);
       else await paymentScenario(env, cwd, o);
     }
     rmSync(cwd, { recursive: true, force: true });
@@ -265,6 +266,7 @@ async function main() {
   await propertyScenarios(env, cwd, o);
   await bookingScenarios(env, cwd, o);
   await paymentScenario(env, cwd, o);
+  await reviewScenario(env, cwd, o);
 
   say("embedded database: first start on an empty DATA_DIR, then a restart");
   const embeddedDir = join(cwd, "embedded");
@@ -473,6 +475,55 @@ end
     rows.push({ name, r, vs: `${fmt(r.rps / floor.rps)} × insert floor; ${counted(r)}; overlaps after: ${await overlapsNow()} (targets ≥ 2,000/s, p99 < 50 ms, 0 5xx)` });
   }
   notes.push(`overlap query (bookings): ${OVERLAP_SQL.replace(/\s+/g, " ")}`);
+  await app.stop();
+}
+
+/**
+ * Issue 14: a property's reviews, 1,000 of them, read 20 at a time by 32 clients — the first page
+ * and a deep one (by the cursor of the 25th page) — beside postgres.js running the page's
+ * statement raw (Bun.serve answering every row as JSON).
+ */
+async function reviewScenario(env: Record<string, string>, cwd: string, o: { connections: number; seconds: number }) {
+  const sql = postgres(benchDb, { max: 1, onnotice: () => {} });
+  const [p] = await sql`select id from properties where status = 'listed' order by id limit 1`;
+  const propertyId = p?.id as string;
+  const guests = (await sql`select id from users where not ('host' = any(roles)) limit 1000`).map((r) => r.id as string);
+  say("reviews: 1,000 completed stays of one property, each reviewed");
+  // Completed stays hold no nights; timestamps to the millisecond, as the service writes them.
+  await sql`
+    with stays as (
+      insert into bookings (property_id, guest_id, check_in, check_out, guests, status, nights, nightly_total, cleaning_fee, service_fee, total, currency, expires_at)
+      select ${propertyId}, g.id, date '2024-01-01', date '2024-01-03', 1, 'completed', 2, 20000, 0, 2000, 22000, 'EUR', now()
+      from unnest(${guests}::uuid[]) as g(id)
+      returning id, guest_id)
+    insert into reviews (booking_id, property_id, author_id, rating, comment, created_at)
+    select s.id, ${propertyId}, s.guest_id, 1 + (row_number() over () % 5)::int, 'A bench review: clean, quiet, as described.',
+      date_trunc('milliseconds', now() - (row_number() over ()) * interval '1 minute')
+    from stays s`;
+  await sql`update properties p set rating_sum = r.s, review_count = r.n from (select sum(rating)::int s, count(*)::int n from reviews where property_id = ${propertyId}) r where p.id = ${propertyId}`;
+  await sql.end();
+  const app = await startStayhub({ ...env, REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379", REDIS_PREFIX: `benchr${Date.now()}:`, LOG_LEVEL: "warn" }, cwd);
+  const path = `/api/v1/properties/${propertyId}/reviews?limit=20`;
+  let cursor = "";
+  for (let page = 0; page < 25; page++) {
+    const body = (await (await fetch(`${app.url}${path}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`)).json()) as { nextCursor: string };
+    cursor = body.nextCursor;
+  }
+  const [at, id] = JSON.parse(Buffer.from(cursor, "base64url").toString()) as [string, string];
+  const page = (after: string) =>
+    `select r.id, r.booking_id, r.property_id, r.author_id, r.rating, r.comment, r.response_comment, r.responded_at, r.created_at, u.id as uid, u.name, u.avatar_url
+     from reviews r join users u on u.id = r.author_id where r.property_id = $1 ${after} order by r.created_at desc, r.id desc limit 21`;
+  const deepAfter = `and (r.created_at < '${at}' or (r.created_at = '${at}' and r.id < '${id}'))`;
+  for (const [name, url, floorSql] of [
+    ["GET /properties/:id/reviews, first page of 20", `${app.url}${path}`, page("")],
+    ["GET /properties/:id/reviews, page 26 of 20 (by cursor)", `${app.url}${path}&cursor=${encodeURIComponent(cursor)}`, page(deepAfter)],
+  ] as const) {
+    const floorUrl = await startFloor(["page", benchDb], { FLOOR_SQL: floorSql });
+    const floor = await measure(`${floorUrl}${propertyId}`, o);
+    rows.push({ name: `floor: postgres.js, the same page's statement (${name.includes("first") ? "first" : "deep"})`, r: floor });
+    const r = await measure(url, o);
+    rows.push({ name, r, vs: `${fmt(r.rps / floor.rps)} × its floor (targets ≥ 0.5, p99 < 10 ms)` });
+  }
   await app.stop();
 }
 

@@ -6,6 +6,7 @@
 //   bun tests/load/floors.ts query <port> <url>   Bun.serve running the SQL statement in $FLOOR_SQL with the
 //                                                 request path's last segment as $1 (the service's own read,
 //                                                 raw: what the database alone costs)
+//   bun tests/load/floors.ts page <port> <url>    like query, answering every row (a page of a list)
 //   bun tests/load/floors.ts insert <port> <url>  Bun.serve doing one INSERT … RETURNING in its own
 //                                                 transaction per request (the floor of a booking)
 import postgres from "postgres";
@@ -38,6 +39,18 @@ if (kind === "json") {
       if (!id) return new Response("ready");
       const [row] = await sql.unsafe(text, [id], { prepare: true });
       return row ? Response.json(row) : new Response("not found", { status: 404 });
+    },
+  });
+} else if (kind === "page" && url && process.env.FLOOR_SQL) {
+  const sql = postgres(url, { max: 10 });
+  const text = process.env.FLOOR_SQL;
+  Bun.serve({
+    port,
+    async fetch(req) {
+      const path = new URL(req.url).pathname;
+      const id = path.slice(path.lastIndexOf("/") + 1);
+      if (!id) return new Response("ready");
+      return Response.json({ data: await sql.unsafe(text, [id], { prepare: true }), nextCursor: null });
     },
   });
 } else if (kind === "insert" && url) {

@@ -37,6 +37,7 @@ export const TAGS = [
   { name: "properties", description: "Listings, search, availability and calendars" },
   { name: "bookings", description: "Stays: holds, prices, cancellations and refunds" },
   { name: "payments", description: "Paying for bookings, refunds, and the payment provider's webhooks" },
+  { name: "reviews", description: "Reviews of stays by guests, of guests by hosts, and hosts' responses" },
   { name: "notifications", description: "In-app notifications" },
   { name: "operations", description: "Health, readiness and metrics" },
   { name: "testing", description: "The test clock (only with TEST_CLOCK=1)" },

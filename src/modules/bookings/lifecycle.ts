@@ -25,7 +25,11 @@ const wording: Record<BookingEvent, { guest: [string, string]; host: [string, st
     guest: ["Hold expired", "The booking was not paid within 15 minutes; its nights are free again."],
     host: ["Hold expired", "An unpaid booking at your property expired; its nights are free again."],
   },
-  completed: { guest: ["Stay completed", "We hope you enjoyed it: leave a review."], host: ["Stay completed", "A guest's stay at your property is over."] },
+  // The guest's is the reminder to review, sent once, the day after checkout (when the stay completes).
+  completed: {
+    guest: ["How was your stay?", "Leave a review of your stay within 30 days of checkout."],
+    host: ["Stay completed", "A guest's stay at your property is over: you can review your guest for 30 days."],
+  },
 };
 
 /** The notify job of one status change: the guest's and the host's notification, each at most once. */
@@ -34,7 +38,7 @@ export function notificationsOf(event: BookingEvent, b: { id: string; guestId: s
     const [title, body] = wording[event][role];
     return {
       userId: role === "guest" ? b.guestId : b.hostId,
-      type: `booking_${event}`,
+      type: event === "completed" && role === "guest" ? "review_reminder" : `booking_${event}`,
       title,
       body: `${body} (${b.checkIn} – ${b.checkOut})`,
       data: { bookingId: b.id },

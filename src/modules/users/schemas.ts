@@ -1,6 +1,6 @@
 // User DTOs: the full profile for its owner, the public profile for everyone else.
 import { t } from "elysia";
-import { Nullable, strictObject, Timestamp, Uuid } from "../../http/schema";
+import { Int, Nullable, Num, strictObject, Timestamp, Uuid } from "../../http/schema";
 
 export const Role = t.Union([t.Literal("guest"), t.Literal("host"), t.Literal("admin")]);
 
@@ -25,6 +25,8 @@ export const PublicUserDto = t.Object(
     bio: Nullable(t.String()),
     avatarUrl: Nullable(t.String()),
     isHost: t.Boolean(),
+    guestRatingAverage: Nullable(Num({ minimum: 1, maximum: 5, description: "the average of the ratings hosts gave this user as a guest, 2 decimals; null before the first" })),
+    guestReviewCount: Int({ minimum: 0, description: "how many hosts reviewed this user as a guest" }),
     createdAt: Timestamp,
   },
   { title: "PublicUser" },

@@ -1,0 +1,222 @@
+// Review verbs: a guest reviews a completed stay, the host answers once, the host reviews the guest;
+// reviews of a property and of a guest, newest first. Only real stays are reviewed, each once (a
+// unique key per booking); the aggregates shown beside a listing or a guest move in the review's
+// own transaction by a single atomic increment, so concurrent reviews never lose one.
+import { and, eq, getTableColumns, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { newestFirst } from "../../db/newest-first";
+import { guestReviews, properties, reviews, users } from "../../db/schema";
+import type { Deps } from "../../dependencies";
+import { AppError, conflict, notFound } from "../../http/errors";
+import { isUuid } from "../../http/pagination";
+import { enqueueMany } from "../../jobs/outbox";
+import type { Actor } from "../auth/actor";
+import { bookingFor } from "../bookings/access";
+import type { BookingRow } from "../bookings/dto";
+import { isDue, settleDue } from "../bookings/lifecycle";
+import { invalidateProperties, readProperty, type Viewer } from "../properties/service";
+import { publicProfile } from "../users/service";
+
+/** Days after the checkout day during which a stay may be reviewed (both ways). */
+export const REVIEW_WINDOW_DAYS = 30;
+
+/** When a stay's review window closes: 30 days after its checkout day begins (UTC). */
+export const reviewDeadline = (checkOut: string): Date => new Date(Date.parse(`${checkOut}T00:00:00Z`) + REVIEW_WINDOW_DAYS * 86_400_000);
+
+type Author = { id: string; name: string; avatarUrl: string | null };
+type ReviewRow = typeof reviews.$inferSelect;
+type GuestReviewRow = typeof guestReviews.$inferSelect;
+
+export function toReviewDto(r: ReviewRow, author: Author) {
+  return {
+    id: r.id,
+    bookingId: r.bookingId,
+    propertyId: r.propertyId,
+    authorId: r.authorId,
+    author,
+    rating: r.rating,
+    comment: r.comment,
+    ...(r.responseComment && r.respondedAt ? { response: { comment: r.responseComment, createdAt: r.respondedAt.toISOString() } } : {}),
+    createdAt: r.createdAt.toISOString(),
+  };
+}
+
+export function toGuestReviewDto(r: GuestReviewRow, author: Author) {
+  return { id: r.id, bookingId: r.bookingId, guestId: r.guestId, authorId: r.authorId, author, rating: r.rating, comment: r.comment, createdAt: r.createdAt.toISOString() };
+}
+
+const authorOf = (u: Pick<Actor, "id" | "name" | "avatarUrl">): Author => ({ id: u.id, name: u.name, avatarUrl: u.avatarUrl });
+const authorColumns = { id: users.id, name: users.name, avatarUrl: users.avatarUrl };
+
+/**
+ * The booking `actor` may review as `as` (its guest, or the property's host), locked for the rest
+ * of the transaction: anyone else gets the 404 of a booking that does not exist; a stay that is not
+ * completed, or whose window has closed, is 422 saying which.
+ */
+async function reviewable(tx: Db, actor: Actor, bookingId: string, as: "guest" | "host", deps: Deps): Promise<{ booking: BookingRow; hostId: string }> {
+  const now = deps.clock.now();
+  const { booking, hostId, role } = await bookingFor(actor, bookingId, tx, { lock: true });
+  if (role !== as) throw notFound("Booking");
+  let current = booking;
+  // A stay whose checkout day has passed is completed on sight, even before the sweep ran.
+  if (isDue(booking, now)) {
+    const { expired, completed } = await settleDue(tx, deps.clock, { ids: [booking.id] });
+    current = completed[0] ?? expired[0] ?? booking;
+  }
+  if (current.status !== "completed") {
+    const when = current.status === "confirmed" ? ` (it completes the day after its checkout day, ${current.checkOut})` : "";
+    throw new AppError(422, "validation_failed", `Only a completed stay can be reviewed; this booking is ${current.status}${when}`);
+  }
+  const deadline = reviewDeadline(current.checkOut);
+  if (now.getTime() > deadline.getTime())
+    throw new AppError(422, "validation_failed", `The review window closed at ${deadline.toISOString()} (${REVIEW_WINDOW_DAYS} days after checkout)`);
+  return { booking: current, hostId };
+}
+
+const alreadyReviewed = () => conflict("already_reviewed", "This stay has been reviewed already; a review cannot be changed or repeated");
+
+export async function createReview(
+  { actor, bookingId, rating, comment }: { actor: Actor; bookingId: string; rating: number; comment: string },
+  deps: Deps,
+): Promise<ReturnType<typeof toReviewDto>> {
+  const now = deps.clock.now();
+  const { review, propertyId } = await deps.db.transaction(async (tx) => {
+    const { booking, hostId } = await reviewable(tx, actor, bookingId, "guest", deps);
+    const [review] = await tx
+      .insert(reviews)
+      .values({ id: Bun.randomUUIDv7(), bookingId: booking.id, propertyId: booking.propertyId, authorId: actor.id, rating, comment: comment.trim(), createdAt: now })
+      .onConflictDoNothing({ target: reviews.bookingId })
+      .returning();
+    if (!review) throw alreadyReviewed();
+    await Promise.all([
+      tx
+        .update(properties)
+        .set({ ratingSum: sql`${properties.ratingSum} + ${rating}`, reviewCount: sql`${properties.reviewCount} + 1` })
+        .where(eq(properties.id, booking.propertyId)),
+      enqueueMany(tx, deps.clock, [
+        {
+          type: "notify",
+          payload: {
+            userId: hostId,
+            type: "review_received",
+            title: "New review",
+            body: `A guest rated their stay ${rating}/5.`,
+            data: { bookingId: booking.id, propertyId: booking.propertyId, reviewId: review.id },
+            email: true,
+          },
+          dedupeKey: `review:${review.id}:received`,
+        },
+      ]),
+    ]);
+    return { review, propertyId: booking.propertyId };
+  });
+  // The listing's rating and every search that sorts or shows by it.
+  await invalidateProperties(deps, propertyId);
+  return toReviewDto(review, authorOf(actor));
+}
+
+export async function respondToReview({ actor, reviewId, comment }: { actor: Actor; reviewId: string; comment: string }, deps: Deps): Promise<ReturnType<typeof toReviewDto>> {
+  if (!isUuid(reviewId)) throw notFound("Review");
+  const now = deps.clock.now();
+  return deps.db.transaction(async (tx) => {
+    const [row] = await tx
+      .select({ review: getTableColumns(reviews), hostId: properties.hostId, author: authorColumns })
+      .from(reviews)
+      .innerJoin(properties, eq(properties.id, reviews.propertyId))
+      .innerJoin(users, eq(users.id, reviews.authorId))
+      .where(eq(reviews.id, reviewId))
+      .for("update", { of: reviews });
+    // Only the property's host answers; to anyone else the review is not theirs to act on.
+    if (!row || row.hostId !== actor.id) throw notFound("Review");
+    if (row.review.responseComment !== null) throw conflict("already_responded", "This review has a response already; it cannot be changed or repeated");
+    const [updated] = await tx.update(reviews).set({ responseComment: comment.trim(), respondedAt: now }).where(eq(reviews.id, reviewId)).returning();
+    if (!updated) throw notFound("Review");
+    await enqueueMany(tx, deps.clock, [
+      {
+        type: "notify",
+        payload: {
+          userId: row.review.authorId,
+          type: "review_response",
+          title: "The host answered your review",
+          body: comment.trim().slice(0, 200),
+          data: { reviewId, propertyId: row.review.propertyId },
+        },
+        dedupeKey: `review:${reviewId}:response`,
+      },
+    ]);
+    return toReviewDto(updated, row.author);
+  });
+}
+
+export async function createGuestReview(
+  { actor, bookingId, rating, comment }: { actor: Actor; bookingId: string; rating: number; comment: string },
+  deps: Deps,
+): Promise<ReturnType<typeof toGuestReviewDto>> {
+  const now = deps.clock.now();
+  return deps.db.transaction(async (tx) => {
+    const { booking } = await reviewable(tx, actor, bookingId, "host", deps);
+    const [review] = await tx
+      .insert(guestReviews)
+      .values({ id: Bun.randomUUIDv7(), bookingId: booking.id, guestId: booking.guestId, authorId: actor.id, rating, comment: comment.trim(), createdAt: now })
+      .onConflictDoNothing({ target: guestReviews.bookingId })
+      .returning();
+    if (!review) throw alreadyReviewed();
+    await Promise.all([
+      tx
+        .update(users)
+        .set({ guestRatingSum: sql`${users.guestRatingSum} + ${rating}`, guestReviewCount: sql`${users.guestReviewCount} + 1` })
+        .where(eq(users.id, booking.guestId)),
+      enqueueMany(tx, deps.clock, [
+        {
+          type: "notify",
+          payload: {
+            userId: booking.guestId,
+            type: "guest_review_received",
+            title: "Your host reviewed you",
+            body: `Your host rated your stay ${rating}/5.`,
+            data: { bookingId: booking.id, guestReviewId: review.id },
+          },
+          dedupeKey: `guest-review:${review.id}:received`,
+        },
+      ]),
+    ]);
+    return toGuestReviewDto(review, authorOf(actor));
+  });
+}
+
+export async function listPropertyReviews(
+  { propertyId, viewer, limit, cursor }: { propertyId: string; viewer: Viewer; limit: number; cursor?: string },
+  deps: Deps,
+): Promise<{ data: ReturnType<typeof toReviewDto>[]; nextCursor: string | null }> {
+  const keyset = newestFirst(reviews, limit, cursor);
+  if (!isUuid(propertyId)) throw notFound("Property");
+  // The property's own visibility rule (an unlisted one is its host's only), from its cached answer.
+  await readProperty({ id: propertyId.toLowerCase(), viewer }, deps);
+  const rows = await deps.db
+    .select({ review: getTableColumns(reviews), author: authorColumns })
+    .from(reviews)
+    .innerJoin(users, eq(users.id, reviews.authorId))
+    .where(and(eq(reviews.propertyId, propertyId.toLowerCase()), keyset.after))
+    .orderBy(...keyset.orderBy)
+    .limit(limit + 1);
+  const page = keyset.page(rows.map((r) => ({ ...r.review, author: r.author })));
+  return { data: page.rows.map((r) => toReviewDto(r, r.author)), nextCursor: page.nextCursor };
+}
+
+export async function listGuestReviews(
+  { userId, limit, cursor }: { userId: string; limit: number; cursor?: string },
+  deps: Deps,
+): Promise<{ data: ReturnType<typeof toGuestReviewDto>[]; nextCursor: string | null }> {
+  const keyset = newestFirst(guestReviews, limit, cursor);
+  // A user who does not exist, or whose profile is not public (suspended), has no reviews to show.
+  const user = await publicProfile(userId, deps);
+  const rows = await deps.db
+    .select({ review: getTableColumns(guestReviews), author: authorColumns })
+    .from(guestReviews)
+    .innerJoin(users, eq(users.id, guestReviews.authorId))
+    .where(and(eq(guestReviews.guestId, user.id), keyset.after))
+    .orderBy(...keyset.orderBy)
+    .limit(limit + 1);
+  const page = keyset.page(rows.map((r) => ({ ...r.review, author: r.author })));
+  return { data: page.rows.map((r) => toGuestReviewDto(r, r.author)), nextCursor: page.nextCursor };
+}
