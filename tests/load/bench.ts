@@ -513,7 +513,7 @@ async function reviewScenario(env: Record<string, string>, cwd: string, o: { con
   const page = (after: string) =>
     `select r.id, r.booking_id, r.property_id, r.author_id, r.rating, r.comment, r.response_comment, r.responded_at, r.created_at, u.id as uid, u.name, u.avatar_url
      from reviews r join users u on u.id = r.author_id where r.property_id = $1 ${after} order by r.created_at desc, r.id desc limit 21`;
-  const deepAfter = `and (r.created_at < '${at}' or (r.created_at = '${at}' and r.id < '${id}'))`;
+  const deepAfter = `and (r.created_at, r.id) < ('${at}'::timestamptz, '${id}'::uuid)`;
   for (const [name, url, floorSql] of [
     ["GET /properties/:id/reviews, first page of 20", `${app.url}${path}`, page("")],
     ["GET /properties/:id/reviews, page 26 of 20 (by cursor)", `${app.url}${path}&cursor=${encodeURIComponent(cursor)}`, page(deepAfter)],

@@ -2,9 +2,10 @@
 // reviews of a property and of a guest, newest first. Only real stays are reviewed, each once (a
 // unique key per booking); the aggregates shown beside a listing or a guest move in the review's
 // own transaction by a single atomic increment, so concurrent reviews never lose one.
-import { and, eq, getTableColumns, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { newestFirst } from "../../db/newest-first";
+import { perDatabase } from "../../db/prepared";
 import { guestReviews, properties, reviews, users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
 import { AppError, conflict, notFound } from "../../http/errors";
@@ -184,6 +185,36 @@ export async function createGuestReview(
   });
 }
 
+const pageColumns = { review: getTableColumns(reviews), author: authorColumns };
+// Prepared once per database handle (building the query cost more than running it): the first
+// page, and a page after a cursor as one row comparison the (property, created_at, id) index
+// answers as a range, however deep.
+const firstReviewPage = perDatabase((db) =>
+  db
+    .select(pageColumns)
+    .from(reviews)
+    .innerJoin(users, eq(users.id, reviews.authorId))
+    .where(eq(reviews.propertyId, sql.placeholder("propertyId")))
+    .orderBy(desc(reviews.createdAt), desc(reviews.id))
+    .limit(sql.placeholder("take"))
+    .prepare("reviews_first_page"),
+);
+const laterReviewPage = perDatabase((db) =>
+  db
+    .select(pageColumns)
+    .from(reviews)
+    .innerJoin(users, eq(users.id, reviews.authorId))
+    .where(
+      and(
+        eq(reviews.propertyId, sql.placeholder("propertyId")),
+        sql`(${reviews.createdAt}, ${reviews.id}) < (${sql.placeholder("at")}::timestamptz, ${sql.placeholder("id")}::uuid)`,
+      ),
+    )
+    .orderBy(desc(reviews.createdAt), desc(reviews.id))
+    .limit(sql.placeholder("take"))
+    .prepare("reviews_later_page"),
+);
+
 export async function listPropertyReviews(
   { propertyId, viewer, limit, cursor }: { propertyId: string; viewer: Viewer; limit: number; cursor?: string },
   deps: Deps,
@@ -192,13 +223,9 @@ export async function listPropertyReviews(
   if (!isUuid(propertyId)) throw notFound("Property");
   // The property's own visibility rule (an unlisted one is its host's only), from its cached answer.
   await readProperty({ id: propertyId.toLowerCase(), viewer }, deps);
-  const rows = await deps.db
-    .select({ review: getTableColumns(reviews), author: authorColumns })
-    .from(reviews)
-    .innerJoin(users, eq(users.id, reviews.authorId))
-    .where(and(eq(reviews.propertyId, propertyId.toLowerCase()), keyset.after))
-    .orderBy(...keyset.orderBy)
-    .limit(limit + 1);
+  const at = keyset.position;
+  const args = { propertyId: propertyId.toLowerCase(), take: limit + 1 };
+  const rows = at ? await laterReviewPage(deps.db).execute({ ...args, at: at.at.toISOString(), id: at.id }) : await firstReviewPage(deps.db).execute(args);
   const page = keyset.page(rows.map((r) => ({ ...r.review, author: r.author })));
   return { data: page.rows.map((r) => toReviewDto(r, r.author)), nextCursor: page.nextCursor };
 }
