@@ -5,12 +5,14 @@ CREATE TABLE "guest_reviews" (
 	"author_id" uuid NOT NULL,
 	"rating" smallint NOT NULL,
 	"comment" text NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "guest_reviews_rating_check" CHECK ("guest_reviews"."rating" between 1 and 5),
 	CONSTRAINT "guest_reviews_comment_check" CHECK (length("guest_reviews"."comment") between 1 and 2000)
 );
 --> statement-breakpoint
 DROP INDEX "reviews_property_idx";--> statement-breakpoint
+ALTER TABLE "reviews" ALTER COLUMN "created_at" SET DATA TYPE timestamp (3) with time zone;--> statement-breakpoint
+ALTER TABLE "reviews" ALTER COLUMN "created_at" SET DEFAULT now();--> statement-breakpoint
 ALTER TABLE "users" ADD COLUMN "guest_rating_sum" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "users" ADD COLUMN "guest_review_count" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "guest_reviews" ADD CONSTRAINT "guest_reviews_booking_id_bookings_id_fk" FOREIGN KEY ("booking_id") REFERENCES "public"."bookings"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint

@@ -331,7 +331,8 @@ export const reviews = pgTable(
     comment: text("comment").notNull(),
     responseComment: text("response_comment"),
     respondedAt: tstz("responded_at"),
-    createdAt: createdAt(),
+    // Milliseconds, as the service writes them and page cursors carry them: a cursor must name a row exactly.
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date", precision: 3 }).notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex("reviews_booking_key").on(t.bookingId),
@@ -362,7 +363,8 @@ export const guestReviews = pgTable(
       .references(() => users.id),
     rating: smallint("rating").notNull(),
     comment: text("comment").notNull(),
-    createdAt: createdAt(),
+    // Milliseconds, as the service writes them and page cursors carry them: a cursor must name a row exactly.
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date", precision: 3 }).notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex("guest_reviews_booking_key").on(t.bookingId),

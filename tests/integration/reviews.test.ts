@@ -104,12 +104,12 @@ describe("a guest reviews a stay", () => {
     expect(early.body.detail).toContain("Only a completed stay can be reviewed; this booking is confirmed");
     const unpaid = await review(pending.guest, pending.booking.id);
     expect(unpaid.status).toBe(422);
-    // 30 days after the checkout day began, to the millisecond.
-    await setClock(t.call, "2031-07-12T00:00:00.001Z");
+    // The 30th day after the checkout day (2031-06-12) is the last, to the millisecond.
+    await setClock(t.call, "2031-07-13T00:00:00.000Z");
     const late = await review(guest, booking.id);
     expect(late.status).toBe(422);
-    expect(late.body.detail).toContain("The review window closed at 2031-07-12T00:00:00.000Z");
-    await setClock(t.call, "2031-07-12T00:00:00.000Z");
+    expect(late.body.detail).toContain("The review window closed at 2031-07-13T00:00:00.000Z");
+    await setClock(t.call, "2031-07-12T23:59:59.999Z");
     expect((await review(guest, booking.id)).status).toBe(201);
   });
 
@@ -135,6 +135,7 @@ describe("a guest reviews a stay", () => {
       [{ rating: 5, comment: "" }, "/comment"],
       [{ rating: 5, comment: "   \n\t " }, "/comment"],
       [{ rating: 5, comment: "x".repeat(2001) }, "/comment"],
+      [{ rating: 5, comment: ` ${"x".repeat(2001)} ` }, "/comment"],
       [{ rating: 5 }, "/comment"],
       [{ rating: 5, comment: "ok", helpful: 100 }, "/helpful"],
     ] as const) {
@@ -142,7 +143,10 @@ describe("a guest reviews a stay", () => {
       expect({ body, status: res.status, path: res.body.errors?.[0]?.path }).toEqual({ body, status: 422, path });
     }
     expect(await query("select 1 from reviews where booking_id = $1", [booking.id])).toEqual([]);
-    expect((await review(guest, booking.id, { rating: 1, comment: "x".repeat(2000) })).status).toBe(201);
+    // 2000 characters after trimming, however many spaces around them; emoji count as one each.
+    const long = await review(guest, booking.id, { rating: 1, comment: ` ${"😀".repeat(1999)}x  ` });
+    expect(long.status).toBe(201);
+    expect([...long.body.comment].length).toBe(2000);
   });
 
   test("10 identical reviews at once → exactly one 201, nine 409 already_reviewed; counted once", async () => {
@@ -221,9 +225,22 @@ describe("the host's response", () => {
     expect(ok.body).toEqual({ ...r.body, response: { comment: "Thank you, come back!", createdAt: "2031-06-13T10:00:00.000Z" } });
     const again = await respond(host, "Edited");
     expect(again.status).toBe(409);
-    expect(again.body.code).toBe("already_responded");
+    expect(again.body.code).toBe("already_reviewed");
     expect((await t.call("POST", api(`/reviews/${crypto.randomUUID()}/response`), { token: host.accessToken, body: { comment: "x" } })).status).toBe(404);
     expect((await t.call("POST", api(`/reviews/${r.body.id}/response`), { token: host.accessToken, body: { comment: " " } })).status).toBe(422);
+  });
+
+  test("a response whose 200th character is an emoji is answered and notified whole (the notice cuts by characters)", async () => {
+    const p = await createListing(t.call, host);
+    const { guest, booking } = await stay(p.id);
+    await afterStay();
+    const r = await review(guest, booking.id);
+    const comment = `${"a".repeat(199)}😀 thanks`;
+    const res = await t.call<ReviewBody>("POST", api(`/reviews/${r.body.id}/response`), { token: host.accessToken, body: { comment } });
+    expect(res.status).toBe(201);
+    await drainJobs(t);
+    const [note] = await query<{ body: string }>("select body from notifications where user_id = $1 and type = 'review_response'", [guest.id]);
+    expect(note?.body).toBe(`${"a".repeat(199)}😀`);
   });
 });
 

@@ -42,7 +42,8 @@ export function notificationsOf(event: BookingEvent, b: { id: string; guestId: s
       title,
       body: `${body} (${b.checkIn} – ${b.checkOut})`,
       data: { bookingId: b.id },
-      email: role === "guest" && event !== "completed",
+      // The guest hears of each change by e-mail too (the reminder to review included).
+      email: role === "guest",
     };
   });
   return [{ type: "notify.many", payload: { notifications }, dedupeKey: `booking:${b.id}:${event}` }];

@@ -4,8 +4,9 @@ import { Page, PageQuery } from "../../http/pagination";
 import { Int, Nullable, strictObject, Timestamp, Uuid } from "../../http/schema";
 
 const Rating = Int({ minimum: 1, maximum: 5, description: "1–5, a whole number" });
-// At least one visible character; trimmed before it is stored.
-const Comment = t.String({ minLength: 1, maxLength: 2000, pattern: "\\S", description: "1–2000 characters (leading and trailing spaces are trimmed)" });
+// At least one visible character; trimmed before it is stored, and then at most 2000 characters
+// (the service checks that: the bound here only keeps the request small).
+const Comment = t.String({ minLength: 1, maxLength: 8192, pattern: "\\S", description: "1–2000 characters once leading and trailing spaces are trimmed" });
 
 export const ReviewBody = strictObject(
   { rating: Rating, comment: Comment },

@@ -8,7 +8,7 @@ import { newestFirst } from "../../db/newest-first";
 import { perDatabase } from "../../db/prepared";
 import { guestReviews, properties, reviews, users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
-import { AppError, conflict, notFound } from "../../http/errors";
+import { AppError, conflict, invalid, notFound } from "../../http/errors";
 import { isUuid } from "../../http/pagination";
 import { enqueueMany } from "../../jobs/outbox";
 import type { Actor } from "../auth/actor";
@@ -21,8 +21,19 @@ import { publicProfile } from "../users/service";
 /** Days after the checkout day during which a stay may be reviewed (both ways). */
 export const REVIEW_WINDOW_DAYS = 30;
 
-/** When a stay's review window closes: 30 days after its checkout day begins (UTC). */
-export const reviewDeadline = (checkOut: string): Date => new Date(Date.parse(`${checkOut}T00:00:00Z`) + REVIEW_WINDOW_DAYS * 86_400_000);
+/** When a stay's review window closes: at the end of the 30th day after its checkout day (UTC). */
+export const reviewDeadline = (checkOut: string): Date => new Date(Date.parse(`${checkOut}T00:00:00Z`) + (REVIEW_WINDOW_DAYS + 1) * 86_400_000);
+
+/** The longest comment, in characters (code points, as the database counts), after trimming. */
+export const MAX_COMMENT = 2000;
+
+/** A comment as stored: trimmed, and then 1–2000 characters (else 422 naming the field). */
+function commentOf(raw: string): string {
+  const comment = raw.trim();
+  const length = [...comment].length;
+  if (length < 1 || length > MAX_COMMENT) throw invalid("/comment", `must be 1–${MAX_COMMENT} characters after trimming (it is ${length})`);
+  return comment;
+}
 
 type Author = { id: string; name: string; avatarUrl: string | null };
 type ReviewRow = typeof reviews.$inferSelect;
@@ -69,7 +80,7 @@ async function reviewable(tx: Db, actor: Actor, bookingId: string, as: "guest" |
     throw new AppError(422, "validation_failed", `Only a completed stay can be reviewed; this booking is ${current.status}${when}`);
   }
   const deadline = reviewDeadline(current.checkOut);
-  if (now.getTime() > deadline.getTime())
+  if (now.getTime() >= deadline.getTime())
     throw new AppError(422, "validation_failed", `The review window closed at ${deadline.toISOString()} (${REVIEW_WINDOW_DAYS} days after checkout)`);
   return { booking: current, hostId };
 }
@@ -81,11 +92,12 @@ export async function createReview(
   deps: Deps,
 ): Promise<ReturnType<typeof toReviewDto>> {
   const now = deps.clock.now();
+  const text = commentOf(comment);
   const { review, propertyId } = await deps.db.transaction(async (tx) => {
     const { booking, hostId } = await reviewable(tx, actor, bookingId, "guest", deps);
     const [review] = await tx
       .insert(reviews)
-      .values({ id: Bun.randomUUIDv7(), bookingId: booking.id, propertyId: booking.propertyId, authorId: actor.id, rating, comment: comment.trim(), createdAt: now })
+      .values({ id: Bun.randomUUIDv7(), bookingId: booking.id, propertyId: booking.propertyId, authorId: actor.id, rating, comment: text, createdAt: now })
       .onConflictDoNothing({ target: reviews.bookingId })
       .returning();
     if (!review) throw alreadyReviewed();
@@ -119,6 +131,7 @@ export async function createReview(
 export async function respondToReview({ actor, reviewId, comment }: { actor: Actor; reviewId: string; comment: string }, deps: Deps): Promise<ReturnType<typeof toReviewDto>> {
   if (!isUuid(reviewId)) throw notFound("Review");
   const now = deps.clock.now();
+  const text = commentOf(comment);
   return deps.db.transaction(async (tx) => {
     const [row] = await tx
       .select({ review: getTableColumns(reviews), hostId: properties.hostId, author: authorColumns })
@@ -129,8 +142,8 @@ export async function respondToReview({ actor, reviewId, comment }: { actor: Act
       .for("update", { of: reviews });
     // Only the property's host answers; to anyone else the review is not theirs to act on.
     if (!row || row.hostId !== actor.id) throw notFound("Review");
-    if (row.review.responseComment !== null) throw conflict("already_responded", "This review has a response already; it cannot be changed or repeated");
-    const [updated] = await tx.update(reviews).set({ responseComment: comment.trim(), respondedAt: now }).where(eq(reviews.id, reviewId)).returning();
+    if (row.review.responseComment !== null) throw conflict("already_reviewed", "This review has a response already; it cannot be changed or repeated");
+    const [updated] = await tx.update(reviews).set({ responseComment: text, respondedAt: now }).where(eq(reviews.id, reviewId)).returning();
     if (!updated) throw notFound("Review");
     await enqueueMany(tx, deps.clock, [
       {
@@ -139,7 +152,8 @@ export async function respondToReview({ actor, reviewId, comment }: { actor: Act
           userId: row.review.authorId,
           type: "review_response",
           title: "The host answered your review",
-          body: comment.trim().slice(0, 200),
+          // Cut by characters, not UTF-16 units: half an emoji is not storable text.
+          body: [...text].slice(0, 200).join(""),
           data: { reviewId, propertyId: row.review.propertyId },
         },
         dedupeKey: `review:${reviewId}:response`,
@@ -154,11 +168,12 @@ export async function createGuestReview(
   deps: Deps,
 ): Promise<ReturnType<typeof toGuestReviewDto>> {
   const now = deps.clock.now();
+  const text = commentOf(comment);
   return deps.db.transaction(async (tx) => {
     const { booking } = await reviewable(tx, actor, bookingId, "host", deps);
     const [review] = await tx
       .insert(guestReviews)
-      .values({ id: Bun.randomUUIDv7(), bookingId: booking.id, guestId: booking.guestId, authorId: actor.id, rating, comment: comment.trim(), createdAt: now })
+      .values({ id: Bun.randomUUIDv7(), bookingId: booking.id, guestId: booking.guestId, authorId: actor.id, rating, comment: text, createdAt: now })
       .onConflictDoNothing({ target: guestReviews.bookingId })
       .returning();
     if (!review) throw alreadyReviewed();

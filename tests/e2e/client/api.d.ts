@@ -1286,7 +1286,7 @@ export interface components {
         CreateReview: {
             /** @description 1–5, a whole number */
             rating: number;
-            /** @description 1–2000 characters (leading and trailing spaces are trimmed) */
+            /** @description 1–2000 characters once leading and trailing spaces are trimmed */
             comment: string;
         };
         /** GuestReview */
@@ -1327,7 +1327,7 @@ export interface components {
          *     }
          */
         ReviewResponseBody: {
-            /** @description 1–2000 characters (leading and trailing spaces are trimmed) */
+            /** @description 1–2000 characters once leading and trailing spaces are trimmed */
             comment: string;
         };
         /** ReviewPage */
