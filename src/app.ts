@@ -4,6 +4,7 @@ import type { Deps } from "./dependencies";
 import { httpFoundation } from "./http/foundation";
 import { openApiDocument } from "./http/openapi/document";
 import { docsUi } from "./http/openapi/docs-ui";
+import { adminRoutes } from "./modules/admin/routes";
 import { authRoutes } from "./modules/auth/routes";
 import { bookingRoutes } from "./modules/bookings/routes";
 import { opsRoutes, testClockRoutes } from "./modules/ops/routes";
@@ -31,6 +32,7 @@ export function createApp(deps: Deps) {
     .use(bookingRoutes(deps))
     .use(paymentRoutes(deps))
     .use(reviewRoutes(deps))
+    .use(adminRoutes(deps))
     .use(notificationRoutes(deps))
     .use(testClockRoutes(deps));
 

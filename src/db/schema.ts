@@ -100,6 +100,10 @@ export const properties = pgTable(
     maxNights: smallint("max_nights").notNull().default(365),
     cancellationPolicy: text("cancellation_policy").notNull().default("moderate"),
     status: text("status").notNull().default("listed"),
+    // Unlisted by an admin (moderation): the host cannot list it again. Unlisted because its host
+    // was suspended: listed again when the host is unsuspended.
+    moderatedAt: tstz("moderated_at"),
+    hiddenBySuspension: boolean("hidden_by_suspension").notNull().default(false),
     // Aggregates kept by the review verbs in the same transaction; the average is derived on read.
     ratingSum: integer("rating_sum").notNull().default(0),
     reviewCount: integer("review_count").notNull().default(0),
@@ -512,4 +516,27 @@ export const simRefunds = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
   (t) => [index("sim_refunds_charge_idx").on(t.chargeId), check("sim_refunds_amount_check", sql`${t.amount} > 0`)],
+);
+
+// Every admin action, for the record: who did what to whom, why, and when.
+export const adminAudit = pgTable(
+  "admin_audit",
+  {
+    id: uuid("id").primaryKey(),
+    actorId: uuid("actor_id")
+      .notNull()
+      .references(() => users.id),
+    action: text("action").notNull(),
+    targetType: text("target_type").notNull(),
+    targetId: uuid("target_id").notNull(),
+    reason: text("reason"),
+    // What the action changed beyond its target (e.g. the listings a suspension hid).
+    details: jsonb("details").notNull().default(sql`'{}'::jsonb`),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date", precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("admin_audit_target_idx").on(t.targetType, t.targetId),
+    check("admin_audit_action_check", sql`${t.action} in ('user.suspend', 'user.unsuspend', 'property.unlist')`),
+    check("admin_audit_target_check", sql`${t.targetType} in ('user', 'property')`),
+  ],
 );

@@ -2,7 +2,7 @@
 import { Elysia } from "elysia";
 import type { Deps } from "../dependencies";
 import { type Actor, actorForToken } from "../modules/auth/actor";
-import { unauthenticated } from "./errors";
+import { notFound, unauthenticated } from "./errors";
 
 export async function authenticate(authorization: string | null | undefined, deps: Deps): Promise<Actor> {
   if (!authorization) throw unauthenticated("Missing bearer token");
@@ -35,6 +35,29 @@ export function authMacro(deps: Deps) {
       resolve({ request }) {
         const actor = actors.get(request);
         if (!actor) throw unauthenticated();
+        return { actor };
+      },
+    },
+  });
+}
+
+/**
+ * `{ admin: true }`: the acting user, who must be an admin. To anyone else — no token, a bad one,
+ * a user without the role — the route answers 404 like a route that does not exist, so the admin
+ * routes are not discoverable.
+ */
+export function adminMacro(deps: Deps) {
+  return new Elysia({ name: "stayhub.admin" }).macro({
+    admin: {
+      detail: { security: [{ bearerAuth: [] }] },
+      async transform({ request }) {
+        const actor = await authenticate(request.headers.get("authorization"), deps).catch(() => null);
+        if (!actor?.roles.includes("admin")) throw notFound("Route");
+        actors.set(request, actor);
+      },
+      resolve({ request }) {
+        const actor = actors.get(request);
+        if (!actor) throw notFound("Route");
         return { actor };
       },
     },

@@ -1,15 +1,20 @@
 // Cursors are verified, not trusted: on every paginated route (found from the route table, so a new
 // one is covered the day it lands), a cursor we did not issue is 422 invalid_cursor, never a 500.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { createAdmin } from "../../src/modules/users/admin";
 import { startTestApp, type TestApp } from "../support/app";
 import { createListing, registerHost } from "../support/properties";
 
 let t: TestApp;
 let token = "";
+let adminToken = "";
 beforeAll(async () => {
   t = await startTestApp();
   const host = await registerHost(t.call);
   token = host.accessToken;
+  await createAdmin({ email: "cursors-admin@example.com", password: "admin password 1" }, t.deps);
+  adminToken = (await t.call<{ accessToken: string }>("POST", "/api/v1/auth/login", { body: { email: "cursors-admin@example.com", password: "admin password 1" } })).body
+    .accessToken;
   for (let i = 0; i < 3; i++) await createListing(t.call, host, { title: `Cursor ${i}` });
 }, 60_000);
 afterAll(() => t?.close());
@@ -32,6 +37,8 @@ test("every paginated route answers hand-made cursors with 422 invalid_cursor", 
     .filter((r) => r.method === "GET" && (r.hooks as { query?: { properties?: Record<string, unknown> } }).query?.properties?.cursor)
     .map((r) => r.path);
   expect(paginated.sort()).toEqual([
+    "/api/v1/admin/audit",
+    "/api/v1/admin/users",
     "/api/v1/bookings",
     "/api/v1/bookings/:id/payments",
     "/api/v1/hosts/me/properties",
@@ -63,7 +70,7 @@ test("every paginated route answers hand-made cursors with 422 invalid_cursor", 
   ];
   for (const { path, cursor } of checks) {
     const url = `${path}${path.includes("?") ? "&" : "?"}cursor=${encodeURIComponent(cursor)}`;
-    const res = await t.call("GET", url, { token });
+    const res = await t.call("GET", url, { token: path.startsWith("/api/v1/admin/") ? adminToken : token });
     expect({ url, status: res.status, code: res.body.code }).toEqual({ url, status: 422, code: "invalid_cursor" });
   }
   expect(checks.length).toBeGreaterThan(60);

@@ -39,6 +39,7 @@ export const TAGS = [
   { name: "payments", description: "Paying for bookings, refunds, and the payment provider's webhooks" },
   { name: "reviews", description: "Reviews of stays by guests, of guests by hosts, and hosts' responses" },
   { name: "notifications", description: "In-app notifications" },
+  { name: "admin", description: "Moderation (admins only; the routes answer 404 to everyone else)" },
   { name: "operations", description: "Health, readiness and metrics" },
   { name: "testing", description: "The test clock (only with TEST_CLOCK=1)" },
 ];

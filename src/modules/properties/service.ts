@@ -181,6 +181,7 @@ export async function updateProperty({ actor, id, input }: { actor: Actor; id: s
   await deps.db.transaction(async (tx) => {
     const current = await propertyForHost(tx, actor, id);
     if (input.status === "unlisted" && current.status !== "unlisted") await refuseIfStaysAhead(tx, id, deps);
+    if (input.status === "listed" && current.moderatedAt) throw new AppError(403, "forbidden", "An admin unlisted this property; it cannot be listed again");
     checkCodes({ country: input.address?.country, currency: input.currency });
     checkNights(input.minNights ?? current.minNights, input.maxNights ?? current.maxNights);
     const a = input.address;

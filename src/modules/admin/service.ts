@@ -1,0 +1,160 @@
+// Admin moderation: find users, suspend and unsuspend them, unlist a property; each action written
+// to the audit log in its own transaction. Only admins reach these verbs (the admin macro).
+import { and, desc, eq, ilike, isNull, lt, ne, or, sql } from "drizzle-orm";
+import { adminAudit, properties, users } from "../../db/schema";
+import type { Deps } from "../../dependencies";
+import { AppError, notFound } from "../../http/errors";
+import { decodeCursor, encodeCursor, isUuid } from "../../http/pagination";
+import type { Actor } from "../auth/actor";
+import { revokeAllSessions } from "../auth/sessions";
+import { invalidateProperties, loadProperty } from "../properties/service";
+import type { PropertyDtoValue } from "../properties/dto";
+import { toUserDto, type UserRow } from "../users/dto";
+
+type AuditAction = "user.suspend" | "user.unsuspend" | "property.unlist";
+
+export const toAdminUserDto = (u: UserRow) => ({ ...toUserDto(u), status: u.status === "suspended" ? ("suspended" as const) : ("active" as const) });
+
+/** Pages by id, newest first (ids are UUIDv7): a cursor is the last id, exact whatever the timestamps. */
+function byId(limit: number, cursor: string | undefined) {
+  const after = cursor ? (decodeCursor(cursor, (p) => p.length === 1 && isUuid(p[0]))[0] as string) : undefined;
+  return {
+    after,
+    page<R extends { id: string }>(rows: R[]) {
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return { rows: page, nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null };
+    },
+  };
+}
+
+const likePrefix = (q: string) => `${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+export async function listUsers({ q, limit, cursor }: { q?: string; limit: number; cursor?: string }, deps: Deps) {
+  const keyset = byId(limit, cursor);
+  const match = q ? or(ilike(users.email, likePrefix(q.trim())), ilike(users.name, likePrefix(q.trim())), ilike(users.name, `% ${likePrefix(q.trim())}`)) : undefined;
+  const rows = await deps.db
+    .select()
+    .from(users)
+    .where(and(match, keyset.after ? lt(users.id, keyset.after) : undefined))
+    .orderBy(desc(users.id))
+    .limit(limit + 1);
+  const page = keyset.page(rows);
+  return { data: page.rows.map(toAdminUserDto), nextCursor: page.nextCursor };
+}
+
+export async function listAudit({ limit, cursor }: { limit: number; cursor?: string }, deps: Deps) {
+  const keyset = byId(limit, cursor);
+  const rows = await deps.db
+    .select()
+    .from(adminAudit)
+    .where(keyset.after ? lt(adminAudit.id, keyset.after) : undefined)
+    .orderBy(desc(adminAudit.id))
+    .limit(limit + 1);
+  const page = keyset.page(rows);
+  return {
+    data: page.rows.map((a) => ({
+      id: a.id,
+      actorId: a.actorId,
+      action: a.action as AuditAction,
+      targetType: a.targetType as "user" | "property",
+      targetId: a.targetId,
+      reason: a.reason,
+      details: a.details as Record<string, unknown>,
+      createdAt: a.createdAt.toISOString(),
+    })),
+    nextCursor: page.nextCursor,
+  };
+}
+
+const audit = (actor: Actor, action: AuditAction, targetType: "user" | "property", targetId: string, reason: string | null, now: Date, details: Record<string, unknown> = {}) => ({
+  id: Bun.randomUUIDv7(),
+  actorId: actor.id,
+  action,
+  targetType,
+  targetId,
+  reason,
+  details,
+  createdAt: now,
+});
+
+/**
+ * Suspends a user: they can no longer act (every token of theirs is refused, their sessions are
+ * revoked), their public profile disappears, and their listed properties leave search at once —
+ * hidden until they are unsuspended. Suspending a suspended user changes nothing (and logs nothing).
+ */
+export async function suspendUser({ actor, userId, reason }: { actor: Actor; userId: string; reason: string }, deps: Deps) {
+  if (userId.toLowerCase() === actor.id) throw new AppError(409, "invalid_state", "You cannot suspend yourself");
+  const now = deps.clock.now();
+  const { user, hidden } = await deps.db.transaction(async (tx) => {
+    const [user] = await tx
+      .update(users)
+      .set({ status: "suspended", updatedAt: now })
+      .where(and(eq(users.id, userId), ne(users.status, "suspended")))
+      .returning();
+    if (!user) {
+      const [current] = await tx.select().from(users).where(eq(users.id, userId));
+      if (!current) throw notFound("User");
+      return { user: current, hidden: [] as string[] };
+    }
+    await revokeAllSessions(tx, user.id);
+    const hidden = (
+      await tx
+        .update(properties)
+        .set({ status: "unlisted", hiddenBySuspension: true, updatedAt: now })
+        .where(and(eq(properties.hostId, user.id), eq(properties.status, "listed")))
+        .returning({ id: properties.id })
+    ).map((p) => p.id);
+    await tx.insert(adminAudit).values(audit(actor, "user.suspend", "user", user.id, reason.trim(), now, { hiddenListings: hidden }));
+    return { user, hidden };
+  });
+  if (hidden.length) await invalidateProperties(deps, ...hidden);
+  return toAdminUserDto(user);
+}
+
+/** Unsuspends a user: they may act again and the listings their suspension hid are listed again. */
+export async function unsuspendUser({ actor, userId }: { actor: Actor; userId: string }, deps: Deps) {
+  const now = deps.clock.now();
+  const { user, shown } = await deps.db.transaction(async (tx) => {
+    const [user] = await tx
+      .update(users)
+      .set({ status: "active", updatedAt: now })
+      .where(and(eq(users.id, userId), eq(users.status, "suspended")))
+      .returning();
+    if (!user) {
+      const [current] = await tx.select().from(users).where(eq(users.id, userId));
+      if (!current) throw notFound("User");
+      return { user: current, shown: [] as string[] };
+    }
+    const shown = (
+      await tx
+        .update(properties)
+        .set({ status: "listed", hiddenBySuspension: false, updatedAt: now })
+        // A listing an admin unlisted meanwhile stays unlisted.
+        .where(and(eq(properties.hostId, user.id), eq(properties.hiddenBySuspension, true), isNull(properties.moderatedAt)))
+        .returning({ id: properties.id })
+    ).map((p) => p.id);
+    await tx.insert(adminAudit).values(audit(actor, "user.unsuspend", "user", user.id, null, now, { shownListings: shown }));
+    return { user, shown };
+  });
+  if (shown.length) await invalidateProperties(deps, ...shown);
+  return toAdminUserDto(user);
+}
+
+/** Unlists a property for moderation: it leaves search at once and its host cannot list it again. */
+export async function moderateProperty({ actor, propertyId, reason }: { actor: Actor; propertyId: string; reason: string }, deps: Deps): Promise<PropertyDtoValue> {
+  const now = deps.clock.now();
+  await deps.db.transaction(async (tx) => {
+    const [property] = await tx
+      .update(properties)
+      .set({ status: "unlisted", moderatedAt: sql`coalesce(${properties.moderatedAt}, ${now.toISOString()}::timestamptz)`, hiddenBySuspension: false, updatedAt: now })
+      .where(eq(properties.id, propertyId))
+      .returning({ id: properties.id });
+    if (!property) throw notFound("Property");
+    await tx.insert(adminAudit).values(audit(actor, "property.unlist", "property", property.id, reason.trim(), now));
+  });
+  await invalidateProperties(deps, propertyId);
+  const doc = await loadProperty(deps.db, propertyId);
+  if (!doc) throw notFound("Property");
+  return JSON.parse(doc.json) as PropertyDtoValue;
+}
