@@ -1,6 +1,7 @@
 // createApp(deps) → the Elysia application: composes plugins and modules; never listens.
 import { type AnyElysia, Elysia } from "elysia";
 import type { Deps } from "./dependencies";
+import { adminOf } from "./http/auth";
 import { httpFoundation } from "./http/foundation";
 import { openApiDocument } from "./http/openapi/document";
 import { docsUi } from "./http/openapi/docs-ui";
@@ -15,6 +16,13 @@ import { propertyFastRoutes, propertyRoutes } from "./modules/properties/routes"
 import { userRoutes } from "./modules/users/routes";
 
 export const VERSION = "0.1.0";
+
+/** /api/v1/admin/…: 404 to anyone but an admin, before anything else is read. */
+function isAdminPath(request: Request): boolean {
+  const url = request.url;
+  const at = url.indexOf("/api/v1/admin/");
+  return at >= 0 && url.indexOf("/", url.indexOf("//") + 2) === at;
+}
 
 /** POST /api/v1/webhooks/payments (which answers 404 while PAYMENT_WEBHOOK_SECRET is unset). */
 function isWebhookRequest(request: Request): boolean {
@@ -53,7 +61,12 @@ export function createApp(deps: Deps) {
     // development: false whatever NODE_ENV says: Bun must never answer with its own error page.
     serve: { development: false, maxRequestBodySize: 2 ** 40, routes: propertyFastRoutes(deps, (request) => handle(request)) },
   })
-    .use(httpFoundation(deps.log, deps.metrics, routes, { bodyTimeoutMs: deps.config.bodyTimeoutMs, switchedOff: deps.config.paymentWebhookSecret ? undefined : isWebhookRequest }))
+    .use(
+      httpFoundation(deps.log, deps.metrics, routes, {
+        bodyTimeoutMs: deps.config.bodyTimeoutMs,
+        switchedOff: (request) => (!deps.config.paymentWebhookSecret && isWebhookRequest(request)) || (isAdminPath(request) ? adminOf(request, deps).then((a) => !a) : false),
+      }),
+    )
     .use(docsUi(() => openApiDocument(routes(), { version: VERSION }), { trustProxy: deps.config.trustProxy }))
     .use(opsRoutes(deps))
     .use(api);

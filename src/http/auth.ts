@@ -2,7 +2,7 @@
 import { Elysia } from "elysia";
 import type { Deps } from "../dependencies";
 import { type Actor, actorForToken } from "../modules/auth/actor";
-import { notFound, unauthenticated } from "./errors";
+import { AppError, unauthenticated } from "./errors";
 
 export async function authenticate(authorization: string | null | undefined, deps: Deps): Promise<Actor> {
   if (!authorization) throw unauthenticated("Missing bearer token");
@@ -41,6 +41,15 @@ export function authMacro(deps: Deps) {
   });
 }
 
+/** The answer of a route that does not exist, word for word (the admin routes answer it to non-admins). */
+export const noSuchRoute = () => new AppError(404, "not_found", "No such route");
+
+/** The request's admin, or null (no token, a bad one, or a user without the role). */
+export async function adminOf(request: Request, deps: Deps): Promise<Actor | null> {
+  const actor = await authenticate(request.headers.get("authorization"), deps).catch(() => null);
+  return actor?.roles.includes("admin") ? actor : null;
+}
+
 /**
  * `{ admin: true }`: the acting user, who must be an admin. To anyone else — no token, a bad one,
  * a user without the role — the route answers 404 like a route that does not exist, so the admin
@@ -51,13 +60,13 @@ export function adminMacro(deps: Deps) {
     admin: {
       detail: { security: [{ bearerAuth: [] }] },
       async transform({ request }) {
-        const actor = await authenticate(request.headers.get("authorization"), deps).catch(() => null);
-        if (!actor?.roles.includes("admin")) throw notFound("Route");
+        const actor = await adminOf(request, deps);
+        if (!actor) throw noSuchRoute();
         actors.set(request, actor);
       },
       resolve({ request }) {
         const actor = actors.get(request);
-        if (!actor) throw notFound("Route");
+        if (!actor) throw noSuchRoute();
         return { actor };
       },
     },

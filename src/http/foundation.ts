@@ -191,8 +191,11 @@ export function httpFoundation(
   routes?: () => AnyElysia,
   options: {
     bodyTimeoutMs?: number;
-    /** Routes the configuration turns off (the webhook without its secret): 404 before the body is read. */
-    switchedOff?: (request: Request) => boolean;
+    /**
+     * Routes that do not exist for this request: the webhook without its secret, the admin routes
+     * for anyone but an admin. Answered 404 like an unknown route before the body is read.
+     */
+    switchedOff?: (request: Request) => boolean | Promise<boolean>;
   } = {},
 ) {
   const bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
@@ -203,14 +206,19 @@ export function httpFoundation(
         const id = newRequestId(request);
         meta.set(request, { id, start: performance.now() });
         set.headers["x-request-id"] = id;
-        if (options.switchedOff?.(request)) return problemResponse(problem(404, "not_found", "No such route", undefined, id), { "x-request-id": id });
-        const length = Number(request.headers.get("content-length") ?? 0);
-        if (length > MAX_BODY_BYTES) {
+        const tooLarge = () => {
+          const length = Number(request.headers.get("content-length") ?? 0);
+          if (length <= MAX_BODY_BYTES) return undefined;
           return problemResponse(problem(413, "payload_too_large", `The body is over ${MAX_BODY_BYTES} bytes`, undefined, id), {
             "x-request-id": id,
             connection: "close",
           });
-        }
+        };
+        const noRoute = () => problemResponse(problem(404, "not_found", "No such route", undefined, id), { "x-request-id": id });
+        const off = options.switchedOff?.(request);
+        // Synchronous for every request the predicate answers at once (all but the admin routes').
+        if (off instanceof Promise) return off.then((yes) => (yes ? noRoute() : tooLarge()));
+        return off ? noRoute() : tooLarge();
       })
       // Bodies are JSON or nothing, at most MAX_BODY_BYTES, parsed here so that every failure is ours to word.
       .onParse({ as: "global" }, async ({ request, contentType: given }) => {

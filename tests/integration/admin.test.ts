@@ -46,6 +46,24 @@ describe("who may", () => {
     // Nothing happened to the guest.
     expect((await t.call("GET", api("/users/me"), { token: guest.accessToken })).status).toBe(200);
   });
+
+  test("to a non-admin an admin route is word for word a route that does not exist, whatever the body", async () => {
+    const unknown = await t.call("POST", api("/no/such/route"), { token: guest.accessToken, rawBody: "{", headers: { "content-type": "application/json" } });
+    for (const [rawBody, type] of [
+      ["{", "application/json"],
+      ["reason=x", "application/x-www-form-urlencoded"],
+      [JSON.stringify({ surprise: true }), "application/json"],
+    ] as const) {
+      const res = await t.call("POST", api(`/admin/users/${guest.id}/suspend`), { token: guest.accessToken, rawBody, headers: { "content-type": type } });
+      const { requestId: _a, ...body } = res.body;
+      const { requestId: _b, ...expected } = unknown.body;
+      expect({ status: res.status, body }).toEqual({ status: 404, body: expected });
+    }
+    // An admin with the same broken body gets the real answer.
+    expect(
+      (await t.call("POST", api(`/admin/users/${guest.id}/suspend`), { token: admin.accessToken, rawBody: "{", headers: { "content-type": "application/json" } })).status,
+    ).toBe(400);
+  });
 });
 
 describe("suspension", () => {
@@ -89,6 +107,14 @@ describe("suspension", () => {
       ["user.suspend", "Fake listings", admin.id],
     ]);
     expect(mine[1]?.details).toEqual({ hiddenListings: [listed.id] });
+  });
+
+  test("an admin cannot be suspended (two could lock everyone out)", async () => {
+    await createAdmin({ email: "second-admin@example.com", password: "admin password 2" }, t.deps);
+    const other = (await t.call<{ data: { id: string }[] }>("GET", api("/admin/users?q=second-admin"), as(admin.accessToken))).body.data[0];
+    const res = await t.call<{ code: string; detail: string }>("POST", api(`/admin/users/${other?.id}/suspend`), { ...as(admin.accessToken), body: { reason: "x" } });
+    expect(res.status).toBe(409);
+    expect(res.body.detail).toBe("Admins cannot be suspended");
   });
 
   test("suspending oneself is 409; an unknown user 404; a reason is required", async () => {

@@ -211,6 +211,17 @@ describe("pay", () => {
     await settled(guest, res.body.id);
   });
 
+  test("a hold on a property that is no longer listed cannot be paid (409 invalid_state)", async () => {
+    const p = await createListing(t.call, host);
+    const guest = await registerUser(t.call);
+    const b = await book(t.call, guest, { propertyId: p.id, checkIn: "2031-09-01", checkOut: "2031-09-03" });
+    expect((await t.call("DELETE", api(`/properties/${p.id}`), { token: host.accessToken })).status).toBe(204);
+    const res = await pay(guest, b.body.id);
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe("invalid_state");
+    expect(await query("select 1 from payments where booking_id = $1", [b.body.id])).toEqual([]);
+  });
+
   test("409 invalid_state for a booking that is confirmed, cancelled or expired", async () => {
     const confirmed = await paid();
     const again = await pay(confirmed.guest, confirmed.booking.id);

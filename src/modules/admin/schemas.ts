@@ -12,7 +12,7 @@ export const ReasonBody = strictObject(
 export const AdminUserDto = t.Object({ ...UserDto.properties, status: t.Union([t.Literal("active"), t.Literal("suspended")]) }, { title: "AdminUser" });
 export const AdminUserPage = Page(AdminUserDto, "AdminUserPage");
 export const AdminUserQuery = t.Object({
-  q: t.Optional(t.String({ minLength: 1, maxLength: 254, description: "matches the start of the e-mail or of any word of the name, case-insensitive" })),
+  q: t.Optional(t.String({ minLength: 1, maxLength: 254, pattern: "\\S", description: "matches the start of the e-mail or of any word of the name, case-insensitive" })),
   ...PageQuery,
 });
 

@@ -87,14 +87,16 @@ export async function suspendUser({ actor, userId, reason }: { actor: Actor; use
   if (userId.toLowerCase() === actor.id) throw new AppError(409, "invalid_state", "You cannot suspend yourself");
   const now = deps.clock.now();
   const { user, hidden } = await deps.db.transaction(async (tx) => {
+    // Admins are not suspended (two could lock each other, and everyone, out).
     const [user] = await tx
       .update(users)
       .set({ status: "suspended", updatedAt: now })
-      .where(and(eq(users.id, userId), ne(users.status, "suspended")))
+      .where(and(eq(users.id, userId), ne(users.status, "suspended"), sql`not ('admin' = any(${users.roles}))`))
       .returning();
     if (!user) {
       const [current] = await tx.select().from(users).where(eq(users.id, userId));
       if (!current) throw notFound("User");
+      if (current.roles.includes("admin")) throw new AppError(409, "invalid_state", "Admins cannot be suspended");
       return { user: current, hidden: [] as string[] };
     }
     await revokeAllSessions(tx, user.id);

@@ -60,11 +60,16 @@ export async function payBooking(
         return { refused: "The booking's hold expired before it was paid", freed: expired.length > 0 };
       }
       if (booking.status !== "pending_payment") return { refused: `The booking is ${booking.status}; only a pending_payment booking can be paid`, freed: false };
-      const [live] = await tx
-        .select({ id: payments.id, status: payments.status })
-        .from(payments)
-        .where(and(eq(payments.bookingId, booking.id), inArray(payments.status, [...LIVE])));
+      const [[live], [property]] = await Promise.all([
+        tx
+          .select({ id: payments.id, status: payments.status })
+          .from(payments)
+          .where(and(eq(payments.bookingId, booking.id), inArray(payments.status, [...LIVE]))),
+        // Taken shared: an unlisting (by its host, an admin, or a suspension) waits, or is seen.
+        tx.select({ status: properties.status }).from(properties).where(eq(properties.id, booking.propertyId)).for("share"),
+      ]);
       if (live) return { refused: `The booking already has a ${live.status} payment (${live.id})`, freed: false };
+      if (property?.status !== "listed") return { refused: "The property is no longer listed; this hold cannot be paid", freed: false };
       const row: PaymentRow = {
         id: Bun.randomUUIDv7(),
         bookingId: booking.id,

@@ -4,7 +4,7 @@ import { and, eq, getTableColumns, gt, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { newestFirst } from "../../db/newest-first";
 import { perDatabase } from "../../db/prepared";
-import { bookings, properties, propertyDocuments, propertyPhotos } from "../../db/schema";
+import { bookings, properties, propertyDocuments, propertyPhotos, users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
 import { AppError, forbidden, invalid, notFound } from "../../http/errors";
 import { dayOf } from "../../lib/dates";
@@ -151,7 +151,13 @@ export async function createProperty({ actor, input }: { actor: Actor; input: Cr
  * public anyway) and 404 when it is not (its existence is not theirs to learn). Locks the row.
  */
 export async function propertyForHost(db: Db, actor: Actor, id: string): Promise<PropertyRow> {
-  const [row] = await db.select(propertyColumns).from(properties).where(eq(properties.id, id)).for("update");
+  // The host's own row too, shared: a suspension (which updates it) waits for this change, or this
+  // change sees the suspension — a write that started before it cannot undo it.
+  const [[row], [host]] = await Promise.all([
+    db.select(propertyColumns).from(properties).where(eq(properties.id, id)).for("update"),
+    db.select({ status: users.status }).from(users).where(eq(users.id, actor.id)).for("share"),
+  ]);
+  if (host?.status !== "active") throw new AppError(403, "forbidden", "This account is suspended");
   if (!row) throw notFound("Property");
   if (row.hostId !== actor.id) {
     if (row.status !== "listed") throw notFound("Property");
@@ -197,6 +203,8 @@ export async function updateProperty({ actor, id, input }: { actor: Actor; id: s
     };
     // The rest are columns of the same name, stored as given.
     for (const key of SAME_NAME_COLUMNS) if (input[key] !== undefined) Object.assign(set, { [key]: input[key] });
+    // The host decided the status: an unsuspension must not overrule it.
+    if (input.status !== undefined) set.hiddenBySuspension = false;
     await tx.update(properties).set(set).where(eq(properties.id, id));
     if (input.photos !== undefined) await replacePhotos(tx, id, input.photos);
   });
@@ -220,7 +228,7 @@ export async function unlistProperty({ actor, id }: { actor: Actor; id: string }
   await deps.db.transaction(async (tx) => {
     await propertyForHost(tx, actor, id);
     await refuseIfStaysAhead(tx, id, deps);
-    await tx.update(properties).set({ status: "unlisted", updatedAt: deps.clock.now() }).where(eq(properties.id, id));
+    await tx.update(properties).set({ status: "unlisted", hiddenBySuspension: false, updatedAt: deps.clock.now() }).where(eq(properties.id, id));
   });
   await invalidateProperties(deps, id);
 }
