@@ -104,7 +104,7 @@ function sameHex(a: string, b: string): boolean {
 }
 
 /**
- * The contract's signature check: any `v1` of the header (a provider rotating secrets sends
+ * The contract's signature check — one `v1` of the header (a provider rotating secrets sends
  * several) matching the HMAC of `"<t>.<raw body>"`, and `t` fresh. Throws WebhookSignatureError.
  */
 export function verifySignature(rawBody: Uint8Array, header: string | null, secret: string, isFresh: (unixSeconds: number) => boolean): void {

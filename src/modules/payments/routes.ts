@@ -7,6 +7,7 @@ import { rawBodyOf, requestIdOf } from "../../http/foundation";
 import { idempotently } from "../../http/idempotency";
 import { DEFAULT_LIMIT } from "../../http/pagination";
 import { IdParams } from "../../http/schema";
+import { systemClock } from "../../lib/clock";
 import { invalidateAvailability } from "../properties/service";
 import { WebhookSignatureError } from "./provider";
 import { lastMismatches } from "./reconcile";
@@ -21,7 +22,7 @@ export function paymentRoutes(deps: Deps) {
   deps.metrics.setMismatchProbe(() => lastMismatches(deps.db));
   // Fresh by the wall clock, or by the service clock when a test clock moved it (the two are one
   // without TEST_CLOCK): a test that signs "now" on either clock is believed, a stale one is not.
-  const isFresh = (t: number) => [Date.now(), deps.clock.now().getTime()].some((now) => Math.abs(Math.floor(now / 1000) - t) <= WEBHOOK_TOLERANCE_SECONDS);
+  const isFresh = (t: number) => [systemClock.now(), deps.clock.now()].some((now) => Math.abs(Math.floor(now.getTime() / 1000) - t) <= WEBHOOK_TOLERANCE_SECONDS);
   return new Elysia()
     .use(authMacro(deps))
     .post(
