@@ -5,6 +5,7 @@ import { jobsHandlers } from "./jobs/handlers";
 import type { Handlers, JobOf } from "./jobs/registry";
 import type { JobDeps } from "./jobs/types";
 import { idempotencyHandlers } from "./http/idempotency";
+import { passwordResetHandlers } from "./modules/auth/password-reset";
 import { bookingHandlers } from "./modules/bookings/jobs";
 import { handleNotify, notificationHandlers } from "./modules/notifications/service";
 import { paymentHandlers } from "./modules/payments/jobs";
@@ -28,5 +29,13 @@ const testHandlers: Handlers = {
 };
 
 export function jobHandlers(config: Config): Handlers {
-  return { ...jobsHandlers, ...notificationHandlers, ...bookingHandlers, ...paymentHandlers, ...idempotencyHandlers, ...(config.testJobs ? testHandlers : {}) };
+  return {
+    ...jobsHandlers,
+    ...notificationHandlers,
+    ...bookingHandlers,
+    ...paymentHandlers,
+    ...passwordResetHandlers,
+    ...idempotencyHandlers,
+    ...(config.testJobs ? testHandlers : {}),
+  };
 }

@@ -540,3 +540,25 @@ export const adminAudit = pgTable(
     check("admin_audit_target_check", sql`${t.targetType} in ('user', 'property')`),
   ],
 );
+
+// Single-use tokens e-mailed to a user (a password reset; later, e-mail verification). Only the
+// SHA-256 of a token is kept: the database never holds one that could be used.
+export const accountTokens = pgTable(
+  "account_tokens",
+  {
+    id: uuid("id").primaryKey(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    purpose: text("purpose").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    expiresAt: tstz("expires_at").notNull(),
+    usedAt: tstz("used_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("account_tokens_hash_key").on(t.tokenHash),
+    index("account_tokens_user_idx").on(t.userId),
+    check("account_tokens_purpose_check", sql`${t.purpose} in ('password_reset', 'email_verification')`),
+  ],
+);

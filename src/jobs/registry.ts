@@ -18,6 +18,8 @@ export interface JobPayloads {
   "notify.many": { notifications: NotifyPayload[] };
   /** No effect: the scheduler's heartbeat and the benchmark's no-op. */
   "jobs.noop": { slot?: number };
+  /** A password reset was asked for this address: a token and its e-mail, if an active account has it. */
+  "auth.password-reset": { email: string };
   /** A hold's 15 minutes are up: expire it unless it was paid or cancelled meanwhile. */
   "booking.expire": { bookingId: string };
   /** A cancelled booking's refund (the payments module executes it). */

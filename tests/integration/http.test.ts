@@ -24,6 +24,8 @@ const PUBLIC = new Set([
   "POST /api/v1/_test/clock",
   "DELETE /api/v1/_test/clock",
   "GET /api/v1/_test/clock",
+  "POST /api/v1/auth/password-reset",
+  "POST /api/v1/auth/password-reset/confirm",
   "GET /api/v1/properties/:id/reviews",
   "GET /api/v1/users/:id/reviews",
   // The payment provider's, authenticated by its signature (payments.test.ts).

@@ -5,7 +5,8 @@ import { authMacro } from "../../http/auth";
 import { clientIp } from "../../http/client-ip";
 import { errorResponses } from "../../http/errors";
 import { toUserDto } from "../users/dto";
-import { LoginBody, RefreshBody, RegisterBody, SessionDto } from "./schemas";
+import { confirmPasswordReset, requestPasswordReset } from "./password-reset";
+import { LoginBody, PasswordResetBody, PasswordResetConfirmBody, RefreshBody, RegisterBody, ResetAccepted, SessionDto } from "./schemas";
 import { login, logout, refresh, register, type Session } from "./service";
 
 export function authRoutes(deps: Deps) {
@@ -73,6 +74,42 @@ export function authRoutes(deps: Deps) {
         body: RefreshBody,
         response: { 204: t.Void(), ...errorResponses(400, 401, 422) },
         detail: { tags, summary: "Log out", description: "Revokes the refresh token's family." },
+      },
+    )
+    .post(
+      "/password-reset",
+      async ({ body, set }) => {
+        await requestPasswordReset(body.email, deps);
+        set.status = 202;
+        return { status: "accepted" as const };
+      },
+      {
+        body: PasswordResetBody,
+        response: { 202: ResetAccepted, ...errorResponses(400, 422) },
+        detail: {
+          tags,
+          summary: "Ask for a password reset e-mail",
+          description:
+            "Always 202, whether or not an account has the address (and in the same time: the request only enqueues a job). An active account gets an e-mail with a single-use token valid 30 minutes; at most one e-mail per address per minute.",
+          "x-rate-limit-headers": false,
+        },
+      },
+    )
+    .post(
+      "/password-reset/confirm",
+      async ({ body, set }) => {
+        await confirmPasswordReset({ token: body.token, newPassword: body.newPassword }, deps);
+        set.status = 204;
+      },
+      {
+        body: PasswordResetConfirmBody,
+        response: { 204: t.Void(), ...errorResponses(400, 422) },
+        detail: {
+          tags,
+          summary: "Set a new password with the e-mailed token",
+          description: "Revokes every refresh token of the account. A used, expired or unknown token, or one issued for another purpose → 400 invalid_token.",
+          "x-rate-limit-headers": false,
+        },
       },
     );
 }

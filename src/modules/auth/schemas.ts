@@ -26,3 +26,18 @@ export const SessionDto = t.Object(
   },
   { title: "Session" },
 );
+
+export const PasswordResetBody = strictObject({ email: Email }, { title: "PasswordReset", examples: [{ email: "ana@example.com" }] });
+
+export const PasswordResetConfirmBody = strictObject(
+  {
+    token: t.String({ minLength: 1, maxLength: 200, description: "the token from the e-mail" }),
+    newPassword: Password,
+  },
+  { title: "PasswordResetConfirm", examples: [{ token: "q3Vh0Yx1b8s2mY5hY2x0c2VjcmV0LXRva2VuLWV4YW1wbGU", newPassword: "a new long password" }] },
+);
+
+export const ResetAccepted = t.Object(
+  { status: t.Literal("accepted", { description: "the same answer whether or not an account has the address" }) },
+  { title: "PasswordResetAccepted" },
+);

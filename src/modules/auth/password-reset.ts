@@ -1,0 +1,75 @@
+// Password reset: asking for one always answers the same 202 (a job does the rest, so a known and
+// an unknown address cost the request exactly the same); the e-mail carries a single-use token
+// valid 30 minutes, of which only the SHA-256 is stored; confirming it sets the password and
+// revokes every session.
+import { and, eq, isNull, sql } from "drizzle-orm";
+import { accountTokens, users } from "../../db/schema";
+import type { Deps } from "../../dependencies";
+import { AppError } from "../../http/errors";
+import { enqueue } from "../../jobs/outbox";
+import type { Handlers } from "../../jobs/registry";
+import type { JobDeps } from "../../jobs/types";
+import { normalizeEmail } from "./service";
+import { revokeAllSessions } from "./sessions";
+
+export const RESET_TTL_MS = 30 * 60_000;
+/** At most one reset e-mail per address per window (the job's dedupe key is per window). */
+const RESET_WINDOW_MS = 60_000;
+
+const invalidToken = () => new AppError(400, "invalid_token", "The token is not valid: it was used already, has expired, or was not issued for this");
+export const hashToken = (token: string) => new Bun.CryptoHasher("sha256").update(token).digest("base64url");
+
+/** POST /auth/password-reset: whatever the address, one outbox row and the same answer. */
+export async function requestPasswordReset(email: string, deps: Deps): Promise<void> {
+  const address = normalizeEmail(email);
+  const slot = Math.floor(deps.clock.now().getTime() / RESET_WINDOW_MS);
+  await deps.db.transaction((tx) => enqueue(tx, deps.clock, "auth.password-reset", { email: address }, { dedupeKey: `password-reset:${address}:${slot}` }));
+}
+
+/** The job: for an active account with this address, a token and the e-mail that carries it. */
+async function sendResetMail(email: string, deps: JobDeps): Promise<void> {
+  const [user] = await deps.db
+    .select({ id: users.id, email: users.email, status: users.status })
+    .from(users)
+    .where(eq(sql`lower(${users.email})`, email));
+  if (user?.status !== "active") return;
+  const token = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+  const now = deps.clock.now();
+  await deps.db.insert(accountTokens).values({
+    id: Bun.randomUUIDv7(),
+    userId: user.id,
+    purpose: "password_reset",
+    tokenHash: hashToken(token),
+    expiresAt: new Date(now.getTime() + RESET_TTL_MS),
+    createdAt: now,
+  });
+  await deps.mailer.send({
+    to: user.email,
+    subject: "Reset your stayhub password",
+    text: `Someone (we hope you) asked to reset your password. Within 30 minutes, send this token to POST /api/v1/auth/password-reset/confirm with your new password:\n\n${token}\n\nIf it was not you, ignore this e-mail: your password stays as it is.`,
+  });
+}
+
+/** POST /auth/password-reset/confirm: the token once, within its 30 minutes, for this purpose only. */
+export async function confirmPasswordReset({ token, newPassword }: { token: string; newPassword: string }, deps: Deps): Promise<void> {
+  const now = deps.clock.now();
+  const hash = hashToken(token);
+  const [found] = await deps.db.select().from(accountTokens).where(eq(accountTokens.tokenHash, hash));
+  if (!found || found.purpose !== "password_reset" || found.usedAt || found.expiresAt.getTime() <= now.getTime()) throw invalidToken();
+  const passwordHash = await deps.passwords.hash(newPassword);
+  await deps.db.transaction(async (tx) => {
+    // Spent here, guarded: of two confirmations of one token, one sets the password.
+    const [spent] = await tx
+      .update(accountTokens)
+      .set({ usedAt: now })
+      .where(and(eq(accountTokens.id, found.id), isNull(accountTokens.usedAt)))
+      .returning({ userId: accountTokens.userId });
+    if (!spent) throw invalidToken();
+    await tx.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, spent.userId));
+    await revokeAllSessions(tx, spent.userId);
+  });
+}
+
+export const passwordResetHandlers: Handlers = {
+  "auth.password-reset": (job, deps) => sendResetMail(job.payload.email, deps),
+};
