@@ -125,7 +125,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     redisBreaker,
     tokens: createAccessTokens(resolveJwtSecret(config), config.accessTokenTtlSeconds),
     passwords: overrides.passwords ?? createPasswords(),
-    mailer: overrides.mailer ?? createMailer(config.smtpUrl, log),
+    mailer: overrides.mailer ?? createMailer(config.smtpUrl, log, { logBodies: config.nodeEnv !== "production" }),
     payments: overrides.payments ?? simulatedProvider(database.db, { latencyMs: config.paymentProviderLatencyMs, testTokens: config.testJobs }),
     metrics: new Metrics(),
     handlers: jobHandlers(config),

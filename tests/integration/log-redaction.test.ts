@@ -61,3 +61,16 @@ test("a failed statement's parameters, hashes, tokens, e-mails and passwords nev
   // What is not a secret stays: a URL's user and host are where to look.
   expect(all).toContain("postgres://app@db.internal.example.com:5432/stayhub");
 });
+
+test("without SMTP_URL, production logs an e-mail's recipient and subject but never its text (a reset token)", async () => {
+  const lines: string[] = [];
+  const log = createLogger("debug", (line) => void lines.push(line));
+  const token = "reset-token-0123456789abcdefghijklmnopqrstuvwx";
+  await createMailer(undefined, log, { logBodies: false }).send({ to: "a@example.com", subject: "Reset your stayhub password", text: `token: ${token}` });
+  await createMailer(undefined, log).send({ to: "a@example.com", subject: "Reset your stayhub password", text: `token: ${token}` });
+  expect(lines.length).toBe(2);
+  expect(lines[0]).toContain("Reset your stayhub password");
+  expect(lines[0]).not.toContain(token);
+  // In development the text is there: that is how one reads a token without a mail server.
+  expect(lines[1]).toContain(token);
+});

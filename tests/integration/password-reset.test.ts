@@ -76,6 +76,24 @@ describe("asking", () => {
   });
 });
 
+describe("the per-client limit", () => {
+  test("past it, 429 rate_limited; its headers are the same for known and unknown addresses", async () => {
+    const limited = await startTestApp({ REGISTER_RATE_LIMIT: "3" });
+    try {
+      const u = await registerUser(limited.call);
+      const answers = [];
+      for (const email of [u.email, "nobody@example.com", u.email, "nobody2@example.com"])
+        answers.push(await limited.call("POST", api("/auth/password-reset"), { body: { email } }));
+      expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 429]);
+      const limits = answers.slice(0, 2).map((a) => a.headers.get("ratelimit-limit"));
+      expect(limits).toEqual(["3", "3"]);
+      expect(answers[3]?.headers.get("retry-after")).toBeString();
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe("confirming", () => {
   test("the token sets the new password and revokes every session; the old password no longer works", async () => {
     const u = await registerUser(t.call);
@@ -117,6 +135,22 @@ describe("confirming", () => {
     expect(answers.map((a) => a.status).sort()).toEqual([204, 400]);
     const won = answers[0]?.status === 204 ? "first new password" : "second new password";
     expect((await login(u.email, won)).status).toBe(200);
+  });
+
+  test("a reset, a password change or a suspension spends every other reset token of the account", async () => {
+    const u = await registerUser(t.call);
+    const older = await resetMail(u);
+    await setClock(t.call, "2031-06-01T09:02:00.000Z");
+    const newer = await resetMail(u);
+    expect(newer).not.toBe(older);
+    expect((await confirm(newer)).status).toBe(204);
+    expect((await confirm(older, "taken back by an attacker")).body.code).toBe("invalid_token");
+
+    const v = await registerUser(t.call);
+    const pending = await resetMail(v);
+    const changed = await t.call("POST", api("/users/me/password"), { token: v.accessToken, body: { currentPassword: v.password, newPassword: "changed by its owner" } });
+    expect(changed.status).toBe(204);
+    expect((await confirm(pending)).body.code).toBe("invalid_token");
   });
 
   test("a weak new password is 422 and spends nothing", async () => {

@@ -6,7 +6,7 @@ import type { Deps } from "../../dependencies";
 import { AppError, notFound } from "../../http/errors";
 import { decodeCursor, encodeCursor, isUuid } from "../../http/pagination";
 import type { Actor } from "../auth/actor";
-import { revokeAllSessions } from "../auth/sessions";
+import { revokeAllSessions, spendResetTokens } from "../auth/sessions";
 import { invalidateProperties, loadProperty } from "../properties/service";
 import type { PropertyDtoValue } from "../properties/dto";
 import { toUserDto, type UserRow } from "../users/dto";
@@ -99,7 +99,7 @@ export async function suspendUser({ actor, userId, reason }: { actor: Actor; use
       if (current.roles.includes("admin")) throw new AppError(409, "invalid_state", "Admins cannot be suspended");
       return { user: current, hidden: [] as string[] };
     }
-    await revokeAllSessions(tx, user.id);
+    await Promise.all([revokeAllSessions(tx, user.id), spendResetTokens(tx, user.id, now)]);
     const hidden = (
       await tx
         .update(properties)

@@ -2,15 +2,16 @@
 // an unknown address cost the request exactly the same); the e-mail carries a single-use token
 // valid 30 minutes, of which only the SHA-256 is stored; confirming it sets the password and
 // revokes every session.
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { accountTokens, users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
 import { AppError } from "../../http/errors";
 import { enqueue } from "../../jobs/outbox";
 import type { Handlers } from "../../jobs/registry";
 import type { JobDeps } from "../../jobs/types";
+import { rateLimitHeaders } from "../../http/rate-limit";
 import { normalizeEmail } from "./service";
-import { revokeAllSessions } from "./sessions";
+import { revokeAllSessions, spendResetTokens } from "./sessions";
 
 export const RESET_TTL_MS = 30 * 60_000;
 /** At most one reset e-mail per address per window (the job's dedupe key is per window). */
@@ -19,11 +20,20 @@ const RESET_WINDOW_MS = 60_000;
 const invalidToken = () => new AppError(400, "invalid_token", "The token is not valid: it was used already, has expired, or was not issued for this");
 export const hashToken = (token: string) => new Bun.CryptoHasher("sha256").update(token).digest("base64url");
 
-/** POST /auth/password-reset: whatever the address, one outbox row and the same answer. */
-export async function requestPasswordReset(email: string, deps: Deps): Promise<void> {
+/**
+ * POST /auth/password-reset: whatever the address, one outbox row and the same answer. Counted per
+ * client address with the registration limit's numbers (its RateLimit headers say nothing of the
+ * e-mail address asked for), so no one can mail a victim or fill the queue at will.
+ */
+export async function requestPasswordReset(email: string, ip: string, deps: Deps): Promise<Record<string, string>> {
+  const { registerRateLimit: limit, registerRateWindowSeconds: window } = deps.config;
+  const w = await deps.rateLimits.hit(`password-reset:${ip}`, window);
+  if (w.count > limit)
+    throw new AppError(429, "rate_limited", `Too many reset requests from this address; try again in ${w.resetSeconds} s`, undefined, rateLimitHeaders(limit, w, true));
   const address = normalizeEmail(email);
   const slot = Math.floor(deps.clock.now().getTime() / RESET_WINDOW_MS);
   await deps.db.transaction((tx) => enqueue(tx, deps.clock, "auth.password-reset", { email: address }, { dedupeKey: `password-reset:${address}:${slot}` }));
+  return rateLimitHeaders(limit, w, false);
 }
 
 /** The job: for an active account with this address, a token and the e-mail that carries it. */
@@ -62,11 +72,11 @@ export async function confirmPasswordReset({ token, newPassword }: { token: stri
     const [spent] = await tx
       .update(accountTokens)
       .set({ usedAt: now })
-      .where(and(eq(accountTokens.id, found.id), isNull(accountTokens.usedAt)))
+      .where(and(eq(accountTokens.id, found.id), isNull(accountTokens.usedAt), gt(accountTokens.expiresAt, now)))
       .returning({ userId: accountTokens.userId });
     if (!spent) throw invalidToken();
     await tx.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, spent.userId));
-    await revokeAllSessions(tx, spent.userId);
+    await Promise.all([revokeAllSessions(tx, spent.userId), spendResetTokens(tx, spent.userId, now)]);
   });
 }
 

@@ -78,20 +78,20 @@ export function authRoutes(deps: Deps) {
     )
     .post(
       "/password-reset",
-      async ({ body, set }) => {
-        await requestPasswordReset(body.email, deps);
+      async ({ body, set, request, server }) => {
+        const headers = await requestPasswordReset(body.email, clientIp(request, server, deps.config.trustProxy), deps);
+        Object.assign(set.headers, headers);
         set.status = 202;
         return { status: "accepted" as const };
       },
       {
         body: PasswordResetBody,
-        response: { 202: ResetAccepted, ...errorResponses(400, 422) },
+        response: { 202: ResetAccepted, ...errorResponses(400, 422, 429) },
         detail: {
           tags,
           summary: "Ask for a password reset e-mail",
           description:
-            "Always 202, whether or not an account has the address (and in the same time: the request only enqueues a job). An active account gets an e-mail with a single-use token valid 30 minutes; at most one e-mail per address per minute.",
-          "x-rate-limit-headers": false,
+            "Always 202, whether or not an account has the address (and in the same time: the request only enqueues a job). An active account gets an e-mail with a single-use token valid 30 minutes; at most one e-mail per address per minute; requests per client address are limited like registrations (429 rate_limited).",
         },
       },
     )

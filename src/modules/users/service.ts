@@ -5,7 +5,7 @@ import { properties, users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
 import { AppError, notFound } from "../../http/errors";
 import { type Limited, passwordChangeKeys, withAttemptLimit } from "../auth/login-limit";
-import { revokeAllSessions } from "../auth/sessions";
+import { revokeAllSessions, spendResetTokens } from "../auth/sessions";
 import { invalidateProperties } from "../properties/service";
 import type { Actor } from "../auth/actor";
 import type { UserRow } from "./dto";
@@ -63,7 +63,7 @@ async function setPassword({ actor, currentPassword, newPassword }: { actor: Act
   const passwordHash = await deps.passwords.hash(newPassword);
   await deps.db.transaction(async (tx) => {
     await tx.update(users).set({ passwordHash, updatedAt: deps.clock.now() }).where(eq(users.id, actor.id));
-    await revokeAllSessions(tx, actor.id);
+    await Promise.all([revokeAllSessions(tx, actor.id), spendResetTokens(tx, actor.id, deps.clock.now())]);
   });
 }
 

@@ -151,7 +151,7 @@ export interface paths {
         put?: never;
         /**
          * Ask for a password reset e-mail
-         * @description Always 202, whether or not an account has the address (and in the same time: the request only enqueues a job). An active account gets an e-mail with a single-use token valid 30 minutes; at most one e-mail per address per minute.
+         * @description Always 202, whether or not an account has the address (and in the same time: the request only enqueues a job). An active account gets an e-mail with a single-use token valid 30 minutes; at most one e-mail per address per minute; requests per client address are limited like registrations (429 rate_limited).
          */
         post: operations["postAuthPasswordReset"];
         delete?: never;
@@ -2196,6 +2196,9 @@ export interface operations {
             202: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2236,6 +2239,20 @@ export interface operations {
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
