@@ -1,6 +1,6 @@
 // Booking verbs: create (price, rules, holds limit, no overlap), read, list, cancel. Each verb
 // starts with who may do it; what a caller may not see is answered like what does not exist.
-import { and, count, eq, gt, min, type SQL } from "drizzle-orm";
+import { and, count, eq, gt, min, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { DEADLOCK_DETECTED, EXCLUSION_VIOLATION, sqlState } from "../../db/errors";
 import { newestFirst } from "../../db/newest-first";
@@ -21,6 +21,9 @@ import { MAX_AMOUNT, priceStay } from "./pricing";
 import { type CancellationPolicy, refundFor } from "./refunds";
 import type { BookingStatus, CreateBookingBody } from "./schemas";
 import type { Static } from "elysia";
+
+/** The advisory-lock key space of "a booking of this property is being made" (the other key is the property id's hash). */
+const BOOKING_LOCK_SPACE = 7_411_338;
 
 /** How long an unpaid booking holds its nights. */
 export const HOLD_MS = 15 * 60_000;
@@ -111,7 +114,15 @@ async function insertBooking(
   return deps.db.transaction(async (tx) => {
     // Round trips are most of a booking's cost: the guest's and the property's statements go out
     // together, and so do the booking and its jobs below.
-    const [held, terms] = await Promise.all([holdsOf(tx, actor.id, now), stayTerms(tx, propertyId, checkIn, checkOut)]);
+    // Bookings of one property take turns, from the first statement on: two overlapping inserts
+    // at once would each wait on the other's exclusion check, a deadlock PostgreSQL takes a second
+    // (deadlock_timeout) to break — seen as a 50-way race running for minutes. Sent first on the
+    // connection, so everything after it runs with the turn held.
+    const [, held, terms] = await Promise.all([
+      tx.execute(sql`select pg_advisory_xact_lock(${BOOKING_LOCK_SPACE}::int4, hashtext(${propertyId}::text))`),
+      holdsOf(tx, actor.id, now),
+      stayTerms(tx, propertyId, checkIn, checkOut),
+    ]);
     if (!terms) throw notFound("Property");
     if (terms.status !== "listed") throw invalid("/propertyId", "the property is not listed");
     if (terms.hostId === actor.id) throw invalid("/propertyId", "you cannot book your own property");
