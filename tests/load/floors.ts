@@ -28,7 +28,7 @@ if (kind === "json") {
 } else if (kind === "body" && process.env.FLOOR_BODY) {
   const body = process.env.FLOOR_BODY;
   Bun.serve({ port, fetch: () => new Response(body, { headers: { "content-type": "application/json;charset=utf-8" } }) });
-} else if (kind === "query" && url && process.env.FLOOR_SQL) {
+} else if ((kind === "query" || kind === "page") && url && process.env.FLOOR_SQL) {
   const sql = postgres(url, { max: 10 });
   const text = process.env.FLOOR_SQL;
   Bun.serve({
@@ -37,20 +37,10 @@ if (kind === "json") {
       const path = new URL(req.url).pathname;
       const id = path.slice(path.lastIndexOf("/") + 1);
       if (!id) return new Response("ready");
-      const [row] = await sql.unsafe(text, [id], { prepare: true });
-      return row ? Response.json(row) : new Response("not found", { status: 404 });
-    },
-  });
-} else if (kind === "page" && url && process.env.FLOOR_SQL) {
-  const sql = postgres(url, { max: 10 });
-  const text = process.env.FLOOR_SQL;
-  Bun.serve({
-    port,
-    async fetch(req) {
-      const path = new URL(req.url).pathname;
-      const id = path.slice(path.lastIndexOf("/") + 1);
-      if (!id) return new Response("ready");
-      return Response.json({ data: await sql.unsafe(text, [id], { prepare: true }), nextCursor: null });
+      const rows = await sql.unsafe(text, [id], { prepare: true });
+      // A page answers every row; a read, its one row.
+      if (kind === "page") return Response.json({ data: rows, nextCursor: null });
+      return rows[0] ? Response.json(rows[0]) : new Response("not found", { status: 404 });
     },
   });
 } else if (kind === "insert" && url) {
