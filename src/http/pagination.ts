@@ -14,6 +14,9 @@ export const PageQuery = {
   cursor: t.Optional(t.String({ maxLength: 512, description: "opaque; from the previous page's nextCursor" })),
 };
 
+/** The query of a list that takes nothing but its page. */
+export const PageOnlyQuery = t.Object({ ...PageQuery });
+
 export const Page = <S extends TSchema>(item: S, title: string) => t.Object({ data: t.Array(item), nextCursor: t.Union([t.String(), t.Null()]) }, { title });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

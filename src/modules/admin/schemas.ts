@@ -1,6 +1,6 @@
 // Admin DTOs: the moderation requests, a user as an admin sees it, and an audit entry.
 import { t } from "elysia";
-import { Page, PageQuery } from "../../http/pagination";
+import { Page, PageOnlyQuery, PageQuery } from "../../http/pagination";
 import { Nullable, strictObject, Timestamp, Uuid } from "../../http/schema";
 import { UserDto } from "../users/schemas";
 
@@ -30,4 +30,4 @@ export const AuditEntryDto = t.Object(
   { title: "AuditEntry" },
 );
 export const AuditPage = Page(AuditEntryDto, "AuditPage");
-export const AuditQuery = t.Object({ ...PageQuery });
+export const AuditQuery = PageOnlyQuery;

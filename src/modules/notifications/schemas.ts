@@ -1,6 +1,6 @@
 // Notification DTOs.
 import { t } from "elysia";
-import { Page, PageQuery } from "../../http/pagination";
+import { Page, PageOnlyQuery } from "../../http/pagination";
 import { Nullable, Timestamp, Uuid } from "../../http/schema";
 
 export const NotificationDto = t.Object(
@@ -17,4 +17,4 @@ export const NotificationDto = t.Object(
 );
 
 export const NotificationPage = Page(NotificationDto, "NotificationPage");
-export const NotificationQuery = t.Object({ ...PageQuery });
+export const NotificationQuery = PageOnlyQuery;

@@ -1,6 +1,6 @@
 // Payment DTOs: the pay request, the Payment of the contract, and the webhook event.
 import { type Static, t } from "elysia";
-import { Page, PageQuery } from "../../http/pagination";
+import { Page, PageOnlyQuery } from "../../http/pagination";
 import { Int, strictObject, Timestamp, Uuid } from "../../http/schema";
 
 const StatusSchema = t.Union([t.Literal("processing"), t.Literal("succeeded"), t.Literal("failed"), t.Literal("refunded"), t.Literal("partially_refunded")]);
@@ -47,7 +47,7 @@ export const PaymentDto = t.Object(
 );
 
 export const PaymentPage = Page(PaymentDto, "PaymentPage");
-export const PaymentListQuery = t.Object({ ...PageQuery });
+export const PaymentListQuery = PageOnlyQuery;
 
 export const WebhookEventBody = t.Object(
   {

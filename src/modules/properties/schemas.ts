@@ -1,7 +1,7 @@
 // Property DTOs: what hosts may write (allow-listed per operation) and what everyone reads.
 import type { TOptional, TSchema } from "@sinclair/typebox";
 import { t } from "elysia";
-import { Page, PageQuery } from "../../http/pagination";
+import { Page, PageOnlyQuery, PageQuery } from "../../http/pagination";
 import { Int, Nullable, Num, strictObject, Timestamp, Uuid } from "../../http/schema";
 
 export const MAX_PRICE = 100_000_000; // a million in major units, per night
@@ -208,4 +208,4 @@ export const CalendarBody = strictObject(
   },
 );
 
-export const HostPropertiesQuery = t.Object({ ...PageQuery });
+export const HostPropertiesQuery = PageOnlyQuery;

@@ -1,6 +1,6 @@
 // Review DTOs: the review bodies allowed, the Review and GuestReview of the contract.
 import { t } from "elysia";
-import { Page, PageQuery } from "../../http/pagination";
+import { Page, PageOnlyQuery } from "../../http/pagination";
 import { Int, Nullable, strictObject, Timestamp, Uuid } from "../../http/schema";
 
 const Rating = Int({ minimum: 1, maximum: 5, description: "1–5, a whole number" });
@@ -48,4 +48,4 @@ export const GuestReviewDto = t.Object(
 
 export const ReviewPage = Page(ReviewDto, "ReviewPage");
 export const GuestReviewPage = Page(GuestReviewDto, "GuestReviewPage");
-export const ReviewListQuery = t.Object({ ...PageQuery });
+export const ReviewListQuery = PageOnlyQuery;
