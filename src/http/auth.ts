@@ -44,10 +44,22 @@ export function authMacro(deps: Deps) {
 /** The answer of a route that does not exist, word for word (the admin routes answer it to non-admins). */
 export const noSuchRoute = () => new AppError(404, "not_found", "No such route");
 
-/** The request's admin, or null (no token, a bad one, or a user without the role). */
-export async function adminOf(request: Request, deps: Deps): Promise<Actor | null> {
-  const actor = await authenticate(request.headers.get("authorization"), deps).catch(() => null);
-  return actor?.roles.includes("admin") ? actor : null;
+const admins = new WeakMap<Request, Promise<Actor | null>>();
+
+/**
+ * The request's admin, or null (no token, a bad one, or a user without the role). Looked up once
+ * per request: the HTTP layer asks before the body is read, the admin macro asks again.
+ */
+export function adminOf(request: Request, deps: Deps): Promise<Actor | null> {
+  let admin = admins.get(request);
+  if (!admin) {
+    admin = authenticate(request.headers.get("authorization"), deps).then(
+      (actor) => (actor.roles.includes("admin") ? actor : null),
+      () => null,
+    );
+    admins.set(request, admin);
+  }
+  return admin;
 }
 
 /**
