@@ -37,6 +37,7 @@ export const ConfigSchema = T.Object({
   maxPendingBookings: T.Integer({ minimum: 1, maximum: 1000 }),
   paymentProvider: T.Literal("simulated"),
   paymentProviderLatencyMs: T.Integer({ minimum: 0, maximum: 60_000 }),
+  emailVerification: T.Union([T.Literal("required"), T.Literal("optional")]),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -82,6 +83,8 @@ const vars: Record<Key, Var> = {
   maxPendingBookings: { env: "MAX_PENDING_BOOKINGS", rule: "an integer 1–1000", default: "3", kind: "int" },
   paymentProvider: { env: "PAYMENT_PROVIDER", rule: "simulated (the only provider built in; README: adding one)", default: "simulated", kind: "string" },
   paymentProviderLatencyMs: { env: "PAYMENT_PROVIDER_LATENCY_MS", rule: "an integer 0–60000", default: "5", kind: "int" },
+  // No default here: it follows NODE_ENV (required in production, optional otherwise).
+  emailVerification: { env: "EMAIL_VERIFICATION", rule: "required or optional", kind: "string" },
 };
 
 export class ConfigError extends Error {}
@@ -109,6 +112,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!Value.Check(props[key], value)) throw new ConfigError(`${spec.env} must be ${spec.rule}, got "${raw}"`);
     out[key] = value;
   }
+  out.emailVerification ??= out.nodeEnv === "production" ? "required" : "optional";
   const config = out as Config;
   if (config.nodeEnv === "production") {
     if (!config.jwtSecret) throw new ConfigError("JWT_SECRET must be set when NODE_ENV=production");

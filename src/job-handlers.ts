@@ -5,6 +5,7 @@ import { jobsHandlers } from "./jobs/handlers";
 import type { Handlers, JobOf } from "./jobs/registry";
 import type { JobDeps } from "./jobs/types";
 import { idempotencyHandlers } from "./http/idempotency";
+import { emailVerificationHandlers } from "./modules/auth/email-verification";
 import { passwordResetHandlers } from "./modules/auth/password-reset";
 import { bookingHandlers } from "./modules/bookings/jobs";
 import { handleNotify, notificationHandlers } from "./modules/notifications/service";
@@ -35,6 +36,7 @@ export function jobHandlers(config: Config): Handlers {
     ...bookingHandlers,
     ...paymentHandlers,
     ...passwordResetHandlers,
+    ...emailVerificationHandlers,
     ...idempotencyHandlers,
     ...(config.testJobs ? testHandlers : {}),
   };

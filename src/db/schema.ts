@@ -38,6 +38,11 @@ export const users = pgTable(
     phone: text("phone"),
     roles: text("roles").array().notNull().default(sql`'{guest}'::text[]`),
     status: text("status").notNull().default("active"),
+    // Set by POST /auth/verify-email; with EMAIL_VERIFICATION=required, listing and booking need it.
+    emailVerifiedAt: tstz("email_verified_at"),
+    // Set when the user deleted the account (DELETE /users/me): the row stays, anonymized, so the
+    // other party of each booking, payment and review keeps its record.
+    deletedAt: tstz("deleted_at"),
     // Reviews received as a guest (from hosts), kept by the guest-review verb in its transaction.
     guestRatingSum: integer("guest_rating_sum").notNull().default(0),
     guestReviewCount: integer("guest_review_count").notNull().default(0),
@@ -47,7 +52,8 @@ export const users = pgTable(
   (t) => [
     uniqueIndex("users_email_lower_key").on(sql`lower(${t.email})`),
     check("users_guest_rating_check", sql`${t.guestReviewCount} >= 0 and ${t.guestRatingSum} between ${t.guestReviewCount} and 5 * ${t.guestReviewCount}`),
-    check("users_status_check", sql`${t.status} in ('active', 'suspended')`),
+    check("users_status_check", sql`${t.status} in ('active', 'suspended', 'deleted')`),
+    check("users_deleted_check", sql`(${t.status} = 'deleted') = (${t.deletedAt} is not null)`),
     check("users_roles_check", sql`${t.roles} <@ array['guest', 'host', 'admin']::text[] and cardinality(${t.roles}) >= 1`),
     check("users_email_check", sql`${t.email} = lower(${t.email}) and length(${t.email}) between 3 and 254`),
     check("users_name_check", sql`length(${t.name}) between 1 and 100`),

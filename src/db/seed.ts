@@ -130,6 +130,8 @@ export async function seed(db: Db, o: SeedOptions): Promise<SeedResult> {
     passwordHash: o.passwordHash,
     name: `${r.pick(["Ana", "Ben", "Chloé", "Dmitri", "Eva", "Farid", "Grace", "Hiro", "Inés", "Jonas", "Kemi", "Lars", "Mei", "Noah"])} ${String.fromCharCode(65 + (i % 26))}.`,
     roles: role === "host" ? ["guest", "host"] : ["guest"],
+    // Demo accounts have no inbox: verified, so they can book and list under EMAIL_VERIFICATION=required.
+    emailVerifiedAt: o.now,
     createdAt: o.now,
     updatedAt: o.now,
   });

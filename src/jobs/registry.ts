@@ -20,6 +20,8 @@ export interface JobPayloads {
   "jobs.noop": { slot?: number };
   /** A password reset was asked for this address: a token and its e-mail, if an active account has it. */
   "auth.password-reset": { email: string };
+  /** Mail this user a token that verifies their address (at registration, and on request). */
+  "auth.verify-email": { userId: string };
   /** A hold's 15 minutes are up: expire it unless it was paid or cancelled meanwhile. */
   "booking.expire": { bookingId: string };
   /** A cancelled booking's refund (the payments module executes it). */

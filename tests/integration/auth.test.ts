@@ -29,6 +29,7 @@ describe("POST /auth/register", () => {
       avatarUrl: null,
       phone: null,
       roles: ["guest"],
+      emailVerified: false,
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
     });
     expect(body.accessToken.split(".")).toHaveLength(3);

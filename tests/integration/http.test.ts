@@ -26,6 +26,7 @@ const PUBLIC = new Set([
   "GET /api/v1/_test/clock",
   "POST /api/v1/auth/password-reset",
   "POST /api/v1/auth/password-reset/confirm",
+  "POST /api/v1/auth/verify-email",
   "GET /api/v1/properties/:id/reviews",
   "GET /api/v1/users/:id/reviews",
   // The payment provider's, authenticated by its signature (payments.test.ts).
@@ -37,6 +38,9 @@ const AUTHENTICATED = new Set([
   "PATCH /api/v1/users/me",
   "POST /api/v1/users/me/password",
   "POST /api/v1/users/me/host",
+  "DELETE /api/v1/users/me",
+  "GET /api/v1/users/me/export",
+  "POST /api/v1/auth/verify-email/resend",
   "POST /api/v1/properties",
   "PATCH /api/v1/properties/:id",
   "DELETE /api/v1/properties/:id",
@@ -66,7 +70,7 @@ const ADMIN = new Set([
 ]);
 
 // POST routes that take no body.
-const BODYLESS = new Set(["POST /api/v1/users/me/host", "POST /api/v1/notifications/:id/read", "POST /api/v1/admin/users/:id/unsuspend"]);
+const BODYLESS = new Set(["POST /api/v1/users/me/host", "POST /api/v1/auth/verify-email/resend", "POST /api/v1/notifications/:id/read", "POST /api/v1/admin/users/:id/unsuspend"]);
 // The provider's signed events: 404 without PAYMENT_WEBHOOK_SECRET, and fields a provider adds
 // are no reason to refuse its event (payments.test.ts covers their rules).
 const SIGNED = new Set(["POST /api/v1/webhooks/payments"]);

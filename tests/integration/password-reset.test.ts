@@ -2,7 +2,7 @@
 // once, within 30 minutes (test clock), for its purpose only; the new password works, the old one
 // and every session do not.
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { hashToken } from "../../src/modules/auth/password-reset";
+import { hashToken } from "../../src/modules/auth/account-tokens";
 import type { Mail } from "../../src/modules/notifications/mailer";
 import { registerUser, type Registered, startTestApp, type TestApp } from "../support/app";
 import { drainJobs, setClock } from "../support/bookings";
@@ -49,7 +49,7 @@ describe("asking", () => {
     expect(sent.some((m) => m.to.startsWith("nobody."))).toBe(false); // not even a welcome: there is no such account
     // Only its hash is stored.
     const token = tokenIn(mailsTo(u.email)[0]);
-    const rows = await t.deps.database.raw.query("select token_hash from account_tokens where user_id = $1", [u.id]);
+    const rows = await t.deps.database.raw.query("select token_hash from account_tokens where user_id = $1 and purpose = 'password_reset'", [u.id]);
     expect(rows.map((r) => r.token_hash)).toEqual([hashToken(token)]);
     expect(JSON.stringify(rows)).not.toContain(token);
   });

@@ -30,6 +30,15 @@ describe("loadConfig", () => {
     expect(loadConfig({ NODE_ENV: "production", JWT_SECRET: "s".repeat(40) }).jwtSecret).toBe("s".repeat(40));
   });
 
+  test("EMAIL_VERIFICATION follows NODE_ENV unless set", () => {
+    const secret = "x".repeat(32);
+    expect(loadConfig({}).emailVerification).toBe("optional");
+    expect(loadConfig({ NODE_ENV: "production", JWT_SECRET: secret }).emailVerification).toBe("required");
+    expect(loadConfig({ NODE_ENV: "production", JWT_SECRET: secret, EMAIL_VERIFICATION: "optional" }).emailVerification).toBe("optional");
+    expect(loadConfig({ EMAIL_VERIFICATION: "required" }).emailVerification).toBe("required");
+    expect(load({ EMAIL_VERIFICATION: "maybe" })).toThrow('EMAIL_VERIFICATION must be required or optional, got "maybe"');
+  });
+
   test("typed conversion", () => {
     const c = loadConfig({ PORT: "8080", TEST_CLOCK: "true", WORKER_THREADS: "3", REDIS_URL: "redis://127.0.0.1:6379" });
     expect(c.port).toBe(8080);

@@ -9,7 +9,7 @@ export const ReasonBody = strictObject(
   { title: "ModerationReason", examples: [{ reason: "Fraudulent listings reported by three guests" }] },
 );
 
-export const AdminUserDto = t.Object({ ...UserDto.properties, status: t.Union([t.Literal("active"), t.Literal("suspended")]) }, { title: "AdminUser" });
+export const AdminUserDto = t.Object({ ...UserDto.properties, status: t.Union([t.Literal("active"), t.Literal("suspended"), t.Literal("deleted")]) }, { title: "AdminUser" });
 export const AdminUserPage = Page(AdminUserDto, "AdminUserPage");
 export const AdminUserQuery = t.Object({
   q: t.Optional(t.String({ minLength: 1, maxLength: 254, pattern: "\\S", description: "matches the start of the e-mail or of any word of the name, case-insensitive" })),

@@ -1,19 +1,21 @@
 // Admin moderation: find users, suspend and unsuspend them, unlist a property; each action written
 // to the audit log in its own transaction. Only admins reach these verbs (the admin macro).
-import { and, desc, eq, ilike, isNull, lt, ne, or, sql } from "drizzle-orm";
+import { and, desc, eq, ilike, isNull, lt, or, sql } from "drizzle-orm";
 import { adminAudit, properties, users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
 import { AppError, notFound } from "../../http/errors";
 import { decodeCursor, encodeCursor, isUuid } from "../../http/pagination";
 import type { Actor } from "../auth/actor";
 import { revokeAllSessions, spendResetTokens } from "../auth/sessions";
+import { lockBookingsOf } from "../bookings/service";
 import { invalidateProperties, loadProperty } from "../properties/service";
 import type { PropertyDtoValue } from "../properties/dto";
 import { toUserDto, type UserRow } from "../users/dto";
 
 type AuditAction = "user.suspend" | "user.unsuspend" | "property.unlist";
 
-export const toAdminUserDto = (u: UserRow) => ({ ...toUserDto(u), status: u.status === "suspended" ? ("suspended" as const) : ("active" as const) });
+const STATUSES = ["active", "suspended", "deleted"] as const;
+export const toAdminUserDto = (u: UserRow) => ({ ...toUserDto(u), status: STATUSES.find((s) => s === u.status) ?? "active" });
 
 /** Pages by id, newest first (ids are UUIDv7): a cursor is the last id, exact whatever the timestamps. */
 function byId(limit: number, cursor: string | undefined) {
@@ -87,16 +89,24 @@ export async function suspendUser({ actor, userId, reason }: { actor: Actor; use
   if (userId.toLowerCase() === actor.id) throw new AppError(409, "invalid_state", "You cannot suspend yourself");
   const now = deps.clock.now();
   const { user, hidden } = await deps.db.transaction(async (tx) => {
+    // The booking turn of each listing first (as a booking takes it before the user's row):
+    // bookings of them being made finish first, later ones find the listing hidden.
+    const listings = await tx.select({ id: properties.id }).from(properties).where(eq(properties.hostId, userId));
+    await lockBookingsOf(
+      tx,
+      listings.map((p) => p.id),
+    );
     // Admins are not suspended (two could lock each other, and everyone, out).
     const [user] = await tx
       .update(users)
       .set({ status: "suspended", updatedAt: now })
-      .where(and(eq(users.id, userId), ne(users.status, "suspended"), sql`not ('admin' = any(${users.roles}))`))
+      .where(and(eq(users.id, userId), eq(users.status, "active"), sql`not ('admin' = any(${users.roles}))`))
       .returning();
     if (!user) {
       const [current] = await tx.select().from(users).where(eq(users.id, userId));
       if (!current) throw notFound("User");
       if (current.roles.includes("admin")) throw new AppError(409, "invalid_state", "Admins cannot be suspended");
+      if (current.status === "deleted") throw new AppError(409, "invalid_state", "The account was deleted");
       return { user: current, hidden: [] as string[] };
     }
     await Promise.all([revokeAllSessions(tx, user.id), spendResetTokens(tx, user.id, now)]);

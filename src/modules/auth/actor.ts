@@ -7,8 +7,9 @@ import { findUser } from "../users/service";
 
 export type Actor = UserRow;
 
-/** The user, when the account may act; a suspended one is 403 whatever it tries. */
+/** The user, when the account may act; a suspended one is 403 whatever it tries, a deleted one 401. */
 export function requireActive(user: UserRow): Actor {
+  if (user.status === "deleted") throw unauthenticated("The account was deleted");
   if (user.status !== "active") throw new AppError(403, "forbidden", "This account is suspended");
   return user;
 }

@@ -2,23 +2,21 @@
 // an unknown address cost the request exactly the same); the e-mail carries a single-use token
 // valid 30 minutes, of which only the SHA-256 is stored; confirming it sets the password and
 // revokes every session.
-import { and, eq, gt, isNull, sql } from "drizzle-orm";
-import { accountTokens, users } from "../../db/schema";
+import { eq, sql } from "drizzle-orm";
+import { users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
 import { AppError } from "../../http/errors";
 import { enqueue } from "../../jobs/outbox";
 import type { Handlers } from "../../jobs/registry";
 import type { JobDeps } from "../../jobs/types";
 import { rateLimitHeaders } from "../../http/rate-limit";
+import { issueAccountToken, requireLiveToken, spendAccountToken } from "./account-tokens";
 import { normalizeEmail } from "./service";
 import { revokeAllSessions, spendResetTokens } from "./sessions";
 
 export const RESET_TTL_MS = 30 * 60_000;
 /** At most one reset e-mail per address per window (the job's dedupe key is per window). */
 const RESET_WINDOW_MS = 60_000;
-
-const invalidToken = () => new AppError(400, "invalid_token", "The token is not valid: it was used already, has expired, or was not issued for this");
-export const hashToken = (token: string) => new Bun.CryptoHasher("sha256").update(token).digest("base64url");
 
 /**
  * POST /auth/password-reset: whatever the address, one outbox row and the same answer. Counted per
@@ -43,16 +41,7 @@ async function sendResetMail(email: string, deps: JobDeps): Promise<void> {
     .from(users)
     .where(eq(sql`lower(${users.email})`, email));
   if (user?.status !== "active") return;
-  const token = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
-  const now = deps.clock.now();
-  await deps.db.insert(accountTokens).values({
-    id: Bun.randomUUIDv7(),
-    userId: user.id,
-    purpose: "password_reset",
-    tokenHash: hashToken(token),
-    expiresAt: new Date(now.getTime() + RESET_TTL_MS),
-    createdAt: now,
-  });
+  const token = await issueAccountToken(deps.db, { userId: user.id, purpose: "password_reset", ttlMs: RESET_TTL_MS, now: deps.clock.now() });
   await deps.mailer.send({
     to: user.email,
     subject: "Reset your stayhub password",
@@ -63,20 +52,14 @@ async function sendResetMail(email: string, deps: JobDeps): Promise<void> {
 /** POST /auth/password-reset/confirm: the token once, within its 30 minutes, for this purpose only. */
 export async function confirmPasswordReset({ token, newPassword }: { token: string; newPassword: string }, deps: Deps): Promise<void> {
   const now = deps.clock.now();
-  const hash = hashToken(token);
-  const [found] = await deps.db.select().from(accountTokens).where(eq(accountTokens.tokenHash, hash));
-  if (!found || found.purpose !== "password_reset" || found.usedAt || found.expiresAt.getTime() <= now.getTime()) throw invalidToken();
+  // Checked before the (deliberately slow) hash, so bad tokens cost little.
+  await requireLiveToken(deps.db, token, "password_reset", now);
   const passwordHash = await deps.passwords.hash(newPassword);
   await deps.db.transaction(async (tx) => {
     // Spent here, guarded: of two confirmations of one token, one sets the password.
-    const [spent] = await tx
-      .update(accountTokens)
-      .set({ usedAt: now })
-      .where(and(eq(accountTokens.id, found.id), isNull(accountTokens.usedAt), gt(accountTokens.expiresAt, now)))
-      .returning({ userId: accountTokens.userId });
-    if (!spent) throw invalidToken();
-    await tx.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, spent.userId));
-    await Promise.all([revokeAllSessions(tx, spent.userId), spendResetTokens(tx, spent.userId, now)]);
+    const userId = await spendAccountToken(tx, token, "password_reset", now);
+    await tx.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, userId));
+    await Promise.all([revokeAllSessions(tx, userId), spendResetTokens(tx, userId, now)]);
   });
 }
 

@@ -6,7 +6,8 @@ import { clientIp } from "../../http/client-ip";
 import { errorResponses } from "../../http/errors";
 import { toUserDto } from "../users/dto";
 import { confirmPasswordReset, requestPasswordReset } from "./password-reset";
-import { LoginBody, PasswordResetBody, PasswordResetConfirmBody, RefreshBody, RegisterBody, ResetAccepted, SessionDto } from "./schemas";
+import { resendVerification, verifyEmail } from "./email-verification";
+import { Accepted, LoginBody, PasswordResetBody, PasswordResetConfirmBody, RefreshBody, RegisterBody, ResetAccepted, SessionDto, VerifyEmailBody } from "./schemas";
 import { login, logout, refresh, register, type Session } from "./service";
 
 export function authRoutes(deps: Deps) {
@@ -74,6 +75,41 @@ export function authRoutes(deps: Deps) {
         body: RefreshBody,
         response: { 204: t.Void(), ...errorResponses(400, 401, 422) },
         detail: { tags, summary: "Log out", description: "Revokes the refresh token's family." },
+      },
+    )
+    .post(
+      "/verify-email",
+      async ({ body, set }) => {
+        await verifyEmail(body.token, deps);
+        set.status = 204;
+      },
+      {
+        body: VerifyEmailBody,
+        response: { 204: t.Void(), ...errorResponses(400, 422) },
+        detail: {
+          tags,
+          summary: "Verify the e-mail address with the e-mailed token",
+          description:
+            "Registering e-mails a single-use token valid 24 hours. A used, expired or unknown token, or one issued for another purpose → 400 invalid_token. With EMAIL_VERIFICATION=required (the default in production), listing a property and booking a stay need a verified address (403 email_unverified).",
+          "x-rate-limit-headers": false,
+        },
+      },
+    )
+    .post(
+      "/verify-email/resend",
+      async ({ actor, set }) => {
+        Object.assign(set.headers, await resendVerification(actor, deps));
+        set.status = 202;
+        return { status: "accepted" as const };
+      },
+      {
+        auth: true,
+        response: { 202: Accepted, ...errorResponses(401, 403, 409, 429) },
+        detail: {
+          tags,
+          summary: "E-mail a new verification token",
+          description: "At most one e-mail a minute and 5 requests an hour per user (429 rate_limited past that); 409 invalid_state when the address is verified already.",
+        },
       },
     )
     .post(

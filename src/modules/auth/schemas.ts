@@ -37,6 +37,13 @@ export const PasswordResetConfirmBody = strictObject(
   { title: "PasswordResetConfirm", examples: [{ token: "q3Vh0Yx1b8s2mY5hY2x0c2VjcmV0LXRva2VuLWV4YW1wbGU", newPassword: "a new long password" }] },
 );
 
+export const VerifyEmailBody = strictObject(
+  { token: t.String({ minLength: 1, maxLength: 200, description: "the token from the verification e-mail" }) },
+  { title: "VerifyEmail", examples: [{ token: "q3Vh0Yx1b8s2mY5hY2x0c2VjcmV0LXRva2VuLWV4YW1wbGU" }] },
+);
+
+export const Accepted = t.Object({ status: t.Literal("accepted") }, { title: "Accepted" });
+
 export const ResetAccepted = t.Object(
   { status: t.Literal("accepted", { description: "the same answer whether or not an account has the address" }) },
   { title: "PasswordResetAccepted" },

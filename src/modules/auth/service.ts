@@ -2,11 +2,12 @@
 import { eq, sql } from "drizzle-orm";
 import { UNIQUE_VIOLATION, sqlState } from "../../db/errors";
 import { users } from "../../db/schema";
-import { enqueue } from "../../jobs/outbox";
+import { enqueueMany } from "../../jobs/outbox";
 import type { Deps } from "../../dependencies";
 import { AppError, unauthenticated } from "../../http/errors";
 import type { UserRow } from "../users/dto";
 import { type Actor, requireActive } from "./actor";
+import { verificationMailJob } from "./email-verification";
 import { countRegistration, type Limited, loginKeys, withAttemptLimit } from "./login-limit";
 import { revokeFamilyOf, spendRefreshToken, startSession } from "./sessions";
 
@@ -42,14 +43,20 @@ async function createAccount(input: { email: string; password: string; name: str
         .values({ id: Bun.randomUUIDv7(), email: normalizeEmail(input.email), passwordHash, name: input.name.trim(), createdAt: now, updatedAt: now })
         .returning();
       if (!row) throw new Error("insert returned no row");
-      // The welcome e-mail leaves through the outbox: only if the account really exists.
-      await enqueue(tx, deps.clock, "notify", {
-        userId: row.id,
-        type: "welcome",
-        title: "Welcome to stayhub",
-        body: `Hi ${row.name}, your account is ready. Find a stay, or become a host and list your place.`,
-        email: true,
-      });
+      // The welcome and verification e-mails leave through the outbox: only if the account really exists.
+      await enqueueMany(tx, deps.clock, [
+        {
+          type: "notify",
+          payload: {
+            userId: row.id,
+            type: "welcome",
+            title: "Welcome to stayhub",
+            body: `Hi ${row.name}, your account is ready. Find a stay, or become a host and list your place.`,
+            email: true,
+          },
+        },
+        verificationMailJob(row.id),
+      ]);
       return row;
     });
   } catch (err) {

@@ -2,7 +2,8 @@
 // spent token revokes its whole family (the token was stolen, or replayed by someone who stole it).
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { accountTokens, refreshTokens } from "../../db/schema";
+import { refreshTokens } from "../../db/schema";
+import { spendTokensOf } from "./account-tokens";
 import { systemClock } from "../../lib/clock";
 import { hashRefreshToken, newRefreshToken } from "./tokens";
 
@@ -90,9 +91,4 @@ export async function revokeAllSessions(db: Db, userId: string): Promise<void> {
  * Every reset token of the user still unspent is spent: after a reset, a password change or a
  * suspension, no e-mail sent before it can set the password again.
  */
-export async function spendResetTokens(tx: Db, userId: string, now: Date): Promise<void> {
-  await tx
-    .update(accountTokens)
-    .set({ usedAt: now })
-    .where(and(eq(accountTokens.userId, userId), eq(accountTokens.purpose, "password_reset"), isNull(accountTokens.usedAt)));
-}
+export const spendResetTokens = (tx: Db, userId: string, now: Date) => spendTokensOf(tx, userId, "password_reset", now);

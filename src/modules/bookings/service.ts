@@ -11,7 +11,8 @@ import type { IdempotencyClaim } from "../../http/idempotency";
 import { isUuid } from "../../http/pagination";
 import { enqueueMany, type JobSpec } from "../../jobs/outbox";
 import { dayOf, daysBetween } from "../../lib/dates";
-import type { Actor } from "../auth/actor";
+import { type Actor, requireActive } from "../auth/actor";
+import { requireVerifiedEmail } from "../auth/email-verification";
 import { stayTerms } from "../properties/calendar";
 import { invalidateAvailability } from "../properties/service";
 import { bookingFor } from "./access";
@@ -25,6 +26,20 @@ import type { Static } from "elysia";
 /** The advisory-lock key space of "a booking of this property is being made" (the other key is the property id's hash). */
 const BOOKING_LOCK_SPACE = 7_411_338;
 
+/**
+ * Waits for (and then holds, to the end of the transaction) the booking turn of each property:
+ * bookings of them being made finish first, later ones read what this transaction wrote. In id
+ * order, so two such callers never wait on each other.
+ */
+export async function lockBookingsOf(tx: Db, propertyIds: string[]): Promise<void> {
+  if (propertyIds.length === 0) return;
+  const ids = sql.join(
+    [...propertyIds].sort().map((id) => sql`${id}::text`),
+    sql`, `,
+  );
+  await tx.execute(sql`select pg_advisory_xact_lock(${BOOKING_LOCK_SPACE}::int4, hashtext(id)) from unnest(array[${ids}]) as id order by id`);
+}
+
 /** How long an unpaid booking holds its nights. */
 export const HOLD_MS = 15 * 60_000;
 /** The longest stay anyone can book (listings' maxNights is at most this). */
@@ -34,18 +49,21 @@ const unavailable = () => new AppError(409, "dates_unavailable", "Those nights a
 
 /**
  * Takes the guest's row for the rest of the transaction and counts their live holds: concurrent
- * bookings of one guest queue here, so no burst of requests gets past the limit.
+ * bookings of one guest queue here, so no burst of requests gets past the limit. The row's status
+ * is read under the lock: an account deleted or suspended meanwhile books nothing.
  */
 async function holdsOf(tx: Db, guestId: string, now: Date): Promise<{ n: number; firstEnds: Date | null }> {
   // Sent together (one round trip); the connection runs them in order, so the count's snapshot is
   // taken after the lock is held.
-  const [, [held]] = await Promise.all([
-    tx.select({ id: users.id }).from(users).where(eq(users.id, guestId)).for("no key update"),
+  const [[guest], [held]] = await Promise.all([
+    tx.select().from(users).where(eq(users.id, guestId)).for("no key update"),
     tx
       .select({ n: count(), firstEnds: min(bookings.expiresAt) })
       .from(bookings)
       .where(and(eq(bookings.guestId, guestId), eq(bookings.status, "pending_payment"), gt(bookings.expiresAt, now))),
   ]);
+  if (!guest) throw notFound("User");
+  requireActive(guest);
   return { n: held?.n ?? 0, firstEnds: held?.firstEnds ? new Date(held.firstEnds) : null };
 }
 
@@ -62,6 +80,7 @@ export async function createBooking(
   { actor, input, claim }: { actor: Actor; input: Static<typeof CreateBookingBody>; claim?: IdempotencyClaim | null },
   deps: Deps,
 ): Promise<BookingDtoValue> {
+  requireVerifiedEmail(actor, deps, "book a stay");
   const now = deps.clock.now();
   const { checkIn, checkOut } = input;
   // Malformed or unknown, an id that names no property is the same 404.
@@ -117,12 +136,12 @@ async function insertBooking(
     // Bookings of one property take turns, from the first statement on: two overlapping inserts
     // at once would each wait on the other's exclusion check, a deadlock PostgreSQL takes a second
     // (deadlock_timeout) to break — seen as a 50-way race running for minutes. Sent first on the
-    // connection, so everything after it runs with the turn held.
-    const [, held, terms] = await Promise.all([
-      tx.execute(sql`select pg_advisory_xact_lock(${BOOKING_LOCK_SPACE}::int4, hashtext(${propertyId}::text))`),
-      holdsOf(tx, actor.id, now),
-      stayTerms(tx, propertyId, checkIn, checkOut),
-    ]);
+    // connection, so everything after it runs with the turn held. A drizzle query is sent when it
+    // is first then'd, and the helpers below send theirs as they are called: `.then` here sends
+    // the turn before them (left to Promise.all, it went out last, and the listing's status was
+    // read before the turn — a deletion unlisting it could be missed).
+    const turn = tx.execute(sql`select pg_advisory_xact_lock(${BOOKING_LOCK_SPACE}::int4, hashtext(${propertyId}::text))`).then(() => undefined);
+    const [, held, terms] = await Promise.all([turn, holdsOf(tx, actor.id, now), stayTerms(tx, propertyId, checkIn, checkOut)]);
     if (!terms) throw notFound("Property");
     if (terms.status !== "listed") throw invalid("/propertyId", "the property is not listed");
     if (terms.hostId === actor.id) throw invalid("/propertyId", "you cannot book your own property");

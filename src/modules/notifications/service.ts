@@ -1,5 +1,5 @@
 // In-app notifications: read by their owner, written by the `notify` job.
-import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, ne, sql } from "drizzle-orm";
 import type { Static } from "elysia";
 import { notifications, users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
@@ -12,7 +12,7 @@ import type { NotificationDto } from "./schemas";
 
 type Row = typeof notifications.$inferSelect;
 
-function toDto(n: Row): Static<typeof NotificationDto> {
+export function toNotificationDto(n: Row): Static<typeof NotificationDto> {
   return {
     id: n.id,
     type: n.type,
@@ -33,7 +33,7 @@ export async function listNotifications({ actor, limit, cursor }: { actor: Actor
     .orderBy(...keyset.orderBy)
     .limit(limit + 1);
   const page = keyset.page(rows);
-  return { data: page.rows.map(toDto), nextCursor: page.nextCursor };
+  return { data: page.rows.map(toNotificationDto), nextCursor: page.nextCursor };
 }
 
 /** Marks one of the caller's notifications read; someone else's is answered like a missing one. */
@@ -44,7 +44,7 @@ export async function markRead({ actor, id }: { actor: Actor; id: string }, deps
     .where(and(eq(notifications.id, id), eq(notifications.userId, actor.id)))
     .returning();
   if (!row) throw notFound("Notification");
-  return toDto(row);
+  return toNotificationDto(row);
 }
 
 /**
@@ -92,10 +92,14 @@ async function deliver(items: { dedupeKey: string; p: NotifyPayload }[], deps: J
   const addresses = await deps.db
     .select({ id: users.id, email: users.email })
     .from(users)
+    // A deleted account's address is gone (and its placeholder is no one's).
     .where(
-      inArray(
-        users.id,
-        claimed.map((c) => c.userId),
+      and(
+        inArray(
+          users.id,
+          claimed.map((c) => c.userId),
+        ),
+        ne(users.status, "deleted"),
       ),
     );
   const emailOf = new Map(addresses.map((a) => [a.id, a.email]));

@@ -10,6 +10,7 @@ import { AppError, forbidden, invalid, notFound } from "../../http/errors";
 import { dayOf } from "../../lib/dates";
 import { isCountryCode, isCurrencyCode } from "../../lib/iso";
 import type { Actor } from "../auth/actor";
+import { requireVerifiedEmail } from "../auth/email-verification";
 import type { PropertyDtoValue, PropertyRow } from "./dto";
 import type { CreatePropertyBody, UpdatePropertyBody } from "./schemas";
 import type { Static } from "elysia";
@@ -106,6 +107,7 @@ async function replacePhotos(db: Db, propertyId: string, photos: { url: string; 
 
 export async function createProperty({ actor, input }: { actor: Actor; input: CreateInput }, deps: Deps): Promise<PropertyDtoValue> {
   if (!actor.roles.includes("host")) throw forbidden("Only hosts can list properties; become one with POST /users/me/host");
+  requireVerifiedEmail(actor, deps, "list a property");
   checkCodes({ country: input.address.country, currency: input.currency });
   const minNights = input.minNights ?? 1;
   const maxNights = input.maxNights ?? 365;
@@ -188,6 +190,7 @@ export async function updateProperty({ actor, id, input }: { actor: Actor; id: s
     const current = await propertyForHost(tx, actor, id);
     if (input.status === "unlisted" && current.status !== "unlisted") await refuseIfStaysAhead(tx, id, deps);
     if (input.status === "listed" && current.moderatedAt) throw new AppError(403, "forbidden", "An admin unlisted this property; it cannot be listed again");
+    if (input.status === "listed" && current.status !== "listed") requireVerifiedEmail(actor, deps, "list a property");
     checkCodes({ country: input.address?.country, currency: input.currency });
     checkNights(input.minNights ?? current.minNights, input.maxNights ?? current.maxNights);
     const a = input.address;

@@ -15,6 +15,7 @@ export function toUserDto(u: UserRow): Static<typeof UserDto> {
     avatarUrl: u.avatarUrl,
     phone: u.phone,
     roles: u.roles as Role[],
+    emailVerified: u.emailVerifiedAt !== null,
     createdAt: u.createdAt.toISOString(),
   };
 }

@@ -4,6 +4,8 @@ import type { Deps } from "../../dependencies";
 import { authMacro } from "../../http/auth";
 import { errorResponses } from "../../http/errors";
 import { IdParams } from "../../http/schema";
+import { AccountExportDto, DeleteAccountBody } from "./account-schemas";
+import { deleteAccount, exportAccount } from "./account";
 import { toPublicUserDto, toUserDto } from "./dto";
 import { ChangePasswordBody, PublicUserDto, UpdateMeBody, UserDto } from "./schemas";
 import { becomeHost, changePassword, publicProfile, updateProfile } from "./service";
@@ -37,6 +39,35 @@ export function userRoutes(deps: Deps) {
         detail: { tags, summary: "Change password", description: "Revokes every refresh token of the user." },
       },
     )
+    .delete(
+      "/me",
+      async ({ actor, body, set }) => {
+        const { headers } = await deleteAccount({ actor, password: body.password }, deps);
+        Object.assign(set.headers, headers);
+        set.status = 204;
+      },
+      {
+        auth: true,
+        body: DeleteAccountBody,
+        response: { 204: t.Void(), ...errorResponses(400, 401, 403, 409, 422, 429) },
+        detail: {
+          tags,
+          summary: "Delete the caller's account",
+          description:
+            'Erases the personal data (name becomes "Deleted user"; e-mail, phone, avatar and bio go), revokes every session and unlists every listing. Bookings, payments and reviews stay for the other party\'s records. 409 invalid_state while the user has a confirmed stay ahead or a booking awaiting payment, as guest or as host. Wrong password → 401 invalid_credentials (attempts limited like password changes).',
+        },
+      },
+    )
+    .get("/me/export", async ({ actor }) => exportAccount({ actor }, deps), {
+      auth: true,
+      response: { 200: AccountExportDto, ...errorResponses(401, 403) },
+      detail: {
+        tags,
+        summary: "Everything stored about the caller",
+        description:
+          "The profile, sessions, listings, bookings (as guest and as host), payments, reviews written and received, notifications and moderation actions, as one JSON document.",
+      },
+    })
     .post("/me/host", async ({ actor }) => toUserDto(await becomeHost({ actor }, deps)), {
       auth: true,
       response: { 200: UserDto, ...errorResponses(401, 403) },

@@ -13,6 +13,7 @@ export const UserDto = t.Object(
     avatarUrl: Nullable(t.String()),
     phone: Nullable(t.String()),
     roles: t.Array(Role),
+    emailVerified: t.Boolean({ description: "the address was confirmed with the token e-mailed to it (POST /auth/verify-email)" }),
     createdAt: Timestamp,
   },
   { title: "User" },

@@ -140,6 +140,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/verify-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify the e-mail address with the e-mailed token
+         * @description Registering e-mails a single-use token valid 24 hours. A used, expired or unknown token, or one issued for another purpose → 400 invalid_token. With EMAIL_VERIFICATION=required (the default in production), listing a property and booking a stay need a verified address (403 email_unverified).
+         */
+        post: operations["postAuthVerifyEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/verify-email/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * E-mail a new verification token
+         * @description At most one e-mail a minute and 5 requests an hour per user (429 rate_limited past that); 409 invalid_state when the address is verified already.
+         */
+        post: operations["postAuthVerifyEmailResend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/password-reset": {
         parameters: {
             query?: never;
@@ -194,7 +234,11 @@ export interface paths {
         get: operations["getUsersMe"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete the caller's account
+         * @description Erases the personal data (name becomes "Deleted user"; e-mail, phone, avatar and bio go), revokes every session and unlists every listing. Bookings, payments and reviews stay for the other party's records. 409 invalid_state while the user has a confirmed stay ahead or a booking awaiting payment, as guest or as host. Wrong password → 401 invalid_credentials (attempts limited like password changes).
+         */
+        delete: operations["deleteUsersMe"];
         options?: never;
         head?: never;
         /**
@@ -218,6 +262,26 @@ export interface paths {
          * @description Revokes every refresh token of the user.
          */
         post: operations["postUsersMePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything stored about the caller
+         * @description The profile, sessions, listings, bookings (as guest and as host), payments, reviews written and received, notifications and moderation actions, as one JSON document.
+         */
+        get: operations["getUsersMeExport"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -810,6 +874,8 @@ export interface components {
             avatarUrl: string | null;
             phone: string | null;
             roles: ("guest" | "host" | "admin")[];
+            /** @description the address was confirmed with the token e-mailed to it (POST /auth/verify-email) */
+            emailVerified: boolean;
             /**
              * Format: date-time
              * @description RFC 3339 UTC timestamp
@@ -864,6 +930,21 @@ export interface components {
          */
         RefreshToken: {
             refreshToken: string;
+        };
+        /**
+         * VerifyEmail
+         * @example {
+         *       "token": "q3Vh0Yx1b8s2mY5hY2x0c2VjcmV0LXRva2VuLWV4YW1wbGU"
+         *     }
+         */
+        VerifyEmail: {
+            /** @description the token from the verification e-mail */
+            token: string;
+        };
+        /** Accepted */
+        Accepted: {
+            /** @constant */
+            status: "accepted";
         };
         /** PasswordResetAccepted */
         PasswordResetAccepted: {
@@ -929,26 +1010,15 @@ export interface components {
             currentPassword: string;
             newPassword: string;
         };
-        /** PublicUser */
-        PublicUser: {
-            /**
-             * Format: uuid
-             * @description UUID (v7)
-             */
-            id: string;
-            name: string;
-            bio: string | null;
-            avatarUrl: string | null;
-            isHost: boolean;
-            /** @description the average of the ratings hosts gave this user as a guest, 2 decimals; null before the first */
-            guestRatingAverage: number | null;
-            /** @description how many hosts reviewed this user as a guest */
-            guestReviewCount: number;
-            /**
-             * Format: date-time
-             * @description RFC 3339 UTC timestamp
-             */
-            createdAt: string;
+        /**
+         * DeleteAccount
+         * @example {
+         *       "password": "correct horse battery"
+         *     }
+         */
+        DeleteAccount: {
+            /** @description the current password, to confirm */
+            password: string;
         };
         /** Property */
         Property: {
@@ -1016,6 +1086,320 @@ export interface components {
              * @description RFC 3339 UTC timestamp
              */
             updatedAt: string;
+        };
+        /** BookingPrice */
+        BookingPrice: {
+            nights: number;
+            /** @description minor units (cents) */
+            nightlyTotal: number;
+            /** @description minor units (cents) */
+            cleaningFee: number;
+            /** @description minor units (cents) */
+            serviceFee: number;
+            /** @description minor units (cents) */
+            total: number;
+            /** @description ISO 4217 */
+            currency: string;
+        };
+        /** Cancellation */
+        Cancellation: {
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            cancelledAt: string;
+            /** @enum {string} */
+            by: "guest" | "host";
+            reason?: string;
+            /** @description minor units (cents) */
+            refundAmount: number;
+        };
+        /** Booking */
+        Booking: {
+            /**
+             * Format: uuid
+             * @description UUID (v7)
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description UUID (v7)
+             */
+            propertyId: string;
+            /**
+             * Format: uuid
+             * @description UUID (v7)
+             */
+            guestId: string;
+            /**
+             * Format: date
+             * @description YYYY-MM-DD
+             */
+            checkIn: string;
+            /**
+             * Format: date
+             * @description YYYY-MM-DD
+             */
+            checkOut: string;
+            guests: number;
+            /** @enum {string} */
+            status: "pending_payment" | "confirmed" | "completed" | "expired" | "cancelled";
+            price: components["schemas"]["BookingPrice"];
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            expiresAt: string;
+            cancellation?: components["schemas"]["Cancellation"];
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            updatedAt: string;
+        };
+        /** Payment */
+        Payment: {
+            /**
+             * Format: uuid
+             * @description UUID (v7)
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description UUID (v7)
+             */
+            bookingId: string;
+            /** @description minor units (cents): the booking's total, as stored when it was made */
+            amount: number;
+            /** @description ISO 4217 */
+            currency: string;
+            /** @enum {string} */
+            status: "processing" | "succeeded" | "failed" | "refunded" | "partially_refunded";
+            /** @description why a failed payment failed: card_declined, insufficient_funds, processing_error, invalid_payment_method */
+            failureCode?: string;
+            /** @description minor units (cents) */
+            refundedAmount: number;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            disputedAt?: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            updatedAt: string;
+        };
+        /** ReviewAuthor */
+        ReviewAuthor: {
+            /**
+             * Format: uuid
+             * @description UUID (v7)
+             */
+            id: string;
+            name: string;
+            avatarUrl: string | null;
+        };
+        /** ReviewResponse */
+        ReviewResponse: {
+            comment: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            createdAt: string;
+        };
+        /** Review */
+        Review: {
+            /**
+             * Format: uuid
+             * @description UUID (v7)
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description UUID (v7)
+             */
+            bookingId: string;
+            /**
+             * Format: uuid
+             * @description UUID (v7)
+             */
+            propertyId: string;
+            /**
+             * Format: uuid
+             * @description UUID (v7)
+             */
+            authorId: string;
+            author: components["schemas"]["ReviewAuthor"];
+            rating: number;
+            comment: string;
+            response?: components["schemas"]["ReviewResponse"];
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            createdAt: string;
+        };
+        /** GuestReview */
+        GuestReview: {
+            /**
+             * Format: uuid
+             * @description UUID (v7)
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description UUID (v7)
+             */
+            bookingId: string;
+            /**
+             * Format: uuid
+             * @description UUID (v7)
+             */
+            guestId: string;
+            /**
+             * Format: uuid
+             * @description UUID (v7)
+             */
+            authorId: string;
+            author: components["schemas"]["ReviewAuthor"];
+            rating: number;
+            comment: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            createdAt: string;
+        };
+        /** Notification */
+        Notification: {
+            /**
+             * Format: uuid
+             * @description UUID (v7)
+             */
+            id: string;
+            /** @description e.g. welcome, booking_confirmed */
+            type: string;
+            title: string;
+            body: string;
+            data: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            readAt: string | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            createdAt: string;
+        };
+        /** AccountExport */
+        AccountExport: {
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            exportedAt: string;
+            user: {
+                /**
+                 * Format: uuid
+                 * @description UUID (v7)
+                 */
+                id: string;
+                email: string;
+                name: string;
+                bio: string | null;
+                avatarUrl: string | null;
+                phone: string | null;
+                roles: ("guest" | "host" | "admin")[];
+                /** @description the address was confirmed with the token e-mailed to it (POST /auth/verify-email) */
+                emailVerified: boolean;
+                /**
+                 * Format: date-time
+                 * @description RFC 3339 UTC timestamp
+                 */
+                createdAt: string;
+                guestRatingSum: number;
+                guestReviewCount: number;
+                /**
+                 * Format: date-time
+                 * @description RFC 3339 UTC timestamp
+                 */
+                updatedAt: string;
+            };
+            /** @description refresh-token sessions (the tokens themselves are never stored) */
+            sessions: {
+                /**
+                 * Format: date-time
+                 * @description RFC 3339 UTC timestamp
+                 */
+                createdAt: string;
+                /**
+                 * Format: date-time
+                 * @description RFC 3339 UTC timestamp
+                 */
+                expiresAt: string;
+                active: boolean;
+            }[];
+            /** @description the listings the user hosts, listed or not */
+            properties: components["schemas"]["Property"][];
+            /** @description stays booked as a guest */
+            bookings: components["schemas"]["Booking"][];
+            /** @description bookings of the user's listings */
+            hostedBookings: components["schemas"]["Booking"][];
+            payments: components["schemas"]["Payment"][];
+            /** @description reviews written as a guest */
+            reviews: components["schemas"]["Review"][];
+            /** @description reviews of guests written as a host */
+            guestReviewsWritten: components["schemas"]["GuestReview"][];
+            /** @description hosts' reviews of the user as a guest */
+            guestReviewsReceived: components["schemas"]["GuestReview"][];
+            notifications: components["schemas"]["Notification"][];
+            /** @description admin actions taken on the account */
+            moderation: {
+                action: string;
+                reason: string | null;
+                /**
+                 * Format: date-time
+                 * @description RFC 3339 UTC timestamp
+                 */
+                createdAt: string;
+            }[];
+        };
+        /** PublicUser */
+        PublicUser: {
+            /**
+             * Format: uuid
+             * @description UUID (v7)
+             */
+            id: string;
+            name: string;
+            bio: string | null;
+            avatarUrl: string | null;
+            isHost: boolean;
+            /** @description the average of the ratings hosts gave this user as a guest, 2 decimals; null before the first */
+            guestRatingAverage: number | null;
+            /** @description how many hosts reviewed this user as a guest */
+            guestReviewCount: number;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            createdAt: string;
         };
         /**
          * CreateProperty
@@ -1191,81 +1575,6 @@ export interface components {
             /** @description minor units (cents) */
             price?: number | null;
         };
-        /** BookingPrice */
-        BookingPrice: {
-            nights: number;
-            /** @description minor units (cents) */
-            nightlyTotal: number;
-            /** @description minor units (cents) */
-            cleaningFee: number;
-            /** @description minor units (cents) */
-            serviceFee: number;
-            /** @description minor units (cents) */
-            total: number;
-            /** @description ISO 4217 */
-            currency: string;
-        };
-        /** Cancellation */
-        Cancellation: {
-            /**
-             * Format: date-time
-             * @description RFC 3339 UTC timestamp
-             */
-            cancelledAt: string;
-            /** @enum {string} */
-            by: "guest" | "host";
-            reason?: string;
-            /** @description minor units (cents) */
-            refundAmount: number;
-        };
-        /** Booking */
-        Booking: {
-            /**
-             * Format: uuid
-             * @description UUID (v7)
-             */
-            id: string;
-            /**
-             * Format: uuid
-             * @description UUID (v7)
-             */
-            propertyId: string;
-            /**
-             * Format: uuid
-             * @description UUID (v7)
-             */
-            guestId: string;
-            /**
-             * Format: date
-             * @description YYYY-MM-DD
-             */
-            checkIn: string;
-            /**
-             * Format: date
-             * @description YYYY-MM-DD
-             */
-            checkOut: string;
-            guests: number;
-            /** @enum {string} */
-            status: "pending_payment" | "confirmed" | "completed" | "expired" | "cancelled";
-            price: components["schemas"]["BookingPrice"];
-            /**
-             * Format: date-time
-             * @description RFC 3339 UTC timestamp
-             */
-            expiresAt: string;
-            cancellation?: components["schemas"]["Cancellation"];
-            /**
-             * Format: date-time
-             * @description RFC 3339 UTC timestamp
-             */
-            createdAt: string;
-            /**
-             * Format: date-time
-             * @description RFC 3339 UTC timestamp
-             */
-            updatedAt: string;
-        };
         /**
          * CreateBooking
          * @example {
@@ -1305,44 +1614,6 @@ export interface components {
         CancelBooking: {
             /** @description shown to the other party */
             reason?: string;
-        };
-        /** Payment */
-        Payment: {
-            /**
-             * Format: uuid
-             * @description UUID (v7)
-             */
-            id: string;
-            /**
-             * Format: uuid
-             * @description UUID (v7)
-             */
-            bookingId: string;
-            /** @description minor units (cents): the booking's total, as stored when it was made */
-            amount: number;
-            /** @description ISO 4217 */
-            currency: string;
-            /** @enum {string} */
-            status: "processing" | "succeeded" | "failed" | "refunded" | "partially_refunded";
-            /** @description why a failed payment failed: card_declined, insufficient_funds, processing_error, invalid_payment_method */
-            failureCode?: string;
-            /** @description minor units (cents) */
-            refundedAmount: number;
-            /**
-             * Format: date-time
-             * @description RFC 3339 UTC timestamp
-             */
-            disputedAt?: string;
-            /**
-             * Format: date-time
-             * @description RFC 3339 UTC timestamp
-             */
-            createdAt: string;
-            /**
-             * Format: date-time
-             * @description RFC 3339 UTC timestamp
-             */
-            updatedAt: string;
         };
         /**
          * PayBooking
@@ -1398,57 +1669,6 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** ReviewAuthor */
-        ReviewAuthor: {
-            /**
-             * Format: uuid
-             * @description UUID (v7)
-             */
-            id: string;
-            name: string;
-            avatarUrl: string | null;
-        };
-        /** ReviewResponse */
-        ReviewResponse: {
-            comment: string;
-            /**
-             * Format: date-time
-             * @description RFC 3339 UTC timestamp
-             */
-            createdAt: string;
-        };
-        /** Review */
-        Review: {
-            /**
-             * Format: uuid
-             * @description UUID (v7)
-             */
-            id: string;
-            /**
-             * Format: uuid
-             * @description UUID (v7)
-             */
-            bookingId: string;
-            /**
-             * Format: uuid
-             * @description UUID (v7)
-             */
-            propertyId: string;
-            /**
-             * Format: uuid
-             * @description UUID (v7)
-             */
-            authorId: string;
-            author: components["schemas"]["ReviewAuthor"];
-            rating: number;
-            comment: string;
-            response?: components["schemas"]["ReviewResponse"];
-            /**
-             * Format: date-time
-             * @description RFC 3339 UTC timestamp
-             */
-            createdAt: string;
-        };
         /**
          * CreateReview
          * @example {
@@ -1461,37 +1681,6 @@ export interface components {
             rating: number;
             /** @description 1–2000 characters once leading and trailing spaces are trimmed */
             comment: string;
-        };
-        /** GuestReview */
-        GuestReview: {
-            /**
-             * Format: uuid
-             * @description UUID (v7)
-             */
-            id: string;
-            /**
-             * Format: uuid
-             * @description UUID (v7)
-             */
-            bookingId: string;
-            /**
-             * Format: uuid
-             * @description UUID (v7)
-             */
-            guestId: string;
-            /**
-             * Format: uuid
-             * @description UUID (v7)
-             */
-            authorId: string;
-            author: components["schemas"]["ReviewAuthor"];
-            rating: number;
-            comment: string;
-            /**
-             * Format: date-time
-             * @description RFC 3339 UTC timestamp
-             */
-            createdAt: string;
         };
         /**
          * ReviewResponseBody
@@ -1526,13 +1715,15 @@ export interface components {
             avatarUrl: string | null;
             phone: string | null;
             roles: ("guest" | "host" | "admin")[];
+            /** @description the address was confirmed with the token e-mailed to it (POST /auth/verify-email) */
+            emailVerified: boolean;
             /**
              * Format: date-time
              * @description RFC 3339 UTC timestamp
              */
             createdAt: string;
             /** @enum {string} */
-            status: "active" | "suspended";
+            status: "active" | "suspended" | "deleted";
         };
         /** AdminUserPage */
         AdminUserPage: {
@@ -1584,31 +1775,6 @@ export interface components {
         AuditPage: {
             data: components["schemas"]["AuditEntry"][];
             nextCursor: string | null;
-        };
-        /** Notification */
-        Notification: {
-            /**
-             * Format: uuid
-             * @description UUID (v7)
-             */
-            id: string;
-            /** @description e.g. welcome, booking_confirmed */
-            type: string;
-            title: string;
-            body: string;
-            data: {
-                [key: string]: unknown;
-            };
-            /**
-             * Format: date-time
-             * @description RFC 3339 UTC timestamp
-             */
-            readAt: string | null;
-            /**
-             * Format: date-time
-             * @description RFC 3339 UTC timestamp
-             */
-            createdAt: string;
         };
         /** NotificationPage */
         NotificationPage: {
@@ -2174,6 +2340,194 @@ export interface operations {
             };
         };
     };
+    postAuthVerifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "q3Vh0Yx1b8s2mY5hY2x0c2VjcmV0LXRva2VuLWV4YW1wbGU"
+                 *     }
+                 */
+                "application/json": components["schemas"]["VerifyEmail"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
+            408: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postAuthVerifyEmailResend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token, or bad credentials */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
+            408: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     postAuthPasswordReset: {
         parameters: {
             query?: never;
@@ -2414,6 +2768,132 @@ export interface operations {
             };
         };
     };
+    deleteUsersMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "password": "correct horse battery"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DeleteAccount"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token, or bad credentials */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
+            408: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     patchUsersMe: {
         parameters: {
             query?: never;
@@ -2616,6 +3096,68 @@ export interface operations {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getUsersMeExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountExport"];
+                };
+            };
+            /** @description Missing, invalid or expired token, or bad credentials */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
