@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import { hashToken } from "../../src/modules/auth/account-tokens";
 import { RESEND_LIMIT } from "../../src/modules/auth/email-verification";
 import type { Mail } from "../../src/modules/notifications/mailer";
+import { enqueue } from "../../src/jobs/outbox";
 import { createAdmin } from "../../src/modules/users/admin";
 import { type Call, registerUser, type Registered, startTestApp, type TestApp } from "../support/app";
 import { book, drainJobs, setClock } from "../support/bookings";
@@ -245,6 +246,52 @@ describe("deleting the account", () => {
   });
 });
 
+describe("deletion against everything else the account does", () => {
+  const del = (u: Registered) => t.call<{ code?: string }>("DELETE", api("/users/me"), { token: u.accessToken, body: { password: u.password } });
+
+  test("the placeholder address cannot log in (401, not a 500 on the erased password)", async () => {
+    const u = await registerUser(t.call);
+    expect((await del(u)).status).toBe(204);
+    for (const password of [u.password, "!deleted", "anything at all"]) {
+      const res = await t.call<{ code?: string }>("POST", api("/auth/login"), { body: { email: `deleted-${u.id}@deleted.invalid`, password } });
+      expect({ status: res.status, code: res.body.code }).toEqual({ status: 401, code: "invalid_credentials" });
+    }
+  });
+
+  test("profile edits, password changes, new listings and listing edits racing a deletion never bring data back, nor deadlock", async () => {
+    for (let round = 0; round < 4; round++) {
+      const host = await registerHost(t.call);
+      const property = await createListing(t.call, host);
+      const [gone, patched, created, edited, password] = await Promise.all([
+        del(host),
+        t.call("PATCH", api("/users/me"), { token: host.accessToken, body: { name: "Real Name", phone: "+351 912 345 678" } }),
+        t.call("POST", api("/properties"), { token: host.accessToken, body: listing({ title: "Made while leaving" }) }),
+        t.call("PATCH", api(`/properties/${property.id}`), { token: host.accessToken, body: { pricePerNight: 15_000 } }),
+        t.call("POST", api("/users/me/password"), { token: host.accessToken, body: { currentPassword: host.password, newPassword: "a different long password" } }),
+      ]);
+      expect(gone.status).toBe(204);
+      for (const r of [patched, created, edited, password]) expect([200, 201, 204, 401]).toContain(r.status);
+      const [row] = await query<{ name: string; phone: string | null; password_hash: string }>("select name, phone, password_hash from users where id = $1", [host.id]);
+      expect({ name: row?.name, phone: row?.phone, hash: row?.password_hash }).toEqual({ name: "Deleted user", phone: null, hash: "!deleted" });
+      const listed = await query("select id from properties where host_id = $1 and status = 'listed'", [host.id]);
+      expect(listed).toEqual([]);
+      const docs = await query<{ body: string }>("select body from property_documents where host_id = $1", [host.id]);
+      for (const d of docs) expect(d.body).not.toContain("Real Name");
+    }
+  });
+
+  test("a notification queued before the deletion is dropped, and its e-mail not sent", async () => {
+    const u = await registerUser(t.call, { name: "Norma Notified" });
+    await drainJobs(t);
+    await t.deps.db.transaction((tx) => enqueue(tx, t.deps.clock, "notify", { userId: u.id, type: "test", title: "Late news", body: "Hi Norma", email: true }));
+    const before = sent.length;
+    expect((await del(u)).status).toBe(204);
+    await drainJobs(t);
+    expect(await query("select 1 from notifications where user_id = $1", [u.id])).toEqual([]);
+    expect(sent.slice(before).filter((m) => m.subject === "Late news")).toEqual([]);
+  });
+});
+
 describe("export", () => {
   test("everything stored about the caller, nothing about anyone else, and no secret", async () => {
     const host = await registerHost(t.call, "Xena Host");
@@ -253,6 +300,18 @@ describe("export", () => {
     const stranger = await registerUser(t.call);
     const mine = await book(t.call, guest, { propertyId: property.id, checkIn: "2031-09-01", checkOut: "2031-09-03" });
     const theirs = await book(t.call, stranger, { propertyId: property.id, checkIn: "2031-09-10", checkOut: "2031-09-12" });
+    const paid = await t.call("POST", api(`/bookings/${mine.body.id}/payments`), {
+      token: guest.accessToken,
+      body: { paymentMethod: "pm_card_visa" },
+      headers: { "idempotency-key": "export-pay" },
+    });
+    expect(paid.status).toBe(202);
+    // A past stay, reviewed by the guest and answered by the host; the guest reviewed by the host.
+    const past = await book(t.call, guest, { propertyId: property.id, checkIn: "2031-06-10", checkOut: "2031-06-12" });
+    await query("update bookings set status = 'completed', check_in = '2031-05-01', check_out = '2031-05-03' where id = $1", [past.body.id]);
+    const review = await t.call<{ id: string }>("POST", api(`/bookings/${past.body.id}/reviews`), { token: guest.accessToken, body: { rating: 4, comment: "Good." } });
+    expect((await t.call("POST", api(`/reviews/${review.body.id}/response`), { token: host.accessToken, body: { comment: "Thanks!" } })).status).toBe(201);
+    expect((await t.call("POST", api(`/bookings/${past.body.id}/guest-review`), { token: host.accessToken, body: { rating: 5, comment: "Ideal guest." } })).status).toBe(201);
     await drainJobs(t);
     type Export = {
       user: { id: string; email: string; emailVerified: boolean };
@@ -261,12 +320,20 @@ describe("export", () => {
       bookings: { id: string }[];
       hostedBookings: { id: string }[];
       notifications: { type: string }[];
+      payments: { bookingId: string; status: string }[];
+      reviews: { comment: string }[];
+      guestReviewsReceived: { comment: string; author: { name: string } }[];
+      guestReviewsWritten: { comment: string }[];
+      reviewResponses: { reviewId: string; comment: string }[];
     };
     const out = await t.call<Export>("GET", api("/users/me/export"), { token: guest.accessToken });
     expect(out.status).toBe(200);
     expect(out.body.user).toMatchObject({ id: guest.id, email: guest.email, emailVerified: false });
     expect(out.body.sessions).toEqual([{ createdAt: expect.any(String), expiresAt: expect.any(String), active: true }] as never);
-    expect(out.body.bookings.map((b) => b.id)).toEqual([mine.body.id]);
+    expect(out.body.bookings.map((b) => b.id).sort()).toEqual([mine.body.id, past.body.id].sort());
+    expect(out.body.payments.map((p) => [p.bookingId, p.status])).toEqual([[mine.body.id, "succeeded"]]);
+    expect(out.body.reviews.map((r) => r.comment)).toEqual(["Good."]);
+    expect(out.body.guestReviewsReceived.map((r) => [r.comment, r.author.name])).toEqual([["Ideal guest.", "Xena Host"]]);
     expect(out.body.hostedBookings).toEqual([]);
     expect(out.body.notifications.map((n) => n.type)).toContain("welcome");
     expect(out.text).not.toContain(theirs.body.id);
@@ -277,7 +344,9 @@ describe("export", () => {
 
     const hosted = await t.call<Export>("GET", api("/users/me/export"), { token: host.accessToken });
     expect(hosted.body.properties.map((p) => p.id)).toEqual([property.id]);
-    expect(hosted.body.hostedBookings.map((b) => b.id).sort()).toEqual([mine.body.id, theirs.body.id].sort());
+    expect(hosted.body.hostedBookings.map((b) => b.id).sort()).toEqual([mine.body.id, theirs.body.id, past.body.id].sort());
+    expect(hosted.body.reviewResponses.map((r) => [r.reviewId, r.comment])).toEqual([[review.body.id, "Thanks!"]]);
+    expect(hosted.body.guestReviewsWritten.map((r) => r.comment)).toEqual(["Ideal guest."]);
     expect((await t.call("GET", api("/users/me/export"))).status).toBe(401);
   });
 });

@@ -3,16 +3,12 @@
 import type { Deps } from "../../dependencies";
 import { AppError, unauthenticated } from "../../http/errors";
 import type { UserRow } from "../users/dto";
+import { requireActive } from "../users/active";
 import { findUser } from "../users/service";
 
 export type Actor = UserRow;
 
-/** The user, when the account may act; a suspended one is 403 whatever it tries, a deleted one 401. */
-export function requireActive(user: UserRow): Actor {
-  if (user.status === "deleted") throw unauthenticated("The account was deleted");
-  if (user.status !== "active") throw new AppError(403, "forbidden", "This account is suspended");
-  return user;
-}
+export { requireActive };
 
 /** The actor an access token names: 401 for a bad, expired or orphaned token, 403 when suspended. */
 export async function actorForToken(token: string, deps: Deps): Promise<Actor> {

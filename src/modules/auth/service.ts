@@ -81,9 +81,11 @@ async function checkCredentials(input: { email: string; password: string }, deps
     .from(users)
     .where(eq(sql`lower(${users.email})`, normalizeEmail(input.email)))
     .limit(1);
-  const ok = user ? await deps.passwords.verify(input.password, user.passwordHash) : await deps.passwords.verifyNobody(input.password);
-  if (!user || !ok) throw invalidCredentials();
-  return issue(requireActive(user), deps);
+  // A deleted account has no password (and its placeholder address is no one's): it is nobody.
+  const known = user?.status === "deleted" ? undefined : user;
+  const ok = known ? await deps.passwords.verify(input.password, known.passwordHash) : await deps.passwords.verifyNobody(input.password);
+  if (!known || !ok) throw invalidCredentials();
+  return issue(requireActive(known), deps);
 }
 
 export async function refresh(refreshToken: string, deps: Deps): Promise<Session> {

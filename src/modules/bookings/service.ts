@@ -28,8 +28,8 @@ const BOOKING_LOCK_SPACE = 7_411_338;
 
 /**
  * Waits for (and then holds, to the end of the transaction) the booking turn of each property:
- * bookings of them being made finish first, later ones read what this transaction wrote. In id
- * order, so two such callers never wait on each other.
+ * bookings of them being made finish first, later ones read what this transaction wrote. Taken in
+ * the order of the locks' keys, so two such callers may wait for each other but never in a circle.
  */
 export async function lockBookingsOf(tx: Db, propertyIds: string[]): Promise<void> {
   if (propertyIds.length === 0) return;
@@ -37,7 +37,7 @@ export async function lockBookingsOf(tx: Db, propertyIds: string[]): Promise<voi
     [...propertyIds].sort().map((id) => sql`${id}::text`),
     sql`, `,
   );
-  await tx.execute(sql`select pg_advisory_xact_lock(${BOOKING_LOCK_SPACE}::int4, hashtext(id)) from unnest(array[${ids}]) as id order by id`);
+  await tx.execute(sql`select pg_advisory_xact_lock(${BOOKING_LOCK_SPACE}::int4, hashtext(id)) from unnest(array[${ids}]) as id order by hashtext(id), id`);
 }
 
 /** How long an unpaid booking holds its nights. */
@@ -176,8 +176,9 @@ async function insertBooking(
       createdAt: now,
       updatedAt: now,
     };
-    // Sent together. Whichever runs first, a refused booking (23P01) is the error reported: its
-    // rejection arrives first, or the jobs' statement behind it fails with the transaction.
+    // Sent together (the jobs' insert goes out first: enqueueMany sends it as it is called). A
+    // refused booking (23P01) is still the error reported: the jobs' insert succeeds, the
+    // booking's fails, and the transaction with it.
     await Promise.all([
       tx.insert(bookings).values(row),
       enqueueMany(tx, deps.clock, [

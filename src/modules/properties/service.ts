@@ -10,6 +10,7 @@ import { AppError, forbidden, invalid, notFound } from "../../http/errors";
 import { dayOf } from "../../lib/dates";
 import { isCountryCode, isCurrencyCode } from "../../lib/iso";
 import type { Actor } from "../auth/actor";
+import { requireActive } from "../users/active";
 import { requireVerifiedEmail } from "../auth/email-verification";
 import type { PropertyDtoValue, PropertyRow } from "./dto";
 import type { CreatePropertyBody, UpdatePropertyBody } from "./schemas";
@@ -115,6 +116,9 @@ export async function createProperty({ actor, input }: { actor: Actor; input: Cr
   const id = Bun.randomUUIDv7();
   const now = deps.clock.now();
   await deps.db.transaction(async (tx) => {
+    // The host's row, shared: a deletion or suspension under way finishes first, and then this
+    // listing is refused rather than made for an account that is gone.
+    await activeHost(tx, actor);
     await tx.insert(properties).values({
       id,
       hostId: actor.id,
@@ -148,18 +152,22 @@ export async function createProperty({ actor, input }: { actor: Actor; input: Cr
   return propertyDto(deps.db, id);
 }
 
+/** Locks the acting host's row (shared) and refuses an account suspended (403) or deleted (401) meanwhile. */
+async function activeHost(db: Db, actor: Actor): Promise<void> {
+  const [host] = await db.select({ status: users.status }).from(users).where(eq(users.id, actor.id)).for("share");
+  if (!host) throw notFound("User");
+  requireActive(host);
+}
+
 /**
  * The property a host may change: unknown → 404; someone else's → 403 when it is listed (it is
  * public anyway) and 404 when it is not (its existence is not theirs to learn). Locks the row.
  */
 export async function propertyForHost(db: Db, actor: Actor, id: string): Promise<PropertyRow> {
-  // The host's own row too, shared: a suspension (which updates it) waits for this change, or this
-  // change sees the suspension — a write that started before it cannot undo it.
-  const [[row], [host]] = await Promise.all([
-    db.select(propertyColumns).from(properties).where(eq(properties.id, id)).for("update"),
-    db.select({ status: users.status }).from(users).where(eq(users.id, actor.id)).for("share"),
-  ]);
-  if (host?.status !== "active") throw new AppError(403, "forbidden", "This account is suspended");
+  // The host's own row too, shared, and first (a suspension and a deletion lock it before the
+  // listings: the same order, so neither waits on the other in a circle): they wait for this
+  // change, or this change sees them — a write that started before them cannot undo them.
+  const [, [row]] = await Promise.all([activeHost(db, actor), db.select(propertyColumns).from(properties).where(eq(properties.id, id)).for("update")]);
   if (!row) throw notFound("Property");
   if (row.hostId !== actor.id) {
     if (row.status !== "listed") throw notFound("Property");

@@ -1,6 +1,6 @@
 // The account's own requests and answers: deleting it, and everything stored about it.
 import { t } from "elysia";
-import { Int, Nullable, strictObject, Timestamp } from "../../http/schema";
+import { Int, Nullable, strictObject, Timestamp, Uuid } from "../../http/schema";
 import { BookingDto } from "../bookings/schemas";
 import { NotificationDto } from "../notifications/schemas";
 import { PaymentDto } from "../payments/schemas";
@@ -33,6 +33,7 @@ export const AccountExportDto = t.Object(
     guestReviewsWritten: t.Array(GuestReviewDto, { description: "reviews of guests written as a host" }),
     guestReviewsReceived: t.Array(GuestReviewDto, { description: "hosts' reviews of the user as a guest" }),
     notifications: t.Array(NotificationDto),
+    reviewResponses: t.Array(t.Object({ reviewId: Uuid, comment: t.String(), createdAt: Timestamp }), { description: "the host's answers to reviews of their listings" }),
     moderation: t.Array(t.Object({ action: t.String(), reason: Nullable(t.String()), createdAt: Timestamp }), { description: "admin actions taken on the account" }),
   },
   { title: "AccountExport" },

@@ -1,7 +1,8 @@
 // Leaving and looking: DELETE /users/me erases the caller's personal data (the row stays,
 // anonymized, so the other party of each booking, payment and review keeps its record), and
 // GET /users/me/export answers everything stored about the caller.
-import { and, asc, eq, gt, inArray, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNotNull, or, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
 import {
   accountTokens,
   adminAudit,
@@ -21,6 +22,7 @@ import { AppError, unauthenticated } from "../../http/errors";
 import { systemClock } from "../../lib/clock";
 import { dayOf } from "../../lib/dates";
 import type { Actor } from "../auth/actor";
+import { requireActive } from "./active";
 import { type Limited, passwordChangeKeys, withAttemptLimit } from "../auth/login-limit";
 import { revokeAllSessions } from "../auth/sessions";
 import { lockBookingsOf } from "../bookings/service";
@@ -53,7 +55,16 @@ async function eraseAccount({ actor, password }: { actor: Actor; password: strin
       mine.map((p) => p.id),
     );
     const [me] = await tx.select({ status: users.status }).from(users).where(eq(users.id, actor.id)).for("update");
-    if (me?.status !== "active") throw unauthenticated("The account was deleted");
+    if (!me) throw unauthenticated("The account was deleted");
+    requireActive(me);
+    // A listing made between the first read and the row lock takes its turn now (none can be
+    // made from here on: a new listing takes the row, shared).
+    const known = new Set(mine.map((p) => p.id));
+    const late = (await tx.select({ id: properties.id }).from(properties).where(eq(properties.hostId, actor.id))).filter((p) => !known.has(p.id));
+    await lockBookingsOf(
+      tx,
+      late.map((p) => p.id),
+    );
     const owned = (
       await tx.update(properties).set({ status: "unlisted", hiddenBySuspension: false, updatedAt: now }).where(eq(properties.hostId, actor.id)).returning({ id: properties.id })
     ).map((p) => p.id);
@@ -110,10 +121,14 @@ async function eraseAccount({ actor, password }: { actor: Actor; password: strin
 
 /** GET /users/me/export: the profile and everything the caller made or received, oldest first. */
 export async function exportAccount({ actor }: { actor: Actor }, deps: Deps) {
-  const db = deps.db;
+  // One snapshot (every list as of one instant) on one connection.
+  return deps.db.transaction((tx) => readExport(tx, actor, deps), { isolationLevel: "repeatable read", accessMode: "read only" });
+}
+
+async function readExport(db: Db, actor: Actor, deps: Deps) {
   const me = { id: actor.id, name: actor.name, avatarUrl: actor.avatarUrl };
   const hostedIds = db.select({ id: properties.id }).from(properties).where(eq(properties.hostId, actor.id));
-  const [sessions, listings, booked, hosted, paid, written, hostWritten, received, notes, moderation] = await Promise.all([
+  const [sessions, listings, booked, hosted, paid, written, hostWritten, received, notes, moderation, responses] = await Promise.all([
     db.select().from(refreshTokens).where(eq(refreshTokens.userId, actor.id)).orderBy(asc(refreshTokens.createdAt)),
     db.select({ body: propertyDocuments.body }).from(propertyDocuments).where(eq(propertyDocuments.hostId, actor.id)).orderBy(asc(propertyDocuments.propertyId)),
     db.select().from(bookings).where(eq(bookings.guestId, actor.id)).orderBy(asc(bookings.id)),
@@ -133,6 +148,12 @@ export async function exportAccount({ actor }: { actor: Actor }, deps: Deps) {
       .from(adminAudit)
       .where(and(eq(adminAudit.targetType, "user"), eq(adminAudit.targetId, actor.id)))
       .orderBy(asc(adminAudit.createdAt)),
+    // The host's answers to reviews of their listings.
+    db
+      .select({ reviewId: reviews.id, comment: reviews.responseComment, createdAt: reviews.respondedAt })
+      .from(reviews)
+      .where(and(inArray(reviews.propertyId, hostedIds), isNotNull(reviews.respondedAt)))
+      .orderBy(asc(reviews.respondedAt)),
   ]);
   return {
     exportedAt: deps.clock.now().toISOString(),
@@ -140,6 +161,7 @@ export async function exportAccount({ actor }: { actor: Actor }, deps: Deps) {
     sessions: sessions.map((s) => ({
       createdAt: s.createdAt.toISOString(),
       expiresAt: s.expiresAt.toISOString(),
+      // Sessions live by the wall clock, not the business clock (as in sessions.ts).
       active: !s.revokedAt && !s.spentAt && s.expiresAt.getTime() > systemClock.now().getTime(),
     })),
     properties: listings.map((l) => JSON.parse(l.body) as PropertyDtoValue),
@@ -150,6 +172,7 @@ export async function exportAccount({ actor }: { actor: Actor }, deps: Deps) {
     guestReviewsWritten: hostWritten.map((r) => toGuestReviewDto(r, me)),
     guestReviewsReceived: received.map((r) => toGuestReviewDto(r.review, r.author)),
     notifications: notes.map(toNotificationDto),
+    reviewResponses: responses.map((r) => ({ reviewId: r.reviewId, comment: r.comment ?? "", createdAt: (r.createdAt as Date).toISOString() })),
     moderation: moderation.map((a) => ({ action: a.action, reason: a.reason, createdAt: a.createdAt.toISOString() })),
   };
 }

@@ -1,9 +1,10 @@
 // Profile verbs. Each takes the acting user first and checks what it may do before anything else.
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { perDatabase } from "../../db/prepared";
 import { properties, users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
 import { AppError, notFound } from "../../http/errors";
+import { requireActive } from "./active";
 import { type Limited, passwordChangeKeys, withAttemptLimit } from "../auth/login-limit";
 import { revokeAllSessions, spendResetTokens } from "../auth/sessions";
 import { invalidateProperties } from "../properties/service";
@@ -32,14 +33,33 @@ export async function findUser(id: string, deps: Deps): Promise<UserRow | undefi
   return row;
 }
 
+/**
+ * A write to the actor's own row, only while the account is active: one that waited on a deletion
+ * or suspension (their transactions lock the row) must not write the erased data back.
+ */
+const stillActive = (actor: Actor) => and(eq(users.id, actor.id), eq(users.status, "active"));
+
+/** The answer for an account deleted (401) or suspended (403) while the request ran. */
+async function noLongerActive(actor: Actor, deps: Deps): Promise<AppError> {
+  const now = await findUser(actor.id, deps);
+  if (!now) return notFound("User");
+  try {
+    requireActive(now);
+  } catch (err) {
+    if (err instanceof AppError) return err;
+    throw err;
+  }
+  return notFound("User");
+}
+
 export async function updateProfile({ actor, changes }: { actor: Actor; changes: ProfileChanges }, deps: Deps): Promise<UserRow> {
   const set: Partial<typeof users.$inferInsert> = { updatedAt: deps.clock.now() };
   if (changes.name !== undefined) set.name = changes.name.trim();
   if (changes.bio !== undefined) set.bio = changes.bio;
   if (changes.avatarUrl !== undefined) set.avatarUrl = changes.avatarUrl;
   if (changes.phone !== undefined) set.phone = changes.phone;
-  const [row] = await deps.db.update(users).set(set).where(eq(users.id, actor.id)).returning();
-  if (!row) throw notFound("User");
+  const [row] = await deps.db.update(users).set(set).where(stillActive(actor)).returning();
+  if (!row) throw await noLongerActive(actor, deps);
   // A host's name and avatar are part of each of their listings' answers.
   if (row.roles.includes("host") && (changes.name !== undefined || changes.avatarUrl !== undefined)) {
     const owned = await deps.db.select({ id: properties.id }).from(properties).where(eq(properties.hostId, actor.id));
@@ -62,7 +82,8 @@ async function setPassword({ actor, currentPassword, newPassword }: { actor: Act
   }
   const passwordHash = await deps.passwords.hash(newPassword);
   await deps.db.transaction(async (tx) => {
-    await tx.update(users).set({ passwordHash, updatedAt: deps.clock.now() }).where(eq(users.id, actor.id));
+    const [changed] = await tx.update(users).set({ passwordHash, updatedAt: deps.clock.now() }).where(stillActive(actor)).returning({ id: users.id });
+    if (!changed) throw await noLongerActive(actor, deps);
     await Promise.all([revokeAllSessions(tx, actor.id), spendResetTokens(tx, actor.id, deps.clock.now())]);
   });
 }
@@ -74,9 +95,9 @@ export async function becomeHost({ actor }: { actor: Actor }, deps: Deps): Promi
       roles: sql`case when 'host' = any(${users.roles}) then ${users.roles} else array_append(${users.roles}, 'host') end`,
       updatedAt: deps.clock.now(),
     })
-    .where(eq(users.id, actor.id))
+    .where(stillActive(actor))
     .returning();
-  if (!row) throw notFound("User");
+  if (!row) throw await noLongerActive(actor, deps);
   return row;
 }
 

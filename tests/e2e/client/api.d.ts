@@ -1369,6 +1369,20 @@ export interface components {
             /** @description hosts' reviews of the user as a guest */
             guestReviewsReceived: components["schemas"]["GuestReview"][];
             notifications: components["schemas"]["Notification"][];
+            /** @description the host's answers to reviews of their listings */
+            reviewResponses: {
+                /**
+                 * Format: uuid
+                 * @description UUID (v7)
+                 */
+                reviewId: string;
+                comment: string;
+                /**
+                 * Format: date-time
+                 * @description RFC 3339 UTC timestamp
+                 */
+                createdAt: string;
+            }[];
             /** @description admin actions taken on the account */
             moderation: {
                 action: string;
