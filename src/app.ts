@@ -5,6 +5,7 @@ import { adminOf } from "./http/auth";
 import { httpFoundation } from "./http/foundation";
 import { openApiDocument } from "./http/openapi/document";
 import { docsUi } from "./http/openapi/docs-ui";
+import { graphqlRoutes } from "./graphql/server";
 import { adminRoutes } from "./modules/admin/routes";
 import { authRoutes } from "./modules/auth/routes";
 import { bookingRoutes } from "./modules/bookings/routes";
@@ -69,6 +70,7 @@ export function createApp(deps: Deps) {
     )
     .use(docsUi(() => openApiDocument(routes(), { version: VERSION }), { trustProxy: deps.config.trustProxy }))
     .use(opsRoutes(deps))
+    .use(graphqlRoutes(deps))
     .use(api);
   handle = (request) => app.handle(request);
   built = app;

@@ -38,6 +38,7 @@ export const ConfigSchema = T.Object({
   paymentProvider: T.Literal("simulated"),
   paymentProviderLatencyMs: T.Integer({ minimum: 0, maximum: 60_000 }),
   emailVerification: T.Union([T.Literal("required"), T.Literal("optional")]),
+  graphqlIntrospection: T.Boolean(),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -85,6 +86,8 @@ const vars: Record<Key, Var> = {
   paymentProviderLatencyMs: { env: "PAYMENT_PROVIDER_LATENCY_MS", rule: "an integer 0–60000", default: "5", kind: "int" },
   // No default here: it follows NODE_ENV (required in production, optional otherwise).
   emailVerification: { env: "EMAIL_VERIFICATION", rule: "required or optional", kind: "string" },
+  // No default here either: on outside production.
+  graphqlIntrospection: { env: "GRAPHQL_INTROSPECTION", rule: "1/true or 0/false", kind: "bool" },
 };
 
 export class ConfigError extends Error {}
@@ -113,6 +116,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     out[key] = value;
   }
   out.emailVerification ??= out.nodeEnv === "production" ? "required" : "optional";
+  out.graphqlIntrospection ??= out.nodeEnv !== "production";
   const config = out as Config;
   if (config.nodeEnv === "production") {
     if (!config.jwtSecret) throw new ConfigError("JWT_SECRET must be set when NODE_ENV=production");

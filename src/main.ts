@@ -1,4 +1,5 @@
 // CLI: serve | worker | migrate | seed | admin | jobs | payments | webhook — parses argv and hands over; nothing else.
+import { closeBookingFeed } from "./graphql/live";
 import { parseArgs } from "node:util";
 import { createApp, VERSION } from "./app";
 import { createAdmin } from "./modules/users/admin";
@@ -77,6 +78,8 @@ async function serve(config: Config): Promise<void> {
     // Stop accepting; in-flight requests finish before the promise settles — within half the
     // shutdown budget, after which the stragglers are cut off so a stuck client cannot hold us.
     phase("finishing in-flight requests");
+    // Live subscriptions never finish on their own: their streams are completed first.
+    await closeBookingFeed(deps.database);
     const grace = Math.min(10_000, config.shutdownTimeoutMs / 2);
     if (!(await settlesWithin(app.server?.stop(false), grace))) {
       deps.log.warn(`in-flight requests still open after ${grace} ms; closing them`);

@@ -38,7 +38,7 @@ export interface Database {
   /** Runs fn on one connection held for its duration (advisory locks are per session). */
   withSession<T>(fn: (raw: RawSql) => Promise<T>): Promise<T>;
   /** LISTEN on a channel (NOTIFYs are delivered at commit); resolves to the unsubscribe. */
-  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   /** Embedded only: the whole data directory as a gzipped tarball (a backup, or a test template). */
   snapshot?(): Promise<Blob>;
   close(): Promise<void>;

@@ -1,9 +1,12 @@
 // Input rules as callers meet them: query text turned into the numbers and booleans the route's
 // schema declares (so every bound is checked on the value, in JSON bodies numbers must already be
 // numbers), and each broken rule worded from the declared schema: field and rule, never the value.
+import type { Static, TSchema } from "@sinclair/typebox";
 import { ValueErrorType } from "@sinclair/typebox/errors";
+import { Value } from "@sinclair/typebox/value";
 import type { AnyElysia } from "elysia";
-import type { FieldError } from "./errors";
+import { AppError, type FieldError } from "./errors";
+import { UNSTORABLE_TEXT, unstorableTextAt } from "./text-guard";
 
 type Schema = { [key: string]: unknown };
 
@@ -166,4 +169,21 @@ export function fieldErrors(issues: Issue[], declared: Schema | undefined): Fiel
     else out.set(path, describeRule(schemaAt(declared, issue.path) ?? issue.schema));
   }
   return [...out].map(([path, message]) => ({ path, message }));
+}
+
+/**
+ * The same check a route applies to its body or query, for input that did not come through a
+ * route (GraphQL arguments): 422 validation_failed with the same paths and words, or the value.
+ */
+export function checkInput<S extends TSchema>(schema: S, value: unknown, where: "body" | "query" = "body"): Static<S> {
+  const label = where === "query" ? "Query parameter" : "Field";
+  const unstorable = unstorableTextAt(value);
+  if (unstorable) {
+    const path = shortPath(unstorable);
+    throw new AppError(422, "validation_failed", `${label} ${path} ${UNSTORABLE_TEXT}`, [{ path, message: UNSTORABLE_TEXT }]);
+  }
+  if (Value.Check(schema, value)) return value as Static<S>;
+  const errors = fieldErrors([...Value.Errors(schema, value)], schema as unknown as Schema);
+  const first = errors[0];
+  throw new AppError(422, "validation_failed", first ? `${label} ${first.path} ${first.message}` : `The request ${where} breaks a rule`, errors);
 }

@@ -78,7 +78,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
       headers["content-type"] ??= "application/json";
     }
     if (options.token) headers.authorization = `Bearer ${options.token}`;
-    const res = await app.handle(new Request(`http://localhost${path}`, { method, headers, body }));
+    // (graphql-yoga's fetch types bring the DOM's BodyInit, which names Uint8Array<ArrayBuffer> only.)
+    const res = await app.handle(new Request(`http://localhost${path}`, { method, headers, body: body as BodyInit | undefined }));
     const text = await res.text();
     let parsed: unknown = text;
     if ((res.headers.get("content-type") ?? "").includes("json") && text) parsed = JSON.parse(text);

@@ -270,12 +270,20 @@ const searchStatements = perDatabase(() => new Map<string, SearchStatement>());
 
 /** The page as its JSON answer (cached as text: a hit is served without parsing or re-encoding). */
 export async function searchProperties(q: SearchParams, deps: Deps): Promise<string> {
+  return (await searchPage(q, deps)).json;
+}
+
+/**
+ * The page as its JSON answer and the cursor after each of its cards (GraphQL's edges), cached as
+ * one text: the cursors' line, then the answer.
+ */
+export async function searchPage(q: SearchParams, deps: Deps): Promise<{ json: string; cursors: () => string[] }> {
   const now = deps.clock.now();
   const key = cacheKey(q, dayOf(now));
   // Dated searches depend on bookings too: a booking's change invalidates only them.
   const namespace = q.checkIn ? DATED_SEARCH : SEARCH;
   const cached = await deps.cache.get(namespace, key);
-  if (cached.value !== null) return cached.value;
+  if (cached.value !== null) return unpackPage(cached.value);
 
   // A text search's best plan depends on how common its words are: planned for each search.
   const db = q.q ? deps.database.planEach : deps.db;
@@ -291,11 +299,10 @@ export async function searchProperties(q: SearchParams, deps: Deps): Promise<str
   const rows = q.q ? await prepared.execute(values) : await searchSlots(deps.database)(() => prepared.execute(values));
 
   const page = rows.slice(0, limit);
+  // The cursor after a row names its sort key and id: the REST page's nextCursor is its last row's.
+  const cursorAfter = (r: (typeof rows)[number]) => encodeCursor([sort, sort === "newest" ? r.sortKey : Number(r.sortKey), r.id]);
   const last = page[page.length - 1];
-  let nextCursor: string | null = null;
-  if (rows.length > limit && last) {
-    nextCursor = encodeCursor([sort, sort === "newest" ? last.sortKey : Number(last.sortKey), last.id]);
-  }
+  const nextCursor = rows.length > limit && last ? cursorAfter(last) : null;
   // The cards are JSON already (PostgreSQL rendered them): the page is only joined, never re-encoded.
   // Triggers keep a document for every property; a missing one is a fault to surface, not a
   // shorter page that would end pagination early.
@@ -304,6 +311,15 @@ export async function searchProperties(q: SearchParams, deps: Deps): Promise<str
     return r.card;
   });
   const json = `{"data":[${cards.join(",")}],"nextCursor":${JSON.stringify(nextCursor)}}`;
-  await deps.cache.set(namespace, key, cached.generation, json, SEARCH_TTL_SECONDS);
-  return json;
+  const packed = `${page.map(cursorAfter).join(",")}\n${json}`;
+  await deps.cache.set(namespace, key, cached.generation, packed, SEARCH_TTL_SECONDS);
+  return unpackPage(packed);
+}
+
+/** Cursors are base64url: neither commas nor newlines. Split only when asked (REST never asks). */
+function unpackPage(packed: string): { json: string; cursors: () => string[] } {
+  const at = packed.indexOf("\n");
+  // An entry cached by a version without the cursors' line (it lives 60 s at most).
+  if (at < 0) return { json: packed, cursors: () => [] };
+  return { json: packed.slice(at + 1), cursors: () => (at === 0 ? [] : packed.slice(0, at).split(",")) };
 }

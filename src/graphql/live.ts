@@ -1,0 +1,128 @@
+// Live booking status: the bookings_status_notify trigger NOTIFYs "<id> <status>" on
+// stayhub_booking when a status change commits; each instance LISTENs once (from its first
+// subscriber on) and hands each booking's changes to that booking's subscribers. The database is
+// the bus: every instance hears every change, whichever process made it (an API, a worker, a
+// sweep), and a change rolled back is never heard.
+import type { Database } from "../db/client";
+import type { Logger } from "../lib/log";
+
+export const BOOKING_CHANNEL = "stayhub_booking";
+
+/** Changes of one booking, in the order they committed, until `close`. */
+export interface StatusQueue extends AsyncIterable<string> {
+  close(): void;
+}
+
+export class BookingFeed {
+  private readonly subscribers = new Map<string, Set<(status: string | null) => void>>();
+  private listening: Promise<unknown> | null = null;
+  private unlisten: (() => Promise<void>) | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly database: Database,
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts listening (once); resolves when changes are being heard. */
+  private listen(): Promise<unknown> {
+    this.listening ??= this.database
+      .listen(BOOKING_CHANNEL, (payload) => this.dispatch(payload))
+      .then(
+        (unlisten) => {
+          this.unlisten = unlisten;
+        },
+        (err) => {
+          this.listening = null;
+          throw err;
+        },
+      );
+    return this.listening;
+  }
+
+  private dispatch(payload: string): void {
+    const at = payload.indexOf(" ");
+    const id = payload.slice(0, at);
+    const status = payload.slice(at + 1);
+    for (const push of this.subscribers.get(id) ?? []) push(status);
+  }
+
+  /** Subscribes to one booking's changes; resolves once the subscription hears them. */
+  async subscribe(bookingId: string): Promise<StatusQueue> {
+    if (this.closed) throw new Error("the booking feed is closed");
+    await this.listen();
+    const pending: string[] = [];
+    let wake: (() => void) | null = null;
+    let done = false;
+    const push = (status: string | null) => {
+      if (status === null) done = true;
+      else pending.push(status);
+      wake?.();
+    };
+    let set = this.subscribers.get(bookingId);
+    if (!set) {
+      set = new Set();
+      this.subscribers.set(bookingId, set);
+    }
+    set.add(push);
+    const close = () => {
+      done = true;
+      wake?.();
+      const subs = this.subscribers.get(bookingId);
+      subs?.delete(push);
+      if (subs?.size === 0) this.subscribers.delete(bookingId);
+    };
+    return {
+      close,
+      async *[Symbol.asyncIterator]() {
+        try {
+          while (true) {
+            const next = pending.shift();
+            if (next !== undefined) {
+              yield next;
+              continue;
+            }
+            if (done) return;
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+            });
+            wake = null;
+          }
+        } finally {
+          close();
+        }
+      },
+    };
+  }
+
+  /** How many subscriptions this instance holds for the booking (metrics, tests). */
+  watching(bookingId: string): number {
+    return this.subscribers.get(bookingId)?.size ?? 0;
+  }
+
+  /** Ends every subscription (their streams complete) and stops listening: shutdown. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const subs of this.subscribers.values()) for (const push of subs) push(null);
+    this.subscribers.clear();
+    await this.unlisten?.().catch((err) => this.log.warn("unlisten failed", { error: (err as Error).message }));
+  }
+}
+
+const feeds = new WeakMap<Database, BookingFeed>();
+
+/** The instance's feed on this database (one LISTEN however many subscribers). */
+export function bookingFeed(database: Database, log: Logger): BookingFeed {
+  let feed = feeds.get(database);
+  if (!feed) {
+    feed = new BookingFeed(database, log);
+    feeds.set(database, feed);
+  }
+  return feed;
+}
+
+/** Shutdown: live subscriptions end, so no open stream holds the server. */
+export async function closeBookingFeed(database: Database): Promise<void> {
+  await feeds.get(database)?.close();
+  feeds.delete(database);
+}

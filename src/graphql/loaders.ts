@@ -1,0 +1,130 @@
+// Per-request batching of the nested fields: each loader answers all the keys one tick of the
+// execution asked for with one statement, so a page's statements do not grow with its length.
+import DataLoader from "dataloader";
+import { desc, inArray, sql } from "drizzle-orm";
+import { payments, propertyDocuments, users } from "../db/schema";
+import type { Deps } from "../dependencies";
+import { rowsOf } from "../jobs/outbox";
+import type { Actor } from "../modules/auth/actor";
+import { type PaymentDtoValue, toPaymentDto } from "../modules/payments/dto";
+import type { PropertyDtoValue } from "../modules/properties/dto";
+import { toReviewDto } from "../modules/reviews/service";
+import { toPublicUserDto } from "../modules/users/dto";
+
+export type PublicUser = ReturnType<typeof toPublicUserDto>;
+export type ReviewValue = ReturnType<typeof toReviewDto>;
+
+/** At most this many reviews nested in one property. */
+export const MAX_NESTED_REVIEWS = 20;
+
+interface ReviewRow {
+  id: string;
+  booking_id: string;
+  property_id: string;
+  author_id: string;
+  rating: number;
+  comment: string;
+  response_comment: string | null;
+  responded_at: string | Date | null;
+  created_at: string | Date;
+  author_name: string;
+  author_avatar_url: string | null;
+}
+
+const iso = (v: string | Date) => new Date(v).toISOString();
+
+export function createLoaders(deps: Deps, viewer: () => Promise<Actor | null>) {
+  /** Public profiles: null for a user without one (unknown, suspended, deleted), as GET /users/:id. */
+  const publicUsers = new DataLoader<string, PublicUser | null>(async (ids) => {
+    const rows = await deps.db
+      .select()
+      .from(users)
+      .where(inArray(users.id, [...ids]));
+    const byId = new Map(rows.map((u) => [u.id, u]));
+    return ids.map((id) => {
+      const u = byId.get(id);
+      return u?.status === "active" ? toPublicUserDto(u) : null;
+    });
+  });
+
+  /** Properties the viewer may see (listed, or their own), else null: GET /properties/:id's rule. */
+  const properties = new DataLoader<string, PropertyDtoValue | null>(async (ids) => {
+    const rows = await deps.db
+      .select({ id: propertyDocuments.propertyId, status: propertyDocuments.status, hostId: propertyDocuments.hostId, body: propertyDocuments.body })
+      .from(propertyDocuments)
+      .where(inArray(propertyDocuments.propertyId, [...ids]));
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    // The viewer is looked up only when an unlisted one is among them.
+    const me = rows.some((r) => r.status !== "listed") ? await viewer() : null;
+    return ids.map((id) => {
+      const r = byId.get(id);
+      if (!r || (r.status !== "listed" && r.hostId !== me?.id)) return null;
+      return JSON.parse(r.body) as PropertyDtoValue;
+    });
+  });
+
+  /** The newest `first` reviews of each property (key: "propertyId first"), with their authors. */
+  const reviews = new DataLoader<string, ReviewValue[]>(async (keys) => {
+    const byFirst = new Map<number, string[]>();
+    for (const key of keys) {
+      const [id, first] = key.split(" ");
+      byFirst.set(Number(first), [...(byFirst.get(Number(first)) ?? []), id as string]);
+    }
+    const found = new Map<string, ReviewValue[]>();
+    await Promise.all(
+      [...byFirst].map(async ([first, ids]) => {
+        const list = sql.join(
+          ids.map((id) => sql`${id}::uuid`),
+          sql`, `,
+        );
+        // Each property's page walks its (property_id, created_at, id) index and stops at `first`.
+        const rows = rowsOf<ReviewRow>(
+          await deps.db.execute(sql`
+            select r.id, r.booking_id, r.property_id, r.author_id, r.rating, r.comment, r.response_comment, r.responded_at, r.created_at,
+                   u.name as author_name, u.avatar_url as author_avatar_url
+              from unnest(array[${list}]) as p(id)
+              cross join lateral (
+                select * from reviews where property_id = p.id order by created_at desc, id desc limit ${first}
+              ) r
+              join users u on u.id = r.author_id
+             order by r.property_id, r.created_at desc, r.id desc`),
+        );
+        for (const id of ids) found.set(`${id} ${first}`, []);
+        for (const r of rows) {
+          found.get(`${r.property_id} ${first}`)?.push(
+            toReviewDto(
+              {
+                id: r.id,
+                bookingId: r.booking_id,
+                propertyId: r.property_id,
+                authorId: r.author_id,
+                rating: r.rating,
+                comment: r.comment,
+                responseComment: r.response_comment,
+                respondedAt: r.responded_at === null ? null : new Date(r.responded_at),
+                createdAt: new Date(r.created_at),
+              },
+              { id: r.author_id, name: r.author_name, avatarUrl: r.author_avatar_url },
+            ),
+          );
+        }
+      }),
+    );
+    return keys.map((k) => found.get(k) ?? []);
+  });
+
+  /** The payments of bookings the caller was already allowed to see, newest first. */
+  const bookingPayments = new DataLoader<string, PaymentDtoValue[]>(async (ids) => {
+    const rows = await deps.db
+      .select()
+      .from(payments)
+      .where(inArray(payments.bookingId, [...ids]))
+      .orderBy(desc(payments.createdAt), desc(payments.id));
+    return ids.map((id) => rows.filter((p) => p.bookingId === id).map(toPaymentDto));
+  });
+
+  return { publicUsers, properties, reviews, bookingPayments };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;
+export { iso };

@@ -1,0 +1,535 @@
+// The GraphQL schema, built in TypeScript with Pothos: every object type is the REST answer's own
+// type (the DTOs the services return), so the compiler checks each field against the services.
+// Resolvers call the same verbs as REST — who may do what is decided there, once.
+import SchemaBuilder, { type ObjectRef, type SchemaTypes } from "@pothos/core";
+import type { Static } from "elysia";
+import { AppError } from "../http/errors";
+import { idempotently } from "../http/idempotency";
+import { DEFAULT_LIMIT, encodeCursor, PageOnlyQuery } from "../http/pagination";
+import { checkInput } from "../http/validation";
+import { requireVerifiedEmail } from "../modules/auth/email-verification";
+import type { BookingDtoValue } from "../modules/bookings/dto";
+import { CancelBookingBody, CreateBookingBody } from "../modules/bookings/schemas";
+import { cancelBooking, createBooking, getBooking, listBookings } from "../modules/bookings/service";
+import type { PaymentDtoValue } from "../modules/payments/dto";
+import { PayBody } from "../modules/payments/schemas";
+import { listBookingPayments, payBooking } from "../modules/payments/service";
+import type { PropertyDtoValue } from "../modules/properties/dto";
+import { SearchQuery } from "../modules/properties/schemas";
+import { searchPage } from "../modules/properties/search";
+import { invalidateAvailability, readProperty } from "../modules/properties/service";
+import { ReviewBody } from "../modules/reviews/schemas";
+import { createReview, listPropertyReviews } from "../modules/reviews/service";
+import { toUserDto } from "../modules/users/dto";
+import type { UserDto } from "../modules/users/schemas";
+import type { GraphQLContext } from "./context";
+import { bookingFeed, type StatusQueue } from "./live";
+import { MAX_NESTED_REVIEWS, type PublicUser, type ReviewValue } from "./loaders";
+
+const builder = new SchemaBuilder<{ Context: GraphQLContext; DefaultFieldNullability: false }>({ defaultFieldNullability: false });
+
+// ---- pages: Relay connections whose cursors are the REST cursors ----
+
+interface Page<T> {
+  edges: { cursor: string; node: T }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+const PageInfo = builder.objectRef<Page<unknown>["pageInfo"]>("PageInfo").implement({
+  fields: (t) => ({
+    hasNextPage: t.exposeBoolean("hasNextPage"),
+    endCursor: t.exposeString("endCursor", { nullable: true, description: "the REST nextCursor of this page: pass it as `after`" }),
+  }),
+});
+
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer S extends SchemaTypes> ? S : never;
+
+function connection<T>(name: string, node: ObjectRef<Types, T>) {
+  const Edge = builder.objectRef<Page<T>["edges"][number]>(`${name}Edge`).implement({
+    fields: (t) => ({
+      cursor: t.exposeString("cursor", { description: "the REST cursor of the page after this item" }),
+      // Pothos's result type cannot be worked out for a generic T; `node` is a T by construction.
+      node: t.field({ type: node, resolve: (e) => e.node as never }),
+    }),
+  });
+  return builder.objectRef<Page<T>>(`${name}Connection`).implement({
+    fields: (t) => ({
+      edges: t.field({ type: [Edge], resolve: (c) => c.edges }),
+      pageInfo: t.field({ type: PageInfo, resolve: (c) => c.pageInfo }),
+    }),
+  });
+}
+
+/** `first`/`after` checked by the REST page rules (1–100; a cursor of at most 512 characters), under their GraphQL names. */
+function pageArgs(first: number | null | undefined, after: string | null | undefined): { limit: number; cursor?: string } {
+  const page = { limit: first ?? DEFAULT_LIMIT, ...(after != null ? { cursor: after } : {}) };
+  try {
+    checkInput(PageOnlyQuery, page, "query");
+  } catch (err) {
+    if (err instanceof AppError) throw renamed(err, { "/limit": "/first", "/cursor": "/after" });
+    throw err;
+  }
+  return page;
+}
+
+function renamed(err: AppError, names: Record<string, string>): AppError {
+  const rename = (path: string) => names[path] ?? path;
+  const errors = err.errors?.map((e) => ({ ...e, path: rename(e.path) }));
+  let detail = err.detail;
+  for (const [from, to] of Object.entries(names)) detail = detail.replace(from, to);
+  return new AppError(err.status, err.code, detail, errors, err.headers);
+}
+
+/** A REST newest-first page as a connection: each edge's cursor is the one REST issues after it. */
+function newestFirstPage<T extends { id: string; createdAt: string }>(page: { data: T[]; nextCursor: string | null }): Page<T> {
+  return {
+    edges: page.data.map((node) => ({ node, cursor: encodeCursor([node.createdAt, node.id]) })),
+    pageInfo: { hasNextPage: page.nextCursor !== null, endCursor: page.nextCursor },
+  };
+}
+
+/** An idempotent verb's answer: the first answer replayed (its error thrown again) or the verb's own. */
+async function unreplayed<T>(answer: T | Response): Promise<T> {
+  if (!(answer instanceof Response)) return answer;
+  const body = (await answer.json()) as T & { code?: string; detail?: string; errors?: AppError["errors"] };
+  if (answer.status >= 400) throw new AppError(answer.status, body.code ?? "internal", body.detail ?? "", body.errors);
+  return body;
+}
+
+// ---- users ----
+
+type UserValue = Static<typeof UserDto>;
+
+const Role = builder.enumType("Role", { values: ["guest", "host", "admin"] as const });
+
+const User = builder.objectRef<UserValue>("User").implement({
+  description: "The caller's full profile",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    email: t.exposeString("email"),
+    name: t.exposeString("name"),
+    bio: t.exposeString("bio", { nullable: true }),
+    avatarUrl: t.exposeString("avatarUrl", { nullable: true }),
+    phone: t.exposeString("phone", { nullable: true }),
+    roles: t.field({ type: [Role], resolve: (u) => u.roles }),
+    emailVerified: t.exposeBoolean("emailVerified"),
+    createdAt: t.exposeString("createdAt"),
+  }),
+});
+
+const PublicUserRef = builder.objectRef<PublicUser>("PublicUser").implement({
+  description: "A public profile: never e-mail or phone",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    name: t.exposeString("name"),
+    bio: t.exposeString("bio", { nullable: true }),
+    avatarUrl: t.exposeString("avatarUrl", { nullable: true }),
+    isHost: t.exposeBoolean("isHost"),
+    guestRatingAverage: t.exposeFloat("guestRatingAverage", { nullable: true }),
+    guestReviewCount: t.exposeInt("guestReviewCount"),
+    createdAt: t.exposeString("createdAt"),
+  }),
+});
+
+// ---- reviews ----
+
+const ReviewAuthor = builder.objectRef<ReviewValue["author"]>("ReviewAuthor").implement({
+  fields: (t) => ({ id: t.exposeID("id"), name: t.exposeString("name"), avatarUrl: t.exposeString("avatarUrl", { nullable: true }) }),
+});
+
+const ReviewResponse = builder.objectRef<NonNullable<ReviewValue["response"]>>("ReviewResponse").implement({
+  fields: (t) => ({ comment: t.exposeString("comment"), createdAt: t.exposeString("createdAt") }),
+});
+
+const Review = builder.objectRef<ReviewValue>("Review").implement({
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    bookingId: t.exposeID("bookingId"),
+    propertyId: t.exposeID("propertyId"),
+    authorId: t.exposeID("authorId"),
+    author: t.field({ type: ReviewAuthor, description: "read with the review (one statement for a page)", resolve: (r) => r.author }),
+    rating: t.exposeInt("rating"),
+    comment: t.exposeString("comment"),
+    response: t.field({ type: ReviewResponse, nullable: true, resolve: (r) => r.response ?? null }),
+    createdAt: t.exposeString("createdAt"),
+  }),
+});
+const ReviewConnection = connection("Review", Review);
+
+// ---- properties ----
+
+type Property = PropertyDtoValue;
+const PropertyType = builder.enumType("PropertyType", { values: ["apartment", "house", "room", "cabin", "villa", "other"] as const });
+const CancellationPolicy = builder.enumType("CancellationPolicy", { values: ["flexible", "moderate", "strict"] as const });
+const PropertyStatus = builder.enumType("PropertyStatus", { values: ["listed", "unlisted"] as const });
+const PropertySort = builder.enumType("PropertySort", { values: ["recommended", "price_asc", "price_desc", "rating", "newest", "distance"] as const });
+
+const Address = builder.objectRef<Property["address"]>("Address").implement({
+  fields: (t) => ({
+    line1: t.exposeString("line1"),
+    city: t.exposeString("city"),
+    region: t.exposeString("region", { nullable: true }),
+    postalCode: t.exposeString("postalCode", { nullable: true }),
+    country: t.exposeString("country"),
+  }),
+});
+const Location = builder.objectRef<Property["location"]>("Location").implement({ fields: (t) => ({ lat: t.exposeFloat("lat"), lng: t.exposeFloat("lng") }) });
+const Photo = builder.objectRef<Property["photos"][number]>("Photo").implement({
+  fields: (t) => ({ url: t.exposeString("url"), caption: t.exposeString("caption", { nullable: true }) }),
+});
+
+const PropertyRef = builder.objectRef<Property>("Property").implement({
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    hostId: t.exposeID("hostId"),
+    host: t.field({
+      type: PublicUserRef,
+      nullable: true,
+      description: "the host's public profile (batched: one statement for a page)",
+      resolve: (p, _args, ctx) => ctx.loaders.publicUsers.load(p.hostId),
+    }),
+    title: t.exposeString("title"),
+    description: t.exposeString("description"),
+    propertyType: t.field({ type: PropertyType, resolve: (p) => p.propertyType }),
+    address: t.field({ type: Address, resolve: (p) => p.address }),
+    location: t.field({ type: Location, resolve: (p) => p.location }),
+    pricePerNight: t.exposeInt("pricePerNight"),
+    cleaningFee: t.exposeInt("cleaningFee"),
+    currency: t.exposeString("currency"),
+    maxGuests: t.exposeInt("maxGuests"),
+    bedrooms: t.exposeInt("bedrooms"),
+    beds: t.exposeInt("beds"),
+    bathrooms: t.exposeFloat("bathrooms"),
+    amenities: t.exposeStringList("amenities"),
+    photos: t.field({ type: [Photo], description: "in a search result, its first photo only (as REST's cards)", resolve: (p) => p.photos }),
+    minNights: t.exposeInt("minNights"),
+    maxNights: t.exposeInt("maxNights"),
+    cancellationPolicy: t.field({ type: CancellationPolicy, resolve: (p) => p.cancellationPolicy }),
+    status: t.field({ type: PropertyStatus, resolve: (p) => p.status }),
+    ratingAverage: t.exposeFloat("ratingAverage", { nullable: true }),
+    reviewCount: t.exposeInt("reviewCount"),
+    reviews: t.field({
+      type: [Review],
+      description: `its newest reviews (first: 1–${MAX_NESTED_REVIEWS}, default 3; batched: one statement for a page)`,
+      args: { first: t.arg.int({ defaultValue: 3 }) },
+      resolve: (p, { first }, ctx) => {
+        const n = first ?? 3;
+        if (!Number.isInteger(n) || n < 1 || n > MAX_NESTED_REVIEWS)
+          throw new AppError(422, "validation_failed", `Field /first must be between 1 and ${MAX_NESTED_REVIEWS}`, [
+            { path: "/first", message: `must be between 1 and ${MAX_NESTED_REVIEWS}` },
+          ]);
+        return ctx.loaders.reviews.load(`${p.id} ${n}`);
+      },
+    }),
+    createdAt: t.exposeString("createdAt"),
+    updatedAt: t.exposeString("updatedAt"),
+  }),
+});
+const PropertyConnection = connection("Property", PropertyRef);
+
+const PropertyFilter = builder.inputType("PropertyFilter", {
+  description: "The REST search's filters, by the same names and rules",
+  fields: (t) => ({
+    city: t.string(),
+    country: t.string({ description: "ISO 3166-1 alpha-2" }),
+    checkIn: t.string({ description: "YYYY-MM-DD; with checkOut: only properties free for those nights" }),
+    checkOut: t.string(),
+    guests: t.int(),
+    minPrice: t.int(),
+    maxPrice: t.int(),
+    amenities: t.stringList({ description: "all are required" }),
+    propertyType: t.field({ type: PropertyType }),
+    near: t.string({ description: "lat,lng" }),
+    radiusKm: t.float(),
+    bbox: t.string({ description: "minLng,minLat,maxLng,maxLat" }),
+    q: t.string({ description: "text search over title, city and description" }),
+  }),
+});
+
+// ---- bookings and payments ----
+
+const BookingStatus = builder.enumType("BookingStatus", { values: ["pending_payment", "confirmed", "completed", "expired", "cancelled"] as const });
+const BookingRole = builder.enumType("BookingRole", { values: ["guest", "host"] as const });
+const PaymentStatus = builder.enumType("PaymentStatus", { values: ["processing", "succeeded", "failed", "refunded", "partially_refunded"] as const });
+
+const Payment = builder.objectRef<PaymentDtoValue>("Payment").implement({
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    bookingId: t.exposeID("bookingId"),
+    amount: t.exposeInt("amount", { description: "minor units (cents)" }),
+    currency: t.exposeString("currency"),
+    status: t.field({ type: PaymentStatus, resolve: (p) => p.status }),
+    failureCode: t.exposeString("failureCode", { nullable: true }),
+    refundedAmount: t.exposeInt("refundedAmount"),
+    disputedAt: t.exposeString("disputedAt", { nullable: true }),
+    createdAt: t.exposeString("createdAt"),
+    updatedAt: t.exposeString("updatedAt"),
+  }),
+});
+const PaymentConnection = connection("Payment", Payment);
+
+const Price = builder.objectRef<BookingDtoValue["price"]>("BookingPrice").implement({
+  fields: (t) => ({
+    nights: t.exposeInt("nights"),
+    nightlyTotal: t.exposeInt("nightlyTotal"),
+    cleaningFee: t.exposeInt("cleaningFee"),
+    serviceFee: t.exposeInt("serviceFee"),
+    total: t.exposeInt("total"),
+    currency: t.exposeString("currency"),
+  }),
+});
+const Cancellation = builder.objectRef<NonNullable<BookingDtoValue["cancellation"]>>("Cancellation").implement({
+  fields: (t) => ({
+    cancelledAt: t.exposeString("cancelledAt"),
+    by: t.field({ type: BookingRole, resolve: (c) => c.by }),
+    reason: t.exposeString("reason", { nullable: true }),
+    refundAmount: t.exposeInt("refundAmount"),
+  }),
+});
+
+const Booking = builder.objectRef<BookingDtoValue>("Booking").implement({
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    propertyId: t.exposeID("propertyId"),
+    guestId: t.exposeID("guestId"),
+    checkIn: t.exposeString("checkIn"),
+    checkOut: t.exposeString("checkOut"),
+    guests: t.exposeInt("guests"),
+    status: t.field({ type: BookingStatus, resolve: (b) => b.status }),
+    price: t.field({ type: Price, resolve: (b) => b.price }),
+    expiresAt: t.exposeString("expiresAt"),
+    cancellation: t.field({ type: Cancellation, nullable: true, resolve: (b) => b.cancellation ?? null }),
+    createdAt: t.exposeString("createdAt"),
+    updatedAt: t.exposeString("updatedAt"),
+    property: t.field({
+      type: PropertyRef,
+      nullable: true,
+      description: "null when the caller may not see it (an unlisted property is its host's only, as in REST)",
+      resolve: (b, _args, ctx) => ctx.loaders.properties.load(b.propertyId),
+    }),
+    payments: t.field({
+      type: [Payment],
+      description: "newest first (batched: one statement for a page)",
+      // The booking itself was answered to this caller, its guest or host: REST lets both list its payments.
+      resolve: (b, _args, ctx) => ctx.loaders.bookingPayments.load(b.id),
+    }),
+  }),
+});
+const BookingConnection = connection("Booking", Booking);
+
+const CreateBookingInput = builder.inputType("CreateBookingInput", {
+  fields: (t) => ({
+    propertyId: t.id({ required: true }),
+    checkIn: t.string({ required: true, description: "YYYY-MM-DD, today or later" }),
+    checkOut: t.string({ required: true, description: "YYYY-MM-DD, exclusive" }),
+    guests: t.int({ required: true }),
+  }),
+});
+
+// ---- queries ----
+
+builder.queryType({
+  fields: (t) => ({
+    me: t.field({
+      type: User,
+      nullable: true,
+      resolve: async (_root, _args, ctx) => toUserDto(await ctx.actor()),
+    }),
+    property: t.field({
+      type: PropertyRef,
+      nullable: true,
+      args: { id: t.arg.id({ required: true }) },
+      resolve: async (_root, { id }, ctx) => JSON.parse((await readProperty({ id: String(id), viewer: () => ctx.viewer() }, ctx.deps)).json) as Property,
+    }),
+    properties: t.field({
+      type: PropertyConnection,
+      nullable: true,
+      description: "GET /properties: the same filters, sorts, pages and cursors",
+      args: { filter: t.arg({ type: PropertyFilter }), sort: t.arg({ type: PropertySort }), first: t.arg.int(), after: t.arg.string() },
+      resolve: async (_root, { filter, sort, first, after }, ctx) => {
+        const { limit, cursor } = pageArgs(first, after);
+        const query: Record<string, unknown> = { limit, ...(cursor ? { cursor } : {}), ...(sort ? { sort } : {}) };
+        for (const [key, value] of Object.entries(filter ?? {})) {
+          if (value === null || value === undefined) continue;
+          query[key] = key === "amenities" && Array.isArray(value) ? value.join(",") : value;
+        }
+        const q = checkInput(SearchQuery, query, "query");
+        const page = await searchPage(q, ctx.deps);
+        const { data, nextCursor } = JSON.parse(page.json) as { data: Property[]; nextCursor: string | null };
+        const cursors = page.cursors();
+        return {
+          edges: data.map((node, i) => ({ node, cursor: cursors[i] ?? "" })),
+          pageInfo: { hasNextPage: nextCursor !== null, endCursor: nextCursor },
+        };
+      },
+    }),
+    booking: t.field({
+      type: Booking,
+      nullable: true,
+      args: { id: t.arg.id({ required: true }) },
+      resolve: async (_root, { id }, ctx) => getBooking({ actor: await ctx.actor(), id: String(id) }, ctx.deps),
+    }),
+    myBookings: t.field({
+      type: BookingConnection,
+      nullable: true,
+      description: "GET /bookings: as guest (default) or as host, newest first",
+      args: { as: t.arg({ type: BookingRole }), status: t.arg({ type: BookingStatus }), first: t.arg.int(), after: t.arg.string() },
+      resolve: async (_root, args, ctx) => {
+        const page = pageArgs(args.first, args.after);
+        const actor = await ctx.actor();
+        return newestFirstPage(await listBookings({ actor, as: args.as ?? "guest", status: args.status ?? undefined, ...page }, ctx.deps));
+      },
+    }),
+    bookingPayments: t.field({
+      type: PaymentConnection,
+      nullable: true,
+      description: "GET /bookings/:id/payments: its guest or host",
+      args: { bookingId: t.arg.id({ required: true }), first: t.arg.int(), after: t.arg.string() },
+      resolve: async (_root, args, ctx) => {
+        const page = pageArgs(args.first, args.after);
+        return newestFirstPage(await listBookingPayments({ actor: await ctx.actor(), bookingId: String(args.bookingId), ...page }, ctx.deps));
+      },
+    }),
+    reviews: t.field({
+      type: ReviewConnection,
+      nullable: true,
+      description: "GET /properties/:id/reviews, newest first",
+      args: { propertyId: t.arg.id({ required: true }), first: t.arg.int(), after: t.arg.string() },
+      resolve: async (_root, args, ctx) => {
+        const page = pageArgs(args.first, args.after);
+        return newestFirstPage(await listPropertyReviews({ propertyId: String(args.propertyId), viewer: () => ctx.viewer(), ...page }, ctx.deps));
+      },
+    }),
+  }),
+});
+
+// ---- mutations ----
+
+builder.mutationType({
+  fields: (t) => ({
+    createBooking: t.field({
+      type: Booking,
+      nullable: true,
+      description: "POST /bookings (idempotencyKey: the Idempotency-Key header's rules, shared with REST)",
+      args: { input: t.arg({ type: CreateBookingInput, required: true }), idempotencyKey: t.arg.string() },
+      resolve: async (_root, { input, idempotencyKey }, ctx) => {
+        const actor = await ctx.actor();
+        const body = checkInput(CreateBookingBody, { ...input, propertyId: String(input.propertyId) });
+        // Checked before the key is claimed, as REST's verb does first.
+        requireVerifiedEmail(actor, ctx.deps, "book a stay");
+        const key = idempotencyKey ?? undefined;
+        const request = { userId: actor.id, key, route: "POST /bookings", request: body, status: 201, requestId: ctx.requestId };
+        return unreplayed(await idempotently(ctx.deps, request, (claim) => createBooking({ actor, input: body, claim }, ctx.deps)));
+      },
+    }),
+    cancelBooking: t.field({
+      type: Booking,
+      nullable: true,
+      description: "POST /bookings/:id/cancel (guest or host)",
+      args: { id: t.arg.id({ required: true }), reason: t.arg.string() },
+      resolve: async (_root, { id, reason }, ctx) => {
+        const actor = await ctx.actor();
+        const body = checkInput(CancelBookingBody, reason == null ? {} : { reason });
+        return cancelBooking({ actor, id: String(id), reason: body.reason }, ctx.deps);
+      },
+    }),
+    payBooking: t.field({
+      type: Payment,
+      nullable: true,
+      description: "POST /bookings/:id/payments: its guest; idempotencyKey required, shared with REST",
+      args: { bookingId: t.arg.id({ required: true }), paymentMethod: t.arg.string({ required: true }), idempotencyKey: t.arg.string({ required: true }) },
+      resolve: async (_root, args, ctx) => {
+        const actor = await ctx.actor();
+        const body = checkInput(PayBody, { paymentMethod: args.paymentMethod });
+        if (args.idempotencyKey.length < 1 || args.idempotencyKey.length > 255)
+          throw new AppError(422, "validation_failed", "Field /idempotencyKey must be 1–255 characters", [{ path: "/idempotencyKey", message: "must be 1–255 characters" }]);
+        const bookingId = String(args.bookingId);
+        const request = {
+          userId: actor.id,
+          key: args.idempotencyKey,
+          route: "POST /bookings/:id/payments",
+          request: { bookingId, ...body },
+          status: 202,
+          requestId: ctx.requestId,
+        };
+        const payment = await unreplayed(await idempotently(ctx.deps, request, (claim) => payBooking({ actor, bookingId, paymentMethod: body.paymentMethod, claim }, ctx.deps)));
+        return payment;
+      },
+    }),
+    createReview: t.field({
+      type: Review,
+      nullable: true,
+      description: "POST /bookings/:id/reviews: the stay's guest, once, within 30 days after checkout",
+      args: { bookingId: t.arg.id({ required: true }), rating: t.arg.int({ required: true }), comment: t.arg.string({ required: true }) },
+      resolve: async (_root, args, ctx) => {
+        const actor = await ctx.actor();
+        const body = checkInput(ReviewBody, { rating: args.rating, comment: args.comment });
+        const review = await createReview({ actor, bookingId: String(args.bookingId), ...body }, ctx.deps);
+        await invalidateAvailability(ctx.deps).catch(() => {});
+        return review;
+      },
+    }),
+  }),
+});
+
+// ---- subscriptions ----
+
+const FINAL: ReadonlySet<string> = new Set(["completed", "expired", "cancelled"]);
+
+builder.subscriptionType({
+  fields: (t) => ({
+    bookingUpdated: t.field({
+      type: Booking,
+      description:
+        "The booking now, then again at each change of its status, until a final one (completed, expired, cancelled) or until the client leaves. Its guest and host only (anyone else: not_found).",
+      args: { id: t.arg.id({ required: true }) },
+      subscribe: (_root, { id }, ctx) => bookingUpdates(String(id), ctx),
+      resolve: (booking: BookingDtoValue) => booking,
+    }),
+  }),
+});
+
+/**
+ * The subscription's stream. A client that leaves calls `return` while the stream waits for the
+ * next change (an async generator would only see that at its next yield, i.e. never, if nothing
+ * changes): closing the queue there wakes it, and it ends.
+ */
+function bookingUpdates(id: string, ctx: GraphQLContext): AsyncIterableIterator<BookingDtoValue> {
+  let changes: StatusQueue | null = null;
+  let left = false;
+  async function* run(): AsyncGenerator<BookingDtoValue> {
+    const actor = await ctx.actor();
+    // Subscribed before the first read: a change committed in between is heard, not missed.
+    changes = await bookingFeed(ctx.deps.database, ctx.deps.log).subscribe(id.toLowerCase());
+    try {
+      if (left) return;
+      let booking = await getBooking({ actor, id }, ctx.deps);
+      yield booking;
+      if (FINAL.has(booking.status)) return;
+      for await (const _status of changes) {
+        // Read (and authorized) again through the verb: what is pushed is what GET /bookings/:id says.
+        const now = await getBooking({ actor, id }, ctx.deps);
+        if (now.status === booking.status) continue;
+        booking = now;
+        yield booking;
+        if (FINAL.has(booking.status)) return;
+      }
+    } finally {
+      changes.close();
+    }
+  }
+  const inner = run();
+  const stream: AsyncIterableIterator<BookingDtoValue> = {
+    next: () => inner.next(),
+    return: (value?: unknown) => {
+      left = true;
+      changes?.close();
+      return inner.return(value as BookingDtoValue);
+    },
+    throw: (err?: unknown) => inner.throw(err),
+    [Symbol.asyncIterator]: () => stream,
+  };
+  return stream;
+}
+
+export const schema = builder.toSchema({ sortSchema: false });
