@@ -5,7 +5,7 @@ import { adminOf } from "./http/auth";
 import { httpFoundation } from "./http/foundation";
 import { openApiDocument } from "./http/openapi/document";
 import { docsUi } from "./http/openapi/docs-ui";
-import { graphqlRoutes } from "./graphql/server";
+import { graphqlFastRoutes, graphqlRoutes } from "./graphql/server";
 import { adminRoutes } from "./modules/admin/routes";
 import { authRoutes } from "./modules/auth/routes";
 import { bookingRoutes } from "./modules/bookings/routes";
@@ -60,7 +60,11 @@ export function createApp(deps: Deps) {
     // bodies over 1 MiB meet our problem+json answer, by declared length in onRequest or, read as
     // a stream, at their 1 MiB + 1st byte (so no body ever costs more than 1 MiB of memory).
     // development: false whatever NODE_ENV says: Bun must never answer with its own error page.
-    serve: { development: false, maxRequestBodySize: 2 ** 40, routes: propertyFastRoutes(deps, (request) => handle(request)) },
+    serve: {
+      development: false,
+      maxRequestBodySize: 2 ** 40,
+      routes: { ...propertyFastRoutes(deps, (request) => handle(request)), ...graphqlFastRoutes(deps, (request) => handle(request)) },
+    },
   })
     .use(
       httpFoundation(deps.log, deps.metrics, routes, {

@@ -146,7 +146,7 @@ const tooDeep = () => new AppError(400, "invalid_json", `The body nests deeper t
  * size costs at most 1 MiB of memory and gets our 413, not Bun's bare one) or as soon as it nests
  * deeper than MAX_JSON_DEPTH (nothing below ever walks a deeper structure; the rest is not read).
  */
-async function readBody(request: Request, timeoutMs: number): Promise<Uint8Array> {
+export async function readBody(request: Request, timeoutMs: number): Promise<Uint8Array> {
   if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   const depth = new DepthScanner();

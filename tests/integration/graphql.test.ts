@@ -197,6 +197,49 @@ describe("queries and mutations, the happy paths", () => {
   });
 });
 
+describe("anonymous searches are cached like REST's search pages", () => {
+  test("served again from the cache, and never stale after a listing, review or host change", async () => {
+    const q = `query($city: String) { properties(filter: { city: $city }) { edges { node { title host { bio } reviews(first: 1) { response { comment } } } } } }`;
+    const owner = await registerHost(t.call, "Cache Host");
+    const listing = await createListing(t.call, owner, { title: "Cached cabin", address: { line1: "Via 1", city: "Bologna", country: "IT" } });
+    const read = async () =>
+      (
+        await gql<{ properties: { edges: { node: { title: string; host: { bio: string | null }; reviews: { response: { comment: string } | null }[] } }[] } }>(q, {
+          city: "Bologna",
+        })
+      ).data?.properties.edges[0]?.node;
+    expect((await read())?.title).toBe("Cached cabin");
+    // The same request again: the same answer, from the cache.
+    const spy = t.deps.cache.get.bind(t.deps.cache);
+    let hits = 0;
+    t.deps.cache.get = async (ns, key) => {
+      const r = await spy(ns, key);
+      if (key.startsWith("gql:") && r.value) hits++;
+      return r;
+    };
+    try {
+      expect((await read())?.title).toBe("Cached cabin");
+      expect(hits).toBe(1);
+      await t.call("PATCH", api(`/properties/${listing.id}`), { token: owner.accessToken, body: { title: "Renamed cabin" } });
+      expect((await read())?.title).toBe("Renamed cabin");
+      await t.call("PATCH", api("/users/me"), { token: owner.accessToken, body: { bio: "Hosting since 2031" } });
+      expect((await read())?.host.bio).toBe("Hosting since 2031");
+      const b = await book(t.call, guest, { propertyId: listing.id, checkIn: "2031-06-10", checkOut: "2031-06-12" });
+      await t.deps.database.raw.query("update bookings set status = 'completed', check_in = '2031-05-01', check_out = '2031-05-03' where id = $1", [b.body.id]);
+      const review = await t.call<{ id: string }>("POST", api(`/bookings/${b.body.id}/reviews`), { token: guest.accessToken, body: { rating: 5, comment: "Nice" } });
+      expect((await read())?.reviews).toEqual([{ response: null }]);
+      await t.call("POST", api(`/reviews/${review.body.id}/response`), { token: owner.accessToken, body: { comment: "Thank you" } });
+      expect((await read())?.reviews).toEqual([{ response: { comment: "Thank you" } }]);
+      // With a token nothing is taken from (or put in) the cache.
+      hits = 0;
+      await gql(q, { city: "Bologna" }, guest);
+      expect(hits).toBe(0);
+    } finally {
+      t.deps.cache.get = spy;
+    }
+  });
+});
+
 describe("errors carry the REST codes", () => {
   test("validation_failed with the REST paths and words", async () => {
     const bad = { propertyId: property.id, checkIn: "2031-13-01", checkOut: "2031-07-03", guests: 0 };

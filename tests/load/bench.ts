@@ -178,6 +178,12 @@ async function main() {
     rmSync(cwd, { recursive: true, force: true });
     return report();
   }
+  if (only === "graphql") {
+    seedProperties(env, cwd);
+    await graphqlScenario(env, cwd, { connections: CONNECTIONS, seconds: SECONDS });
+    rmSync(cwd, { recursive: true, force: true });
+    return report();
+  }
   if (only === "properties" || only === "bookings" || only === "payments" || only === "reviews") {
     const o = { connections: CONNECTIONS, seconds: SECONDS };
     if (only === "properties") await propertyScenarios(env, cwd, o);
@@ -275,6 +281,7 @@ async function main() {
   await bookingScenarios(env, cwd, o);
   await paymentScenario(env, cwd, o);
   await reviewScenario(env, cwd, o);
+  await graphqlScenario(env, cwd, o);
 
   say("embedded database: first start on an empty DATA_DIR, then a restart");
   const embeddedDir = join(cwd, "embedded");
@@ -536,6 +543,128 @@ async function reviewScenario(env: Record<string, string>, cwd: string, o: { con
   const calm = await measure(`${app.url}${path}`, { ...o, connections: 4 });
   rows.push({ name: "GET /properties/:id/reviews, first page, 4 clients", r: calm, vs: "p99 < 10 ms" });
   await app.stop();
+}
+
+/** Transactions committed in the database so far (each autocommit statement is one). */
+async function commits(sql: postgres.Sql): Promise<number> {
+  const [row] = await sql`select xact_commit::bigint as n from pg_stat_database where datname = current_database()`;
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * Issue 15: properties(first: 20) with each host and 3 reviews beside the REST search of the same
+ * page, in one run with the raw floors; then the time from a booking's confirmation commit to its
+ * bookingUpdated event at an SSE client.
+ */
+async function graphqlScenario(env: Record<string, string>, cwd: string, o: { connections: number; seconds: number }) {
+  const sql = postgres(benchDb, { max: 2, onnotice: () => {} });
+  say("graphql: 3 completed, reviewed stays for every listed property");
+  const [guest] = await sql`select id from users where not ('host' = any(roles)) limit 1`;
+  await sql`
+    with stays as (
+      insert into bookings (property_id, guest_id, check_in, check_out, guests, status, nights, nightly_total, cleaning_fee, service_fee, total, currency, expires_at)
+      select p.id, ${guest?.id as string}, date '2020-01-01' + n * 3, date '2020-01-03' + n * 3, 1, 'completed', 2, 20000, 0, 2000, 22000, 'EUR', now()
+      from properties p cross join generate_series(0, 2) as n where p.status = 'listed'
+      returning id, property_id)
+    insert into reviews (booking_id, property_id, author_id, rating, comment, created_at)
+    select s.id, s.property_id, ${guest?.id as string}, 1 + (row_number() over () % 5)::int, 'A bench review: clean, quiet, as described.',
+      date_trunc('milliseconds', now() - (row_number() over ()) * interval '1 second')
+    from stays s`;
+  await sql`update properties p set rating_sum = r.s, review_count = r.n from (select property_id, sum(rating)::int s, count(*)::int n from reviews group by property_id) r where p.id = r.property_id`;
+  await sql`vacuum analyze reviews`;
+  const [someUser] = await sql`select id from users limit 1`;
+  const app = await startStayhub({ ...env, REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379", REDIS_PREFIX: `benchg${Date.now()}:`, LOG_LEVEL: "warn" }, cwd);
+  const jsonFloor = await startFloor(["json"]);
+  const dbFloor = await startFloor(["db", benchDb, someUser?.id as string]);
+  const query =
+    "{ properties(first: 20) { edges { cursor node { id title pricePerNight currency ratingAverage reviewCount photos { url } address { city country } host { id name avatarUrl } reviews(first: 3) { rating comment createdAt author { name } } } } pageInfo { hasNextPage endCursor } } }";
+  const body = JSON.stringify({ query });
+  const check = (await (await fetch(`${app.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body })).json()) as {
+    data?: { properties: { edges: { node: { host: unknown; reviews: unknown[] } }[] } };
+    errors?: unknown;
+  };
+  const edges = check.data?.properties.edges ?? [];
+  if (edges.length !== 20 || edges.some((e) => !e.node.host || e.node.reviews.length !== 3)) throw new Error(`graphql bench query: ${JSON.stringify(check).slice(0, 300)}`);
+
+  rows.push({ name: "floor: Bun.serve JSON (graphql run)", r: await measure(jsonFloor, o) });
+  rows.push({ name: "floor: Bun.serve + postgres.js PK select (graphql run)", r: await measure(dbFloor, o) });
+  const rest = await measure(`${app.url}/api/v1/properties?limit=20`, o);
+  rows.push({ name: "REST GET /properties?limit=20 (cached page)", r: rest });
+  const post = { ...o, method: "POST", headers: { "content-type": "application/json" }, body };
+  await wrk(`${app.url}/graphql`, { ...post, seconds: 2 }); // warm-up, as measure() does
+  const before = await commits(sql);
+  const gql = await wrk(`${app.url}/graphql`, post);
+  const statements = (await commits(sql)) - before;
+  rows.push({
+    name: "GraphQL properties(first: 20) + host + 3 reviews",
+    r: gql,
+    vs: `${fmt(gql.rps / rest.rps)} × REST req/s (target ≥ 0.7), p99 ${fmt(gql.p99ms / rest.p99ms)} × REST (target ≤ 1.3)`,
+  });
+  // Signed in, nothing comes from the cache: the page is executed every time.
+  const token = await benchLogin(app.url, sql);
+  const signedIn = { ...post, headers: { ...post.headers, authorization: `Bearer ${token}` } };
+  await wrk(`${app.url}/graphql`, { ...signedIn, seconds: 2 });
+  const before2 = await commits(sql);
+  const executed = await wrk(`${app.url}/graphql`, signedIn);
+  const statements2 = (await commits(sql)) - before2;
+  rows.push({ name: "GraphQL the same page, signed in (executed, never cached)", r: executed, vs: `${fmt(executed.rps / rest.rps)} × REST req/s` });
+  notes.push(
+    `GraphQL page executed: ${fmt(statements2 / executed.requests, 2)} SQL statements per request (the search is a cache hit; the hosts and the reviews are one statement each)`,
+  );
+  notes.push(`GraphQL page: ${fmt(statements / gql.requests, 2)} SQL statements per request (committed transactions ÷ requests; the search itself is a cache hit)`);
+  await sql.end();
+  notes.push(await liveLatency(app.url, token));
+  await app.stop();
+}
+
+/** Confirmation commit → bookingUpdated event at an SSE client, for bookings confirmed one after another. */
+/** An access token of the first guest (its password set for the bench). */
+async function benchLogin(url: string, sql: postgres.Sql): Promise<string> {
+  const [guest] = await sql`select id, email from users where not ('host' = any(roles)) order by id limit 1`;
+  await sql`update users set password_hash = ${await Bun.password.hash("bench password 123", { algorithm: "argon2id" })} where id = ${guest?.id as string}`;
+  const res = await fetch(`${url}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: guest?.email, password: "bench password 123" }),
+  });
+  return ((await res.json()) as { accessToken: string }).accessToken;
+}
+
+async function liveLatency(url: string, accessToken: string, samples = 200): Promise<string> {
+  const sql = postgres(benchDb, { max: 1, onnotice: () => {} });
+  const [guest] = await sql`select id from users where not ('host' = any(roles)) order by id limit 1`;
+  const login = { accessToken };
+  const [p] = await sql`select id from properties where status = 'listed' order by id limit 1`;
+  const delays: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const [b] = await sql`
+      insert into bookings (property_id, guest_id, check_in, check_out, guests, status, nights, nightly_total, cleaning_fee, service_fee, total, currency, expires_at)
+      values (${p?.id as string}, ${guest?.id as string}, date '2040-01-01' + ${i * 3}::int, date '2040-01-03' + ${i * 3}::int, 1, 'pending_payment', 2, 20000, 0, 2000, 22000, 'EUR', now() + interval '1 day')
+      returning id`;
+    const res = await fetch(`${url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${login.accessToken}` },
+      body: JSON.stringify({ query: "subscription($id: ID!) { bookingUpdated(id: $id) { id status } }", variables: { id: b?.id } }),
+    });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    const until = async (needle: string) => {
+      while (!text.includes(needle)) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error(`stream ended before ${needle}`);
+        text += decoder.decode(value, { stream: true });
+      }
+    };
+    await until("pending_payment");
+    await sql`update bookings set status = 'confirmed' where id = ${b?.id as string}`;
+    const committed = performance.now();
+    await until("confirmed");
+    delays.push(performance.now() - committed);
+    await reader.cancel();
+  }
+  await sql.end();
+  return `bookingUpdated: confirmation commit → SSE event at the client, ${samples} bookings: p50 ${fmt(percentile(delays, 50), 2)} ms, p99 ${fmt(percentile(delays, 99), 2)} ms (target p99 < 50 ms)`;
 }
 
 /**

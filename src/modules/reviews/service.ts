@@ -15,7 +15,7 @@ import type { Actor } from "../auth/actor";
 import { bookingFor } from "../bookings/access";
 import type { BookingRow } from "../bookings/dto";
 import { isDue, settleDue } from "../bookings/lifecycle";
-import { invalidateProperties, readProperty, type Viewer } from "../properties/service";
+import { DATED_SEARCH, invalidateProperties, readProperty, type Viewer } from "../properties/service";
 import { publicProfile } from "../users/service";
 
 /** Days after the checkout day during which a stay may be reviewed (both ways). */
@@ -132,7 +132,7 @@ export async function respondToReview({ actor, reviewId, comment }: { actor: Act
   if (!isUuid(reviewId)) throw notFound("Review");
   const now = deps.clock.now();
   const text = commentOf(comment);
-  return deps.db.transaction(async (tx) => {
+  const answered = await deps.db.transaction(async (tx) => {
     const [row] = await tx
       .select({ review: getTableColumns(reviews), hostId: properties.hostId, author: authorColumns })
       .from(reviews)
@@ -161,6 +161,9 @@ export async function respondToReview({ actor, reviewId, comment }: { actor: Act
     ]);
     return toReviewDto(updated, row.author);
   });
+  // GraphQL's cached searches show each listing's newest reviews, answers included.
+  await deps.cache.bump(DATED_SEARCH);
+  return answered;
 }
 
 export async function createGuestReview(

@@ -60,8 +60,9 @@ export async function updateProfile({ actor, changes }: { actor: Actor; changes:
   if (changes.phone !== undefined) set.phone = changes.phone;
   const [row] = await deps.db.update(users).set(set).where(stillActive(actor)).returning();
   if (!row) throw await noLongerActive(actor, deps);
-  // A host's name and avatar are part of each of their listings' answers.
-  if (row.roles.includes("host") && (changes.name !== undefined || changes.avatarUrl !== undefined)) {
+  // A host's name and avatar are part of each of their listings' answers (and GraphQL's cached
+  // searches show the host's public profile, bio included).
+  if (row.roles.includes("host") && (changes.name !== undefined || changes.avatarUrl !== undefined || changes.bio !== undefined)) {
     const owned = await deps.db.select({ id: properties.id }).from(properties).where(eq(properties.hostId, actor.id));
     await invalidateProperties(deps, ...owned.map((p) => p.id));
   }
