@@ -17,7 +17,7 @@ import { listBookingPayments, payBooking } from "../modules/payments/service";
 import type { PropertyDtoValue } from "../modules/properties/dto";
 import { SearchQuery } from "../modules/properties/schemas";
 import { searchPage } from "../modules/properties/search";
-import { invalidateAvailability, readProperty } from "../modules/properties/service";
+import { readProperty } from "../modules/properties/service";
 import { ReviewBody } from "../modules/reviews/schemas";
 import { createReview, listPropertyReviews } from "../modules/reviews/service";
 import { toUserDto } from "../modules/users/dto";
@@ -464,9 +464,7 @@ builder.mutationType({
       resolve: async (_root, args, ctx) => {
         const actor = await ctx.actor();
         const body = checkInput(ReviewBody, { rating: args.rating, comment: args.comment });
-        const review = await createReview({ actor, bookingId: String(args.bookingId), ...body }, ctx.deps);
-        await invalidateAvailability(ctx.deps).catch(() => {});
-        return review;
+        return createReview({ actor, bookingId: String(args.bookingId), ...body }, ctx.deps);
       },
     }),
   }),

@@ -255,6 +255,24 @@ describe("errors carry the REST codes", () => {
     expect(codeOf(await gql('{ properties(after: "not-a-cursor") { edges { cursor } } }'))).toBe("invalid_cursor");
   });
 
+  test("a malformed or upper-case id anywhere is not_found (or found), never internal", async () => {
+    for (const id of ["nope", "01A234F0-87B5-772D-A937-5181AD7A655E", "'; drop table users; --"]) {
+      const queries = [
+        ["query($id: ID!) { property(id: $id) { id } }", undefined],
+        ["query($id: ID!) { booking(id: $id) { id } }", guest],
+        ["query($id: ID!) { bookingPayments(bookingId: $id) { edges { cursor } } }", guest],
+        ["query($id: ID!) { reviews(propertyId: $id) { edges { cursor } } }", undefined],
+        ["mutation($id: ID!) { cancelBooking(id: $id) { id } }", guest],
+        [`mutation($id: ID!) { payBooking(bookingId: $id, paymentMethod: "pm_card_visa", idempotencyKey: "${encodeURIComponent(id)}") { id } }`, guest],
+        ['mutation($id: ID!) { createReview(bookingId: $id, rating: 5, comment: "x") { id } }', guest],
+        ['mutation($id: ID!) { createBooking(input: { propertyId: $id, checkIn: "2032-03-01", checkOut: "2032-03-02", guests: 1 }) { id } }', guest],
+      ] as [string, Registered | undefined][];
+      for (const [q, as] of queries) expect({ q, id, code: codeOf(await gql(q, { id }, as)) }).toEqual({ q, id, code: "not_found" });
+    }
+    const upper = await gql<{ property: { id: string } }>("query($id: ID!) { property(id: $id) { id } }", { id: property.id.toUpperCase() });
+    expect(upper.data?.property.id).toBe(property.id);
+  });
+
   test("not_found is null with the code; dates_unavailable; unauthenticated; never a stack", async () => {
     const b = await newBooking();
     const hidden = await gql<{ booking: null }>(BOOKING, { id: b.id }, stranger);

@@ -9,6 +9,7 @@ import type { Deps } from "../../dependencies";
 import { AppError, forbidden, invalid, notFound } from "../../http/errors";
 import { dayOf } from "../../lib/dates";
 import { isCountryCode, isCurrencyCode } from "../../lib/iso";
+import { isUuid } from "../../http/pagination";
 import type { Actor } from "../auth/actor";
 import { requireActive } from "../users/active";
 import { requireVerifiedEmail } from "../auth/email-verification";
@@ -267,7 +268,11 @@ export const etagOf = (json: string) => `"${Bun.hash(json).toString(36)}"`;
  * The property as its JSON answer, read through the cache. Visibility is decided by the caller
  * (`viewer` is resolved only when the listing is unlisted, so public reads never touch auth).
  */
-export async function readProperty({ id, viewer }: { id: string; viewer: Viewer }, deps: Deps): Promise<CachedProperty> {
+export async function readProperty({ id: given, viewer }: { id: string; viewer: Viewer }, deps: Deps): Promise<CachedProperty> {
+  // Malformed or unknown, an id that names no property is the same 404 (whoever calls: REST
+  // checks its params first, GraphQL's arguments arrive as they were sent).
+  if (!isUuid(given)) throw notFound("Property");
+  const id = given.toLowerCase();
   const ns = propertyNamespace(id);
   const cached = await deps.cache.get(ns, "dto");
   let entry: CachedProperty;
