@@ -79,7 +79,7 @@ async function serve(config: Config): Promise<void> {
     // shutdown budget, after which the stragglers are cut off so a stuck client cannot hold us.
     phase("finishing in-flight requests");
     // Live subscriptions never finish on their own: their streams are completed first.
-    await closeBookingFeed(deps.database);
+    await closeBookingFeed(deps.database, deps.log);
     const grace = Math.min(10_000, config.shutdownTimeoutMs / 2);
     if (!(await settlesWithin(app.server?.stop(false), grace))) {
       deps.log.warn(`in-flight requests still open after ${grace} ms; closing them`);

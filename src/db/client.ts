@@ -38,7 +38,7 @@ export interface Database {
   /** Runs fn on one connection held for its duration (advisory locks are per session). */
   withSession<T>(fn: (raw: RawSql) => Promise<T>): Promise<T>;
   /** LISTEN on a channel (NOTIFYs are delivered at commit); resolves to the unsubscribe. */
-  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  listen(channel: string, onNotify: (payload: string) => void, onListen?: () => void): Promise<() => Promise<void>>;
   /** Embedded only: the whole data directory as a gzipped tarball (a backup, or a test template). */
   snapshot?(): Promise<Blob>;
   close(): Promise<void>;
@@ -183,8 +183,10 @@ function openPostgres(url: string, max: number): Database {
           reserved.release();
         }
       }),
-    async listen(channel, onNotify) {
-      const { unlisten } = await client.listen(channel, onNotify);
+    async listen(channel, onNotify, onListen) {
+      // onListen runs at every LISTEN: the first, and each after postgres.js reconnected (what was
+      // notified in between is lost; the listener can catch up).
+      const { unlisten } = await client.listen(channel, onNotify, onListen);
       return unlisten;
     },
     close: async () => {
@@ -263,8 +265,9 @@ async function openEmbedded(options: DatabaseOptions): Promise<Database> {
     raw,
     // PGlite is one session already; queries queue on it.
     withSession: (fn) => fn(raw),
-    async listen(channel, onNotify) {
+    async listen(channel, onNotify, onListen) {
       const unsubscribe = await pg.listen(channel, onNotify);
+      onListen?.();
       return unsubscribe;
     },
     snapshot: () => pg.dumpDataDir("gzip"),

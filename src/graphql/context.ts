@@ -11,6 +11,8 @@ export interface GraphQLContext {
   viewer(): Promise<Actor | null>;
   /** The caller, or the REST 401/403 (unauthenticated, token_expired, suspended). */
   actor(): Promise<Actor>;
+  /** The token checked again, now (a long-lived subscription before each push). */
+  reauthenticate(): Promise<Actor>;
   /** The request's id, for idempotent answers that store it. */
   requestId: string | undefined;
   loaders: Loaders;
@@ -31,6 +33,7 @@ export function createContext(deps: Deps, request: Request, requestId: string | 
       actor ??= authenticate(authorization, deps);
       return actor;
     },
+    reauthenticate: () => authenticate(authorization, deps),
     loaders: undefined as unknown as Loaders,
   };
   context.loaders = createLoaders(deps, () => context.viewer());

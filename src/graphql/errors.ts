@@ -18,7 +18,14 @@ export function maskError(log: Logger): (error: unknown, message: string) => Err
     // GraphQL's own errors (parse, validation, limits, variables): as they are.
     if (!original) return gql;
     if (original instanceof AppError) {
-      return coded(gql, original.detail, { code: original.code, status: original.status, ...(original.errors ? { errors: original.errors } : {}) });
+      const retryAfter = original.headers?.["retry-after"];
+      return coded(gql, original.detail, {
+        code: original.code,
+        status: original.status,
+        ...(original.errors ? { errors: original.errors } : {}),
+        // REST's Retry-After, in seconds (429, 409 idempotency_in_progress, 503).
+        ...(retryAfter ? { retryAfter: Number(retryAfter) } : {}),
+      });
     }
     if (original instanceof GraphQLError) return original;
     if (isUnavailable(original)) return coded(gql, "A service this request needs is unreachable right now; retry shortly", { code: "unavailable", status: 503 });

@@ -4,18 +4,29 @@
 // the bus: every instance hears every change, whichever process made it (an API, a worker, a
 // sweep), and a change rolled back is never heard.
 import type { Database } from "../db/client";
+import { AppError } from "../http/errors";
 import type { Logger } from "../lib/log";
 
 export const BOOKING_CHANNEL = "stayhub_booking";
+/** Live subscriptions one user may hold on one instance, and the instance in all. */
+export const MAX_SUBSCRIPTIONS_PER_USER = 20;
+export const MAX_SUBSCRIPTIONS = 10_000;
+/** Pushed to every subscriber after the LISTEN connection came back: read the booking again. */
+export const RESYNC = "?";
 
 /** Changes of one booking, in the order they committed, until `close`. */
 export interface StatusQueue extends AsyncIterable<string> {
   close(): void;
 }
 
+const unavailable = () => new AppError(503, "unavailable", "Live updates are not available right now (the server is stopping); retry shortly");
+
 export class BookingFeed {
   private readonly subscribers = new Map<string, Set<(status: string | null) => void>>();
+  private readonly perUser = new Map<string, number>();
+  private total = 0;
   private listening: Promise<unknown> | null = null;
+  private listens = 0;
   private unlisten: (() => Promise<void>) | null = null;
   private closed = false;
 
@@ -27,7 +38,16 @@ export class BookingFeed {
   /** Starts listening (once); resolves when changes are being heard. */
   private listen(): Promise<unknown> {
     this.listening ??= this.database
-      .listen(BOOKING_CHANNEL, (payload) => this.dispatch(payload))
+      .listen(
+        BOOKING_CHANNEL,
+        (payload) => this.dispatch(payload),
+        // After a reconnect, what was notified in between is lost: every subscriber reads again.
+        () => {
+          if (this.listens++ === 0) return;
+          this.log.warn("booking feed listening again after a reconnect; subscribers resync");
+          for (const subs of this.subscribers.values()) for (const push of subs) push(RESYNC);
+        },
+      )
       .then(
         (unlisten) => {
           this.unlisten = unlisten;
@@ -47,10 +67,34 @@ export class BookingFeed {
     for (const push of this.subscribers.get(id) ?? []) push(status);
   }
 
-  /** Subscribes to one booking's changes; resolves once the subscription hears them. */
-  async subscribe(bookingId: string): Promise<StatusQueue> {
-    if (this.closed) throw new Error("the booking feed is closed");
-    await this.listen();
+  /** Subscribes `userId` to one booking's changes; resolves once the subscription hears them. */
+  async subscribe(bookingId: string, userId: string): Promise<StatusQueue> {
+    if (this.closed) throw unavailable();
+    const mine = this.perUser.get(userId) ?? 0;
+    if (mine >= MAX_SUBSCRIPTIONS_PER_USER) throw new AppError(429, "rate_limited", `At most ${MAX_SUBSCRIPTIONS_PER_USER} live subscriptions per user; close one first`);
+    if (this.total >= MAX_SUBSCRIPTIONS) throw new AppError(503, "unavailable", "Too many live subscriptions on this server; retry shortly");
+    // Counted before the wait, so a burst cannot pass the limits.
+    this.perUser.set(userId, mine + 1);
+    this.total++;
+    let counted = true;
+    const uncount = () => {
+      if (!counted) return;
+      counted = false;
+      this.total--;
+      const n = (this.perUser.get(userId) ?? 1) - 1;
+      if (n > 0) this.perUser.set(userId, n);
+      else this.perUser.delete(userId);
+    };
+    try {
+      await this.listen();
+    } catch (err) {
+      uncount();
+      throw err;
+    }
+    if (this.closed) {
+      uncount();
+      throw unavailable();
+    }
     const pending: string[] = [];
     let wake: (() => void) | null = null;
     let done = false;
@@ -71,6 +115,7 @@ export class BookingFeed {
       const subs = this.subscribers.get(bookingId);
       subs?.delete(push);
       if (subs?.size === 0) this.subscribers.delete(bookingId);
+      uncount();
     };
     return {
       close,
@@ -100,6 +145,11 @@ export class BookingFeed {
     return this.subscribers.get(bookingId)?.size ?? 0;
   }
 
+  /** Pretends the LISTEN connection came back (tests): every subscriber reads again. */
+  resync(): void {
+    for (const subs of this.subscribers.values()) for (const push of subs) push(RESYNC);
+  }
+
   /** Ends every subscription (their streams complete) and stops listening: shutdown. */
   async close(): Promise<void> {
     this.closed = true;
@@ -121,8 +171,10 @@ export function bookingFeed(database: Database, log: Logger): BookingFeed {
   return feed;
 }
 
-/** Shutdown: live subscriptions end, so no open stream holds the server. */
-export async function closeBookingFeed(database: Database): Promise<void> {
-  await feeds.get(database)?.close();
-  feeds.delete(database);
+/**
+ * Shutdown: live subscriptions end, so no open stream holds the server. The closed feed stays in
+ * place: a subscription arriving meanwhile is refused (503), not given a new LISTEN.
+ */
+export async function closeBookingFeed(database: Database, log: Logger): Promise<void> {
+  await bookingFeed(database, log).close();
 }

@@ -14,6 +14,8 @@ import { toPublicUserDto } from "../modules/users/dto";
 export type PublicUser = ReturnType<typeof toPublicUserDto>;
 export type ReviewValue = ReturnType<typeof toReviewDto>;
 
+/** At most this many payments nested in one booking (its list: bookingPayments, paginated). */
+export const MAX_NESTED_PAYMENTS = 100;
 /** At most this many reviews nested in one property. */
 export const MAX_NESTED_REVIEWS = 20;
 
@@ -30,8 +32,6 @@ interface ReviewRow {
   author_name: string;
   author_avatar_url: string | null;
 }
-
-const iso = (v: string | Date) => new Date(v).toISOString();
 
 export function createLoaders(deps: Deps, viewer: () => Promise<Actor | null>) {
   /** Public profiles: null for a user without one (unknown, suspended, deleted), as GET /users/:id. */
@@ -113,18 +113,23 @@ export function createLoaders(deps: Deps, viewer: () => Promise<Actor | null>) {
     return keys.map((k) => found.get(k) ?? []);
   });
 
-  /** The payments of bookings the caller was already allowed to see, newest first. */
+  /** The payments of bookings the caller was already allowed to see, newest first (at most MAX_NESTED_PAYMENTS each). */
   const bookingPayments = new DataLoader<string, PaymentDtoValue[]>(async (ids) => {
     const rows = await deps.db
       .select()
       .from(payments)
       .where(inArray(payments.bookingId, [...ids]))
       .orderBy(desc(payments.createdAt), desc(payments.id));
-    return ids.map((id) => rows.filter((p) => p.bookingId === id).map(toPaymentDto));
+    const byBooking = new Map<string, PaymentDtoValue[]>();
+    for (const p of rows) {
+      const list = byBooking.get(p.bookingId) ?? [];
+      if (list.length < MAX_NESTED_PAYMENTS) list.push(toPaymentDto(p));
+      byBooking.set(p.bookingId, list);
+    }
+    return ids.map((id) => byBooking.get(id) ?? []);
   });
 
   return { publicUsers, properties, reviews, bookingPayments };
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
-export { iso };

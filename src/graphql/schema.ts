@@ -7,7 +7,6 @@ import { AppError } from "../http/errors";
 import { idempotently } from "../http/idempotency";
 import { DEFAULT_LIMIT, encodeCursor, PageOnlyQuery } from "../http/pagination";
 import { checkInput } from "../http/validation";
-import { requireVerifiedEmail } from "../modules/auth/email-verification";
 import type { BookingDtoValue } from "../modules/bookings/dto";
 import { CancelBookingBody, CreateBookingBody } from "../modules/bookings/schemas";
 import { cancelBooking, createBooking, getBooking, listBookings } from "../modules/bookings/service";
@@ -24,7 +23,7 @@ import { toUserDto } from "../modules/users/dto";
 import type { UserDto } from "../modules/users/schemas";
 import type { GraphQLContext } from "./context";
 import { bookingFeed, type StatusQueue } from "./live";
-import { MAX_NESTED_REVIEWS, type PublicUser, type ReviewValue } from "./loaders";
+import { createLoaders, MAX_NESTED_REVIEWS, type PublicUser, type ReviewValue } from "./loaders";
 
 const builder = new SchemaBuilder<{ Context: GraphQLContext; DefaultFieldNullability: false }>({ defaultFieldNullability: false });
 
@@ -86,6 +85,23 @@ function newestFirstPage<T extends { id: string; createdAt: string }>(page: { da
     edges: page.data.map((node) => ({ node, cursor: encodeCursor([node.createdAt, node.id]) })),
     pageInfo: { hasNextPage: page.nextCursor !== null, endCursor: page.nextCursor },
   };
+}
+
+/** The Idempotency-Key header's rule (1–255 characters), for the argument that stands for it. */
+function checkKey(key: string): void {
+  if (key.length < 1 || key.length > 255)
+    throw new AppError(422, "validation_failed", "Field /idempotencyKey must be 1–255 characters", [{ path: "/idempotencyKey", message: "must be 1–255 characters" }]);
+}
+
+/** A list verb run with `first`/`after`: the REST names in its errors become the GraphQL ones. */
+async function paged<T>(first: number | null | undefined, after: string | null | undefined, list: (page: { limit: number; cursor?: string }) => Promise<T>): Promise<T> {
+  const page = pageArgs(first, after);
+  try {
+    return await list(page);
+  } catch (err) {
+    if (err instanceof AppError && err.code === "invalid_cursor") throw renamed(err, { "/cursor": "/after" });
+    throw err;
+  }
 }
 
 /** An idempotent verb's answer: the first answer replayed (its error thrown again) or the verb's own. */
@@ -346,22 +362,22 @@ builder.queryType({
       nullable: true,
       description: "GET /properties: the same filters, sorts, pages and cursors",
       args: { filter: t.arg({ type: PropertyFilter }), sort: t.arg({ type: PropertySort }), first: t.arg.int(), after: t.arg.string() },
-      resolve: async (_root, { filter, sort, first, after }, ctx) => {
-        const { limit, cursor } = pageArgs(first, after);
-        const query: Record<string, unknown> = { limit, ...(cursor ? { cursor } : {}), ...(sort ? { sort } : {}) };
-        for (const [key, value] of Object.entries(filter ?? {})) {
-          if (value === null || value === undefined) continue;
-          query[key] = key === "amenities" && Array.isArray(value) ? value.join(",") : value;
-        }
-        const q = checkInput(SearchQuery, query, "query");
-        const page = await searchPage(q, ctx.deps);
-        const { data, nextCursor } = JSON.parse(page.json) as { data: Property[]; nextCursor: string | null };
-        const cursors = page.cursors();
-        return {
-          edges: data.map((node, i) => ({ node, cursor: cursors[i] ?? "" })),
-          pageInfo: { hasNextPage: nextCursor !== null, endCursor: nextCursor },
-        };
-      },
+      resolve: (_root, { filter, sort, first, after }, ctx) =>
+        paged(first, after, async ({ limit, cursor }) => {
+          const query: Record<string, unknown> = { limit, ...(cursor ? { cursor } : {}), ...(sort ? { sort } : {}) };
+          for (const [key, value] of Object.entries(filter ?? {})) {
+            if (value === null || value === undefined) continue;
+            query[key] = key === "amenities" && Array.isArray(value) ? value.join(",") : value;
+          }
+          const q = checkInput(SearchQuery, query, "query");
+          const page = await searchPage(q, ctx.deps);
+          const { data, nextCursor } = JSON.parse(page.json) as { data: Property[]; nextCursor: string | null };
+          const cursors = page.cursors();
+          return {
+            edges: data.map((node, i) => ({ node, cursor: cursors[i] ?? "" })),
+            pageInfo: { hasNextPage: nextCursor !== null, endCursor: nextCursor },
+          };
+        }),
     }),
     booking: t.field({
       type: Booking,
@@ -375,9 +391,8 @@ builder.queryType({
       description: "GET /bookings: as guest (default) or as host, newest first",
       args: { as: t.arg({ type: BookingRole }), status: t.arg({ type: BookingStatus }), first: t.arg.int(), after: t.arg.string() },
       resolve: async (_root, args, ctx) => {
-        const page = pageArgs(args.first, args.after);
         const actor = await ctx.actor();
-        return newestFirstPage(await listBookings({ actor, as: args.as ?? "guest", status: args.status ?? undefined, ...page }, ctx.deps));
+        return newestFirstPage(await paged(args.first, args.after, (page) => listBookings({ actor, as: args.as ?? "guest", status: args.status ?? undefined, ...page }, ctx.deps)));
       },
     }),
     bookingPayments: t.field({
@@ -386,8 +401,8 @@ builder.queryType({
       description: "GET /bookings/:id/payments: its guest or host",
       args: { bookingId: t.arg.id({ required: true }), first: t.arg.int(), after: t.arg.string() },
       resolve: async (_root, args, ctx) => {
-        const page = pageArgs(args.first, args.after);
-        return newestFirstPage(await listBookingPayments({ actor: await ctx.actor(), bookingId: String(args.bookingId), ...page }, ctx.deps));
+        const actor = await ctx.actor();
+        return newestFirstPage(await paged(args.first, args.after, (page) => listBookingPayments({ actor, bookingId: String(args.bookingId), ...page }, ctx.deps)));
       },
     }),
     reviews: t.field({
@@ -395,10 +410,8 @@ builder.queryType({
       nullable: true,
       description: "GET /properties/:id/reviews, newest first",
       args: { propertyId: t.arg.id({ required: true }), first: t.arg.int(), after: t.arg.string() },
-      resolve: async (_root, args, ctx) => {
-        const page = pageArgs(args.first, args.after);
-        return newestFirstPage(await listPropertyReviews({ propertyId: String(args.propertyId), viewer: () => ctx.viewer(), ...page }, ctx.deps));
-      },
+      resolve: async (_root, args, ctx) =>
+        newestFirstPage(await paged(args.first, args.after, (page) => listPropertyReviews({ propertyId: String(args.propertyId), viewer: () => ctx.viewer(), ...page }, ctx.deps))),
     }),
   }),
 });
@@ -415,9 +428,8 @@ builder.mutationType({
       resolve: async (_root, { input, idempotencyKey }, ctx) => {
         const actor = await ctx.actor();
         const body = checkInput(CreateBookingBody, { ...input, propertyId: String(input.propertyId) });
-        // Checked before the key is claimed, as REST's verb does first.
-        requireVerifiedEmail(actor, ctx.deps, "book a stay");
         const key = idempotencyKey ?? undefined;
+        if (key !== undefined) checkKey(key);
         const request = { userId: actor.id, key, route: "POST /bookings", request: body, status: 201, requestId: ctx.requestId };
         return unreplayed(await idempotently(ctx.deps, request, (claim) => createBooking({ actor, input: body, claim }, ctx.deps)));
       },
@@ -441,8 +453,7 @@ builder.mutationType({
       resolve: async (_root, args, ctx) => {
         const actor = await ctx.actor();
         const body = checkInput(PayBody, { paymentMethod: args.paymentMethod });
-        if (args.idempotencyKey.length < 1 || args.idempotencyKey.length > 255)
-          throw new AppError(422, "validation_failed", "Field /idempotencyKey must be 1–255 characters", [{ path: "/idempotencyKey", message: "must be 1–255 characters" }]);
+        checkKey(args.idempotencyKey);
         const bookingId = String(args.bookingId);
         const request = {
           userId: actor.id,
@@ -482,7 +493,12 @@ builder.subscriptionType({
         "The booking now, then again at each change of its status, until a final one (completed, expired, cancelled) or until the client leaves. Its guest and host only (anyone else: not_found).",
       args: { id: t.arg.id({ required: true }) },
       subscribe: (_root, { id }, ctx) => bookingUpdates(String(id), ctx),
-      resolve: (booking: BookingDtoValue) => booking,
+      // One context serves every push of a stream: each push gets fresh loaders, so its nested
+      // fields (payments, property) are read now, not at the first push.
+      resolve: (booking: BookingDtoValue, _args, ctx) => {
+        ctx.loaders = createLoaders(ctx.deps, () => ctx.viewer());
+        return booking;
+      },
     }),
   }),
 });
@@ -498,15 +514,17 @@ function bookingUpdates(id: string, ctx: GraphQLContext): AsyncIterableIterator<
   async function* run(): AsyncGenerator<BookingDtoValue> {
     const actor = await ctx.actor();
     // Subscribed before the first read: a change committed in between is heard, not missed.
-    changes = await bookingFeed(ctx.deps.database, ctx.deps.log).subscribe(id.toLowerCase());
+    changes = await bookingFeed(ctx.deps.database, ctx.deps.log).subscribe(id.toLowerCase(), actor.id);
     try {
       if (left) return;
       let booking = await getBooking({ actor, id }, ctx.deps);
       yield booking;
       if (FINAL.has(booking.status)) return;
       for await (const _status of changes) {
-        // Read (and authorized) again through the verb: what is pushed is what GET /bookings/:id says.
-        const now = await getBooking({ actor, id }, ctx.deps);
+        // The token is checked again (it may have expired, the account been suspended or deleted:
+        // the stream then ends with that error), and the booking read and authorized again
+        // through the verb: what is pushed is what GET /bookings/:id says now.
+        const now = await getBooking({ actor: await ctx.reauthenticate(), id }, ctx.deps);
         if (now.status === booking.status) continue;
         booking = now;
         yield booking;

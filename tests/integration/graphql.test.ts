@@ -252,7 +252,17 @@ describe("errors carry the REST codes", () => {
     expect(search.errors?.[0]?.extensions?.errors).toEqual(restSearch.body.errors as never);
     const page = await gql("{ properties(first: 500) { edges { cursor } } }");
     expect(page.errors?.[0]?.extensions?.errors).toEqual([{ path: "/first", message: expect.stringContaining("1 to 100") }] as never);
-    expect(codeOf(await gql('{ properties(after: "not-a-cursor") { edges { cursor } } }'))).toBe("invalid_cursor");
+    for (const q of ['{ properties(after: "not-a-cursor") { edges { cursor } } }', '{ myBookings(after: "not-a-cursor") { edges { cursor } } }']) {
+      const bad = await gql(q, {}, guest);
+      expect(codeOf(bad)).toBe("invalid_cursor");
+      expect(bad.errors?.[0]?.extensions?.errors?.map((e) => e.path)).toEqual(["/after"]);
+    }
+    const emptyKey = await gql(
+      'mutation($i: CreateBookingInput!) { createBooking(input: $i, idempotencyKey: "") { id } }',
+      { i: { propertyId: property.id, checkIn: "2032-05-01", checkOut: "2032-05-02", guests: 1 } },
+      guest,
+    );
+    expect(emptyKey.errors?.[0]?.extensions?.errors).toEqual([{ path: "/idempotencyKey", message: "must be 1–255 characters" }] as never);
   });
 
   test("a malformed or upper-case id anywhere is not_found (or found), never internal", async () => {
@@ -507,6 +517,10 @@ async function events(res: Response, until: (data: unknown[]) => boolean, timeou
       at = buffer.indexOf("\n\n");
     }
   }
+  // Let go, so the caller may read on or cancel the stream (a client leaving).
+  try {
+    reader.releaseLock();
+  } catch {}
   return { data, completed };
 }
 
@@ -515,7 +529,7 @@ function subscribe(app: TestApp, bookingId: string, as: Registered): Promise<Res
     new Request("http://localhost/graphql", {
       method: "POST",
       headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${as.accessToken}` },
-      body: JSON.stringify({ query: "subscription($id: ID!) { bookingUpdated(id: $id) { id status } }", variables: { id: bookingId } }),
+      body: JSON.stringify({ query: "subscription($id: ID!) { bookingUpdated(id: $id) { id status payments { status } } }", variables: { id: bookingId } }),
     }),
   );
 }
@@ -543,6 +557,10 @@ describe("bookingUpdated over server-sent events", () => {
       expect((await t.call("POST", api(`/bookings/${b.id}/cancel`), { token: host.accessToken, body: { reason: "Sorry" } })).status).toBe(200);
       const got = await stream;
       expect(got.data.map(statusOf)).toEqual(["pending_payment", "confirmed", "cancelled"]);
+      // Each push's nested fields are read for that push (not kept from the first).
+      const paymentsOf = (e: unknown) => (e as { data: { bookingUpdated: { payments: { status: string }[] } } }).data.bookingUpdated.payments.map((p) => p.status);
+      expect(paymentsOf(got.data[0])).toEqual([]);
+      expect(paymentsOf(got.data[1])).toEqual(["succeeded"]);
       const rest = await events(res, () => false, 2_000).catch(() => ({ completed: true, data: [] }));
       expect(got.completed || rest.completed).toBe(true);
     } finally {
@@ -565,6 +583,53 @@ describe("bookingUpdated over server-sent events", () => {
     for (let i = 0; i < 50 && feed.watching(b.id) > 0; i++) await Bun.sleep(20);
     expect(feed.watching(b.id)).toBe(0);
   }, 20_000);
+
+  test("a change whose NOTIFY was lost (the LISTEN connection dropped) is pushed at the resync", async () => {
+    const b = await newBooking();
+    const res = await subscribe(t, b.id, guest);
+    const stream = events(res, (d) => d.length >= 2, 5_000);
+    await Bun.sleep(100);
+    // The change commits with triggers off: no NOTIFY, as if it happened while disconnected.
+    await t.deps.database.withSession(async (raw) => {
+      await raw.exec("set session_replication_role = replica");
+      await raw.query("update bookings set status = 'confirmed' where id = $1", [b.id]);
+      await raw.exec("set session_replication_role = origin");
+    });
+    await Bun.sleep(100);
+    bookingFeed(t.deps.database, t.deps.log).resync();
+    expect((await stream).data.map(statusOf)).toEqual(["pending_payment", "confirmed"]);
+    await res.body?.cancel().catch(() => {});
+  });
+
+  test("an account suspended meanwhile gets its 403 at the next push, and the stream ends", async () => {
+    const watcher = await registerUser(t.call);
+    const b = await newBooking(watcher);
+    const res = await subscribe(t, b.id, watcher);
+    const stream = events(res, (d) => d.length >= 2, 5_000);
+    await Bun.sleep(100);
+    await t.deps.database.raw.query("update users set status = 'suspended' where id = $1", [watcher.id]);
+    await t.call("POST", api(`/bookings/${b.id}/cancel`), { token: host.accessToken, body: {} });
+    const got = await stream;
+    expect(got.data.map((e) => (e as { errors?: GqlError[] }).errors?.[0]?.extensions?.code ?? statusOf(e))).toEqual(["pending_payment", "forbidden"]);
+  });
+
+  test("at most 20 live subscriptions per user: the 21st is rate_limited", async () => {
+    const b = await newBooking();
+    const open: Response[] = [];
+    for (let i = 0; i < 20; i++) {
+      const res = await subscribe(t, b.id, host);
+      await events(res, (d) => d.length >= 1, 3_000);
+      open.push(res);
+    }
+    const refused = await events(await subscribe(t, b.id, host), () => false, 2_000);
+    expect(refused.data.map((e) => (e as { errors?: GqlError[] }).errors?.[0]?.extensions?.code)).toEqual(["rate_limited"]);
+    for (const r of open) await r.body?.cancel().catch(() => {});
+    const feed = bookingFeed(t.deps.database, t.deps.log);
+    for (let i = 0; i < 50 && feed.watching(b.id) > 0; i++) await Bun.sleep(20);
+    expect(feed.watching(b.id)).toBe(0);
+    // Closed, they count no more.
+    expect((await events(await subscribe(t, b.id, host), (d) => d.length >= 1, 3_000)).data.map(statusOf)).toEqual(["pending_payment"]);
+  });
 
   test("a booking already final is pushed once and the stream completes", async () => {
     const b = await newBooking();

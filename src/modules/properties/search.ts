@@ -205,8 +205,10 @@ function cacheKey(q: SearchParams, today: string): string {
   const entries = Object.entries(q)
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => a.localeCompare(b));
-  // Date filters depend on "today" (past check-ins are refused), so the key carries it.
-  return JSON.stringify([today, entries]);
+  // Date filters depend on "today" (past check-ins are refused), so the key carries it. "v2": the
+  // entry holds the edges' cursors before the page; an instance of the version before (a rolling
+  // deploy shares Redis) reads its own keys, never these.
+  return JSON.stringify(["v2", today, entries]);
 }
 
 /**
@@ -319,7 +321,6 @@ export async function searchPage(q: SearchParams, deps: Deps): Promise<{ json: s
 /** Cursors are base64url: neither commas nor newlines. Split only when asked (REST never asks). */
 function unpackPage(packed: string): { json: string; cursors: () => string[] } {
   const at = packed.indexOf("\n");
-  // An entry cached by a version without the cursors' line (it lives 60 s at most).
-  if (at < 0) return { json: packed, cursors: () => [] };
+  if (at < 0) throw new Error("a search cache entry without its cursors' line");
   return { json: packed.slice(at + 1), cursors: () => (at === 0 ? [] : packed.slice(0, at).split(",")) };
 }
