@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { api, BINARY, cleanups, freePort, freshPostgresDatabase, runCleanups, start, tempDir } from "../support/binary";
+import { api, BINARY, cleanups, freePort, freshPostgresDatabase, postgresEnv, runCleanups, start, tempDir } from "../support/binary";
 import { databaseUrl, redisUrl, requireServices } from "../support/services";
 
 afterAll(runCleanups);
@@ -116,14 +116,7 @@ describe("graceful shutdown", () => {
 
 describe.if(Boolean(databaseUrl) || requireServices)("binary on PostgreSQL and Redis", () => {
   test("DATABASE_URL: migrates, serves, and a second instance on the same database sees the user", async () => {
-    const { name, url } = await freshPostgresDatabase();
-    const env = {
-      DATABASE_URL: url.toString(),
-      REDIS_URL: redisUrl ?? "",
-      REDIS_PREFIX: `${name}:`,
-      JWT_SECRET: "e2e-secret-e2e-secret-e2e-secret-e2e",
-      DATA_DIR: tempDir(),
-    };
+    const env = postgresEnv(await freshPostgresDatabase(), redisUrl);
     const [a, b] = await Promise.all([start(env, tempDir()), start(env, tempDir())]);
     console.log(`postgres start → /ready: ${a.readyMs.toFixed(0)} ms and ${b.readyMs.toFixed(0)} ms (two instances racing to migrate)`);
     const { password, accessToken } = await registerLoginMe(a.url, "pg@example.com");

@@ -1,7 +1,7 @@
 // GraphQL through the compiled binary over real HTTP: the native POST route (its body rules, its
 // cache), and bookingUpdated across two processes — paid through one, watched through the other.
 import { afterAll, describe, expect, test } from "bun:test";
-import { api, freshPostgresDatabase, runCleanups, start, tempDir } from "../support/binary";
+import { api, freshPostgresDatabase, postgresEnv, runCleanups, start, tempDir } from "../support/binary";
 import { databaseUrl, redisUrl, requireServices } from "../support/services";
 
 afterAll(runCleanups);
@@ -11,15 +11,7 @@ const gqlPost = (base: string, body: string, headers: Record<string, string> = {
 
 describe.if(Boolean(databaseUrl) || requireServices)("GraphQL, two instances on one PostgreSQL", () => {
   test("paid on one instance, the guest watching on the other sees confirmed; the native route keeps the HTTP rules", async () => {
-    const { name, url } = await freshPostgresDatabase();
-    const env = {
-      DATABASE_URL: url.toString(),
-      REDIS_URL: redisUrl ?? "",
-      REDIS_PREFIX: `${name}:`,
-      JWT_SECRET: "e2e-secret-e2e-secret-e2e-secret-e2e",
-      DATA_DIR: tempDir(),
-      PAYMENT_PROVIDER_LATENCY_MS: "0",
-    };
+    const env = postgresEnv(await freshPostgresDatabase(), redisUrl, { PAYMENT_PROVIDER_LATENCY_MS: "0" });
     const [a, b] = await Promise.all([start(env, tempDir()), start(env, tempDir())]);
     const password = "a long enough password";
     const host = (await api(a.url, "POST", "/auth/register", { email: "host@example.com", password, name: "Host" })).body;

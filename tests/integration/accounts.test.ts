@@ -2,14 +2,14 @@
 // required for listing and booking when EMAIL_VERIFICATION=required), account deletion (personal
 // data gone, sessions and listings with it, the other party's records kept, refused while stays lie
 // ahead, safe against bookings racing it) and the export of everything stored about the caller.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { hashToken } from "../../src/modules/auth/account-tokens";
 import { RESEND_LIMIT } from "../../src/modules/auth/email-verification";
 import type { Mail } from "../../src/modules/notifications/mailer";
 import { enqueue } from "../../src/jobs/outbox";
 import { createAdmin } from "../../src/modules/users/admin";
 import { type Call, registerUser, type Registered, startTestApp, type TestApp } from "../support/app";
-import { book, drainJobs, setClock } from "../support/bookings";
+import { book, captureMail, drainJobs, onTestClock, setClock } from "../support/bookings";
 import { createListing, listing, registerHost } from "../support/properties";
 
 const NOW = "2031-06-01T09:00:00.000Z";
@@ -18,13 +18,9 @@ const sent: Mail[] = [];
 
 beforeAll(async () => {
   t = await startTestApp();
-  t.deps.mailer = { send: async (m) => void sent.push(m) };
+  captureMail(t, sent);
 }, 60_000);
-beforeEach(() => setClock(t.call, NOW));
-afterAll(async () => {
-  await t?.call("DELETE", "/api/v1/_test/clock");
-  await t?.close();
-});
+onTestClock(() => t, NOW);
 
 const api = (path: string) => `/api/v1${path}`;
 const tokenIn = (m: Mail | undefined) => /\n\n([A-Za-z0-9_-]{40,})\n\n/.exec(m?.text ?? "")?.[1] as string;
@@ -103,7 +99,7 @@ describe("e-mail verification", () => {
 
   test("required: unverified hosts cannot list (or list again) and guests cannot book (403 email_unverified); verified they can", async () => {
     const strict = await startTestApp({ EMAIL_VERIFICATION: "required" });
-    strict.deps.mailer = { send: async (m) => void sent.push(m) };
+    captureMail(strict, sent);
     try {
       await setClock(strict.call, NOW);
       const host = await registerHost(strict.call);

@@ -2,7 +2,7 @@
 // REST's error codes and validation paths in `extensions`, connections whose cursors are REST's,
 // nested fields batched (statements counted), limits that answer fast, the schema file in sync,
 // and bookingUpdated over server-sent events across two instances.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { buildClientSchema, buildSchema, getIntrospectionQuery, printSchema } from "graphql";
 import postgres from "postgres";
 import { drizzle } from "drizzle-orm/postgres-js";
@@ -10,7 +10,7 @@ import * as schema from "../../src/db/schema";
 import { bookingFeed } from "../../src/graphql/live";
 import { createGraphQL, LIMITS } from "../../src/graphql/server";
 import { type Call, registerUser, type Registered, startTestApp, type TestApp } from "../support/app";
-import { type BookingBody, book, drainJobs, setClock } from "../support/bookings";
+import { type BookingBody, book, drainJobs, onTestClock, setClock } from "../support/bookings";
 import { createListing, registerHost } from "../support/properties";
 import { databaseUrl } from "../support/services";
 
@@ -39,11 +39,7 @@ beforeAll(async () => {
   stranger = await registerUser(t.call, { name: "Stan Stranger" });
   property = await createListing(t.call, host, { title: "GraphQL loft" });
 }, 60_000);
-beforeEach(() => setClock(t.call, NOW));
-afterAll(async () => {
-  await t?.call("DELETE", "/api/v1/_test/clock");
-  await t?.close();
-});
+onTestClock(() => t, NOW);
 
 const api = (path: string) => `/api/v1${path}`;
 let nextWeek = 0;

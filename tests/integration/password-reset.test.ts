@@ -1,11 +1,11 @@
 // Password reset over REST: the same 202 for known and unknown addresses, the e-mailed token
 // once, within 30 minutes (test clock), for its purpose only; the new password works, the old one
 // and every session do not.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { hashToken } from "../../src/modules/auth/account-tokens";
 import type { Mail } from "../../src/modules/notifications/mailer";
 import { registerUser, type Registered, startTestApp, type TestApp } from "../support/app";
-import { drainJobs, setClock } from "../support/bookings";
+import { captureMail, drainJobs, onTestClock, setClock } from "../support/bookings";
 
 const NOW = "2031-06-01T09:00:00.000Z";
 let t: TestApp;
@@ -13,13 +13,9 @@ const sent: Mail[] = [];
 
 beforeAll(async () => {
   t = await startTestApp();
-  t.deps.mailer = { send: async (m) => void sent.push(m) };
+  captureMail(t, sent);
 }, 60_000);
-beforeEach(() => setClock(t.call, NOW));
-afterAll(async () => {
-  await t?.call("DELETE", "/api/v1/_test/clock");
-  await t?.close();
-});
+onTestClock(() => t, NOW);
 
 const api = (path: string) => `/api/v1${path}`;
 const ask = (email: string) => t.call("POST", api("/auth/password-reset"), { body: { email } });

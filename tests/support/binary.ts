@@ -86,3 +86,15 @@ export async function freshPostgresDatabase(): Promise<{ name: string; url: URL 
   url.pathname = `/${name}`;
   return { name, url };
 }
+
+/** The environment of a binary on this fresh database (and Redis, when there is one). */
+export function postgresEnv(db: { name: string; url: URL }, redisUrl: string | undefined, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: db.url.toString(),
+    REDIS_URL: redisUrl ?? "",
+    REDIS_PREFIX: `${db.name}:`,
+    JWT_SECRET: "e2e-secret-e2e-secret-e2e-secret-e2e",
+    DATA_DIR: tempDir(),
+    ...extra,
+  };
+}

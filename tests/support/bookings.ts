@@ -1,5 +1,7 @@
 // Helpers for tests that book stays.
+import { afterAll, beforeEach } from "bun:test";
 import type { Database } from "../../src/db/client";
+import type { Mail } from "../../src/modules/notifications/mailer";
 import { runLocalOnce } from "../../src/jobs/local";
 import type { Answer, Call, Registered, TestApp } from "./app";
 
@@ -43,4 +45,23 @@ export async function overlaps(database: Database): Promise<number> {
     where a.status in ('pending_payment', 'confirmed') and b.status in ('pending_payment', 'confirmed')`,
   );
   return Number((rows as { n: number }[])[0]?.n ?? -1);
+}
+
+/**
+ * The hooks of a file that runs on the test clock: set to `now` before each test; after all, the
+ * clock reset and the app closed. `app` is read when the hooks run (the app starts in beforeAll).
+ */
+export function onTestClock(app: () => TestApp | undefined, now: string): void {
+  beforeEach(() => setClock((app() as TestApp).call, now));
+  afterAll(async () => {
+    const t = app();
+    await t?.call("DELETE", "/api/v1/_test/clock");
+    await t?.close();
+  });
+}
+
+/** Replaces the app's mailer with a list the test reads. */
+export function captureMail(t: TestApp, into: Mail[] = []): Mail[] {
+  t.deps.mailer = { send: async (m) => void into.push(m) };
+  return into;
 }
