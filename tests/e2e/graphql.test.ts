@@ -85,6 +85,20 @@ describe.if(Boolean(databaseUrl) || requireServices)("GraphQL, two instances on 
     const me = await gqlPost(a.url, JSON.stringify({ query: "{ me { email } }" }), { authorization: `Bearer ${guest.accessToken}` });
     expect(await me.json()).toEqual({ data: { me: { email: "guest@example.com" } } });
     expect(await a.stop()).toBe(0);
-    expect(await b.stop()).toBe(0);
+
+    // SIGTERM with a live subscription open: its stream completes and the process exits at once.
+    const open = await gqlPost(b.url, JSON.stringify({ query: "subscription($id: ID!) { bookingUpdated(id: $id) { status } }", variables: { id: booking.body.id } }), {
+      accept: "text/event-stream",
+      authorization: `Bearer ${guest.accessToken}`,
+    });
+    const liveReader = (open.body as ReadableStream<Uint8Array>).getReader();
+    let liveText = "";
+    while (!liveText.includes("confirmed")) liveText += decoder.decode((await liveReader.read()).value);
+    const stopping = performance.now();
+    const exited = b.stop();
+    let ended = false;
+    while (!ended) ended = (await liveReader.read()).done;
+    expect(await exited).toBe(0);
+    expect(performance.now() - stopping).toBeLessThan(5_000);
   }, 90_000);
 });
