@@ -167,9 +167,12 @@ export async function idempotently<T>(deps: Deps, r: IdempotentRequest, work: (c
   }
 }
 
+/** Refusals that the caller can lift without changing the request: a retry with the same key must be tried again. */
+const LIFTABLE = new Set(["idempotency_in_progress", "email_unverified"]);
+
 /** A refusal by the work's own rules, which a retry of the same request would meet again. */
 function isFinalRefusal(err: unknown): err is AppError {
-  return err instanceof AppError && err.status >= 400 && err.status < 500 && err.status !== 429 && err.code !== "idempotency_in_progress";
+  return err instanceof AppError && err.status >= 400 && err.status < 500 && err.status !== 429 && !LIFTABLE.has(err.code);
 }
 
 /** The recurring cleanup: keys past their retention (by the service clock) are forgotten. */

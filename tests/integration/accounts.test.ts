@@ -111,10 +111,12 @@ describe("e-mail verification", () => {
 
       const guest = await registerUser(strict.call);
       const stay = { propertyId: property.id, checkIn: "2031-07-01", checkOut: "2031-07-03" };
-      const unverified = await book(strict.call, guest, stay);
+      const unverified = await book(strict.call, guest, stay, { "idempotency-key": "before-verifying" });
       expect({ status: unverified.status, code: unverified.body.code }).toEqual({ status: 403, code: "email_unverified" });
       expect((await verify(await verificationToken(strict, guest), strict.call)).status).toBe(204);
-      expect((await book(strict.call, guest, stay)).status).toBe(201);
+      // The same request with the same key, once verified: booked (the 403 was not kept as its answer).
+      const booked = await book(strict.call, guest, stay, { "idempotency-key": "before-verifying" });
+      expect({ status: booked.status, replayed: booked.headers.get("idempotent-replayed") }).toEqual({ status: 201, replayed: null });
 
       // A listing made before verification was required, by an unverified host: unlisting is
       // fine, listing it again waits for the address.
