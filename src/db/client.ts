@@ -151,6 +151,10 @@ function openPostgres(url: string, max: number): Database {
     // A database that refuses or drops connections answers 503 within seconds, not after
     // postgres.js's default 30 s.
     connect_timeout: 2,
+    // Reconnects back off, but at most a second: postgres.js's own backoff (shared by the pool,
+    // 3^failures / 100 s up to 20 s) made a query sent just after the database came back wait on a
+    // connection's 15-20 s pause (the fault suite's unanswered registration).
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1) * (0.5 + Math.random() / 2),
     // Dates stay strings ("YYYY-MM-DD"): a calendar day has no time zone to shift it.
     types: { date: { to: 1082, from: [1082], serialize: (v: string) => v, parse: (v: string) => v } },
     // READ COMMITTED whatever the server's default: the property documents' triggers need it.

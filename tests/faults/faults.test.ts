@@ -1,9 +1,9 @@
-// `bun run build && bun test tests/faults` (not yet in CI: see the README, "Hostile input and faults").
-// Faults under light steady traffic, against the compiled binary on a private PostgreSQL cluster
-// and a private Redis (both started and killed here, on loopback): every connection terminated,
-// the database stopped and started again, Redis killed and started again, and SIGTERM while the
-// database is down. Only 2xx/4xx/503 answers, /ready tells the truth, every acknowledged write is
-// there afterwards, and the process exits within its deadline.
+// `bun run test:faults` after `bun run build` (part of .ci/run): against the compiled binary on a
+// private PostgreSQL cluster and a private Redis (both started and killed here, on loopback), under
+// light steady traffic: every connection terminated, the database stopped and started again,
+// Redis killed and started again, and SIGTERM with the database down, right after the connections
+// were terminated, and with Redis killed. Only 2xx/4xx/503 answers, /ready tells the truth, every
+// acknowledged write is there afterwards, and the process exits within its deadline.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -125,19 +125,21 @@ async function until(what: () => Promise<boolean>, ms: number): Promise<number> 
   return performance.now() - t0;
 }
 
+const faultEnv = () => ({
+  DATABASE_URL: `postgres://postgres@127.0.0.1:${pgPort}/postgres`,
+  REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+  DATA_DIR: tempDir(),
+  LOG_LEVEL: "warn",
+  SHUTDOWN_TIMEOUT_MS: "5000",
+  REGISTER_RATE_LIMIT: "100000",
+  WORKER_THREADS: "1",
+  JWT_SECRET: "e2e-faults-secret-e2e-faults-secret-e2e",
+});
+
 test.if(canRun)(
   "terminated connections, a stopped and restarted database, a killed Redis: 2xx/4xx/503 only, /ready tracks it, nothing acknowledged is lost",
   async () => {
-    const env = {
-      DATABASE_URL: `postgres://postgres@127.0.0.1:${pgPort}/postgres`,
-      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-      DATA_DIR: tempDir(),
-      LOG_LEVEL: "warn",
-      SHUTDOWN_TIMEOUT_MS: "5000",
-      REGISTER_RATE_LIMIT: "100000",
-      WORKER_THREADS: "1",
-      JWT_SECRET: "e2e-faults-secret-e2e-faults-secret-e2e",
-    };
+    const env = faultEnv();
     const server: Running = await start({ ...env, LOG_LEVEL: "info" }, tempDir());
     // The binary's log, read as it comes (an unread pipe fills and stalls the writer), kept for
     // the report of a request that got no answer.
@@ -207,4 +209,40 @@ test.if(canRun)(
     await pgCtl("start");
   },
   120_000,
+);
+
+test.if(canRun)(
+  "SIGTERM during each fault (connections just terminated, Redis killed) under traffic: out within the deadline",
+  async () => {
+    const times: string[] = [];
+    for (const fault of ["connections terminated", "redis killed"] as const) {
+      const server = await start(faultEnv(), tempDir());
+      const load = traffic(server.url);
+      await Bun.sleep(500);
+      if (fault === "connections terminated") {
+        const admin = postgres(adminUrl(), { max: 1, onnotice: () => {} });
+        await admin`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'stayhub'`;
+        await admin.end();
+      } else {
+        redis?.kill("SIGKILL");
+        await redis?.exited;
+        await until(async () => (await ready(server.url)) === 503, 5_000);
+      }
+      const signalled = performance.now();
+      server.proc.kill("SIGTERM");
+      const code = await server.proc.exited;
+      const took = performance.now() - signalled;
+      await load.stop();
+      times.push(`${fault}: exit ${code} after ${Math.round(took)} ms`);
+      expect(took).toBeLessThan(5_000 + 1_500);
+      if (fault === "redis killed") {
+        startRedis();
+        await Bun.sleep(300);
+      }
+      // Answers while it ran were 2xx/4xx/503; a request cut by the shutdown itself is no answer.
+      for (const st of load.statuses.keys()) expect(st === 0 || st === 503 || (st >= 200 && st < 500), `status ${st}`).toBe(true);
+    }
+    console.log(`SIGTERM during faults: ${times.join("; ")}`);
+  },
+  60_000,
 );
