@@ -4,7 +4,7 @@
 import SchemaBuilder, { type ObjectRef, type SchemaTypes } from "@pothos/core";
 import type { Static } from "elysia";
 import { AppError } from "../http/errors";
-import { idempotently } from "../http/idempotency";
+import { type IdempotencyClaim, idempotently } from "../http/idempotency";
 import { DEFAULT_LIMIT, encodeCursor, PageOnlyQuery } from "../http/pagination";
 import { checkInput } from "../http/validation";
 import type { BookingDtoValue } from "../modules/bookings/dto";
@@ -104,8 +104,17 @@ async function paged<T>(first: number | null | undefined, after: string | null |
   }
 }
 
-/** An idempotent verb's answer: the first answer replayed (its error thrown again) or the verb's own. */
-async function unreplayed<T>(answer: T | Response): Promise<T> {
+/**
+ * A verb run under an idempotency key as its REST route runs it (same user, route, body and
+ * status: the keys are shared): the first answer replayed (its error thrown again), or the verb's.
+ */
+async function idempotent<T>(
+  ctx: GraphQLContext,
+  r: { userId: string; key: string | undefined; route: string; request: unknown; status: number },
+  work: (claim: IdempotencyClaim | null) => Promise<T>,
+): Promise<T> {
+  if (r.key !== undefined) checkKey(r.key);
+  const answer = await idempotently(ctx.deps, { ...r, requestId: ctx.requestId }, work);
   if (!(answer instanceof Response)) return answer;
   const body = (await answer.json()) as T & { code?: string; detail?: string; errors?: AppError["errors"] };
   if (answer.status >= 400) throw new AppError(answer.status, body.code ?? "internal", body.detail ?? "", body.errors);
@@ -428,10 +437,9 @@ builder.mutationType({
       resolve: async (_root, { input, idempotencyKey }, ctx) => {
         const actor = await ctx.actor();
         const body = checkInput(CreateBookingBody, { ...input, propertyId: String(input.propertyId) });
-        const key = idempotencyKey ?? undefined;
-        if (key !== undefined) checkKey(key);
-        const request = { userId: actor.id, key, route: "POST /bookings", request: body, status: 201, requestId: ctx.requestId };
-        return unreplayed(await idempotently(ctx.deps, request, (claim) => createBooking({ actor, input: body, claim }, ctx.deps)));
+        return idempotent(ctx, { userId: actor.id, key: idempotencyKey ?? undefined, route: "POST /bookings", request: body, status: 201 }, (claim) =>
+          createBooking({ actor, input: body, claim }, ctx.deps),
+        );
       },
     }),
     cancelBooking: t.field({
@@ -453,18 +461,11 @@ builder.mutationType({
       resolve: async (_root, args, ctx) => {
         const actor = await ctx.actor();
         const body = checkInput(PayBody, { paymentMethod: args.paymentMethod });
-        checkKey(args.idempotencyKey);
         const bookingId = String(args.bookingId);
-        const request = {
-          userId: actor.id,
-          key: args.idempotencyKey,
-          route: "POST /bookings/:id/payments",
-          request: { bookingId, ...body },
-          status: 202,
-          requestId: ctx.requestId,
-        };
-        const payment = await unreplayed(await idempotently(ctx.deps, request, (claim) => payBooking({ actor, bookingId, paymentMethod: body.paymentMethod, claim }, ctx.deps)));
-        return payment;
+        const request = { bookingId, ...body };
+        return idempotent(ctx, { userId: actor.id, key: args.idempotencyKey, route: "POST /bookings/:id/payments", request, status: 202 }, (claim) =>
+          payBooking({ actor, bookingId, paymentMethod: body.paymentMethod, claim }, ctx.deps),
+        );
       },
     }),
     createReview: t.field({

@@ -98,8 +98,20 @@ function isPublicSearch(body: Uint8Array): boolean {
  * namespace every listing, booking, review and host change bumps); the key is the exact request,
  * its Accept, and today (dated filters).
  */
-function poster(deps: Deps, yoga: ReturnType<typeof createGraphQL>) {
-  return async (request: Request, body: Uint8Array, requestId: string | undefined, check?: (body: Uint8Array) => void): Promise<Response> => {
+const posters = new WeakMap<Deps, ReturnType<typeof makePoster>>();
+
+/** One yoga (and its parse, validation and JIT caches) per app, shared by both routes. */
+function poster(deps: Deps) {
+  let post = posters.get(deps);
+  if (!post) {
+    post = makePoster(deps, createGraphQL(deps));
+    posters.set(deps, post);
+  }
+  return post;
+}
+
+function makePoster(deps: Deps, yoga: ReturnType<typeof createGraphQL>) {
+  const post = async (request: Request, body: Uint8Array, requestId: string | undefined, check?: (body: Uint8Array) => void): Promise<Response> => {
     const key = request.headers.has("authorization")
       ? null
       : `gql:${new Bun.CryptoHasher("sha256").update(body).digest("base64url")}:${request.headers.get("accept") ?? ""}:${dayOf(deps.clock.now())}`;
@@ -118,6 +130,7 @@ function poster(deps: Deps, yoga: ReturnType<typeof createGraphQL>) {
     if (!text.includes('"errors"')) await deps.cache.set(DATED_SEARCH, key, cached.generation, `${type}\n${text}`, PUBLIC_TTL_SECONDS);
     return new Response(text, { status: answer.status, headers: answer.headers });
   };
+  return { yoga, post };
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -139,8 +152,7 @@ const isJson = (request: Request) => /^application\/(json|[\w.-]+\+json)\b/i.tes
  * when broken). Anything not JSON goes to the Elysia route, which answers it as every route does.
  */
 export function graphqlFastRoutes(deps: Deps, fallback: (request: Request) => Promise<Response>) {
-  const yoga = createGraphQL(deps);
-  const post = poster(deps, yoga);
+  const { post } = poster(deps);
   return {
     "/graphql": {
       POST: fastRoute(
@@ -159,8 +171,7 @@ export function graphqlFastRoutes(deps: Deps, fallback: (request: Request) => Pr
 
 /** /graphql through Elysia: GET (GraphiQL, queries and SSE subscriptions by URL), and POST for app.handle(). */
 export function graphqlRoutes(deps: Deps) {
-  const yoga = createGraphQL(deps);
-  const post = poster(deps, yoga);
+  const { yoga, post } = poster(deps);
   return new Elysia()
     .get("/graphql", ({ request }) => yoga.fetch(request, { requestId: requestIdOf(request) }), { detail: { hide: true } })
     .post("/graphql", ({ request }) => post(request, rawBodyOf(request), requestIdOf(request)), { detail: { hide: true } });

@@ -39,17 +39,11 @@ export async function findUser(id: string, deps: Deps): Promise<UserRow | undefi
  */
 const stillActive = (actor: Actor) => and(eq(users.id, actor.id), eq(users.status, "active"));
 
-/** The answer for an account deleted (401) or suspended (403) while the request ran. */
-async function noLongerActive(actor: Actor, deps: Deps): Promise<AppError> {
+/** Throws the answer for an account deleted (401) or suspended (403) while the request ran. */
+async function refuseInactive(actor: Actor, deps: Deps): Promise<never> {
   const now = await findUser(actor.id, deps);
-  if (!now) return notFound("User");
-  try {
-    requireActive(now);
-  } catch (err) {
-    if (err instanceof AppError) return err;
-    throw err;
-  }
-  return notFound("User");
+  if (now) requireActive(now);
+  throw notFound("User");
 }
 
 export async function updateProfile({ actor, changes }: { actor: Actor; changes: ProfileChanges }, deps: Deps): Promise<UserRow> {
@@ -59,7 +53,7 @@ export async function updateProfile({ actor, changes }: { actor: Actor; changes:
   if (changes.avatarUrl !== undefined) set.avatarUrl = changes.avatarUrl;
   if (changes.phone !== undefined) set.phone = changes.phone;
   const [row] = await deps.db.update(users).set(set).where(stillActive(actor)).returning();
-  if (!row) throw await noLongerActive(actor, deps);
+  if (!row) return refuseInactive(actor, deps);
   // A host's name and avatar are part of each of their listings' answers (and GraphQL's cached
   // searches show the host's public profile, bio included).
   if (row.roles.includes("host") && (changes.name !== undefined || changes.avatarUrl !== undefined || changes.bio !== undefined)) {
@@ -84,7 +78,7 @@ async function setPassword({ actor, currentPassword, newPassword }: { actor: Act
   const passwordHash = await deps.passwords.hash(newPassword);
   await deps.db.transaction(async (tx) => {
     const [changed] = await tx.update(users).set({ passwordHash, updatedAt: deps.clock.now() }).where(stillActive(actor)).returning({ id: users.id });
-    if (!changed) throw await noLongerActive(actor, deps);
+    if (!changed) await refuseInactive(actor, deps);
     await Promise.all([revokeAllSessions(tx, actor.id), spendResetTokens(tx, actor.id, deps.clock.now())]);
   });
 }
@@ -98,7 +92,7 @@ export async function becomeHost({ actor }: { actor: Actor }, deps: Deps): Promi
     })
     .where(stillActive(actor))
     .returning();
-  if (!row) throw await noLongerActive(actor, deps);
+  if (!row) return refuseInactive(actor, deps);
   return row;
 }
 
