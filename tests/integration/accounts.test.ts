@@ -2,7 +2,7 @@
 // required for listing and booking when EMAIL_VERIFICATION=required), account deletion (personal
 // data gone, sessions and listings with it, the other party's records kept, refused while stays lie
 // ahead, safe against bookings racing it) and the export of everything stored about the caller.
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { hashToken } from "../../src/modules/auth/account-tokens";
 import { RESEND_LIMIT } from "../../src/modules/auth/email-verification";
 import type { Mail } from "../../src/modules/notifications/mailer";
@@ -11,6 +11,10 @@ import { createAdmin } from "../../src/modules/users/admin";
 import { type Call, registerUser, type Registered, startTestApp, type TestApp } from "../support/app";
 import { book, captureMail, drainJobs, onTestClock, setClock } from "../support/bookings";
 import { createListing, listing, registerHost } from "../support/properties";
+
+// Several tests race many requests and drain jobs: on the embedded database (no DATABASE_URL)
+// they take longer than bun's 5 s default.
+setDefaultTimeout(30_000);
 
 const NOW = "2031-06-01T09:00:00.000Z";
 let t: TestApp;

@@ -76,11 +76,15 @@ async function setPassword({ actor, currentPassword, newPassword }: { actor: Act
     throw new AppError(422, "validation_failed", "The request breaks a rule", [{ path: "/newPassword", message: "must differ from the current password" }]);
   }
   const passwordHash = await deps.passwords.hash(newPassword);
-  await deps.db.transaction(async (tx) => {
-    const [changed] = await tx.update(users).set({ passwordHash, updatedAt: deps.clock.now() }).where(stillActive(actor)).returning({ id: users.id });
-    if (!changed) await refuseInactive(actor, deps);
+  const changed = await deps.db.transaction(async (tx) => {
+    const [row] = await tx.update(users).set({ passwordHash, updatedAt: deps.clock.now() }).where(stillActive(actor)).returning({ id: users.id });
+    if (!row) return false;
     await Promise.all([revokeAllSessions(tx, actor.id), spendResetTokens(tx, actor.id, deps.clock.now())]);
+    return true;
   });
+  // Refused after the transaction: its reading of the row must not wait on the transaction's own
+  // connection (the embedded database has one).
+  if (!changed) await refuseInactive(actor, deps);
 }
 
 export async function becomeHost({ actor }: { actor: Actor }, deps: Deps): Promise<UserRow> {
