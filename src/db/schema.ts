@@ -239,6 +239,9 @@ export const bookings = pgTable(
     // Search's availability probe: a property's stays that still hold nights, by when they end.
     index("bookings_active_idx").on(t.propertyId, t.checkOut).where(sql`${t.status} in ('pending_payment', 'confirmed')`),
     index("bookings_pending_expiry_idx").on(t.expiresAt).where(sql`${t.status} = 'pending_payment'`),
+    // A guest's live holds, counted by every booking (the holds limit): without it the planner
+    // intersected the guest's bookings with every pending hold's expiry (a scan of all holds).
+    index("bookings_guest_holds_idx").on(t.guestId, t.expiresAt).where(sql`${t.status} = 'pending_payment'`),
     index("bookings_confirmed_checkout_idx").on(t.checkOut).where(sql`${t.status} = 'confirmed'`),
     check("bookings_dates_check", sql`${t.checkOut} > ${t.checkIn}`),
     check("bookings_nights_check", sql`${t.nights} = ${t.checkOut} - ${t.checkIn}`),

@@ -33,6 +33,16 @@ export async function enqueue<T extends JobType>(tx: Db, clock: Clock, type: T, 
 /** One job for `enqueueMany`: its type decides its payload's type. */
 export type JobSpec = { [T in JobType]: { type: T; payload: JobPayloads[T]; runAt?: Date; dedupeKey?: string } }[JobType];
 
+/**
+ * Jobs as the JSON array an SQL function enqueues from (`jsonb_to_recordset` with columns type,
+ * payload, run_at, dedupe_key), for a change made in one statement. Whoever commits them calls
+ * `afterCommit(db, wakeRelays)`.
+ */
+export function outboxRowsJson(clock: Clock, jobs: JobSpec[]): string {
+  const now = clock.now();
+  return JSON.stringify(jobs.map((j) => ({ type: j.type, payload: j.payload, run_at: (j.runAt ?? now).toISOString(), dedupe_key: j.dedupeKey ?? null })));
+}
+
 /** Many jobs in one statement (the outbox's addBulk), for a change that fans out. Returns their ids. */
 export async function enqueueMany(tx: Db, clock: Clock, jobs: JobSpec[]): Promise<string[]> {
   if (jobs.length === 0) return [];

@@ -140,26 +140,86 @@ describe("create", () => {
   });
 });
 
+/**
+ * Runs `before` just ahead of the first statement sent through `db.execute` that calls
+ * stayhub_create_booking, i.e. after the booking read the terms and before its turn.
+ */
+async function beforeTheTurn<T>(before: (attempt: number) => Promise<void>, run: () => Promise<T>): Promise<{ result: T; calls: number }> {
+  const db = t.deps.db as unknown as { execute: (q: unknown) => Promise<unknown> };
+  const real = db.execute;
+  let calls = 0;
+  db.execute = async (q: unknown) => {
+    const text = (t.deps.db as unknown as { dialect: { sqlToQuery(q: unknown): { sql: string } } }).dialect.sqlToQuery(q).sql;
+    if (text.includes("stayhub_create_booking")) await before(calls++);
+    return real.call(t.deps.db, q);
+  };
+  try {
+    return { result: await run(), calls };
+  } finally {
+    db.execute = real;
+  }
+}
+
 test("a booking chosen as a deadlock victim (two overlapping inserts at one instant) is run again: 201, one booking", async () => {
   const p = await createListing(t.call, host);
   const g = await newGuest();
   // PostgreSQL aborts one of two exclusion checks waiting on each other with 40P01: the first
   // attempt here fails that way, as under a burst of overlapping bookings.
-  const db = t.deps.db as { transaction: (...a: unknown[]) => Promise<unknown> };
-  const real = db.transaction;
-  let failed = 0;
-  db.transaction = async (...a: unknown[]) => {
-    if (failed++ === 0) throw Object.assign(new Error("Failed query"), { cause: { code: "40P01", message: "deadlock detected" } });
-    return real.apply(t.deps.db, a);
-  };
-  try {
-    const res = await book(t.call, g, { propertyId: p.id, checkIn: "2031-07-20", checkOut: "2031-07-22" });
-    expect(res.status).toBe(201);
-  } finally {
-    db.transaction = real;
-  }
+  const { result: res, calls } = await beforeTheTurn(
+    async (attempt) => {
+      if (attempt === 0) throw Object.assign(new Error("Failed query"), { cause: { code: "40P01", message: "deadlock detected" } });
+    },
+    () => book(t.call, g, { propertyId: p.id, checkIn: "2031-07-20", checkOut: "2031-07-22" }),
+  );
+  expect(res.status).toBe(201);
+  expect(calls).toBe(2);
   const rows = await t.deps.database.raw.query("select count(*)::int as n from bookings where property_id = $1", [p.id]);
   expect(rows[0]?.n).toBe(1);
+});
+
+describe("terms that change between their read and the booking's turn", () => {
+  test("a new price: the stay is judged again and priced by the new one", async () => {
+    const p = await createListing(t.call, host, { pricePerNight: 10_000, cleaningFee: 0 });
+    const g = await newGuest();
+    const { result: res, calls } = await beforeTheTurn(
+      async (attempt) => {
+        if (attempt === 0) await t.deps.database.raw.query("update properties set price_per_night = 20000 where id = $1", [p.id]);
+      },
+      () => book(t.call, g, { propertyId: p.id, checkIn: "2031-07-20", checkOut: "2031-07-22" }),
+    );
+    expect(res.status).toBe(201);
+    expect(calls).toBe(2);
+    // 2 × 20000 + 10 % = 44000 (the old price would have made 22000).
+    expect(res.body.price).toMatchObject({ nightlyTotal: 40_000, total: 44_000 });
+  });
+
+  test("a night blocked meanwhile: 422, nothing booked", async () => {
+    const p = await createListing(t.call, host);
+    const g = await newGuest();
+    const { result: res } = await beforeTheTurn(
+      async (attempt) => {
+        if (attempt === 0) await t.deps.database.raw.query("insert into calendar_days (property_id, day, blocked) values ($1, '2031-07-21', true)", [p.id]);
+      },
+      () => book(t.call, g, { propertyId: p.id, checkIn: "2031-07-20", checkOut: "2031-07-22" }),
+    );
+    expect({ status: res.status, path: (res.body as unknown as { errors: { path: string }[] }).errors?.[0]?.path }).toEqual({ status: 422, path: "/checkIn" });
+    const rows = await t.deps.database.raw.query("select count(*)::int as n from bookings where property_id = $1", [p.id]);
+    expect(rows[0]?.n).toBe(0);
+  });
+
+  test("unlisted meanwhile: 422, nothing booked", async () => {
+    const p = await createListing(t.call, host);
+    const g = await newGuest();
+    const { result: res } = await beforeTheTurn(
+      async (attempt) => {
+        if (attempt === 0) await t.deps.database.raw.query("update properties set status = 'unlisted' where id = $1", [p.id]);
+      },
+      () => book(t.call, g, { propertyId: p.id, checkIn: "2031-07-20", checkOut: "2031-07-22" }),
+    );
+    expect({ status: res.status, path: (res.body as unknown as { errors: { path: string }[] }).errors?.[0]?.path }).toEqual({ status: 422, path: "/propertyId" });
+    const rows = await t.deps.database.raw.query("select count(*)::int as n from bookings where property_id = $1", [p.id]);
+    expect(rows[0]?.n).toBe(0);
+  });
 });
 
 test("a host blocking nights and a guest booking them at once: never both", async () => {

@@ -1,15 +1,16 @@
 // Booking verbs: create (price, rules, holds limit, no overlap), read, list, cancel. Each verb
 // starts with who may do it; what a caller may not see is answered like what does not exist.
-import { and, count, eq, gt, min, type SQL, sql } from "drizzle-orm";
+import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { DEADLOCK_DETECTED, EXCLUSION_VIOLATION, sqlState } from "../../db/errors";
 import { newestFirst } from "../../db/newest-first";
-import { bookings, properties, users } from "../../db/schema";
+import { bookings, properties } from "../../db/schema";
 import type { Deps } from "../../dependencies";
 import { AppError, conflict, invalid, notFound } from "../../http/errors";
 import type { IdempotencyClaim } from "../../http/idempotency";
 import { isUuid } from "../../http/pagination";
-import { enqueueMany, type JobSpec } from "../../jobs/outbox";
+import { enqueueMany, type JobSpec, outboxRowsJson, rowsOf, wakeRelays } from "../../jobs/outbox";
+import { afterCommit } from "../../db/after-commit";
 import { dayOf, daysBetween } from "../../lib/dates";
 import { type Actor, requireActive } from "../auth/actor";
 import { requireVerifiedEmail } from "../auth/email-verification";
@@ -47,31 +48,10 @@ const MAX_NIGHTS = 365;
 
 const unavailable = () => new AppError(409, "dates_unavailable", "Those nights are no longer available; pick other dates");
 
-/**
- * Takes the guest's row for the rest of the transaction and counts their live holds: concurrent
- * bookings of one guest queue here, so no burst of requests gets past the limit. The row's status
- * is read under the lock: an account deleted or suspended meanwhile books nothing.
- */
-async function holdsOf(tx: Db, guestId: string, now: Date): Promise<{ n: number; firstEnds: Date | null }> {
-  // Sent together (one round trip); the connection runs them in order, so the count's snapshot is
-  // taken after the lock is held.
-  const [[guest], [held]] = await Promise.all([
-    tx.select().from(users).where(eq(users.id, guestId)).for("no key update"),
-    tx
-      .select({ n: count(), firstEnds: min(bookings.expiresAt) })
-      .from(bookings)
-      .where(and(eq(bookings.guestId, guestId), eq(bookings.status, "pending_payment"), gt(bookings.expiresAt, now))),
-  ]);
-  if (!guest) throw notFound("User");
-  requireActive(guest);
-  return { n: held?.n ?? 0, firstEnds: held?.firstEnds ? new Date(held.firstEnds) : null };
-}
-
 /** 429 while the guest holds `max` unpaid bookings; Retry-After says when the first of them ends. */
-function refuseHoarding(held: { n: number; firstEnds: Date | null }, max: number, now: Date): void {
-  if (held.n < max) return;
+function tooManyHolds(held: { n: number; firstEnds: Date | null }, max: number, now: Date): AppError {
   const wait = held.firstEnds ? Math.max(1, Math.ceil((held.firstEnds.getTime() - now.getTime()) / 1000)) : HOLD_MS / 1000;
-  throw new AppError(429, "too_many_holds", `You hold ${max} unpaid bookings already; pay for or cancel one before booking again`, undefined, {
+  return new AppError(429, "too_many_holds", `You hold ${max} unpaid bookings already; pay for or cancel one before booking again`, undefined, {
     "retry-after": String(wait),
   });
 }
@@ -118,6 +98,23 @@ export async function createBooking(
   }
 }
 
+/** How often the terms are read again when they changed between their read and the booking's turn. */
+const TERMS_RETRIES = 5;
+
+/** The outcome `stayhub_create_booking` answers (drizzle/0019). */
+interface Made {
+  outcome: string;
+  held: number;
+  first_ends: string | null;
+}
+
+/**
+ * One attempt: the terms read (one statement, no lock), the rules applied and the stay priced
+ * here, then the booking made by one call of `stayhub_create_booking`, which under the property's
+ * booking turn takes the guest's row, counts their holds, checks the terms are still the ones
+ * read, and inserts the booking with its jobs — one round trip, one statement's transaction
+ * (with an Idempotency-Key, a transaction that also records the answer).
+ */
 async function insertBooking(
   {
     actor,
@@ -130,22 +127,11 @@ async function insertBooking(
   deps: Deps,
 ): Promise<BookingDtoValue> {
   const { checkIn, checkOut } = input;
-  return deps.db.transaction(async (tx) => {
-    // Round trips are most of a booking's cost: the guest's and the property's statements go out
-    // together, and so do the booking and its jobs below.
-    // Bookings of one property take turns, from the first statement on: two overlapping inserts
-    // at once would each wait on the other's exclusion check, a deadlock PostgreSQL takes a second
-    // (deadlock_timeout) to break — seen as a 50-way race running for minutes. Sent first on the
-    // connection, so everything after it runs with the turn held. A drizzle query is sent when it
-    // is first then'd, and the helpers below send theirs as they are called: `.then` here sends
-    // the turn before them (left to Promise.all, it went out last, and the listing's status was
-    // read before the turn — a deletion unlisting it could be missed).
-    const turn = tx.execute(sql`select pg_advisory_xact_lock(${BOOKING_LOCK_SPACE}::int4, hashtext(${propertyId}::text))`).then(() => undefined);
-    const [, held, terms] = await Promise.all([turn, holdsOf(tx, actor.id, now), stayTerms(tx, propertyId, checkIn, checkOut)]);
+  for (let attempt = 1; ; attempt++) {
+    const terms = await stayTerms(deps.db, propertyId, checkIn, checkOut);
     if (!terms) throw notFound("Property");
     if (terms.status !== "listed") throw invalid("/propertyId", "the property is not listed");
     if (terms.hostId === actor.id) throw invalid("/propertyId", "you cannot book your own property");
-    refuseHoarding(held, deps.config.maxPendingBookings, now);
     if (input.guests > terms.maxGuests) throw invalid("/guests", `the property takes at most ${terms.maxGuests} guests`);
     if (nights < terms.minNights) throw invalid("/checkOut", `the property's stays are at least ${terms.minNights} nights`);
     if (nights > terms.maxNights) throw invalid("/checkOut", `the property's stays are at most ${terms.maxNights} nights`);
@@ -176,20 +162,50 @@ async function insertBooking(
       createdAt: now,
       updatedAt: now,
     };
-    // Sent together (the jobs' insert goes out first: enqueueMany sends it as it is called). A
-    // refused booking (23P01) is still the error reported: the jobs' insert succeeds, the
-    // booking's fails, and the transaction with it.
-    await Promise.all([
-      tx.insert(bookings).values(row),
-      enqueueMany(tx, deps.clock, [
-        { type: "booking.expire", payload: { bookingId: row.id }, runAt: expiresAt, dedupeKey: `booking:${row.id}:expire` },
-        ...notificationsOf("created", { ...row, hostId: terms.hostId }),
-      ]),
+    const jobs = outboxRowsJson(deps.clock, [
+      { type: "booking.expire", payload: { bookingId: row.id }, runAt: expiresAt, dedupeKey: `booking:${row.id}:expire` },
+      ...notificationsOf("created", { ...row, hostId: terms.hostId }),
     ]);
+    const make = (db: Db) =>
+      db
+        .execute(
+          sql`select outcome, held, first_ends from stayhub_create_booking(${BOOKING_LOCK_SPACE}::int4, ${row.id}::uuid, ${propertyId}::uuid,
+            ${actor.id}::uuid, ${checkIn}::date, ${checkOut}::date, ${row.guests}::int, ${row.nightlyTotal}::int, ${row.cleaningFee}::int,
+            ${row.serviceFee}::int, ${row.total}::int, ${row.currency}::text, ${row.cancellationPolicy}::text, ${expiresAt.toISOString()}::timestamptz,
+            ${now.toISOString()}::timestamptz, ${terms.version}::text, ${deps.config.maxPendingBookings}::int, ${jobs}::text::jsonb)`,
+        )
+        .then((r) => {
+          const [m] = rowsOf<Made>(r);
+          if (!m) throw new Error("stayhub_create_booking answered nothing");
+          return m;
+        });
     const dto = toBookingDto(row);
-    await claim?.complete(tx, dto);
-    return dto;
-  });
+    // Without a key the call is its own transaction; with one, the answer is recorded in the same.
+    const made = claim
+      ? await deps.db.transaction(async (tx) => {
+          const m = await make(tx);
+          if (m.outcome === "booked") await claim.complete(tx, dto);
+          return m;
+        })
+      : await make(deps.db);
+    switch (made.outcome) {
+      case "booked":
+        afterCommit(deps.db, wakeRelays);
+        return dto;
+      case "no_guest":
+        throw notFound("User");
+      case "too_many_holds":
+        throw tooManyHolds({ n: made.held, firstEnds: made.first_ends ? new Date(made.first_ends) : null }, deps.config.maxPendingBookings, now);
+      case "terms_changed":
+        // The host changed the listing or these nights meanwhile: judged again by what they are now.
+        if (attempt < TERMS_RETRIES) continue;
+        throw new AppError(503, "unavailable", "The listing is being changed; try again", undefined, { "retry-after": "1" });
+      default:
+        // The guest's account went inactive (deleted or suspended) since the request was let in.
+        requireActive({ status: made.outcome });
+        throw new Error(`stayhub_create_booking answered ${made.outcome}`);
+    }
+  }
 }
 
 /** Applies what time has done to these bookings, then and only then are they read. */

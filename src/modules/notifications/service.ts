@@ -5,6 +5,7 @@ import { notifications, users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
 import { notFound } from "../../http/errors";
 import { newestFirst } from "../../db/newest-first";
+import { rowsOf } from "../../jobs/outbox";
 import type { Handlers, JobOf, NotifyPayload } from "../../jobs/registry";
 import type { JobDeps } from "../../jobs/types";
 import type { Actor } from "../auth/actor";
@@ -57,7 +58,9 @@ export async function markRead({ actor, id }: { actor: Actor; id: string }, deps
 async function deliver(items: { dedupeKey: string; p: NotifyPayload }[], deps: JobDeps): Promise<void> {
   if (items.length === 0) return;
   const now = deps.clock.now();
-  await deps.db
+  // The first run inserts the rows with their e-mails already claimed (a row is inserted once, so
+  // only one run gets it back) and reads the addresses in the same statement: one round trip.
+  const insert = deps.db
     .insert(notifications)
     .values(
       items.map(({ dedupeKey, p }) => ({
@@ -68,46 +71,26 @@ async function deliver(items: { dedupeKey: string; p: NotifyPayload }[], deps: J
         body: p.body,
         data: p.data ?? {},
         dedupeKey,
+        emailedAt: p.email ? sql`now()` : null,
         createdAt: now,
       })),
     )
-    .onConflictDoNothing({ target: notifications.dedupeKey });
-  const mailed = items.filter((i) => i.p.email);
-  if (mailed.length === 0) return;
-  // Claim the e-mails before sending them: of two concurrent runs only one gets each row back.
-  const claimed = await deps.db
-    .update(notifications)
-    .set({ emailedAt: sql`now()` })
-    .where(
-      and(
-        inArray(
-          notifications.dedupeKey,
-          mailed.map((i) => i.dedupeKey),
-        ),
-        isNull(notifications.emailedAt),
-      ),
-    )
-    .returning({ id: notifications.id, userId: notifications.userId, title: notifications.title, body: notifications.body });
-  if (claimed.length === 0) return;
-  const addresses = await deps.db
-    .select({ id: users.id, email: users.email })
-    .from(users)
-    // A deleted account's address is gone (and its placeholder is no one's).
-    .where(
-      and(
-        inArray(
-          users.id,
-          claimed.map((c) => c.userId),
-        ),
-        ne(users.status, "deleted"),
-      ),
-    );
-  const emailOf = new Map(addresses.map((a) => [a.id, a.email]));
+    .onConflictDoNothing({ target: notifications.dedupeKey })
+    .returning({ id: notifications.id, userId: notifications.userId, dedupeKey: notifications.dedupeKey, title: notifications.title, body: notifications.body, emailedAt: notifications.emailedAt });
+  const inserted = rowsOf<Claimed & { dedupeKey: string; emailed: boolean }>(
+    await deps.db.execute(sql`with ins as ${insert}
+      select ins.id, ins.user_id as "userId", ins.dedupe_key as "dedupeKey", ins.title, ins.body, ins.emailed_at is not null as emailed, u.email
+      from ins left join ${users} u on u.id = ins.user_id and u.status <> 'deleted'`),
+  );
+  const claimed: Claimed[] = inserted.filter((r) => r.emailed);
+  // A redelivery (or a row the deleted-account trigger dropped): claim what is still unsent.
+  const stored = new Set(inserted.map((r) => r.dedupeKey));
+  const earlier = items.filter((i) => i.p.email && !stored.has(i.dedupeKey));
+  if (earlier.length) claimed.push(...(await claimUnsent(earlier, deps)));
   for (const [i, c] of claimed.entries()) {
-    const to = emailOf.get(c.userId);
-    if (!to) continue;
+    if (!c.email) continue;
     try {
-      await deps.mailer.send({ to, subject: c.title, text: c.body });
+      await deps.mailer.send({ to: c.email, subject: c.title, text: c.body });
     } catch (err) {
       // Not sent: give the claims of this and the unsent ones back so the retry sends them.
       await deps.db
@@ -122,6 +105,47 @@ async function deliver(items: { dedupeKey: string; p: NotifyPayload }[], deps: J
       throw err;
     }
   }
+}
+
+interface Claimed {
+  id: string;
+  userId: string;
+  title: string;
+  body: string;
+  /** null when the account was deleted: its address is gone (and its placeholder is no one's). */
+  email: string | null;
+}
+
+/** Claims the e-mails of rows an earlier run stored but did not send: of two runs only one gets each row back. */
+async function claimUnsent(items: { dedupeKey: string }[], deps: JobDeps): Promise<Claimed[]> {
+  const claimed = await deps.db
+    .update(notifications)
+    .set({ emailedAt: sql`now()` })
+    .where(
+      and(
+        inArray(
+          notifications.dedupeKey,
+          items.map((i) => i.dedupeKey),
+        ),
+        isNull(notifications.emailedAt),
+      ),
+    )
+    .returning({ id: notifications.id, userId: notifications.userId, title: notifications.title, body: notifications.body });
+  if (claimed.length === 0) return [];
+  const addresses = await deps.db
+    .select({ id: users.id, email: users.email })
+    .from(users)
+    .where(
+      and(
+        inArray(
+          users.id,
+          claimed.map((c) => c.userId),
+        ),
+        ne(users.status, "deleted"),
+      ),
+    );
+  const emailOf = new Map(addresses.map((a) => [a.id, a.email]));
+  return claimed.map((c) => ({ ...c, email: emailOf.get(c.userId) ?? null }));
 }
 
 /** The `notify` job: one notification (and its e-mail when asked). */

@@ -1,6 +1,7 @@
 // A property's nights: availability and price per day, host blocks and price overrides.
 import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
+import { perDatabase } from "../../db/prepared";
 import { bookings, calendarDays, properties } from "../../db/schema";
 import type { Deps } from "../../dependencies";
 import { AppError, invalid } from "../../http/errors";
@@ -171,42 +172,23 @@ export interface StayTerms {
   maxNights: number;
   cancellationPolicy: "flexible" | "moderate" | "strict";
   nights: { date: string; price: number; blocked: boolean }[];
+  /** What the booking compares under its turn: these terms are still the property's. */
+  version: string;
 }
 
 /**
- * The terms of a stay of [from, to) at the property (undefined when there is none), read in `tx`
- * under a key-share lock of the property row: a host's calendar or listing change (which takes
- * the row for update) waits for the booking, or the booking for it — never half of each.
- * Bookings of one property do not wait for each other here; the exclusion constraint judges them.
+ * The terms of a stay of [from, to) at the property (undefined when there is none), in one
+ * statement (one snapshot) and without a lock, with their `version` (drizzle/0019's
+ * stayhub_terms_version over the same fields and nights): the booking is judged and priced by
+ * them, and made only if the version is still the property's when its turn comes.
  */
-export async function stayTerms(tx: Db, propertyId: string, from: string, to: string): Promise<StayTerms | undefined> {
-  // Sent together; the connection runs them in order, so the nights are read after the lock is held.
-  const [[row], overrides] = await Promise.all([
-    tx
-      .select({
-        id: properties.id,
-        hostId: properties.hostId,
-        status: properties.status,
-        pricePerNight: properties.pricePerNight,
-        cleaningFee: properties.cleaningFee,
-        currency: properties.currency,
-        maxGuests: properties.maxGuests,
-        minNights: properties.minNights,
-        maxNights: properties.maxNights,
-        cancellationPolicy: properties.cancellationPolicy,
-      })
-      .from(properties)
-      .where(eq(properties.id, propertyId))
-      .for("key share"),
-    tx
-      .select()
-      .from(calendarDays)
-      .where(and(eq(calendarDays.propertyId, propertyId), gte(calendarDays.day, from), lt(calendarDays.day, to))),
-  ]);
+export async function stayTerms(db: Db, propertyId: string, from: string, to: string): Promise<StayTerms | undefined> {
+  const [row] = await stayTermsQuery(db).execute({ id: propertyId, from, to });
   if (!row) return undefined;
-  const byDay = new Map(overrides.map((o) => [o.day, o]));
+  const { overrides, ...terms } = row;
+  const byDay = new Map((JSON.parse(overrides) as { day: string; price: number | null; blocked: boolean }[]).map((o) => [o.day, o]));
   return {
-    ...row,
+    ...terms,
     cancellationPolicy: row.cancellationPolicy as StayTerms["cancellationPolicy"],
     nights: eachDay(from, to).map((date) => {
       const o = byDay.get(date);
@@ -214,3 +196,26 @@ export async function stayTerms(tx: Db, propertyId: string, from: string, to: st
     }),
   };
 }
+
+const stayTermsQuery = perDatabase((db) => {
+  const [from, to] = [sql`${sql.placeholder("from")}::date`, sql`${sql.placeholder("to")}::date`];
+  return db
+    .select({
+      id: properties.id,
+      hostId: properties.hostId,
+      status: properties.status,
+      pricePerNight: properties.pricePerNight,
+      cleaningFee: properties.cleaningFee,
+      currency: properties.currency,
+      maxGuests: properties.maxGuests,
+      minNights: properties.minNights,
+      maxNights: properties.maxNights,
+      cancellationPolicy: properties.cancellationPolicy,
+      version: sql<string>`stayhub_terms_version(${properties.id}, ${from}, ${to})`,
+      overrides: sql<string>`(select coalesce(json_agg(json_build_object('day', d.day, 'blocked', d.blocked, 'price', d.price)), '[]')::text
+        from ${calendarDays} d where d.property_id = ${properties.id} and d.day >= ${from} and d.day < ${to})`,
+    })
+    .from(properties)
+    .where(eq(properties.id, sql.placeholder("id")))
+    .prepare("stay_terms");
+});

@@ -1,0 +1,1 @@
+CREATE INDEX "bookings_guest_holds_idx" ON "bookings" USING btree ("guest_id","expires_at") WHERE "bookings"."status" = 'pending_payment';
