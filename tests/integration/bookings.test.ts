@@ -177,6 +177,34 @@ test("a booking chosen as a deadlock victim (two overlapping inserts at one inst
   expect(rows[0]?.n).toBe(1);
 });
 
+let g2: Registered;
+beforeAll(async () => {
+  g2 = await registerUser(t.call);
+});
+
+test("nights a stay is seen holding are refused at once (409, no attempt); nights only an overdue hold held are freed and booked", async () => {
+  const p = await createListing(t.call, host);
+  const first = await book(t.call, await newGuest(), { propertyId: p.id, checkIn: "2031-07-20", checkOut: "2031-07-23" });
+  expect(first.status).toBe(201);
+  const seen = await beforeTheTurn(
+    async () => {},
+    () => book(t.call, g2, { propertyId: p.id, checkIn: "2031-07-22", checkOut: "2031-07-24" }),
+  );
+  expect({ status: seen.result.status, code: (seen.result.body as unknown as { code: string }).code, attempts: seen.calls }).toEqual({
+    status: 409,
+    code: "dates_unavailable",
+    attempts: 0,
+  });
+  // 16 minutes on, the hold is overdue (no job has run): it is expired, and the stay made.
+  await setClock(t.call, "2031-06-01T09:16:00Z");
+  const later = await beforeTheTurn(
+    async () => {},
+    () => book(t.call, g2, { propertyId: p.id, checkIn: "2031-07-22", checkOut: "2031-07-24" }),
+  );
+  expect({ status: later.result.status, attempts: later.calls }).toEqual({ status: 201, attempts: 1 });
+  expect((await get(host, first.body.id)).body.status).toBe("expired");
+});
+
 describe("terms that change between their read and the booking's turn", () => {
   test("a new price: the stay is judged again and priced by the new one", async () => {
     const p = await createListing(t.call, host, { pricePerNight: 10_000, cleaningFee: 0 });

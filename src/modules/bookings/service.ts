@@ -71,11 +71,9 @@ export async function createBooking(
   if (checkIn < dayOf(now)) throw invalid("/checkIn", "is in the past");
   if (nights > MAX_NIGHTS) throw invalid("/checkOut", `a stay is at most ${MAX_NIGHTS} nights`);
 
-  // Holds of these nights whose time ran out are expired on a conflict, and the booking tried once
-  // more: the common path pays nothing for them. Two bookings of overlapping nights inserted at
-  // the same instant can each wait for the other's exclusion check: PostgreSQL aborts one as a
-  // deadlock, and that one is simply run again (it then meets the other's committed stay: 409).
-  let settled = false;
+  // Two bookings of overlapping nights inserted at the same instant can each wait for the other's
+  // exclusion check: PostgreSQL aborts one as a deadlock, and that one is simply run again (it
+  // then meets the other's committed stay: 409).
   for (let deadlocks = 0; ; ) {
     try {
       const booking = await insertBooking({ actor, input, propertyId, nights, now, claim }, deps);
@@ -87,18 +85,14 @@ export async function createBooking(
         await Bun.sleep(Math.random() * 5 * deadlocks);
         continue;
       }
-      // The exclusion constraint decided: another stay holds one of these nights.
-      if (state !== EXCLUSION_VIOLATION) throw err;
-      if (settled) throw unavailable();
-      settled = true;
-      const { expired } = await deps.db.transaction((tx) => settleDue(tx, deps.clock, { propertyId, from: checkIn, to: checkOut }));
-      if (expired.length === 0) throw unavailable();
-      await invalidateAvailability(deps);
+      // The exclusion constraint decided: another stay, made since the terms were read, holds one of these nights.
+      if (state === EXCLUSION_VIOLATION) throw unavailable();
+      throw err;
     }
   }
 }
 
-/** How often the terms are read again when they changed between their read and the booking's turn. */
+/** How often the terms are read again: they changed between their read and the booking's turn, or overdue holds were expired. */
 const TERMS_RETRIES = 5;
 
 /** The outcome `stayhub_create_booking` answers (drizzle/0019). */
@@ -128,7 +122,7 @@ async function insertBooking(
 ): Promise<BookingDtoValue> {
   const { checkIn, checkOut } = input;
   for (let attempt = 1; ; attempt++) {
-    const terms = await stayTerms(deps.db, propertyId, checkIn, checkOut);
+    const terms = await stayTerms(deps.db, propertyId, checkIn, checkOut, now);
     if (!terms) throw notFound("Property");
     if (terms.status !== "listed") throw invalid("/propertyId", "the property is not listed");
     if (terms.hostId === actor.id) throw invalid("/propertyId", "you cannot book your own property");
@@ -143,6 +137,14 @@ async function insertBooking(
       terms.currency,
     );
     if (price.total > MAX_AMOUNT) throw invalid("/checkOut", "the stay costs more than one booking can charge; book fewer nights");
+    // A stay seen holding these nights is a refusal without a try (the exclusion constraint alone
+    // decides what is accepted). Holds whose time is up are expired first, then the terms read again.
+    if (terms.stays === "live") throw unavailable();
+    if (terms.stays === "overdue" && attempt < TERMS_RETRIES) {
+      const { expired } = await deps.db.transaction((tx) => settleDue(tx, deps.clock, { propertyId, from: checkIn, to: checkOut }));
+      if (expired.length) await invalidateAvailability(deps);
+      continue;
+    }
     const expiresAt = new Date(now.getTime() + HOLD_MS);
     const row: BookingRow = {
       id: Bun.randomUUIDv7(),

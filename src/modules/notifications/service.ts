@@ -76,7 +76,14 @@ async function deliver(items: { dedupeKey: string; p: NotifyPayload }[], deps: J
       })),
     )
     .onConflictDoNothing({ target: notifications.dedupeKey })
-    .returning({ id: notifications.id, userId: notifications.userId, dedupeKey: notifications.dedupeKey, title: notifications.title, body: notifications.body, emailedAt: notifications.emailedAt });
+    .returning({
+      id: notifications.id,
+      userId: notifications.userId,
+      dedupeKey: notifications.dedupeKey,
+      title: notifications.title,
+      body: notifications.body,
+      emailedAt: notifications.emailedAt,
+    });
   const inserted = rowsOf<Claimed & { dedupeKey: string; emailed: boolean }>(
     await deps.db.execute(sql`with ins as ${insert}
       select ins.id, ins.user_id as "userId", ins.dedupe_key as "dedupeKey", ins.title, ins.body, ins.emailed_at is not null as emailed, u.email

@@ -174,6 +174,11 @@ export interface StayTerms {
   nights: { date: string; price: number; blocked: boolean }[];
   /** What the booking compares under its turn: these terms are still the property's. */
   version: string;
+  /**
+   * Whether stays already hold some of these nights at `now`: "live" (a confirmed stay or a hold
+   * still running), else "overdue" (only holds whose time is up, not yet expired), else null.
+   */
+  stays: "live" | "overdue" | null;
 }
 
 /**
@@ -182,14 +187,15 @@ export interface StayTerms {
  * stayhub_terms_version over the same fields and nights): the booking is judged and priced by
  * them, and made only if the version is still the property's when its turn comes.
  */
-export async function stayTerms(db: Db, propertyId: string, from: string, to: string): Promise<StayTerms | undefined> {
-  const [row] = await stayTermsQuery(db).execute({ id: propertyId, from, to });
+export async function stayTerms(db: Db, propertyId: string, from: string, to: string, now: Date): Promise<StayTerms | undefined> {
+  const [row] = await stayTermsQuery(db).execute({ id: propertyId, from, to, now: now.toISOString() });
   if (!row) return undefined;
   const { overrides, ...terms } = row;
   const byDay = new Map((JSON.parse(overrides) as { day: string; price: number | null; blocked: boolean }[]).map((o) => [o.day, o]));
   return {
     ...terms,
     cancellationPolicy: row.cancellationPolicy as StayTerms["cancellationPolicy"],
+    stays: row.stays as StayTerms["stays"],
     nights: eachDay(from, to).map((date) => {
       const o = byDay.get(date);
       return { date, price: o?.price ?? row.pricePerNight, blocked: o?.blocked ?? false };
@@ -199,6 +205,9 @@ export async function stayTerms(db: Db, propertyId: string, from: string, to: st
 
 const stayTermsQuery = perDatabase((db) => {
   const [from, to] = [sql`${sql.placeholder("from")}::date`, sql`${sql.placeholder("to")}::date`];
+  // Qualified: in a select list drizzle writes a column unqualified, and inside these subqueries
+  // "id" would name the booking's own id.
+  const propertyId = sql`${properties}.id`;
   return db
     .select({
       id: properties.id,
@@ -211,9 +220,13 @@ const stayTermsQuery = perDatabase((db) => {
       minNights: properties.minNights,
       maxNights: properties.maxNights,
       cancellationPolicy: properties.cancellationPolicy,
-      version: sql<string>`stayhub_terms_version(${properties.id}, ${from}, ${to})`,
+      version: sql<string>`stayhub_terms_version(${propertyId}, ${from}, ${to})`,
       overrides: sql<string>`(select coalesce(json_agg(json_build_object('day', d.day, 'blocked', d.blocked, 'price', d.price)), '[]')::text
-        from ${calendarDays} d where d.property_id = ${properties.id} and d.day >= ${from} and d.day < ${to})`,
+        from ${calendarDays} d where d.property_id = ${propertyId} and d.day >= ${from} and d.day < ${to})`,
+      stays: sql<string | null>`(select case when bool_or(b.status = 'confirmed' or b.expires_at > ${sql.placeholder("now")}::timestamptz) then 'live'
+          when count(*) > 0 then 'overdue' end
+        from ${bookings} b where b.property_id = ${propertyId} and b.status in ('pending_payment', 'confirmed')
+          and b.check_out > ${from} and b.check_in < ${to})`,
     })
     .from(properties)
     .where(eq(properties.id, sql.placeholder("id")))
