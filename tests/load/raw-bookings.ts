@@ -1,6 +1,7 @@
 // `bun tests/load/raw-bookings.ts` after `BENCH_ONLY=bookings bun run bench` (its seeded stayhub_bench):
 // the statements of a booking sent raw by postgres.js, 32 clients for 5 s, to see the database's share.
-// V=full (with outbox rows) | nooutbox | insertonly. Writes to stayhub_bench only.
+// V=full (with outbox rows) | nooutbox | insertonly | fn (the terms' version, then one call of
+// stayhub_create_booking, as the service makes a booking). Writes to stayhub_bench only.
 import postgres from "postgres";
 const sql = postgres(process.env.BENCH_DB ?? "postgres://postgres@127.0.0.1:5432/stayhub_bench", { max: 10, onnotice: () => {} });
 const props = await sql`select id, min_nights from properties where status='listed' order by random() limit 2000`;
@@ -21,7 +22,15 @@ await Promise.all(
         co = day(i + p.min_nights);
       const now = new Date();
       try {
-        await sql.begin(async (tx) => {
+        if (variant === "fn") {
+          const id = Bun.randomUUIDv7();
+          const [v] = await sql`select stayhub_terms_version(${p.id}, ${ci}, ${co}) as v`;
+          const at = now.toISOString();
+          const jobs = JSON.stringify(["a", "b"].map((k) => ({ type: "jobs.noop", payload: {}, run_at: at, dedupe_key: `${k}${id}` })));
+          const [r] = await sql`select outcome from stayhub_create_booking(7411338, ${id}, ${p.id}, ${g}, ${ci}, ${co}, 1, 100, 0, 10, 110, 'EUR', 'moderate',
+            ${new Date(now.getTime() + 900000).toISOString()}, ${at}, ${v?.v}, 1000, ${jobs}::text::jsonb)`;
+          if (r?.outcome !== "booked") throw Object.assign(new Error(String(r?.outcome)), { code: String(r?.outcome) });
+        } else await sql.begin(async (tx) => {
           if (variant !== "insertonly") {
             await Promise.all([
               tx`select id from users where id = ${g} for no key update`,
