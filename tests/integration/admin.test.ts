@@ -145,6 +145,27 @@ describe("moderating a property", () => {
   });
 });
 
+// Two sessions race only on a PostgreSQL server (the embedded database has one connection).
+test.skipIf(!process.env.DATABASE_URL)("an admin's unlisting waits for a booking of the property being made (its booking turn), so none is accepted after it", async () => {
+  const host = await registerHost(t.call);
+  const p = await createListing(t.call, host);
+  let settledWhileHeld = false;
+  let unlisting: Promise<{ status: number }> | undefined;
+  await t.deps.database.withSession(async (raw) => {
+    await raw.exec("begin");
+    await raw.query("select pg_advisory_xact_lock(7411338, hashtext($1::text))", [p.id]);
+    unlisting = t.call("POST", api(`/admin/properties/${p.id}/unlist`), { ...as(admin.accessToken), body: { reason: "Fake" } });
+    unlisting.then(() => {
+      settledWhileHeld = true;
+    });
+    await Bun.sleep(300);
+    const held = settledWhileHeld;
+    await raw.exec("commit");
+    expect(held).toBe(false);
+  });
+  expect((await unlisting)?.status).toBe(200);
+});
+
 describe("finding users", () => {
   test("q matches the start of the e-mail or of a word of the name; pages by cursor, newest first", async () => {
     const tag = Math.random().toString(36).slice(2, 8);

@@ -30,26 +30,27 @@ await Promise.all(
           const [r] = await sql`select outcome from stayhub_create_booking(7411338, ${id}, ${p.id}, ${g}, ${ci}, ${co}, 1, 100, 0, 10, 110, 'EUR', 'moderate',
             ${new Date(now.getTime() + 900000).toISOString()}, ${at}, ${v?.v}, 1000, ${jobs}::text::jsonb)`;
           if (r?.outcome !== "booked") throw Object.assign(new Error(String(r?.outcome)), { code: String(r?.outcome) });
-        } else await sql.begin(async (tx) => {
-          if (variant !== "insertonly") {
+        } else
+          await sql.begin(async (tx) => {
+            if (variant !== "insertonly") {
+              await Promise.all([
+                tx`select id from users where id = ${g} for no key update`,
+                tx`select count(*) from bookings where guest_id = ${g} and status = 'pending_payment' and expires_at > ${now}`,
+                tx`select id, host_id, status, price_per_night from properties where id = ${p.id} for key share`,
+                tx`select * from calendar_days where property_id = ${p.id} and day >= ${ci} and day < ${co}`,
+              ]);
+            }
+            const id = Bun.randomUUIDv7();
             await Promise.all([
-              tx`select id from users where id = ${g} for no key update`,
-              tx`select count(*) from bookings where guest_id = ${g} and status = 'pending_payment' and expires_at > ${now}`,
-              tx`select id, host_id, status, price_per_night from properties where id = ${p.id} for key share`,
-              tx`select * from calendar_days where property_id = ${p.id} and day >= ${ci} and day < ${co}`,
-            ]);
-          }
-          const id = Bun.randomUUIDv7();
-          await Promise.all([
-            tx`insert into bookings (id, property_id, guest_id, check_in, check_out, guests, status, nights, nightly_total, cleaning_fee, service_fee, total, currency, cancellation_policy, expires_at, created_at, updated_at)
+              tx`insert into bookings (id, property_id, guest_id, check_in, check_out, guests, status, nights, nightly_total, cleaning_fee, service_fee, total, currency, cancellation_policy, expires_at, created_at, updated_at)
              values (${id}, ${p.id}, ${g}, ${ci}, ${co}, 1, 'pending_payment', ${p.min_nights}, 100, 0, 10, 110, 'EUR', 'moderate', ${new Date(now.getTime() + 900000)}, ${now}, ${now})`,
-            ...(variant === "nooutbox"
-              ? []
-              : [
-                  tx`insert into outbox (type, payload, run_at, dedupe_key) values ('jobs.noop', '{}', ${now}, ${`a${id}`}), ('jobs.noop', '{}', ${now}, ${`b${id}`}), ('jobs.noop', '{}', ${now}, ${`c${id}`}) on conflict (dedupe_key) do nothing returning id`,
-                ]),
-          ]);
-        });
+              ...(variant === "nooutbox"
+                ? []
+                : [
+                    tx`insert into outbox (type, payload, run_at, dedupe_key) values ('jobs.noop', '{}', ${now}, ${`a${id}`}), ('jobs.noop', '{}', ${now}, ${`b${id}`}), ('jobs.noop', '{}', ${now}, ${`c${id}`}) on conflict (dedupe_key) do nothing returning id`,
+                  ]),
+            ]);
+          });
         st.ok = (st.ok ?? 0) + 1;
       } catch (e) {
         const k = (e as { code?: string }).code ?? String(e);

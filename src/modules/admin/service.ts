@@ -157,6 +157,10 @@ export async function unsuspendUser({ actor, userId }: { actor: Actor; userId: s
 export async function moderateProperty({ actor, propertyId, reason }: { actor: Actor; propertyId: string; reason: string }, deps: Deps): Promise<PropertyDtoValue> {
   const now = deps.clock.now();
   await deps.db.transaction(async (tx) => {
+    // The property's booking turn first: a booking being made finishes before the unlisting, and
+    // none accepted after it was answered (found by review: without it a booking whose terms were
+    // checked just before could commit after the admin was told the listing is unlisted).
+    if (isUuid(propertyId)) await lockBookingsOf(tx, [propertyId.toLowerCase()]);
     const [property] = await tx
       .update(properties)
       .set({ status: "unlisted", moderatedAt: sql`coalesce(${properties.moderatedAt}, ${now.toISOString()}::timestamptz)`, hiddenBySuspension: false, updatedAt: now })

@@ -71,9 +71,9 @@ export async function createBooking(
   if (checkIn < dayOf(now)) throw invalid("/checkIn", "is in the past");
   if (nights > MAX_NIGHTS) throw invalid("/checkOut", `a stay is at most ${MAX_NIGHTS} nights`);
 
-  // Two bookings of overlapping nights inserted at the same instant can each wait for the other's
-  // exclusion check: PostgreSQL aborts one as a deadlock, and that one is simply run again (it
-  // then meets the other's committed stay: 409).
+  // Bookings of one property take turns (stayhub_create_booking's first statement), so two
+  // overlapping inserts no longer wait on each other's exclusion check; a deadlock elsewhere (a
+  // settling transaction, a host's change) is still simply run again.
   for (let deadlocks = 0; ; ) {
     try {
       const booking = await insertBooking({ actor, input, propertyId, nights, now, claim }, deps);
@@ -92,7 +92,7 @@ export async function createBooking(
   }
 }
 
-/** How often the terms are read again: they changed between their read and the booking's turn, or overdue holds were expired. */
+/** How often the terms are read again when they changed between their read and the booking's turn. */
 const TERMS_RETRIES = 5;
 
 /** The outcome `stayhub_create_booking` answers (drizzle/0019). */
@@ -121,7 +121,8 @@ async function insertBooking(
   deps: Deps,
 ): Promise<BookingDtoValue> {
   const { checkIn, checkOut } = input;
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 1, settles = 0; ; attempt++) {
+    if (attempt > 1) await Bun.sleep(Math.random() * 2 * attempt);
     const terms = await stayTerms(deps.db, propertyId, checkIn, checkOut, now);
     if (!terms) throw notFound("Property");
     if (terms.status !== "listed") throw invalid("/propertyId", "the property is not listed");
@@ -140,7 +141,7 @@ async function insertBooking(
     // A stay seen holding these nights is a refusal without a try (the exclusion constraint alone
     // decides what is accepted). Holds whose time is up are expired first, then the terms read again.
     if (terms.stays === "live") throw unavailable();
-    if (terms.stays === "overdue" && attempt < TERMS_RETRIES) {
+    if (terms.stays === "overdue" && settles++ < 2) {
       const { expired } = await deps.db.transaction((tx) => settleDue(tx, deps.clock, { propertyId, from: checkIn, to: checkOut }));
       if (expired.length) await invalidateAvailability(deps);
       continue;
@@ -201,7 +202,7 @@ async function insertBooking(
       case "terms_changed":
         // The host changed the listing or these nights meanwhile: judged again by what they are now.
         if (attempt < TERMS_RETRIES) continue;
-        throw new AppError(503, "unavailable", "The listing is being changed; try again", undefined, { "retry-after": "1" });
+        throw new AppError(409, "conflict", "The listing was being changed while this booking was made; retry it", undefined, { "retry-after": "1" });
       default:
         // The guest's account went inactive (deleted or suspended) since the request was let in.
         requireActive({ status: made.outcome });
