@@ -221,30 +221,19 @@ describe("terms that change between their read and the booking's turn", () => {
     expect(res.body.price).toMatchObject({ nightlyTotal: 40_000, total: 44_000 });
   });
 
-  test("a night blocked meanwhile: 422, nothing booked", async () => {
+  test.each([
+    ["a night blocked meanwhile", "insert into calendar_days (property_id, day, blocked) values ($1, '2031-07-21', true)", "/checkIn"],
+    ["unlisted meanwhile", "update properties set status = 'unlisted' where id = $1", "/propertyId"],
+  ])("%s: 422, nothing booked", async (_name, change, path) => {
     const p = await createListing(t.call, host);
     const g = await newGuest();
     const { result: res } = await beforeTheTurn(
       async (attempt) => {
-        if (attempt === 0) await t.deps.database.raw.query("insert into calendar_days (property_id, day, blocked) values ($1, '2031-07-21', true)", [p.id]);
+        if (attempt === 0) await t.deps.database.raw.query(change, [p.id]);
       },
       () => book(t.call, g, { propertyId: p.id, checkIn: "2031-07-20", checkOut: "2031-07-22" }),
     );
-    expect({ status: res.status, path: (res.body as unknown as { errors: { path: string }[] }).errors?.[0]?.path }).toEqual({ status: 422, path: "/checkIn" });
-    const rows = await t.deps.database.raw.query("select count(*)::int as n from bookings where property_id = $1", [p.id]);
-    expect(rows[0]?.n).toBe(0);
-  });
-
-  test("unlisted meanwhile: 422, nothing booked", async () => {
-    const p = await createListing(t.call, host);
-    const g = await newGuest();
-    const { result: res } = await beforeTheTurn(
-      async (attempt) => {
-        if (attempt === 0) await t.deps.database.raw.query("update properties set status = 'unlisted' where id = $1", [p.id]);
-      },
-      () => book(t.call, g, { propertyId: p.id, checkIn: "2031-07-20", checkOut: "2031-07-22" }),
-    );
-    expect({ status: res.status, path: (res.body as unknown as { errors: { path: string }[] }).errors?.[0]?.path }).toEqual({ status: 422, path: "/propertyId" });
+    expect({ status: res.status, path: (res.body as unknown as { errors: { path: string }[] }).errors?.[0]?.path }).toEqual({ status: 422, path });
     const rows = await t.deps.database.raw.query("select count(*)::int as n from bookings where property_id = $1", [p.id]);
     expect(rows[0]?.n).toBe(0);
   });
