@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createAdmin } from "../../src/modules/users/admin";
 import { registerUser, type Registered, startTestApp, type TestApp } from "../support/app";
 import { createListing, registerHost } from "../support/properties";
+import { BOOKING_LOCK_SPACE } from "../../src/modules/bookings/service";
 
 let t: TestApp;
 let admin: { id: string; accessToken: string };
@@ -153,7 +154,7 @@ test.skipIf(!process.env.DATABASE_URL)("an admin's unlisting waits for a booking
   let unlisting: Promise<{ status: number }> | undefined;
   await t.deps.database.withSession(async (raw) => {
     await raw.exec("begin");
-    await raw.query("select pg_advisory_xact_lock(7411338, hashtext($1::text))", [p.id]);
+    await raw.query("select pg_advisory_xact_lock($1::int4, hashtext($2::text))", [BOOKING_LOCK_SPACE, p.id]);
     unlisting = t.call("POST", api(`/admin/properties/${p.id}/unlist`), { ...as(admin.accessToken), body: { reason: "Fake" } });
     unlisting.then(() => {
       settledWhileHeld = true;

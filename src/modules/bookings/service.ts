@@ -25,7 +25,7 @@ import type { BookingStatus, CreateBookingBody } from "./schemas";
 import type { Static } from "elysia";
 
 /** The advisory-lock key space of "a booking of this property is being made" (the other key is the property id's hash). */
-const BOOKING_LOCK_SPACE = 7_411_338;
+export const BOOKING_LOCK_SPACE = 7_411_338;
 
 /**
  * Waits for (and then holds, to the end of the transaction) the booking turn of each property:
@@ -99,7 +99,7 @@ const TERMS_RETRIES = 5;
 interface Made {
   outcome: string;
   held: number;
-  first_ends: string | null;
+  first_ends: string | Date | null;
 }
 
 /**
