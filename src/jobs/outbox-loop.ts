@@ -2,7 +2,7 @@
 // a NOTIFY came in meanwhile; otherwise sleep until the next NOTIFY or the poll interval; back off
 // on errors; now and then delete old sent rows.
 import type { Deps } from "../dependencies";
-import { outboxCleanup } from "./outbox";
+import { onLocalWake, outboxCleanup } from "./outbox";
 
 export interface OutboxLoop {
   stop(): Promise<void>;
@@ -24,8 +24,10 @@ export async function startOutboxLoop(o: {
     pending = true;
     wake?.();
   };
-  // A commit that enqueued jobs NOTIFYs this channel right after (wakeRelays in outbox.ts).
+  // A commit that enqueued jobs NOTIFYs this channel right after (wakeRelays in outbox.ts), in other processes.
   const unlisten = await o.deps.database.listen("stayhub_outbox", nudge).catch(() => null);
+  // This process's commits wake it without the NOTIFY's round trips.
+  const unwake = onLocalWake(nudge);
   let failures = 0;
   const loop = (async () => {
     while (!stopped) {
@@ -56,6 +58,7 @@ export async function startOutboxLoop(o: {
       stopped = true;
       nudge();
       await loop; // the pass in hand finishes first
+      unwake();
       await unlisten?.().catch(() => {});
     },
   };

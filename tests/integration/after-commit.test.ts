@@ -1,8 +1,10 @@
 // Relays are woken after the commit that enqueued jobs (not by a NOTIFY inside it): the wake-up
-// comes once the jobs are visible, and never for a transaction that rolled back.
+// comes once the jobs are visible, and never for a transaction that rolled back; this process's
+// relays hear it without a statement.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { afterCommit } from "../../src/db/after-commit";
-import { enqueue } from "../../src/jobs/outbox";
+import { enqueue, onLocalWake } from "../../src/jobs/outbox";
+import { startOutboxLoop } from "../../src/jobs/outbox-loop";
 import { startTestApp, type TestApp } from "../support/app";
 
 let t: TestApp;
@@ -47,5 +49,56 @@ test("an enqueueing commit NOTIFYs the relays' channel after it commits, not bef
     expect(await t.deps.database.raw.query("select tgname from pg_trigger where tgrelid = 'outbox'::regclass and not tgisinternal")).toEqual([]);
   } finally {
     await unlisten();
+  }
+});
+
+test("an enqueueing commit wakes this process's relay loops at once, without a statement: after the commit, and in other threads too", async () => {
+  let woken = 0;
+  const stop = onLocalWake(() => void woken++);
+  // A worker thread listening as the relay's thread does; it answers each wake it hears.
+  const thread = new Worker(
+    URL.createObjectURL(
+      new Blob([`const c = new BroadcastChannel("stayhub:outbox"); c.onmessage = () => postMessage("woken"); postMessage("ready");`], { type: "text/javascript" }),
+    ),
+  );
+  let threadWoken = 0;
+  await new Promise<void>((resolve) => {
+    thread.onmessage = (e) => {
+      if (e.data === "ready") resolve();
+      else threadWoken++;
+    };
+  });
+  try {
+    await t.deps.db.transaction(async (tx) => {
+      await enqueue(tx, t.deps.clock, "jobs.noop", {});
+      await Bun.sleep(50);
+      expect(woken).toBe(0);
+    });
+    for (let i = 0; i < 50 && (woken === 0 || threadWoken === 0); i++) await Bun.sleep(10);
+    expect(woken).toBeGreaterThan(0);
+    expect(threadWoken).toBeGreaterThan(0);
+    // The loop's own poll is set to a minute here: only the wake can have moved the job that fast.
+    const relayed: string[] = [];
+    const loop = await startOutboxLoop({
+      deps: { ...t.deps, database: { ...t.deps.database, listen: async () => async () => {} } },
+      pollMs: 60_000,
+      what: "test loop",
+      pass: async () => {
+        relayed.push("pass");
+        return false;
+      },
+    });
+    try {
+      for (let i = 0; i < 50 && relayed.length === 0; i++) await Bun.sleep(10);
+      const passes = relayed.length;
+      await enqueue(t.deps.db, t.deps.clock, "jobs.noop", {});
+      for (let i = 0; i < 100 && relayed.length === passes; i++) await Bun.sleep(10);
+      expect(relayed.length).toBeGreaterThan(passes);
+    } finally {
+      await loop.stop();
+    }
+  } finally {
+    stop();
+    thread.terminate();
   }
 });
