@@ -13,18 +13,24 @@ const BATCH = 500;
 export async function relayOnce(deps: Deps, queue: RedisQueue): Promise<number> {
   const now = deps.clock.now().toISOString();
   return deps.db.transaction(async (tx) => {
-    const due = rowsOf<OutboxRow>(
+    // Taken and marked sent in one statement; the mark commits only once Redis has the jobs.
+    const due = rowsOf<OutboxRow & { run_at: string | Date }>(
       await tx.execute(sql`
-      select id, type, payload, created_at from outbox
-      where sent_at is null and dead_at is null and run_at <= ${now}::timestamptz
-      order by run_at, id
-      limit ${BATCH}
-      for update skip locked`),
+      update outbox set sent_at = now()
+      where id in (
+        select id from outbox
+        where sent_at is null and dead_at is null and run_at <= ${now}::timestamptz
+        order by run_at, id
+        limit ${BATCH}
+        for update skip locked)
+      returning id, type, payload, created_at, run_at`),
     );
     if (due.length === 0) return 0;
+    // RETURNING keeps no order: the stream gets them due-first, then in the order they were made.
+    const at = (r: { run_at: string | Date }) => new Date(r.run_at).getTime();
+    due.sort((a, b) => at(a) - at(b) || Number(a.id) - Number(b.id));
     const jobs = due.map((r) => jobOf(r, 1));
     await queue.add(jobs); // throws when Redis is down: the transaction rolls back, rows stay unsent
-    await tx.execute(sql`update outbox set sent_at = now() where id in ${sql.raw(`(${jobs.map((j) => Number(j.id)).join(",")})`)}`);
     return jobs.length;
   });
 }

@@ -418,6 +418,27 @@ describe.if(Boolean(redisUrl && databaseUrl))("Redis Streams with worker threads
     }
   }, 60_000);
 
+  test("the relay hands due rows to the stream earliest-due first, then in the order they were made, each once", async () => {
+    const redis = t.deps.redis as NonNullable<typeof t.deps.redis>;
+    const queue = new RedisQueue(redis, `order${Date.now()}:`);
+    await queue.ensureGroup();
+    await q("update outbox set sent_at = now() where sent_at is null"); // only this test's rows below
+    const now = t.deps.clock.now().getTime();
+    const ids = await enqueueMany(
+      t.deps.db,
+      t.deps.clock,
+      [3, 1, 2, 1].map((s) => ({ type: "jobs.noop" as const, payload: {}, runAt: new Date(now - s * 1000) })),
+    );
+    expect(await relayOnce(t.deps, queue)).toBe(4);
+    expect(await relayOnce(t.deps, queue)).toBe(0);
+    const entries = (await redis.xrange(queue.stream, "-", "+")) as [string, string[]][];
+    const relayed = entries.map(([, fields]) => (JSON.parse(fields[1] as string) as { id: string }).id);
+    expect(relayed).toEqual([ids[0], ids[2], ids[1], ids[3]] as string[]);
+    const [unsent] = await q<{ n: number }>(`select count(*)::int as n from outbox where sent_at is null and id in (${ids.join(",")})`);
+    expect(unsent?.n).toBe(0);
+    await redis.del(queue.stream);
+  });
+
   test("Redis down: rows wait in the outbox; when it returns they are relayed", async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const start = () => Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdout: "ignore", stderr: "ignore" });

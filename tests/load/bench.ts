@@ -56,7 +56,10 @@ async function waitFor(url: string, proc: ReturnType<typeof Bun.spawn>, timeoutM
 async function startStayhub(env: Record<string, string>, cwd: string) {
   const port = freePort();
   const t0 = performance.now();
-  const cmd = process.env.XP_PROF ? [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${process.env.XP_PROF}`, join(ROOT, "src/main.ts"), "serve"] : [BINARY, "serve"];
+  // BENCH_CPU_PROFILE=dir: the service runs from source under Bun's sampling profiler and leaves a
+  // markdown profile of its main thread in dir when it stops (slower than the binary: for where, not how fast).
+  const profile = process.env.BENCH_CPU_PROFILE;
+  const cmd = profile ? [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${profile}`, join(ROOT, "src/main.ts"), "serve"] : [BINARY, "serve"];
   const proc = Bun.spawn(cmd, { cwd, env: { PATH: process.env.PATH ?? "", PORT: String(port), ...env }, stdout: "ignore", stderr: "inherit" });
   children.push(proc);
   await waitFor(`http://127.0.0.1:${port}/ready`, proc);
@@ -762,7 +765,6 @@ async function paymentScenario(env: Record<string, string>, cwd: string, o: { co
     MAX_PENDING_BOOKINGS: "1000",
     WORKER_THREADS: "2",
     PAYMENT_PROVIDER_LATENCY_MS: String(PROVIDER_LATENCY_MS),
-    ...(process.env.XP_POOL ? { DB_POOL_SIZE: process.env.XP_POOL } : {}),
     LOG_LEVEL: "warn",
   };
   const floor = await measure(await startFloor(["insert", benchDb]), {
@@ -847,13 +849,12 @@ async function paymentScenario(env: Record<string, string>, cwd: string, o: { co
     await running;
     const seconds = (performance.now() - started) / 1000;
     await statementProfile.report(`pay → confirmed, ${clients} clients`, confirmed);
-    if (process.env.XP_METRICS)
-      say(
-        (await (await fetch(`${app.url}/metrics`)).text())
-          .split("\n")
-          .filter((l) => /job/.test(l) && !l.startsWith("#"))
-          .join("\n"),
-      );
+    say(
+      (await (await fetch(`${app.url}/metrics`)).text())
+        .split("\n")
+        .filter((l) => /job/.test(l) && !l.startsWith("#"))
+        .join("\n"),
+    );
     await app.stop();
     latencies.sort((a, b) => a - b);
     const c = postgres(benchDb, { max: 1, onnotice: () => {} });
