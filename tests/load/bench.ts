@@ -849,12 +849,6 @@ async function paymentScenario(env: Record<string, string>, cwd: string, o: { co
     await running;
     const seconds = (performance.now() - started) / 1000;
     await statementProfile.report(`pay → confirmed, ${clients} clients`, confirmed);
-    say(
-      (await (await fetch(`${app.url}/metrics`)).text())
-        .split("\n")
-        .filter((l) => /job/.test(l) && !l.startsWith("#"))
-        .join("\n"),
-    );
     await app.stop();
     latencies.sort((a, b) => a - b);
     const c = postgres(benchDb, { max: 1, onnotice: () => {} });
