@@ -2,7 +2,7 @@
 // a NOTIFY came in meanwhile; otherwise sleep until the next NOTIFY or the poll interval; back off
 // on errors; now and then delete old sent rows.
 import type { Deps } from "../dependencies";
-import { onLocalWake, outboxCleanup } from "./outbox";
+import { onLocalWake, outboxCleanup, PROCESS_TAG } from "./outbox";
 
 export interface OutboxLoop {
   stop(): Promise<void>;
@@ -24,8 +24,9 @@ export async function startOutboxLoop(o: {
     pending = true;
     wake?.();
   };
-  // A commit that enqueued jobs NOTIFYs this channel right after (wakeRelays in outbox.ts), in other processes.
-  const unlisten = await o.deps.database.listen("stayhub_outbox", nudge).catch(() => null);
+  // A commit that enqueued jobs NOTIFYs this channel right after (wakeRelays in outbox.ts): another
+  // process's wakes this loop; this process's own came through the channel already.
+  const unlisten = await o.deps.database.listen("stayhub_outbox", (from) => from !== PROCESS_TAG && nudge()).catch(() => null);
   // This process's commits wake it without the NOTIFY's round trips.
   const unwake = onLocalWake(nudge);
   let failures = 0;

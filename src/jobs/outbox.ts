@@ -1,6 +1,7 @@
 // Enqueue through the transactional outbox: the job row commits with the state change that needs
 // it, or not at all.
 import type { Db } from "../db/client";
+import { hostname } from "node:os";
 import { sql } from "drizzle-orm";
 import { afterCommit } from "../db/after-commit";
 import { outbox } from "../db/schema";
@@ -58,6 +59,12 @@ export async function enqueueMany(tx: Db, clock: Clock, jobs: JobSpec[]): Promis
 
 const signals = new WeakMap<Db, { inFlight: boolean; again: boolean }>();
 
+/**
+ * Which process sent a NOTIFY (the same in all its threads): its own relays were woken through the
+ * channel already and let it pass. Host and pid: two processes alike in both at worst miss a wake.
+ */
+export const PROCESS_TAG = `${hostname()}:${process.pid}`;
+
 /** The in-process wake: every thread of this process (the relay's included) hears it at once. */
 const WAKE_CHANNEL = "stayhub:outbox";
 let waker: BroadcastChannel | null = null;
@@ -88,8 +95,12 @@ export function wakeRelays(root: Db): void {
   // The relay of this process, woken without a statement: under load the NOTIFY below waits for a
   // free connection of the pool behind the requests' queries (a charge's start was delayed ~100 ms
   // at 32 clients by it), while this reaches the relay's thread at once.
-  waker ??= wakeChannel();
-  waker.postMessage(0);
+  try {
+    waker ??= wakeChannel();
+    waker.postMessage(0);
+  } catch {
+    // The NOTIFY below, and the relays' polls, still wake them.
+  }
   const state = signals.get(root) ?? { inFlight: false, again: false };
   signals.set(root, state);
   if (state.inFlight) {
@@ -99,7 +110,7 @@ export function wakeRelays(root: Db): void {
   state.inFlight = true;
   const send = (): void => {
     root
-      .execute(sql`select pg_notify('stayhub_outbox', '')`)
+      .execute(sql`select pg_notify('stayhub_outbox', ${PROCESS_TAG})`)
       .catch(() => {}) // the relay's poll is the safety net
       .finally(() => {
         if (!state.again) {

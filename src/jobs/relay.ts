@@ -16,14 +16,14 @@ export async function relayOnce(deps: Deps, queue: RedisQueue): Promise<number> 
     // Taken and marked sent in one statement; the mark commits only once Redis has the jobs.
     const due = rowsOf<OutboxRow & { run_at: string | Date }>(
       await tx.execute(sql`
-      update outbox set sent_at = now()
-      where id in (
+      with due as materialized (
         select id from outbox
         where sent_at is null and dead_at is null and run_at <= ${now}::timestamptz
         order by run_at, id
         limit ${BATCH}
         for update skip locked)
-      returning id, type, payload, created_at, run_at`),
+      update outbox set sent_at = now() from due where outbox.id = due.id
+      returning outbox.id, outbox.type, outbox.payload, outbox.created_at, outbox.run_at`),
     );
     if (due.length === 0) return 0;
     // RETURNING keeps no order: the stream gets them due-first, then in the order they were made.

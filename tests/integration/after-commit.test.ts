@@ -74,7 +74,7 @@ test("an enqueueing commit wakes this process's relay loops at once, without a s
       await Bun.sleep(50);
       expect(woken).toBe(0);
     });
-    for (let i = 0; i < 50 && (woken === 0 || threadWoken === 0); i++) await Bun.sleep(10);
+    for (let i = 0; i < 300 && (woken === 0 || threadWoken === 0); i++) await Bun.sleep(10);
     expect(woken).toBeGreaterThan(0);
     expect(threadWoken).toBeGreaterThan(0);
     // The loop's own poll is set to a minute here: only the wake can have moved the job that fast.
@@ -89,10 +89,10 @@ test("an enqueueing commit wakes this process's relay loops at once, without a s
       },
     });
     try {
-      for (let i = 0; i < 50 && relayed.length === 0; i++) await Bun.sleep(10);
+      for (let i = 0; i < 300 && relayed.length === 0; i++) await Bun.sleep(10);
       const passes = relayed.length;
       await enqueue(t.deps.db, t.deps.clock, "jobs.noop", {});
-      for (let i = 0; i < 100 && relayed.length === passes; i++) await Bun.sleep(10);
+      for (let i = 0; i < 500 && relayed.length === passes; i++) await Bun.sleep(10);
       expect(relayed.length).toBeGreaterThan(passes);
     } finally {
       await loop.stop();
@@ -100,5 +100,44 @@ test("an enqueueing commit wakes this process's relay loops at once, without a s
   } finally {
     stop();
     thread.terminate();
+  }
+});
+
+test("a relay lets pass its own process's NOTIFY (the channel woke it already) and wakes for another process's", async () => {
+  const { PROCESS_TAG } = await import("../../src/jobs/outbox");
+  const passes: number[] = [];
+  const heard: { notify?: (payload: string) => void } = {};
+  const loop = await startOutboxLoop({
+    deps: {
+      ...t.deps,
+      database: {
+        ...t.deps.database,
+        listen: async (_c: string, on: (payload: string) => void) => {
+          heard.notify = on;
+          return async () => {};
+        },
+      },
+    },
+    pollMs: 60_000,
+    what: "test loop",
+    pass: async () => {
+      passes.push(Date.now());
+      return false;
+    },
+  });
+  try {
+    for (let i = 0; i < 300 && passes.length === 0; i++) await Bun.sleep(10);
+    expect(passes.length).toBe(1);
+    heard.notify?.(PROCESS_TAG);
+    await Bun.sleep(100);
+    expect(passes.length).toBe(1);
+    heard.notify?.("another-host:123");
+    for (let i = 0; i < 300 && passes.length === 1; i++) await Bun.sleep(10);
+    expect(passes.length).toBe(2);
+    heard.notify?.(""); // an older version's NOTIFY, without a tag
+    for (let i = 0; i < 300 && passes.length === 2; i++) await Bun.sleep(10);
+    expect(passes.length).toBe(3);
+  } finally {
+    await loop.stop();
   }
 });

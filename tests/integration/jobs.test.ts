@@ -429,14 +429,17 @@ describe.if(Boolean(redisUrl && databaseUrl))("Redis Streams with worker threads
       t.deps.clock,
       [3, 1, 2, 1].map((s) => ({ type: "jobs.noop" as const, payload: {}, runAt: new Date(now - s * 1000) })),
     );
-    expect(await relayOnce(t.deps, queue)).toBe(4);
-    expect(await relayOnce(t.deps, queue)).toBe(0);
-    const entries = (await redis.xrange(queue.stream, "-", "+")) as [string, string[]][];
-    const relayed = entries.map(([, fields]) => (JSON.parse(fields[1] as string) as { id: string }).id);
-    expect(relayed).toEqual([ids[0], ids[2], ids[1], ids[3]] as string[]);
-    const [unsent] = await q<{ n: number }>(`select count(*)::int as n from outbox where sent_at is null and id in (${ids.join(",")})`);
-    expect(unsent?.n).toBe(0);
-    await redis.del(queue.stream);
+    try {
+      expect(await relayOnce(t.deps, queue)).toBe(4);
+      expect(await relayOnce(t.deps, queue)).toBe(0);
+      const entries = (await redis.xrange(queue.stream, "-", "+")) as [string, string[]][];
+      const relayed = entries.map(([, fields]) => (JSON.parse(fields[1] as string) as { id: string }).id);
+      expect(relayed).toEqual([ids[0], ids[2], ids[1], ids[3]] as string[]);
+      const [unsent] = await q<{ n: number }>(`select count(*)::int as n from outbox where sent_at is null and id in (${ids.join(",")})`);
+      expect(unsent?.n).toBe(0);
+    } finally {
+      await redis.del(queue.stream);
+    }
   });
 
   test("Redis down: rows wait in the outbox; when it returns they are relayed", async () => {

@@ -2,9 +2,10 @@
 // transaction), read payments, and the effects the charge job, the refund jobs and the webhooks
 // apply. Each effect is one transaction that locks the payment row first and changes it only from
 // the state it expects, so any number of reruns, redeliveries and webhooks apply it once.
-import { and, eq, getTableColumns, inArray, isNull, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, isNull } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { sqlState, UNIQUE_VIOLATION } from "../../db/errors";
+import { together } from "../../db/together";
 import { newestFirst } from "../../db/newest-first";
 import { bookings, payments, properties, refunds, webhookEvents } from "../../db/schema";
 import type { Deps } from "../../dependencies";
@@ -50,25 +51,9 @@ export async function payBooking(
   deps: Deps,
 ): Promise<PaymentDtoValue> {
   const now = deps.clock.now();
-  if (!isUuid(bookingId)) throw notFound("Booking");
   const outcome = await deps.db
     .transaction(async (tx): Promise<{ payment: PaymentDtoValue } | { refused: string; freed: boolean }> => {
-      // Sent together (postgres.js pipelines what is issued at once on a transaction's connection)
-      // and run in this order: the booking taken for update, then — read after it is held — its
-      // live payments and its property's status, the property taken shared (an unlisting by its
-      // host, an admin, or a suspension waits, or is seen). One round trip instead of two.
-      const [{ booking, role }, [live], [property]] = await Promise.all([
-        bookingFor(actor, bookingId, tx, { lock: true }),
-        tx
-          .select({ id: payments.id, status: payments.status })
-          .from(payments)
-          .where(and(eq(payments.bookingId, bookingId), inArray(payments.status, [...LIVE]))),
-        tx
-          .select({ status: properties.status })
-          .from(properties)
-          .where(eq(properties.id, sql`(select b.property_id from bookings b where b.id = ${bookingId}::uuid)`))
-          .for("share"),
-      ]);
+      const { booking, role } = await bookingFor(actor, bookingId, tx, { lock: true });
       // Only the guest pays: to the host (and anyone else) this verb does not exist for the booking.
       if (role !== "guest") throw notFound("Booking");
       if (isDue(booking, now)) {
@@ -76,6 +61,15 @@ export async function payBooking(
         return { refused: "The booking's hold expired before it was paid", freed: expired.length > 0 };
       }
       if (booking.status !== "pending_payment") return { refused: `The booking is ${booking.status}; only a pending_payment booking can be paid`, freed: false };
+      // Read once the booking is held (a payment another request made under the lock is seen).
+      const [[live], [property]] = await together(
+        tx
+          .select({ id: payments.id, status: payments.status })
+          .from(payments)
+          .where(and(eq(payments.bookingId, booking.id), inArray(payments.status, [...LIVE]))),
+        // Taken shared: an unlisting (by its host, an admin, or a suspension) waits, or is seen.
+        tx.select({ status: properties.status }).from(properties).where(eq(properties.id, booking.propertyId)).for("share"),
+      );
       if (live) return { refused: `The booking already has a ${live.status} payment (${live.id})`, freed: false };
       if (property?.status !== "listed") return { refused: "The property is no longer listed; this hold cannot be paid", freed: false };
       const row: PaymentRow = {
@@ -95,13 +89,13 @@ export async function payBooking(
         updatedAt: now,
       };
       const dto = toPaymentDto(row);
-      // The payment, its charge job and the recorded answer: sent together, run in this order (a
-      // second live payment fails the first, and with it the transaction).
-      await Promise.all([
+      // The payment, its charge job and the recorded answer, sent together (a second live payment
+      // fails its insert, and with it the transaction: the unique violation is what is thrown).
+      await together(
         tx.insert(payments).values(row),
         enqueueMany(tx, deps.clock, [{ type: "payment.charge", payload: { paymentId: row.id }, dedupeKey: `payment:${row.id}:charge` }]),
         claim?.complete(tx, dto),
-      ]);
+      );
       return { payment: dto };
     })
     .catch((err: unknown) => {
@@ -215,12 +209,12 @@ export async function settleCharge(tx: Db, clock: Clock, paymentId: string, outc
     // One job for the guest's receipt and both parties' confirmation.
     const jobs = notificationsOf("confirmed", { ...booking, hostId });
     for (const job of jobs) if (job.type === "notify.many") job.payload.notifications.unshift(received);
-    // The payment, the booking and the jobs: sent together, run in this order (one round trip).
-    await Promise.all([
+    // The payment, the booking and the jobs: both rows are held already, so sent together.
+    await together(
       paid.where(eq(payments.id, payment.id)),
       tx.update(bookings).set({ status: "confirmed", updatedAt: now }).where(eq(bookings.id, booking.id)),
       enqueueMany(tx, clock, jobs),
-    ]);
+    );
     return { unknown: false, changed: true, freed: false };
   }
   await paid.where(eq(payments.id, payment.id));
