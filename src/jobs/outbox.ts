@@ -1,6 +1,7 @@
 // Enqueue through the transactional outbox: the job row commits with the state change that needs
 // it, or not at all.
 import type { Db } from "../db/client";
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { sql } from "drizzle-orm";
 import { afterCommit } from "../db/after-commit";
@@ -61,9 +62,21 @@ const signals = new WeakMap<Db, { inFlight: boolean; again: boolean }>();
 
 /**
  * Which process sent a NOTIFY (the same in all its threads): its own relays were woken through the
- * channel already and let it pass. Host and pid: two processes alike in both at worst miss a wake.
+ * channel already and let it pass. Host, pid and the process's start (containers all run as pid 1,
+ * and may share a host name); two processes alike in all three at worst wait for a poll.
  */
-export const PROCESS_TAG = `${hostname()}:${process.pid}`;
+export const PROCESS_TAG = `${hostname()}:${process.pid}:${processStart()}`;
+
+/** When this process started, in clock ticks since boot (Linux; "" elsewhere): the same in all its threads. */
+function processStart(): string {
+  try {
+    // The fields after the command's closing parenthesis; starttime is the 22nd field of the line.
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? "";
+  } catch {
+    return "";
+  }
+}
 
 /** The in-process wake: every thread of this process (the relay's included) hears it at once. */
 const WAKE_CHANNEL = "stayhub:outbox";
@@ -99,7 +112,7 @@ export function wakeRelays(root: Db): void {
     waker ??= wakeChannel();
     waker.postMessage(0);
   } catch {
-    // The NOTIFY below, and the relays' polls, still wake them.
+    // Their polls still find the rows (they let this process's NOTIFY pass), and other processes' NOTIFY wakes theirs.
   }
   const state = signals.get(root) ?? { inFlight: false, again: false };
   signals.set(root, state);
