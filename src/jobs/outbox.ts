@@ -79,7 +79,7 @@ function processStart(): string {
 }
 
 /** The in-process wake: every thread of this process (the relay's included) hears it at once. */
-const WAKE_CHANNEL = "stayhub:outbox";
+export const WAKE_CHANNEL = "stayhub:outbox";
 let waker: BroadcastChannel | null = null;
 /** A channel of the wake that keeps no process alive (Bun's BroadcastChannel has Node's unref). */
 const wakeChannel = (): BroadcastChannel => {

@@ -3,7 +3,7 @@
 // relays hear it without a statement.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { afterCommit } from "../../src/db/after-commit";
-import { enqueue, onLocalWake } from "../../src/jobs/outbox";
+import { enqueue, onLocalWake, PROCESS_TAG, WAKE_CHANNEL } from "../../src/jobs/outbox";
 import { startOutboxLoop } from "../../src/jobs/outbox-loop";
 import { startTestApp, type TestApp } from "../support/app";
 
@@ -58,7 +58,7 @@ test("an enqueueing commit wakes this process's relay loops at once, without a s
   // A worker thread listening as the relay's thread does; it answers each wake it hears.
   const thread = new Worker(
     URL.createObjectURL(
-      new Blob([`const c = new BroadcastChannel("stayhub:outbox"); c.onmessage = () => postMessage("woken"); postMessage("ready");`], { type: "text/javascript" }),
+      new Blob([`const c = new BroadcastChannel(${JSON.stringify(WAKE_CHANNEL)}); c.onmessage = () => postMessage("woken"); postMessage("ready");`], { type: "text/javascript" }),
     ),
   );
   let threadWoken = 0;
@@ -104,7 +104,6 @@ test("an enqueueing commit wakes this process's relay loops at once, without a s
 });
 
 test("a relay lets pass its own process's NOTIFY (the channel woke it already) and wakes for another process's", async () => {
-  const { PROCESS_TAG } = await import("../../src/jobs/outbox");
   const passes: number[] = [];
   const heard: { notify?: (payload: string) => void } = {};
   const loop = await startOutboxLoop({
