@@ -1,5 +1,5 @@
 // The dependency bundle's type, handed to routes, services and jobs: nothing reaches for a global.
-// Types only, so a module that takes `deps` imports nothing of how they are built (deps.ts).
+// Types only, so a module that takes `deps` imports nothing of how they are built (compose.ts).
 import type Redis from "ioredis";
 import type { Cache } from "./cache/cache";
 import type { Config } from "./config";

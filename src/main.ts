@@ -2,12 +2,12 @@
 import { closeBookingFeed } from "./graphql/live";
 import { parseArgs } from "node:util";
 import { createApp, VERSION } from "./app";
-import { createAdmin } from "./modules/users/admin";
+import { createAdmin } from "./modules/users/admin-cli";
 import { invalidateProperties } from "./modules/properties/service";
 import { type Config, ConfigError, loadConfig } from "./config";
 import { migrate } from "./db/migrate";
 import { DEMO_PASSWORD, seed } from "./db/seed";
-import { closeDeps, createDeps, type Deps } from "./deps";
+import { closeDeps, createDeps, type Deps } from "./compose";
 import { listDeadJobs, retryDeadJob } from "./jobs/dead-letters";
 import { settlesWithin } from "./lib/deadline";
 import { startJobs } from "./jobs/runner";

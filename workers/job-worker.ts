@@ -4,7 +4,7 @@
 // rest of its batch goes back to the stream, connections close, then it says "stopped".
 import { parentPort, workerData } from "node:worker_threads";
 import type { Config } from "../src/config";
-import { connectRedis, createDeps, closeDeps } from "../src/deps";
+import { connectRedis, createDeps, closeDeps } from "../src/compose";
 import { consume } from "../src/jobs/consumer";
 import { RedisQueue } from "../src/jobs/redis-queue";
 import { startRelay } from "../src/jobs/relay";

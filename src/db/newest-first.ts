@@ -2,7 +2,8 @@
 // ordering, and the next cursor, for any table with those two columns.
 import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
-import { decodeCursor, encodeCursor, isIsoInstant, isUuid } from "../http/pagination";
+import { decodeCursor, encodeCursor, isIsoInstant } from "../http/pagination";
+import { isUuid } from "../lib/ids";
 
 export interface NewestFirst {
   /** Rows strictly after the cursor's position (undefined without a cursor). */

@@ -4,7 +4,7 @@ import DataLoader from "dataloader";
 import { desc, inArray, sql } from "drizzle-orm";
 import { payments, propertyDocuments, users } from "../db/schema";
 import type { Deps } from "../dependencies";
-import { rowsOf } from "../jobs/outbox";
+import { rowsOf } from "../db/rows";
 import type { Actor } from "../modules/auth/actor";
 import { type PaymentDtoValue, toPaymentDto } from "../modules/payments/dto";
 import type { PropertyDtoValue } from "../modules/properties/dto";

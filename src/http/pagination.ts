@@ -19,10 +19,6 @@ export const PageOnlyQuery = t.Object({ ...PageQuery });
 
 export const Page = <S extends TSchema>(item: S, title: string) => t.Object({ data: t.Array(item), nextCursor: t.Union([t.String(), t.Null()]) }, { title });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Cursor parts are checked as strictly as input: a tampered cursor is a 422, never a 500. */
-export const isUuid = (v: unknown): v is string => typeof v === "string" && UUID.test(v);
 /** A real instant (cursors carry the ones we wrote: RFC 3339, UTC). */
 export const isIsoInstant = isRfc3339Instant;
 /** A value a PostgreSQL integer (int4) holds: what the integer sort keys are. */

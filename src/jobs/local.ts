@@ -4,7 +4,8 @@
 import { sql } from "drizzle-orm";
 import type { Deps } from "../dependencies";
 import { execute, type JobEvent } from "./execute";
-import { jobOf, type OutboxRow, rowsOf } from "./outbox";
+import { jobOf, type OutboxRow } from "./outbox";
+import { rowsOf } from "../db/rows";
 import type { JobDeps } from "./types";
 import { type OutboxLoop, startOutboxLoop } from "./outbox-loop";
 

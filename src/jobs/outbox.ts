@@ -155,9 +155,6 @@ export interface OutboxRow extends Record<string, unknown> {
   created_at: string | Date;
 }
 
-/** The rows of a raw `db.execute`: postgres.js answers an array, PGlite an object with `rows`. */
-export const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? (result as T[]) : ((result as { rows?: T[] }).rows ?? []));
-
 /** The job an outbox row stands for, at this attempt. */
 export function jobOf(row: OutboxRow, attempt: number): Job {
   return {

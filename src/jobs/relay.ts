@@ -4,7 +4,8 @@
 import { sql } from "drizzle-orm";
 import type { Deps } from "../dependencies";
 import type { RedisQueue } from "./redis-queue";
-import { jobOf, type OutboxRow, rowsOf } from "./outbox";
+import { jobOf, type OutboxRow } from "./outbox";
+import { rowsOf } from "../db/rows";
 import { type OutboxLoop, startOutboxLoop } from "./outbox-loop";
 
 const BATCH = 500;

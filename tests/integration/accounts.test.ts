@@ -7,7 +7,7 @@ import { hashToken } from "../../src/modules/auth/account-tokens";
 import { RESEND_LIMIT } from "../../src/modules/auth/email-verification";
 import type { Mail } from "../../src/modules/notifications/mailer";
 import { enqueue } from "../../src/jobs/outbox";
-import { createAdmin } from "../../src/modules/users/admin";
+import { createAdmin } from "../../src/modules/users/admin-cli";
 import { type Call, registerUser, type Registered, startTestApp, type TestApp } from "../support/app";
 import { book, captureMail, drainJobs, onTestClock, setClock } from "../support/bookings";
 import { createListing, listing, registerHost } from "../support/properties";

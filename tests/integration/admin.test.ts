@@ -2,7 +2,7 @@
 // sessions, profile and listings (out of a cached search at once) and unsuspending gives the
 // listings back, an admin's unlisting sticks, and every action is in the audit log.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createAdmin } from "../../src/modules/users/admin";
+import { createAdmin } from "../../src/modules/users/admin-cli";
 import { registerUser, type Registered, startTestApp, type TestApp } from "../support/app";
 import { createListing, registerHost } from "../support/properties";
 import { BOOKING_LOCK_SPACE } from "../../src/modules/bookings/service";

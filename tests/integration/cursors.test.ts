@@ -1,7 +1,7 @@
 // Cursors are verified, not trusted: on every paginated route (found from the route table, so a new
 // one is covered the day it lands), a cursor we did not issue is 422 invalid_cursor, never a 500.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createAdmin } from "../../src/modules/users/admin";
+import { createAdmin } from "../../src/modules/users/admin-cli";
 import { startTestApp, type TestApp } from "../support/app";
 import { createListing, registerHost } from "../support/properties";
 

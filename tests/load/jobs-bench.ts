@@ -5,7 +5,7 @@ import { Queue, Worker as BullWorker } from "bullmq";
 import postgres from "postgres";
 import { loadConfig } from "../../src/config";
 import { migrate } from "../../src/db/migrate";
-import { closeDeps, createDeps } from "../../src/deps";
+import { closeDeps, createDeps } from "../../src/compose";
 import type { JobEvent } from "../../src/jobs/execute";
 import { enqueueMany } from "../../src/jobs/outbox";
 import { startJobs } from "../../src/jobs/runner";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
-import { createDeps, type Deps } from "../../src/deps";
+import { createDeps, type Deps } from "../../src/compose";
 import { createLogger } from "../../src/lib/log";
 import { createPasswords } from "../../src/modules/auth/passwords";
 import { createTestDatabase, createTestRedis, redisUrl } from "./services";

@@ -19,5 +19,5 @@ test("src/ and workers/ have no run-time import cycle; type-only imports do not 
   expect(cycles(graph)).toEqual([]);
   // The dependency bundle's type is imported without importing how it is built.
   const routes = [...graph].find(([file]) => file.endsWith("src/modules/users/routes.ts"));
-  expect(routes?.[1].some((f) => f.endsWith("src/deps.ts"))).toBe(false);
+  expect(routes?.[1].some((f) => f.endsWith("src/compose.ts"))).toBe(false);
 });

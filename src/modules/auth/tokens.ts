@@ -1,6 +1,6 @@
 // Access tokens (short-lived HS256 JWTs, algorithm pinned at verification) and opaque refresh tokens.
 import { jwt } from "@elysiajs/jwt";
-import { isUuid } from "../../http/pagination";
+import { isUuid } from "../../lib/ids";
 import { systemClock } from "../../lib/clock";
 
 export const ISSUER = "stayhub";

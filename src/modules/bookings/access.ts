@@ -5,7 +5,7 @@ import { eq, getTableColumns } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { bookings, properties } from "../../db/schema";
 import { notFound } from "../../http/errors";
-import { isUuid } from "../../http/pagination";
+import { isUuid } from "../../lib/ids";
 import type { Actor } from "../auth/actor";
 import type { BookingRow } from "./dto";
 

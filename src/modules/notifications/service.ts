@@ -5,7 +5,7 @@ import { notifications, users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
 import { notFound } from "../../http/errors";
 import { newestFirst } from "../../db/newest-first";
-import { rowsOf } from "../../jobs/outbox";
+import { rowsOf } from "../../db/rows";
 import type { Handlers, JobOf, NotifyPayload } from "../../jobs/registry";
 import type { JobDeps } from "../../jobs/types";
 import type { Actor } from "../auth/actor";

@@ -11,7 +11,7 @@ import { bookings, payments, properties, refunds, webhookEvents } from "../../db
 import type { Deps } from "../../dependencies";
 import { conflict, notFound } from "../../http/errors";
 import type { IdempotencyClaim } from "../../http/idempotency";
-import { isUuid } from "../../http/pagination";
+import { isUuid } from "../../lib/ids";
 import { enqueueMany, type JobSpec } from "../../jobs/outbox";
 import type { NotifyPayload } from "../../jobs/registry";
 import type { JobDeps } from "../../jobs/types";

@@ -9,7 +9,7 @@ import type { Deps } from "../../dependencies";
 import { AppError, forbidden, invalid, notFound } from "../../http/errors";
 import { dayOf } from "../../lib/dates";
 import { isCountryCode, isCurrencyCode } from "../../lib/iso";
-import { isUuid } from "../../http/pagination";
+import { isUuid } from "../../lib/ids";
 import type { Actor } from "../auth/actor";
 import { requireActive } from "../users/active";
 import { requireVerifiedEmail } from "../auth/email-verification";

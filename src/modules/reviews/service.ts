@@ -9,7 +9,7 @@ import { perDatabase } from "../../db/prepared";
 import { guestReviews, properties, reviews, users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
 import { AppError, conflict, invalid, notFound } from "../../http/errors";
-import { isUuid } from "../../http/pagination";
+import { isUuid } from "../../lib/ids";
 import { enqueueMany } from "../../jobs/outbox";
 import type { Actor } from "../auth/actor";
 import { bookingFor } from "../bookings/access";

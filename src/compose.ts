@@ -1,4 +1,5 @@
-// Builds the dependency bundle (its type is in dependencies.ts): connections, caches, clocks, mailer.
+// The composition root: builds the dependency bundle (its type, Deps, is in dependencies.ts) —
+// connections, caches, clocks, mailer, payment provider and the job handlers.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Redis from "ioredis";
