@@ -9,7 +9,19 @@ const started = performance.now();
 // --minify-identifiers: Elysia's validators break when names are mangled (in the binary only,
 // query bounds went unchecked and numeric strings slipped into bodies).
 const proc = Bun.spawnSync(
-  [process.execPath, "build", "--compile", "--minify-whitespace", "--minify-syntax", "--sourcemap", "--target=bun", "src/main.ts", "workers/job-worker.ts", "--outfile", outfile],
+  [
+    process.execPath,
+    "build",
+    "--compile",
+    "--minify-whitespace",
+    "--minify-syntax",
+    "--sourcemap",
+    "--target=bun",
+    "src/main.ts",
+    "workers/job-worker.ts",
+    "--outfile",
+    outfile,
+  ],
   { stdout: "inherit", stderr: "inherit" },
 );
 if (proc.exitCode !== 0) {

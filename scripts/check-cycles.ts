@@ -1,8 +1,9 @@
 // `bun run check:cycles`: fails when modules of src/ and workers/ import each other in a circle.
 // Only imports that exist at run time count (type-only imports are erased, as the bundler erases
 // them); a circle of those makes load order decide what is still undefined.
-import { Glob } from "bun";
+
 import { dirname, join, relative, resolve } from "node:path";
+import { Glob } from "bun";
 
 const ROOT = resolve(import.meta.dir, "..");
 const ts = new Bun.Transpiler({ loader: "ts", trimUnusedImports: true });
@@ -12,7 +13,8 @@ const js = new Bun.Transpiler({ loader: "js" });
 
 async function sourceFiles(): Promise<string[]> {
   const files: string[] = [];
-  for (const dir of ["src", "workers"]) for await (const f of new Glob(`${dir}/**/*.ts`).scan(ROOT)) if (!f.endsWith(".d.ts")) files.push(join(ROOT, f));
+  for (const dir of ["src", "workers"])
+    for await (const f of new Glob(`${dir}/**/*.ts`).scan(ROOT)) if (!f.endsWith(".d.ts")) files.push(join(ROOT, f));
   return files.sort();
 }
 

@@ -12,7 +12,10 @@ const exactly = (path: string) => new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\
 plugin({
   name: "typescript5-for-openapi-typescript",
   setup(build) {
-    build.onLoad({ filter: exactly(ts7) }, () => ({ contents: `import ts from ${JSON.stringify(ts5)}; export default ts;`, loader: "js" }));
+    build.onLoad({ filter: exactly(ts7) }, () => ({
+      contents: `import ts from ${JSON.stringify(ts5)}; export default ts;`,
+      loader: "js",
+    }));
   },
 });
 

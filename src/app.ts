@@ -1,19 +1,19 @@
 // createApp(deps) → the Elysia application: composes plugins and modules; never listens.
 import { type AnyElysia, Elysia } from "elysia";
 import type { Deps } from "./dependencies";
+import { graphqlFastRoutes, graphqlRoutes } from "./graphql/server";
 import { adminOf } from "./http/auth";
 import { httpFoundation } from "./http/foundation";
-import { openApiDocument } from "./http/openapi/document";
 import { docsUi } from "./http/openapi/docs-ui";
-import { graphqlFastRoutes, graphqlRoutes } from "./graphql/server";
+import { openApiDocument } from "./http/openapi/document";
 import { adminRoutes } from "./modules/admin/routes";
 import { authRoutes } from "./modules/auth/routes";
 import { bookingRoutes } from "./modules/bookings/routes";
-import { opsRoutes, testClockRoutes } from "./modules/ops/routes";
 import { notificationRoutes } from "./modules/notifications/routes";
+import { opsRoutes, testClockRoutes } from "./modules/ops/routes";
 import { paymentRoutes } from "./modules/payments/routes";
-import { reviewRoutes } from "./modules/reviews/routes";
 import { propertyFastRoutes, propertyRoutes } from "./modules/properties/routes";
+import { reviewRoutes } from "./modules/reviews/routes";
 import { userRoutes } from "./modules/users/routes";
 
 export const VERSION = "0.1.0";
@@ -63,13 +63,18 @@ export function createApp(deps: Deps) {
     serve: {
       development: false,
       maxRequestBodySize: 2 ** 40,
-      routes: { ...propertyFastRoutes(deps, (request) => handle(request)), ...graphqlFastRoutes(deps, (request) => handle(request)) },
+      routes: {
+        ...propertyFastRoutes(deps, (request) => handle(request)),
+        ...graphqlFastRoutes(deps, (request) => handle(request)),
+      },
     },
   })
     .use(
       httpFoundation(deps.log, deps.metrics, routes, {
         bodyTimeoutMs: deps.config.bodyTimeoutMs,
-        switchedOff: (request) => (!deps.config.paymentWebhookSecret && isWebhookRequest(request)) || (isAdminPath(request) ? adminOf(request, deps).then((a) => !a) : false),
+        switchedOff: (request) =>
+          (!deps.config.paymentWebhookSecret && isWebhookRequest(request)) ||
+          (isAdminPath(request) ? adminOf(request, deps).then((a) => !a) : false),
       }),
     )
     .use(docsUi(() => openApiDocument(routes(), { version: VERSION }), { trustProxy: deps.config.trustProxy }))

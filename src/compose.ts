@@ -6,8 +6,10 @@ import Redis from "ioredis";
 import { type Cache, MemoryCache, NoCache, RedisCache, SafeCache, TieredCache } from "./cache/cache";
 import type { Config } from "./config";
 import { type Database, openDatabase } from "./db/client";
+import type { Deps } from "./dependencies";
 import { Metrics } from "./http/metrics";
 import { FallbackRateLimitStore, MemoryRateLimitStore, RedisRateLimitStore } from "./http/rate-limit";
+import { jobHandlers } from "./job-handlers";
 import { Breaker } from "./lib/breaker";
 import { SharedTestClock, systemClock } from "./lib/clock";
 import { createLogger, type Logger } from "./lib/log";
@@ -17,8 +19,6 @@ import { createMailer, type Mailer } from "./modules/notifications/mailer";
 import type { PaymentProvider } from "./modules/payments/provider";
 import { simulatedProvider } from "./modules/payments/simulated";
 import { PropertyDto } from "./modules/properties/schemas";
-import { jobHandlers } from "./job-handlers";
-import type { Deps } from "./dependencies";
 
 export type { Deps } from "./dependencies";
 
@@ -96,8 +96,19 @@ export interface DepsOverrides {
 
 export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
   const log = overrides.log ?? createLogger(config.logLevel);
-  const database = overrides.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: overrides.poolSize ?? config.dbPoolSize }));
-  const redis = overrides.redis !== undefined ? overrides.redis : config.redisUrl ? connectRedis(config.redisUrl, "stayhub-api") : null;
+  const database =
+    overrides.database ??
+    (await openDatabase({
+      url: config.databaseUrl,
+      dataDir: config.dataDir,
+      poolSize: overrides.poolSize ?? config.dbPoolSize,
+    }));
+  const redis =
+    overrides.redis !== undefined
+      ? overrides.redis
+      : config.redisUrl
+        ? connectRedis(config.redisUrl, "stayhub-api")
+        : null;
   // ioredis reports every failed reconnect; one line per state change is what an operator reads.
   if (redis) reportOnce(redis, "Redis connection", log);
   // One breaker for Redis, shared by the cache and the rate limits: the first timeout or error
@@ -121,13 +132,21 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     log,
     redis,
     rateLimits:
-      redis && redisBreaker ? new FallbackRateLimitStore(new RedisRateLimitStore(redis, config.redisPrefix), new MemoryRateLimitStore(), redisBreaker) : new MemoryRateLimitStore(),
+      redis && redisBreaker
+        ? new FallbackRateLimitStore(
+            new RedisRateLimitStore(redis, config.redisPrefix),
+            new MemoryRateLimitStore(),
+            redisBreaker,
+          )
+        : new MemoryRateLimitStore(),
     cache: createCache(config, redis, redisBreaker, log),
     redisBreaker,
     tokens: createAccessTokens(resolveJwtSecret(config), config.accessTokenTtlSeconds),
     passwords: overrides.passwords ?? createPasswords(),
     mailer: overrides.mailer ?? createMailer(config.smtpUrl, log, { logBodies: config.nodeEnv !== "production" }),
-    payments: overrides.payments ?? simulatedProvider(database.db, { latencyMs: config.paymentProviderLatencyMs, testTokens: config.testJobs }),
+    payments:
+      overrides.payments ??
+      simulatedProvider(database.db, { latencyMs: config.paymentProviderLatencyMs, testTokens: config.testJobs }),
     metrics: new Metrics(),
     handlers: jobHandlers(config),
   };

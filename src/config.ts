@@ -2,7 +2,13 @@
 import { type Static, Type as T, type TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 
-const LogLevel = T.Union([T.Literal("debug"), T.Literal("info"), T.Literal("warn"), T.Literal("error"), T.Literal("silent")]);
+const LogLevel = T.Union([
+  T.Literal("debug"),
+  T.Literal("info"),
+  T.Literal("warn"),
+  T.Literal("error"),
+  T.Literal("silent"),
+]);
 
 export const ConfigSchema = T.Object({
   nodeEnv: T.Union([T.Literal("development"), T.Literal("production"), T.Literal("test")]),
@@ -68,22 +74,47 @@ const vars: Record<Key, Var> = {
   registerRateLimit: { env: "REGISTER_RATE_LIMIT", rule: "an integer 1–100000", default: "20", kind: "int" },
   bodyTimeoutMs: { env: "BODY_TIMEOUT_MS", rule: "an integer 100–600000", default: "10000", kind: "int" },
   shutdownTimeoutMs: { env: "SHUTDOWN_TIMEOUT_MS", rule: "an integer 100–600000", default: "20000", kind: "int" },
-  registerRateWindowSeconds: { env: "REGISTER_RATE_WINDOW_SECONDS", rule: "an integer 1–86400", default: "3600", kind: "int" },
-  workerThreads: { env: "WORKER_THREADS", rule: "an integer 0–256", default: String(navigator.hardwareConcurrency || 2), kind: "int" },
+  registerRateWindowSeconds: {
+    env: "REGISTER_RATE_WINDOW_SECONDS",
+    rule: "an integer 1–86400",
+    default: "3600",
+    kind: "int",
+  },
+  workerThreads: {
+    env: "WORKER_THREADS",
+    rule: "an integer 0–256",
+    default: String(navigator.hardwareConcurrency || 2),
+    kind: "int",
+  },
   paymentWebhookSecret: { env: "PAYMENT_WEBHOOK_SECRET", rule: "at least 16 characters", kind: "string" },
   logLevel: { env: "LOG_LEVEL", rule: "one of debug, info, warn, error, silent", default: "info", kind: "string" },
   smtpUrl: { env: "SMTP_URL", rule: "an smtp:// or smtps:// URL", kind: "string" },
   testClock: { env: "TEST_CLOCK", rule: "1/true or 0/false", default: "0", kind: "bool" },
   cache: { env: "CACHE", rule: "1/true or 0/false", default: "1", kind: "bool" },
   testJobs: { env: "TEST_JOBS", rule: "1/true or 0/false", default: "0", kind: "bool" },
-  jobVisibilityTimeoutMs: { env: "JOB_VISIBILITY_TIMEOUT_MS", rule: "an integer 100–3600000", default: "30000", kind: "int" },
+  jobVisibilityTimeoutMs: {
+    env: "JOB_VISIBILITY_TIMEOUT_MS",
+    rule: "an integer 100–3600000",
+    default: "30000",
+    kind: "int",
+  },
   jobMaxAttempts: { env: "JOB_MAX_ATTEMPTS", rule: "an integer 1–50", default: "5", kind: "int" },
   jobBackoffMs: { env: "JOB_BACKOFF_MS", rule: "an integer 1–600000", default: "500", kind: "int" },
   jobConcurrency: { env: "JOB_CONCURRENCY", rule: "an integer 1–256", default: "8", kind: "int" },
   trustProxy: { env: "TRUST_PROXY", rule: "1/true or 0/false", default: "0", kind: "bool" },
   maxPendingBookings: { env: "MAX_PENDING_BOOKINGS", rule: "an integer 1–1000", default: "3", kind: "int" },
-  paymentProvider: { env: "PAYMENT_PROVIDER", rule: "simulated (the only provider built in; README: adding one)", default: "simulated", kind: "string" },
-  paymentProviderLatencyMs: { env: "PAYMENT_PROVIDER_LATENCY_MS", rule: "an integer 0–60000", default: "5", kind: "int" },
+  paymentProvider: {
+    env: "PAYMENT_PROVIDER",
+    rule: "simulated (the only provider built in; README: adding one)",
+    default: "simulated",
+    kind: "string",
+  },
+  paymentProviderLatencyMs: {
+    env: "PAYMENT_PROVIDER_LATENCY_MS",
+    rule: "an integer 0–60000",
+    default: "5",
+    kind: "int",
+  },
   // No default here: it follows NODE_ENV (required in production, optional otherwise).
   emailVerification: { env: "EMAIL_VERIFICATION", rule: "required or optional", kind: "string" },
   // No default here either: on outside production.

@@ -6,12 +6,12 @@ import type { Config } from "./config";
 import type { Database, Db } from "./db/client";
 import type { Metrics } from "./http/metrics";
 import type { RateLimitStore } from "./http/rate-limit";
+import type { Handlers } from "./jobs/registry";
 import type { Breaker } from "./lib/breaker";
 import type { Clock, SettableClock } from "./lib/clock";
 import type { Logger } from "./lib/log";
 import type { Passwords } from "./modules/auth/passwords";
 import type { AccessTokens } from "./modules/auth/tokens";
-import type { Handlers } from "./jobs/registry";
 import type { Mailer } from "./modules/notifications/mailer";
 import type { PaymentProvider } from "./modules/payments/provider";
 

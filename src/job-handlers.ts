@@ -1,9 +1,9 @@
 // The composition root of the jobs: every module's handlers, registered in one place, so jobs/
 // never imports a module and a module never registers itself.
 import type { Config } from "./config";
+import { idempotencyHandlers } from "./http/idempotency";
 import type { Handlers, JobOf } from "./jobs/registry";
 import type { JobDeps } from "./jobs/types";
-import { idempotencyHandlers } from "./http/idempotency";
 import { emailVerificationHandlers } from "./modules/auth/email-verification";
 import { passwordResetHandlers } from "./modules/auth/password-reset";
 import { bookingHandlers } from "./modules/bookings/jobs";
@@ -12,7 +12,10 @@ import { paymentHandlers } from "./modules/payments/jobs";
 
 /** Effect of the test job types: one notification per job, whatever the number of deliveries. */
 async function testEffect(job: JobOf<"test.effect" | "test.flaky" | "test.sleep">, deps: JobDeps) {
-  await handleNotify({ ...job, type: "notify", payload: { userId: job.payload.userId, type: "test", title: job.type, body: job.id } }, deps);
+  await handleNotify(
+    { ...job, type: "notify", payload: { userId: job.payload.userId, type: "test", title: job.type, body: job.id } },
+    deps,
+  );
 }
 
 // TEST_JOBS=1 only: a job that fails its first `failTimes` attempts, and one that takes its time.

@@ -1,21 +1,22 @@
 // CLI: serve | worker | migrate | seed | admin | jobs | payments | webhook — parses argv and hands over; nothing else.
-import { closeBookingFeed } from "./graphql/live";
+
 import { parseArgs } from "node:util";
 import { createApp, VERSION } from "./app";
-import { createAdmin } from "./modules/users/admin-cli";
-import { invalidateProperties } from "./modules/properties/service";
+import { closeDeps, createDeps, type Deps } from "./compose";
 import { type Config, ConfigError, loadConfig } from "./config";
 import { migrate } from "./db/migrate";
 import { DEMO_PASSWORD, seed } from "./db/seed";
-import { closeDeps, createDeps, type Deps } from "./compose";
-import { listDeadJobs, retryDeadJob } from "./jobs/dead-letters";
-import { settlesWithin } from "./lib/deadline";
-import { startJobs } from "./jobs/runner";
+import { closeBookingFeed } from "./graphql/live";
 import { isRfc3339Instant } from "./http/schema";
+import { listDeadJobs, retryDeadJob } from "./jobs/dead-letters";
+import { startJobs } from "./jobs/runner";
 import { systemClock } from "./lib/clock";
 import { isIsoDay } from "./lib/dates";
+import { settlesWithin } from "./lib/deadline";
 import { signWebhook } from "./modules/payments/provider";
 import { reconcileAndRecord } from "./modules/payments/reconcile";
+import { invalidateProperties } from "./modules/properties/service";
+import { createAdmin } from "./modules/users/admin-cli";
 
 const HELP = `stayhub ${VERSION} — the backend of a stays marketplace
 
@@ -97,7 +98,10 @@ async function serve(config: Config): Promise<void> {
  * SHUTDOWN_TIMEOUT_MS whatever the dependencies do (a dropped database, a Redis that never
  * answers): past it the process logs what it was waiting for and exits 1.
  */
-function onShutdown(deps: Deps, stop: (phase: (what: string) => void, remainingMs: () => number) => Promise<void>): void {
+function onShutdown(
+  deps: Deps,
+  stop: (phase: (what: string) => void, remainingMs: () => number) => Promise<void>,
+): void {
   let stopping = false;
   let current = "starting to stop";
   const phase = (what: string) => {
@@ -162,11 +166,22 @@ async function jobsCommand(config: Config, sub: string | undefined, id: string |
 /** `stayhub payments reconcile [--since DATE]`: mismatches as JSON lines; exit 1 when there are any. */
 async function paymentsCommand(config: Config, sub: string | undefined, since: string | undefined): Promise<void> {
   if (sub !== "reconcile") fail("usage: stayhub payments reconcile [--since DATE]", 2);
-  const from = since === undefined ? undefined : isIsoDay(since) ? new Date(`${since}T00:00:00Z`) : isRfc3339Instant(since) ? new Date(since) : null;
+  const from =
+    since === undefined
+      ? undefined
+      : isIsoDay(since)
+        ? new Date(`${since}T00:00:00Z`)
+        : isRfc3339Instant(since)
+          ? new Date(since)
+          : null;
   if (from === null) fail(`--since must be a date (YYYY-MM-DD) or an RFC 3339 instant, got "${since}"`, 2);
   const found = await withDeps(config, (deps) => reconcileAndRecord(deps.db, deps.payments, { since: from }));
   for (const m of found) console.log(JSON.stringify(m));
-  console.error(found.length ? `${found.length} mismatch(es) between our payments and the provider's ledger` : "payments reconcile: clean");
+  console.error(
+    found.length
+      ? `${found.length} mismatch(es) between our payments and the provider's ledger`
+      : "payments reconcile: clean",
+  );
   if (found.length) process.exit(1);
 }
 
@@ -228,14 +243,17 @@ async function main(argv: string[]): Promise<void> {
       return withDeps(config, async (deps) => deps.log.info("migrations are up to date"));
     case "admin": {
       if (sub !== "create" || !values.email) fail("usage: stayhub admin create --email E [--name N] [--password P]", 2);
-      const result = await withDeps(config, (deps) => createAdmin({ email: values.email as string, name: values.name, password: values.password }, deps));
+      const result = await withDeps(config, (deps) =>
+        createAdmin({ email: values.email as string, name: values.name, password: values.password }, deps),
+      );
       console.log(result.created ? `created admin ${result.email}` : `${result.email} is now an admin`);
       if (result.password) console.log(`password (shown once): ${result.password}`);
       return;
     }
     case "seed": {
       const count = Number(values.properties ?? 1000);
-      if (!Number.isInteger(count) || count < 1 || count > 1_000_000) fail(`--properties must be an integer 1–1000000, got "${values.properties}"`, 2);
+      if (!Number.isInteger(count) || count < 1 || count > 1_000_000)
+        fail(`--properties must be an integer 1–1000000, got "${values.properties}"`, 2);
       await withDeps(config, async (deps) => {
         const result = await seed(deps.db, {
           properties: count,
@@ -260,6 +278,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof Error && (err as NodeJS.ErrnoException).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") fail(err.message, 2);
+  if (err instanceof Error && (err as NodeJS.ErrnoException).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION")
+    fail(err.message, 2);
   fail(err instanceof Error ? err.message : String(err));
 });

@@ -3,8 +3,8 @@
 // a message (never terminate(), which has crashed Bun under load): the job in hand finishes, the
 // rest of its batch goes back to the stream, connections close, then it says "stopped".
 import { parentPort, workerData } from "node:worker_threads";
+import { closeDeps, connectRedis, createDeps } from "../src/compose";
 import type { Config } from "../src/config";
-import { connectRedis, createDeps, closeDeps } from "../src/compose";
 import { consume } from "../src/jobs/consumer";
 import { RedisQueue } from "../src/jobs/redis-queue";
 import { startRelay } from "../src/jobs/relay";

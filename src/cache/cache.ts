@@ -82,7 +82,8 @@ export class MemoryCache implements Cache {
     this.drop(k);
     this.entries.set(k, { value, expiresAt: this.now() + ttlSeconds * 1000, seq: ++this.seq });
     this.chars += value.length;
-    while (this.entries.size > this.maxEntries || this.chars > this.maxChars) this.drop(this.entries.keys().next().value as string);
+    while (this.entries.size > this.maxEntries || this.chars > this.maxChars)
+      this.drop(this.entries.keys().next().value as string);
   }
 
   invalidate(namespaces: string[]): void {
@@ -144,7 +145,13 @@ export class RedisCache implements Cache {
   }
 
   async get(namespace: string, key: string): Promise<Cached> {
-    const [generation, value] = (await this.redis.eval(GET, 1, `${this.generations}${namespace}`, `${this.entries}${namespace}:`, `:${key}`)) as [string, string | null];
+    const [generation, value] = (await this.redis.eval(
+      GET,
+      1,
+      `${this.generations}${namespace}`,
+      `${this.entries}${namespace}:`,
+      `:${key}`,
+    )) as [string, string | null];
     return { value, generation };
   }
 
@@ -257,7 +264,12 @@ export class TieredCache implements Cache {
     /** The shared tier, normally SafeCache(RedisCache): it never throws. */
     private shared: Cache,
     private channel: string,
-    private options: { maxEntries?: number; localTtlSeconds?: number; onError?: (err: Error) => void; onReady?: () => void } = {},
+    private options: {
+      maxEntries?: number;
+      localTtlSeconds?: number;
+      onError?: (err: Error) => void;
+      onReady?: () => void;
+    } = {},
   ) {
     this.local = new MemoryCache(options.maxEntries ?? 10_000);
     this.localTtlSeconds = options.localTtlSeconds ?? 10;
@@ -308,7 +320,8 @@ export class TieredCache implements Cache {
     const far = await this.shared.get(namespace, key);
     if (far.generation === "") return far; // Redis failed: an unusable generation, nothing is kept
     // Kept only if no invalidation arrived while Redis answered (`write` checks the generation).
-    if (far.value !== null && localGeneration !== "") this.local.write(namespace, key, localGeneration, far.value, this.localTtlSeconds);
+    if (far.value !== null && localGeneration !== "")
+      this.local.write(namespace, key, localGeneration, far.value, this.localTtlSeconds);
     return { value: far.value, generation: `${far.generation}|${localGeneration}` };
   }
 
@@ -317,7 +330,8 @@ export class TieredCache implements Cache {
     if (bar < 0) return;
     await this.shared.set(namespace, key, generation.slice(0, bar), value, ttlSeconds);
     const localGeneration = generation.slice(bar + 1);
-    if (localGeneration !== "") this.local.write(namespace, key, localGeneration, value, Math.min(ttlSeconds, this.localTtlSeconds));
+    if (localGeneration !== "")
+      this.local.write(namespace, key, localGeneration, value, Math.min(ttlSeconds, this.localTtlSeconds));
   }
 
   async bump(...namespaces: string[]): Promise<void> {

@@ -1,5 +1,5 @@
 // One database handle for the service: postgres.js when DATABASE_URL is set, embedded PGlite otherwise.
-import { withAfterCommit } from "./after-commit";
+
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
@@ -8,6 +8,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import { fifoGate, type Gate } from "../lib/fifo-gate";
+import { withAfterCommit } from "./after-commit";
 import { pgliteOptions } from "./pglite-assets";
 import * as schema from "./schema";
 
@@ -72,7 +73,11 @@ function preparing<T extends AnySql>(sql: T, gate?: Gate): T {
     get(target, prop, receiver) {
       if (prop === "unsafe") {
         return (query: string, args: unknown[] = [], options: Record<string, unknown> = {}) => {
-          const pending = () => target.unsafe(query, args as postgres.ParameterOrJSON<never>[], { ...options, prepare: args.length > 0 || options.prepare === true });
+          const pending = () =>
+            target.unsafe(query, args as postgres.ParameterOrJSON<never>[], {
+              ...options,
+              prepare: args.length > 0 || options.prepare === true,
+            });
           return gate ? new GatedQuery(gate, pending) : pending();
         };
       }
@@ -101,7 +106,9 @@ type Pending = PromiseLike<unknown> & { values(): PromiseLike<unknown> };
 // reserved sessions together take at most the pool's size of places in a first-come gate.
 
 const unsupported = (method: string) => () => {
-  throw new Error(`postgres.js query method "${method}" is not available through the connection gate (src/db/client.ts)`);
+  throw new Error(
+    `postgres.js query method "${method}" is not available through the connection gate (src/db/client.ts)`,
+  );
 };
 
 /**
@@ -222,7 +229,9 @@ function lockDataDir(dir: string): () => void {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
     const holder = Number(readFileSync(file, "utf8").trim());
     if (holder && holder !== process.pid && isAlive(holder)) {
-      throw new Error(`the embedded database in ${dir} is in use by process ${holder}; stop it first (or set DATABASE_URL to share a PostgreSQL server)`);
+      throw new Error(
+        `the embedded database in ${dir} is in use by process ${holder}; stop it first (or set DATABASE_URL to share a PostgreSQL server)`,
+      );
     }
     writeFileSync(file, mine);
   }

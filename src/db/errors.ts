@@ -16,7 +16,11 @@ interface PgErrorLike {
 }
 
 function pgError(err: unknown): PgErrorLike | undefined {
-  for (let e = err as PgErrorLike | undefined, depth = 0; e && depth < 4; e = e.cause as PgErrorLike | undefined, depth++) {
+  for (
+    let e = err as PgErrorLike | undefined, depth = 0;
+    e && depth < 4;
+    e = e.cause as PgErrorLike | undefined, depth++
+  ) {
     if (typeof e.code === "string" && /^[0-9A-Z]{5}$/.test(e.code)) return e;
   }
   return undefined;
@@ -45,19 +49,32 @@ export function ruleViolation(err: unknown): { status: 409 | 422; code: string; 
   switch (state) {
     case DEADLOCK_DETECTED:
     case SERIALIZATION_FAILURE:
-      return { status: 409, code: "conflict", detail: "The request ran into a concurrent one and was undone; retry it" };
+      return {
+        status: 409,
+        code: "conflict",
+        detail: "The request ran into a concurrent one and was undone; retry it",
+      };
     case CHECK_VIOLATION:
-      return { status: 422, code: "validation_failed", detail: `The request breaks a rule the stored data must keep${named}` };
+      return {
+        status: 422,
+        code: "validation_failed",
+        detail: `The request breaks a rule the stored data must keep${named}`,
+      };
     case UNIQUE_VIOLATION:
       return { status: 409, code: "conflict", detail: `That already exists${named}` };
     case EXCLUSION_VIOLATION:
       return { status: 409, code: "conflict", detail: `That overlaps something that already exists${named}` };
     case FOREIGN_KEY_VIOLATION:
-      return { status: 409, code: "conflict", detail: `That refers to something missing, or is still referred to${named}` };
+      return {
+        status: 409,
+        code: "conflict",
+        detail: `That refers to something missing, or is still referred to${named}`,
+      };
   }
   // Data exceptions a caller's value can cause: too long, out of range, a character the encoding
   // refuses. Others of class 22 (a bad cast, a division by zero) are our bugs and stay 500s.
-  if (VALUE_STATES.has(state)) return { status: 422, code: "validation_failed", detail: "A value is outside what can be stored" };
+  if (VALUE_STATES.has(state))
+    return { status: 422, code: "validation_failed", detail: "A value is outside what can be stored" };
   return undefined;
 }
 
@@ -86,10 +103,18 @@ const UNAVAILABLE_CODES = new Set([
  * caller gets 503 with Retry-After, not a 500 for a bug we do not have.
  */
 export function isUnavailable(err: unknown): boolean {
-  for (let e = err as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+  for (
+    let e = err as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 4;
+    e = e.cause as typeof e, depth++
+  ) {
     if (typeof e.code === "string" && (UNAVAILABLE_CODES.has(e.code) || UNAVAILABLE_STATES.test(e.code))) return true;
     // ioredis: a command refused because the connection is down, or retried until it gave up.
-    if (e.name === "MaxRetriesPerRequestError" || (typeof e.message === "string" && e.message === "Connection is closed.")) return true;
+    if (
+      e.name === "MaxRetriesPerRequestError" ||
+      (typeof e.message === "string" && e.message === "Connection is closed.")
+    )
+      return true;
   }
   return false;
 }

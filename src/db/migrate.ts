@@ -25,12 +25,18 @@ export async function migrate(database: Database, log: (msg: string) => void = (
 async function applyPending(raw: RawSql, log: (msg: string) => void): Promise<MigrateResult> {
   await raw.exec(`create table if not exists stayhub_migrations (
     tag text primary key, hash text not null, applied_at timestamptz not null default now())`);
-  const done = new Map((await raw.query<{ tag: string; hash: string }>("select tag, hash from stayhub_migrations")).map((r) => [r.tag, r.hash]));
+  const done = new Map(
+    (await raw.query<{ tag: string; hash: string }>("select tag, hash from stayhub_migrations")).map((r) => [
+      r.tag,
+      r.hash,
+    ]),
+  );
   const applied: string[] = [];
   for (const m of MIGRATIONS) {
     const hash = done.get(m.tag);
     if (hash !== undefined) {
-      if (hash !== m.hash) throw new Error(`migration ${m.tag} was changed after it was applied (hash ${hash} ≠ ${m.hash})`);
+      if (hash !== m.hash)
+        throw new Error(`migration ${m.tag} was changed after it was applied (hash ${hash} ≠ ${m.hash})`);
       continue;
     }
     await raw.exec("begin");

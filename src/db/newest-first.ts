@@ -15,11 +15,18 @@ export interface NewestFirst {
   page<R extends { createdAt: Date; id: string }>(rows: R[]): { rows: R[]; nextCursor: string | null };
 }
 
-export function newestFirst(columns: { createdAt: PgColumn; id: PgColumn }, limit: number, cursor?: string): NewestFirst {
+export function newestFirst(
+  columns: { createdAt: PgColumn; id: PgColumn },
+  limit: number,
+  cursor?: string,
+): NewestFirst {
   let after: SQL | undefined;
   let position: { at: Date; id: string } | undefined;
   if (cursor) {
-    const [at, id] = decodeCursor(cursor, (p) => p.length === 2 && isIsoInstant(p[0]) && isUuid(p[1])) as [string, string];
+    const [at, id] = decodeCursor(cursor, (p) => p.length === 2 && isIsoInstant(p[0]) && isUuid(p[1])) as [
+      string,
+      string,
+    ];
     const t = new Date(at);
     after = or(lt(columns.createdAt, t), and(eq(columns.createdAt, t), lt(columns.id, id)));
     position = { at: t, id };
@@ -31,7 +38,10 @@ export function newestFirst(columns: { createdAt: PgColumn; id: PgColumn }, limi
     page(rows) {
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
-      return { rows: page, nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null };
+      return {
+        rows: page,
+        nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
+      };
     },
   };
 }

@@ -5,13 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Extension, PGliteOptions } from "@electric-sql/pglite";
-import pgliteWasm from "@electric-sql/pglite/pglite.wasm" with { type: "file" };
 import initdbWasm from "@electric-sql/pglite/initdb.wasm" with { type: "file" };
 import pgliteData from "@electric-sql/pglite/pglite.data" with { type: "file" };
+import pgliteWasm from "@electric-sql/pglite/pglite.wasm" with { type: "file" };
 import btreeGist from "../../node_modules/@electric-sql/pglite/dist/btree_gist.tar.gz" with { type: "file" };
-import pgTrgm from "../../node_modules/@electric-sql/pglite/dist/pg_trgm.tar.gz" with { type: "file" };
 import cube from "../../node_modules/@electric-sql/pglite/dist/cube.tar.gz" with { type: "file" };
 import earthdistance from "../../node_modules/@electric-sql/pglite/dist/earthdistance.tar.gz" with { type: "file" };
+import pgTrgm from "../../node_modules/@electric-sql/pglite/dist/pg_trgm.tar.gz" with { type: "file" };
 
 const extensionFiles: Record<string, string> = {
   btree_gist: btreeGist,

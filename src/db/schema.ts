@@ -2,9 +2,9 @@
 import { type SQL, sql } from "drizzle-orm";
 import {
   bigserial,
-  customType,
   boolean,
   check,
+  customType,
   date,
   doublePrecision,
   index,
@@ -51,10 +51,16 @@ export const users = pgTable(
   },
   (t) => [
     uniqueIndex("users_email_lower_key").on(sql`lower(${t.email})`),
-    check("users_guest_rating_check", sql`${t.guestReviewCount} >= 0 and ${t.guestRatingSum} between ${t.guestReviewCount} and 5 * ${t.guestReviewCount}`),
+    check(
+      "users_guest_rating_check",
+      sql`${t.guestReviewCount} >= 0 and ${t.guestRatingSum} between ${t.guestReviewCount} and 5 * ${t.guestReviewCount}`,
+    ),
     check("users_status_check", sql`${t.status} in ('active', 'suspended', 'deleted')`),
     check("users_deleted_check", sql`(${t.status} = 'deleted') = (${t.deletedAt} is not null)`),
-    check("users_roles_check", sql`${t.roles} <@ array['guest', 'host', 'admin']::text[] and cardinality(${t.roles}) >= 1`),
+    check(
+      "users_roles_check",
+      sql`${t.roles} <@ array['guest', 'host', 'admin']::text[] and cardinality(${t.roles}) >= 1`,
+    ),
     check("users_email_check", sql`${t.email} = lower(${t.email}) and length(${t.email}) between 3 and 254`),
     check("users_name_check", sql`length(${t.name}) between 1 and 100`),
   ],
@@ -74,7 +80,11 @@ export const refreshTokens = pgTable(
     revokedAt: tstz("revoked_at"),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex("refresh_tokens_hash_key").on(t.tokenHash), index("refresh_tokens_family_idx").on(t.familyId), index("refresh_tokens_user_idx").on(t.userId)],
+  (t) => [
+    uniqueIndex("refresh_tokens_hash_key").on(t.tokenHash),
+    index("refresh_tokens_family_idx").on(t.familyId),
+    index("refresh_tokens_user_idx").on(t.userId),
+  ],
 );
 
 export const properties = pgTable(
@@ -133,9 +143,14 @@ export const properties = pgTable(
     index("properties_location_idx").using("gist", sql`point(${t.lng}, ${t.lat})`).where(sql`${t.status} = 'listed'`),
     // fastupdate off: listings change rarely, and a long GIN pending list (after a bulk load) makes
     // the planner shun the index until the next vacuum.
-    index("properties_search_idx").using("gin", t.searchText).with({ fastupdate: false }).where(sql`${t.status} = 'listed'`),
+    index("properties_search_idx")
+      .using("gin", t.searchText)
+      .with({ fastupdate: false })
+      .where(sql`${t.status} = 'listed'`),
     // Expression indexes for the sorts that are not columns (must match search.ts's expressions).
-    index("properties_recommended_idx").on(sql`(((${t.ratingSum} * 100 + 1750) / (${t.reviewCount} + 5))::int)`, t.id).where(sql`${t.status} = 'listed'`),
+    index("properties_recommended_idx")
+      .on(sql`(((${t.ratingSum} * 100 + 1750) / (${t.reviewCount} + 5))::int)`, t.id)
+      .where(sql`${t.status} = 'listed'`),
     index("properties_rating_idx")
       .on(sql`((case when ${t.reviewCount} = 0 then -1 else ${t.ratingSum} * 100 / ${t.reviewCount} end)::int)`, t.id)
       .where(sql`${t.status} = 'listed'`),
@@ -151,7 +166,10 @@ export const properties = pgTable(
     check("properties_guests_check", sql`${t.maxGuests} >= 1`),
     check("properties_rooms_check", sql`${t.bedrooms} >= 0 and ${t.beds} >= 0 and ${t.bathrooms} >= 0`),
     check("properties_nights_check", sql`${t.minNights} >= 1 and ${t.maxNights} >= ${t.minNights}`),
-    check("properties_rating_check", sql`${t.reviewCount} >= 0 and ${t.ratingSum} between ${t.reviewCount} and 5 * ${t.reviewCount}`),
+    check(
+      "properties_rating_check",
+      sql`${t.reviewCount} >= 0 and ${t.ratingSum} between ${t.reviewCount} and 5 * ${t.reviewCount}`,
+    ),
   ],
 );
 
@@ -198,7 +216,10 @@ export const calendarDays = pgTable(
     blocked: boolean("blocked").notNull().default(false),
     price: integer("price"),
   },
-  (t) => [primaryKey({ columns: [t.propertyId, t.day] }), check("calendar_days_price_check", sql`${t.price} is null or ${t.price} >= 0`)],
+  (t) => [
+    primaryKey({ columns: [t.propertyId, t.day] }),
+    check("calendar_days_price_check", sql`${t.price} is null or ${t.price} >= 0`),
+  ],
 );
 
 export const bookings = pgTable(
@@ -237,7 +258,9 @@ export const bookings = pgTable(
     index("bookings_guest_idx").on(t.guestId, t.createdAt),
     index("bookings_property_idx").on(t.propertyId, t.checkIn),
     // Search's availability probe: a property's stays that still hold nights, by when they end.
-    index("bookings_active_idx").on(t.propertyId, t.checkOut).where(sql`${t.status} in ('pending_payment', 'confirmed')`),
+    index("bookings_active_idx")
+      .on(t.propertyId, t.checkOut)
+      .where(sql`${t.status} in ('pending_payment', 'confirmed')`),
     index("bookings_pending_expiry_idx").on(t.expiresAt).where(sql`${t.status} = 'pending_payment'`),
     // A guest's live holds, counted by every booking (the holds limit): without it the planner
     // intersected the guest's bookings with every pending hold's expiry (a scan of all holds).
@@ -246,13 +269,19 @@ export const bookings = pgTable(
     check("bookings_dates_check", sql`${t.checkOut} > ${t.checkIn}`),
     check("bookings_nights_check", sql`${t.nights} = ${t.checkOut} - ${t.checkIn}`),
     check("bookings_guests_check", sql`${t.guests} >= 1`),
-    check("bookings_status_check", sql`${t.status} in ('pending_payment', 'confirmed', 'completed', 'expired', 'cancelled')`),
+    check(
+      "bookings_status_check",
+      sql`${t.status} in ('pending_payment', 'confirmed', 'completed', 'expired', 'cancelled')`,
+    ),
     check(
       "bookings_money_check",
       sql`${t.nightlyTotal} >= 0 and ${t.cleaningFee} >= 0 and ${t.serviceFee} >= 0 and ${t.total} = ${t.nightlyTotal} + ${t.cleaningFee} + ${t.serviceFee}`,
     ),
     check("bookings_currency_check", sql`${t.currency} ~ '^[A-Z]{3}$'`),
-    check("bookings_cancellation_check", sql`(${t.status} = 'cancelled') = (${t.cancelledAt} is not null) and (${t.cancelledAt} is null or ${t.cancelledBy} in ('guest', 'host'))`),
+    check(
+      "bookings_cancellation_check",
+      sql`(${t.status} = 'cancelled') = (${t.cancelledAt} is not null) and (${t.cancelledAt} is null or ${t.cancelledBy} in ('guest', 'host'))`,
+    ),
     check("bookings_refund_check", sql`${t.refundAmount} is null or ${t.refundAmount} between 0 and ${t.total}`),
     check("bookings_policy_check", sql`${t.cancellationPolicy} in ('flexible', 'moderate', 'strict')`),
   ],
@@ -284,9 +313,14 @@ export const payments = pgTable(
   (t) => [
     index("payments_booking_idx").on(t.bookingId, t.createdAt),
     // At most one live (processing or settled) payment per booking: a second charge cannot exist.
-    uniqueIndex("payments_one_live_per_booking_key").on(t.bookingId).where(sql`${t.status} in ('processing', 'succeeded', 'refunded', 'partially_refunded')`),
+    uniqueIndex("payments_one_live_per_booking_key")
+      .on(t.bookingId)
+      .where(sql`${t.status} in ('processing', 'succeeded', 'refunded', 'partially_refunded')`),
     uniqueIndex("payments_provider_ref_key").on(t.providerRef),
-    check("payments_status_check", sql`${t.status} in ('processing', 'succeeded', 'failed', 'refunded', 'partially_refunded')`),
+    check(
+      "payments_status_check",
+      sql`${t.status} in ('processing', 'succeeded', 'failed', 'refunded', 'partially_refunded')`,
+    ),
     check("payments_amount_check", sql`${t.amount} > 0`),
     check("payments_refunded_check", sql`${t.refundedAmount} between 0 and ${t.amount}`),
     check("payments_failure_check", sql`(${t.status} = 'failed') = (${t.failureCode} is not null)`),
@@ -405,7 +439,10 @@ export const notifications = pgTable(
     emailedAt: tstz("emailed_at"),
     createdAt: createdAt(),
   },
-  (t) => [index("notifications_user_idx").on(t.userId, t.createdAt, t.id), uniqueIndex("notifications_dedupe_key").on(t.dedupeKey)],
+  (t) => [
+    index("notifications_user_idx").on(t.userId, t.createdAt, t.id),
+    uniqueIndex("notifications_dedupe_key").on(t.dedupeKey),
+  ],
 );
 
 // Transactional outbox: follow-up work committed with the state change that needs it.
@@ -509,7 +546,10 @@ export const simCharges = pgTable(
     index("sim_charges_created_idx").on(t.createdAt),
     check("sim_charges_status_check", sql`${t.status} in ('succeeded', 'failed')`),
     // Never more refunded than charged, and nothing refunded of a failed charge.
-    check("sim_charges_refunded_check", sql`${t.refunded} between 0 and (case when ${t.status} = 'succeeded' then ${t.amount} else 0 end)`),
+    check(
+      "sim_charges_refunded_check",
+      sql`${t.refunded} between 0 and (case when ${t.status} = 'succeeded' then ${t.amount} else 0 end)`,
+    ),
   ],
 );
 

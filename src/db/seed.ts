@@ -2,9 +2,9 @@
 // calendars, bookings and reviews — consistent with every constraint, reproducible (seeded
 // random), in bulk inserts so 10,000 properties take seconds, with a progress line.
 import { sql } from "drizzle-orm";
-import { bookings, calendarDays, properties, propertyPhotos, reviews, users } from "./schema";
-import type { Db } from "./client";
 import { addDays, dayOf } from "../lib/dates";
+import type { Db } from "./client";
+import { bookings, calendarDays, properties, propertyPhotos, reviews, users } from "./schema";
 
 export const DEMO_PASSWORD = "stayhub-demo-password";
 
@@ -60,7 +60,20 @@ const CITIES: [city: string, country: string, currency: string, lat: number, lng
   ["Auckland", "NZ", "NZD", -36.8485, 174.7633, 16000],
   ["Queenstown", "NZ", "NZD", -45.0312, 168.6626, 19000],
 ];
-const ADJECTIVES = ["Sunny", "Cosy", "Quiet", "Bright", "Charming", "Modern", "Rustic", "Elegant", "Spacious", "Hidden", "Historic", "Airy"];
+const ADJECTIVES = [
+  "Sunny",
+  "Cosy",
+  "Quiet",
+  "Bright",
+  "Charming",
+  "Modern",
+  "Rustic",
+  "Elegant",
+  "Spacious",
+  "Hidden",
+  "Historic",
+  "Airy",
+];
 const NOUNS: [string, string][] = [
   ["loft", "apartment"],
   ["flat", "apartment"],
@@ -72,8 +85,29 @@ const NOUNS: [string, string][] = [
   ["villa", "villa"],
   ["houseboat", "other"],
 ];
-const VIEWS = ["near the old town", "with a garden", "by the water", "with a terrace", "close to the station", "with a view", "in a leafy street"];
-const AMENITIES = ["wifi", "kitchen", "washer", "air_conditioning", "heating", "pool", "free_parking", "workspace", "tv", "balcony", "pets_allowed", "gym"];
+const VIEWS = [
+  "near the old town",
+  "with a garden",
+  "by the water",
+  "with a terrace",
+  "close to the station",
+  "with a view",
+  "in a leafy street",
+];
+const AMENITIES = [
+  "wifi",
+  "kitchen",
+  "washer",
+  "air_conditioning",
+  "heating",
+  "pool",
+  "free_parking",
+  "workspace",
+  "tv",
+  "balcony",
+  "pets_allowed",
+  "gym",
+];
 const POLICIES = ["flexible", "moderate", "strict"] as const;
 
 /** mulberry32: small, fast, seeded — the same seed gives the same demo data. */
@@ -169,7 +203,15 @@ export async function seed(db: Db, o: SeedOptions): Promise<SeedResult> {
       cursor = checkOut;
       const past = checkOut <= today;
       const roll = r.next();
-      const status = past ? (roll < 0.9 ? "completed" : "cancelled") : roll < 0.8 ? "confirmed" : roll < 0.9 ? "pending_payment" : "cancelled";
+      const status = past
+        ? roll < 0.9
+          ? "completed"
+          : "cancelled"
+        : roll < 0.8
+          ? "confirmed"
+          : roll < 0.9
+            ? "pending_payment"
+            : "cancelled";
       const nightlyTotal = price * nights;
       const serviceFee = Math.floor(((nightlyTotal + cleaningFee) * 10) / 100 + 0.5);
       const bookingId = Bun.randomUUIDv7();
@@ -205,7 +247,13 @@ export async function seed(db: Db, o: SeedOptions): Promise<SeedResult> {
           propertyId: id,
           authorId: guest.id,
           rating,
-          comment: r.pick(["Lovely stay.", "Great location, would come back.", "Clean and quiet.", "Host was very helpful.", "As described."]),
+          comment: r.pick([
+            "Lovely stay.",
+            "Great location, would come back.",
+            "Clean and quiet.",
+            "Host was very helpful.",
+            "As described.",
+          ]),
           createdAt: new Date(`${checkOut}T12:00:00Z`),
         });
       }
@@ -213,7 +261,8 @@ export async function seed(db: Db, o: SeedOptions): Promise<SeedResult> {
     // Some hosts block a week ahead, after their last booked stay.
     if (r.next() < 0.1) {
       const start = addDays(cursor, r.int(3, 30));
-      for (let d = 0; d < r.int(3, 7); d++) calendarRows.push({ propertyId: id, day: addDays(start, d), blocked: true, price: null });
+      for (let d = 0; d < r.int(3, 7); d++)
+        calendarRows.push({ propertyId: id, day: addDays(start, d), blocked: true, price: null });
     }
 
     propertyRows.push({
@@ -243,12 +292,20 @@ export async function seed(db: Db, o: SeedOptions): Promise<SeedResult> {
       createdAt,
       updatedAt: createdAt,
     });
-    for (let k = 0; k < 3; k++) photoRows.push({ propertyId: id, position: k, url: `https://picsum.photos/seed/${id}-${k}/1200/800`, caption: k === 0 ? "Cover" : null });
+    for (let k = 0; k < 3; k++)
+      photoRows.push({
+        propertyId: id,
+        position: k,
+        url: `https://picsum.photos/seed/${id}-${k}/1200/800`,
+        caption: k === 0 ? "Cover" : null,
+      });
   }
 
   for (let i = 0; i < propertyRows.length; i += BATCH) {
     await db.insert(properties).values(propertyRows.slice(i, i + BATCH));
-    say(`seed: ${Math.min(i + BATCH, propertyRows.length)}/${propertyRows.length} properties (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    say(
+      `seed: ${Math.min(i + BATCH, propertyRows.length)}/${propertyRows.length} properties (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+    );
   }
   await insertInBatches(photoRows, (b) => db.insert(propertyPhotos).values(b));
   await insertInBatches(calendarRows, (b) => db.insert(calendarDays).values(b));
@@ -258,6 +315,15 @@ export async function seed(db: Db, o: SeedOptions): Promise<SeedResult> {
   // Fresh statistics (and visibility maps) so the planner picks the search indexes at once.
   await db.execute(sql`vacuum analyze`);
   const ms = performance.now() - started;
-  say(`seed: done — ${propertyRows.length} properties, ${bookingRows.length} bookings, ${reviewRows.length} reviews in ${(ms / 1000).toFixed(1)} s`);
-  return { hosts: hostsN, guests: guestsN, properties: propertyRows.length, bookings: bookingRows.length, reviews: reviewRows.length, ms };
+  say(
+    `seed: done — ${propertyRows.length} properties, ${bookingRows.length} bookings, ${reviewRows.length} reviews in ${(ms / 1000).toFixed(1)} s`,
+  );
+  return {
+    hosts: hostsN,
+    guests: guestsN,
+    properties: propertyRows.length,
+    bookings: bookingRows.length,
+    reviews: reviewRows.length,
+    ms,
+  };
 }

@@ -12,10 +12,14 @@ export const IN_FAILED_SQL_TRANSACTION = "25P02";
  * fails, the error thrown is the statement's that failed it, not a later one's 25P02 (whichever
  * reached this first), so callers can still tell a unique violation from a deadlock.
  */
-export async function together<T extends readonly unknown[]>(...statements: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+export async function together<T extends readonly unknown[]>(
+  ...statements: T
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
   const settled = await Promise.allSettled(statements);
   const failed = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected");
   const cause = failed.find((f) => sqlState(f.reason) !== IN_FAILED_SQL_TRANSACTION) ?? failed[0];
   if (cause) throw cause.reason;
-  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as {
+    -readonly [K in keyof T]: Awaited<T[K]>;
+  };
 }

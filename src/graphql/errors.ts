@@ -7,7 +7,13 @@ import { AppError } from "../http/errors";
 import type { Logger } from "../lib/log";
 
 function coded(error: GraphQLError, message: string, extensions: Record<string, unknown>): GraphQLError {
-  return new GraphQLError(message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions });
+  return new GraphQLError(message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions,
+  });
 }
 
 /** yoga's maskError: what a client may learn of an error thrown while executing. */
@@ -28,7 +34,11 @@ export function maskError(log: Logger): (error: unknown, message: string) => Err
       });
     }
     if (original instanceof GraphQLError) return original;
-    if (isUnavailable(original)) return coded(gql, "A service this request needs is unreachable right now; retry shortly", { code: "unavailable", status: 503 });
+    if (isUnavailable(original))
+      return coded(gql, "A service this request needs is unreachable right now; retry shortly", {
+        code: "unavailable",
+        status: 503,
+      });
     const violation = ruleViolation(original);
     if (violation) {
       log.warn("database rule fired before any check (graphql)", { path: gql.path?.join(".") });

@@ -19,7 +19,8 @@ export interface StatusQueue extends AsyncIterable<string> {
   close(): void;
 }
 
-const unavailable = () => new AppError(503, "unavailable", "Live updates are not available right now (the server is stopping); retry shortly");
+const unavailable = () =>
+  new AppError(503, "unavailable", "Live updates are not available right now (the server is stopping); retry shortly");
 
 export class BookingFeed {
   private readonly subscribers = new Map<string, Set<(status: string | null) => void>>();
@@ -71,8 +72,14 @@ export class BookingFeed {
   async subscribe(bookingId: string, userId: string): Promise<StatusQueue> {
     if (this.closed) throw unavailable();
     const mine = this.perUser.get(userId) ?? 0;
-    if (mine >= MAX_SUBSCRIPTIONS_PER_USER) throw new AppError(429, "rate_limited", `At most ${MAX_SUBSCRIPTIONS_PER_USER} live subscriptions per user; close one first`);
-    if (this.total >= MAX_SUBSCRIPTIONS) throw new AppError(503, "unavailable", "Too many live subscriptions on this server; retry shortly");
+    if (mine >= MAX_SUBSCRIPTIONS_PER_USER)
+      throw new AppError(
+        429,
+        "rate_limited",
+        `At most ${MAX_SUBSCRIPTIONS_PER_USER} live subscriptions per user; close one first`,
+      );
+    if (this.total >= MAX_SUBSCRIPTIONS)
+      throw new AppError(503, "unavailable", "Too many live subscriptions on this server; retry shortly");
     // Counted before the wait, so a burst cannot pass the limits.
     this.perUser.set(userId, mine + 1);
     this.total++;

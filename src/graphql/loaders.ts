@@ -2,9 +2,9 @@
 // execution asked for with one statement, so a page's statements do not grow with its length.
 import DataLoader from "dataloader";
 import { desc, inArray, sql } from "drizzle-orm";
+import { rowsOf } from "../db/rows";
 import { payments, propertyDocuments, users } from "../db/schema";
 import type { Deps } from "../dependencies";
-import { rowsOf } from "../db/rows";
 import type { Actor } from "../modules/auth/actor";
 import { type PaymentDtoValue, toPaymentDto } from "../modules/payments/dto";
 import type { PropertyDtoValue } from "../modules/properties/dto";
@@ -50,7 +50,12 @@ export function createLoaders(deps: Deps, viewer: () => Promise<Actor | null>) {
   /** Properties the viewer may see (listed, or their own), else null: GET /properties/:id's rule. */
   const properties = new DataLoader<string, PropertyDtoValue | null>(async (ids) => {
     const rows = await deps.db
-      .select({ id: propertyDocuments.propertyId, status: propertyDocuments.status, hostId: propertyDocuments.hostId, body: propertyDocuments.body })
+      .select({
+        id: propertyDocuments.propertyId,
+        status: propertyDocuments.status,
+        hostId: propertyDocuments.hostId,
+        body: propertyDocuments.body,
+      })
       .from(propertyDocuments)
       .where(inArray(propertyDocuments.propertyId, [...ids]));
     const byId = new Map(rows.map((r) => [r.id, r]));

@@ -25,7 +25,9 @@ import type { GraphQLContext } from "./context";
 import { bookingFeed, type StatusQueue } from "./live";
 import { createLoaders, MAX_NESTED_REVIEWS, type PublicUser, type ReviewValue } from "./loaders";
 
-const builder = new SchemaBuilder<{ Context: GraphQLContext; DefaultFieldNullability: false }>({ defaultFieldNullability: false });
+const builder = new SchemaBuilder<{ Context: GraphQLContext; DefaultFieldNullability: false }>({
+  defaultFieldNullability: false,
+});
 
 // ---- pages: Relay connections whose cursors are the REST cursors ----
 
@@ -37,7 +39,10 @@ interface Page<T> {
 const PageInfo = builder.objectRef<Page<unknown>["pageInfo"]>("PageInfo").implement({
   fields: (t) => ({
     hasNextPage: t.exposeBoolean("hasNextPage"),
-    endCursor: t.exposeString("endCursor", { nullable: true, description: "the REST nextCursor of this page: pass it as `after`" }),
+    endCursor: t.exposeString("endCursor", {
+      nullable: true,
+      description: "the REST nextCursor of this page: pass it as `after`",
+    }),
   }),
 });
 
@@ -60,7 +65,10 @@ function connection<T>(name: string, node: ObjectRef<Types, T>) {
 }
 
 /** `first`/`after` checked by the REST page rules (1–100; a cursor of at most 512 characters), under their GraphQL names. */
-function pageArgs(first: number | null | undefined, after: string | null | undefined): { limit: number; cursor?: string } {
+function pageArgs(
+  first: number | null | undefined,
+  after: string | null | undefined,
+): { limit: number; cursor?: string } {
   const page = { limit: first ?? DEFAULT_LIMIT, ...(after != null ? { cursor: after } : {}) };
   try {
     checkInput(PageOnlyQuery, page, "query");
@@ -80,7 +88,10 @@ function renamed(err: AppError, names: Record<string, string>): AppError {
 }
 
 /** A REST newest-first page as a connection: each edge's cursor is the one REST issues after it. */
-function newestFirstPage<T extends { id: string; createdAt: string }>(page: { data: T[]; nextCursor: string | null }): Page<T> {
+function newestFirstPage<T extends { id: string; createdAt: string }>(page: {
+  data: T[];
+  nextCursor: string | null;
+}): Page<T> {
   return {
     edges: page.data.map((node) => ({ node, cursor: encodeCursor([node.createdAt, node.id]) })),
     pageInfo: { hasNextPage: page.nextCursor !== null, endCursor: page.nextCursor },
@@ -90,11 +101,17 @@ function newestFirstPage<T extends { id: string; createdAt: string }>(page: { da
 /** The Idempotency-Key header's rule (1–255 characters), for the argument that stands for it. */
 function checkKey(key: string): void {
   if (key.length < 1 || key.length > 255)
-    throw new AppError(422, "validation_failed", "Field /idempotencyKey must be 1–255 characters", [{ path: "/idempotencyKey", message: "must be 1–255 characters" }]);
+    throw new AppError(422, "validation_failed", "Field /idempotencyKey must be 1–255 characters", [
+      { path: "/idempotencyKey", message: "must be 1–255 characters" },
+    ]);
 }
 
 /** A list verb run with `first`/`after`: the REST names in its errors become the GraphQL ones. */
-async function paged<T>(first: number | null | undefined, after: string | null | undefined, list: (page: { limit: number; cursor?: string }) => Promise<T>): Promise<T> {
+async function paged<T>(
+  first: number | null | undefined,
+  after: string | null | undefined,
+  list: (page: { limit: number; cursor?: string }) => Promise<T>,
+): Promise<T> {
   const page = pageArgs(first, after);
   try {
     return await list(page);
@@ -159,7 +176,11 @@ const PublicUserRef = builder.objectRef<PublicUser>("PublicUser").implement({
 // ---- reviews ----
 
 const ReviewAuthor = builder.objectRef<ReviewValue["author"]>("ReviewAuthor").implement({
-  fields: (t) => ({ id: t.exposeID("id"), name: t.exposeString("name"), avatarUrl: t.exposeString("avatarUrl", { nullable: true }) }),
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    name: t.exposeString("name"),
+    avatarUrl: t.exposeString("avatarUrl", { nullable: true }),
+  }),
 });
 
 const ReviewResponse = builder.objectRef<NonNullable<ReviewValue["response"]>>("ReviewResponse").implement({
@@ -172,7 +193,11 @@ const Review = builder.objectRef<ReviewValue>("Review").implement({
     bookingId: t.exposeID("bookingId"),
     propertyId: t.exposeID("propertyId"),
     authorId: t.exposeID("authorId"),
-    author: t.field({ type: ReviewAuthor, description: "read with the review (one statement for a page)", resolve: (r) => r.author }),
+    author: t.field({
+      type: ReviewAuthor,
+      description: "read with the review (one statement for a page)",
+      resolve: (r) => r.author,
+    }),
     rating: t.exposeInt("rating"),
     comment: t.exposeString("comment"),
     response: t.field({ type: ReviewResponse, nullable: true, resolve: (r) => r.response ?? null }),
@@ -184,10 +209,16 @@ const ReviewConnection = connection("Review", Review);
 // ---- properties ----
 
 type Property = PropertyDtoValue;
-const PropertyType = builder.enumType("PropertyType", { values: ["apartment", "house", "room", "cabin", "villa", "other"] as const });
-const CancellationPolicy = builder.enumType("CancellationPolicy", { values: ["flexible", "moderate", "strict"] as const });
+const PropertyType = builder.enumType("PropertyType", {
+  values: ["apartment", "house", "room", "cabin", "villa", "other"] as const,
+});
+const CancellationPolicy = builder.enumType("CancellationPolicy", {
+  values: ["flexible", "moderate", "strict"] as const,
+});
 const PropertyStatus = builder.enumType("PropertyStatus", { values: ["listed", "unlisted"] as const });
-const PropertySort = builder.enumType("PropertySort", { values: ["recommended", "price_asc", "price_desc", "rating", "newest", "distance"] as const });
+const PropertySort = builder.enumType("PropertySort", {
+  values: ["recommended", "price_asc", "price_desc", "rating", "newest", "distance"] as const,
+});
 
 const Address = builder.objectRef<Property["address"]>("Address").implement({
   fields: (t) => ({
@@ -198,7 +229,9 @@ const Address = builder.objectRef<Property["address"]>("Address").implement({
     country: t.exposeString("country"),
   }),
 });
-const Location = builder.objectRef<Property["location"]>("Location").implement({ fields: (t) => ({ lat: t.exposeFloat("lat"), lng: t.exposeFloat("lng") }) });
+const Location = builder
+  .objectRef<Property["location"]>("Location")
+  .implement({ fields: (t) => ({ lat: t.exposeFloat("lat"), lng: t.exposeFloat("lng") }) });
 const Photo = builder.objectRef<Property["photos"][number]>("Photo").implement({
   fields: (t) => ({ url: t.exposeString("url"), caption: t.exposeString("caption", { nullable: true }) }),
 });
@@ -226,7 +259,11 @@ const PropertyRef = builder.objectRef<Property>("Property").implement({
     beds: t.exposeInt("beds"),
     bathrooms: t.exposeFloat("bathrooms"),
     amenities: t.exposeStringList("amenities"),
-    photos: t.field({ type: [Photo], description: "in a search result, its first photo only (as REST's cards)", resolve: (p) => p.photos }),
+    photos: t.field({
+      type: [Photo],
+      description: "in a search result, its first photo only (as REST's cards)",
+      resolve: (p) => p.photos,
+    }),
     minNights: t.exposeInt("minNights"),
     maxNights: t.exposeInt("maxNights"),
     cancellationPolicy: t.field({ type: CancellationPolicy, resolve: (p) => p.cancellationPolicy }),
@@ -273,9 +310,13 @@ const PropertyFilter = builder.inputType("PropertyFilter", {
 
 // ---- bookings and payments ----
 
-const BookingStatus = builder.enumType("BookingStatus", { values: ["pending_payment", "confirmed", "completed", "expired", "cancelled"] as const });
+const BookingStatus = builder.enumType("BookingStatus", {
+  values: ["pending_payment", "confirmed", "completed", "expired", "cancelled"] as const,
+});
 const BookingRole = builder.enumType("BookingRole", { values: ["guest", "host"] as const });
-const PaymentStatus = builder.enumType("PaymentStatus", { values: ["processing", "succeeded", "failed", "refunded", "partially_refunded"] as const });
+const PaymentStatus = builder.enumType("PaymentStatus", {
+  values: ["processing", "succeeded", "failed", "refunded", "partially_refunded"] as const,
+});
 
 const Payment = builder.objectRef<PaymentDtoValue>("Payment").implement({
   fields: (t) => ({
@@ -364,13 +405,19 @@ builder.queryType({
       type: PropertyRef,
       nullable: true,
       args: { id: t.arg.id({ required: true }) },
-      resolve: async (_root, { id }, ctx) => JSON.parse((await readProperty({ id: String(id), viewer: () => ctx.viewer() }, ctx.deps)).json) as Property,
+      resolve: async (_root, { id }, ctx) =>
+        JSON.parse((await readProperty({ id: String(id), viewer: () => ctx.viewer() }, ctx.deps)).json) as Property,
     }),
     properties: t.field({
       type: PropertyConnection,
       nullable: true,
       description: "GET /properties: the same filters, sorts, pages and cursors",
-      args: { filter: t.arg({ type: PropertyFilter }), sort: t.arg({ type: PropertySort }), first: t.arg.int(), after: t.arg.string() },
+      args: {
+        filter: t.arg({ type: PropertyFilter }),
+        sort: t.arg({ type: PropertySort }),
+        first: t.arg.int(),
+        after: t.arg.string(),
+      },
       resolve: (_root, { filter, sort, first, after }, ctx) =>
         paged(first, after, async ({ limit, cursor }) => {
           const query: Record<string, unknown> = { limit, ...(cursor ? { cursor } : {}), ...(sort ? { sort } : {}) };
@@ -398,10 +445,19 @@ builder.queryType({
       type: BookingConnection,
       nullable: true,
       description: "GET /bookings: as guest (default) or as host, newest first",
-      args: { as: t.arg({ type: BookingRole }), status: t.arg({ type: BookingStatus }), first: t.arg.int(), after: t.arg.string() },
+      args: {
+        as: t.arg({ type: BookingRole }),
+        status: t.arg({ type: BookingStatus }),
+        first: t.arg.int(),
+        after: t.arg.string(),
+      },
       resolve: async (_root, args, ctx) => {
         const actor = await ctx.actor();
-        return newestFirstPage(await paged(args.first, args.after, (page) => listBookings({ actor, as: args.as ?? "guest", status: args.status ?? undefined, ...page }, ctx.deps)));
+        return newestFirstPage(
+          await paged(args.first, args.after, (page) =>
+            listBookings({ actor, as: args.as ?? "guest", status: args.status ?? undefined, ...page }, ctx.deps),
+          ),
+        );
       },
     }),
     bookingPayments: t.field({
@@ -411,7 +467,11 @@ builder.queryType({
       args: { bookingId: t.arg.id({ required: true }), first: t.arg.int(), after: t.arg.string() },
       resolve: async (_root, args, ctx) => {
         const actor = await ctx.actor();
-        return newestFirstPage(await paged(args.first, args.after, (page) => listBookingPayments({ actor, bookingId: String(args.bookingId), ...page }, ctx.deps)));
+        return newestFirstPage(
+          await paged(args.first, args.after, (page) =>
+            listBookingPayments({ actor, bookingId: String(args.bookingId), ...page }, ctx.deps),
+          ),
+        );
       },
     }),
     reviews: t.field({
@@ -420,7 +480,11 @@ builder.queryType({
       description: "GET /properties/:id/reviews, newest first",
       args: { propertyId: t.arg.id({ required: true }), first: t.arg.int(), after: t.arg.string() },
       resolve: async (_root, args, ctx) =>
-        newestFirstPage(await paged(args.first, args.after, (page) => listPropertyReviews({ propertyId: String(args.propertyId), viewer: () => ctx.viewer(), ...page }, ctx.deps))),
+        newestFirstPage(
+          await paged(args.first, args.after, (page) =>
+            listPropertyReviews({ propertyId: String(args.propertyId), viewer: () => ctx.viewer(), ...page }, ctx.deps),
+          ),
+        ),
     }),
   }),
 });
@@ -437,8 +501,10 @@ builder.mutationType({
       resolve: async (_root, { input, idempotencyKey }, ctx) => {
         const actor = await ctx.actor();
         const body = checkInput(CreateBookingBody, { ...input, propertyId: String(input.propertyId) });
-        return idempotent(ctx, { userId: actor.id, key: idempotencyKey ?? undefined, route: "POST /bookings", request: body, status: 201 }, (claim) =>
-          createBooking({ actor, input: body, claim }, ctx.deps),
+        return idempotent(
+          ctx,
+          { userId: actor.id, key: idempotencyKey ?? undefined, route: "POST /bookings", request: body, status: 201 },
+          (claim) => createBooking({ actor, input: body, claim }, ctx.deps),
         );
       },
     }),
@@ -457,14 +523,20 @@ builder.mutationType({
       type: Payment,
       nullable: true,
       description: "POST /bookings/:id/payments: its guest; idempotencyKey required, shared with REST",
-      args: { bookingId: t.arg.id({ required: true }), paymentMethod: t.arg.string({ required: true }), idempotencyKey: t.arg.string({ required: true }) },
+      args: {
+        bookingId: t.arg.id({ required: true }),
+        paymentMethod: t.arg.string({ required: true }),
+        idempotencyKey: t.arg.string({ required: true }),
+      },
       resolve: async (_root, args, ctx) => {
         const actor = await ctx.actor();
         const body = checkInput(PayBody, { paymentMethod: args.paymentMethod });
         const bookingId = String(args.bookingId);
         const request = { bookingId, ...body };
-        return idempotent(ctx, { userId: actor.id, key: args.idempotencyKey, route: "POST /bookings/:id/payments", request, status: 202 }, (claim) =>
-          payBooking({ actor, bookingId, paymentMethod: body.paymentMethod, claim }, ctx.deps),
+        return idempotent(
+          ctx,
+          { userId: actor.id, key: args.idempotencyKey, route: "POST /bookings/:id/payments", request, status: 202 },
+          (claim) => payBooking({ actor, bookingId, paymentMethod: body.paymentMethod, claim }, ctx.deps),
         );
       },
     }),
@@ -472,7 +544,11 @@ builder.mutationType({
       type: Review,
       nullable: true,
       description: "POST /bookings/:id/reviews: the stay's guest, once, within 30 days after checkout",
-      args: { bookingId: t.arg.id({ required: true }), rating: t.arg.int({ required: true }), comment: t.arg.string({ required: true }) },
+      args: {
+        bookingId: t.arg.id({ required: true }),
+        rating: t.arg.int({ required: true }),
+        comment: t.arg.string({ required: true }),
+      },
       resolve: async (_root, args, ctx) => {
         const actor = await ctx.actor();
         const body = checkInput(ReviewBody, { rating: args.rating, comment: args.comment });

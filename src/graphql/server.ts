@@ -1,12 +1,13 @@
 // /graphql: graphql-yoga on the schema, mounted as one Elysia route so it shares the HTTP layer
 // (request ids, the 1 MiB body cap, the body timeout, access log and metrics). Limits come from
 // graphql-armor: depth, cost, aliases and tokens are refused before anything runs.
+
+import { useGraphQlJit } from "@envelop/graphql-jit";
 import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-field-suggestions";
 import { costLimitPlugin } from "@escape.tech/graphql-armor-cost-limit";
 import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
 import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
-import { useGraphQlJit } from "@envelop/graphql-jit";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { Elysia } from "elysia";
 import { type ExecutionArgs, type GraphQLError, Kind, NoSchemaIntrospectionCustomRule, parse } from "graphql";
@@ -34,7 +35,8 @@ const noIntrospection: Plugin = {
   },
 };
 
-const isSubscription = (args: ExecutionArgs) => args.document.definitions.some((d) => d.kind === "OperationDefinition" && d.operation === "subscription");
+const isSubscription = (args: ExecutionArgs) =>
+  args.document.definitions.some((d) => d.kind === "OperationDefinition" && d.operation === "subscription");
 
 /** An over-limit query's error carries a stable code, like every other error of the API. */
 const coded =
@@ -62,7 +64,12 @@ export function createGraphQL(deps: Deps) {
       // schema for every field of every item, most of a page's time.
       useGraphQlJit({}, { enableIf: (args) => !isSubscription(args) }),
       maxTokensPlugin({ n: LIMITS.tokens, ...limit("query_too_large") }),
-      maxDepthPlugin({ n: LIMITS.depth, ignoreIntrospection: true, flattenFragments: true, ...limit("query_too_deep") }),
+      maxDepthPlugin({
+        n: LIMITS.depth,
+        ignoreIntrospection: true,
+        flattenFragments: true,
+        ...limit("query_too_deep"),
+      }),
       costLimitPlugin({ maxCost: LIMITS.cost, ignoreIntrospection: true, ...limit("query_too_costly") }),
       maxAliasesPlugin({ n: LIMITS.aliases, ...limit("too_many_aliases") }),
       ...(introspection ? [] : [blockFieldSuggestionsPlugin(), noIntrospection]),
@@ -81,12 +88,21 @@ function isPublicSearch(body: Uint8Array): boolean {
   try {
     const { query, operationName } = JSON.parse(utf8.decode(body)) as { query?: unknown; operationName?: unknown };
     if (typeof query !== "string") return false;
-    const operations = parse(query, { noLocation: true }).definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
-    const op = typeof operationName === "string" ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+    const operations = parse(query, { noLocation: true }).definitions.filter(
+      (d) => d.kind === Kind.OPERATION_DEFINITION,
+    );
+    const op =
+      typeof operationName === "string"
+        ? operations.find((o) => o.name?.value === operationName)
+        : operations.length === 1
+          ? operations[0]
+          : undefined;
     return (
       op?.operation === "query" &&
       op.selectionSet.selections.length > 0 &&
-      op.selectionSet.selections.every((f) => f.kind === Kind.FIELD && f.name.value === "properties" && !f.directives?.length)
+      op.selectionSet.selections.every(
+        (f) => f.kind === Kind.FIELD && f.name.value === "properties" && !f.directives?.length,
+      )
     );
   } catch {
     return false;
@@ -111,23 +127,39 @@ function poster(deps: Deps) {
 }
 
 function makePoster(deps: Deps, yoga: ReturnType<typeof createGraphQL>) {
-  const post = async (request: Request, body: Uint8Array, requestId: string | undefined, check?: (body: Uint8Array) => void): Promise<Response> => {
+  const post = async (
+    request: Request,
+    body: Uint8Array,
+    requestId: string | undefined,
+    check?: (body: Uint8Array) => void,
+  ): Promise<Response> => {
     const key = request.headers.has("authorization")
       ? null
       : `gql:${new Bun.CryptoHasher("sha256").update(body).digest("base64url")}:${request.headers.get("accept") ?? ""}:${dayOf(deps.clock.now())}`;
     const cached = key ? await deps.cache.get(DATED_SEARCH, key) : null;
     if (cached?.value) {
       const at = cached.value.indexOf("\n");
-      return new Response(cached.value.slice(at + 1), { headers: { "content-type": cached.value.slice(0, at), ...(requestId ? { "x-request-id": requestId } : {}) } });
+      return new Response(cached.value.slice(at + 1), {
+        headers: { "content-type": cached.value.slice(0, at), ...(requestId ? { "x-request-id": requestId } : {}) },
+      });
     }
     // Checked only when not answered from the cache (only valid bodies are ever cached).
     check?.(body);
-    const answer = await yoga.fetch(new Request(request.url, { method: "POST", headers: request.headers, body: body as BodyInit, signal: request.signal }), { requestId });
+    const answer = await yoga.fetch(
+      new Request(request.url, {
+        method: "POST",
+        headers: request.headers,
+        body: body as BodyInit,
+        signal: request.signal,
+      }),
+      { requestId },
+    );
     if (requestId) answer.headers.set("x-request-id", requestId);
     if (!key || !cached || answer.status !== 200 || !isPublicSearch(body)) return answer;
     const text = await answer.text();
     const type = answer.headers.get("content-type") ?? "application/json";
-    if (!text.includes('"errors"')) await deps.cache.set(DATED_SEARCH, key, cached.generation, `${type}\n${text}`, PUBLIC_TTL_SECONDS);
+    if (!text.includes('"errors"'))
+      await deps.cache.set(DATED_SEARCH, key, cached.generation, `${type}\n${text}`, PUBLIC_TTL_SECONDS);
     return new Response(text, { status: answer.status, headers: answer.headers });
   };
   return { yoga, post };
@@ -144,7 +176,8 @@ function checkJson(body: Uint8Array): void {
   }
 }
 
-const isJson = (request: Request) => /^application\/(json|[\w.-]+\+json)\b/i.test(request.headers.get("content-type") ?? "");
+const isJson = (request: Request) =>
+  /^application\/(json|[\w.-]+\+json)\b/i.test(request.headers.get("content-type") ?? "");
 
 /**
  * POST /graphql as a Bun-native route in front of Elysia's (its hooks cost more than a cached
@@ -173,6 +206,10 @@ export function graphqlFastRoutes(deps: Deps, fallback: (request: Request) => Pr
 export function graphqlRoutes(deps: Deps) {
   const { yoga, post } = poster(deps);
   return new Elysia()
-    .get("/graphql", ({ request }) => yoga.fetch(request, { requestId: requestIdOf(request) }), { detail: { hide: true } })
-    .post("/graphql", ({ request }) => post(request, rawBodyOf(request), requestIdOf(request)), { detail: { hide: true } });
+    .get("/graphql", ({ request }) => yoga.fetch(request, { requestId: requestIdOf(request) }), {
+      detail: { hide: true },
+    })
+    .post("/graphql", ({ request }) => post(request, rawBodyOf(request), requestIdOf(request)), {
+      detail: { hide: true },
+    });
 }

@@ -38,7 +38,8 @@ export const notFound = (what = "Resource") => new AppError(404, "not_found", `$
 export const forbidden = (detail = "You are not allowed to do this") => new AppError(403, "forbidden", detail);
 export const unauthenticated = (detail = "Authentication required") => new AppError(401, "unauthenticated", detail);
 export const conflict = (code: string, detail: string) => new AppError(409, code, detail);
-export const invalid = (path: string, message: string) => new AppError(422, "validation_failed", "The request breaks a rule", [{ path, message }]);
+export const invalid = (path: string, message: string) =>
+  new AppError(422, "validation_failed", "The request breaks a rule", [{ path, message }]);
 
 export interface Problem {
   type: string;
@@ -50,7 +51,13 @@ export interface Problem {
   requestId?: string;
 }
 
-export function problem(status: number, code: string, detail: string, errors?: FieldError[], requestId?: string): Problem {
+export function problem(
+  status: number,
+  code: string,
+  detail: string,
+  errors?: FieldError[],
+  requestId?: string,
+): Problem {
   return {
     type: `https://stayhub.dev/problems/${code.replaceAll("_", "-")}`,
     title: titles[status] ?? "Error",

@@ -4,9 +4,9 @@ import { type AnyElysia, Elysia } from "elysia";
 import { isUnavailable, ruleViolation, sqlState, violatedConstraint } from "../db/errors";
 import { TimeoutError, within } from "../lib/deadline";
 import type { Logger } from "../lib/log";
-import type { Metrics } from "./metrics";
 import { AppError, type Problem, problem, problemResponse } from "./errors";
 import { DepthScanner, MAX_JSON_DEPTH } from "./json-depth";
+import type { Metrics } from "./metrics";
 import { UNSTORABLE_TEXT, unstorableTextAt } from "./text-guard";
 import { coerceQuery, fieldErrors, RouteRuleBook, shortPath } from "./validation";
 
@@ -34,7 +34,8 @@ export function rawBodyOf(request: Request): Uint8Array {
 }
 
 /** The problem an AppError stands for: the service layer's own words, as they are. */
-const expected = (error: AppError, requestId: string | undefined): Problem => problem(error.status, error.code, error.detail, error.errors, requestId);
+const expected = (error: AppError, requestId: string | undefined): Problem =>
+  problem(error.status, error.code, error.detail, error.errors, requestId);
 
 /**
  * Logs an error nobody expected (without query parameters) and words the answer: a database rule
@@ -43,25 +44,45 @@ const expected = (error: AppError, requestId: string | undefined): Problem => pr
  */
 function unexpected(log: Logger, error: unknown, requestId: string | undefined, code = "UNKNOWN"): Problem {
   if (isUnavailable(error)) {
-    log.warn("a dependency is unavailable", { requestId, code: (error as { code?: unknown })?.code ?? (error as Error)?.name });
-    return problem(503, "unavailable", "A service this request needs is unreachable right now; retry shortly", undefined, requestId);
+    log.warn("a dependency is unavailable", {
+      requestId,
+      code: (error as { code?: unknown })?.code ?? (error as Error)?.name,
+    });
+    return problem(
+      503,
+      "unavailable",
+      "A service this request needs is unreachable right now; retry shortly",
+      undefined,
+      requestId,
+    );
   }
   const violation = ruleViolation(error);
   if (violation) {
-    log.warn("database rule fired before any check", { requestId, sqlState: sqlState(error), constraint: violatedConstraint(error) });
+    log.warn("database rule fired before any check", {
+      requestId,
+      sqlState: sqlState(error),
+      constraint: violatedConstraint(error),
+    });
     return problem(violation.status, violation.code, violation.detail, undefined, requestId);
   }
   const err = error as Error;
   // Drizzle's messages append the query's parameters (e-mails, hashes): keep them out of logs.
   const message = String(err?.message ?? err).split("\nparams:")[0];
-  log.error("unhandled error", { requestId, code, error: message, cause: (err?.cause as Error | undefined)?.message, stack: err?.stack?.split("\n").slice(1, 8).join("\n") });
+  log.error("unhandled error", {
+    requestId,
+    code,
+    error: message,
+    cause: (err?.cause as Error | undefined)?.message,
+    stack: err?.stack?.split("\n").slice(1, 8).join("\n"),
+  });
   return problem(500, "internal", `Something went wrong on our side (request ${requestId})`, undefined, requestId);
 }
 
 /** How long a 503 asks the caller to wait: reconnects are retried within about that. */
 const RETRY_AFTER_SECONDS = "2";
 
-const unexpectedResponse = (p: Problem, headers: Record<string, string>) => problemResponse(p, p.status === 503 ? { ...headers, "retry-after": RETRY_AFTER_SECONDS } : headers);
+const unexpectedResponse = (p: Problem, headers: Record<string, string>) =>
+  problemResponse(p, p.status === 503 ? { ...headers, "retry-after": RETRY_AFTER_SECONDS } : headers);
 
 /** The caller's X-Request-Id when it is well-formed, else a new one. */
 function newRequestId(request: Request): string {
@@ -70,7 +91,15 @@ function newRequestId(request: Request): string {
 }
 
 /** One metrics sample and one access-log line per answered request, whichever path answered it. */
-function recordRequest(log: Logger, metrics: Metrics | undefined, method: string, route: string, status: number, ms: number, requestId: string | undefined) {
+function recordRequest(
+  log: Logger,
+  metrics: Metrics | undefined,
+  method: string,
+  route: string,
+  status: number,
+  ms: number,
+  requestId: string | undefined,
+) {
   metrics?.request(method, route, status, ms / 1000);
   if (!log.isEnabled("info")) return;
   // Formatted by hand (a JSON.stringify per request showed in profiles): request ids match
@@ -137,7 +166,10 @@ export function fastRoute<R extends Request>(
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
-const tooLarge = () => new AppError(413, "payload_too_large", `The body is over ${MAX_BODY_BYTES} bytes`, undefined, { connection: "close" });
+const tooLarge = () =>
+  new AppError(413, "payload_too_large", `The body is over ${MAX_BODY_BYTES} bytes`, undefined, {
+    connection: "close",
+  });
 
 const tooDeep = () => new AppError(400, "invalid_json", `The body nests deeper than ${MAX_JSON_DEPTH} levels`);
 
@@ -162,7 +194,9 @@ export async function readBody(request: Request, timeoutMs: number): Promise<Uin
     } catch (err) {
       if (!(err instanceof TimeoutError)) throw err;
       await reader.cancel().catch(() => {});
-      throw new AppError(408, "request_timeout", `The body did not arrive within ${timeoutMs} ms`, undefined, { connection: "close" });
+      throw new AppError(408, "request_timeout", `The body did not arrive within ${timeoutMs} ms`, undefined, {
+        connection: "close",
+      });
     }
     const { done, value } = read;
     if (done) break;
@@ -209,12 +243,16 @@ export function httpFoundation(
         const tooLarge = () => {
           const length = Number(request.headers.get("content-length") ?? 0);
           if (length <= MAX_BODY_BYTES) return undefined;
-          return problemResponse(problem(413, "payload_too_large", `The body is over ${MAX_BODY_BYTES} bytes`, undefined, id), {
-            "x-request-id": id,
-            connection: "close",
-          });
+          return problemResponse(
+            problem(413, "payload_too_large", `The body is over ${MAX_BODY_BYTES} bytes`, undefined, id),
+            {
+              "x-request-id": id,
+              connection: "close",
+            },
+          );
         };
-        const noRoute = () => problemResponse(problem(404, "not_found", "No such route", undefined, id), { "x-request-id": id });
+        const noRoute = () =>
+          problemResponse(problem(404, "not_found", "No such route", undefined, id), { "x-request-id": id });
         const off = options.switchedOff?.(request);
         // Synchronous for every request the predicate answers at once (all but the admin routes').
         if (off instanceof Promise) return off.then((yes) => (yes ? noRoute() : tooLarge()));
@@ -228,7 +266,12 @@ export function httpFoundation(
         const isJson = contentType.startsWith("application/json") || /^application\/[\w.-]+\+json\b/.test(contentType);
         // No body: null (not undefined, which would hand the spent stream to Elysia's own parser).
         if (bytes.byteLength === 0) return null;
-        if (!isJson) throw new AppError(400, "invalid_json", `Expected an application/json body, got "${contentType || "no content type"}"`);
+        if (!isJson)
+          throw new AppError(
+            400,
+            "invalid_json",
+            `Expected an application/json body, got "${contentType || "no content type"}"`,
+          );
         let text: string;
         try {
           text = decoder.decode(bytes);
@@ -255,7 +298,12 @@ export function httpFoundation(
           const found = unstorableTextAt(value);
           const path = found && shortPath(found);
           if (path)
-            throw new AppError(422, "validation_failed", `${where === "query" ? "Query parameter" : "Field"} ${path} ${UNSTORABLE_TEXT}`, [{ path, message: UNSTORABLE_TEXT }]);
+            throw new AppError(
+              422,
+              "validation_failed",
+              `${where === "query" ? "Query parameter" : "Field"} ${path} ${UNSTORABLE_TEXT}`,
+              [{ path, message: UNSTORABLE_TEXT }],
+            );
         }
       })
       .onError({ as: "global" }, ({ code, error, request, route }) => {
@@ -267,7 +315,8 @@ export function httpFoundation(
         };
         const headers: Record<string, string> = id ? { "x-request-id": id } : {};
         // Elysia wraps what a parser throws in a ParseError; ours carry the real answer.
-        const appError = error instanceof AppError ? error : code === "PARSE" && error.cause instanceof AppError ? error.cause : null;
+        const appError =
+          error instanceof AppError ? error : code === "PARSE" && error.cause instanceof AppError ? error.cause : null;
         if (appError) {
           const error = appError;
           return answer(expected(error, id), { ...headers, ...error.headers });
@@ -276,21 +325,32 @@ export function httpFoundation(
           case "VALIDATION":
             if (error.type === "response") break; // we built a wrong answer: that is a bug, not the caller's fault
             // A malformed id names nothing that exists.
-            if (error.type === "params") return answer(problem(404, "not_found", "No such resource", undefined, id), headers);
+            if (error.type === "params")
+              return answer(problem(404, "not_found", "No such resource", undefined, id), headers);
             if (error.type === "headers") {
               // Paths name the header (/headers/idempotency-key), as the OpenAPI document does.
               const schema = (error.validator as { schema?: unknown }).schema as Parameters<typeof fieldErrors>[1];
-              const errors = fieldErrors(error.all as Parameters<typeof fieldErrors>[0], schema).map((e) => ({ ...e, path: `/headers${e.path}` }));
+              const errors = fieldErrors(error.all as Parameters<typeof fieldErrors>[0], schema).map((e) => ({
+                ...e,
+                path: `/headers${e.path}`,
+              }));
               const first = errors[0];
-              const detail = first ? `Header ${first.path.slice("/headers/".length)} ${first.message}` : "A request header breaks a rule";
+              const detail = first
+                ? `Header ${first.path.slice("/headers/".length)} ${first.message}`
+                : "A request header breaks a rule";
               return answer(problem(422, "validation_failed", detail, errors, id), headers);
             }
             {
               const declared = rules.of(request.method, route);
               const where = error.type === "query" ? "query" : "body";
-              const errors = fieldErrors(error.all as Parameters<typeof fieldErrors>[0], where === "query" ? declared?.query : declared?.body);
+              const errors = fieldErrors(
+                error.all as Parameters<typeof fieldErrors>[0],
+                where === "query" ? declared?.query : declared?.body,
+              );
               const first = errors[0];
-              const detail = first ? `${where === "query" ? "Query parameter" : "Field"} ${first.path} ${first.message}` : `The request ${where} breaks a rule`;
+              const detail = first
+                ? `${where === "query" ? "Query parameter" : "Field"} ${first.path} ${first.message}`
+                : `The request ${where} breaks a rule`;
               return answer(problem(422, "validation_failed", detail, errors, id), headers);
             }
           case "PARSE":
@@ -306,8 +366,17 @@ export function httpFoundation(
       })
       .onAfterResponse({ as: "global" }, ({ request, route, set, responseValue }) => {
         const m = meta.get(request);
-        const status = m?.status ?? (responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200));
-        recordRequest(log, metrics, request.method, route || "unmatched", status, m ? performance.now() - m.start : 0, m?.id);
+        const status =
+          m?.status ?? (responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200));
+        recordRequest(
+          log,
+          metrics,
+          request.method,
+          route || "unmatched",
+          status,
+          m ? performance.now() - m.start : 0,
+          m?.id,
+        );
       })
   );
 }

@@ -65,16 +65,26 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** What identifies a request under its key: the operation and what was asked, in canonical form. */
-export const fingerprint = (route: string, request: unknown): string => new Bun.CryptoHasher("sha256").update(`${route}\n${canonicalJson(request)}`).digest("base64url");
+export const fingerprint = (route: string, request: unknown): string =>
+  new Bun.CryptoHasher("sha256").update(`${route}\n${canonicalJson(request)}`).digest("base64url");
 
 type Claimed = { kind: "claimed"; token: string } | { kind: "replay"; status: number; body: string };
 
 const reused = () =>
-  new AppError(422, "idempotency_key_reused", "This Idempotency-Key was used for a different request; use a new key for a new request", [
-    { path: "/headers/idempotency-key", message: "was used with another request" },
-  ]);
+  new AppError(
+    422,
+    "idempotency_key_reused",
+    "This Idempotency-Key was used for a different request; use a new key for a new request",
+    [{ path: "/headers/idempotency-key", message: "was used with another request" }],
+  );
 const inProgress = () =>
-  new AppError(409, "idempotency_in_progress", "A request with this Idempotency-Key is still being processed; retry shortly", undefined, { "retry-after": "1" });
+  new AppError(
+    409,
+    "idempotency_in_progress",
+    "A request with this Idempotency-Key is still being processed; retry shortly",
+    undefined,
+    { "retry-after": "1" },
+  );
 
 async function claim(db: Db, clock: Clock, r: IdempotentRequest & { key: string }): Promise<Claimed> {
   const hash = fingerprint(r.route, r.request);
@@ -102,7 +112,8 @@ async function claim(db: Db, clock: Clock, r: IdempotentRequest & { key: string 
     const [row] = await db.select().from(idempotencyKeys).where(where);
     if (!row) continue;
     if (row.route !== r.route || row.requestHash !== hash) throw reused();
-    if (row.responseStatus !== null && row.responseBody !== null) return { kind: "replay", status: row.responseStatus, body: row.responseBody };
+    if (row.responseStatus !== null && row.responseBody !== null)
+      return { kind: "replay", status: row.responseStatus, body: row.responseBody };
     // Still in flight; unless its holder's lease ran out (it crashed, or runs past LEASE_SECONDS),
     // it is not ours to run.
     const [taken] = await db
@@ -121,15 +132,26 @@ async function claim(db: Db, clock: Clock, r: IdempotentRequest & { key: string 
  * stored by the claim's `complete`, which `work` must call in its transaction); a retry gets the
  * stored answer as a Response marked `Idempotent-Replayed: true`.
  */
-export async function idempotently<T>(deps: Deps, r: IdempotentRequest, work: (claim: IdempotencyClaim | null) => Promise<T>): Promise<T | Response> {
+export async function idempotently<T>(
+  deps: Deps,
+  r: IdempotentRequest,
+  work: (claim: IdempotencyClaim | null) => Promise<T>,
+): Promise<T | Response> {
   if (r.key === undefined) return work(null);
   const request = { ...r, key: r.key };
   const claimed = await claim(deps.db, deps.clock, request);
   if (claimed.kind === "replay") {
     const type = claimed.status >= 400 ? "application/problem+json" : "application/json;charset=utf-8";
-    return new Response(claimed.body, { status: claimed.status, headers: { "content-type": type, "idempotent-replayed": "true" } });
+    return new Response(claimed.body, {
+      status: claimed.status,
+      headers: { "content-type": type, "idempotent-replayed": "true" },
+    });
   }
-  const where = and(eq(idempotencyKeys.userId, r.userId), eq(idempotencyKeys.key, request.key), eq(idempotencyKeys.leaseToken, claimed.token));
+  const where = and(
+    eq(idempotencyKeys.userId, r.userId),
+    eq(idempotencyKeys.key, request.key),
+    eq(idempotencyKeys.leaseToken, claimed.token),
+  );
   let completed = false;
   const handle: IdempotencyClaim = {
     async complete(tx, body) {
@@ -172,12 +194,17 @@ const LIFTABLE = new Set(["idempotency_in_progress", "email_unverified"]);
 
 /** A refusal by the work's own rules, which a retry of the same request would meet again. */
 function isFinalRefusal(err: unknown): err is AppError {
-  return err instanceof AppError && err.status >= 400 && err.status < 500 && err.status !== 429 && !LIFTABLE.has(err.code);
+  return (
+    err instanceof AppError && err.status >= 400 && err.status < 500 && err.status !== 429 && !LIFTABLE.has(err.code)
+  );
 }
 
 /** The recurring cleanup: keys past their retention (by the service clock) are forgotten. */
 export async function forgetExpiredKeys(deps: { db: Db; clock: Clock }): Promise<number> {
-  const gone = await deps.db.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, deps.clock.now())).returning({ key: idempotencyKeys.key });
+  const gone = await deps.db
+    .delete(idempotencyKeys)
+    .where(lt(idempotencyKeys.expiresAt, deps.clock.now()))
+    .returning({ key: idempotencyKeys.key });
   return gone.length;
 }
 

@@ -112,8 +112,14 @@ class HttpSeries {
   }
 
   render(): string {
-    const counts = ["# HELP stayhub_http_requests_total HTTP requests by method, route and status", "# TYPE stayhub_http_requests_total counter"];
-    const durations = ["# HELP stayhub_http_request_duration_seconds HTTP request latency by method, route and status", "# TYPE stayhub_http_request_duration_seconds histogram"];
+    const counts = [
+      "# HELP stayhub_http_requests_total HTTP requests by method, route and status",
+      "# TYPE stayhub_http_requests_total counter",
+    ];
+    const durations = [
+      "# HELP stayhub_http_request_duration_seconds HTTP request latency by method, route and status",
+      "# TYPE stayhub_http_request_duration_seconds histogram",
+    ];
     for (const s of this.series.values()) {
       counts.push(`stayhub_http_requests_total{${s.labels}} ${s.count}`);
       let cumulative = 0;

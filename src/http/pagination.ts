@@ -3,8 +3,8 @@
 // while rows are inserted.
 import type { TSchema } from "@sinclair/typebox";
 import { t } from "elysia";
-import { Int, isRfc3339Instant } from "./schema";
 import { AppError } from "./errors";
+import { Int, isRfc3339Instant } from "./schema";
 
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
@@ -17,12 +17,14 @@ export const PageQuery = {
 /** The query of a list that takes nothing but its page. */
 export const PageOnlyQuery = t.Object({ ...PageQuery });
 
-export const Page = <S extends TSchema>(item: S, title: string) => t.Object({ data: t.Array(item), nextCursor: t.Union([t.String(), t.Null()]) }, { title });
+export const Page = <S extends TSchema>(item: S, title: string) =>
+  t.Object({ data: t.Array(item), nextCursor: t.Union([t.String(), t.Null()]) }, { title });
 
 /** A real instant (cursors carry the ones we wrote: RFC 3339, UTC). */
 export const isIsoInstant = isRfc3339Instant;
 /** A value a PostgreSQL integer (int4) holds: what the integer sort keys are. */
-export const isInt4 = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= -2147483648 && (v as number) <= 2147483647;
+export const isInt4 = (v: unknown): v is number =>
+  Number.isInteger(v) && (v as number) >= -2147483648 && (v as number) <= 2147483647;
 
 export function encodeCursor(position: unknown[]): string {
   return Buffer.from(JSON.stringify(position)).toString("base64url");

@@ -73,13 +73,19 @@ export class RedisRateLimitStore implements RateLimitStore {
   ) {}
 
   async hit(key: string, windowSeconds: number): Promise<RateWindow> {
-    const [count, ttl] = (await this.redis.eval(HIT, 1, `${this.prefix}rl:${key}`, windowSeconds * 1000)) as [number, number];
+    const [count, ttl] = (await this.redis.eval(HIT, 1, `${this.prefix}rl:${key}`, windowSeconds * 1000)) as [
+      number,
+      number,
+    ];
     return { count, resetSeconds: Math.max(1, Math.ceil(ttl / 1000)) };
   }
 
   async peek(key: string): Promise<RateWindow> {
     const k = `${this.prefix}rl:${key}`;
-    const [[, count], [, ttl]] = (await this.redis.multi().get(k).pttl(k).exec()) as [[null, string | null], [null, number]];
+    const [[, count], [, ttl]] = (await this.redis.multi().get(k).pttl(k).exec()) as [
+      [null, string | null],
+      [null, number],
+    ];
     if (count === null || ttl <= 0) return { count: 0, resetSeconds: 0 };
     return { count: Number(count), resetSeconds: Math.max(1, Math.ceil(ttl / 1000)) };
   }

@@ -27,8 +27,10 @@ export const Num = (options: NumberOptions = {}) => Type.Number(options);
 
 /** A request body object: unknown fields are refused (no mass assignment). */
 /** `examples[0]` is the example request the OpenAPI document shows. */
-export const strictObject = <P extends TProperties>(props: P, options: { description?: string; title?: string; examples?: unknown[] } = {}) =>
-  t.Object(props, { ...options, additionalProperties: false });
+export const strictObject = <P extends TProperties>(
+  props: P,
+  options: { description?: string; title?: string; examples?: unknown[] } = {},
+) => t.Object(props, { ...options, additionalProperties: false });
 
 export const Uuid = t.String({ format: "uuid", description: "UUID (v7)" });
 export const Timestamp = t.String({ format: "date-time", description: "RFC 3339 UTC timestamp" });

@@ -109,8 +109,10 @@ export function describeRule(schema: Schema | undefined): string {
     const nullable = branches.some((b) => b.type === "null");
     const others = branches.filter((b) => b.type !== "null");
     const orNull = nullable ? " (or null)" : "";
-    if (others.length > 0 && others.every((b) => "const" in b)) return `must be one of: ${others.map((b) => JSON.stringify(b.const)).join(", ")}${orNull}`;
-    if (others.length === 1 && others[0]) return `${describeRule({ ...schema, ...others[0], anyOf: undefined })}${orNull}`;
+    if (others.length > 0 && others.every((b) => "const" in b))
+      return `must be one of: ${others.map((b) => JSON.stringify(b.const)).join(", ")}${orNull}`;
+    if (others.length === 1 && others[0])
+      return `${describeRule({ ...schema, ...others[0], anyOf: undefined })}${orNull}`;
     return "must match one of the allowed forms";
   }
   const described = typeof schema.description === "string" ? schema.description : undefined;
@@ -134,10 +136,13 @@ export function describeRule(schema: Schema | undefined): string {
     case "object":
       return "must be an object with only the documented fields";
     case "string": {
-      if (typeof schema.format === "string" && FORMATS[schema.format]) return `must be ${FORMATS[schema.format]}${range(schema.minLength, schema.maxLength, " characters")}`;
+      if (typeof schema.format === "string" && FORMATS[schema.format])
+        return `must be ${FORMATS[schema.format]}${range(schema.minLength, schema.maxLength, " characters")}`;
       const length = range(schema.minLength, schema.maxLength, " characters");
       if (typeof schema.pattern === "string" && schema.pattern !== "\\S")
-        return described ? `must be ${described}${length ? `,${length}` : ""}` : `must be text${length}, matching ${schema.pattern}`;
+        return described
+          ? `must be ${described}${length ? `,${length}` : ""}`
+          : `must be text${length}, matching ${schema.pattern}`;
       return `must be text${length}${schema.pattern === "\\S" ? ", not only spaces" : ""}${described ? ` (${described})` : ""}`;
     }
   }
@@ -164,8 +169,10 @@ export function fieldErrors(issues: Issue[], declared: Schema | undefined): Fiel
     const path = shortPath(issue.path || "/");
     if (out.has(path)) continue;
     if (issue.type === ValueErrorType.ObjectAdditionalProperties) out.set(path, "is not a known field");
-    else if (issue.type === ValueErrorType.ObjectRequiredProperty) out.set(path, `is required; it ${describeRule(schemaAt(declared, issue.path))}`);
-    else if (path === "/" && declared?.type === "object") out.set(path, issue.type === ValueErrorType.Object ? "must be a JSON object" : describeRule(declared));
+    else if (issue.type === ValueErrorType.ObjectRequiredProperty)
+      out.set(path, `is required; it ${describeRule(schemaAt(declared, issue.path))}`);
+    else if (path === "/" && declared?.type === "object")
+      out.set(path, issue.type === ValueErrorType.Object ? "must be a JSON object" : describeRule(declared));
     else out.set(path, describeRule(schemaAt(declared, issue.path) ?? issue.schema));
   }
   return [...out].map(([path, message]) => ({ path, message }));
@@ -180,10 +187,17 @@ export function checkInput<S extends TSchema>(schema: S, value: unknown, where: 
   const unstorable = unstorableTextAt(value);
   if (unstorable) {
     const path = shortPath(unstorable);
-    throw new AppError(422, "validation_failed", `${label} ${path} ${UNSTORABLE_TEXT}`, [{ path, message: UNSTORABLE_TEXT }]);
+    throw new AppError(422, "validation_failed", `${label} ${path} ${UNSTORABLE_TEXT}`, [
+      { path, message: UNSTORABLE_TEXT },
+    ]);
   }
   if (Value.Check(schema, value)) return value as Static<S>;
   const errors = fieldErrors([...Value.Errors(schema, value)], schema as unknown as Schema);
   const first = errors[0];
-  throw new AppError(422, "validation_failed", first ? `${label} ${first.path} ${first.message}` : `The request ${where} breaks a rule`, errors);
+  throw new AppError(
+    422,
+    "validation_failed",
+    first ? `${label} ${first.path} ${first.message}` : `The request ${where} breaks a rule`,
+    errors,
+  );
 }

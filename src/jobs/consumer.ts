@@ -34,7 +34,10 @@ export async function consume(o: ConsumerOptions): Promise<void> {
         batch = await queue.reclaim(o.name, visibility, o.batch ?? 16);
         if (batch.length) {
           const times = await queue.deliveries(o.name, batch.length + 100);
-          batch = batch.map((d) => ({ ...d, job: { ...d.job, attempt: d.job.attempt + Math.max(0, (times.get(d.streamId) ?? 1) - 1) } }));
+          batch = batch.map((d) => ({
+            ...d,
+            job: { ...d.job, attempt: d.job.attempt + Math.max(0, (times.get(d.streamId) ?? 1) - 1) },
+          }));
         }
       }
       if (batch.length === 0) batch = await queue.read(o.blocking, o.name, o.batch ?? 16, o.blockMs ?? 1000);
@@ -43,7 +46,8 @@ export async function consume(o: ConsumerOptions): Promise<void> {
       if (signal.aborted) break;
       // A Redis that restarted empty has lost the group: make it again (relayed jobs re-create the stream).
       if (String((err as Error).message).includes("NOGROUP")) await queue.ensureGroup().catch(() => {});
-      if (idleErrors++ % 30 === 0) deps.log.warn("job stream unavailable; retrying", { consumer: o.name, error: (err as Error).message });
+      if (idleErrors++ % 30 === 0)
+        deps.log.warn("job stream unavailable; retrying", { consumer: o.name, error: (err as Error).message });
       await Bun.sleep(Math.min(1000, 100 * idleErrors));
       continue;
     }
@@ -66,7 +70,8 @@ async function runBatch(o: ConsumerOptions, batch: Delivery[]): Promise<void> {
   const flush = async () => {
     const ids = done;
     done = [];
-    if (ids.length) await queue.ack(ids).catch((err: Error) => deps.log.warn("could not acknowledge jobs", { error: err.message }));
+    if (ids.length)
+      await queue.ack(ids).catch((err: Error) => deps.log.warn("could not acknowledge jobs", { error: err.message }));
   };
   const keeper = setInterval(
     () => {

@@ -19,10 +19,23 @@ export async function listDeadJobs(deps: Deps, count = 100): Promise<DeadLetter[
   const out: DeadLetter[] = [];
   if (deps.redis) {
     for (const d of await new RedisQueue(deps.redis, deps.config.redisPrefix).listDead(count)) {
-      out.push({ id: d.id, transport: "redis-streams", jobId: d.job.id, type: d.job.type, payload: d.job.payload, error: d.error, at: d.at });
+      out.push({
+        id: d.id,
+        transport: "redis-streams",
+        jobId: d.job.id,
+        type: d.job.type,
+        payload: d.job.payload,
+        error: d.error,
+        at: d.at,
+      });
     }
   }
-  const rows = await deps.db.select().from(outbox).where(isNotNull(outbox.deadAt)).orderBy(desc(outbox.deadAt)).limit(count);
+  const rows = await deps.db
+    .select()
+    .from(outbox)
+    .where(isNotNull(outbox.deadAt))
+    .orderBy(desc(outbox.deadAt))
+    .limit(count);
   for (const r of rows) {
     out.push({
       id: String(r.id),

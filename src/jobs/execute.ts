@@ -3,11 +3,16 @@
 import { type HandlerOf, isJobType, type JobType } from "./registry";
 import { backoffMs, type Job, type JobDeps } from "./types";
 
-export type Outcome = { kind: "done"; ms: number } | { kind: "retry"; ms: number; delayMs: number; error: string } | { kind: "dead"; ms: number; error: string };
+export type Outcome =
+  | { kind: "done"; ms: number }
+  | { kind: "retry"; ms: number; delayMs: number; error: string }
+  | { kind: "dead"; ms: number; error: string };
 
 export async function execute(job: Job, deps: JobDeps): Promise<Outcome> {
   const started = performance.now();
-  const handler = isJobType(job.type, deps.handlers) ? (deps.handlers[job.type] as HandlerOf<JobType> | undefined) : undefined;
+  const handler = isJobType(job.type, deps.handlers)
+    ? (deps.handlers[job.type] as HandlerOf<JobType> | undefined)
+    : undefined;
   if (!handler) return { kind: "dead", ms: 0, error: `no handler for job type "${job.type}"` };
   try {
     // The payload was written by `enqueue`, which the compiler held to the registry's type.

@@ -2,18 +2,22 @@
 // A job is leased by pushing its run_at past the visibility timeout (FOR UPDATE SKIP LOCKED, so
 // instances share the work); a crash lets the lease lapse and the job runs again.
 import { sql } from "drizzle-orm";
+import { rowsOf } from "../db/rows";
 import type { Deps } from "../dependencies";
 import { execute, type JobEvent } from "./execute";
 import { jobOf, type OutboxRow } from "./outbox";
-import { rowsOf } from "../db/rows";
-import type { JobDeps } from "./types";
 import { type OutboxLoop, startOutboxLoop } from "./outbox-loop";
+import type { JobDeps } from "./types";
 
 interface LeasedRow extends OutboxRow {
   attempts: number;
 }
 
-export async function runLocalOnce(deps: Deps & JobDeps, onEvent?: (e: JobEvent) => void, batch = 100): Promise<number> {
+export async function runLocalOnce(
+  deps: Deps & JobDeps,
+  onEvent?: (e: JobEvent) => void,
+  batch = 100,
+): Promise<number> {
   // Due by business time (run_at against the service clock), free by wall time (locked_until
   // against the database's clock): leases and backoff keep working when the test clock is frozen,
   // set back, or moved forward.
@@ -35,23 +39,43 @@ export async function runLocalOnce(deps: Deps & JobDeps, onEvent?: (e: JobEvent)
     const job = jobOf(r, r.attempts);
     const startedAt = Date.now();
     const outcome = await execute(job, deps);
-    onEvent?.({ type: job.type, outcome: outcome.kind, seconds: outcome.ms / 1000, delayMs: job.attempt === 1 ? startedAt - job.enqueuedAt : undefined });
+    onEvent?.({
+      type: job.type,
+      outcome: outcome.kind,
+      seconds: outcome.ms / 1000,
+      delayMs: job.attempt === 1 ? startedAt - job.enqueuedAt : undefined,
+    });
     if (outcome.kind === "done") {
       done.push(Number(r.id));
     } else if (outcome.kind === "retry") {
-      await deps.db.execute(sql`update outbox set locked_until = now() + ${outcome.delayMs} * interval '1 millisecond', last_error = ${outcome.error} where id = ${Number(r.id)}`);
+      await deps.db.execute(
+        sql`update outbox set locked_until = now() + ${outcome.delayMs} * interval '1 millisecond', last_error = ${outcome.error} where id = ${Number(r.id)}`,
+      );
     } else {
-      await deps.db.execute(sql`update outbox set dead_at = now(), last_error = ${outcome.error} where id = ${Number(r.id)}`);
+      await deps.db.execute(
+        sql`update outbox set dead_at = now(), last_error = ${outcome.error} where id = ${Number(r.id)}`,
+      );
     }
   }
   // Successes are recorded together (one statement per batch); a crash before it re-runs them,
   // which idempotent handlers allow.
   if (done.length) {
-    await deps.db.execute(sql`update outbox set sent_at = now(), locked_until = null, last_error = null where id in ${sql.raw(`(${done.join(",")})`)}`);
+    await deps.db.execute(
+      sql`update outbox set sent_at = now(), locked_until = null, last_error = null where id in ${sql.raw(`(${done.join(",")})`)}`,
+    );
   }
   return leased.length;
 }
 
-export function startLocalJobs(deps: Deps & JobDeps, onEvent?: (e: JobEvent) => void, pollMs = 200): Promise<OutboxLoop> {
-  return startOutboxLoop({ deps, pollMs, what: "in-process jobs", pass: async () => (await runLocalOnce(deps, onEvent)) > 0 });
+export function startLocalJobs(
+  deps: Deps & JobDeps,
+  onEvent?: (e: JobEvent) => void,
+  pollMs = 200,
+): Promise<OutboxLoop> {
+  return startOutboxLoop({
+    deps,
+    pollMs,
+    what: "in-process jobs",
+    pass: async () => (await runLocalOnce(deps, onEvent)) > 0,
+  });
 }

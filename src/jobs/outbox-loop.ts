@@ -26,7 +26,9 @@ export async function startOutboxLoop(o: {
   };
   // A commit that enqueued jobs NOTIFYs this channel right after (wakeRelays in outbox.ts): another
   // process's wakes this loop; this process's own came through the channel already.
-  const unlisten = await o.deps.database.listen("stayhub_outbox", (from) => from !== PROCESS_TAG && nudge()).catch(() => null);
+  const unlisten = await o.deps.database
+    .listen("stayhub_outbox", (from) => from !== PROCESS_TAG && nudge())
+    .catch(() => null);
   // This process's commits wake it without the NOTIFY's round trips.
   const unwake = onLocalWake(nudge);
   let failures = 0;
@@ -39,7 +41,8 @@ export async function startOutboxLoop(o: {
         await cleanup();
         failures = 0;
       } catch (err) {
-        if (failures++ % 20 === 0) o.deps.log.warn(`${o.what}: unavailable; retrying`, { error: (err as Error).message });
+        if (failures++ % 20 === 0)
+          o.deps.log.warn(`${o.what}: unavailable; retrying`, { error: (err as Error).message });
         await Bun.sleep(Math.min(2000, 100 * failures));
         continue;
       }

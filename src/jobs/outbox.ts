@@ -1,10 +1,11 @@
 // Enqueue through the transactional outbox: the job row commits with the state change that needs
 // it, or not at all.
-import type { Db } from "../db/client";
+
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { sql } from "drizzle-orm";
 import { afterCommit } from "../db/after-commit";
+import type { Db } from "../db/client";
 import { outbox } from "../db/schema";
 import type { Clock } from "../lib/clock";
 import type { JobPayloads, JobType } from "./registry";
@@ -21,7 +22,13 @@ export interface EnqueueOptions {
  * Writes the job in `tx` (pass the transaction of the change it follows from). Returns the job id,
  * or null when `dedupeKey` was already used.
  */
-export async function enqueue<T extends JobType>(tx: Db, clock: Clock, type: T, payload: JobPayloads[T], options: EnqueueOptions = {}): Promise<string | null> {
+export async function enqueue<T extends JobType>(
+  tx: Db,
+  clock: Clock,
+  type: T,
+  payload: JobPayloads[T],
+  options: EnqueueOptions = {},
+): Promise<string | null> {
   // Due-ness is judged by the service's clock (the test clock in tests), like every business rule.
   const [row] = await tx
     .insert(outbox)
@@ -33,7 +40,9 @@ export async function enqueue<T extends JobType>(tx: Db, clock: Clock, type: T, 
 }
 
 /** One job for `enqueueMany`: its type decides its payload's type. */
-export type JobSpec = { [T in JobType]: { type: T; payload: JobPayloads[T]; runAt?: Date; dedupeKey?: string } }[JobType];
+export type JobSpec = {
+  [T in JobType]: { type: T; payload: JobPayloads[T]; runAt?: Date; dedupeKey?: string };
+}[JobType];
 
 /**
  * Jobs as the JSON array an SQL function enqueues from (`jsonb_to_recordset` with columns type,
@@ -42,7 +51,14 @@ export type JobSpec = { [T in JobType]: { type: T; payload: JobPayloads[T]; runA
  */
 export function outboxRowsJson(clock: Clock, jobs: JobSpec[]): string {
   const now = clock.now();
-  return JSON.stringify(jobs.map((j) => ({ type: j.type, payload: j.payload, run_at: (j.runAt ?? now).toISOString(), dedupe_key: j.dedupeKey ?? null })));
+  return JSON.stringify(
+    jobs.map((j) => ({
+      type: j.type,
+      payload: j.payload,
+      run_at: (j.runAt ?? now).toISOString(),
+      dedupe_key: j.dedupeKey ?? null,
+    })),
+  );
 }
 
 /** Many jobs in one statement (the outbox's addBulk), for a change that fans out. Returns their ids. */
@@ -51,7 +67,9 @@ export async function enqueueMany(tx: Db, clock: Clock, jobs: JobSpec[]): Promis
   const now = clock.now();
   const rows = await tx
     .insert(outbox)
-    .values(jobs.map((j) => ({ type: j.type, payload: j.payload, runAt: j.runAt ?? now, dedupeKey: j.dedupeKey ?? null })))
+    .values(
+      jobs.map((j) => ({ type: j.type, payload: j.payload, runAt: j.runAt ?? now, dedupeKey: j.dedupeKey ?? null })),
+    )
     .onConflictDoNothing({ target: outbox.dedupeKey })
     .returning({ id: outbox.id });
   if (rows.length) afterCommit(tx, wakeRelays);

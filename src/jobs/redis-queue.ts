@@ -68,13 +68,28 @@ export class RedisQueue {
 
   /** New deliveries for this consumer, waiting up to blockMs for some to arrive. */
   async read(redis: Redis, consumer: string, count: number, blockMs: number): Promise<Delivery[]> {
-    const res = (await redis.xreadgroup("GROUP", this.group, consumer, "COUNT", count, "BLOCK", blockMs, "STREAMS", this.stream, ">")) as [string, StreamEntry[]][] | null;
+    const res = (await redis.xreadgroup(
+      "GROUP",
+      this.group,
+      consumer,
+      "COUNT",
+      count,
+      "BLOCK",
+      blockMs,
+      "STREAMS",
+      this.stream,
+      ">",
+    )) as [string, StreamEntry[]][] | null;
     return parseEntries(res?.[0]?.[1]);
   }
 
   /** Deliveries whose consumer has held them past the visibility timeout (it died, or hangs). */
   async reclaim(consumer: string, minIdleMs: number, count: number): Promise<Delivery[]> {
-    const res = (await this.redis.xautoclaim(this.stream, this.group, consumer, minIdleMs, "0-0", "COUNT", count)) as [string, StreamEntry[], string[]?];
+    const res = (await this.redis.xautoclaim(this.stream, this.group, consumer, minIdleMs, "0-0", "COUNT", count)) as [
+      string,
+      StreamEntry[],
+      string[]?,
+    ];
     return parseEntries(res[1]);
   }
 
@@ -95,7 +110,12 @@ export class RedisQueue {
 
   /** How many times each of this consumer's pending deliveries has been delivered. */
   async deliveries(consumer: string, count: number): Promise<Map<string, number>> {
-    const rows = (await this.redis.xpending(this.stream, this.group, "-", "+", count, consumer)) as [string, string, number, number][];
+    const rows = (await this.redis.xpending(this.stream, this.group, "-", "+", count, consumer)) as [
+      string,
+      string,
+      number,
+      number,
+    ][];
     return new Map(rows.map(([id, , , times]) => [id, times]));
   }
 
@@ -113,7 +133,19 @@ export class RedisQueue {
   async bury(d: Delivery, error: string): Promise<void> {
     await this.redis
       .multi()
-      .xadd(this.dead, "MAXLEN", "~", 100_000, "*", "job", JSON.stringify(d.job), "error", error, "at", new Date().toISOString())
+      .xadd(
+        this.dead,
+        "MAXLEN",
+        "~",
+        100_000,
+        "*",
+        "job",
+        JSON.stringify(d.job),
+        "error",
+        error,
+        "at",
+        new Date().toISOString(),
+      )
       .xack(this.stream, this.group, d.streamId)
       .xdel(this.stream, d.streamId)
       .exec();
@@ -124,7 +156,9 @@ export class RedisQueue {
     if (ds.length === 0) return;
     const m = this.redis.multi();
     for (const d of ds) {
-      m.xadd(this.stream, "MAXLEN", "~", MAX_STREAM_LENGTH, "*", "job", JSON.stringify(d.job)).xack(this.stream, this.group, d.streamId).xdel(this.stream, d.streamId);
+      m.xadd(this.stream, "MAXLEN", "~", MAX_STREAM_LENGTH, "*", "job", JSON.stringify(d.job))
+        .xack(this.stream, this.group, d.streamId)
+        .xdel(this.stream, d.streamId);
     }
     await m.exec();
   }
@@ -147,7 +181,9 @@ export class RedisQueue {
   async listDead(count = 100): Promise<{ id: string; job: Job; error: string; at: string }[]> {
     const entries = (await this.redis.xrevrange(this.dead, "+", "-", "COUNT", count)) as StreamEntry[];
     return entries.map(([id, fields]) => {
-      const f = Object.fromEntries(fields.flatMap((_, i) => (i % 2 === 0 ? [[fields[i], fields[i + 1]]] : []))) as Record<string, string>;
+      const f = Object.fromEntries(
+        fields.flatMap((_, i) => (i % 2 === 0 ? [[fields[i], fields[i + 1]]] : [])),
+      ) as Record<string, string>;
       return { id, job: JSON.parse(f.job ?? "{}") as Job, error: f.error ?? "", at: f.at ?? "" };
     });
   }

@@ -2,11 +2,11 @@
 // one database transaction — if Redis is down the rows simply wait. Instances cooperate through
 // FOR UPDATE SKIP LOCKED. Woken by NOTIFY at commit, with a poll as the safety net.
 import { sql } from "drizzle-orm";
-import type { Deps } from "../dependencies";
-import type { RedisQueue } from "./redis-queue";
-import { jobOf, type OutboxRow } from "./outbox";
 import { rowsOf } from "../db/rows";
+import type { Deps } from "../dependencies";
+import { jobOf, type OutboxRow } from "./outbox";
 import { type OutboxLoop, startOutboxLoop } from "./outbox-loop";
+import type { RedisQueue } from "./redis-queue";
 
 const BATCH = 500;
 

@@ -25,7 +25,10 @@ export interface Jobs {
   stop(deadlineMs?: number): Promise<void>;
 }
 
-export async function startJobs(deps: Deps, options: { threads?: number; scheduler?: boolean; hooks?: PoolHooks } = {}): Promise<Jobs> {
+export async function startJobs(
+  deps: Deps,
+  options: { threads?: number; scheduler?: boolean; hooks?: PoolHooks } = {},
+): Promise<Jobs> {
   const onEvent = (e: Parameters<NonNullable<PoolHooks["onEvent"]>>[0]) => {
     deps.metrics.job(e);
     options.hooks?.onEvent?.(e);
@@ -35,7 +38,9 @@ export async function startJobs(deps: Deps, options: { threads?: number; schedul
   // WORKER_THREADS=0 with Redis: this instance only relays; `stayhub worker` processes consume.
   if (deps.redis && deps.database.kind === "postgres") {
     const queue = new RedisQueue(deps.redis, deps.config.redisPrefix);
-    await queue.ensureGroup().catch((err: Error) => deps.log.warn("could not create the job consumer group yet", { error: err.message }));
+    await queue
+      .ensureGroup()
+      .catch((err: Error) => deps.log.warn("could not create the job consumer group yet", { error: err.message }));
     // With worker threads the relay runs on one of them (a busy API thread would delay every job);
     // an instance without threads relays here.
     const relay = threads > 0 ? null : await startRelay(deps, queue);
@@ -45,7 +50,16 @@ export async function startJobs(deps: Deps, options: { threads?: number; schedul
     }));
     let pool: WorkerPool | null = null;
     try {
-      pool = threads > 0 ? await startWorkerPool(deps.config, threads, deps.log, { ...options.hooks, onEvent }, { relay: true, clock: deps.testClock ?? undefined }) : null;
+      pool =
+        threads > 0
+          ? await startWorkerPool(
+              deps.config,
+              threads,
+              deps.log,
+              { ...options.hooks, onEvent },
+              { relay: true, clock: deps.testClock ?? undefined },
+            )
+          : null;
     } catch (err) {
       scheduler?.stop();
       await relay?.stop();

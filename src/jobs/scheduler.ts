@@ -38,7 +38,9 @@ export async function scheduleDue(deps: Deps, recurring: Recurring[] = RECURRING
 
 export function startScheduler(deps: Deps, recurring: Recurring[] = RECURRING, tickMs = 1000): { stop(): void } {
   const timer = setInterval(() => {
-    scheduleDue(deps, recurring).catch((err: Error) => deps.log.warn("scheduler: could not enqueue", { error: err.message }));
+    scheduleDue(deps, recurring).catch((err: Error) =>
+      deps.log.warn("scheduler: could not enqueue", { error: err.message }),
+    );
   }, tickMs);
   timer.unref();
   void scheduleDue(deps, recurring).catch(() => {});

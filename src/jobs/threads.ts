@@ -1,11 +1,12 @@
 // A fixed pool of job worker threads, started once; stopped by message. A thread that dies on its
 // own (a crash, a kill) is replaced, so capacity does not quietly fall to zero.
+
+import type { FromWorker, WorkerData } from "../../workers/job-worker";
 import type { Config } from "../config";
-import { settlesWithin } from "../lib/deadline";
 import type { Clock } from "../lib/clock";
+import { settlesWithin } from "../lib/deadline";
 import type { Logger } from "../lib/log";
 import type { JobEvent } from "./execute";
-import type { FromWorker, WorkerData } from "../../workers/job-worker";
 
 export interface WorkerPool {
   /** The live threads, by slot (a replaced thread's slot holds its replacement). */
@@ -22,7 +23,9 @@ export interface PoolHooks {
 // From source, the .ts file beside src/; in the compiled binary, the extra entrypoint that
 // `bun build --compile` embedded under the binary's root (its path relative to the project).
 const entry = () =>
-  import.meta.url.includes("/$bunfs/") ? new URL("./workers/job-worker.ts", "file:///$bunfs/root/").href : new URL("../../workers/job-worker.ts", import.meta.url).href;
+  import.meta.url.includes("/$bunfs/")
+    ? new URL("./workers/job-worker.ts", "file:///$bunfs/root/").href
+    : new URL("../../workers/job-worker.ts", import.meta.url).href;
 
 interface Slot {
   worker: Worker;

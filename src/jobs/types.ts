@@ -1,7 +1,8 @@
 // What travels through the queue, and what a handler gets to work with.
-import type { Db } from "../db/client";
-import type { Config } from "../config";
+
 import type { Cache } from "../cache/cache";
+import type { Config } from "../config";
+import type { Db } from "../db/client";
 import type { Clock } from "../lib/clock";
 import type { Logger } from "../lib/log";
 import type { Mailer } from "../modules/notifications/mailer";

@@ -2,7 +2,17 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { api, BINARY, cleanups, freePort, freshPostgresDatabase, postgresEnv, runCleanups, start, tempDir } from "../support/binary";
+import {
+  api,
+  BINARY,
+  cleanups,
+  freePort,
+  freshPostgresDatabase,
+  postgresEnv,
+  runCleanups,
+  start,
+  tempDir,
+} from "../support/binary";
 import { databaseUrl, redisUrl, requireServices } from "../support/services";
 
 afterAll(runCleanups);
@@ -57,8 +67,16 @@ describe("over real HTTP", () => {
     const cwd = tempDir();
     const env = { DATA_DIR: join(cwd, "data"), LOG_LEVEL: "warn" };
     const running = await start(env, cwd);
-    const big = JSON.stringify({ email: "big@example.com", password: "a long enough password", name: "x".repeat(3 * 1024 * 1024) });
-    const declared = await fetch(`${running.url}/api/v1/auth/register`, { method: "POST", headers: { "content-type": "application/json" }, body: big });
+    const big = JSON.stringify({
+      email: "big@example.com",
+      password: "a long enough password",
+      name: "x".repeat(3 * 1024 * 1024),
+    });
+    const declared = await fetch(`${running.url}/api/v1/auth/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: big,
+    });
     expect(declared.status).toBe(413);
     expect(declared.headers.get("content-type")).toBe("application/problem+json");
     expect(((await declared.json()) as { code: string }).code).toBe("payload_too_large");
@@ -67,22 +85,38 @@ describe("over real HTTP", () => {
     for (const pieces of [12, 45]) {
       const chunks = new ReadableStream({
         start(controller) {
-          for (let i = 0; i < pieces; i++) controller.enqueue(new TextEncoder().encode(i === 0 ? `{"name":"${"y".repeat(200_000)}` : "y".repeat(200_000)));
+          for (let i = 0; i < pieces; i++)
+            controller.enqueue(
+              new TextEncoder().encode(i === 0 ? `{"name":"${"y".repeat(200_000)}` : "y".repeat(200_000)),
+            );
           controller.enqueue(new TextEncoder().encode('"}'));
           controller.close();
         },
       });
-      const chunked = await fetch(`${running.url}/api/v1/auth/register`, { method: "POST", headers: { "content-type": "application/json" }, body: chunks });
+      const chunked = await fetch(`${running.url}/api/v1/auth/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: chunks,
+      });
       expect(chunked.status).toBe(413);
       expect(chunked.headers.get("content-type")).toBe("application/problem+json");
       expect(((await chunked.json()) as { code: string }).code).toBe("payload_too_large");
       expect(chunked.headers.get("x-request-id")).toBeTruthy();
     }
-    const huge = await fetch(`${running.url}/api/v1/auth/register`, { method: "POST", headers: { "content-type": "application/json" }, body: big.repeat(3) });
+    const huge = await fetch(`${running.url}/api/v1/auth/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: big.repeat(3),
+    });
     expect(huge.status).toBe(413);
     expect(huge.headers.get("content-type")).toBe("application/problem+json");
 
-    const second = Bun.spawn([BINARY, "admin", "create", "--email", "x@example.com"], { cwd, env, stdout: "pipe", stderr: "pipe" });
+    const second = Bun.spawn([BINARY, "admin", "create", "--email", "x@example.com"], {
+      cwd,
+      env,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(await second.exited).toBe(1);
     expect(await new Response(second.stderr).text()).toContain("in use by process");
     expect(await running.stop()).toBe(0);
@@ -95,7 +129,11 @@ describe("graceful shutdown", () => {
     const running = await start({ DATA_DIR: join(cwd, "data"), LOG_LEVEL: "warn" }, cwd);
     // Registrations take tens of milliseconds each (argon2id): plenty in flight when the signal lands.
     const inflight = Array.from({ length: 12 }, (_, i) =>
-      api(running.url, "POST", "/auth/register", { email: `sd${i}@example.com`, password: "a long enough password", name: "S" }),
+      api(running.url, "POST", "/auth/register", {
+        email: `sd${i}@example.com`,
+        password: "a long enough password",
+        name: "S",
+      }),
     );
     // Long enough for all 12 connections to be accepted on a loaded machine (at 15 ms one CI run
     // signalled before the last connection was accepted: ECONNRESET), short of the ~300 ms the
@@ -108,7 +146,14 @@ describe("graceful shutdown", () => {
     // Nothing half-done: after a restart every answered registration can log in.
     const again = await start({ DATA_DIR: join(cwd, "data"), LOG_LEVEL: "warn" }, cwd);
     for (let i = 0; i < 12; i++) {
-      expect((await api(again.url, "POST", "/auth/login", { email: `sd${i}@example.com`, password: "a long enough password" })).status).toBe(200);
+      expect(
+        (
+          await api(again.url, "POST", "/auth/login", {
+            email: `sd${i}@example.com`,
+            password: "a long enough password",
+          })
+        ).status,
+      ).toBe(200);
     }
     expect(await again.stop()).toBe(0);
   }, 60_000);
@@ -118,14 +163,18 @@ describe.if(Boolean(databaseUrl) || requireServices)("binary on PostgreSQL and R
   test("DATABASE_URL: migrates, serves, and a second instance on the same database sees the user", async () => {
     const env = postgresEnv(await freshPostgresDatabase(), redisUrl);
     const [a, b] = await Promise.all([start(env, tempDir()), start(env, tempDir())]);
-    console.log(`postgres start → /ready: ${a.readyMs.toFixed(0)} ms and ${b.readyMs.toFixed(0)} ms (two instances racing to migrate)`);
+    console.log(
+      `postgres start → /ready: ${a.readyMs.toFixed(0)} ms and ${b.readyMs.toFixed(0)} ms (two instances racing to migrate)`,
+    );
     const { password, accessToken } = await registerLoginMe(a.url, "pg@example.com");
     expect((await api(b.url, "POST", "/auth/login", { email: "pg@example.com", password })).status).toBe(200);
     // The welcome notification went outbox → Redis stream → a worker thread of the binary.
     const deadline = Date.now() + 15_000;
     let types: string[] = [];
     while (Date.now() < deadline && !types.includes("welcome")) {
-      types = ((await api(a.url, "GET", "/notifications", undefined, accessToken)).body.data as { type: string }[]).map((n) => n.type);
+      types = ((await api(a.url, "GET", "/notifications", undefined, accessToken)).body.data as { type: string }[]).map(
+        (n) => n.type,
+      );
       await Bun.sleep(50);
     }
     expect(types).toEqual(["welcome"]);
@@ -151,7 +200,11 @@ describe.if(Boolean(databaseUrl && redisUrl) || requireServices)("stayhub worker
     const { accessToken } = await registerLoginMe(apiOnly.url, "w@example.com");
     await Bun.sleep(500);
     expect((await api(apiOnly.url, "GET", "/notifications", undefined, accessToken)).body.data).toEqual([]);
-    const worker = Bun.spawn([BINARY, "worker"], { env: { ...env, WORKER_THREADS: "1" }, stdout: "ignore", stderr: "pipe" });
+    const worker = Bun.spawn([BINARY, "worker"], {
+      env: { ...env, WORKER_THREADS: "1" },
+      stdout: "ignore",
+      stderr: "pipe",
+    });
     cleanups.push(() => void (worker.exitCode === null && worker.kill("SIGKILL")));
     const deadline = Date.now() + 15_000;
     let data: { type: string }[] = [];
@@ -169,7 +222,8 @@ describe.if(Boolean(databaseUrl && redisUrl) || requireServices)("stayhub worker
 describe("command line", () => {
   test("--help lists the commands", async () => {
     const out = await new Response(Bun.spawn([BINARY, "--help"]).stdout).text();
-    for (const command of ["serve", "worker", "migrate", "seed", "admin create --email"]) expect(out).toContain(command);
+    for (const command of ["serve", "worker", "migrate", "seed", "admin create --email"])
+      expect(out).toContain(command);
   });
 
   test("a bad setting stops it with one clear line and exit 1", async () => {
@@ -184,7 +238,10 @@ describe("command line", () => {
     const seeding = Bun.spawn([BINARY, "seed", "--properties", "200"], { cwd, env, stdout: "pipe", stderr: "pipe" });
     expect(await seeding.exited).toBe(0);
     expect(await new Response(seeding.stderr).text()).toContain("200/200 properties");
-    const summary = JSON.parse((await new Response(seeding.stdout).text()).trim()) as { properties: number; bookings: number };
+    const summary = JSON.parse((await new Response(seeding.stdout).text()).trim()) as {
+      properties: number;
+      bookings: number;
+    };
     expect(summary.properties).toBe(200);
     const running = await start(env, cwd);
     const page = await api(running.url, "GET", "/properties?limit=5&sort=rating");
@@ -200,11 +257,17 @@ describe("command line", () => {
     const cwd = tempDir();
     const env = { DATA_DIR: join(cwd, "data"), LOG_LEVEL: "warn" };
     expect(await Bun.spawn([BINARY, "migrate"], { cwd, env }).exited).toBe(0);
-    const create = Bun.spawn([BINARY, "admin", "create", "--email", "root@example.com", "--password", "admin password 1"], { cwd, env, stdout: "pipe" });
+    const create = Bun.spawn(
+      [BINARY, "admin", "create", "--email", "root@example.com", "--password", "admin password 1"],
+      { cwd, env, stdout: "pipe" },
+    );
     expect(await create.exited).toBe(0);
     expect(await new Response(create.stdout).text()).toContain("created admin root@example.com");
     const running = await start(env, cwd);
-    const login = await api(running.url, "POST", "/auth/login", { email: "root@example.com", password: "admin password 1" });
+    const login = await api(running.url, "POST", "/auth/login", {
+      email: "root@example.com",
+      password: "admin password 1",
+    });
     expect(login.body.user.roles).toContain("admin");
     expect(await running.stop()).toBe(0);
   }, 60_000);

@@ -15,7 +15,11 @@ let server: Running;
 let document: Record<string, unknown>;
 
 beforeAll(async () => {
-  const env: Record<string, string> = { DATA_DIR: tempDir(), LOG_LEVEL: "warn", JWT_SECRET: "e2e-contract-secret-e2e-contract-secret" };
+  const env: Record<string, string> = {
+    DATA_DIR: tempDir(),
+    LOG_LEVEL: "warn",
+    JWT_SECRET: "e2e-contract-secret-e2e-contract-secret",
+  };
   if (databaseUrl) env.DATABASE_URL = (await freshPostgresDatabase()).url.toString();
   if (redisUrl) Object.assign(env, { REDIS_URL: redisUrl, REDIS_PREFIX: `e2e-contract-${Date.now()}:` });
   server = await start(env, tempDir());
@@ -50,7 +54,11 @@ describe("the generated TypeScript client", () => {
     const a = committed.split("\n");
     const b = generated.split("\n");
     const at = a.findIndex((line, i) => line !== b[i]);
-    expect(at === -1 && a.length === b.length ? "identical" : `line ${at + 1}: committed ${JSON.stringify(a[at])}, served ${JSON.stringify(b[at])}`).toBe("identical");
+    expect(
+      at === -1 && a.length === b.length
+        ? "identical"
+        : `line ${at + 1}: committed ${JSON.stringify(a[at])}, served ${JSON.stringify(b[at])}`,
+    ).toBe("identical");
   }, 30_000);
 
   test("its script type-checks strictly and runs against the binary", async () => {
@@ -85,8 +93,16 @@ describe("the generated TypeScript client", () => {
     const source = await Bun.file(join(ROOT, "tests/e2e/client/flow.ts")).text();
     expect(source).not.toMatch(/\bas\s+(unknown|any|[A-Z])|<any>|@ts-/);
 
-    const run = Bun.spawn([process.execPath, "tests/e2e/client/flow.ts", server.url], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-    const [out, err] = await Promise.all([new Response(run.stdout).text(), new Response(run.stderr).text(), run.exited]);
+    const run = Bun.spawn([process.execPath, "tests/e2e/client/flow.ts", server.url], {
+      cwd: ROOT,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [out, err] = await Promise.all([
+      new Response(run.stdout).text(),
+      new Response(run.stderr).text(),
+      run.exited,
+    ]);
     console.log(out.trim());
     expect(err).toBe("");
     expect(run.exitCode).toBe(0);

@@ -27,7 +27,15 @@ beforeAll(async () => {
   if (hasChromium) {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
     });
   }
 }, 60_000);
@@ -40,7 +48,11 @@ afterAll(async () => {
 test.skipIf(!hasChromium)(
   "offline docs: operations render, Authorize works, Try it out returns 200 at /swagger and /swagger/",
   async () => {
-    const session = await api(server.url, "POST", "/auth/register", { email: "docs@example.com", password: "a long enough password", name: "Docs Reader" });
+    const session = await api(server.url, "POST", "/auth/register", {
+      email: "docs@example.com",
+      password: "a long enough password",
+      name: "Docs Reader",
+    });
     const context = await (browser as Browser).newContext({ viewport: { width: 1280, height: 1600 } });
     const refused: string[] = [];
     const loaded: string[] = [];
@@ -84,7 +96,9 @@ test.skipIf(!hasChromium)(
     await me.getByRole("button", { name: "Try it out" }).click();
     await me.getByRole("button", { name: "Execute" }).click();
     expect(await statusOf(me)).toBe("200");
-    expect(await me.locator(".live-responses-table tr.response .response-col_description").first().textContent()).toContain("docs@example.com");
+    expect(
+      await me.locator(".live-responses-table tr.response .response-col_description").first().textContent(),
+    ).toContain("docs@example.com");
 
     // Beside the binary it tested (dist/ is build output, never committed), or where DOCS_SCREENSHOT says.
     const screenshot = process.env.DOCS_SCREENSHOT ?? join(import.meta.dir, "../../dist/docs-screenshot.png");
@@ -93,7 +107,13 @@ test.skipIf(!hasChromium)(
 
     expect(refused).toEqual([]);
     expect(errors).toEqual([]);
-    expect(loaded).toEqual(expect.arrayContaining(["/swagger/assets/swagger-ui-bundle.js", "/swagger/assets/swagger-ui.css", "/swagger/json"]));
+    expect(loaded).toEqual(
+      expect.arrayContaining([
+        "/swagger/assets/swagger-ui-bundle.js",
+        "/swagger/assets/swagger-ui.css",
+        "/swagger/json",
+      ]),
+    );
     await context.close();
   },
   90_000,

@@ -11,7 +11,8 @@ import { databaseUrl, redisUrl } from "../support/services";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 4000);
-const LEAKS = /Failed query|\bselect\b.+\bfrom\b|\binsert into\b|\bupdate\b.+\bset\b|\n\s+at |node_modules|\.ts:\d+|SQLSTATE|postgres/i;
+const LEAKS =
+  /Failed query|\bselect\b.+\bfrom\b|\binsert into\b|\bupdate\b.+\bset\b|\n\s+at |node_modules|\.ts:\d+|SQLSTATE|postgres/i;
 
 let server: Running;
 let doc: Json;
@@ -20,16 +21,28 @@ let suspendedToken = "";
 const ids: string[] = [];
 
 beforeAll(async () => {
-  const env: Record<string, string> = { DATA_DIR: tempDir(), LOG_LEVEL: "silent", JWT_SECRET: "e2e-fuzz-secret-e2e-fuzz-secret-e2e-fuzz" };
+  const env: Record<string, string> = {
+    DATA_DIR: tempDir(),
+    LOG_LEVEL: "silent",
+    JWT_SECRET: "e2e-fuzz-secret-e2e-fuzz-secret-e2e-fuzz",
+  };
   if (databaseUrl) env.DATABASE_URL = (await freshPostgresDatabase()).url.toString();
   if (redisUrl) Object.assign(env, { REDIS_URL: redisUrl, REDIS_PREFIX: `e2e-fuzz-${Date.now()}:` });
   server = await start(env, tempDir());
   doc = (await (await fetch(`${server.url}/swagger/json`)).json()) as Json;
-  const reg = await api(server.url, "POST", "/auth/register", { email: "fuzz-host@example.com", password: "a long enough password", name: "Fuzz Host" });
+  const reg = await api(server.url, "POST", "/auth/register", {
+    email: "fuzz-host@example.com",
+    password: "a long enough password",
+    name: "Fuzz Host",
+  });
   token = reg.body.accessToken;
   ids.push(reg.body.user.id);
   await api(server.url, "POST", "/users/me/host", undefined, token);
-  const other = await api(server.url, "POST", "/auth/register", { email: "fuzz-suspended@example.com", password: "a long enough password", name: "Suspended" });
+  const other = await api(server.url, "POST", "/auth/register", {
+    email: "fuzz-suspended@example.com",
+    password: "a long enough password",
+    name: "Suspended",
+  });
   suspendedToken = other.body.accessToken;
   if (env.DATABASE_URL) {
     const sql = postgres(env.DATABASE_URL, { max: 1, onnotice: () => {} });
@@ -48,7 +61,12 @@ afterAll(async () => {
 
 async function send(r: FuzzRequest): Promise<Response> {
   const query = new URLSearchParams(r.query).toString();
-  return fetch(`${server.url}${r.path}${query ? `?${query}` : ""}`, { method: r.method, headers: r.headers, body: r.body, signal: AbortSignal.timeout(10_000) });
+  return fetch(`${server.url}${r.path}${query ? `?${query}` : ""}`, {
+    method: r.method,
+    headers: r.headers,
+    body: r.body,
+    signal: AbortSignal.timeout(10_000),
+  });
 }
 
 test(`${RUNS} generated requests over every documented operation: no 5xx, problem+json errors, documented statuses only`, async () => {
@@ -83,9 +101,13 @@ test(`${RUNS} generated requests over every documented operation: no 5xx, proble
     throw new Error(error.message.length > 3000 ? `${error.message.slice(0, 3000)}…` : error.message);
   });
   const distribution = [...byStatus].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`);
-  console.log(`fuzz: ${sent} requests over ${byOperation.size} operations, seed ${SEED}; statuses ${distribution.join(", ")}`);
+  console.log(
+    `fuzz: ${sent} requests over ${byOperation.size} operations, seed ${SEED}; statuses ${distribution.join(", ")}`,
+  );
   // Every documented operation was exercised, and most requests reached a rule, not only the door.
-  const operations = Object.entries(doc.paths).flatMap(([p, item]) => Object.keys(item as object).map((m) => `${m.toUpperCase()} ${p}`));
+  const operations = Object.entries(doc.paths).flatMap(([p, item]) =>
+    Object.keys(item as object).map((m) => `${m.toUpperCase()} ${p}`),
+  );
   for (const op of operations) expect(byOperation.get(op) ?? 0, op).toBeGreaterThan(RUNS / operations.length / 4);
   expect(byStatus.get(422) ?? 0).toBeGreaterThan(RUNS / 10);
   expect([...byStatus].filter(([s]) => s < 300).reduce((n, [, c]) => n + c, 0)).toBeGreaterThan(RUNS / 10);

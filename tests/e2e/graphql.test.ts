@@ -14,7 +14,8 @@ describe.if(Boolean(databaseUrl) || requireServices)("GraphQL, two instances on 
     const env = postgresEnv(await freshPostgresDatabase(), redisUrl, { PAYMENT_PROVIDER_LATENCY_MS: "0" });
     const [a, b] = await Promise.all([start(env, tempDir()), start(env, tempDir())]);
     const password = "a long enough password";
-    const host = (await api(a.url, "POST", "/auth/register", { email: "host@example.com", password, name: "Host" })).body;
+    const host = (await api(a.url, "POST", "/auth/register", { email: "host@example.com", password, name: "Host" }))
+      .body;
     await api(a.url, "POST", "/users/me/host", undefined, host.accessToken);
     const listing = await api(
       a.url,
@@ -32,17 +33,31 @@ describe.if(Boolean(databaseUrl) || requireServices)("GraphQL, two instances on 
       host.accessToken,
     );
     expect(listing.status).toBe(201);
-    const guest = (await api(a.url, "POST", "/auth/register", { email: "guest@example.com", password, name: "Guest" })).body;
+    const guest = (await api(a.url, "POST", "/auth/register", { email: "guest@example.com", password, name: "Guest" }))
+      .body;
     const checkIn = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
     const checkOut = new Date(Date.now() + 32 * 86_400_000).toISOString().slice(0, 10);
-    const booking = await api(a.url, "POST", "/bookings", { propertyId: listing.body.id, checkIn, checkOut, guests: 1 }, guest.accessToken);
+    const booking = await api(
+      a.url,
+      "POST",
+      "/bookings",
+      { propertyId: listing.body.id, checkIn, checkOut, guests: 1 },
+      guest.accessToken,
+    );
     expect(booking.status).toBe(201);
 
     // Watching on B.
-    const res = await gqlPost(b.url, JSON.stringify({ query: "subscription($id: ID!) { bookingUpdated(id: $id) { status } }", variables: { id: booking.body.id } }), {
-      accept: "text/event-stream",
-      authorization: `Bearer ${guest.accessToken}`,
-    });
+    const res = await gqlPost(
+      b.url,
+      JSON.stringify({
+        query: "subscription($id: ID!) { bookingUpdated(id: $id) { status } }",
+        variables: { id: booking.body.id },
+      }),
+      {
+        accept: "text/event-stream",
+        authorization: `Bearer ${guest.accessToken}`,
+      },
+    );
     expect(res.headers.get("content-type")).toContain("text/event-stream");
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     const decoder = new TextDecoder();
@@ -61,7 +76,11 @@ describe.if(Boolean(databaseUrl) || requireServices)("GraphQL, two instances on 
     // Paid on A; A's job workers charge it; B hears the commit.
     const paid = await fetch(`${a.url}/api/v1/bookings/${booking.body.id}/payments`, {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${guest.accessToken}`, "idempotency-key": "e2e-pay" },
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${guest.accessToken}`,
+        "idempotency-key": "e2e-pay",
+      },
       body: JSON.stringify({ paymentMethod: "pm_card_visa" }),
     });
     expect(paid.status).toBe(202);
@@ -70,7 +89,9 @@ describe.if(Boolean(databaseUrl) || requireServices)("GraphQL, two instances on 
 
     // The native POST route: request ids, problem+json for a broken body, 413 past 1 MiB, and an
     // anonymous search answered twice alike (the second from the cache).
-    const search = JSON.stringify({ query: '{ properties(filter: { city: "Lyon" }) { edges { node { title host { name } } } } }' });
+    const search = JSON.stringify({
+      query: '{ properties(filter: { city: "Lyon" }) { edges { node { title host { name } } } } }',
+    });
     const first = await gqlPost(a.url, search, { "x-request-id": "gql-e2e-1" });
     expect(first.headers.get("x-request-id")).toBe("gql-e2e-1");
     const firstText = await first.text();
@@ -82,15 +103,24 @@ describe.if(Boolean(databaseUrl) || requireServices)("GraphQL, two instances on 
     expect(((await broken.json()) as { code: string }).code).toBe("invalid_json");
     const huge = await gqlPost(a.url, JSON.stringify({ query: `{ me { id } } #${"x".repeat(1024 * 1024)}` }));
     expect(huge.status).toBe(413);
-    const me = await gqlPost(a.url, JSON.stringify({ query: "{ me { email } }" }), { authorization: `Bearer ${guest.accessToken}` });
+    const me = await gqlPost(a.url, JSON.stringify({ query: "{ me { email } }" }), {
+      authorization: `Bearer ${guest.accessToken}`,
+    });
     expect(await me.json()).toEqual({ data: { me: { email: "guest@example.com" } } });
     expect(await a.stop()).toBe(0);
 
     // SIGTERM with a live subscription open: its stream completes and the process exits at once.
-    const open = await gqlPost(b.url, JSON.stringify({ query: "subscription($id: ID!) { bookingUpdated(id: $id) { status } }", variables: { id: booking.body.id } }), {
-      accept: "text/event-stream",
-      authorization: `Bearer ${guest.accessToken}`,
-    });
+    const open = await gqlPost(
+      b.url,
+      JSON.stringify({
+        query: "subscription($id: ID!) { bookingUpdated(id: $id) { status } }",
+        variables: { id: booking.body.id },
+      }),
+      {
+        accept: "text/event-stream",
+        authorization: `Bearer ${guest.accessToken}`,
+      },
+    );
     const liveReader = (open.body as ReadableStream<Uint8Array>).getReader();
     let liveText = "";
     while (!liveText.includes("confirmed")) liveText += decoder.decode((await liveReader.read()).value);

@@ -83,7 +83,9 @@ test.if(Boolean(databaseUrl) || requireServices)(
     const code = await server.proc.exited;
     const took = performance.now() - signalled;
     const stdout = await new Response(server.proc.stdout as ReadableStream).text();
-    console.log(`shutdown with a silent database: exit ${code} after ${Math.round(took)} ms; the stuck request got ${await stuck}`);
+    console.log(
+      `shutdown with a silent database: exit ${code} after ${Math.round(took)} ms; the stuck request got ${await stuck}`,
+    );
     expect(took).toBeLessThan(2000 + 1500);
     expect(code).toBe(1);
     const gaveUp = stdout

@@ -9,14 +9,16 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { freePort, type Running, runCleanups, cleanups, start, tempDir } from "../support/binary";
+import { cleanups, freePort, type Running, runCleanups, start, tempDir } from "../support/binary";
 import { requireServices } from "../support/services";
 
 const PG_BIN = "/usr/lib/postgresql/15/bin";
 const canRun = existsSync(`${PG_BIN}/initdb`) && Bun.which("redis-server") !== null && Bun.which("runuser") !== null;
-if (!canRun && (process.env.CI || requireServices)) throw new Error("the fault suite needs PostgreSQL 15's initdb/pg_ctl, runuser and redis-server");
+if (!canRun && (process.env.CI || requireServices))
+  throw new Error("the fault suite needs PostgreSQL 15's initdb/pg_ctl, runuser and redis-server");
 
-const asPostgres = (args: string[]) => Bun.spawn(["runuser", "-u", "postgres", "--", ...args], { stdout: "pipe", stderr: "pipe" });
+const asPostgres = (args: string[]) =>
+  Bun.spawn(["runuser", "-u", "postgres", "--", ...args], { stdout: "pipe", stderr: "pipe" });
 async function run(args: string[]): Promise<void> {
   const proc = asPostgres(args);
   if ((await proc.exited) !== 0) throw new Error(`${args.join(" ")}: ${await new Response(proc.stderr).text()}`);
@@ -34,10 +36,15 @@ const pgCtl = (action: "start" | "stop") =>
     "-w",
     "-t",
     "30",
-    ...(action === "start" ? ["-o", `-p ${pgPort} -k ${dataDir} -c listen_addresses=127.0.0.1`, "-l", join(dataDir, "log"), "start"] : ["-m", "fast", "stop"]),
+    ...(action === "start"
+      ? ["-o", `-p ${pgPort} -k ${dataDir} -c listen_addresses=127.0.0.1`, "-l", join(dataDir, "log"), "start"]
+      : ["-m", "fast", "stop"]),
   ]);
 const startRedis = () => {
-  redis = Bun.spawn(["redis-server", "--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdout: "ignore", stderr: "ignore" });
+  redis = Bun.spawn(
+    ["redis-server", "--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    { stdout: "ignore", stderr: "ignore" },
+  );
 };
 const adminUrl = () => `postgres://postgres@127.0.0.1:${pgPort}/postgres`;
 
@@ -98,7 +105,9 @@ function traffic(base: string): Traffic {
           if (i === 0 && a.value.status === 201) acknowledged.push(email);
         } else {
           count(0); // no answer at all: a failure the assertions catch
-          failures.push(`${i === 0 ? "register" : "search"} sent during "${phase.now}" at ${Math.round(sent)}: ${(a.reason as Error)?.name}`);
+          failures.push(
+            `${i === 0 ? "register" : "search"} sent during "${phase.now}" at ${Math.round(sent)}: ${(a.reason as Error)?.name}`,
+          );
         }
       }
       await Bun.sleep(40);
@@ -115,7 +124,8 @@ function traffic(base: string): Traffic {
   };
 }
 
-const ready = async (base: string) => (await fetch(`${base}/ready`, { signal: AbortSignal.timeout(5_000) }).catch(() => null))?.status ?? 0;
+const ready = async (base: string) =>
+  (await fetch(`${base}/ready`, { signal: AbortSignal.timeout(5_000) }).catch(() => null))?.status ?? 0;
 async function until(what: () => Promise<boolean>, ms: number): Promise<number> {
   const t0 = performance.now();
   while (!(await what())) {
@@ -146,7 +156,8 @@ test.if(canRun)(
     const lines: string[] = [];
     void (async () => {
       const decoder = new TextDecoder();
-      for await (const chunk of server.proc.stdout as ReadableStream<Uint8Array>) lines.push(...decoder.decode(chunk).split("\n").filter(Boolean));
+      for await (const chunk of server.proc.stdout as ReadableStream<Uint8Array>)
+        lines.push(...decoder.decode(chunk).split("\n").filter(Boolean));
     })();
     const load = traffic(server.url);
     await Bun.sleep(1_000);
@@ -187,7 +198,8 @@ test.if(canRun)(
     console.log(
       `faults: ${[...load.statuses].map(([s, n]) => `${s}: ${n}`).join(", ")}; /ready 503 after ${Math.round(toUnready)} ms of a stopped database, 200 again ${Math.round(toReadyAgain)} ms after it started; ${load.acknowledged.length} registrations acknowledged`,
     );
-    if (load.failures.length) console.log(lines.filter((l) => !l.includes('"msg":"mail"') && !l.includes('"route":"/ready"')).join("\n"));
+    if (load.failures.length)
+      console.log(lines.filter((l) => !l.includes('"msg":"mail"') && !l.includes('"route":"/ready"')).join("\n"));
     expect(load.failures).toEqual([]);
     for (const s of statuses) expect(s === 503 || (s >= 200 && s < 500), `status ${s}`).toBe(true);
     expect(load.statuses.get(201) ?? 0).toBeGreaterThan(10);
@@ -240,7 +252,8 @@ test.if(canRun)(
         await Bun.sleep(300);
       }
       // Answers while it ran were 2xx/4xx/503; a request cut by the shutdown itself is no answer.
-      for (const st of load.statuses.keys()) expect(st === 0 || st === 503 || (st >= 200 && st < 500), `status ${st}`).toBe(true);
+      for (const st of load.statuses.keys())
+        expect(st === 0 || st === 503 || (st >= 200 && st < 500), `status ${st}`).toBe(true);
     }
     console.log(`SIGTERM during faults: ${times.join("; ")}`);
   },

@@ -2,10 +2,10 @@
 // sessions, profile and listings (out of a cached search at once) and unsuspending gives the
 // listings back, an admin's unlisting sticks, and every action is in the audit log.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createAdmin } from "../../src/modules/users/admin-cli";
-import { registerUser, type Registered, startTestApp, type TestApp } from "../support/app";
-import { createListing, registerHost } from "../support/properties";
 import { BOOKING_LOCK_SPACE } from "../../src/modules/bookings/service";
+import { createAdmin } from "../../src/modules/users/admin-cli";
+import { type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
+import { createListing, registerHost } from "../support/properties";
 
 let t: TestApp;
 let admin: { id: string; accessToken: string };
@@ -14,7 +14,9 @@ let guest: Registered;
 beforeAll(async () => {
   t = await startTestApp();
   await createAdmin({ email: "root@example.com", password: "admin password 1" }, t.deps);
-  const login = await t.call<{ user: { id: string }; accessToken: string }>("POST", "/api/v1/auth/login", { body: { email: "root@example.com", password: "admin password 1" } });
+  const login = await t.call<{ user: { id: string }; accessToken: string }>("POST", "/api/v1/auth/login", {
+    body: { email: "root@example.com", password: "admin password 1" },
+  });
   admin = { id: login.body.user.id, accessToken: login.body.accessToken };
   guest = await registerUser(t.call, { name: "Gus Guest" });
 }, 60_000);
@@ -41,7 +43,12 @@ describe("who may", () => {
         ["a host", { authorization: `Bearer ${host.accessToken}` }],
       ] as const) {
         const res = await t.call(method, api(path), { headers, body });
-        expect({ route: `${method} ${path}`, who, status: res.status, code: res.body.code }).toEqual({ route: `${method} ${path}`, who, status: 404, code: "not_found" });
+        expect({ route: `${method} ${path}`, who, status: res.status, code: res.body.code }).toEqual({
+          route: `${method} ${path}`,
+          who,
+          status: 404,
+          code: "not_found",
+        });
       }
     }
     // Nothing happened to the guest.
@@ -49,20 +56,34 @@ describe("who may", () => {
   });
 
   test("to a non-admin an admin route is word for word a route that does not exist, whatever the body", async () => {
-    const unknown = await t.call("POST", api("/no/such/route"), { token: guest.accessToken, rawBody: "{", headers: { "content-type": "application/json" } });
+    const unknown = await t.call("POST", api("/no/such/route"), {
+      token: guest.accessToken,
+      rawBody: "{",
+      headers: { "content-type": "application/json" },
+    });
     for (const [rawBody, type] of [
       ["{", "application/json"],
       ["reason=x", "application/x-www-form-urlencoded"],
       [JSON.stringify({ surprise: true }), "application/json"],
     ] as const) {
-      const res = await t.call("POST", api(`/admin/users/${guest.id}/suspend`), { token: guest.accessToken, rawBody, headers: { "content-type": type } });
+      const res = await t.call("POST", api(`/admin/users/${guest.id}/suspend`), {
+        token: guest.accessToken,
+        rawBody,
+        headers: { "content-type": type },
+      });
       const { requestId: _a, ...body } = res.body;
       const { requestId: _b, ...expected } = unknown.body;
       expect({ status: res.status, body }).toEqual({ status: 404, body: expected });
     }
     // An admin with the same broken body gets the real answer.
     expect(
-      (await t.call("POST", api(`/admin/users/${guest.id}/suspend`), { token: admin.accessToken, rawBody: "{", headers: { "content-type": "application/json" } })).status,
+      (
+        await t.call("POST", api(`/admin/users/${guest.id}/suspend`), {
+          token: admin.accessToken,
+          rawBody: "{",
+          headers: { "content-type": "application/json" },
+        })
+      ).status,
     ).toBe(400);
   });
 });
@@ -74,34 +95,62 @@ describe("suspension", () => {
     const listed = await createListing(t.call, host, { address: { line1: "Main 1", city, country: "PT" } });
     const unlisted = await createListing(t.call, host, { address: { line1: "Main 2", city, country: "PT" } });
     await t.call("DELETE", api(`/properties/${unlisted.id}`), { token: host.accessToken });
-    const search = async () => (await t.call<{ data: { id: string }[] }>("GET", api(`/properties?city=${city}`))).body.data.map((p) => p.id);
+    const search = async () =>
+      (await t.call<{ data: { id: string }[] }>("GET", api(`/properties?city=${city}`))).body.data.map((p) => p.id);
     expect(await search()).toEqual([listed.id]); // now cached
 
-    const res = await t.call<{ id: string; status: string; email: string }>("POST", api(`/admin/users/${host.id}/suspend`), {
-      ...as(admin.accessToken),
-      body: { reason: "  Fake listings  " },
-    });
+    const res = await t.call<{ id: string; status: string; email: string }>(
+      "POST",
+      api(`/admin/users/${host.id}/suspend`),
+      {
+        ...as(admin.accessToken),
+        body: { reason: "  Fake listings  " },
+      },
+    );
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: host.id, status: "suspended", email: host.email });
     expect(await search()).toEqual([]);
     expect((await t.call("GET", api(`/properties/${listed.id}`))).status).toBe(404);
     expect((await t.call("GET", api("/users/me"), { token: host.accessToken })).status).toBe(403);
-    expect((await t.call("POST", api("/auth/refresh"), { body: { refreshToken: host.refreshToken } })).status).toBe(401);
+    expect((await t.call("POST", api("/auth/refresh"), { body: { refreshToken: host.refreshToken } })).status).toBe(
+      401,
+    );
     expect((await t.call("GET", api(`/users/${host.id}`))).status).toBe(404);
     // Twice is no change and no second entry.
-    expect((await t.call("POST", api(`/admin/users/${host.id}/suspend`), { ...as(admin.accessToken), body: { reason: "again" } })).body.status).toBe("suspended");
+    expect(
+      (
+        await t.call("POST", api(`/admin/users/${host.id}/suspend`), {
+          ...as(admin.accessToken),
+          body: { reason: "again" },
+        })
+      ).body.status,
+    ).toBe("suspended");
 
-    const back = await t.call<{ status: string }>("POST", api(`/admin/users/${host.id}/unsuspend`), as(admin.accessToken));
+    const back = await t.call<{ status: string }>(
+      "POST",
+      api(`/admin/users/${host.id}/unsuspend`),
+      as(admin.accessToken),
+    );
     expect(back.body.status).toBe("active");
     // The listing the suspension hid is back; the one its host had unlisted stays unlisted.
     expect(await search()).toEqual([listed.id]);
-    expect((await t.call<{ status: string }>("GET", api(`/properties/${unlisted.id}`), { token: (await login(host)).accessToken })).body.status).toBe("unlisted");
+    expect(
+      (
+        await t.call<{ status: string }>("GET", api(`/properties/${unlisted.id}`), {
+          token: (await login(host)).accessToken,
+        })
+      ).body.status,
+    ).toBe("unlisted");
 
-    const entries = await t.call<{ data: { action: string; targetId: string; reason: string | null; actorId: string; details: Record<string, unknown> }[] }>(
-      "GET",
-      api("/admin/audit?limit=100"),
-      as(admin.accessToken),
-    );
+    const entries = await t.call<{
+      data: {
+        action: string;
+        targetId: string;
+        reason: string | null;
+        actorId: string;
+        details: Record<string, unknown>;
+      }[];
+    }>("GET", api("/admin/audit?limit=100"), as(admin.accessToken));
     const mine = entries.body.data.filter((e) => e.targetId === host.id);
     expect(mine.map((e) => [e.action, e.reason, e.actorId])).toEqual([
       ["user.unsuspend", null, admin.id],
@@ -112,67 +161,127 @@ describe("suspension", () => {
 
   test("an admin cannot be suspended (two could lock everyone out)", async () => {
     await createAdmin({ email: "second-admin@example.com", password: "admin password 2" }, t.deps);
-    const other = (await t.call<{ data: { id: string }[] }>("GET", api("/admin/users?q=second-admin"), as(admin.accessToken))).body.data[0];
-    const res = await t.call<{ code: string; detail: string }>("POST", api(`/admin/users/${other?.id}/suspend`), { ...as(admin.accessToken), body: { reason: "x" } });
+    const other = (
+      await t.call<{ data: { id: string }[] }>("GET", api("/admin/users?q=second-admin"), as(admin.accessToken))
+    ).body.data[0];
+    const res = await t.call<{ code: string; detail: string }>("POST", api(`/admin/users/${other?.id}/suspend`), {
+      ...as(admin.accessToken),
+      body: { reason: "x" },
+    });
     expect(res.status).toBe(409);
     expect(res.body.detail).toBe("Admins cannot be suspended");
   });
 
   test("suspending oneself is 409; an unknown user 404; a reason is required", async () => {
-    expect((await t.call<{ code: string }>("POST", api(`/admin/users/${admin.id}/suspend`), { ...as(admin.accessToken), body: { reason: "x" } })).body.code).toBe("invalid_state");
-    expect((await t.call("POST", api(`/admin/users/${crypto.randomUUID()}/suspend`), { ...as(admin.accessToken), body: { reason: "x" } })).status).toBe(404);
-    expect((await t.call("POST", api(`/admin/users/${guest.id}/suspend`), { ...as(admin.accessToken), body: {} })).status).toBe(422);
-    expect((await t.call("POST", api(`/admin/users/${guest.id}/suspend`), { ...as(admin.accessToken), body: { reason: "   " } })).status).toBe(422);
+    expect(
+      (
+        await t.call<{ code: string }>("POST", api(`/admin/users/${admin.id}/suspend`), {
+          ...as(admin.accessToken),
+          body: { reason: "x" },
+        })
+      ).body.code,
+    ).toBe("invalid_state");
+    expect(
+      (
+        await t.call("POST", api(`/admin/users/${crypto.randomUUID()}/suspend`), {
+          ...as(admin.accessToken),
+          body: { reason: "x" },
+        })
+      ).status,
+    ).toBe(404);
+    expect(
+      (await t.call("POST", api(`/admin/users/${guest.id}/suspend`), { ...as(admin.accessToken), body: {} })).status,
+    ).toBe(422);
+    expect(
+      (
+        await t.call("POST", api(`/admin/users/${guest.id}/suspend`), {
+          ...as(admin.accessToken),
+          body: { reason: "   " },
+        })
+      ).status,
+    ).toBe(422);
   });
 });
 
 async function login(u: Registered) {
-  return (await t.call<{ accessToken: string }>("POST", api("/auth/login"), { body: { email: u.email, password: u.password } })).body;
+  return (
+    await t.call<{ accessToken: string }>("POST", api("/auth/login"), {
+      body: { email: u.email, password: u.password },
+    })
+  ).body;
 }
 
 describe("moderating a property", () => {
   test("an admin's unlisting takes it out of search and its host cannot list it again", async () => {
     const host = await registerHost(t.call);
     const p = await createListing(t.call, host);
-    const res = await t.call<{ id: string; status: string }>("POST", api(`/admin/properties/${p.id}/unlist`), { ...as(admin.accessToken), body: { reason: "Not a real address" } });
+    const res = await t.call<{ id: string; status: string }>("POST", api(`/admin/properties/${p.id}/unlist`), {
+      ...as(admin.accessToken),
+      body: { reason: "Not a real address" },
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: p.id, status: "unlisted" });
     expect((await t.call("GET", api(`/properties/${p.id}`))).status).toBe(404);
-    const relist = await t.call<{ code: string }>("PATCH", api(`/properties/${p.id}`), { token: host.accessToken, body: { status: "listed" } });
+    const relist = await t.call<{ code: string }>("PATCH", api(`/properties/${p.id}`), {
+      token: host.accessToken,
+      body: { status: "listed" },
+    });
     expect(relist.status).toBe(403);
-    expect((await t.call("POST", api(`/admin/properties/${crypto.randomUUID()}/unlist`), { ...as(admin.accessToken), body: { reason: "x" } })).status).toBe(404);
-    const entries = await t.call<{ data: { action: string; targetId: string }[] }>("GET", api("/admin/audit?limit=100"), as(admin.accessToken));
+    expect(
+      (
+        await t.call("POST", api(`/admin/properties/${crypto.randomUUID()}/unlist`), {
+          ...as(admin.accessToken),
+          body: { reason: "x" },
+        })
+      ).status,
+    ).toBe(404);
+    const entries = await t.call<{ data: { action: string; targetId: string }[] }>(
+      "GET",
+      api("/admin/audit?limit=100"),
+      as(admin.accessToken),
+    );
     expect(entries.body.data.filter((e) => e.targetId === p.id).map((e) => e.action)).toEqual(["property.unlist"]);
   });
 });
 
 // Two sessions race only on a PostgreSQL server (the embedded database has one connection).
-test.skipIf(!process.env.DATABASE_URL)("an admin's unlisting waits for a booking of the property being made (its booking turn), so none is accepted after it", async () => {
-  const host = await registerHost(t.call);
-  const p = await createListing(t.call, host);
-  let settledWhileHeld = false;
-  let unlisting: Promise<{ status: number }> | undefined;
-  await t.deps.database.withSession(async (raw) => {
-    await raw.exec("begin");
-    await raw.query("select pg_advisory_xact_lock($1::int4, hashtext($2::text))", [BOOKING_LOCK_SPACE, p.id]);
-    unlisting = t.call("POST", api(`/admin/properties/${p.id}/unlist`), { ...as(admin.accessToken), body: { reason: "Fake" } });
-    unlisting.then(() => {
-      settledWhileHeld = true;
+test.skipIf(!process.env.DATABASE_URL)(
+  "an admin's unlisting waits for a booking of the property being made (its booking turn), so none is accepted after it",
+  async () => {
+    const host = await registerHost(t.call);
+    const p = await createListing(t.call, host);
+    let settledWhileHeld = false;
+    let unlisting: Promise<{ status: number }> | undefined;
+    await t.deps.database.withSession(async (raw) => {
+      await raw.exec("begin");
+      await raw.query("select pg_advisory_xact_lock($1::int4, hashtext($2::text))", [BOOKING_LOCK_SPACE, p.id]);
+      unlisting = t.call("POST", api(`/admin/properties/${p.id}/unlist`), {
+        ...as(admin.accessToken),
+        body: { reason: "Fake" },
+      });
+      unlisting.then(() => {
+        settledWhileHeld = true;
+      });
+      await Bun.sleep(300);
+      const held = settledWhileHeld;
+      await raw.exec("commit");
+      expect(held).toBe(false);
     });
-    await Bun.sleep(300);
-    const held = settledWhileHeld;
-    await raw.exec("commit");
-    expect(held).toBe(false);
-  });
-  expect((await unlisting)?.status).toBe(200);
-});
+    expect((await unlisting)?.status).toBe(200);
+  },
+);
 
 describe("finding users", () => {
   test("q matches the start of the e-mail or of a word of the name; pages by cursor, newest first", async () => {
     const tag = Math.random().toString(36).slice(2, 8);
     const made: string[] = [];
-    for (let i = 0; i < 3; i++) made.push((await registerUser(t.call, { email: `${tag}${i}@example.com`, name: `Zed ${tag}son` })).id);
-    const byEmail = await t.call<{ data: { id: string }[]; nextCursor: string | null }>("GET", api(`/admin/users?q=${tag}&limit=2`), as(admin.accessToken));
+    for (let i = 0; i < 3; i++)
+      made.push((await registerUser(t.call, { email: `${tag}${i}@example.com`, name: `Zed ${tag}son` })).id);
+    const byEmail = await t.call<{ data: { id: string }[]; nextCursor: string | null }>(
+      "GET",
+      api(`/admin/users?q=${tag}&limit=2`),
+      as(admin.accessToken),
+    );
     expect(byEmail.body.data.map((u) => u.id)).toEqual(made.slice(1).reverse());
     const rest = await t.call<{ data: { id: string }[]; nextCursor: string | null }>(
       "GET",
@@ -181,9 +290,15 @@ describe("finding users", () => {
     );
     expect(rest.body.data.map((u) => u.id)).toEqual(made.slice(0, 1));
     expect(rest.body.nextCursor).toBeNull();
-    const byName = await t.call<{ data: { id: string }[] }>("GET", api(`/admin/users?q=${tag.toUpperCase()}SON`), as(admin.accessToken));
+    const byName = await t.call<{ data: { id: string }[] }>(
+      "GET",
+      api(`/admin/users?q=${tag.toUpperCase()}SON`),
+      as(admin.accessToken),
+    );
     expect(byName.body.data.length).toBe(3);
-    expect((await t.call<{ data: unknown[] }>("GET", api("/admin/users?q=%25"), as(admin.accessToken))).body.data).toEqual([]);
+    expect(
+      (await t.call<{ data: unknown[] }>("GET", api("/admin/users?q=%25"), as(admin.accessToken))).body.data,
+    ).toEqual([]);
     expect((await t.call("GET", api("/admin/users?cursor=forged"), as(admin.accessToken))).status).toBe(422);
   });
 });

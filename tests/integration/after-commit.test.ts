@@ -46,7 +46,11 @@ test("an enqueueing commit NOTIFYs the relays' channel after it commits, not bef
     for (let i = 0; i < 100 && notified === 0; i++) await Bun.sleep(20);
     expect(notified).toBeGreaterThan(0);
     // And the enqueuing transaction itself NOTIFYs nothing (that would serialize every commit).
-    expect(await t.deps.database.raw.query("select tgname from pg_trigger where tgrelid = 'outbox'::regclass and not tgisinternal")).toEqual([]);
+    expect(
+      await t.deps.database.raw.query(
+        "select tgname from pg_trigger where tgrelid = 'outbox'::regclass and not tgisinternal",
+      ),
+    ).toEqual([]);
   } finally {
     await unlisten();
   }
@@ -58,7 +62,12 @@ test("an enqueueing commit wakes this process's relay loops at once, without a s
   // A worker thread listening as the relay's thread does; it answers each wake it hears.
   const thread = new Worker(
     URL.createObjectURL(
-      new Blob([`const c = new BroadcastChannel(${JSON.stringify(WAKE_CHANNEL)}); c.onmessage = () => postMessage("woken"); postMessage("ready");`], { type: "text/javascript" }),
+      new Blob(
+        [
+          `const c = new BroadcastChannel(${JSON.stringify(WAKE_CHANNEL)}); c.onmessage = () => postMessage("woken"); postMessage("ready");`,
+        ],
+        { type: "text/javascript" },
+      ),
     ),
   );
   let threadWoken = 0;

@@ -3,9 +3,8 @@ import { SignJWT } from "jose";
 import type { AppError } from "../../src/http/errors";
 import { actorForToken } from "../../src/modules/auth/actor";
 import { login } from "../../src/modules/auth/service";
-import { AUDIENCE, ISSUER } from "../../src/modules/auth/tokens";
 import { startSession } from "../../src/modules/auth/sessions";
-import { hashRefreshToken } from "../../src/modules/auth/tokens";
+import { AUDIENCE, hashRefreshToken, ISSUER } from "../../src/modules/auth/tokens";
 import { registerUser, startTestApp, TEST_JWT_SECRET, type TestApp } from "../support/app";
 
 let t: TestApp;
@@ -20,7 +19,13 @@ describe("POST /auth/register", () => {
   test("creates the user and answers with a session", async () => {
     const res = await post("/auth/register", { email: "Alice@Example.COM", password: "0123456789", name: " Alice " });
     expect(res.status).toBe(201);
-    const body = res.body as { user: Record<string, unknown>; accessToken: string; refreshToken: string; tokenType: string; expiresIn: number };
+    const body = res.body as {
+      user: Record<string, unknown>;
+      accessToken: string;
+      refreshToken: string;
+      tokenType: string;
+      expiresIn: number;
+    };
     expect(body.user).toEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       email: "alice@example.com",
@@ -36,7 +41,10 @@ describe("POST /auth/register", () => {
     expect(body.refreshToken.length).toBeGreaterThanOrEqual(40);
     expect(body.tokenType).toBe("Bearer");
     expect(body.expiresIn).toBeLessThanOrEqual(900);
-    const [row] = await t.deps.database.raw.query<{ password_hash: string }>("select password_hash from users where email = $1", ["alice@example.com"]);
+    const [row] = await t.deps.database.raw.query<{ password_hash: string }>(
+      "select password_hash from users where email = $1",
+      ["alice@example.com"],
+    );
     expect(row?.password_hash.startsWith("$argon2id$")).toBe(true);
   });
 
@@ -51,7 +59,11 @@ describe("POST /auth/register", () => {
   test("concurrent registrations of one e-mail: exactly one wins (the database decides)", async () => {
     const answers = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        post("/auth/register", { email: `race${i % 2 ? "@EXAMPLE.com" : "@example.com"}`.replace(/^/, "race"), password: "0123456789", name: "R" }),
+        post("/auth/register", {
+          email: `race${i % 2 ? "@EXAMPLE.com" : "@example.com"}`.replace(/^/, "race"),
+          password: "0123456789",
+          name: "R",
+        }),
       ),
     );
     expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
@@ -64,7 +76,11 @@ describe("POST /auth/register", () => {
     ["not an e-mail", { email: "nope", password: "0123456789", name: "C" }, "/email"],
     ["missing name", { email: "c@example.com", password: "0123456789" }, "/name"],
     ["blank name", { email: "c@example.com", password: "0123456789", name: "   " }, "/name"],
-    ["unknown field (no mass assignment)", { email: "c@example.com", password: "0123456789", name: "C", roles: ["admin"] }, "/roles"],
+    [
+      "unknown field (no mass assignment)",
+      { email: "c@example.com", password: "0123456789", name: "C", roles: ["admin"] },
+      "/roles",
+    ],
     ["wrong type", { email: "c@example.com", password: 1234567890, name: "C" }, "/password"],
   ];
   for (const [what, body, path] of bad) {
@@ -77,10 +93,16 @@ describe("POST /auth/register", () => {
   }
 
   test("400 invalid_json for a broken body and for a non-JSON content type", async () => {
-    const broken = await t.call("POST", "/api/v1/auth/register", { rawBody: '{"email": ', headers: { "content-type": "application/json" } });
+    const broken = await t.call("POST", "/api/v1/auth/register", {
+      rawBody: '{"email": ',
+      headers: { "content-type": "application/json" },
+    });
     expect(broken.status).toBe(400);
     expect(broken.body.code).toBe("invalid_json");
-    const form = await t.call("POST", "/api/v1/auth/register", { rawBody: "email=a@b.c", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const form = await t.call("POST", "/api/v1/auth/register", {
+      rawBody: "email=a@b.c",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
     expect(form.status).toBe(400);
     expect(form.body.code).toBe("invalid_json");
   });
@@ -118,7 +140,8 @@ describe("POST /auth/login", () => {
   test("repeated failures per IP and e-mail → 429 with Retry-After; other e-mails are unaffected", async () => {
     const u = await registerUser(t.call);
     const statuses: number[] = [];
-    for (let i = 0; i < 3; i++) statuses.push((await post("/auth/login", { email: u.email, password: "wrong password!" })).status);
+    for (let i = 0; i < 3; i++)
+      statuses.push((await post("/auth/login", { email: u.email, password: "wrong password!" })).status);
     expect(statuses).toEqual([401, 401, 401]);
     const limited = await post("/auth/login", { email: u.email, password: u.password });
     expect(limited.status).toBe(429);
@@ -131,7 +154,9 @@ describe("POST /auth/login", () => {
 
   test("parallel guesses cannot slip under the limit: attempts are counted before the password is checked", async () => {
     const u = await registerUser(t.call);
-    const answers = await Promise.all(Array.from({ length: 20 }, () => post("/auth/login", { email: u.email, password: "wrong password!" })));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => post("/auth/login", { email: u.email, password: "wrong password!" })),
+    );
     expect(answers.filter((a) => a.status === 401).length).toBeLessThanOrEqual(3);
     expect(answers.filter((a) => a.status === 429).length).toBeGreaterThanOrEqual(17);
   });
@@ -220,14 +245,19 @@ describe("POST /auth/refresh", () => {
 
   test("concurrent use of one token: exactly one succeeds", async () => {
     const u = await registerUser(t.call);
-    const answers = await Promise.all(Array.from({ length: 8 }, () => post("/auth/refresh", { refreshToken: u.refreshToken })));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => post("/auth/refresh", { refreshToken: u.refreshToken })),
+    );
     expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
     expect(answers.filter((a) => a.status === 401)).toHaveLength(7);
   });
 
   test("a token issued into a family after it was revoked is dead (refresh racing logout)", async () => {
     const u = await registerUser(t.call);
-    const [row] = await t.deps.database.raw.query<{ family_id: string }>("select family_id from refresh_tokens where token_hash = $1", [hashRefreshToken(u.refreshToken)]);
+    const [row] = await t.deps.database.raw.query<{ family_id: string }>(
+      "select family_id from refresh_tokens where token_hash = $1",
+      [hashRefreshToken(u.refreshToken)],
+    );
     await post("/auth/logout", { refreshToken: u.refreshToken }, u.accessToken);
     // What a refresh that was already past its spend step would do: issue the next token of the family.
     const late = await startSession(t.deps.db, u.id, 30, row?.family_id);
@@ -237,7 +267,10 @@ describe("POST /auth/refresh", () => {
 
   test("expired and unknown refresh tokens are refused", async () => {
     const u = await registerUser(t.call);
-    await t.deps.database.raw.query("update refresh_tokens set expires_at = now() - interval '1 second' where token_hash = $1", [hashRefreshToken(u.refreshToken)]);
+    await t.deps.database.raw.query(
+      "update refresh_tokens set expires_at = now() - interval '1 second' where token_hash = $1",
+      [hashRefreshToken(u.refreshToken)],
+    );
     const expired = await post("/auth/refresh", { refreshToken: u.refreshToken });
     expect(expired.status).toBe(401);
     expect(expired.body.code).toBe("token_expired");
@@ -270,7 +303,8 @@ describe("POST /auth/logout", () => {
 
 describe("access tokens", () => {
   const key = new TextEncoder().encode(TEST_JWT_SECRET);
-  const sign = (claims: Record<string, unknown>, alg = "HS256", secret = key) => new SignJWT(claims).setProtectedHeader({ alg, typ: "JWT" }).sign(secret);
+  const sign = (claims: Record<string, unknown>, alg = "HS256", secret = key) =>
+    new SignJWT(claims).setProtectedHeader({ alg, typ: "JWT" }).sign(secret);
   const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
   const me = (token: string) => t.call("GET", "/api/v1/users/me", { token });
 
@@ -301,13 +335,23 @@ describe("access tokens", () => {
     ];
     for (const token of forged) {
       const res = await me(token);
-      expect({ token, status: res.status, code: res.body.code }).toEqual({ token, status: 401, code: "unauthenticated" });
+      expect({ token, status: res.status, code: res.body.code }).toEqual({
+        token,
+        status: 401,
+        code: "unauthenticated",
+      });
     }
   });
 
   test("a token for a user that no longer exists → 401", async () => {
     const now = Math.floor(Date.now() / 1000);
-    const token = await sign({ sub: "01a21001-1cb3-775a-ba4d-59603dabccf5", iss: ISSUER, aud: AUDIENCE, iat: now, exp: now + 600 });
+    const token = await sign({
+      sub: "01a21001-1cb3-775a-ba4d-59603dabccf5",
+      iss: ISSUER,
+      aud: AUDIENCE,
+      iat: now,
+      exp: now + 600,
+    });
     expect((await me(token)).status).toBe(401);
   });
 
@@ -330,7 +374,9 @@ describe("rules live in the verbs, not the routes", () => {
     for (let i = 0; i < 5; i++) statuses.push(await attempt());
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
     // Another address is not locked out by that one.
-    expect((await login({ email: u.email, password: u.password, ip: "198.51.100.8" }, t.deps)).value.user.id).toBe(u.id);
+    expect((await login({ email: u.email, password: u.password, ip: "198.51.100.8" }, t.deps)).value.user.id).toBe(
+      u.id,
+    );
   });
 
   test("actorForToken() refuses a suspended account with 403, whoever asks", async () => {
@@ -372,7 +418,10 @@ describe("per-address limits", () => {
     const u = await registerUser(t.call);
     const headers = { "x-forwarded-for": "203.0.113.77" };
     for (let i = 0; i < 70; i++) {
-      const res = await t.call("POST", "/api/v1/auth/login", { body: { email: u.email, password: u.password }, headers });
+      const res = await t.call("POST", "/api/v1/auth/login", {
+        body: { email: u.email, password: u.password },
+        headers,
+      });
       expect(res.status, `login ${i + 1}`).toBe(200);
     }
   });

@@ -2,7 +2,7 @@
 // the iCal feed, after a booking is made, cancelled or expires — with the cache on Redis, with the
 // in-process cache, and across two instances of the service on one Redis.
 import { afterAll, describe, expect, test } from "bun:test";
-import { registerUser, type Registered, startTestApp, type TestApp } from "../support/app";
+import { type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
 import { book, drainJobs, setClock } from "../support/bookings";
 import { createListing, registerHost } from "../support/properties";
 import { redisUrl } from "../support/services";
@@ -17,8 +17,14 @@ interface Views {
 
 /** What a reader of `reader` sees of nights [10th, 12th) of June at `propertyId`. */
 async function views(reader: TestApp, propertyId: string, city: string): Promise<Views> {
-  const days = await reader.call<{ days: { available: boolean }[] }>("GET", `/api/v1/properties/${propertyId}/availability?from=2031-06-10&to=2031-06-12`);
-  const search = await reader.call<{ data: { id: string }[] }>("GET", `/api/v1/properties?city=${city}&checkIn=2031-06-10&checkOut=2031-06-12&limit=100`);
+  const days = await reader.call<{ days: { available: boolean }[] }>(
+    "GET",
+    `/api/v1/properties/${propertyId}/availability?from=2031-06-10&to=2031-06-12`,
+  );
+  const search = await reader.call<{ data: { id: string }[] }>(
+    "GET",
+    `/api/v1/properties?city=${city}&checkIn=2031-06-10&checkOut=2031-06-12&limit=100`,
+  );
   const feed = await reader.call("GET", `/api/v1/properties/${propertyId}/calendar.ics`);
   return {
     available: days.body.days.map((d) => d.available),

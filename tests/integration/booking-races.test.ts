@@ -2,7 +2,7 @@
 // exclusion constraint decides, and its refusal is a 409, never a 5xx.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { addDays } from "../../src/lib/dates";
-import { registerUser, type Registered, startTestApp, type TestApp } from "../support/app";
+import { type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
 import { book, overlaps, setClock } from "../support/bookings";
 import { createListing, registerHost } from "../support/properties";
 import { databaseUrl } from "../support/services";
@@ -11,7 +11,10 @@ const START = "2031-06-01";
 // Many holds per guest here: the holds limit has its own tests.
 const ENV = { MAX_PENDING_BOOKINGS: "1000" };
 
-const databases = [{ name: "PostgreSQL", embedded: false }, ...(databaseUrl ? [{ name: "the embedded database", embedded: true }] : [])];
+const databases = [
+  { name: "PostgreSQL", embedded: false },
+  ...(databaseUrl ? [{ name: "the embedded database", embedded: true }] : []),
+];
 
 for (const { name, embedded } of databases) {
   describe(`races on ${name}`, () => {
@@ -40,13 +43,20 @@ for (const { name, embedded } of databases) {
         );
         const statuses = answers.map((a) => a.status);
         expect({ round, created: statuses.filter((s) => s === 201).length }).toEqual({ round, created: 1 });
-        for (const a of answers.filter((x) => x.status !== 201)) expect({ round, status: a.status, code: a.body.code }).toEqual({ round, status: 409, code: "dates_unavailable" });
+        for (const a of answers.filter((x) => x.status !== 201))
+          expect({ round, status: a.status, code: a.body.code }).toEqual({
+            round,
+            status: 409,
+            code: "dates_unavailable",
+          });
       }
       expect(await overlaps(t.deps.database)).toBe(0);
     }, 120_000);
 
     test("a randomized concurrent mix of bookings and cancellations over a few properties: never a 5xx, never an overlap", async () => {
-      const places = await Promise.all([0, 1, 2].map(() => createListing(t.call, host, { minNights: 1, maxNights: 30 })));
+      const places = await Promise.all(
+        [0, 1, 2].map(() => createListing(t.call, host, { minNights: 1, maxNights: 30 })),
+      );
       const created: { guest: Registered; id: string }[] = [];
       const seen = new Map<number, number>();
       for (let wave = 0; wave < 6; wave++) {
@@ -59,7 +69,11 @@ for (const { name, embedded } of databases) {
           }
           const p = places[(i + wave) % places.length] as { id: string };
           const checkIn = addDays(START, 400 + Math.floor(Math.random() * 30));
-          const res = await book(t.call, g, { propertyId: p.id, checkIn, checkOut: addDays(checkIn, 1 + Math.floor(Math.random() * 5)) });
+          const res = await book(t.call, g, {
+            propertyId: p.id,
+            checkIn,
+            checkOut: addDays(checkIn, 1 + Math.floor(Math.random() * 5)),
+          });
           if (res.status === 201) created.push({ guest: g, id: res.body.id });
           return res.status;
         });

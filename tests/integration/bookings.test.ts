@@ -1,7 +1,7 @@
 // Bookings over REST: the rules of creation, the price, who sees what, cancellation and refunds,
 // the holds limit, Idempotency-Key, and what time does (expiry, completion) through the test clock.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { registerUser, type Registered, startTestApp, type TestApp } from "../support/app";
+import { type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
 import { type BookingBody, book, drainJobs, setClock } from "../support/bookings";
 import { createListing, registerHost } from "../support/properties";
 
@@ -17,7 +17,14 @@ beforeAll(async () => {
   await setClock(t.call, NOW);
   host = await registerHost(t.call);
   [guest, stranger] = await Promise.all([registerUser(t.call), registerUser(t.call)]);
-  property = await createListing(t.call, host, { pricePerNight: 12_000, cleaningFee: 3_000, maxGuests: 4, minNights: 2, maxNights: 10, cancellationPolicy: "moderate" });
+  property = await createListing(t.call, host, {
+    pricePerNight: 12_000,
+    cleaningFee: 3_000,
+    maxGuests: 4,
+    minNights: 2,
+    maxNights: 10,
+    cancellationPolicy: "moderate",
+  });
 }, 60_000);
 // Each test starts at NOW, whatever the one before did to the clock.
 afterEach(() => setClock(t.call, NOW));
@@ -27,9 +34,12 @@ afterAll(async () => {
 });
 
 const api = (path: string) => `/api/v1${path}`;
-const get = (user: Registered, id: string) => t.call<BookingBody>("GET", api(`/bookings/${id}`), { token: user.accessToken });
-const cancel = (user: Registered, id: string, body?: Record<string, unknown>) => t.call<BookingBody>("POST", api(`/bookings/${id}/cancel`), { token: user.accessToken, body });
-const setStatus = (id: string, status: string) => t.deps.database.raw.query("update bookings set status = $2 where id = $1", [id, status]);
+const get = (user: Registered, id: string) =>
+  t.call<BookingBody>("GET", api(`/bookings/${id}`), { token: user.accessToken });
+const cancel = (user: Registered, id: string, body?: Record<string, unknown>) =>
+  t.call<BookingBody>("POST", api(`/bookings/${id}/cancel`), { token: user.accessToken, body });
+const setStatus = (id: string, status: string) =>
+  t.deps.database.raw.query("update bookings set status = $2 where id = $1", [id, status]);
 /** A new guest per booking where the holds limit is not the subject. */
 const newGuest = () => registerUser(t.call);
 
@@ -37,9 +47,17 @@ describe("create", () => {
   test("201: the contract's Booking, priced by the server with overrides and rounding, held for 15 minutes", async () => {
     const p = await createListing(t.call, host, { pricePerNight: 12_000, cleaningFee: 3_000 });
     // One night costs 15005: 12000 + 15005 + 12000 + 3000 cleaning = 42005 → 10 % = 4200.5 → 4201.
-    const put = await t.call("PUT", api(`/properties/${p.id}/calendar`), { token: host.accessToken, body: { from: "2031-06-11", to: "2031-06-12", price: 15_005 } });
+    const put = await t.call("PUT", api(`/properties/${p.id}/calendar`), {
+      token: host.accessToken,
+      body: { from: "2031-06-11", to: "2031-06-12", price: 15_005 },
+    });
     expect(put.status).toBe(200);
-    const res = await book(t.call, guest, { propertyId: p.id, checkIn: "2031-06-10", checkOut: "2031-06-13", guests: 2 });
+    const res = await book(t.call, guest, {
+      propertyId: p.id,
+      checkIn: "2031-06-10",
+      checkOut: "2031-06-13",
+      guests: 2,
+    });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
@@ -55,8 +73,14 @@ describe("create", () => {
       updatedAt: NOW,
     });
     // The price is the booking's: a later change of the listing's prices does not touch it.
-    await t.call("PATCH", api(`/properties/${p.id}`), { token: host.accessToken, body: { pricePerNight: 99_000, cleaningFee: 0, cancellationPolicy: "strict" } });
-    await t.call("PUT", api(`/properties/${p.id}/calendar`), { token: host.accessToken, body: { from: "2031-06-10", to: "2031-06-13", price: 1 } });
+    await t.call("PATCH", api(`/properties/${p.id}`), {
+      token: host.accessToken,
+      body: { pricePerNight: 99_000, cleaningFee: 0, cancellationPolicy: "strict" },
+    });
+    await t.call("PUT", api(`/properties/${p.id}/calendar`), {
+      token: host.accessToken,
+      body: { from: "2031-06-10", to: "2031-06-13", price: 1 },
+    });
     const again = await get(guest, res.body.id);
     expect(again.body.price).toEqual(res.body.price);
     await cancel(guest, res.body.id);
@@ -67,34 +91,84 @@ describe("create", () => {
     const unlisted = await createListing(t.call, host);
     expect((await t.call("DELETE", api(`/properties/${unlisted.id}`), { token: host.accessToken })).status).toBe(204);
     const blocked = await createListing(t.call, host);
-    await t.call("PUT", api(`/properties/${blocked.id}/calendar`), { token: host.accessToken, body: { from: "2031-07-03", to: "2031-07-04", blocked: true } });
+    await t.call("PUT", api(`/properties/${blocked.id}/calendar`), {
+      token: host.accessToken,
+      body: { from: "2031-07-03", to: "2031-07-04", blocked: true },
+    });
     const p = property.id;
     const cases: [string, Registered, Record<string, unknown>, string][] = [
       ["check-in in the past", guest, { propertyId: p, checkIn: "2031-05-31", checkOut: "2031-06-03" }, "/checkIn"],
       ["checkOut = checkIn", guest, { propertyId: p, checkIn: "2031-07-01", checkOut: "2031-07-01" }, "/checkOut"],
       ["checkOut before checkIn", guest, { propertyId: p, checkIn: "2031-07-05", checkOut: "2031-07-01" }, "/checkOut"],
       ["an impossible date", guest, { propertyId: p, checkIn: "2031-02-30", checkOut: "2031-03-03" }, "/checkIn"],
-      ["a date that is not YYYY-MM-DD", guest, { propertyId: p, checkIn: "2031-7-1", checkOut: "2031-07-03" }, "/checkIn"],
-      ["fewer nights than minNights (2)", guest, { propertyId: p, checkIn: "2031-07-01", checkOut: "2031-07-02" }, "/checkOut"],
-      ["more nights than maxNights (10)", guest, { propertyId: p, checkIn: "2031-07-01", checkOut: "2031-07-12" }, "/checkOut"],
+      [
+        "a date that is not YYYY-MM-DD",
+        guest,
+        { propertyId: p, checkIn: "2031-7-1", checkOut: "2031-07-03" },
+        "/checkIn",
+      ],
+      [
+        "fewer nights than minNights (2)",
+        guest,
+        { propertyId: p, checkIn: "2031-07-01", checkOut: "2031-07-02" },
+        "/checkOut",
+      ],
+      [
+        "more nights than maxNights (10)",
+        guest,
+        { propertyId: p, checkIn: "2031-07-01", checkOut: "2031-07-12" },
+        "/checkOut",
+      ],
       ["no guests", guest, { propertyId: p, checkIn: "2031-07-01", checkOut: "2031-07-03", guests: 0 }, "/guests"],
-      ["more guests than maxGuests (4)", guest, { propertyId: p, checkIn: "2031-07-01", checkOut: "2031-07-03", guests: 5 }, "/guests"],
-      ["guests as text", guest, { propertyId: p, checkIn: "2031-07-01", checkOut: "2031-07-03", guests: "2" }, "/guests"],
+      [
+        "more guests than maxGuests (4)",
+        guest,
+        { propertyId: p, checkIn: "2031-07-01", checkOut: "2031-07-03", guests: 5 },
+        "/guests",
+      ],
+      [
+        "guests as text",
+        guest,
+        { propertyId: p, checkIn: "2031-07-01", checkOut: "2031-07-03", guests: "2" },
+        "/guests",
+      ],
       ["a blocked night", guest, { propertyId: blocked.id, checkIn: "2031-07-02", checkOut: "2031-07-05" }, "/checkIn"],
-      ["an unlisted property", guest, { propertyId: unlisted.id, checkIn: "2031-07-01", checkOut: "2031-07-03" }, "/propertyId"],
-      ["one's own property", host, { propertyId: mine.id, checkIn: "2031-07-01", checkOut: "2031-07-03" }, "/propertyId"],
+      [
+        "an unlisted property",
+        guest,
+        { propertyId: unlisted.id, checkIn: "2031-07-01", checkOut: "2031-07-03" },
+        "/propertyId",
+      ],
+      [
+        "one's own property",
+        host,
+        { propertyId: mine.id, checkIn: "2031-07-01", checkOut: "2031-07-03" },
+        "/propertyId",
+      ],
       ["an unknown field", guest, { propertyId: p, checkIn: "2031-07-01", checkOut: "2031-07-03", price: 1 }, "/price"],
     ];
     for (const [what, who, body, path] of cases) {
       const res = await book(t.call, who, body);
-      expect({ what, status: res.status, code: res.body.code, path: res.body.errors?.[0]?.path }).toEqual({ what, status: 422, code: "validation_failed", path });
+      expect({ what, status: res.status, code: res.body.code, path: res.body.errors?.[0]?.path }).toEqual({
+        what,
+        status: 422,
+        code: "validation_failed",
+        path,
+      });
     }
     for (const propertyId of ["01a21001-1cb3-775a-ba4d-59603dabccf5", "not-a-uuid", "'; drop table bookings; --"]) {
       const res = await book(t.call, guest, { propertyId, checkIn: "2031-07-01", checkOut: "2031-07-03" });
-      expect({ propertyId, status: res.status, code: res.body.code }).toEqual({ propertyId, status: 404, code: "not_found" });
+      expect({ propertyId, status: res.status, code: res.body.code }).toEqual({
+        propertyId,
+        status: 404,
+        code: "not_found",
+      });
     }
     // Nothing of the refused requests was stored.
-    const rows = await t.deps.database.raw.query("select count(*)::int as n from bookings where guest_id = $1 and check_in >= '2031-07-01'", [guest.id]);
+    const rows = await t.deps.database.raw.query(
+      "select count(*)::int as n from bookings where guest_id = $1 and check_in >= '2031-07-01'",
+      [guest.id],
+    );
     expect(rows[0]?.n).toBe(0);
   });
 
@@ -109,19 +183,31 @@ describe("create", () => {
       ["2031-08-08", "2031-08-16"],
     ]) {
       const res = await book(t.call, b, { propertyId: property.id, checkIn, checkOut });
-      expect({ checkIn, status: res.status, code: res.body.code }).toEqual({ checkIn, status: 409, code: "dates_unavailable" });
+      expect({ checkIn, status: res.status, code: res.body.code }).toEqual({
+        checkIn,
+        status: 409,
+        code: "dates_unavailable",
+      });
     }
     // Checkout day = next check-in, on both sides.
-    expect((await book(t.call, b, { propertyId: property.id, checkIn: "2031-08-13", checkOut: "2031-08-15" })).status).toBe(201);
-    expect((await book(t.call, c, { propertyId: property.id, checkIn: "2031-08-08", checkOut: "2031-08-10" })).status).toBe(201);
+    expect(
+      (await book(t.call, b, { propertyId: property.id, checkIn: "2031-08-13", checkOut: "2031-08-15" })).status,
+    ).toBe(201);
+    expect(
+      (await book(t.call, c, { propertyId: property.id, checkIn: "2031-08-08", checkOut: "2031-08-10" })).status,
+    ).toBe(201);
     expect((await cancel(a, first.body.id)).status).toBe(200);
-    expect((await book(t.call, d, { propertyId: property.id, checkIn: "2031-08-10", checkOut: "2031-08-13" })).status).toBe(201);
+    expect(
+      (await book(t.call, d, { propertyId: property.id, checkIn: "2031-08-10", checkOut: "2031-08-13" })).status,
+    ).toBe(201);
   });
 
   test("holds cannot be hoarded: MAX_PENDING_BOOKINGS (3) unpaid holds, then 429 too_many_holds — also for a concurrent burst", async () => {
     const hoarder = await newGuest();
     const places = await Promise.all(Array.from({ length: 8 }, () => createListing(t.call, host)));
-    const burst = await Promise.all(places.map((p) => book(t.call, hoarder, { propertyId: p.id, checkIn: "2031-09-01", checkOut: "2031-09-03" })));
+    const burst = await Promise.all(
+      places.map((p) => book(t.call, hoarder, { propertyId: p.id, checkIn: "2031-09-01", checkOut: "2031-09-03" })),
+    );
     const statuses = burst.map((r) => r.status).sort();
     expect(statuses).toEqual([201, 201, 201, 429, 429, 429, 429, 429]);
     const refused = burst.find((r) => r.status === 429);
@@ -129,13 +215,21 @@ describe("create", () => {
     // The first hold ends 15 minutes from now (the clock is frozen).
     expect(refused?.headers.get("retry-after")).toBe("900");
     // Other refusals come first: at the limit, an unknown property is still 404.
-    const unknown = await book(t.call, hoarder, { propertyId: "01a21001-1cb3-775a-ba4d-59603dabccf5", checkIn: "2031-09-01", checkOut: "2031-09-03" });
+    const unknown = await book(t.call, hoarder, {
+      propertyId: "01a21001-1cb3-775a-ba4d-59603dabccf5",
+      checkIn: "2031-09-01",
+      checkOut: "2031-09-03",
+    });
     expect(unknown.status).toBe(404);
     // A paid (confirmed) or cancelled booking is no hold: room for another.
     const held = burst.filter((r) => r.status === 201);
     await setStatus(held[0]?.body.id as string, "confirmed");
     await cancel(hoarder, held[1]?.body.id as string);
-    const next = await Promise.all(places.slice(5).map((p) => book(t.call, hoarder, { propertyId: p.id, checkIn: "2031-09-05", checkOut: "2031-09-07" })));
+    const next = await Promise.all(
+      places
+        .slice(5)
+        .map((p) => book(t.call, hoarder, { propertyId: p.id, checkIn: "2031-09-05", checkOut: "2031-09-07" })),
+    );
     expect(next.map((r) => r.status).sort()).toEqual([201, 201, 429]);
   });
 });
@@ -144,12 +238,17 @@ describe("create", () => {
  * Runs `before` just ahead of the first statement sent through `db.execute` that calls
  * stayhub_create_booking, i.e. after the booking read the terms and before its turn.
  */
-async function beforeTheTurn<T>(before: (attempt: number) => Promise<void>, run: () => Promise<T>): Promise<{ result: T; calls: number }> {
+async function beforeTheTurn<T>(
+  before: (attempt: number) => Promise<void>,
+  run: () => Promise<T>,
+): Promise<{ result: T; calls: number }> {
   const db = t.deps.db as unknown as { execute: (q: unknown) => Promise<unknown> };
   const real = db.execute;
   let calls = 0;
   db.execute = async (q: unknown) => {
-    const text = (t.deps.db as unknown as { dialect: { sqlToQuery(q: unknown): { sql: string } } }).dialect.sqlToQuery(q).sql;
+    const text = (t.deps.db as unknown as { dialect: { sqlToQuery(q: unknown): { sql: string } } }).dialect.sqlToQuery(
+      q,
+    ).sql;
     if (text.includes("stayhub_create_booking")) await before(calls++);
     return real.call(t.deps.db, q);
   };
@@ -167,13 +266,16 @@ test("a booking chosen as a deadlock victim (two overlapping inserts at one inst
   // attempt here fails that way, as under a burst of overlapping bookings.
   const { result: res, calls } = await beforeTheTurn(
     async (attempt) => {
-      if (attempt === 0) throw Object.assign(new Error("Failed query"), { cause: { code: "40P01", message: "deadlock detected" } });
+      if (attempt === 0)
+        throw Object.assign(new Error("Failed query"), { cause: { code: "40P01", message: "deadlock detected" } });
     },
     () => book(t.call, g, { propertyId: p.id, checkIn: "2031-07-20", checkOut: "2031-07-22" }),
   );
   expect(res.status).toBe(201);
   expect(calls).toBe(2);
-  const rows = await t.deps.database.raw.query("select count(*)::int as n from bookings where property_id = $1", [p.id]);
+  const rows = await t.deps.database.raw.query("select count(*)::int as n from bookings where property_id = $1", [
+    p.id,
+  ]);
   expect(rows[0]?.n).toBe(1);
 });
 
@@ -184,13 +286,21 @@ beforeAll(async () => {
 
 test("nights a stay is seen holding are refused at once (409, no attempt); nights only an overdue hold held are freed and booked", async () => {
   const p = await createListing(t.call, host);
-  const first = await book(t.call, await newGuest(), { propertyId: p.id, checkIn: "2031-07-20", checkOut: "2031-07-23" });
+  const first = await book(t.call, await newGuest(), {
+    propertyId: p.id,
+    checkIn: "2031-07-20",
+    checkOut: "2031-07-23",
+  });
   expect(first.status).toBe(201);
   const seen = await beforeTheTurn(
     async () => {},
     () => book(t.call, g2, { propertyId: p.id, checkIn: "2031-07-22", checkOut: "2031-07-24" }),
   );
-  expect({ status: seen.result.status, code: (seen.result.body as unknown as { code: string }).code, attempts: seen.calls }).toEqual({
+  expect({
+    status: seen.result.status,
+    code: (seen.result.body as unknown as { code: string }).code,
+    attempts: seen.calls,
+  }).toEqual({
     status: 409,
     code: "dates_unavailable",
     attempts: 0,
@@ -211,7 +321,8 @@ describe("terms that change between their read and the booking's turn", () => {
     const g = await newGuest();
     const { result: res, calls } = await beforeTheTurn(
       async (attempt) => {
-        if (attempt === 0) await t.deps.database.raw.query("update properties set price_per_night = 20000 where id = $1", [p.id]);
+        if (attempt === 0)
+          await t.deps.database.raw.query("update properties set price_per_night = 20000 where id = $1", [p.id]);
       },
       () => book(t.call, g, { propertyId: p.id, checkIn: "2031-07-20", checkOut: "2031-07-22" }),
     );
@@ -222,7 +333,11 @@ describe("terms that change between their read and the booking's turn", () => {
   });
 
   test.each([
-    ["a night blocked meanwhile", "insert into calendar_days (property_id, day, blocked) values ($1, '2031-07-21', true)", "/checkIn"],
+    [
+      "a night blocked meanwhile",
+      "insert into calendar_days (property_id, day, blocked) values ($1, '2031-07-21', true)",
+      "/checkIn",
+    ],
     ["unlisted meanwhile", "update properties set status = 'unlisted' where id = $1", "/propertyId"],
   ])("%s: 422, nothing booked", async (_name, change, path) => {
     const p = await createListing(t.call, host);
@@ -233,8 +348,13 @@ describe("terms that change between their read and the booking's turn", () => {
       },
       () => book(t.call, g, { propertyId: p.id, checkIn: "2031-07-20", checkOut: "2031-07-22" }),
     );
-    expect({ status: res.status, path: (res.body as unknown as { errors: { path: string }[] }).errors?.[0]?.path }).toEqual({ status: 422, path });
-    const rows = await t.deps.database.raw.query("select count(*)::int as n from bookings where property_id = $1", [p.id]);
+    expect({
+      status: res.status,
+      path: (res.body as unknown as { errors: { path: string }[] }).errors?.[0]?.path,
+    }).toEqual({ status: 422, path });
+    const rows = await t.deps.database.raw.query("select count(*)::int as n from bookings where property_id = $1", [
+      p.id,
+    ]);
     expect(rows[0]?.n).toBe(0);
   });
 });
@@ -244,7 +364,10 @@ test("a host blocking nights and a guest booking them at once: never both", asyn
     const p = await createListing(t.call, host);
     const g = await newGuest();
     const [blocked, booked] = await Promise.all([
-      t.call("PUT", api(`/properties/${p.id}/calendar`), { token: host.accessToken, body: { from: "2031-07-10", to: "2031-07-12", blocked: true } }),
+      t.call("PUT", api(`/properties/${p.id}/calendar`), {
+        token: host.accessToken,
+        body: { from: "2031-07-10", to: "2031-07-12", blocked: true },
+      }),
       book(t.call, g, { propertyId: p.id, checkIn: "2031-07-11", checkOut: "2031-07-13" }),
     ]);
     const outcome = `${blocked.status}/${booked.status}`;
@@ -273,7 +396,8 @@ describe("who sees what", () => {
     expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 404, code: "not_found" });
     expect((await get(g, id)).body.status).toBe("pending_payment");
     // Lists: each sees their own side only.
-    const list = (user: Registered, query = "") => t.call<{ data: BookingBody[] }>("GET", api(`/bookings${query}`), { token: user.accessToken });
+    const list = (user: Registered, query = "") =>
+      t.call<{ data: BookingBody[] }>("GET", api(`/bookings${query}`), { token: user.accessToken });
     expect((await list(g)).body.data.map((x) => x.id)).toContain(id);
     expect((await list(host, "?as=host")).body.data.map((x) => x.id)).toContain(id);
     expect((await list(stranger)).body.data).toEqual([]);
@@ -301,13 +425,28 @@ describe("who sees what", () => {
       ids.push(res.body.id);
     }
     await cancel(g, ids[0] as string);
-    const page1 = await t.call<{ data: BookingBody[]; nextCursor: string | null }>("GET", api("/bookings?limit=2"), { token: g.accessToken });
+    const page1 = await t.call<{ data: BookingBody[]; nextCursor: string | null }>("GET", api("/bookings?limit=2"), {
+      token: g.accessToken,
+    });
     expect(page1.body.data.map((b) => b.id)).toEqual(ids.slice(1).reverse());
-    const page2 = await t.call<{ data: BookingBody[]; nextCursor: string | null }>("GET", api(`/bookings?limit=2&cursor=${page1.body.nextCursor}`), { token: g.accessToken });
-    expect(page2.body).toEqual({ data: [expect.objectContaining({ id: ids[0], status: "cancelled" })], nextCursor: null });
-    const cancelled = await t.call<{ data: BookingBody[] }>("GET", api("/bookings?status=cancelled"), { token: g.accessToken });
+    const page2 = await t.call<{ data: BookingBody[]; nextCursor: string | null }>(
+      "GET",
+      api(`/bookings?limit=2&cursor=${page1.body.nextCursor}`),
+      { token: g.accessToken },
+    );
+    expect(page2.body).toEqual({
+      data: [expect.objectContaining({ id: ids[0], status: "cancelled" })],
+      nextCursor: null,
+    });
+    const cancelled = await t.call<{ data: BookingBody[] }>("GET", api("/bookings?status=cancelled"), {
+      token: g.accessToken,
+    });
     expect(cancelled.body.data.map((b) => b.id)).toEqual(ids.slice(0, 1));
-    const asHost = await t.call<{ data: BookingBody[] }>("GET", api("/bookings?as=host&status=pending_payment&limit=100"), { token: host.accessToken });
+    const asHost = await t.call<{ data: BookingBody[] }>(
+      "GET",
+      api("/bookings?as=host&status=pending_payment&limit=100"),
+      { token: host.accessToken },
+    );
     expect(asHost.body.data.map((b) => b.id)).toEqual(expect.arrayContaining(ids.slice(1)));
     for (const q of ["limit=0", "limit=101", "as=owner", "status=paid", "limit=abc"]) {
       const res = await t.call("GET", api(`/bookings?${q}`), { token: g.accessToken });
@@ -318,22 +457,39 @@ describe("who sees what", () => {
 
 describe("cancel", () => {
   test("refund by the policy agreed at booking, by the test clock; cancelling twice, or an expired or completed booking → 409 invalid_state", async () => {
-    const strict = await createListing(t.call, host, { cancellationPolicy: "strict", pricePerNight: 10_001, cleaningFee: 0 });
+    const strict = await createListing(t.call, host, {
+      cancellationPolicy: "strict",
+      pricePerNight: 10_001,
+      cleaningFee: 0,
+    });
     const g = await newGuest();
     const b = await book(t.call, g, { propertyId: strict.id, checkIn: "2031-06-20", checkOut: "2031-06-21" });
     // total 10001 + 1000 fee = 11001; strict: 50 % (rounded up to the guest) until 7 days before 15:00 UTC.
     expect(b.body.price.total).toBe(11_001);
     await setStatus(b.body.id, "confirmed");
     // The listing turns flexible afterwards: the guest's booking keeps strict.
-    await t.call("PATCH", api(`/properties/${strict.id}`), { token: host.accessToken, body: { cancellationPolicy: "flexible" } });
+    await t.call("PATCH", api(`/properties/${strict.id}`), {
+      token: host.accessToken,
+      body: { cancellationPolicy: "flexible" },
+    });
     await setClock(t.call, "2031-06-13T15:00:00Z"); // exactly 7 days before
     const res = await cancel(g, b.body.id, { reason: "Plans changed" });
     expect(res.status).toBe(200);
     expect(res.body.status).toBe("cancelled");
-    expect(res.body.cancellation).toEqual({ cancelledAt: "2031-06-13T15:00:00.000Z", by: "guest", reason: "Plans changed", refundAmount: 5_501 });
+    expect(res.body.cancellation).toEqual({
+      cancelledAt: "2031-06-13T15:00:00.000Z",
+      by: "guest",
+      reason: "Plans changed",
+      refundAmount: 5_501,
+    });
     // The refund job was committed with the cancellation.
-    const jobs = await t.deps.database.raw.query("select payload from outbox where type = 'booking.refund' and dedupe_key = $1", [`booking:${b.body.id}:refund`]);
-    expect(jobs.map((j) => (typeof j.payload === "string" ? JSON.parse(j.payload) : j.payload))).toEqual([{ bookingId: b.body.id, amount: 5_501, currency: "EUR" }]);
+    const jobs = await t.deps.database.raw.query(
+      "select payload from outbox where type = 'booking.refund' and dedupe_key = $1",
+      [`booking:${b.body.id}:refund`],
+    );
+    expect(jobs.map((j) => (typeof j.payload === "string" ? JSON.parse(j.payload) : j.payload))).toEqual([
+      { bookingId: b.body.id, amount: 5_501, currency: "EUR" },
+    ]);
     const twice = await cancel(g, b.body.id);
     expect({ status: twice.status, code: twice.body.code }).toEqual({ status: 409, code: "invalid_state" });
     await setClock(t.call, NOW);
@@ -377,7 +533,12 @@ describe("Idempotency-Key on POST /bookings", () => {
     expect(first.status).toBe(201);
     expect(first.headers.get("idempotent-replayed")).toBeNull();
     // The same body with its keys in another order is the same request.
-    const replay = await book(t.call, g, { guests: 2, checkOut: "2031-11-03", checkIn: "2031-11-01", propertyId: p.id }, { "idempotency-key": "order-1" });
+    const replay = await book(
+      t.call,
+      g,
+      { guests: 2, checkOut: "2031-11-03", checkIn: "2031-11-01", propertyId: p.id },
+      { "idempotency-key": "order-1" },
+    );
     expect(replay.status).toBe(201);
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
     expect(replay.text).toBe(first.text);
@@ -392,7 +553,11 @@ describe("Idempotency-Key on POST /bookings", () => {
     // A refusal is the first answer too: replayed as it was, even once the nights are free.
     await cancel(g, first.body.id);
     const retried = await book(t.call, h, body, { "idempotency-key": "order-1" });
-    expect({ status: retried.status, replayed: retried.headers.get("idempotent-replayed"), type: retried.headers.get("content-type") }).toEqual({
+    expect({
+      status: retried.status,
+      replayed: retried.headers.get("idempotent-replayed"),
+      type: retried.headers.get("content-type"),
+    }).toEqual({
       status: 409,
       replayed: "true",
       type: "application/problem+json",
@@ -411,12 +576,17 @@ describe("Idempotency-Key on POST /bookings", () => {
       const g = await newGuest();
       const p = await createListing(t.call, host);
       const body = { propertyId: p.id, checkIn: "2031-12-01", checkOut: "2031-12-04" };
-      const answers = await Promise.all([0, 1, 2].map(() => book(t.call, g, body, { "idempotency-key": `race-${round}` })));
+      const answers = await Promise.all(
+        [0, 1, 2].map(() => book(t.call, g, body, { "idempotency-key": `race-${round}` })),
+      );
       const created = answers.filter((a) => a.status === 201);
       expect(created.length).toBeGreaterThanOrEqual(1);
       expect(new Set(created.map((a) => a.body.id)).size).toBe(1);
-      for (const a of answers.filter((x) => x.status !== 201)) expect({ status: a.status, code: a.body.code }).toEqual({ status: 409, code: "idempotency_in_progress" });
-      const rows = await t.deps.database.raw.query("select count(*)::int as n from bookings where guest_id = $1", [g.id]);
+      for (const a of answers.filter((x) => x.status !== 201))
+        expect({ status: a.status, code: a.body.code }).toEqual({ status: 409, code: "idempotency_in_progress" });
+      const rows = await t.deps.database.raw.query("select count(*)::int as n from bookings where guest_id = $1", [
+        g.id,
+      ]);
       expect(rows[0]?.n).toBe(1);
     }
   });
@@ -435,21 +605,29 @@ describe("what time does", () => {
     // The hold's own job is due now: run it twice over (a redelivery), concurrently.
     const handler = t.deps.handlers["booking.expire"];
     if (!handler) throw new Error("no booking.expire handler");
-    const job = { id: "redelivered", type: "booking.expire" as const, attempt: 1, enqueuedAt: Date.now(), payload: { bookingId: b.body.id } };
+    const job = {
+      id: "redelivered",
+      type: "booking.expire" as const,
+      attempt: 1,
+      enqueuedAt: Date.now(),
+      payload: { bookingId: b.body.id },
+    };
     await Promise.all([handler(job, t.deps), handler({ ...job, attempt: 2 }, t.deps), drainJobs(t)]);
     await drainJobs(t);
     const row = await t.deps.database.raw.query("select status from bookings where id = $1", [b.body.id]);
     expect(row[0]?.status).toBe("expired");
-    const notes = await t.deps.database.raw.query("select user_id, type from notifications where data->>'bookingId' = $1 order by type, user_id", [b.body.id]);
-    expect(notes.map((n) => `${n.user_id === g.id ? "guest" : n.user_id === host.id ? "host" : "?"}:${n.type}`).sort()).toEqual([
-      "guest:booking_created",
-      "guest:booking_expired",
-      "host:booking_created",
-      "host:booking_expired",
-    ]);
+    const notes = await t.deps.database.raw.query(
+      "select user_id, type from notifications where data->>'bookingId' = $1 order by type, user_id",
+      [b.body.id],
+    );
+    expect(
+      notes.map((n) => `${n.user_id === g.id ? "guest" : n.user_id === host.id ? "host" : "?"}:${n.type}`).sort(),
+    ).toEqual(["guest:booking_created", "guest:booking_expired", "host:booking_created", "host:booking_expired"]);
     // Free again at once.
     const other = await newGuest();
-    expect((await book(t.call, other, { propertyId: p.id, checkIn: "2031-06-10", checkOut: "2031-06-12" })).status).toBe(201);
+    expect(
+      (await book(t.call, other, { propertyId: p.id, checkIn: "2031-06-10", checkOut: "2031-06-12" })).status,
+    ).toBe(201);
     await setClock(t.call, NOW);
   });
 
@@ -463,8 +641,12 @@ describe("what time does", () => {
     const b2 = await book(t.call, g, { propertyId: p.id, checkIn: "2031-06-14", checkOut: "2031-06-16" });
     await setClock(t.call, "2031-06-01T09:32:00Z");
     const other = await newGuest();
-    expect((await book(t.call, other, { propertyId: p.id, checkIn: "2031-06-15", checkOut: "2031-06-17" })).status).toBe(201);
-    const expired = await t.call<{ data: BookingBody[] }>("GET", api("/bookings?status=expired"), { token: g.accessToken });
+    expect(
+      (await book(t.call, other, { propertyId: p.id, checkIn: "2031-06-15", checkOut: "2031-06-17" })).status,
+    ).toBe(201);
+    const expired = await t.call<{ data: BookingBody[] }>("GET", api("/bookings?status=expired"), {
+      token: g.accessToken,
+    });
     expect(expired.body.data.map((x) => x.id).sort()).toEqual([b.body.id, b2.body.id].sort());
     await setClock(t.call, NOW);
   });
@@ -476,22 +658,36 @@ describe("what time does", () => {
     await setStatus(b.body.id, "confirmed");
     const sweep = t.deps.handlers["bookings.sweep"];
     if (!sweep) throw new Error("no bookings.sweep handler");
-    const run = () => sweep({ id: `sweep-${Math.random()}`, type: "bookings.sweep", attempt: 1, enqueuedAt: Date.now(), payload: { slot: 0 } }, t.deps);
+    const run = () =>
+      sweep(
+        {
+          id: `sweep-${Math.random()}`,
+          type: "bookings.sweep",
+          attempt: 1,
+          enqueuedAt: Date.now(),
+          payload: { slot: 0 },
+        },
+        t.deps,
+      );
     await setClock(t.call, "2031-06-05T23:59:59Z"); // the checkout day itself
     await run();
-    expect((await t.deps.database.raw.query("select status from bookings where id = $1", [b.body.id]))[0]?.status).toBe("confirmed");
+    expect((await t.deps.database.raw.query("select status from bookings where id = $1", [b.body.id]))[0]?.status).toBe(
+      "confirmed",
+    );
     await setClock(t.call, "2031-06-06T00:00:00Z");
     await Promise.all([run(), run()]);
     await drainJobs(t);
-    expect((await t.deps.database.raw.query("select status from bookings where id = $1", [b.body.id]))[0]?.status).toBe("completed");
-    const notes = await t.deps.database.raw.query("select user_id, type from notifications where type in ('booking_completed', 'review_reminder') and data->>'bookingId' = $1", [
-      b.body.id,
-    ]);
+    expect((await t.deps.database.raw.query("select status from bookings where id = $1", [b.body.id]))[0]?.status).toBe(
+      "completed",
+    );
+    const notes = await t.deps.database.raw.query(
+      "select user_id, type from notifications where type in ('booking_completed', 'review_reminder') and data->>'bookingId' = $1",
+      [b.body.id],
+    );
     // The guest's is the reminder to review (once, the day after checkout); the host's says the stay is over.
-    expect(notes.map((n) => `${n.user_id === g.id ? "guest" : n.user_id === host.id ? "host" : "?"}:${n.type}`).sort()).toEqual([
-      "guest:review_reminder",
-      "host:booking_completed",
-    ]);
+    expect(
+      notes.map((n) => `${n.user_id === g.id ? "guest" : n.user_id === host.id ? "host" : "?"}:${n.type}`).sort(),
+    ).toEqual(["guest:review_reminder", "host:booking_completed"]);
     await setClock(t.call, NOW);
   });
 
@@ -501,7 +697,9 @@ describe("what time does", () => {
     await setClock(t.call, "2031-06-02T10:00:00Z");
     await scheduleDue(t.deps);
     const slot = Math.floor(Date.parse("2031-06-02T10:00:00Z") / 30_000);
-    const rows = await t.deps.database.raw.query("select count(*)::int as n from outbox where dedupe_key = $1", [`recurring:bookings-sweep:${slot}`]);
+    const rows = await t.deps.database.raw.query("select count(*)::int as n from outbox where dedupe_key = $1", [
+      `recurring:bookings-sweep:${slot}`,
+    ]);
     expect(rows[0]?.n).toBe(1);
     await setClock(t.call, NOW);
   });

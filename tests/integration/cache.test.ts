@@ -1,9 +1,10 @@
 // The cache's contract on both transports: generations make invalidation exact, stale fills are
 // dropped, and a broken Redis degrades to "no cache", never to an error.
-import { Breaker } from "../../src/lib/breaker";
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
 import { type Cache, MemoryCache, RedisCache, SafeCache, TieredCache } from "../../src/cache/cache";
+import { Breaker } from "../../src/lib/breaker";
 import { createTestRedis, redisUrl, type TestRedis } from "../support/services";
 
 let tr: TestRedis;
@@ -13,7 +14,8 @@ beforeAll(async () => {
 afterAll(() => tr?.cleanup());
 
 const transports: [string, () => Cache][] = [["memory", () => new MemoryCache()]];
-if (redisUrl) transports.push(["redis", () => new RedisCache(tr.redis as Redis, `${tr.prefix}cache:${Math.random()}:`, "v1")]);
+if (redisUrl)
+  transports.push(["redis", () => new RedisCache(tr.redis as Redis, `${tr.prefix}cache:${Math.random()}:`, "v1")]);
 
 for (const [name, make] of transports) {
   describe(`${name} cache`, () => {
@@ -112,11 +114,20 @@ test("a bump the store did not take is replayed before the breaker lets calls ba
 describe("SafeCache", () => {
   const breakerLog = () => {
     const changes: string[] = [];
-    return { changes, breaker: (probe: () => Promise<unknown>) => new Breaker(probe, (open) => void changes.push(open ? "open" : "closed"), 50, 50) };
+    return {
+      changes,
+      breaker: (probe: () => Promise<unknown>) =>
+        new Breaker(probe, (open) => void changes.push(open ? "open" : "closed"), 50, 50),
+    };
   };
 
   test("Redis unreachable: no throws, one report, and from then on the in-process cache answers at once", async () => {
-    const dead = new Redis("redis://127.0.0.1:1", { maxRetriesPerRequest: 0, lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
+    const dead = new Redis("redis://127.0.0.1:1", {
+      maxRetriesPerRequest: 0,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
     dead.on("error", () => {});
     const { changes, breaker } = breakerLog();
     const b = breaker(() => dead.ping());
@@ -134,7 +145,11 @@ describe("SafeCache", () => {
 
   test("a hanging store is given up on after one timeout; later calls do not wait; a probe closes the breaker", async () => {
     let healthy = false;
-    const hanging: Cache = { get: () => new Promise(() => {}), set: () => new Promise(() => {}), bump: () => new Promise(() => {}) };
+    const hanging: Cache = {
+      get: () => new Promise(() => {}),
+      set: () => new Promise(() => {}),
+      bump: () => new Promise(() => {}),
+    };
     const { changes, breaker } = breakerLog();
     const b = breaker(async () => {
       if (!healthy) throw new Error("still down");
@@ -204,7 +219,8 @@ describe.skipIf(!redisUrl)("TieredCache (Redis + local copies)", () => {
     await until(() => c.isListening);
     return c;
   };
-  const fill = async (c: Cache, ns: string, value: string) => c.set(ns, "k", (await c.get(ns, "k")).generation, value, 60);
+  const fill = async (c: Cache, ns: string, value: string) =>
+    c.set(ns, "k", (await c.get(ns, "k")).generation, value, 60);
 
   test("a hit is served from memory; a write on another instance reaches it through the channel", async () => {
     const prefix = `${tr.prefix}tier:${Math.random()}:`;

@@ -1,5 +1,5 @@
-import ICAL from "ical.js";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import ICAL from "ical.js";
 import { registerUser, startTestApp, type TestApp } from "../support/app";
 import { createListing, registerHost } from "../support/properties";
 
@@ -29,7 +29,8 @@ describe("availability and calendar", () => {
   test("per-day availability and price: overrides, blocks, bookings and the past", async () => {
     const host = await registerHost(t.call);
     const p = await createListing(t.call, host, { pricePerNight: 10000 });
-    const put = (body: Record<string, unknown>) => t.call<Days>("PUT", `/api/v1/properties/${p.id}/calendar`, { token: host.accessToken, body });
+    const put = (body: Record<string, unknown>) =>
+      t.call<Days>("PUT", `/api/v1/properties/${p.id}/calendar`, { token: host.accessToken, body });
     expect((await put({ from: "2031-06-05", to: "2031-06-07", price: 15000 })).status).toBe(200);
     const blocked = await put({ from: "2031-06-07", to: "2031-06-08", blocked: true });
     expect(blocked.body.days).toEqual([{ date: "2031-06-07", available: false, price: 10000 }]);
@@ -58,7 +59,10 @@ describe("availability and calendar", () => {
       { date: "2031-06-06", available: true, price: 15000 },
       { date: "2031-06-07", available: true, price: 10000 },
     ]);
-    const [rows] = await t.deps.database.raw.query<{ n: number }>("select count(*)::int as n from calendar_days where property_id = $1", [p.id]);
+    const [rows] = await t.deps.database.raw.query<{ n: number }>(
+      "select count(*)::int as n from calendar_days where property_id = $1",
+      [p.id],
+    );
     expect(rows?.n).toBe(1); // only the remaining override is stored
   });
 
@@ -68,8 +72,16 @@ describe("availability and calendar", () => {
     const d = await t.call<Days>("GET", `/api/v1/properties/${p.id}/availability`);
     expect(d.body.days).toHaveLength(90);
     expect(d.body.days[0]?.date).toBe("2031-06-01");
-    for (const qs of ["from=2031-06-01&to=2032-06-03", "from=2031-06-05&to=2031-06-01", "from=2031-02-30&to=2031-03-02", "from=june"]) {
-      expect({ qs, status: (await t.call("GET", `/api/v1/properties/${p.id}/availability?${qs}`)).status }).toEqual({ qs, status: 422 });
+    for (const qs of [
+      "from=2031-06-01&to=2032-06-03",
+      "from=2031-06-05&to=2031-06-01",
+      "from=2031-02-30&to=2031-03-02",
+      "from=june",
+    ]) {
+      expect({ qs, status: (await t.call("GET", `/api/v1/properties/${p.id}/availability?${qs}`)).status }).toEqual({
+        qs,
+        status: 422,
+      });
     }
   });
 
@@ -77,10 +89,16 @@ describe("availability and calendar", () => {
     const host = await registerHost(t.call);
     const p = await createListing(t.call, host);
     await bookDirectly(p.id, "2031-07-01", "2031-07-03");
-    const res = await t.call("PUT", `/api/v1/properties/${p.id}/calendar`, { token: host.accessToken, body: { from: "2031-06-28", to: "2031-07-02", blocked: true } });
+    const res = await t.call("PUT", `/api/v1/properties/${p.id}/calendar`, {
+      token: host.accessToken,
+      body: { from: "2031-06-28", to: "2031-07-02", blocked: true },
+    });
     expect(res.status).toBe(409);
     expect(res.body.code).toBe("dates_unavailable");
-    const [rows] = await t.deps.database.raw.query<{ n: number }>("select count(*)::int as n from calendar_days where property_id = $1", [p.id]);
+    const [rows] = await t.deps.database.raw.query<{ n: number }>(
+      "select count(*)::int as n from calendar_days where property_id = $1",
+      [p.id],
+    );
     expect(rows?.n).toBe(0);
   });
 
@@ -88,11 +106,30 @@ describe("availability and calendar", () => {
     const host = await registerHost(t.call);
     const p = await createListing(t.call, host);
     const other = await registerHost(t.call);
-    expect((await t.call("PUT", `/api/v1/properties/${p.id}/calendar`, { token: other.accessToken, body: { from: "2031-07-01", to: "2031-07-02", blocked: true } })).status).toBe(
-      403,
-    );
-    expect((await t.call("PUT", `/api/v1/properties/${p.id}/calendar`, { token: host.accessToken, body: { from: "2031-07-01", to: "2031-07-02" } })).status).toBe(422);
-    expect((await t.call("PUT", `/api/v1/properties/${p.id}/calendar`, { token: host.accessToken, body: { from: "2031-07-01", to: "2031-07-02", price: -5 } })).status).toBe(422);
+    expect(
+      (
+        await t.call("PUT", `/api/v1/properties/${p.id}/calendar`, {
+          token: other.accessToken,
+          body: { from: "2031-07-01", to: "2031-07-02", blocked: true },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await t.call("PUT", `/api/v1/properties/${p.id}/calendar`, {
+          token: host.accessToken,
+          body: { from: "2031-07-01", to: "2031-07-02" },
+        })
+      ).status,
+    ).toBe(422);
+    expect(
+      (
+        await t.call("PUT", `/api/v1/properties/${p.id}/calendar`, {
+          token: host.accessToken,
+          body: { from: "2031-07-01", to: "2031-07-02", price: -5 },
+        })
+      ).status,
+    ).toBe(422);
   });
 });
 
@@ -101,8 +138,14 @@ describe("calendar.ics", () => {
     const host = await registerHost(t.call);
     const p = await createListing(t.call, host, { title: "Cabin; with, commas" });
     await bookDirectly(p.id, "2031-06-10", "2031-06-12");
-    await t.call("PUT", `/api/v1/properties/${p.id}/calendar`, { token: host.accessToken, body: { from: "2031-06-12", to: "2031-06-14", blocked: true } });
-    await t.call("PUT", `/api/v1/properties/${p.id}/calendar`, { token: host.accessToken, body: { from: "2031-06-20", to: "2031-06-21", blocked: true } });
+    await t.call("PUT", `/api/v1/properties/${p.id}/calendar`, {
+      token: host.accessToken,
+      body: { from: "2031-06-12", to: "2031-06-14", blocked: true },
+    });
+    await t.call("PUT", `/api/v1/properties/${p.id}/calendar`, {
+      token: host.accessToken,
+      body: { from: "2031-06-20", to: "2031-06-21", blocked: true },
+    });
     const res = await t.call("GET", `/api/v1/properties/${p.id}/calendar.ics`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toStartWith("text/calendar");
@@ -143,6 +186,8 @@ describe("calendar.ics", () => {
   });
 
   test("404 for an unknown property", async () => {
-    expect((await t.call("GET", "/api/v1/properties/01a21001-1cb3-775a-ba4d-59603dabccf5/calendar.ics")).status).toBe(404);
+    expect((await t.call("GET", "/api/v1/properties/01a21001-1cb3-775a-ba4d-59603dabccf5/calendar.ics")).status).toBe(
+      404,
+    );
   });
 });

@@ -13,8 +13,11 @@ beforeAll(async () => {
   const host = await registerHost(t.call);
   token = host.accessToken;
   await createAdmin({ email: "cursors-admin@example.com", password: "admin password 1" }, t.deps);
-  adminToken = (await t.call<{ accessToken: string }>("POST", "/api/v1/auth/login", { body: { email: "cursors-admin@example.com", password: "admin password 1" } })).body
-    .accessToken;
+  adminToken = (
+    await t.call<{ accessToken: string }>("POST", "/api/v1/auth/login", {
+      body: { email: "cursors-admin@example.com", password: "admin password 1" },
+    })
+  ).body.accessToken;
   for (let i = 0; i < 3; i++) await createListing(t.call, host, { title: `Cursor ${i}` });
 }, 60_000);
 afterAll(() => t?.close());
@@ -34,7 +37,11 @@ const HOSTILE_INSTANTS = [
 
 test("every paginated route answers hand-made cursors with 422 invalid_cursor", async () => {
   const paginated = t.app.routes
-    .filter((r) => r.method === "GET" && (r.hooks as { query?: { properties?: Record<string, unknown> } }).query?.properties?.cursor)
+    .filter(
+      (r) =>
+        r.method === "GET" &&
+        (r.hooks as { query?: { properties?: Record<string, unknown> } }).query?.properties?.cursor,
+    )
     .map((r) => r.path);
   expect(paginated.sort()).toEqual([
     "/api/v1/admin/audit",
@@ -59,13 +66,20 @@ test("every paginated route answers hand-made cursors with 422 invalid_cursor", 
   ];
   // Search cursors carry the sort, its key and the id.
   const searchCursors = [
-    ...["recommended", "price_asc", "price_desc", "rating"].flatMap((sort) => HOSTILE_NUMBERS.map((v) => ({ sort, cursor: forge([sort, v, ID]) }))),
+    ...["recommended", "price_asc", "price_desc", "rating"].flatMap((sort) =>
+      HOSTILE_NUMBERS.map((v) => ({ sort, cursor: forge([sort, v, ID]) })),
+    ),
     ...HOSTILE_INSTANTS.map((v) => ({ sort: "newest", cursor: forge(["newest", v, ID]) })),
-    ...[1e300, 1e21, Number.MAX_VALUE].map((v) => ({ sort: "distance&near=38.7,-9.1", cursor: forge(["distance", v, ID]) })),
+    ...[1e300, 1e21, Number.MAX_VALUE].map((v) => ({
+      sort: "distance&near=38.7,-9.1",
+      cursor: forge(["distance", v, ID]),
+    })),
     { sort: "price_asc", cursor: forge(["price_desc", 100, ID]) },
   ];
   const checks: { path: string; cursor: string }[] = [
-    ...paginated.flatMap((path) => cursors.filter(Boolean).map((cursor) => ({ path: path.replace(":id", ID), cursor }))),
+    ...paginated.flatMap((path) =>
+      cursors.filter(Boolean).map((cursor) => ({ path: path.replace(":id", ID), cursor })),
+    ),
     ...searchCursors.map(({ sort, cursor }) => ({ path: `/api/v1/properties?sort=${sort}`, cursor })),
   ];
   for (const { path, cursor } of checks) {
@@ -77,7 +91,11 @@ test("every paginated route answers hand-made cursors with 422 invalid_cursor", 
 });
 
 test("cursors we issued still page through", async () => {
-  for (const path of ["/api/v1/hosts/me/properties?limit=1", "/api/v1/properties?limit=1&sort=newest", "/api/v1/properties?limit=1&sort=price_asc"]) {
+  for (const path of [
+    "/api/v1/hosts/me/properties?limit=1",
+    "/api/v1/properties?limit=1&sort=newest",
+    "/api/v1/properties?limit=1&sort=price_asc",
+  ]) {
     const first = await t.call<{ nextCursor: string }>("GET", path, { token });
     expect(first.body.nextCursor).toBeString();
     const next = await t.call("GET", `${path}&cursor=${encodeURIComponent(first.body.nextCursor)}`, { token });

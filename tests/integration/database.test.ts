@@ -19,12 +19,10 @@ async function fixture() {
   const host = uuid();
   const guest = uuid();
   const property = uuid();
-  await q("insert into users (id, email, password_hash, name, roles) values ($1, $2, 'x', 'Host', '{guest,host}'), ($3, $4, 'x', 'Guest', '{guest}')", [
-    host,
-    `h-${host}@example.com`,
-    guest,
-    `g-${guest}@example.com`,
-  ]);
+  await q(
+    "insert into users (id, email, password_hash, name, roles) values ($1, $2, 'x', 'Host', '{guest,host}'), ($3, $4, 'x', 'Guest', '{guest}')",
+    [host, `h-${host}@example.com`, guest, `g-${guest}@example.com`],
+  );
   await q(
     `insert into properties (id, host_id, title, property_type, address_line1, city, country, lat, lng, price_per_night, currency, max_guests)
      values ($1, $2, 'Flat', 'apartment', '1 Main St', 'Lisbon', 'PT', 38.7, -9.1, 10000, 'EUR', 2)`,
@@ -33,7 +31,12 @@ async function fixture() {
   return { host, guest, property };
 }
 
-const book = (f: { guest: string; property: string }, checkIn: string, checkOut: string, status = "pending_payment") => {
+const book = (
+  f: { guest: string; property: string },
+  checkIn: string,
+  checkOut: string,
+  status = "pending_payment",
+) => {
   const nights = (Date.parse(checkOut) - Date.parse(checkIn)) / 86_400_000;
   return q(
     `insert into bookings (id, property_id, guest_id, check_in, check_out, guests, status, nights, nightly_total, cleaning_fee, service_fee, total, currency, expires_at${status === "cancelled" ? ", cancelled_at, cancelled_by" : ""})
@@ -84,7 +87,10 @@ describe("booking exclusion constraint", () => {
     const b = await fixture();
     await book(a, "2031-07-01", "2031-07-05");
     await book(b, "2031-07-01", "2031-07-05");
-    const [row] = await q("select count(*)::int as n from bookings where property_id in ($1, $2) and check_in = '2031-07-01'", [a.property, b.property]);
+    const [row] = await q(
+      "select count(*)::int as n from bookings where property_id in ($1, $2) and check_in = '2031-07-01'",
+      [a.property, b.property],
+    );
     expect(row?.n).toBe(2);
   });
 });
@@ -138,7 +144,8 @@ describe("check constraints", () => {
       "insert into bookings (id, property_id, guest_id, check_in, check_out, guests, status, nights, nightly_total, cleaning_fee, service_fee, total, currency, expires_at) values ($1, $2, $3, '2030-01-01', '2030-01-02', 1, 'completed', 1, 100, 0, 10, 110, 'EUR', now())",
       [bookingId, f.property, f.guest],
     );
-    const review = "insert into reviews (id, booking_id, property_id, author_id, rating, comment) values ($1, $2, $3, $4, $5, 'ok')";
+    const review =
+      "insert into reviews (id, booking_id, property_id, author_id, rating, comment) values ($1, $2, $3, $4, $5, 'ok')";
     expect(await rejects(review, [uuid(), bookingId, f.property, f.guest, 6])).toBe("23514");
     expect(await rejects(review, [uuid(), bookingId, f.property, f.guest, 0])).toBe("23514");
     await q(review, [uuid(), bookingId, f.property, f.guest, 5]);
@@ -148,9 +155,24 @@ describe("check constraints", () => {
   test("users: one account per e-mail, stored lower-case; roles from the known set", async () => {
     const id = uuid();
     await q("insert into users (id, email, password_hash, name) values ($1, $2, 'x', 'A')", [id, `${id}@example.com`]);
-    expect(await rejects("insert into users (id, email, password_hash, name) values ($1, $2, 'x', 'A')", [uuid(), `${id}@example.com`])).toBe("23505");
-    expect(await rejects("insert into users (id, email, password_hash, name) values ($1, $2, 'x', 'A')", [uuid(), `${id.toUpperCase()}@EXAMPLE.COM`])).toBe("23514");
-    expect(await rejects("insert into users (id, email, password_hash, name, roles) values ($1, $2, 'x', 'A', '{root}')", [uuid(), `r-${id}@example.com`])).toBe("23514");
+    expect(
+      await rejects("insert into users (id, email, password_hash, name) values ($1, $2, 'x', 'A')", [
+        uuid(),
+        `${id}@example.com`,
+      ]),
+    ).toBe("23505");
+    expect(
+      await rejects("insert into users (id, email, password_hash, name) values ($1, $2, 'x', 'A')", [
+        uuid(),
+        `${id.toUpperCase()}@EXAMPLE.COM`,
+      ]),
+    ).toBe("23514");
+    expect(
+      await rejects("insert into users (id, email, password_hash, name, roles) values ($1, $2, 'x', 'A', '{root}')", [
+        uuid(),
+        `r-${id}@example.com`,
+      ]),
+    ).toBe("23514");
   });
 
   test("payments: one live payment per booking; refunds never exceed the amount", async () => {
@@ -174,68 +196,92 @@ describe("migrations", () => {
     expect((await migrate(tdb.database)).applied).toEqual([]);
   });
 
-  test.if(Boolean(databaseUrl))("instances starting together do not race: the advisory lock serialises them", async () => {
-    const postgres = (await import("postgres")).default;
-    const name = `stayhub_mig_${Math.random().toString(36).slice(2, 8)}`;
-    const admin = postgres(databaseUrl as string, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database "${name}"`);
-    const url = new URL(databaseUrl as string);
-    url.pathname = `/${name}`;
-    const instances = await Promise.all(Array.from({ length: 4 }, () => openDatabase({ url: url.toString(), poolSize: 2 })));
-    try {
-      const results = await Promise.all(instances.map((db) => migrate(db)));
-      const applied = results.flatMap((r) => r.applied);
-      expect(applied.sort()).toEqual(migrationTags().sort());
-    } finally {
-      await Promise.all(instances.map((db) => db.close()));
-      await admin.unsafe(`drop database "${name}" with (force)`);
-      await admin.end();
-    }
-  });
+  test.if(Boolean(databaseUrl))(
+    "instances starting together do not race: the advisory lock serialises them",
+    async () => {
+      const postgres = (await import("postgres")).default;
+      const name = `stayhub_mig_${Math.random().toString(36).slice(2, 8)}`;
+      const admin = postgres(databaseUrl as string, { max: 1, onnotice: () => {} });
+      await admin.unsafe(`create database "${name}"`);
+      const url = new URL(databaseUrl as string);
+      url.pathname = `/${name}`;
+      const instances = await Promise.all(
+        Array.from({ length: 4 }, () => openDatabase({ url: url.toString(), poolSize: 2 })),
+      );
+      try {
+        const results = await Promise.all(instances.map((db) => migrate(db)));
+        const applied = results.flatMap((r) => r.applied);
+        expect(applied.sort()).toEqual(migrationTags().sort());
+      } finally {
+        await Promise.all(instances.map((db) => db.close()));
+        await admin.unsafe(`drop database "${name}" with (force)`);
+        await admin.end();
+      }
+    },
+  );
 });
 
 describe("connection pool", () => {
-  test.if(Boolean(databaseUrl))("a query goes to the first free connection, never queued behind a slow one", async () => {
-    const db = await openDatabase({ url: tdb.url as string, poolSize: 2 });
-    try {
-      await Promise.all([db.db.execute(sql`select 1`), db.db.execute(sql`select 1`)]); // both connections open
-      const finished: string[] = [];
-      const slow = db.db.execute(sql`select pg_sleep(0.5)`).then(() => finished.push("slow"));
-      await Promise.all(Array.from({ length: 6 }, () => db.db.execute(sql`select 1`).then(() => finished.push("fast"))));
-      await slow;
-      expect(finished).toEqual([...Array(6).fill("fast"), "slow"]);
-    } finally {
-      await db.close();
-    }
-  });
+  test.if(Boolean(databaseUrl))(
+    "a query goes to the first free connection, never queued behind a slow one",
+    async () => {
+      const db = await openDatabase({ url: tdb.url as string, poolSize: 2 });
+      try {
+        await Promise.all([db.db.execute(sql`select 1`), db.db.execute(sql`select 1`)]); // both connections open
+        const finished: string[] = [];
+        const slow = db.db.execute(sql`select pg_sleep(0.5)`).then(() => finished.push("slow"));
+        await Promise.all(
+          Array.from({ length: 6 }, () => db.db.execute(sql`select 1`).then(() => finished.push("fast"))),
+        );
+        await slow;
+        expect(finished).toEqual([...Array(6).fill("fast"), "slow"]);
+      } finally {
+        await db.close();
+      }
+    },
+  );
 
-  test.if(Boolean(databaseUrl))("an open transaction holds its connection: a query waits for it rather than queue behind a slow one", async () => {
-    const db = await openDatabase({ url: tdb.url as string, poolSize: 2 });
-    try {
-      await Promise.all([db.db.execute(sql`select 1`), db.db.execute(sql`select 1`)]); // both connections open
-      const finished: string[] = [];
-      const tx = db.db.transaction(async (t) => void (await t.execute(sql`select pg_sleep(0.2)`))).then(() => finished.push("transaction"));
-      const slow = db.db.execute(sql`select pg_sleep(1)`).then(() => finished.push("slow"));
-      const fast = db.db.execute(sql`select 1`).then(() => finished.push("fast"));
-      await Promise.all([tx, slow, fast]);
-      expect(finished).toEqual(["transaction", "fast", "slow"]);
-    } finally {
-      await db.close();
-    }
-  });
+  test.if(Boolean(databaseUrl))(
+    "an open transaction holds its connection: a query waits for it rather than queue behind a slow one",
+    async () => {
+      const db = await openDatabase({ url: tdb.url as string, poolSize: 2 });
+      try {
+        await Promise.all([db.db.execute(sql`select 1`), db.db.execute(sql`select 1`)]); // both connections open
+        const finished: string[] = [];
+        const tx = db.db
+          .transaction(async (t) => void (await t.execute(sql`select pg_sleep(0.2)`)))
+          .then(() => finished.push("transaction"));
+        const slow = db.db.execute(sql`select pg_sleep(1)`).then(() => finished.push("slow"));
+        const fast = db.db.execute(sql`select 1`).then(() => finished.push("fast"));
+        await Promise.all([tx, slow, fast]);
+        expect(finished).toEqual(["transaction", "fast", "slow"]);
+      } finally {
+        await db.close();
+      }
+    },
+  );
 
-  test.if(Boolean(databaseUrl))("planEach plans every execution for its values; the main handle may settle on a generic plan", async () => {
-    const mode = async (db: typeof tdb.database.db) => ((await db.execute(sql`select current_setting('plan_cache_mode') as mode`)) as unknown as { mode: string }[])[0]?.mode;
-    expect(await mode(tdb.database.planEach)).toBe("force_custom_plan");
-    expect(await mode(tdb.database.db)).toBe("auto");
-  });
+  test.if(Boolean(databaseUrl))(
+    "planEach plans every execution for its values; the main handle may settle on a generic plan",
+    async () => {
+      const mode = async (db: typeof tdb.database.db) =>
+        ((await db.execute(sql`select current_setting('plan_cache_mode') as mode`)) as unknown as { mode: string }[])[0]
+          ?.mode;
+      expect(await mode(tdb.database.planEach)).toBe("force_custom_plan");
+      expect(await mode(tdb.database.db)).toBe("auto");
+    },
+  );
 
   test.if(Boolean(databaseUrl))("transactions still begin while every connection is busy", async () => {
     const db = await openDatabase({ url: tdb.url as string, poolSize: 2 });
     try {
       const busy = Array.from({ length: 4 }, () => db.db.execute(sql`select pg_sleep(0.2)`));
       const results = await Promise.all(
-        Array.from({ length: 3 }, (_, i) => db.db.transaction(async (tx) => ((await tx.execute(sql`select ${i}::int as n`)) as unknown as { n: number }[])[0]?.n)),
+        Array.from({ length: 3 }, (_, i) =>
+          db.db.transaction(
+            async (tx) => ((await tx.execute(sql`select ${i}::int as n`)) as unknown as { n: number }[])[0]?.n,
+          ),
+        ),
       );
       expect(results).toEqual([0, 1, 2]);
       await Promise.all(busy);

@@ -14,7 +14,11 @@ afterAll(() => t?.close());
 test("register, read the profile and a public profile through Eden Treaty", async () => {
   const client = treaty<App>(t.app);
   const email = `eden-${Date.now()}@example.com`;
-  const registered = await client.api.v1.auth.register.post({ email, password: "a long enough password", name: "Eden" });
+  const registered = await client.api.v1.auth.register.post({
+    email,
+    password: "a long enough password",
+    name: "Eden",
+  });
   expect(registered.status).toBe(201);
   if (!registered.data) throw new Error("no session");
   const token: string = registered.data.accessToken;

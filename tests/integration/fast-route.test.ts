@@ -94,7 +94,11 @@ test("natively answered requests are counted in /metrics like any other", async 
   const p = await createListing(t.call, host);
   const count = async () => {
     const text = await (await fetch(`${base.replace("/api/v1", "")}/metrics`)).text();
-    const line = text.split("\n").find((l) => l.startsWith('stayhub_http_requests_total{method="GET",route="/api/v1/properties/:id",status="200"}'));
+    const line = text
+      .split("\n")
+      .find((l) =>
+        l.startsWith('stayhub_http_requests_total{method="GET",route="/api/v1/properties/:id",status="200"}'),
+      );
     return Number(line?.split(" ").pop() ?? 0);
   };
   const before = await count();

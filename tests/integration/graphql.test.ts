@@ -3,13 +3,13 @@
 // nested fields batched (statements counted), limits that answer fast, the schema file in sync,
 // and bookingUpdated over server-sent events across two instances.
 import { beforeAll, describe, expect, test } from "bun:test";
+import { drizzle } from "drizzle-orm/postgres-js";
 import { buildClientSchema, buildSchema, getIntrospectionQuery, printSchema } from "graphql";
 import postgres from "postgres";
-import { drizzle } from "drizzle-orm/postgres-js";
 import * as schema from "../../src/db/schema";
 import { bookingFeed } from "../../src/graphql/live";
 import { createGraphQL, LIMITS } from "../../src/graphql/server";
-import { type Call, registerUser, type Registered, startTestApp, type TestApp } from "../support/app";
+import { type Call, type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
 import { type BookingBody, book, drainJobs, onTestClock, setClock } from "../support/bookings";
 import { createListing, registerHost } from "../support/properties";
 import { databaseUrl } from "../support/services";
@@ -21,11 +21,23 @@ let guest: Registered;
 let stranger: Registered;
 let property: { id: string };
 
-type GqlError = { message: string; path?: string[]; extensions?: { code?: string; status?: number; errors?: { path: string; message: string }[] } };
+type GqlError = {
+  message: string;
+  path?: string[];
+  extensions?: { code?: string; status?: number; errors?: { path: string; message: string }[] };
+};
 type GqlAnswer<D = Record<string, unknown>> = { status: number; data?: D; errors?: GqlError[]; text: string };
 
-async function gql<D = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}, as?: Registered, call: Call = t.call): Promise<GqlAnswer<D>> {
-  const res = await call<{ data?: D; errors?: GqlError[] }>("POST", "/graphql", { body: { query, variables }, ...(as ? { token: as.accessToken } : {}) });
+async function gql<D = Record<string, unknown>>(
+  query: string,
+  variables: Record<string, unknown> = {},
+  as?: Registered,
+  call: Call = t.call,
+): Promise<GqlAnswer<D>> {
+  const res = await call<{ data?: D; errors?: GqlError[] }>("POST", "/graphql", {
+    body: { query, variables },
+    ...(as ? { token: as.accessToken } : {}),
+  });
   return { status: res.status, data: res.body.data, errors: res.body.errors, text: res.text };
 }
 const codeOf = (a: GqlAnswer) => a.errors?.[0]?.extensions?.code ?? "ok";
@@ -47,22 +59,45 @@ let nextWeek = 0;
 async function newBooking(by: Registered = guest): Promise<BookingBody> {
   const start = Date.parse("2031-07-01T00:00:00Z") + nextWeek++ * 7 * 86_400_000;
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-  const res = await book(t.call, by, { propertyId: property.id, checkIn: day(start), checkOut: day(start + 2 * 86_400_000) });
+  const res = await book(t.call, by, {
+    propertyId: property.id,
+    checkIn: day(start),
+    checkOut: day(start + 2 * 86_400_000),
+  });
   expect(res.status).toBe(201);
   return res.body;
 }
 
-const BOOKING = "query($id: ID!) { booking(id: $id) { id status guestId price { total currency } property { id title host { name } } payments { id status } } }";
+const BOOKING =
+  "query($id: ID!) { booking(id: $id) { id status guestId price { total currency } property { id title host { name } } payments { id status } } }";
 
 describe("queries and mutations, the happy paths", () => {
   test("me, property (with host and reviews), booking (with property and payments)", async () => {
-    const me = await gql<{ me: { id: string; email: string; roles: string[]; emailVerified: boolean } }>("{ me { id email roles emailVerified } }", {}, host);
+    const me = await gql<{ me: { id: string; email: string; roles: string[]; emailVerified: boolean } }>(
+      "{ me { id email roles emailVerified } }",
+      {},
+      host,
+    );
     expect(me.data?.me).toEqual({ id: host.id, email: host.email, roles: ["guest", "host"], emailVerified: false });
-    const p = await gql<{ property: { id: string; title: string; host: { name: string; isHost: boolean }; reviews: unknown[]; address: { city: string } } }>(
+    const p = await gql<{
+      property: {
+        id: string;
+        title: string;
+        host: { name: string; isHost: boolean };
+        reviews: unknown[];
+        address: { city: string };
+      };
+    }>(
       "query($id: ID!) { property(id: $id) { id title host { name isHost } reviews(first: 3) { id } address { city } } }",
       { id: property.id },
     );
-    expect(p.data?.property).toEqual({ id: property.id, title: "GraphQL loft", host: { name: "Gina Host", isHost: true }, reviews: [], address: { city: "Lisbon" } });
+    expect(p.data?.property).toEqual({
+      id: property.id,
+      title: "GraphQL loft",
+      host: { name: "Gina Host", isHost: true },
+      reviews: [],
+      address: { city: "Lisbon" },
+    });
     const b = await newBooking();
     const read = await gql<{ booking: Record<string, unknown> }>(BOOKING, { id: b.id }, guest);
     expect(read.data?.booking).toEqual({
@@ -97,12 +132,17 @@ describe("queries and mutations, the happy paths", () => {
       { id },
       guest,
     );
-    expect(paid.data?.payBooking).toEqual({ status: "processing", amount: created.data?.createBooking.price.total as number });
+    expect(paid.data?.payBooking).toEqual({
+      status: "processing",
+      amount: created.data?.createBooking.price.total as number,
+    });
     await drainJobs(t);
     const after = await gql<{ booking: { status: string; payments: { status: string }[] } }>(BOOKING, { id }, guest);
     expect(after.data?.booking.status).toBe("confirmed");
     expect(after.data?.booking.payments.map((p) => p.status)).toEqual(["succeeded"]);
-    const list = await gql<{ bookingPayments: { edges: { cursor: string; node: { status: string } }[]; pageInfo: { hasNextPage: boolean } } }>(
+    const list = await gql<{
+      bookingPayments: { edges: { cursor: string; node: { status: string } }[]; pageInfo: { hasNextPage: boolean } };
+    }>(
       "query($id: ID!) { bookingPayments(bookingId: $id) { edges { cursor node { status } } pageInfo { hasNextPage } } }",
       { id },
       host,
@@ -113,12 +153,19 @@ describe("queries and mutations, the happy paths", () => {
       { id },
       guest,
     );
-    expect(cancelled.data?.cancelBooking).toEqual({ status: "cancelled", cancellation: { by: "guest", reason: "Plans changed" } });
+    expect(cancelled.data?.cancelBooking).toEqual({
+      status: "cancelled",
+      cancellation: { by: "guest", reason: "Plans changed" },
+    });
   });
 
   test("an idempotency key is shared with REST: the same key and body replay the first answer", async () => {
     const input = { propertyId: property.id, checkIn: "2032-01-10", checkOut: "2032-01-12", guests: 1 };
-    const rest = await t.call<BookingBody>("POST", api("/bookings"), { token: guest.accessToken, body: input, headers: { "idempotency-key": "shared-1" } });
+    const rest = await t.call<BookingBody>("POST", api("/bookings"), {
+      token: guest.accessToken,
+      body: input,
+      headers: { "idempotency-key": "shared-1" },
+    });
     expect(rest.status).toBe(201);
     const again = await gql<{ createBooking: { id: string } }>(
       'mutation($i: CreateBookingInput!) { createBooking(input: $i, idempotencyKey: "shared-1") { id } }',
@@ -126,25 +173,43 @@ describe("queries and mutations, the happy paths", () => {
       guest,
     );
     expect(again.data?.createBooking.id).toBe(rest.body.id);
-    const other = await gql('mutation($i: CreateBookingInput!) { createBooking(input: $i, idempotencyKey: "shared-1") { id } }', { i: { ...input, guests: 2 } }, guest);
+    const other = await gql(
+      'mutation($i: CreateBookingInput!) { createBooking(input: $i, idempotencyKey: "shared-1") { id } }',
+      { i: { ...input, guests: 2 } },
+      guest,
+    );
     expect(codeOf(other)).toBe("idempotency_key_reused");
     await t.call("POST", api(`/bookings/${rest.body.id}/cancel`), { token: guest.accessToken, body: {} });
   });
 
   test("createReview and the reviews connection; the nested reviews and their authors", async () => {
     const b = await newBooking();
-    await t.deps.database.raw.query("update bookings set status = 'completed', check_in = '2031-05-20', check_out = '2031-05-22' where id = $1", [b.id]);
+    await t.deps.database.raw.query(
+      "update bookings set status = 'completed', check_in = '2031-05-20', check_out = '2031-05-22' where id = $1",
+      [b.id],
+    );
     const created = await gql<{ createReview: { rating: number; author: { name: string } } }>(
       'mutation($id: ID!) { createReview(bookingId: $id, rating: 5, comment: "  Lovely.  ") { rating comment author { name } } }',
       { id: b.id },
       guest,
     );
-    expect(created.data?.createReview).toEqual({ rating: 5, comment: "Lovely.", author: { name: "Gabe Guest" } } as never);
-    const twice = await gql('mutation($id: ID!) { createReview(bookingId: $id, rating: 4, comment: "Again") { id } }', { id: b.id }, guest);
+    expect(created.data?.createReview).toEqual({
+      rating: 5,
+      comment: "Lovely.",
+      author: { name: "Gabe Guest" },
+    } as never);
+    const twice = await gql(
+      'mutation($id: ID!) { createReview(bookingId: $id, rating: 4, comment: "Again") { id } }',
+      { id: b.id },
+      guest,
+    );
     expect(codeOf(twice)).toBe("already_reviewed");
-    const page = await gql<{ reviews: { edges: { node: { comment: string } }[] } }>("query($id: ID!) { reviews(propertyId: $id, first: 5) { edges { node { comment } } } }", {
-      id: property.id,
-    });
+    const page = await gql<{ reviews: { edges: { node: { comment: string } }[] } }>(
+      "query($id: ID!) { reviews(propertyId: $id, first: 5) { edges { node { comment } } } }",
+      {
+        id: property.id,
+      },
+    );
     expect(page.data?.reviews.edges.map((e) => e.node.comment)).toContain("Lovely.");
     const nested = await gql<{ property: { reviews: { comment: string; author: { name: string } }[] } }>(
       "query($id: ID!) { property(id: $id) { reviews(first: 1) { comment author { name } } } }",
@@ -154,40 +219,70 @@ describe("queries and mutations, the happy paths", () => {
   });
 
   test("myBookings as guest and as host; connection cursors are the REST cursors", async () => {
-    const mine = await gql<{ myBookings: { edges: { cursor: string; node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }>(
-      "{ myBookings(first: 2) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }",
-      {},
-      guest,
-    );
-    const rest = await t.call<{ data: { id: string }[]; nextCursor: string | null }>("GET", api("/bookings?limit=2"), { token: guest.accessToken });
+    const mine = await gql<{
+      myBookings: {
+        edges: { cursor: string; node: { id: string } }[];
+        pageInfo: { hasNextPage: boolean; endCursor: string | null };
+      };
+    }>("{ myBookings(first: 2) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }", {}, guest);
+    const rest = await t.call<{ data: { id: string }[]; nextCursor: string | null }>("GET", api("/bookings?limit=2"), {
+      token: guest.accessToken,
+    });
     expect(mine.data?.myBookings.edges.map((e) => e.node.id)).toEqual(rest.body.data.map((b) => b.id));
-    expect(mine.data?.myBookings.pageInfo).toEqual({ hasNextPage: rest.body.nextCursor !== null, endCursor: rest.body.nextCursor });
+    expect(mine.data?.myBookings.pageInfo).toEqual({
+      hasNextPage: rest.body.nextCursor !== null,
+      endCursor: rest.body.nextCursor,
+    });
     expect(mine.data?.myBookings.edges.at(-1)?.cursor).toBe(rest.body.nextCursor as string);
     // The next page through REST's cursor, and through the first edge's.
-    const next = await t.call<{ data: { id: string }[] }>("GET", api(`/bookings?limit=2&cursor=${rest.body.nextCursor}`), { token: guest.accessToken });
+    const next = await t.call<{ data: { id: string }[] }>(
+      "GET",
+      api(`/bookings?limit=2&cursor=${rest.body.nextCursor}`),
+      { token: guest.accessToken },
+    );
     const gnext = await gql<{ myBookings: { edges: { node: { id: string } }[] } }>(
       "query($after: String) { myBookings(first: 2, after: $after) { edges { node { id } } } }",
       { after: mine.data?.myBookings.pageInfo.endCursor },
       guest,
     );
     expect(gnext.data?.myBookings.edges.map((e) => e.node.id)).toEqual(next.body.data.map((b) => b.id));
-    const hosted = await gql<{ myBookings: { edges: unknown[] } }>("{ myBookings(as: host, first: 100) { edges { node { id } } } }", {}, host);
+    const hosted = await gql<{ myBookings: { edges: unknown[] } }>(
+      "{ myBookings(as: host, first: 100) { edges { node { id } } } }",
+      {},
+      host,
+    );
     expect(hosted.data?.myBookings.edges.length).toBeGreaterThan(0);
   });
 
   test("properties: the REST search's filters, sort and pages, edge by edge", async () => {
     for (let i = 0; i < 4; i++)
-      await createListing(t.call, host, { title: `Search ${i}`, address: { line1: "Rua 1", city: "Porto", country: "PT" }, pricePerNight: 5_000 + i * 1_000 });
+      await createListing(t.call, host, {
+        title: `Search ${i}`,
+        address: { line1: "Rua 1", city: "Porto", country: "PT" },
+        pricePerNight: 5_000 + i * 1_000,
+      });
     const q =
       'query($after: String) { properties(filter: { city: "Porto", maxPrice: 7500 }, sort: price_asc, first: 2, after: $after) { edges { cursor node { title pricePerNight } } pageInfo { hasNextPage endCursor } } }';
-    const first = await gql<{ properties: { edges: { cursor: string; node: { title: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } }>(q, {});
-    const rest = await t.call<{ data: { title: string }[]; nextCursor: string }>("GET", api("/properties?city=Porto&maxPrice=7500&sort=price_asc&limit=2"));
+    const first = await gql<{
+      properties: {
+        edges: { cursor: string; node: { title: string } }[];
+        pageInfo: { hasNextPage: boolean; endCursor: string };
+      };
+    }>(q, {});
+    const rest = await t.call<{ data: { title: string }[]; nextCursor: string }>(
+      "GET",
+      api("/properties?city=Porto&maxPrice=7500&sort=price_asc&limit=2"),
+    );
     expect(first.data?.properties.edges.map((e) => e.node.title)).toEqual(rest.body.data.map((p) => p.title));
     expect(first.data?.properties.pageInfo).toEqual({ hasNextPage: true, endCursor: rest.body.nextCursor });
     // Resuming after the first edge gives the REST page that starts at the second item.
-    const fromSecond = await gql<{ properties: { edges: { node: { title: string } }[] } }>(q, { after: first.data?.properties.edges[0]?.cursor });
+    const fromSecond = await gql<{ properties: { edges: { node: { title: string } }[] } }>(q, {
+      after: first.data?.properties.edges[0]?.cursor,
+    });
     expect(fromSecond.data?.properties.edges.map((e) => e.node.title)).toEqual(["Search 1", "Search 2"]);
-    const last = await gql<{ properties: { edges: { node: { title: string } }[]; pageInfo: { hasNextPage: boolean } } }>(q, { after: first.data?.properties.pageInfo.endCursor });
+    const last = await gql<{
+      properties: { edges: { node: { title: string } }[]; pageInfo: { hasNextPage: boolean } };
+    }>(q, { after: first.data?.properties.pageInfo.endCursor });
     expect(last.data?.properties.edges.map((e) => e.node.title)).toEqual(["Search 2"]);
     expect(last.data?.properties.pageInfo.hasNextPage).toBe(false);
   });
@@ -197,10 +292,23 @@ describe("anonymous searches are cached like REST's search pages", () => {
   test("served again from the cache, and never stale after a listing, review or host change", async () => {
     const q = `query($city: String) { properties(filter: { city: $city }) { edges { node { title host { bio } reviews(first: 1) { response { comment } } } } } }`;
     const owner = await registerHost(t.call, "Cache Host");
-    const listing = await createListing(t.call, owner, { title: "Cached cabin", address: { line1: "Via 1", city: "Bologna", country: "IT" } });
+    const listing = await createListing(t.call, owner, {
+      title: "Cached cabin",
+      address: { line1: "Via 1", city: "Bologna", country: "IT" },
+    });
     const read = async () =>
       (
-        await gql<{ properties: { edges: { node: { title: string; host: { bio: string | null }; reviews: { response: { comment: string } | null }[] } }[] } }>(q, {
+        await gql<{
+          properties: {
+            edges: {
+              node: {
+                title: string;
+                host: { bio: string | null };
+                reviews: { response: { comment: string } | null }[];
+              };
+            }[];
+          };
+        }>(q, {
           city: "Bologna",
         })
       ).data?.properties.edges[0]?.node;
@@ -216,15 +324,27 @@ describe("anonymous searches are cached like REST's search pages", () => {
     try {
       expect((await read())?.title).toBe("Cached cabin");
       expect(hits).toBe(1);
-      await t.call("PATCH", api(`/properties/${listing.id}`), { token: owner.accessToken, body: { title: "Renamed cabin" } });
+      await t.call("PATCH", api(`/properties/${listing.id}`), {
+        token: owner.accessToken,
+        body: { title: "Renamed cabin" },
+      });
       expect((await read())?.title).toBe("Renamed cabin");
       await t.call("PATCH", api("/users/me"), { token: owner.accessToken, body: { bio: "Hosting since 2031" } });
       expect((await read())?.host.bio).toBe("Hosting since 2031");
       const b = await book(t.call, guest, { propertyId: listing.id, checkIn: "2031-06-10", checkOut: "2031-06-12" });
-      await t.deps.database.raw.query("update bookings set status = 'completed', check_in = '2031-05-01', check_out = '2031-05-03' where id = $1", [b.body.id]);
-      const review = await t.call<{ id: string }>("POST", api(`/bookings/${b.body.id}/reviews`), { token: guest.accessToken, body: { rating: 5, comment: "Nice" } });
+      await t.deps.database.raw.query(
+        "update bookings set status = 'completed', check_in = '2031-05-01', check_out = '2031-05-03' where id = $1",
+        [b.body.id],
+      );
+      const review = await t.call<{ id: string }>("POST", api(`/bookings/${b.body.id}/reviews`), {
+        token: guest.accessToken,
+        body: { rating: 5, comment: "Nice" },
+      });
       expect((await read())?.reviews).toEqual([{ response: null }]);
-      await t.call("POST", api(`/reviews/${review.body.id}/response`), { token: owner.accessToken, body: { comment: "Thank you" } });
+      await t.call("POST", api(`/reviews/${review.body.id}/response`), {
+        token: owner.accessToken,
+        body: { comment: "Thank you" },
+      });
       expect((await read())?.reviews).toEqual([{ response: { comment: "Thank you" } }]);
       // With a token nothing is taken from (or put in) the cache.
       hits = 0;
@@ -239,7 +359,10 @@ describe("anonymous searches are cached like REST's search pages", () => {
 describe("errors carry the REST codes", () => {
   test("validation_failed with the REST paths and words", async () => {
     const bad = { propertyId: property.id, checkIn: "2031-13-01", checkOut: "2031-07-03", guests: 0 };
-    const rest = await t.call<{ code: string; errors: { path: string; message: string }[] }>("POST", api("/bookings"), { token: guest.accessToken, body: bad });
+    const rest = await t.call<{ code: string; errors: { path: string; message: string }[] }>("POST", api("/bookings"), {
+      token: guest.accessToken,
+      body: bad,
+    });
     const g = await gql("mutation($i: CreateBookingInput!) { createBooking(input: $i) { id } }", { i: bad }, guest);
     expect(rest.status).toBe(422);
     expect(g.errors?.[0]?.extensions).toEqual({ code: "validation_failed", status: 422, errors: rest.body.errors });
@@ -247,8 +370,13 @@ describe("errors carry the REST codes", () => {
     const restSearch = await t.call<{ errors: unknown[] }>("GET", api("/properties?near=north"));
     expect(search.errors?.[0]?.extensions?.errors).toEqual(restSearch.body.errors as never);
     const page = await gql("{ properties(first: 500) { edges { cursor } } }");
-    expect(page.errors?.[0]?.extensions?.errors).toEqual([{ path: "/first", message: expect.stringContaining("1 to 100") }] as never);
-    for (const q of ['{ properties(after: "not-a-cursor") { edges { cursor } } }', '{ myBookings(after: "not-a-cursor") { edges { cursor } } }']) {
+    expect(page.errors?.[0]?.extensions?.errors).toEqual([
+      { path: "/first", message: expect.stringContaining("1 to 100") },
+    ] as never);
+    for (const q of [
+      '{ properties(after: "not-a-cursor") { edges { cursor } } }',
+      '{ myBookings(after: "not-a-cursor") { edges { cursor } } }',
+    ]) {
       const bad = await gql(q, {}, guest);
       expect(codeOf(bad)).toBe("invalid_cursor");
       expect(bad.errors?.[0]?.extensions?.errors?.map((e) => e.path)).toEqual(["/after"]);
@@ -258,7 +386,9 @@ describe("errors carry the REST codes", () => {
       { i: { propertyId: property.id, checkIn: "2032-05-01", checkOut: "2032-05-02", guests: 1 } },
       guest,
     );
-    expect(emptyKey.errors?.[0]?.extensions?.errors).toEqual([{ path: "/idempotencyKey", message: "must be 1–255 characters" }] as never);
+    expect(emptyKey.errors?.[0]?.extensions?.errors).toEqual([
+      { path: "/idempotencyKey", message: "must be 1–255 characters" },
+    ] as never);
   });
 
   test("a malformed or upper-case id anywhere is not_found (or found), never internal", async () => {
@@ -269,13 +399,22 @@ describe("errors carry the REST codes", () => {
         ["query($id: ID!) { bookingPayments(bookingId: $id) { edges { cursor } } }", guest],
         ["query($id: ID!) { reviews(propertyId: $id) { edges { cursor } } }", undefined],
         ["mutation($id: ID!) { cancelBooking(id: $id) { id } }", guest],
-        [`mutation($id: ID!) { payBooking(bookingId: $id, paymentMethod: "pm_card_visa", idempotencyKey: "${encodeURIComponent(id)}") { id } }`, guest],
+        [
+          `mutation($id: ID!) { payBooking(bookingId: $id, paymentMethod: "pm_card_visa", idempotencyKey: "${encodeURIComponent(id)}") { id } }`,
+          guest,
+        ],
         ['mutation($id: ID!) { createReview(bookingId: $id, rating: 5, comment: "x") { id } }', guest],
-        ['mutation($id: ID!) { createBooking(input: { propertyId: $id, checkIn: "2032-03-01", checkOut: "2032-03-02", guests: 1 }) { id } }', guest],
+        [
+          'mutation($id: ID!) { createBooking(input: { propertyId: $id, checkIn: "2032-03-01", checkOut: "2032-03-02", guests: 1 }) { id } }',
+          guest,
+        ],
       ] as [string, Registered | undefined][];
-      for (const [q, as] of queries) expect({ q, id, code: codeOf(await gql(q, { id }, as)) }).toEqual({ q, id, code: "not_found" });
+      for (const [q, as] of queries)
+        expect({ q, id, code: codeOf(await gql(q, { id }, as)) }).toEqual({ q, id, code: "not_found" });
     }
-    const upper = await gql<{ property: { id: string } }>("query($id: ID!) { property(id: $id) { id } }", { id: property.id.toUpperCase() });
+    const upper = await gql<{ property: { id: string } }>("query($id: ID!) { property(id: $id) { id } }", {
+      id: property.id.toUpperCase(),
+    });
     expect(upper.data?.property.id).toBe(property.id);
   });
 
@@ -291,7 +430,10 @@ describe("errors carry the REST codes", () => {
     );
     expect(codeOf(clash)).toBe("dates_unavailable");
     expect(codeOf(await gql("{ me { id } }"))).toBe("unauthenticated");
-    const broken = await t.call<{ errors: GqlError[] }>("POST", "/graphql", { body: { query: "{ me { id } }" }, headers: { authorization: "Bearer not.a.jwt" } });
+    const broken = await t.call<{ errors: GqlError[] }>("POST", "/graphql", {
+      body: { query: "{ me { id } }" },
+      headers: { authorization: "Bearer not.a.jwt" },
+    });
     expect(broken.body.errors[0]?.extensions?.code).toBe("unauthenticated");
     expect(JSON.stringify(hidden)).not.toMatch(/at .*\.ts|stack|select /i);
   });
@@ -303,10 +445,18 @@ describe("one authorization, two protocols", () => {
     const unlisted = await createListing(t.call, host, { title: "Hidden" });
     await t.call("DELETE", api(`/properties/${unlisted.id}`), { token: host.accessToken });
     const who: Record<string, Registered | undefined> = { guest, host, stranger, anonymous: undefined };
-    type Case = { name: string; rest: (u?: Registered) => Promise<{ status: number; body: { code?: string } }>; gql: (u?: Registered) => Promise<GqlAnswer> };
+    type Case = {
+      name: string;
+      rest: (u?: Registered) => Promise<{ status: number; body: { code?: string } }>;
+      gql: (u?: Registered) => Promise<GqlAnswer>;
+    };
     const as = (u?: Registered) => (u ? { token: u.accessToken } : {});
     const cases: Case[] = [
-      { name: "read a booking", rest: (u) => t.call("GET", api(`/bookings/${b.id}`), as(u)), gql: (u) => gql("query($id: ID!) { booking(id: $id) { id } }", { id: b.id }, u) },
+      {
+        name: "read a booking",
+        rest: (u) => t.call("GET", api(`/bookings/${b.id}`), as(u)),
+        gql: (u) => gql("query($id: ID!) { booking(id: $id) { id } }", { id: b.id }, u),
+      },
       {
         name: "list a booking's payments",
         rest: (u) => t.call("GET", api(`/bookings/${b.id}/payments`), as(u)),
@@ -315,7 +465,8 @@ describe("one authorization, two protocols", () => {
       {
         name: "review a stay that is not over",
         rest: (u) => t.call("POST", api(`/bookings/${b.id}/reviews`), { ...as(u), body: { rating: 5, comment: "x" } }),
-        gql: (u) => gql('mutation($id: ID!) { createReview(bookingId: $id, rating: 5, comment: "x") { id } }', { id: b.id }, u),
+        gql: (u) =>
+          gql('mutation($id: ID!) { createReview(bookingId: $id, rating: 5, comment: "x") { id } }', { id: b.id }, u),
       },
       {
         name: "read an unlisted property",
@@ -324,7 +475,11 @@ describe("one authorization, two protocols", () => {
       },
       {
         name: "book one's own listing (or anyone's)",
-        rest: (u) => t.call("POST", api("/bookings"), { ...as(u), body: { propertyId: property.id, checkIn: "2033-01-01", checkOut: "2033-01-02", guests: 1 } }),
+        rest: (u) =>
+          t.call("POST", api("/bookings"), {
+            ...as(u),
+            body: { propertyId: property.id, checkIn: "2033-01-01", checkOut: "2033-01-02", guests: 1 },
+          }),
         gql: (u) =>
           gql(
             "mutation($i: CreateBookingInput!) { createBooking(input: $i) { id } }",
@@ -357,10 +512,19 @@ describe("one authorization, two protocols", () => {
     expect(new Set(codes)).toEqual(new Set(["ok", "unauthenticated", "not_found", "validation_failed"]));
     // Paying: only the guest, once.
     const pay = (u?: Registered, key = "m-1") =>
-      gql('mutation($id: ID!, $k: String!) { payBooking(bookingId: $id, paymentMethod: "pm_card_visa", idempotencyKey: $k) { status } }', { id: b.id, k: key }, u);
+      gql(
+        'mutation($id: ID!, $k: String!) { payBooking(bookingId: $id, paymentMethod: "pm_card_visa", idempotencyKey: $k) { status } }',
+        { id: b.id, k: key },
+        u,
+      );
     const restPay = (u?: Registered, key = "m-r") =>
-      t.call("POST", api(`/bookings/${b.id}/payments`), { ...as(u), body: { paymentMethod: "pm_card_visa" }, headers: { "idempotency-key": key } });
-    for (const u of [host, stranger, undefined]) expect(codeOf(await pay(u))).toBe(((await restPay(u)).body as { code: string }).code);
+      t.call("POST", api(`/bookings/${b.id}/payments`), {
+        ...as(u),
+        body: { paymentMethod: "pm_card_visa" },
+        headers: { "idempotency-key": key },
+      });
+    for (const u of [host, stranger, undefined])
+      expect(codeOf(await pay(u))).toBe(((await restPay(u)).body as { code: string }).code);
     expect(codeOf(await pay(guest))).toBe("ok");
     expect(codeOf(await pay(guest, "m-2"))).toBe(((await restPay(guest, "m-r2")).body as { code: string }).code);
   });
@@ -386,11 +550,10 @@ describe("batching", () => {
              values (gen_random_uuid(), $1, $2, $3::date, $3::date + 1, 1, 'completed', 1, 100, 0, 10, 110, 'EUR', 'moderate', now()) returning id`,
               [p.id, reviewer.id, `2030-0${1 + (r % 9)}-${String(10 + (i % 18)).padStart(2, "0")}`],
             )) as { id: string }[];
-            await app.deps.database.raw.query("insert into reviews (booking_id, property_id, author_id, rating, comment) values ($1, $2, $3, 4, 'ok')", [
-              bk?.id,
-              p.id,
-              reviewer.id,
-            ]);
+            await app.deps.database.raw.query(
+              "insert into reviews (booking_id, property_id, author_id, rating, comment) values ($1, $2, $3, 4, 'ok')",
+              [bk?.id, p.id, reviewer.id],
+            );
           }
         }
         const counted = postgres(app.deps.config.databaseUrl as string, { max: 1, onnotice: () => {} });
@@ -405,12 +568,20 @@ describe("batching", () => {
               new Request("http://localhost/graphql", {
                 method: "POST",
                 headers: { "content-type": "application/json" },
-                body: JSON.stringify({ query: `{ properties(first: ${first}) { edges { node { id host { name } reviews(first: 3) { rating author { name } } } } } }` }),
+                body: JSON.stringify({
+                  query: `{ properties(first: ${first}) { edges { node { id host { name } reviews(first: 3) { rating author { name } } } } } }`,
+                }),
               }),
             );
-            const body = (await res.json()) as { data: { properties: { edges: { node: { host: { name: string }; reviews: unknown[] } }[] } } };
+            const body = (await res.json()) as {
+              data: { properties: { edges: { node: { host: { name: string }; reviews: unknown[] } }[] } };
+            };
             expect(body.data.properties.edges.length).toBe(first);
-            expect(body.data.properties.edges.every((e) => e.node.host.name.startsWith("Host ") && e.node.reviews.length === 3)).toBe(true);
+            expect(
+              body.data.properties.edges.every(
+                (e) => e.node.host.name.startsWith("Host ") && e.node.reviews.length === 3,
+              ),
+            ).toBe(true);
             per[first] = statements;
           }
           // The search, the hosts, the reviews (with their authors): three, whatever the page's length.
@@ -429,7 +600,9 @@ describe("batching", () => {
 describe("limits", () => {
   test("too deep, too many aliases, too costly, too long: a GraphQL error with a code, fast, never a 500", async () => {
     // The deepest legal query (7 levels) passes.
-    expect(codeOf(await gql("{ myBookings { edges { node { property { reviews { author { id } } } } } } }", {}, guest))).toBe("ok");
+    expect(
+      codeOf(await gql("{ myBookings { edges { node { property { reviews { author { id } } } } } } }", {}, guest)),
+    ).toBe("ok");
     // The schema has no cycles, so only a query naming fields that do not exist goes deeper; the
     // depth rule still refuses it (among the unknown-field errors).
     let deep = "id";
@@ -441,7 +614,8 @@ describe("limits", () => {
     const a = await gql(aliases, {}, guest);
     expect(a.status).toBeLessThan(500);
     expect(codeOf(a)).toBe("too_many_aliases");
-    const page = "properties(first: 100) { edges { node { host { name bio } reviews(first: 20) { author { name } comment response { comment } } } } }";
+    const page =
+      "properties(first: 100) { edges { node { host { name bio } reviews(first: 20) { author { name } comment response { comment } } } } }";
     const costly = `{ ${Array.from({ length: 12 }, (_, i) => `p${i}: ${page}`).join(" ")} }`;
     const c = await gql(costly);
     expect(c.status).toBeLessThan(500);
@@ -459,7 +633,9 @@ describe("limits", () => {
     const notJson = await t.call("POST", "/graphql", { rawBody: "{", headers: { "content-type": "application/json" } });
     expect(notJson.status).toBe(400);
     // Nested reviews are bounded too.
-    const many = await gql("query($id: ID!) { property(id: $id) { reviews(first: 1000) { id } } }", { id: property.id });
+    const many = await gql("query($id: ID!) { property(id: $id) { reviews(first: 1000) { id } } }", {
+      id: property.id,
+    });
     expect(many.errors?.[0]?.extensions?.errors).toEqual([{ path: "/first", message: expect.any(String) }] as never);
   });
 
@@ -473,7 +649,9 @@ describe("limits", () => {
     try {
       const refused = await gql("{ __schema { queryType { name } } }", {}, undefined, closed.call);
       expect(refused.errors?.[0]?.message).toContain("introspection");
-      expect((await closed.call("GET", "/graphql", { headers: { accept: "text/html" } })).text).not.toContain("stayhub GraphQL");
+      expect((await closed.call("GET", "/graphql", { headers: { accept: "text/html" } })).text).not.toContain(
+        "stayhub GraphQL",
+      );
       // Without introspection, a misspelt field gets no suggestion of the real one.
       const typo = await gql("{ mee { id } }", {}, undefined, closed.call);
       expect(typo.errors?.[0]?.message).not.toContain("Did you mean");
@@ -491,7 +669,11 @@ describe("limits", () => {
 });
 
 /** Reads a server-sent event stream: each `event: next` data, until it completes or `until` says stop. */
-async function events(res: Response, until: (data: unknown[]) => boolean, timeoutMs = 5_000): Promise<{ data: unknown[]; completed: boolean }> {
+async function events(
+  res: Response,
+  until: (data: unknown[]) => boolean,
+  timeoutMs = 5_000,
+): Promise<{ data: unknown[]; completed: boolean }> {
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
   const data: unknown[] = [];
@@ -524,8 +706,15 @@ function subscribe(app: TestApp, bookingId: string, as: Registered): Promise<Res
   return app.app.handle(
     new Request("http://localhost/graphql", {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${as.accessToken}` },
-      body: JSON.stringify({ query: "subscription($id: ID!) { bookingUpdated(id: $id) { id status payments { status } } }", variables: { id: bookingId } }),
+      headers: {
+        "content-type": "application/json",
+        accept: "text/event-stream",
+        authorization: `Bearer ${as.accessToken}`,
+      },
+      body: JSON.stringify({
+        query: "subscription($id: ID!) { bookingUpdated(id: $id) { id status payments { status } } }",
+        variables: { id: bookingId },
+      }),
     }),
   );
 }
@@ -550,11 +739,17 @@ describe("bookingUpdated over server-sent events", () => {
       expect(paid.status).toBe(202);
       await drainJobs(t);
       await Bun.sleep(100);
-      expect((await t.call("POST", api(`/bookings/${b.id}/cancel`), { token: host.accessToken, body: { reason: "Sorry" } })).status).toBe(200);
+      expect(
+        (await t.call("POST", api(`/bookings/${b.id}/cancel`), { token: host.accessToken, body: { reason: "Sorry" } }))
+          .status,
+      ).toBe(200);
       const got = await stream;
       expect(got.data.map(statusOf)).toEqual(["pending_payment", "confirmed", "cancelled"]);
       // Each push's nested fields are read for that push (not kept from the first).
-      const paymentsOf = (e: unknown) => (e as { data: { bookingUpdated: { payments: { status: string }[] } } }).data.bookingUpdated.payments.map((p) => p.status);
+      const paymentsOf = (e: unknown) =>
+        (e as { data: { bookingUpdated: { payments: { status: string }[] } } }).data.bookingUpdated.payments.map(
+          (p) => p.status,
+        );
       expect(paymentsOf(got.data[0])).toEqual([]);
       expect(paymentsOf(got.data[1])).toEqual(["succeeded"]);
       const rest = await events(res, () => false, 2_000).catch(() => ({ completed: true, data: [] }));
@@ -567,7 +762,9 @@ describe("bookingUpdated over server-sent events", () => {
   test("the host may watch too; a stranger gets not_found; a client that leaves is unsubscribed", async () => {
     const b = await newBooking();
     const strangers = await events(await subscribe(t, b.id, stranger), () => false, 2_000);
-    expect(strangers.data.map((e) => (e as { errors?: GqlError[] }).errors?.[0]?.extensions?.code)).toEqual(["not_found"]);
+    expect(strangers.data.map((e) => (e as { errors?: GqlError[] }).errors?.[0]?.extensions?.code)).toEqual([
+      "not_found",
+    ]);
     const res = await subscribe(t, b.id, host);
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     let first = "";
@@ -606,7 +803,10 @@ describe("bookingUpdated over server-sent events", () => {
     await t.deps.database.raw.query("update users set status = 'suspended' where id = $1", [watcher.id]);
     await t.call("POST", api(`/bookings/${b.id}/cancel`), { token: host.accessToken, body: {} });
     const got = await stream;
-    expect(got.data.map((e) => (e as { errors?: GqlError[] }).errors?.[0]?.extensions?.code ?? statusOf(e))).toEqual(["pending_payment", "forbidden"]);
+    expect(got.data.map((e) => (e as { errors?: GqlError[] }).errors?.[0]?.extensions?.code ?? statusOf(e))).toEqual([
+      "pending_payment",
+      "forbidden",
+    ]);
   });
 
   test("at most 20 live subscriptions per user: the 21st is rate_limited", async () => {
@@ -618,13 +818,17 @@ describe("bookingUpdated over server-sent events", () => {
       open.push(res);
     }
     const refused = await events(await subscribe(t, b.id, host), () => false, 2_000);
-    expect(refused.data.map((e) => (e as { errors?: GqlError[] }).errors?.[0]?.extensions?.code)).toEqual(["rate_limited"]);
+    expect(refused.data.map((e) => (e as { errors?: GqlError[] }).errors?.[0]?.extensions?.code)).toEqual([
+      "rate_limited",
+    ]);
     for (const r of open) await r.body?.cancel().catch(() => {});
     const feed = bookingFeed(t.deps.database, t.deps.log);
     for (let i = 0; i < 50 && feed.watching(b.id) > 0; i++) await Bun.sleep(20);
     expect(feed.watching(b.id)).toBe(0);
     // Closed, they count no more.
-    expect((await events(await subscribe(t, b.id, host), (d) => d.length >= 1, 3_000)).data.map(statusOf)).toEqual(["pending_payment"]);
+    expect((await events(await subscribe(t, b.id, host), (d) => d.length >= 1, 3_000)).data.map(statusOf)).toEqual([
+      "pending_payment",
+    ]);
   });
 
   test("a booking already final is pushed once and the stream completes", async () => {

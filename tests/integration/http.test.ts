@@ -70,7 +70,12 @@ const ADMIN = new Set([
 ]);
 
 // POST routes that take no body.
-const BODYLESS = new Set(["POST /api/v1/users/me/host", "POST /api/v1/auth/verify-email/resend", "POST /api/v1/notifications/:id/read", "POST /api/v1/admin/users/:id/unsuspend"]);
+const BODYLESS = new Set([
+  "POST /api/v1/users/me/host",
+  "POST /api/v1/auth/verify-email/resend",
+  "POST /api/v1/notifications/:id/read",
+  "POST /api/v1/admin/users/:id/unsuspend",
+]);
 // The provider's signed events: 404 without PAYMENT_WEBHOOK_SECRET, and fields a provider adds
 // are no reason to refuse its event (payments.test.ts covers their rules).
 const SIGNED = new Set(["POST /api/v1/webhooks/payments"]);
@@ -89,9 +94,16 @@ describe("generated security checks", () => {
       const [method = "GET", path = "/"] = route.split(" ");
       const url = path.replace(":id", "01a21001-1cb3-775a-ba4d-59603dabccf5");
       const body = method === "GET" ? undefined : {};
-      for (const headers of [{}, { authorization: "Bearer not.a.token" }, { authorization: "Token abc" }] as Record<string, string>[]) {
+      for (const headers of [{}, { authorization: "Bearer not.a.token" }, { authorization: "Token abc" }] as Record<
+        string,
+        string
+      >[]) {
         const res = await t.call(method, url, { headers, body });
-        expect({ route, status: res.status, code: res.body.code }).toEqual({ route, status: 401, code: "unauthenticated" });
+        expect({ route, status: res.status, code: res.body.code }).toEqual({
+          route,
+          status: 401,
+          code: "unauthenticated",
+        });
         expect(res.headers.get("content-type")).toBe("application/problem+json");
       }
       checked.push(route);
@@ -101,12 +113,22 @@ describe("generated security checks", () => {
 
   test("every route with a body: 422 for an unknown field, 400 for broken JSON", async () => {
     const u = await registerUser(t.call);
-    for (const route of apiRoutes().filter((r) => !r.startsWith("GET") && !r.startsWith("DELETE") && !BODYLESS.has(r) && !SIGNED.has(r) && !ADMIN.has(r))) {
+    for (const route of apiRoutes().filter(
+      (r) => !r.startsWith("GET") && !r.startsWith("DELETE") && !BODYLESS.has(r) && !SIGNED.has(r) && !ADMIN.has(r),
+    )) {
       const [method = "POST", template = "/"] = route.split(" ");
       const path = template.replace(":id", "01a21001-1cb3-775a-ba4d-59603dabccf5");
-      const extra = await t.call(method, path, { token: u.accessToken, body: { surprise: true }, headers: { "idempotency-key": "k" } });
+      const extra = await t.call(method, path, {
+        token: u.accessToken,
+        body: { surprise: true },
+        headers: { "idempotency-key": "k" },
+      });
       expect({ route, status: extra.status }).toEqual({ route, status: 422 });
-      const broken = await t.call(method, path, { token: u.accessToken, rawBody: "{", headers: { "content-type": "application/json" } });
+      const broken = await t.call(method, path, {
+        token: u.accessToken,
+        rawBody: "{",
+        headers: { "content-type": "application/json" },
+      });
       expect({ route, status: broken.status }).toEqual({ route, status: 400 });
     }
   });
@@ -115,17 +137,32 @@ describe("generated security checks", () => {
 describe("body parsing", () => {
   test("an empty JSON body on a route without one is fine; content types are case-insensitive", async () => {
     const u = await registerUser(t.call);
-    const empty = await t.call("POST", "/api/v1/users/me/host", { token: u.accessToken, rawBody: "", headers: { "content-type": "application/json" } });
+    const empty = await t.call("POST", "/api/v1/users/me/host", {
+      token: u.accessToken,
+      rawBody: "",
+      headers: { "content-type": "application/json" },
+    });
     expect(empty.status).toBe(200);
-    const upper = await t.call("PATCH", "/api/v1/users/me", { token: u.accessToken, rawBody: '{"bio":"x"}', headers: { "content-type": "Application/JSON; charset=UTF-8" } });
+    const upper = await t.call("PATCH", "/api/v1/users/me", {
+      token: u.accessToken,
+      rawBody: '{"bio":"x"}',
+      headers: { "content-type": "Application/JSON; charset=UTF-8" },
+    });
     expect(upper.status).toBe(200);
   });
 
   test("an empty body where one is required is 422, not 400 or 500", async () => {
     const u = await registerUser(t.call);
-    const res = await t.call("POST", "/api/v1/users/me/password", { token: u.accessToken, rawBody: "", headers: { "content-type": "application/json" } });
+    const res = await t.call("POST", "/api/v1/users/me/password", {
+      token: u.accessToken,
+      rawBody: "",
+      headers: { "content-type": "application/json" },
+    });
     expect(res.status).toBe(422);
-    const login = await t.call("POST", "/api/v1/auth/login", { rawBody: "", headers: { "content-type": "application/json" } });
+    const login = await t.call("POST", "/api/v1/auth/login", {
+      rawBody: "",
+      headers: { "content-type": "application/json" },
+    });
     expect(login.status).toBe(422);
   });
 });
@@ -153,9 +190,11 @@ describe("problem+json and request ids", () => {
 
   test("a crash answers 500 internal without the message, stack or SQL", async () => {
     const lines: string[] = [];
-    const app = new Elysia({ normalize: false }).use(httpFoundation(createLogger("info", (l) => void lines.push(l)))).get("/boom", () => {
-      throw new Error('relation "users" does not exist: select password_hash from users');
-    });
+    const app = new Elysia({ normalize: false })
+      .use(httpFoundation(createLogger("info", (l) => void lines.push(l))))
+      .get("/boom", () => {
+        throw new Error('relation "users" does not exist: select password_hash from users');
+      });
     const res = await app.handle(new Request("http://localhost/boom"));
     const text = await res.text();
     expect(res.status).toBe(500);
@@ -170,13 +209,21 @@ describe("problem+json and request ids", () => {
 
   test("one structured log line per request with method, route, status, duration, request id", async () => {
     const lines: string[] = [];
-    const app = new Elysia({ normalize: false }).use(httpFoundation(createLogger("info", (l) => void lines.push(l)))).get("/things/:id", () => ({ ok: true }));
+    const app = new Elysia({ normalize: false })
+      .use(httpFoundation(createLogger("info", (l) => void lines.push(l))))
+      .get("/things/:id", () => ({ ok: true }));
     await app.handle(new Request("http://localhost/things/7", { headers: { "x-request-id": "r-7" } }));
     await app.handle(new Request("http://localhost/missing"));
     await Bun.sleep(5);
     const entries = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "request");
     expect(entries).toHaveLength(2);
-    expect(entries[0]).toMatchObject({ method: "GET", route: "/things/:id", status: 200, requestId: "r-7", level: "info" });
+    expect(entries[0]).toMatchObject({
+      method: "GET",
+      route: "/things/:id",
+      status: 200,
+      requestId: "r-7",
+      level: "info",
+    });
     expect(typeof entries[0].durationMs).toBe("number");
     expect(entries[1]).toMatchObject({ status: 404 });
   });
@@ -191,7 +238,10 @@ describe("operations", () => {
   });
 
   test("/swagger/json documents every route with its request and response schemas", async () => {
-    const res = await t.call<{ openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown>; requestBody?: unknown }>> }>("GET", "/swagger/json");
+    const res = await t.call<{
+      openapi: string;
+      paths: Record<string, Record<string, { responses: Record<string, unknown>; requestBody?: unknown }>>;
+    }>("GET", "/swagger/json");
     expect(res.status).toBe(200);
     expect(res.body.openapi).toStartWith("3.");
     for (const route of apiRoutes()) {

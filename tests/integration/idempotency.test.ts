@@ -3,8 +3,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { AppError } from "../../src/http/errors";
-import { canonicalJson, fingerprint, forgetExpiredKeys, type IdempotencyClaim, idempotently } from "../../src/http/idempotency";
-import { registerUser, type Registered, startTestApp, type TestApp } from "../support/app";
+import {
+  canonicalJson,
+  fingerprint,
+  forgetExpiredKeys,
+  type IdempotencyClaim,
+  idempotently,
+} from "../../src/http/idempotency";
+import { type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
 import { setClock } from "../support/bookings";
 import { databaseUrl } from "../support/services";
 
@@ -31,7 +37,13 @@ const work =
       await claim?.complete(tx, answer);
       return answer;
     });
-const request = (user: Registered, key: string | undefined, body: unknown = { a: 1 }) => ({ userId: user.id, key, route: "POST /things", request: body, status: 201 });
+const request = (user: Registered, key: string | undefined, body: unknown = { a: 1 }) => ({
+  userId: user.id,
+  key,
+  route: "POST /things",
+  request: body,
+  status: 201,
+});
 const codeOf = (p: Promise<unknown>) =>
   p.then(
     () => "ok",
@@ -59,8 +71,12 @@ describe("idempotently", () => {
 
   test("same key, another request or another route → 422 idempotency_key_reused; another caller's key is theirs", async () => {
     await idempotently(t.deps, request(alice, "k-reuse"), work());
-    expect(await codeOf(idempotently(t.deps, request(alice, "k-reuse", { a: 2 }), work()))).toBe("idempotency_key_reused");
-    expect(await codeOf(idempotently(t.deps, { ...request(alice, "k-reuse"), route: "POST /other" }, work()))).toBe("idempotency_key_reused");
+    expect(await codeOf(idempotently(t.deps, request(alice, "k-reuse", { a: 2 }), work()))).toBe(
+      "idempotency_key_reused",
+    );
+    expect(await codeOf(idempotently(t.deps, { ...request(alice, "k-reuse"), route: "POST /other" }, work()))).toBe(
+      "idempotency_key_reused",
+    );
     const before = runs;
     expect(await idempotently(t.deps, request(bob, "k-reuse"), work())).toEqual({ run: before + 1, at: "x" });
   });
@@ -81,9 +97,15 @@ describe("idempotently", () => {
   });
 
   test("a refusal by the work's rules is stored and replayed; a failure worth retrying frees the key", async () => {
-    expect(await codeOf(idempotently(t.deps, request(alice, "k-fail"), work({ fail: true })))).toBe("dates_unavailable");
+    expect(await codeOf(idempotently(t.deps, request(alice, "k-fail"), work({ fail: true })))).toBe(
+      "dates_unavailable",
+    );
     const replay = (await idempotently(t.deps, request(alice, "k-fail"), work())) as Response;
-    expect({ status: replay.status, type: replay.headers.get("content-type"), replayed: replay.headers.get("idempotent-replayed") }).toEqual({
+    expect({
+      status: replay.status,
+      type: replay.headers.get("content-type"),
+      replayed: replay.headers.get("idempotent-replayed"),
+    }).toEqual({
       status: 409,
       type: "application/problem+json",
       replayed: "true",
@@ -112,7 +134,9 @@ describe("idempotently", () => {
       [alice.id, fingerprint("POST /things", { a: 1 })],
     );
     expect(await codeOf(idempotently(t.deps, request(alice, "k-crash"), work()))).toBe("idempotency_in_progress");
-    await t.deps.database.raw.query("update idempotency_keys set lease_until = now() - interval '1 second' where key = 'k-crash'");
+    await t.deps.database.raw.query(
+      "update idempotency_keys set lease_until = now() - interval '1 second' where key = 'k-crash'",
+    );
     const taken = runs;
     expect(await idempotently(t.deps, request(alice, "k-crash"), work())).toEqual({ run: taken + 1, at: "x" });
     expect(await idempotently(t.deps, request(alice, "k-crash"), work())).toBeInstanceOf(Response);
@@ -124,7 +148,9 @@ describe("idempotently", () => {
     const before = runs;
     const slow = idempotently(t.deps, request(alice, "k-taken"), work({ ms: 300 }));
     await Bun.sleep(50);
-    await t.deps.database.raw.query("update idempotency_keys set lease_until = now() - interval '1 second' where key = 'k-taken'");
+    await t.deps.database.raw.query(
+      "update idempotency_keys set lease_until = now() - interval '1 second' where key = 'k-taken'",
+    );
     const second = await idempotently(t.deps, request(alice, "k-taken"), work());
     expect(second).toEqual({ run: expect.any(Number), at: "x" });
     expect(await codeOf(slow)).toBe("idempotency_in_progress");
@@ -142,7 +168,10 @@ describe("idempotently", () => {
     expect(await t.deps.database.raw.query("select 1 from idempotency_keys where key = 'k-old'")).toHaveLength(1);
     await setClock(t.call, "2031-07-02T00:00:01Z");
     const cleanup = t.deps.handlers["idempotency.cleanup"];
-    await cleanup?.({ id: "c", type: "idempotency.cleanup", attempt: 1, enqueuedAt: Date.now(), payload: { slot: 1 } }, t.deps);
+    await cleanup?.(
+      { id: "c", type: "idempotency.cleanup", attempt: 1, enqueuedAt: Date.now(), payload: { slot: 1 } },
+      t.deps,
+    );
     expect(await t.deps.database.raw.query("select 1 from idempotency_keys where key = 'k-old'")).toHaveLength(0);
     await setClock(t.call, "2031-06-01T09:00:00Z");
   });

@@ -5,8 +5,8 @@ import { listDeadJobs, retryDeadJob } from "../../src/jobs/dead-letters";
 import type { JobEvent } from "../../src/jobs/execute";
 import { runLocalOnce } from "../../src/jobs/local";
 import { enqueue, enqueueMany } from "../../src/jobs/outbox";
-import type { JobPayloads, JobType } from "../../src/jobs/registry";
 import { RedisQueue } from "../../src/jobs/redis-queue";
+import type { JobPayloads, JobType } from "../../src/jobs/registry";
 import { relayOnce } from "../../src/jobs/relay";
 import { startJobs } from "../../src/jobs/runner";
 import { scheduleDue } from "../../src/jobs/scheduler";
@@ -16,12 +16,26 @@ import { databaseUrl, redisUrl } from "../support/services";
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp({ TEST_JOBS: "1", JOB_BACKOFF_MS: "10", JOB_VISIBILITY_TIMEOUT_MS: "1000", JOB_MAX_ATTEMPTS: "4", WORKER_THREADS: "2" });
+  t = await startTestApp({
+    TEST_JOBS: "1",
+    JOB_BACKOFF_MS: "10",
+    JOB_VISIBILITY_TIMEOUT_MS: "1000",
+    JOB_MAX_ATTEMPTS: "4",
+    WORKER_THREADS: "2",
+  });
 }, 60_000);
 afterAll(() => t?.close());
 
-const q = <T extends Record<string, unknown>>(text: string, params: unknown[] = []) => t.deps.database.raw.query<T>(text, params);
-const effects = async (userId: string) => Number((await q<{ n: number }>("select count(*)::int as n from notifications where user_id = $1 and type = 'test'", [userId]))[0]?.n);
+const q = <T extends Record<string, unknown>>(text: string, params: unknown[] = []) =>
+  t.deps.database.raw.query<T>(text, params);
+const effects = async (userId: string) =>
+  Number(
+    (
+      await q<{ n: number }>("select count(*)::int as n from notifications where user_id = $1 and type = 'test'", [
+        userId,
+      ])
+    )[0]?.n,
+  );
 const until = async (what: string, check: () => Promise<boolean>, ms = 20_000) => {
   const deadline = Date.now() + ms;
   while (!(await check())) {
@@ -29,7 +43,8 @@ const until = async (what: string, check: () => Promise<boolean>, ms = 20_000) =
     await Bun.sleep(20);
   }
 };
-const enqueueOne = <T extends JobType>(type: T, payload: JobPayloads[T]) => t.deps.db.transaction((tx) => enqueue(tx, t.deps.clock, type, payload));
+const enqueueOne = <T extends JobType>(type: T, payload: JobPayloads[T]) =>
+  t.deps.db.transaction((tx) => enqueue(tx, t.deps.clock, type, payload));
 
 describe("outbox", () => {
   test("a rolled-back transaction enqueues nothing", async () => {
@@ -57,7 +72,9 @@ describe("outbox", () => {
       ]),
     );
     expect(ids).toHaveLength(3);
-    const again = await enqueueMany(t.deps.db, t.deps.clock, [{ type: "test.effect", payload: { userId: u.id }, dedupeKey: key }]);
+    const again = await enqueueMany(t.deps.db, t.deps.clock, [
+      { type: "test.effect", payload: { userId: u.id }, dedupeKey: key },
+    ]);
     expect(again).toEqual([]);
     while ((await runLocalOnce(t.deps)) > 0) {}
     expect(await effects(u.id)).toBe(3);
@@ -74,7 +91,11 @@ describe("outbox", () => {
     } finally {
       t.deps.mailer = mailer;
     }
-    const list = await t.call<{ data: { type: string; readAt: string | null; id: string }[] }>("GET", "/api/v1/notifications", { token: u.accessToken });
+    const list = await t.call<{ data: { type: string; readAt: string | null; id: string }[] }>(
+      "GET",
+      "/api/v1/notifications",
+      { token: u.accessToken },
+    );
     expect(list.body.data.map((n) => n.type)).toContain("welcome");
     expect(sent).toContain(u.email);
   });
@@ -90,7 +111,10 @@ describe("in-process transport", () => {
       return (await effects(u.id)) > 0;
     });
     expect(events.filter((e) => e.type === "test.flaky").map((e) => e.outcome)).toEqual(["retry", "retry", "done"]);
-    const [row] = await q<{ attempts: number; sent_at: unknown }>("select attempts, sent_at from outbox where id = $1", [Number(id)]);
+    const [row] = await q<{ attempts: number; sent_at: unknown }>(
+      "select attempts, sent_at from outbox where id = $1",
+      [Number(id)],
+    );
     expect(row?.attempts).toBe(3);
     expect(row?.sent_at).not.toBeNull();
     expect(await effects(u.id)).toBe(1);
@@ -167,12 +191,19 @@ describe("in-process transport", () => {
         ],
       },
     };
-    const runs = await Promise.allSettled([handleNotifyMany(job, deps), handleNotifyMany(job, deps), handleNotifyMany(job, deps)]);
+    const runs = await Promise.allSettled([
+      handleNotifyMany(job, deps),
+      handleNotifyMany(job, deps),
+      handleNotifyMany(job, deps),
+    ]);
     expect(runs.filter((r) => r.status === "rejected")).toHaveLength(1);
     await handleNotifyMany({ ...job, attempt: 2 }, deps); // the retry of the failed run
     await handleNotifyMany({ ...job, attempt: 3 }, deps); // and a redelivery after it
     expect(sent.sort()).toEqual([a.email, b.email].sort());
-    const stored = await t.deps.database.raw.query("select user_id, title from notifications where dedupe_key like $1 order by title", [`job:${job.id}:%`]);
+    const stored = await t.deps.database.raw.query(
+      "select user_id, title from notifications where dedupe_key like $1 order by title",
+      [`job:${job.id}:%`],
+    );
     expect(stored.map((n) => n.title)).toEqual(["quiet", "to a", "to b"]);
   });
 
@@ -217,11 +248,19 @@ describe("notifications API", () => {
     const u = await registerUser(t.call);
     for (let i = 0; i < 3; i++) await enqueueOne("notify", { userId: u.id, type: "note", title: `n${i}`, body: "b" });
     while ((await runLocalOnce(t.deps)) > 0) {}
-    const page1 = await t.call<{ data: { id: string; title: string }[]; nextCursor: string }>("GET", "/api/v1/notifications?limit=2", { token: u.accessToken });
+    const page1 = await t.call<{ data: { id: string; title: string }[]; nextCursor: string }>(
+      "GET",
+      "/api/v1/notifications?limit=2",
+      { token: u.accessToken },
+    );
     expect(page1.body.data).toHaveLength(2);
-    const page2 = await t.call<{ data: { id: string; title: string }[] }>("GET", `/api/v1/notifications?limit=10&cursor=${page1.body.nextCursor}`, {
-      token: u.accessToken,
-    });
+    const page2 = await t.call<{ data: { id: string; title: string }[] }>(
+      "GET",
+      `/api/v1/notifications?limit=10&cursor=${page1.body.nextCursor}`,
+      {
+        token: u.accessToken,
+      },
+    );
     expect(page1.body.data.length + page2.body.data.length).toBe(4); // three notes + welcome
     const id = page1.body.data[0]?.id as string;
     const read = await t.call("POST", `/api/v1/notifications/${id}/read`, { token: u.accessToken });
@@ -298,7 +337,11 @@ describe.if(Boolean(redisUrl && databaseUrl))("Redis Streams with worker threads
     const queue = new RedisQueue(t.deps.redis as NonNullable<typeof t.deps.redis>, t.deps.config.redisPrefix);
     await queue.ensureGroup();
     while ((await relayOnce(t.deps, queue)) > 0) {}
-    const jobs = await startJobs(t.deps, { scheduler: false, threads: 1, hooks: { onStart: (_, id) => void starts.set(id, Date.now()) } });
+    const jobs = await startJobs(t.deps, {
+      scheduler: false,
+      threads: 1,
+      hooks: { onStart: (_, id) => void starts.set(id, Date.now()) },
+    });
     try {
       await until("6 effects", async () => (await effects(u.id)) === 6, 30_000);
       const at = ids.map((id) => starts.get(id) as number);
@@ -311,7 +354,10 @@ describe.if(Boolean(redisUrl && databaseUrl))("Redis Streams with worker threads
 
   test("a batch slower than the visibility timeout is not reclaimed while its consumer works on it", async () => {
     const starts = new Map<string, number>();
-    const jobs = await startJobs(t.deps, { scheduler: false, hooks: { onStart: (_, id) => void starts.set(id, (starts.get(id) ?? 0) + 1) } });
+    const jobs = await startJobs(t.deps, {
+      scheduler: false,
+      hooks: { onStart: (_, id) => void starts.set(id, (starts.get(id) ?? 0) + 1) },
+    });
     try {
       const u = await registerUser(t.call);
       const ids = await enqueueMany(
@@ -345,7 +391,11 @@ describe.if(Boolean(redisUrl && databaseUrl))("Redis Streams with worker threads
     try {
       const u = await registerUser(t.call);
       poison = (await enqueueOne("test.sleep", { userId: u.id, ms: 2000 })) as string;
-      await until("the poison job in the dead letters", async () => (await listDeadJobs(t.deps)).some((d) => d.jobId === poison), 45_000);
+      await until(
+        "the poison job in the dead letters",
+        async () => (await listDeadJobs(t.deps)).some((d) => d.jobId === poison),
+        45_000,
+      );
       expect(killed.size).toBeGreaterThanOrEqual(2);
       // The pool is whole again: a normal job still runs.
       const v = await registerUser(t.call);
@@ -368,7 +418,9 @@ describe.if(Boolean(redisUrl && databaseUrl))("Redis Streams with worker threads
       await until("10,000 effects", async () => (await effects(u.id)) >= 10_000, 120_000);
       await Bun.sleep(300);
       expect(await effects(u.id)).toBe(10_000);
-      const [left] = await q<{ n: number }>("select count(*)::int as n from outbox where sent_at is null and type = 'test.effect'");
+      const [left] = await q<{ n: number }>(
+        "select count(*)::int as n from outbox where sent_at is null and type = 'test.effect'",
+      );
       expect(left?.n).toBe(0);
     } finally {
       await jobs.stop();
@@ -393,20 +445,36 @@ describe.if(Boolean(redisUrl && databaseUrl))("Redis Streams with worker threads
 
   test("Redis stopped while the API takes requests: no request fails, every job runs once it returns", async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
-    const start = () => Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdout: "ignore", stderr: "ignore" });
+    const start = () =>
+      Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+        stdout: "ignore",
+        stderr: "ignore",
+      });
     let server = start();
     await Bun.sleep(300);
-    const app = await startTestApp({ TEST_JOBS: "1", WORKER_THREADS: "1", JOB_BACKOFF_MS: "10" }, { redisUrl: `redis://127.0.0.1:${port}` });
+    const app = await startTestApp(
+      { TEST_JOBS: "1", WORKER_THREADS: "1", JOB_BACKOFF_MS: "10" },
+      { redisUrl: `redis://127.0.0.1:${port}` },
+    );
     const jobs = await startJobs(app.deps, { scheduler: false });
     try {
       server.kill("SIGKILL");
       await server.exited;
       const users = [];
       for (let i = 0; i < 3; i++) users.push(await registerUser(app.call));
-      const login = await app.call("POST", "/api/v1/auth/login", { body: { email: users[0]?.email, password: users[0]?.password } });
+      const login = await app.call("POST", "/api/v1/auth/login", {
+        body: { email: users[0]?.email, password: users[0]?.password },
+      });
       expect(login.status).toBe(200); // rate limits fell back to in-process counting
       expect((await app.call("GET", "/api/v1/properties?city=Nowhere")).status).toBe(200); // the cache misses instead of failing
-      const welcomes = async () => Number((await app.deps.database.raw.query<{ n: number }>("select count(*)::int as n from notifications where type = 'welcome'"))[0]?.n);
+      const welcomes = async () =>
+        Number(
+          (
+            await app.deps.database.raw.query<{ n: number }>(
+              "select count(*)::int as n from notifications where type = 'welcome'",
+            )
+          )[0]?.n,
+        );
       await Bun.sleep(500);
       expect(await welcomes()).toBe(0);
       server = start();
@@ -435,7 +503,9 @@ describe.if(Boolean(redisUrl && databaseUrl))("Redis Streams with worker threads
       const entries = (await redis.xrange(queue.stream, "-", "+")) as [string, string[]][];
       const relayed = entries.map(([, fields]) => (JSON.parse(fields[1] as string) as { id: string }).id);
       expect(relayed).toEqual([ids[0], ids[2], ids[1], ids[3]] as string[]);
-      const [unsent] = await q<{ n: number }>(`select count(*)::int as n from outbox where sent_at is null and id in (${ids.join(",")})`);
+      const [unsent] = await q<{ n: number }>(
+        `select count(*)::int as n from outbox where sent_at is null and id in (${ids.join(",")})`,
+      );
       expect(unsent?.n).toBe(0);
     } finally {
       await redis.del(queue.stream);
@@ -444,7 +514,11 @@ describe.if(Boolean(redisUrl && databaseUrl))("Redis Streams with worker threads
 
   test("Redis down: rows wait in the outbox; when it returns they are relayed", async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
-    const start = () => Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdout: "ignore", stderr: "ignore" });
+    const start = () =>
+      Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+        stdout: "ignore",
+        stderr: "ignore",
+      });
     let server = start();
     const Redis = (await import("ioredis")).default;
     const client = new Redis(`redis://127.0.0.1:${port}`, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });

@@ -23,16 +23,31 @@ test("a failed statement's parameters, hashes, tokens, e-mails and passwords nev
   const log = createLogger("debug", (line) => void lines.push(line));
   // The path that leaked before: an unexpected database error, whose message and stack carry the
   // statement's parameters (for a registration: the e-mail, the argon2id hash and the name).
-  const app = new Elysia({ normalize: false }).use(httpFoundation(log)).get("/leak", async () => t.deps.db.execute(sql`select ${EMAIL}::int, ${HASH}::int, ${JWT}::int`));
+  const app = new Elysia({ normalize: false })
+    .use(httpFoundation(log))
+    .get("/leak", async () => t.deps.db.execute(sql`select ${EMAIL}::int, ${HASH}::int, ${JWT}::int`));
   const res = await app.handle(new Request("http://localhost/leak", { headers: { authorization: `Bearer ${JWT}` } }));
   expect(res.status).toBe(500);
   const text = await res.text();
   // Fields and messages of every kind a verb or a job might log.
-  log.error("job failed", { error: `could not mail ${EMAIL}: token ${JWT}`, stack: `Error: x\nparams: ${EMAIL},${HASH}\n    at y` });
-  log.warn("login", { email: EMAIL, password: "correct horse battery", authorization: `Bearer ${JWT}`, nested: { refreshToken: "opaque-refresh-token-value" } });
+  log.error("job failed", {
+    error: `could not mail ${EMAIL}: token ${JWT}`,
+    stack: `Error: x\nparams: ${EMAIL},${HASH}\n    at y`,
+  });
+  log.warn("login", {
+    email: EMAIL,
+    password: "correct horse battery",
+    authorization: `Bearer ${JWT}`,
+    nested: { refreshToken: "opaque-refresh-token-value" },
+  });
   log.info(`connecting to postgres://stayhub:db-password-123@db.internal:5432/stayhub for ${EMAIL}`);
   await createMailer(undefined, log).send({ to: EMAIL, subject: "Welcome", text: "Hi" });
-  log.warn("config", { apiKey: "api-key-value-1", "x-api-key": "api-key-value-2", paymentWebhookSecret: "webhook-secret-value", url: "redis://default:p/ss-word@cache:6379" });
+  log.warn("config", {
+    apiKey: "api-key-value-1",
+    "x-api-key": "api-key-value-2",
+    paymentWebhookSecret: "webhook-secret-value",
+    url: "redis://default:p/ss-word@cache:6379",
+  });
   log.info("connected", { url: "postgres://app@db.internal.example.com:5432/stayhub" });
 
   const all = lines.join("\n");
@@ -66,8 +81,16 @@ test("without SMTP_URL, production logs an e-mail's recipient and subject but ne
   const lines: string[] = [];
   const log = createLogger("debug", (line) => void lines.push(line));
   const token = "reset-token-0123456789abcdefghijklmnopqrstuvwx";
-  await createMailer(undefined, log, { logBodies: false }).send({ to: "a@example.com", subject: "Reset your stayhub password", text: `token: ${token}` });
-  await createMailer(undefined, log).send({ to: "a@example.com", subject: "Reset your stayhub password", text: `token: ${token}` });
+  await createMailer(undefined, log, { logBodies: false }).send({
+    to: "a@example.com",
+    subject: "Reset your stayhub password",
+    text: `token: ${token}`,
+  });
+  await createMailer(undefined, log).send({
+    to: "a@example.com",
+    subject: "Reset your stayhub password",
+    text: `token: ${token}`,
+  });
   expect(lines.length).toBe(2);
   expect(lines[0]).toContain("Reset your stayhub password");
   expect(lines[0]).not.toContain(token);

@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateClientTypes } from "../../scripts/generate-client";
 import { publicOrigin } from "../../src/http/openapi/docs-ui";
-import { summarize, validateOpenApi } from "../support/openapi-validators";
 import { startTestApp, type TestApp } from "../support/app";
+import { summarize, validateOpenApi } from "../support/openapi-validators";
 
 // biome-ignore lint/suspicious/noExplicitAny: a parsed OpenAPI document, walked by path; its shape is what the checks are about
 type Json = Record<string, any>;
@@ -23,7 +23,10 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => t?.close());
 
-const operations = () => Object.entries(doc.paths as Json).flatMap(([path, item]) => METHODS.filter((m) => item[m]).map((method) => ({ path, method, op: item[method] as Json })));
+const operations = () =>
+  Object.entries(doc.paths as Json).flatMap(([path, item]) =>
+    METHODS.filter((m) => item[m]).map((method) => ({ path, method, op: item[method] as Json })),
+  );
 
 describe("the OpenAPI document", () => {
   test("0 errors from swagger-parser, Redocly (recommended) and Spectral (oas)", async () => {
@@ -45,19 +48,35 @@ describe("the OpenAPI document", () => {
     const documented = operations().map(({ path, method }) => `${method.toUpperCase()} ${path}`);
     const routes = t.app.routes
       // GraphQL is described by its own schema (schema.graphql), not by this document.
-      .filter((r) => !r.path.startsWith("/swagger") && r.path !== "/graphql" && METHODS.includes(r.method.toLowerCase()))
+      .filter(
+        (r) => !r.path.startsWith("/swagger") && r.path !== "/graphql" && METHODS.includes(r.method.toLowerCase()),
+      )
       .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`);
     expect(documented.sort()).toEqual([...new Set(routes)].sort());
   });
 
   test("named schemas in components, referenced by the operations", () => {
-    for (const name of ["Problem", "User", "PublicUser", "Session", "Property", "PropertyPage", "CreateProperty", "Availability", "Notification"]) {
+    for (const name of [
+      "Problem",
+      "User",
+      "PublicUser",
+      "Session",
+      "Property",
+      "PropertyPage",
+      "CreateProperty",
+      "Availability",
+      "Notification",
+    ]) {
       expect(doc.components.schemas[name]).toBeDefined();
     }
     const text = JSON.stringify(doc.paths);
     for (const name of Object.keys(doc.components.schemas))
-      expect(text.includes(`#/components/schemas/${name}"`) || JSON.stringify(doc.components).includes(`/${name}"`)).toBe(true);
-    expect(doc.paths["/api/v1/users/me"].get.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/User" });
+      expect(
+        text.includes(`#/components/schemas/${name}"`) || JSON.stringify(doc.components).includes(`/${name}"`),
+      ).toBe(true);
+    expect(doc.paths["/api/v1/users/me"].get.responses["200"].content["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/User",
+    });
   });
 
   test("every operation: operationId (unique), tag, summary, description, real statuses with descriptions", () => {
@@ -70,7 +89,8 @@ describe("the OpenAPI document", () => {
       expect(op.tags.length, where).toBe(1);
       expect(op.summary.length, where).toBeGreaterThan(3);
       expect(op.description.length, where).toBeGreaterThan(3);
-      for (const [status, response] of Object.entries(op.responses as Json)) expect((response as Json).description, `${where} ${status}`).toBeTruthy();
+      for (const [status, response] of Object.entries(op.responses as Json))
+        expect((response as Json).description, `${where} ${status}`).toBeTruthy();
       if (op.requestBody) for (const s of ["400", "413", "422"]) expect(op.responses[s], `${where} ${s}`).toBeDefined();
       if (path.startsWith("/api/")) expect(op.responses["503"].headers["Retry-After"], where).toBeDefined();
       if (op.security.length) for (const s of ["401", "403"]) expect(op.responses[s], `${where} ${s}`).toBeDefined();
@@ -92,31 +112,47 @@ describe("the OpenAPI document", () => {
           expect(Object.keys(content).length, `${method} ${path} ${status}`).toBe(1);
         }
       }
-      if (op.requestBody) expect(Object.keys(op.requestBody.content), `${method} ${path}`).toEqual(["application/json"]);
+      if (op.requestBody)
+        expect(Object.keys(op.requestBody.content), `${method} ${path}`).toEqual(["application/json"]);
     }
-    expect(Object.keys(doc.paths["/api/v1/properties/{id}/calendar.ics"].get.responses["200"].content)).toEqual(["text/calendar"]);
+    expect(Object.keys(doc.paths["/api/v1/properties/{id}/calendar.ics"].get.responses["200"].content)).toEqual([
+      "text/calendar",
+    ]);
     expect(Object.keys(doc.paths["/metrics"].get.responses["200"].content)).toEqual(["text/plain"]);
     expect(doc.paths["/api/v1/auth/logout"].post.responses["204"].content).toBeUndefined();
   });
 
   test("every request body has an example, and each example passes its operation's rules", async () => {
-    const example = (path: string, method: string) => doc.paths[path][method].requestBody.content["application/json"].example;
+    const example = (path: string, method: string) =>
+      doc.paths[path][method].requestBody.content["application/json"].example;
     // Register with the documented example, become a host and list the documented property, so the
     // other examples meet real objects.
-    const registered = await t.call<{ accessToken: string }>("POST", "/api/v1/auth/register", { body: example("/api/v1/auth/register", "post") });
+    const registered = await t.call<{ accessToken: string }>("POST", "/api/v1/auth/register", {
+      body: example("/api/v1/auth/register", "post"),
+    });
     expect(registered.status).toBe(201);
     const token = registered.body.accessToken;
     await t.call("POST", "/api/v1/users/me/host", { token });
-    const property = await t.call<{ id: string }>("POST", "/api/v1/properties", { token, body: example("/api/v1/properties", "post") });
+    const property = await t.call<{ id: string }>("POST", "/api/v1/properties", {
+      token,
+      body: example("/api/v1/properties", "post"),
+    });
     expect(property.status).toBe(201);
     for (const { path, method, op } of operations().filter((o) => o.op.requestBody)) {
       const body = op.requestBody.content["application/json"].example;
       expect(body, `${method} ${path}`).toBeDefined();
-      const res = await t.call(method.toUpperCase(), path.replace("{id}", property.body.id), { token, body, headers: { "idempotency-key": crypto.randomUUID() } });
+      const res = await t.call(method.toUpperCase(), path.replace("{id}", property.body.id), {
+        token,
+        body,
+        headers: { "idempotency-key": crypto.randomUUID() },
+      });
       // A refresh token in an example is made up (401), and so is a reset token (400 invalid_token:
       // the body passed every rule, the token is not one we issued); every other answer is the rule-abiding one.
       const madeUpToken = res.status === 400 && (res.body as { code?: string }).code === "invalid_token";
-      if (!madeUpToken) expect([400, 413, 422], `${method} ${path} → ${res.status} ${res.text.slice(0, 200)}`).not.toContain(res.status);
+      if (!madeUpToken)
+        expect([400, 413, 422], `${method} ${path} → ${res.status} ${res.text.slice(0, 200)}`).not.toContain(
+          res.status,
+        );
       expect(res.status, `${method} ${path}`).toBeLessThan(500);
     }
   });
@@ -127,10 +163,17 @@ describe("the OpenAPI document", () => {
     expect(text).not.toContain('"format":"numeric"');
     const property = doc.components.schemas.Property;
     expect(property.properties.pricePerNight).toEqual({ type: "integer" });
-    expect(property.properties.propertyType).toEqual({ type: "string", enum: ["apartment", "house", "room", "cabin", "villa", "other"] });
+    expect(property.properties.propertyType).toEqual({
+      type: "string",
+      enum: ["apartment", "house", "room", "cabin", "villa", "other"],
+    });
     expect(property.properties.ratingAverage).toEqual({ type: ["number", "null"] });
     const limit = doc.paths["/api/v1/properties"].get.parameters.find((p: Json) => p.name === "limit");
-    expect(limit).toMatchObject({ in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } });
+    expect(limit).toMatchObject({
+      in: "query",
+      required: false,
+      schema: { type: "integer", minimum: 1, maximum: 100, default: 20 },
+    });
   });
 
   test("headers: ETag and If-None-Match with 304, RateLimit-* and Retry-After with 429, X-Request-Id everywhere", () => {
@@ -139,9 +182,14 @@ describe("the OpenAPI document", () => {
     expect(read.responses["200"].headers.ETag).toBeDefined();
     expect(read.parameters.map((p: Json) => p.name)).toContain("If-None-Match");
     const login = doc.paths["/api/v1/auth/login"].post;
-    expect(Object.keys(login.responses["429"].headers)).toEqual(expect.arrayContaining(["Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]));
-    expect(Object.keys(login.responses["200"].headers)).toEqual(expect.arrayContaining(["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]));
-    for (const { op } of operations()) for (const r of Object.values(op.responses as Json)) expect((r as Json).headers["X-Request-Id"]).toBeDefined();
+    expect(Object.keys(login.responses["429"].headers)).toEqual(
+      expect.arrayContaining(["Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]),
+    );
+    expect(Object.keys(login.responses["200"].headers)).toEqual(
+      expect.arrayContaining(["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]),
+    );
+    for (const { op } of operations())
+      for (const r of Object.values(op.responses as Json)) expect((r as Json).headers["X-Request-Id"]).toBeDefined();
   });
 
   test("security: bearer on authenticated operations, security: [] on public ones", () => {
@@ -162,7 +210,11 @@ describe("the generated client types", () => {
       const generated = (await generateClientTypes(contract)).split("\n");
       const committed = (await Bun.file(`${import.meta.dir}/../e2e/client/api.d.ts`).text()).split("\n");
       const at = committed.findIndex((line, i) => line !== generated[i]);
-      expect(at === -1 && committed.length === generated.length ? "identical" : `line ${at + 1}: ${committed[at]} ≠ ${generated[at]}`).toBe("identical");
+      expect(
+        at === -1 && committed.length === generated.length
+          ? "identical"
+          : `line ${at + 1}: ${committed[at]} ≠ ${generated[at]}`,
+      ).toBe("identical");
     } finally {
       await plain.close();
     }
@@ -196,10 +248,14 @@ describe("the docs UI", () => {
   });
 
   test("servers: the origin asked at; behind a trusted proxy, the scheme and host it forwarded", () => {
-    const behind = new Request("http://10.0.0.5:3000/swagger/json", { headers: { "x-forwarded-proto": "https", "x-forwarded-host": "api.stayhub.dev" } });
+    const behind = new Request("http://10.0.0.5:3000/swagger/json", {
+      headers: { "x-forwarded-proto": "https", "x-forwarded-host": "api.stayhub.dev" },
+    });
     expect(publicOrigin(behind, true)).toBe("https://api.stayhub.dev");
     expect(publicOrigin(behind, false)).toBe("http://10.0.0.5:3000");
-    const forged = new Request("http://10.0.0.5:3000/swagger/json", { headers: { "x-forwarded-proto": "javascript", "x-forwarded-host": "evil/<script>" } });
+    const forged = new Request("http://10.0.0.5:3000/swagger/json", {
+      headers: { "x-forwarded-proto": "javascript", "x-forwarded-host": "evil/<script>" },
+    });
     expect(publicOrigin(forged, true)).toBe("http://10.0.0.5:3000");
   });
 });

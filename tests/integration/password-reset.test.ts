@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { hashToken } from "../../src/modules/auth/account-tokens";
 import type { Mail } from "../../src/modules/notifications/mailer";
-import { registerUser, type Registered, startTestApp, type TestApp } from "../support/app";
+import { type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
 import { captureMail, drainJobs, onTestClock, setClock } from "../support/bookings";
 
 const NOW = "2031-06-01T09:00:00.000Z";
@@ -19,7 +19,8 @@ onTestClock(() => t, NOW);
 
 const api = (path: string) => `/api/v1${path}`;
 const ask = (email: string) => t.call("POST", api("/auth/password-reset"), { body: { email } });
-const confirm = (token: string, newPassword = "a brand new password") => t.call<{ code?: string }>("POST", api("/auth/password-reset/confirm"), { body: { token, newPassword } });
+const confirm = (token: string, newPassword = "a brand new password") =>
+  t.call<{ code?: string }>("POST", api("/auth/password-reset/confirm"), { body: { token, newPassword } });
 const login = (email: string, password: string) => t.call("POST", api("/auth/login"), { body: { email, password } });
 const mailsTo = (email: string) => sent.filter((m) => m.to === email && m.subject === "Reset your stayhub password");
 const tokenIn = (m: Mail | undefined) => /\n\n([A-Za-z0-9_-]{40,})\n\n/.exec(m?.text ?? "")?.[1] as string;
@@ -45,7 +46,10 @@ describe("asking", () => {
     expect(sent.some((m) => m.to.startsWith("nobody."))).toBe(false); // not even a welcome: there is no such account
     // Only its hash is stored.
     const token = tokenIn(mailsTo(u.email)[0]);
-    const rows = await t.deps.database.raw.query("select token_hash from account_tokens where user_id = $1 and purpose = 'password_reset'", [u.id]);
+    const rows = await t.deps.database.raw.query(
+      "select token_hash from account_tokens where user_id = $1 and purpose = 'password_reset'",
+      [u.id],
+    );
     expect(rows.map((r) => r.token_hash)).toEqual([hashToken(token)]);
     expect(JSON.stringify(rows)).not.toContain(token);
   });
@@ -68,7 +72,9 @@ describe("asking", () => {
 
   test("bad input is 422, not a hint", async () => {
     expect((await ask("not-an-address")).status).toBe(422);
-    expect((await t.call("POST", api("/auth/password-reset"), { body: { email: "a@example.com", extra: 1 } })).status).toBe(422);
+    expect(
+      (await t.call("POST", api("/auth/password-reset"), { body: { email: "a@example.com", extra: 1 } })).status,
+    ).toBe(422);
   });
 });
 
@@ -144,7 +150,10 @@ describe("confirming", () => {
 
     const v = await registerUser(t.call);
     const pending = await resetMail(v);
-    const changed = await t.call("POST", api("/users/me/password"), { token: v.accessToken, body: { currentPassword: v.password, newPassword: "changed by its owner" } });
+    const changed = await t.call("POST", api("/users/me/password"), {
+      token: v.accessToken,
+      body: { currentPassword: v.password, newPassword: "changed by its owner" },
+    });
     expect(changed.status).toBe(204);
     expect((await confirm(pending)).body.code).toBe("invalid_token");
   });

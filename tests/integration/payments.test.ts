@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { enqueue } from "../../src/jobs/outbox";
 import { signWebhook, TransientProviderError } from "../../src/modules/payments/provider";
 import { reconcile } from "../../src/modules/payments/reconcile";
-import { registerUser, type Registered, startTestApp, type TestApp } from "../support/app";
+import { type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
 import { type BookingBody, book, drainJobs, setClock } from "../support/bookings";
 import { createListing, registerHost } from "../support/properties";
 
@@ -33,7 +33,12 @@ interface PaymentBody {
   errors?: { path: string; message: string }[];
 }
 
-const ENV = { PAYMENT_WEBHOOK_SECRET: SECRET, PAYMENT_PROVIDER_LATENCY_MS: "0", JOB_BACKOFF_MS: "1", JOB_MAX_ATTEMPTS: "3" };
+const ENV = {
+  PAYMENT_WEBHOOK_SECRET: SECRET,
+  PAYMENT_PROVIDER_LATENCY_MS: "0",
+  JOB_BACKOFF_MS: "1",
+  JOB_MAX_ATTEMPTS: "3",
+};
 
 /** A service at NOW with a host and one listing per cancellation policy. */
 async function start(): Promise<void> {
@@ -42,9 +47,15 @@ async function start(): Promise<void> {
   host = await registerHost(t.call);
   stranger = await registerUser(t.call);
   const [flexible, moderate, strict] = await Promise.all(
-    (["flexible", "moderate", "strict"] as const).map((cancellationPolicy) => createListing(t.call, host, { pricePerNight: 10_000, cleaningFee: 2_000, cancellationPolicy })),
+    (["flexible", "moderate", "strict"] as const).map((cancellationPolicy) =>
+      createListing(t.call, host, { pricePerNight: 10_000, cleaningFee: 2_000, cancellationPolicy }),
+    ),
   );
-  properties = { flexible: flexible as { id: string }, moderate: moderate as { id: string }, strict: strict as { id: string } };
+  properties = {
+    flexible: flexible as { id: string },
+    moderate: moderate as { id: string },
+    strict: strict as { id: string },
+  };
 }
 
 beforeAll(start, 60_000);
@@ -57,25 +68,40 @@ afterAll(async () => {
 const api = (path: string) => `/api/v1${path}`;
 let nextDay = 0;
 /** A fresh guest's booking of two nights, each test on its own nights. */
-async function newBooking(policy: keyof typeof properties = "moderate", checkIn?: string): Promise<{ guest: Registered; booking: BookingBody }> {
+async function newBooking(
+  policy: keyof typeof properties = "moderate",
+  checkIn?: string,
+): Promise<{ guest: Registered; booking: BookingBody }> {
   const guest = await registerUser(t.call);
-  const start = checkIn ?? new Date(Date.parse("2031-10-01T00:00:00Z") + 3 * 86_400_000 * nextDay++).toISOString().slice(0, 10);
+  const start =
+    checkIn ?? new Date(Date.parse("2031-10-01T00:00:00Z") + 3 * 86_400_000 * nextDay++).toISOString().slice(0, 10);
   const end = new Date(Date.parse(`${start}T00:00:00Z`) + 2 * 86_400_000).toISOString().slice(0, 10);
   const res = await book(t.call, guest, { propertyId: properties[policy].id, checkIn: start, checkOut: end });
   if (res.status !== 201) throw new Error(`booking: ${res.status} ${res.text}`);
   return { guest, booking: res.body };
 }
-const pay = (user: Registered, bookingId: string, paymentMethod = "pm_card_visa", key: string | null = crypto.randomUUID()) =>
+const pay = (
+  user: Registered,
+  bookingId: string,
+  paymentMethod = "pm_card_visa",
+  key: string | null = crypto.randomUUID(),
+) =>
   t.call<PaymentBody>("POST", api(`/bookings/${bookingId}/payments`), {
     token: user.accessToken,
     body: { paymentMethod },
     headers: key === null ? {} : { "idempotency-key": key },
   });
-const getPayment = (user: Registered, id: string) => t.call<PaymentBody>("GET", api(`/payments/${id}`), { token: user.accessToken });
-const getBooking = (user: Registered, id: string) => t.call<BookingBody>("GET", api(`/bookings/${id}`), { token: user.accessToken });
-const query = <T = Record<string, unknown>>(text: string, params: unknown[] = []) => t.deps.database.raw.query(text, params) as Promise<T[]>;
+const getPayment = (user: Registered, id: string) =>
+  t.call<PaymentBody>("GET", api(`/payments/${id}`), { token: user.accessToken });
+const getBooking = (user: Registered, id: string) =>
+  t.call<BookingBody>("GET", api(`/bookings/${id}`), { token: user.accessToken });
+const query = <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+  t.deps.database.raw.query(text, params) as Promise<T[]>;
 const ledger = (paymentId: string) =>
-  query<{ status: string; amount: number; refunded: number }>("select status, amount, refunded from sim_charges where reference = $1", [paymentId]);
+  query<{ status: string; amount: number; refunded: number }>(
+    "select status, amount, refunded from sim_charges where reference = $1",
+    [paymentId],
+  );
 
 /** Runs due jobs (retries come due on the wall clock) until `done` says so. */
 async function settle(done: () => Promise<boolean>, ms = 15_000): Promise<void> {
@@ -87,7 +113,8 @@ async function settle(done: () => Promise<boolean>, ms = 15_000): Promise<void> 
   }
   throw new Error("timed out waiting for the jobs");
 }
-const settled = (user: Registered, paymentId: string) => settle(async () => (await getPayment(user, paymentId)).body.status !== "processing");
+const settled = (user: Registered, paymentId: string) =>
+  settle(async () => (await getPayment(user, paymentId)).body.status !== "processing");
 
 async function paid(policy: keyof typeof properties = "moderate", checkIn?: string) {
   const { guest, booking } = await newBooking(policy, checkIn);
@@ -117,9 +144,20 @@ describe("pay", () => {
     expect((await getPayment(guest, res.body.id)).body).toMatchObject({ status: "succeeded", refundedAmount: 0 });
     expect((await getBooking(guest, booking.id)).body.status).toBe("confirmed");
     expect(await ledger(res.body.id)).toEqual([{ status: "succeeded", amount: booking.price.total, refunded: 0 }]);
-    const notes = await query<{ user_id: string; type: string }>("select user_id, type from notifications where data->>'bookingId' = $1 order by type, user_id", [booking.id]);
-    const types = notes.map((n) => `${n.user_id === guest.id ? "guest" : n.user_id === host.id ? "host" : "?"}:${n.type}`).sort();
-    expect(types).toEqual(["guest:booking_confirmed", "guest:booking_created", "guest:payment_succeeded", "host:booking_confirmed", "host:booking_created"]);
+    const notes = await query<{ user_id: string; type: string }>(
+      "select user_id, type from notifications where data->>'bookingId' = $1 order by type, user_id",
+      [booking.id],
+    );
+    const types = notes
+      .map((n) => `${n.user_id === guest.id ? "guest" : n.user_id === host.id ? "host" : "?"}:${n.type}`)
+      .sort();
+    expect(types).toEqual([
+      "guest:booking_confirmed",
+      "guest:booking_created",
+      "guest:payment_succeeded",
+      "host:booking_confirmed",
+      "host:booking_created",
+    ]);
   });
 
   test("declines: the payment fails with the token's code, the booking stays pending_payment and can be paid again", async () => {
@@ -134,7 +172,9 @@ describe("pay", () => {
       await settled(guest, res.body.id);
       expect((await getPayment(guest, res.body.id)).body).toMatchObject({ status: "failed", failureCode: code });
       expect((await getBooking(guest, booking.id)).body.status).toBe("pending_payment");
-      const notes = await query("select 1 from notifications where user_id = $1 and type = 'payment_failed'", [guest.id]);
+      const notes = await query("select 1 from notifications where user_id = $1 and type = 'payment_failed'", [
+        guest.id,
+      ]);
       expect(notes.length).toBe(1);
       // Another method, another key: the second payment goes through.
       const again = await pay(guest, booking.id, "pm_card_visa");
@@ -148,7 +188,10 @@ describe("pay", () => {
     const { guest, booking } = await newBooking();
     const res = await pay(guest, booking.id, "pm_card_processing_error");
     await settled(guest, res.body.id);
-    expect((await getPayment(guest, res.body.id)).body).toMatchObject({ status: "failed", failureCode: "processing_error" });
+    expect((await getPayment(guest, res.body.id)).body).toMatchObject({
+      status: "failed",
+      failureCode: "processing_error",
+    });
     const [row] = await query<{ attempts: number }>("select attempts from payments where id = $1", [res.body.id]);
     expect(row?.attempts).toBe(3);
     expect(await ledger(res.body.id)).toEqual([]);
@@ -206,7 +249,10 @@ describe("pay", () => {
   test("the unique index is the last line: a second live payment inserted behind the service's back is refused", async () => {
     const { guest, booking } = await newBooking();
     const res = await pay(guest, booking.id);
-    const insert = query("insert into payments (booking_id, payer_id, amount, currency, payment_method) values ($1, $2, 100, 'EUR', 'pm_card_visa')", [booking.id, guest.id]);
+    const insert = query(
+      "insert into payments (booking_id, payer_id, amount, currency, payment_method) values ($1, $2, 100, 'EUR', 'pm_card_visa')",
+      [booking.id, guest.id],
+    );
     await expect(insert).rejects.toThrow(/payments_one_live_per_booking_key/);
     await settled(guest, res.body.id);
   });
@@ -248,13 +294,17 @@ describe("a charge that lands for nights no longer held is refunded in full", ()
     await settle(async () => (await getPayment(guest, res.body.id)).body.status === "refunded");
     expect((await getPayment(guest, res.body.id)).body.refundedAmount).toBe(booking.price.total);
     expect((await getBooking(guest, booking.id)).body.status).toBe("expired");
-    expect(await ledger(res.body.id)).toEqual([{ status: "succeeded", amount: booking.price.total, refunded: booking.price.total }]);
+    expect(await ledger(res.body.id)).toEqual([
+      { status: "succeeded", amount: booking.price.total, refunded: booking.price.total },
+    ]);
   });
 
   test("the booking was cancelled while the charge was processing", async () => {
     const { guest, booking } = await newBooking();
     const res = await pay(guest, booking.id);
-    const cancelled = await t.call<BookingBody>("POST", api(`/bookings/${booking.id}/cancel`), { token: guest.accessToken });
+    const cancelled = await t.call<BookingBody>("POST", api(`/bookings/${booking.id}/cancel`), {
+      token: guest.accessToken,
+    });
     expect(cancelled.body.cancellation?.refundAmount).toBe(0);
     await settle(async () => (await getPayment(guest, res.body.id)).body.status === "refunded");
     expect((await ledger(res.body.id))[0]?.refunded).toBe(booking.price.total);
@@ -286,13 +336,24 @@ describe("refunds on cancellation, per policy, around each boundary", () => {
       expect(res.body.cancellation?.refundAmount).toBe(owed);
       await drainJobs(t);
       // Run the refund job again, as a redelivery would: nothing more is refunded.
-      await query("update outbox set sent_at = null, locked_until = null where type = 'booking.refund' and payload->>'bookingId' = $1", [booking.id]);
+      await query(
+        "update outbox set sent_at = null, locked_until = null where type = 'booking.refund' and payload->>'bookingId' = $1",
+        [booking.id],
+      );
       await drainJobs(t);
       const after = (await getPayment(guest, payment.id)).body;
       expect(after.refundedAmount).toBe(owed);
-      expect(after.status).toBe(owed === 0 ? "succeeded" : owed === booking.price.total ? "refunded" : "partially_refunded");
+      expect(after.status).toBe(
+        owed === 0 ? "succeeded" : owed === booking.price.total ? "refunded" : "partially_refunded",
+      );
       expect((await ledger(payment.id))[0]?.refunded).toBe(owed);
-      expect((await query("select 1 from sim_refunds r join sim_charges c using (charge_id) where c.reference = $1", [payment.id])).length).toBe(owed ? 1 : 0);
+      expect(
+        (
+          await query("select 1 from sim_refunds r join sim_charges c using (charge_id) where c.reference = $1", [
+            payment.id,
+          ])
+        ).length,
+      ).toBe(owed ? 1 : 0);
     });
   }
 });
@@ -302,10 +363,17 @@ describe("webhooks", () => {
     const raw = options.raw ?? JSON.stringify(event);
     const ts = options.t ?? Math.floor(Date.now() / 1000);
     const signature = options.signature === undefined ? signWebhook(SECRET, raw, ts) : options.signature;
-    return t.call<{ received: boolean; replayed: boolean; outcome: string; code?: string }>("POST", api("/webhooks/payments"), {
-      rawBody: raw,
-      headers: { "content-type": "application/json", ...(signature === null ? {} : { "payment-signature": signature }) },
-    });
+    return t.call<{ received: boolean; replayed: boolean; outcome: string; code?: string }>(
+      "POST",
+      api("/webhooks/payments"),
+      {
+        rawBody: raw,
+        headers: {
+          "content-type": "application/json",
+          ...(signature === null ? {} : { "payment-signature": signature }),
+        },
+      },
+    );
   };
   const event = (type: string, paymentId: string, data: Record<string, unknown> = {}) => ({
     id: `evt_${crypto.randomUUID()}`,
@@ -339,10 +407,15 @@ describe("webhooks", () => {
     expect((await getPayment(guest, payment.id)).body.status).toBe("processing");
     expect(await query("select 1 from webhook_events where id = $1", [e.id])).toEqual([]);
     // 4 minutes old is within the tolerance; several v1 values (a secret rotation) are fine.
-    const ok = await send(e, { signature: `t=${now - 240},v1=${"0".repeat(64)},v1=${signWebhook(SECRET, raw, now - 240).split("v1=")[1]}` });
+    const ok = await send(e, {
+      signature: `t=${now - 240},v1=${"0".repeat(64)},v1=${signWebhook(SECRET, raw, now - 240).split("v1=")[1]}`,
+    });
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({ received: true, replayed: false, outcome: "applied" });
-    expect((await getPayment(guest, payment.id)).body).toMatchObject({ status: "failed", failureCode: "card_declined" });
+    expect((await getPayment(guest, payment.id)).body).toMatchObject({
+      status: "failed",
+      failureCode: "card_declined",
+    });
   });
 
   test("charge.succeeded settles a processing payment once; a replayed id is 200 with no second effect", async () => {
@@ -355,7 +428,9 @@ describe("webhooks", () => {
     expect(replay.body).toEqual({ received: true, replayed: true, outcome: "applied" });
     // The charge job that then runs changes nothing.
     await drainJobs(t);
-    const notes = await query("select 1 from notifications where user_id = $1 and type = 'payment_succeeded'", [guest.id]);
+    const notes = await query("select 1 from notifications where user_id = $1 and type = 'payment_succeeded'", [
+      guest.id,
+    ]);
     expect(notes.length).toBe(1);
     // A second event id for the same charge is no change either.
     expect((await send(event("charge.succeeded", payment.id))).body.outcome).toBe("no_change");
@@ -364,11 +439,17 @@ describe("webhooks", () => {
   test("charge.refunded records the charge's refunded total, never more than was paid; concurrent with the refund job", async () => {
     const { guest, payment } = await paid();
     expect((await send(event("charge.refunded", payment.id, { amount: 1_000 }))).body.outcome).toBe("applied");
-    expect((await getPayment(guest, payment.id)).body).toMatchObject({ status: "partially_refunded", refundedAmount: 1_000 });
+    expect((await getPayment(guest, payment.id)).body).toMatchObject({
+      status: "partially_refunded",
+      refundedAmount: 1_000,
+    });
     // An older total is no change; more than the charge is capped at it.
     expect((await send(event("charge.refunded", payment.id, { amount: 500 }))).body.outcome).toBe("no_change");
     expect((await send(event("charge.refunded", payment.id, { amount: 10 ** 9 }))).body.outcome).toBe("applied");
-    expect((await getPayment(guest, payment.id)).body).toMatchObject({ status: "refunded", refundedAmount: payment.amount });
+    expect((await getPayment(guest, payment.id)).body).toMatchObject({
+      status: "refunded",
+      refundedAmount: payment.amount,
+    });
 
     // A host cancellation's full refund racing a dashboard refund of the whole charge.
     const other = await paid();
@@ -386,7 +467,10 @@ describe("webhooks", () => {
     expect((await send(event("charge.dispute_created", payment.id))).body.outcome).toBe("applied");
     expect((await getPayment(guest, payment.id)).body.disputedAt).toBe(NOW);
     await drainJobs(t);
-    const notes = await query("select 1 from notifications where user_id = $1 and type = 'payment_disputed' and data->>'paymentId' = $2", [host.id, payment.id]);
+    const notes = await query(
+      "select 1 from notifications where user_id = $1 and type = 'payment_disputed' and data->>'paymentId' = $2",
+      [host.id, payment.id],
+    );
     expect(notes.length).toBe(1);
     expect((await send(event("charge.succeeded", crypto.randomUUID()))).body.outcome).toBe("unknown_payment");
     expect((await send(event("charge.succeeded", "not-a-uuid"))).body.outcome).toBe("unknown_payment");
@@ -406,11 +490,17 @@ describe("webhooks", () => {
       const raw = JSON.stringify(event("charge.succeeded", crypto.randomUUID()));
       const res = await plain.call("POST", api("/webhooks/payments"), {
         rawBody: raw,
-        headers: { "content-type": "application/json", "payment-signature": signWebhook(SECRET, raw, Math.floor(Date.now() / 1000)) },
+        headers: {
+          "content-type": "application/json",
+          "payment-signature": signWebhook(SECRET, raw, Math.floor(Date.now() / 1000)),
+        },
       });
       expect(res.status).toBe(404);
       // Before the body is read: not JSON, or none, is the same 404.
-      const garbage = await plain.call("POST", api("/webhooks/payments"), { rawBody: "{nope", headers: { "content-type": "application/json" } });
+      const garbage = await plain.call("POST", api("/webhooks/payments"), {
+        rawBody: "{nope",
+        headers: { "content-type": "application/json" },
+      });
       expect(garbage.status).toBe(404);
     } finally {
       await plain.close();
@@ -423,7 +513,11 @@ describe("reads and who may see them", () => {
     const { guest, booking, payment } = await paid();
     for (const who of [guest, host]) {
       expect((await getPayment(who, payment.id)).body.id).toBe(payment.id);
-      const list = await t.call<{ data: PaymentBody[]; nextCursor: string | null }>("GET", api(`/bookings/${booking.id}/payments`), { token: who.accessToken });
+      const list = await t.call<{ data: PaymentBody[]; nextCursor: string | null }>(
+        "GET",
+        api(`/bookings/${booking.id}/payments`),
+        { token: who.accessToken },
+      );
       expect(list.status).toBe(200);
       expect(list.body.data.map((p) => p.id)).toEqual([payment.id]);
       expect(list.body.nextCursor).toBeNull();
@@ -468,8 +562,12 @@ describe("reconciliation", () => {
       await settle(async () => (await getPayment(late.guest, latePayment.body.id)).body.status === "refunded");
       expect(await reconcile(t.deps.db, t.deps.payments, { graceMs: 0 })).toEqual([]);
 
-      await query("update payments set refunded_amount = 100, status = 'partially_refunded' where id = $1", [b.payment.id]);
-      await query("update payments set status = 'failed', failure_code = 'card_declined' where id = $1", [c.payment.id]);
+      await query("update payments set refunded_amount = 100, status = 'partially_refunded' where id = $1", [
+        b.payment.id,
+      ]);
+      await query("update payments set status = 'failed', failure_code = 'card_declined' where id = $1", [
+        c.payment.id,
+      ]);
       const d = await paid();
       await query("delete from sim_charges where reference = $1", [d.payment.id]);
       const e = await paid();
@@ -499,34 +597,69 @@ describe("when answers are lost or contradict each other", () => {
       return { ...b, payment: res.body };
     })();
     // The provider charged (the job's worker died before committing); its event arrives first.
-    await t.deps.payments.charge({ key: `charge:${payment.id}`, reference: payment.id, amount: payment.amount, currency: payment.currency, paymentMethod: "pm_card_visa" });
-    await query("update outbox set sent_at = now() where type = 'payment.charge' and payload->>'paymentId' = $1", [payment.id]);
-    const e = { id: `evt_${crypto.randomUUID()}`, type: "charge.succeeded", created: Math.floor(Date.now() / 1000), data: { paymentId: payment.id, amount: payment.amount } };
+    await t.deps.payments.charge({
+      key: `charge:${payment.id}`,
+      reference: payment.id,
+      amount: payment.amount,
+      currency: payment.currency,
+      paymentMethod: "pm_card_visa",
+    });
+    await query("update outbox set sent_at = now() where type = 'payment.charge' and payload->>'paymentId' = $1", [
+      payment.id,
+    ]);
+    const e = {
+      id: `evt_${crypto.randomUUID()}`,
+      type: "charge.succeeded",
+      created: Math.floor(Date.now() / 1000),
+      data: { paymentId: payment.id, amount: payment.amount },
+    };
     const raw = JSON.stringify(e);
     const res = await t.call("POST", api("/webhooks/payments"), {
       rawBody: raw,
-      headers: { "content-type": "application/json", "payment-signature": signWebhook(SECRET, raw, Math.floor(Date.now() / 1000)) },
+      headers: {
+        "content-type": "application/json",
+        "payment-signature": signWebhook(SECRET, raw, Math.floor(Date.now() / 1000)),
+      },
     });
     expect(res.body.outcome).toBe("applied");
-    const [before] = await query<{ provider_ref: string | null }>("select provider_ref from payments where id = $1", [payment.id]);
+    const [before] = await query<{ provider_ref: string | null }>("select provider_ref from payments where id = $1", [
+      payment.id,
+    ]);
     expect(before?.provider_ref).toBeNull();
     await t.call("POST", api(`/bookings/${booking.id}/cancel`), { token: host.accessToken });
     await drainJobs(t);
-    expect((await getPayment(guest, payment.id)).body).toMatchObject({ status: "refunded", refundedAmount: payment.amount });
+    expect((await getPayment(guest, payment.id)).body).toMatchObject({
+      status: "refunded",
+      refundedAmount: payment.amount,
+    });
     expect((await ledger(payment.id))[0]?.refunded).toBe(payment.amount);
   });
 
   test("a charge partly refunded at the provider before our cancellation refund: the rest is refunded, never more", async () => {
     const { guest, booking, payment } = await paid();
-    const [charge] = await query<{ charge_id: string }>("select charge_id from sim_charges where reference = $1", [payment.id]);
+    const [charge] = await query<{ charge_id: string }>("select charge_id from sim_charges where reference = $1", [
+      payment.id,
+    ]);
     // A dashboard refund whose webhook has not arrived yet.
     await t.deps.payments.refund({ key: "dashboard-1", chargeId: charge?.charge_id as string, amount: 1_000 });
     await t.call("POST", api(`/bookings/${booking.id}/cancel`), { token: host.accessToken });
     await drainJobs(t);
-    expect((await getPayment(guest, payment.id)).body).toMatchObject({ status: "refunded", refundedAmount: payment.amount });
+    expect((await getPayment(guest, payment.id)).body).toMatchObject({
+      status: "refunded",
+      refundedAmount: payment.amount,
+    });
     expect((await ledger(payment.id))[0]?.refunded).toBe(payment.amount);
-    const rows = await query<{ amount: number; status: string; provider_key: string }>("select amount, status, provider_key from refunds where payment_id = $1", [payment.id]);
-    expect(rows).toEqual([{ amount: payment.amount - 1_000, status: "succeeded", provider_key: `refund:cancel:${booking.id}:${payment.amount - 1_000}` }]);
+    const rows = await query<{ amount: number; status: string; provider_key: string }>(
+      "select amount, status, provider_key from refunds where payment_id = $1",
+      [payment.id],
+    );
+    expect(rows).toEqual([
+      {
+        amount: payment.amount - 1_000,
+        status: "succeeded",
+        provider_key: `refund:cancel:${booking.id}:${payment.amount - 1_000}`,
+      },
+    ]);
   });
 
   test("the provider charged but every answer was lost: on the last attempt it is asked by key, and the payment succeeds", async () => {
@@ -554,15 +687,32 @@ describe("when answers are lost or contradict each other", () => {
     const { guest, booking } = await newBooking();
     const res = await pay(guest, booking.id);
     const payment = res.body;
-    await t.deps.payments.charge({ key: `charge:${payment.id}`, reference: payment.id, amount: payment.amount, currency: payment.currency, paymentMethod: "pm_card_visa" });
-    const e = { id: `evt_${crypto.randomUUID()}`, type: "charge.failed", created: Math.floor(Date.now() / 1000), data: { paymentId: payment.id } };
+    await t.deps.payments.charge({
+      key: `charge:${payment.id}`,
+      reference: payment.id,
+      amount: payment.amount,
+      currency: payment.currency,
+      paymentMethod: "pm_card_visa",
+    });
+    const e = {
+      id: `evt_${crypto.randomUUID()}`,
+      type: "charge.failed",
+      created: Math.floor(Date.now() / 1000),
+      data: { paymentId: payment.id },
+    };
     const raw = JSON.stringify(e);
     await t.call("POST", api("/webhooks/payments"), {
       rawBody: raw,
-      headers: { "content-type": "application/json", "payment-signature": signWebhook(SECRET, raw, Math.floor(Date.now() / 1000)) },
+      headers: {
+        "content-type": "application/json",
+        "payment-signature": signWebhook(SECRET, raw, Math.floor(Date.now() / 1000)),
+      },
     });
     await drainJobs(t);
-    expect((await getPayment(guest, payment.id)).body).toMatchObject({ status: "failed", refundedAmount: payment.amount });
+    expect((await getPayment(guest, payment.id)).body).toMatchObject({
+      status: "failed",
+      refundedAmount: payment.amount,
+    });
     expect((await ledger(payment.id))[0]?.refunded).toBe(payment.amount);
     expect((await getBooking(guest, booking.id)).body.status).toBe("pending_payment");
   });
@@ -570,11 +720,19 @@ describe("when answers are lost or contradict each other", () => {
   test("charge.succeeded for another amount is not applied", async () => {
     const { guest, booking } = await newBooking();
     const res = await pay(guest, booking.id);
-    const e = { id: `evt_${crypto.randomUUID()}`, type: "charge.succeeded", created: Math.floor(Date.now() / 1000), data: { paymentId: res.body.id, amount: 1 } };
+    const e = {
+      id: `evt_${crypto.randomUUID()}`,
+      type: "charge.succeeded",
+      created: Math.floor(Date.now() / 1000),
+      data: { paymentId: res.body.id, amount: 1 },
+    };
     const raw = JSON.stringify(e);
     const answer = await t.call("POST", api("/webhooks/payments"), {
       rawBody: raw,
-      headers: { "content-type": "application/json", "payment-signature": signWebhook(SECRET, raw, Math.floor(Date.now() / 1000)) },
+      headers: {
+        "content-type": "application/json",
+        "payment-signature": signWebhook(SECRET, raw, Math.floor(Date.now() / 1000)),
+      },
     });
     expect(answer.body.outcome).toBe("amount_mismatch");
     expect((await getPayment(guest, res.body.id)).body.status).toBe("processing");
@@ -585,7 +743,9 @@ describe("when answers are lost or contradict each other", () => {
     const { guest, booking } = await newBooking();
     const res = await pay(guest, booking.id);
     // The job is gone (a dead letter, a Redis that restarted empty).
-    await query("update outbox set dead_at = now() where type = 'payment.charge' and payload->>'paymentId' = $1", [res.body.id]);
+    await query("update outbox set dead_at = now() where type = 'payment.charge' and payload->>'paymentId' = $1", [
+      res.body.id,
+    ]);
     await t.deps.db.transaction((tx) => enqueue(tx, t.deps.clock, "payments.sweep", { slot: 1 }));
     await drainJobs(t);
     expect((await getPayment(guest, res.body.id)).body.status).toBe("processing");

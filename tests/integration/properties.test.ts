@@ -32,7 +32,10 @@ describe("POST /properties", () => {
       beds: 2,
       bathrooms: 1.5,
       amenities: ["wifi", "kitchen"],
-      photos: [{ url: "https://img.example.com/1.jpg", caption: "Living room" }, { url: "https://img.example.com/2.jpg" }],
+      photos: [
+        { url: "https://img.example.com/1.jpg", caption: "Living room" },
+        { url: "https://img.example.com/2.jpg" },
+      ],
       minNights: 1,
       maxNights: 30,
       cancellationPolicy: "moderate",
@@ -62,7 +65,11 @@ describe("POST /properties", () => {
     ["unknown currency", { currency: "ABC" }, "/currency"],
     ["minNights over maxNights", { minNights: 10, maxNights: 5 }, "/minNights"],
     ["http photo", { photos: [{ url: "http://img.example.com/1.jpg" }] }, "/photos/0/url"],
-    ["too many photos", { photos: Array.from({ length: 51 }, (_, i) => ({ url: `https://img.example.com/${i}.jpg` })) }, "/photos"],
+    [
+      "too many photos",
+      { photos: Array.from({ length: 51 }, (_, i) => ({ url: `https://img.example.com/${i}.jpg` })) },
+      "/photos",
+    ],
     ["duplicate amenities", { amenities: ["wifi", "wifi"] }, "/amenities"],
     ["long title", { title: "x".repeat(201) }, "/title"],
     ["blank title", { title: "   " }, "/title"],
@@ -98,7 +105,9 @@ describe("GET /properties/:id", () => {
     const other = await t.call("GET", api(`/properties/${p.id}`), { headers: { "if-none-match": '"something-else"' } });
     expect(other.status).toBe(200);
     // Weak comparison: W/"x" and * match too (RFC 9110).
-    expect((await t.call("GET", api(`/properties/${p.id}`), { headers: { "if-none-match": `"other", W/${etag}` } })).status).toBe(304);
+    expect(
+      (await t.call("GET", api(`/properties/${p.id}`), { headers: { "if-none-match": `"other", W/${etag}` } })).status,
+    ).toBe(304);
     expect((await t.call("GET", api(`/properties/${p.id}`), { headers: { "if-none-match": "*" } })).status).toBe(304);
   });
 
@@ -127,15 +136,28 @@ describe("PATCH /properties/:id", () => {
     const before = await t.call("GET", api(`/properties/${p.id}`));
     const res = await t.call("PATCH", api(`/properties/${p.id}`), {
       token: host.accessToken,
-      body: { title: "Renamed loft", pricePerNight: 15000, address: { city: "Porto" }, photos: [], amenities: ["wifi", "pool"] },
+      body: {
+        title: "Renamed loft",
+        pricePerNight: 15000,
+        address: { city: "Porto" },
+        photos: [],
+        amenities: ["wifi", "pool"],
+      },
     });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ title: "Renamed loft", pricePerNight: 15000, photos: [], amenities: ["wifi", "pool"] });
+    expect(res.body).toMatchObject({
+      title: "Renamed loft",
+      pricePerNight: 15000,
+      photos: [],
+      amenities: ["wifi", "pool"],
+    });
     expect(res.body.address).toEqual({ line1: "Rua Augusta 10", city: "Porto", postalCode: "1100-053", country: "PT" });
     const after = await t.call("GET", api(`/properties/${p.id}`));
     expect(after.body.title).toBe("Renamed loft");
     expect(after.headers.get("etag")).not.toBe(before.headers.get("etag"));
-    const stale = await t.call("GET", api(`/properties/${p.id}`), { headers: { "if-none-match": before.headers.get("etag") as string } });
+    const stale = await t.call("GET", api(`/properties/${p.id}`), {
+      headers: { "if-none-match": before.headers.get("etag") as string },
+    });
     expect(stale.status).toBe(200);
   });
 
@@ -145,7 +167,10 @@ describe("PATCH /properties/:id", () => {
     expect((await t.call("GET", api(`/properties/${p.id}`))).body.host).toMatchObject({ name: "Old Name" });
     await t.call("PATCH", api("/users/me"), { token: host.accessToken, body: { name: "New Name" } });
     expect((await t.call("GET", api(`/properties/${p.id}`))).body.host).toMatchObject({ name: "New Name" });
-    const found = await t.call<{ data: { id: string; host: { name: string } }[] }>("GET", api("/properties?q=sunny&limit=100"));
+    const found = await t.call<{ data: { id: string; host: { name: string } }[] }>(
+      "GET",
+      api("/properties?q=sunny&limit=100"),
+    );
     expect(found.body.data.find((d) => d.id === p.id)?.host.name).toBe("New Name");
   });
 
@@ -153,19 +178,32 @@ describe("PATCH /properties/:id", () => {
     const host = await registerHost(t.call);
     const p = await createListing(t.call, host);
     const other = await registerHost(t.call);
-    const res = await t.call("PATCH", api(`/properties/${p.id}`), { token: other.accessToken, body: { title: "Mine now" } });
+    const res = await t.call("PATCH", api(`/properties/${p.id}`), {
+      token: other.accessToken,
+      body: { title: "Mine now" },
+    });
     expect(res.status).toBe(403);
     await t.call("DELETE", api(`/properties/${p.id}`), { token: host.accessToken });
-    expect((await t.call("PATCH", api(`/properties/${p.id}`), { token: other.accessToken, body: { title: "Mine now" } })).status).toBe(404);
-    expect((await t.call("GET", api(`/properties/${p.id}`), { token: host.accessToken })).body.title).toBe("Sunny loft by the river");
+    expect(
+      (await t.call("PATCH", api(`/properties/${p.id}`), { token: other.accessToken, body: { title: "Mine now" } }))
+        .status,
+    ).toBe(404);
+    expect((await t.call("GET", api(`/properties/${p.id}`), { token: host.accessToken })).body.title).toBe(
+      "Sunny loft by the river",
+    );
   });
 
   test("minNights over the stored maxNights → 422; relisting with status", async () => {
     const host = await registerHost(t.call);
     const p = await createListing(t.call, host, { maxNights: 10 });
-    expect((await t.call("PATCH", api(`/properties/${p.id}`), { token: host.accessToken, body: { minNights: 11 } })).status).toBe(422);
+    expect(
+      (await t.call("PATCH", api(`/properties/${p.id}`), { token: host.accessToken, body: { minNights: 11 } })).status,
+    ).toBe(422);
     await t.call("DELETE", api(`/properties/${p.id}`), { token: host.accessToken });
-    const relisted = await t.call("PATCH", api(`/properties/${p.id}`), { token: host.accessToken, body: { status: "listed" } });
+    const relisted = await t.call("PATCH", api(`/properties/${p.id}`), {
+      token: host.accessToken,
+      body: { status: "listed" },
+    });
     expect(relisted.body.status).toBe("listed");
     expect((await t.call("GET", api(`/properties/${p.id}`))).status).toBe(200);
   });
@@ -183,7 +221,10 @@ describe("PATCH /properties/:id", () => {
     });
     try {
       for (let i = 0; i < 15; i++) {
-        const w = await t.call("PATCH", api(`/properties/${p.id}`), { token: host.accessToken, body: { title: `Version ${i}` } });
+        const w = await t.call("PATCH", api(`/properties/${p.id}`), {
+          token: host.accessToken,
+          body: { title: `Version ${i}` },
+        });
         expect(w.status).toBe(200);
         const r = await t.call("GET", api(`/properties/${p.id}`));
         expect(r.body.title).toBe(`Version ${i}`);
@@ -226,7 +267,10 @@ describe("DELETE /properties/:id", () => {
        values ($1, $2, $3, '2099-02-01', '2099-02-03', 2, 'confirmed', 2, 24000, 3000, 2700, 29700, 'EUR', now())`,
       [Bun.randomUUIDv7(), p.id, guest.id],
     );
-    const res = await t.call("PATCH", api(`/properties/${p.id}`), { token: host.accessToken, body: { status: "unlisted" } });
+    const res = await t.call("PATCH", api(`/properties/${p.id}`), {
+      token: host.accessToken,
+      body: { status: "unlisted" },
+    });
     expect(res.status).toBe(409);
     expect(res.body.code).toBe("invalid_state");
     expect((await t.call("GET", api(`/properties/${p.id}`))).body.status).toBe("listed");
@@ -249,9 +293,13 @@ describe("GET /hosts/me/properties", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res: { body: { data: { id: string }[]; nextCursor: string | null } } = await t.call("GET", api(`/hosts/me/properties?limit=2${cursor ? `&cursor=${cursor}` : ""}`), {
-        token: host.accessToken,
-      });
+      const res: { body: { data: { id: string }[]; nextCursor: string | null } } = await t.call(
+        "GET",
+        api(`/hosts/me/properties?limit=2${cursor ? `&cursor=${cursor}` : ""}`),
+        {
+          token: host.accessToken,
+        },
+      );
       seen.push(...res.body.data.map((d) => d.id));
       cursor = res.body.nextCursor;
     } while (cursor);

@@ -10,7 +10,7 @@
 // After every test, every property has a document equal to a fresh render.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
-import { startTestApp, type Registered, type TestApp } from "../support/app";
+import { type Registered, startTestApp, type TestApp } from "../support/app";
 import { createListing, listing, registerHost } from "../support/properties";
 import { databaseUrl } from "../support/services";
 
@@ -29,10 +29,15 @@ afterAll(async () => {
 
 const pg = () => (pool ??= postgres(t.deps.config.databaseUrl as string, { max: 10, onnotice: () => {} }));
 const api = (path: string) => `/api/v1${path}`;
-const q = <T extends Record<string, unknown> = Record<string, unknown>>(text: string, params: unknown[] = []) => t.deps.database.raw.query<T>(text, params);
+const q = <T extends Record<string, unknown> = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+  t.deps.database.raw.query<T>(text, params);
 type Doc = { status: string; host_id: string; body: string; card: string };
-const doc = async (id: string) => (await q<Doc>("select status, host_id, body, card from property_documents where property_id = $1", [id]))[0] as Doc;
-const allDocs = async () => Object.fromEntries((await q<Doc & { property_id: string }>("select * from property_documents")).map((d) => [d.property_id, d.body]));
+const doc = async (id: string) =>
+  (await q<Doc>("select status, host_id, body, card from property_documents where property_id = $1", [id]))[0] as Doc;
+const allDocs = async () =>
+  Object.fromEntries(
+    (await q<Doc & { property_id: string }>("select * from property_documents")).map((d) => [d.property_id, d.body]),
+  );
 
 /** Properties whose document is missing or differs from a fresh render (must always be none). */
 const STALE = `select p.id from properties p left join property_documents d on d.property_id = p.id
@@ -46,7 +51,10 @@ afterEach(async () => {
   expect(all?.ok).toBe(true);
 });
 
-type Input = ReturnType<typeof listing> & { address: Record<string, string>; photos: { url: string; caption?: string }[] };
+type Input = ReturnType<typeof listing> & {
+  address: Record<string, string>;
+  photos: { url: string; caption?: string }[];
+};
 /** The Property the contract promises for this input, in the contract's key order. */
 function expected(id: string, host: { id: string; name: string; avatarUrl: string | null }, input: Input) {
   const a = input.address;
@@ -57,7 +65,13 @@ function expected(id: string, host: { id: string; name: string; avatarUrl: strin
     title: (input.title as string).trim(),
     description: input.description,
     propertyType: input.propertyType,
-    address: { line1: a.line1, city: a.city, ...(a.region != null && { region: a.region }), ...(a.postalCode != null && { postalCode: a.postalCode }), country: a.country },
+    address: {
+      line1: a.line1,
+      city: a.city,
+      ...(a.region != null && { region: a.region }),
+      ...(a.postalCode != null && { postalCode: a.postalCode }),
+      country: a.country,
+    },
     location: input.location,
     pricePerNight: input.pricePerNight,
     cleaningFee: input.cleaningFee,
@@ -79,23 +93,35 @@ function expected(id: string, host: { id: string; name: string; avatarUrl: strin
   };
 }
 const cardOf = (e: { photos: unknown[] }) => ({ ...e, photos: e.photos.slice(0, 1) });
-const search = async (word: string) => (await t.call<{ data: { id: string }[] }>("GET", api(`/properties?q=${word}&limit=100`))).body.data;
+const search = async (word: string) =>
+  (await t.call<{ data: { id: string }[] }>("GET", api(`/properties?q=${word}&limit=100`))).body.data;
 
 describe("rendering", () => {
   test("body is exactly the contract's Property, compact, in contract order; card keeps the first photo", async () => {
     const name = `Zoë "Z" O'Neil \\ 🏠`;
     const avatarUrl = "https://img.example.com/avatars/zoe.png?s=64&v=2";
     const host = await registerHost(t.call, name);
-    expect((await t.call("PATCH", api("/users/me"), { token: host.accessToken, body: { avatarUrl } })).status).toBe(200);
+    expect((await t.call("PATCH", api("/users/me"), { token: host.accessToken, body: { avatarUrl } })).status).toBe(
+      200,
+    );
     const input = listing({
       title: `  "Quoted" \\ back\\slash — café ☕ 🏖️ tab\there ctl\u0001\u001f end  `,
       description: "Line one\nLine two\r\n\u2028 </script>",
-      address: { line1: 'Rua "Augusta" 10', city: "Lisboa", region: "Lisboa 🌍", postalCode: "1100-053", country: "PT" },
+      address: {
+        line1: 'Rua "Augusta" 10',
+        city: "Lisboa",
+        region: "Lisboa 🌍",
+        postalCode: "1100-053",
+        country: "PT",
+      },
       // biome-ignore lint/correctness/noPrecisionLoss: more digits than a double holds, on purpose: rendering must match JavaScript's
       location: { lat: 38.71071234567891, lng: -9.136612345678912 },
       bathrooms: 2.5,
       amenities: ["wifi", "kitchen", "free_parking"],
-      photos: [{ url: "https://img.example.com/1.jpg", caption: 'Living "room" \\ 🛋️' }, { url: "https://img.example.com/2.jpg" }],
+      photos: [
+        { url: "https://img.example.com/1.jpg", caption: 'Living "room" \\ 🛋️' },
+        { url: "https://img.example.com/2.jpg" },
+      ],
     }) as Input;
     const created = await t.call<{ id: string }>("POST", api("/properties"), { token: host.accessToken, body: input });
     expect(created.status).toBe(201);
@@ -128,7 +154,10 @@ describe("rendering", () => {
 
   test("optional keys are absent when null: no region, no postalCode, a photo without caption", async () => {
     const host = await registerHost(t.call, "Plain Host");
-    const input = listing({ address: { line1: "1 Main St", city: "Porto", country: "PT" }, photos: [{ url: "https://img.example.com/only.jpg" }] }) as Input;
+    const input = listing({
+      address: { line1: "1 Main St", city: "Porto", country: "PT" },
+      photos: [{ url: "https://img.example.com/only.jpg" }],
+    }) as Input;
     const p = await createListing(t.call, host, input);
     const d = await doc(p.id);
     expect(d.body).toBe(JSON.stringify(expected(p.id, { id: host.id, name: "Plain Host", avatarUrl: null }, input)));
@@ -149,7 +178,9 @@ describe("rendering", () => {
       const input = listing({ location: { lat, lng }, bathrooms }) as Input;
       const p = await createListing(t.call, host, input);
       const d = await doc(p.id);
-      expect(d.body).toBe(JSON.stringify(expected(p.id, { id: host.id, name: "Equator Host", avatarUrl: null }, input)));
+      expect(d.body).toBe(
+        JSON.stringify(expected(p.id, { id: host.id, name: "Equator Host", avatarUrl: null }, input)),
+      );
       // What GET sends (the stored text) and what POST sent (Elysia's serialisation) agree byte for byte.
       expect(d.body).toBe(JSON.stringify(p));
     }
@@ -157,7 +188,11 @@ describe("rendering", () => {
     const special = await q<{ t: string }>(
       "select string_agg(stayhub_json_number(x)::text, ',') as t from unnest(array['NaN', 'Infinity', '-Infinity', '1e21', '-1.5e-7']::float8[]) x",
     );
-    expect(special[0]?.t).toBe([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e21, -1.5e-7].map((x) => JSON.stringify(x)).join(","));
+    expect(special[0]?.t).toBe(
+      [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e21, -1.5e-7]
+        .map((x) => JSON.stringify(x))
+        .join(","),
+    );
   });
 });
 
@@ -181,9 +216,15 @@ describe("propagation", () => {
 
     const later = "2031-04-05T06:09:10.001Z";
     await t.call("POST", api("/_test/clock"), { body: { now: later } });
-    const photos = [{ url: "https://img.example.com/new-a.jpg" }, { url: "https://img.example.com/new-b.jpg", caption: "B" }];
-    const patch = (id: string, body: unknown) => t.call("PATCH", api(`/properties/${id}`), { token: a.accessToken, body });
-    expect((await patch(p1.id, { title: `${word} renamed`, photos, address: { region: "Norte", postalCode: null } })).status).toBe(200);
+    const photos = [
+      { url: "https://img.example.com/new-a.jpg" },
+      { url: "https://img.example.com/new-b.jpg", caption: "B" },
+    ];
+    const patch = (id: string, body: unknown) =>
+      t.call("PATCH", api(`/properties/${id}`), { token: a.accessToken, body });
+    expect(
+      (await patch(p1.id, { title: `${word} renamed`, photos, address: { region: "Norte", postalCode: null } })).status,
+    ).toBe(200);
     let { d, body } = await show(p1);
     expect(body).toMatchObject({ title: `${word} renamed`, photos, updatedAt: later, createdAt: AT });
     expect(body.address).toEqual({ line1: "Rua Augusta 10", city: "Lisbon", region: "Norte", country: "PT" });
@@ -197,16 +238,24 @@ describe("propagation", () => {
 
     const b3 = (await doc(p3.id)).body;
     const avatarUrl = "https://img.example.com/a2.png";
-    expect((await t.call("PATCH", api("/users/me"), { token: a.accessToken, body: { name: "Host A Renamed", avatarUrl } })).status).toBe(200);
-    for (const p of [p1, p2]) expect((await show(p)).body.host).toEqual({ id: a.id, name: "Host A Renamed", avatarUrl });
+    expect(
+      (await t.call("PATCH", api("/users/me"), { token: a.accessToken, body: { name: "Host A Renamed", avatarUrl } }))
+        .status,
+    ).toBe(200);
+    for (const p of [p1, p2])
+      expect((await show(p)).body.host).toEqual({ id: a.id, name: "Host A Renamed", avatarUrl });
     expect((await doc(p3.id)).body).toBe(b3); // another host's listing is untouched
-    expect((await t.call("PATCH", api("/users/me"), { token: a.accessToken, body: { avatarUrl: null } })).status).toBe(200);
+    expect((await t.call("PATCH", api("/users/me"), { token: a.accessToken, body: { avatarUrl: null } })).status).toBe(
+      200,
+    );
     expect((await show(p2)).body.host).toEqual({ id: a.id, name: "Host A Renamed", avatarUrl: null });
 
     expect((await t.call("DELETE", api(`/properties/${p2.id}`), { token: a.accessToken })).status).toBe(204);
     ({ d, body } = await show(p2, a));
     expect([d.status, body.status, JSON.parse(d.card).status]).toEqual(["unlisted", "unlisted", "unlisted"]);
-    const mine = await t.call<{ data: unknown[] }>("GET", api("/hosts/me/properties?limit=100"), { token: a.accessToken });
+    const mine = await t.call<{ data: unknown[] }>("GET", api("/hosts/me/properties?limit=100"), {
+      token: a.accessToken,
+    });
     expect(mine.body.data).toEqual([JSON.parse((await doc(p2.id)).body), JSON.parse((await doc(p1.id)).body)]);
     await t.call("POST", api("/_test/clock"), { body: { now: AT } });
   });
@@ -236,7 +285,10 @@ describe("empty statements and cascades", () => {
     const withPhotos = await createListing(t.call, host);
     await q("delete from property_photos where property_id = $1", [withPhotos.id]);
     expect(JSON.parse((await doc(withPhotos.id)).body).photos).toEqual([]);
-    await q("insert into property_photos (property_id, position, url) values ($1, 3, 'https://img.example.com/x.jpg')", [withPhotos.id]);
+    await q(
+      "insert into property_photos (property_id, position, url) values ($1, 3, 'https://img.example.com/x.jpg')",
+      [withPhotos.id],
+    );
     await q("update property_photos set property_id = $2 where property_id = $1", [withPhotos.id, p.id]); // moves: both re-render
     expect(JSON.parse((await doc(withPhotos.id)).body).photos).toEqual([]);
     expect(JSON.parse((await doc(p.id)).body).photos).toEqual([{ url: "https://img.example.com/x.jpg" }]);
@@ -274,24 +326,39 @@ describe.if(Boolean(databaseUrl))("concurrency (real PostgreSQL, overlapping tra
             values (${p}, ${100 + r * 10 + k}, ${`https://img.example.com/r${r}-${k}.jpg`}, ${k === 1 ? null : `round ${r} #${k}`})`,
           ),
         ),
-        sql.begin((tx) => tx`delete from property_photos where property_id = ${p} and position = (select min(position) from property_photos where property_id = ${p})`),
-        sql.begin((tx) => tx`update property_photos set caption = ${`edited ${r}`} where property_id = ${p} and position = 1`),
+        sql.begin(
+          (tx) =>
+            tx`delete from property_photos where property_id = ${p} and position = (select min(position) from property_photos where property_id = ${p})`,
+        ),
+        sql.begin(
+          (tx) => tx`update property_photos set caption = ${`edited ${r}`} where property_id = ${p} and position = 1`,
+        ),
         sql.begin((tx) => tx`update users set name = ${`Busy Host ${r}`} where id = ${host.id}`),
       ];
       await Promise.all([title, ...others]);
       expect({ round: r, stale: [...(await sql.unsafe(stale))] }).toEqual({ round: r, stale: [] });
     }
     const body = JSON.parse((await doc(p)).body);
-    expect([body.title, body.host.name, JSON.parse((await doc(other)).body).host.name]).toEqual(["Round 7", "Busy Host 7", "Busy Host 7"]);
+    expect([body.title, body.host.name, JSON.parse((await doc(other)).body).host.name]).toEqual([
+      "Round 7",
+      "Busy Host 7",
+      "Busy Host 7",
+    ]);
   }, 30_000);
 
   test("a write under REPEATABLE READ is refused rather than rendered from an old snapshot", async () => {
     const host = await registerHost(t.call, "Strict Host");
     const p = await createListing(t.call, host, listing());
-    const attempt = pg().begin("isolation level repeatable read", (tx) => tx`update properties set title = 'Renamed' where id = ${p.id}`);
+    const attempt = pg().begin(
+      "isolation level repeatable read",
+      (tx) => tx`update properties set title = 'Renamed' where id = ${p.id}`,
+    );
     await expect(attempt).rejects.toThrow(/only under READ COMMITTED/);
     // A write that touches no document is not refused.
-    const harmless = pg().begin("isolation level repeatable read", (tx) => tx`update users set updated_at = updated_at where false`);
+    const harmless = pg().begin(
+      "isolation level repeatable read",
+      (tx) => tx`update users set updated_at = updated_at where false`,
+    );
     await expect(harmless).resolves.toBeDefined();
     expect(JSON.parse((await doc(p.id)).body).title).toBe("Sunny loft by the river");
   });

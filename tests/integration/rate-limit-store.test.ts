@@ -1,8 +1,9 @@
 // The Redis rate-limit store against real Redis, and the fallback when Redis is gone.
-import { Breaker } from "../../src/lib/breaker";
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
 import { FallbackRateLimitStore, MemoryRateLimitStore, RedisRateLimitStore } from "../../src/http/rate-limit";
+import { Breaker } from "../../src/lib/breaker";
 import { createTestRedis, type TestRedis } from "../support/services";
 
 let tr: TestRedis;
@@ -48,7 +49,12 @@ describe.if(Boolean(process.env.REDIS_URL))("RedisRateLimitStore", () => {
 
 describe("FallbackRateLimitStore", () => {
   test("Redis unreachable: answers from the in-process store, warns, never throws", async () => {
-    const dead = new Redis("redis://127.0.0.1:1", { maxRetriesPerRequest: 0, lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
+    const dead = new Redis("redis://127.0.0.1:1", {
+      maxRetriesPerRequest: 0,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
     dead.on("error", () => {});
     const warnings: string[] = [];
     const breaker = new Breaker(
@@ -57,7 +63,12 @@ describe("FallbackRateLimitStore", () => {
       50,
       50,
     );
-    const store = new FallbackRateLimitStore(new RedisRateLimitStore(dead, "x:"), new MemoryRateLimitStore(), breaker, 100);
+    const store = new FallbackRateLimitStore(
+      new RedisRateLimitStore(dead, "x:"),
+      new MemoryRateLimitStore(),
+      breaker,
+      100,
+    );
     expect((await store.hit("k", 60)).count).toBe(1);
     expect((await store.hit("k", 60)).count).toBe(2);
     expect((await store.peek("k")).count).toBe(2);

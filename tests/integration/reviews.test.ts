@@ -7,7 +7,7 @@ import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import * as schema from "../../src/db/schema";
 import { listPropertyReviews } from "../../src/modules/reviews/service";
-import { registerUser, type Registered, startTestApp, type TestApp } from "../support/app";
+import { type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
 import { type BookingBody, book, drainJobs, setClock } from "../support/bookings";
 import { createListing, registerHost } from "../support/properties";
 import { databaseUrl } from "../support/services";
@@ -45,14 +45,29 @@ interface ReviewBody {
 }
 
 const api = (path: string) => `/api/v1${path}`;
-const query = <T = Record<string, unknown>>(text: string, params: unknown[] = []) => t.deps.database.raw.query(text, params) as Promise<T[]>;
-const review = (user: Registered, bookingId: string, body: Record<string, unknown> = { rating: 5, comment: "Lovely." }) =>
-  t.call<ReviewBody>("POST", api(`/bookings/${bookingId}/reviews`), { token: user.accessToken, body });
-const guestReview = (user: Registered, bookingId: string, body: Record<string, unknown> = { rating: 4, comment: "A tidy guest." }) =>
-  t.call<Omit<ReviewBody, "propertyId"> & { guestId: string }>("POST", api(`/bookings/${bookingId}/guest-review`), { token: user.accessToken, body });
+const query = <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+  t.deps.database.raw.query(text, params) as Promise<T[]>;
+const review = (
+  user: Registered,
+  bookingId: string,
+  body: Record<string, unknown> = { rating: 5, comment: "Lovely." },
+) => t.call<ReviewBody>("POST", api(`/bookings/${bookingId}/reviews`), { token: user.accessToken, body });
+const guestReview = (
+  user: Registered,
+  bookingId: string,
+  body: Record<string, unknown> = { rating: 4, comment: "A tidy guest." },
+) =>
+  t.call<Omit<ReviewBody, "propertyId"> & { guestId: string }>("POST", api(`/bookings/${bookingId}/guest-review`), {
+    token: user.accessToken,
+    body,
+  });
 
 /** A confirmed stay of two nights from `checkIn` (paid, as far as reviews care) by a new guest. */
-async function stay(propertyId: string, checkIn = "2031-06-10", guest?: Registered): Promise<{ guest: Registered; booking: BookingBody }> {
+async function stay(
+  propertyId: string,
+  checkIn = "2031-06-10",
+  guest?: Registered,
+): Promise<{ guest: Registered; booking: BookingBody }> {
   const g = guest ?? (await registerUser(t.call, { name: "Gina Guest" }));
   const checkOut = new Date(Date.parse(`${checkIn}T00:00:00Z`) + 2 * 86_400_000).toISOString().slice(0, 10);
   const res = await book(t.call, g, { propertyId, checkIn, checkOut });
@@ -66,7 +81,10 @@ const afterStay = () => setClock(t.call, "2031-06-13T10:00:00.000Z");
 describe("a guest reviews a stay", () => {
   test("201 with the author embedded; the property's rating includes it at once, cache on", async () => {
     const p = await createListing(t.call, host);
-    const before = await t.call<{ ratingAverage: number | null; reviewCount: number }>("GET", api(`/properties/${p.id}`));
+    const before = await t.call<{ ratingAverage: number | null; reviewCount: number }>(
+      "GET",
+      api(`/properties/${p.id}`),
+    );
     expect(before.body).toMatchObject({ ratingAverage: null, reviewCount: 0 });
     const { guest, booking } = await stay(p.id);
     await afterStay();
@@ -82,11 +100,19 @@ describe("a guest reviews a stay", () => {
       comment: "Great view, thin walls.",
       createdAt: "2031-06-13T10:00:00.000Z",
     });
-    expect((await t.call("GET", api(`/bookings/${booking.id}`), { token: guest.accessToken })).body.status).toBe("completed");
-    const after = await t.call<{ ratingAverage: number | null; reviewCount: number }>("GET", api(`/properties/${p.id}`));
+    expect((await t.call("GET", api(`/bookings/${booking.id}`), { token: guest.accessToken })).body.status).toBe(
+      "completed",
+    );
+    const after = await t.call<{ ratingAverage: number | null; reviewCount: number }>(
+      "GET",
+      api(`/properties/${p.id}`),
+    );
     expect(after.body).toMatchObject({ ratingAverage: 4, reviewCount: 1 });
     await drainJobs(t);
-    const notes = await query("select 1 from notifications where user_id = $1 and type = 'review_received' and data->>'reviewId' = $2", [host.id, res.body.id]);
+    const notes = await query(
+      "select 1 from notifications where user_id = $1 and type = 'review_received' and data->>'reviewId' = $2",
+      [host.id, res.body.id],
+    );
     expect(notes.length).toBe(1);
   });
 
@@ -94,7 +120,10 @@ describe("a guest reviews a stay", () => {
     const p = await createListing(t.call, host);
     const pending = await (async () => {
       const g = await registerUser(t.call);
-      return { guest: g, booking: (await book(t.call, g, { propertyId: p.id, checkIn: "2031-06-20", checkOut: "2031-06-22" })).body };
+      return {
+        guest: g,
+        booking: (await book(t.call, g, { propertyId: p.id, checkIn: "2031-06-20", checkOut: "2031-06-22" })).body,
+      };
     })();
     const { guest, booking } = await stay(p.id);
     // The checkout day itself: not completed yet.
@@ -120,7 +149,9 @@ describe("a guest reviews a stay", () => {
     for (const who of [host, stranger]) expect((await review(who, booking.id)).status).toBe(404);
     expect((await review(stranger, "not-a-uuid")).status).toBe(404);
     expect((await review(stranger, crypto.randomUUID())).status).toBe(404);
-    expect((await t.call("POST", api(`/bookings/${booking.id}/reviews`), { body: { rating: 5, comment: "x" } })).status).toBe(401);
+    expect(
+      (await t.call("POST", api(`/bookings/${booking.id}/reviews`), { body: { rating: 5, comment: "x" } })).status,
+    ).toBe(401);
   });
 
   test("bad input is 422 naming the field, never a 5xx; nothing is stored", async () => {
@@ -153,10 +184,15 @@ describe("a guest reviews a stay", () => {
     const p = await createListing(t.call, host);
     const { guest, booking } = await stay(p.id);
     await afterStay();
-    const answers = await Promise.all(Array.from({ length: 10 }, () => review(guest, booking.id, { rating: 3, comment: "Fine." })));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => review(guest, booking.id, { rating: 3, comment: "Fine." })),
+    );
     expect(answers.map((a) => a.status).sort()).toEqual([201, ...Array(9).fill(409)]);
     for (const a of answers.filter((x) => x.status === 409)) expect(a.body.code).toBe("already_reviewed");
-    const [agg] = await query<{ rating_sum: number; review_count: number }>("select rating_sum, review_count from properties where id = $1", [p.id]);
+    const [agg] = await query<{ rating_sum: number; review_count: number }>(
+      "select rating_sum, review_count from properties where id = $1",
+      [p.id],
+    );
     expect(agg).toEqual({ rating_sum: 3, review_count: 1 });
   });
 });
@@ -180,7 +216,9 @@ describe("aggregates", () => {
         stays.push({ guest, bookingId: b?.id as string, rating: 1 + ((i + k * 7) % 5) });
       }
     }
-    const answers = await Promise.all(stays.map((s) => review(s.guest, s.bookingId, { rating: s.rating, comment: "Concurrent." })));
+    const answers = await Promise.all(
+      stays.map((s) => review(s.guest, s.bookingId, { rating: s.rating, comment: "Concurrent." })),
+    );
     expect(answers.filter((a) => a.status !== 201).map((a) => `${a.status} ${a.body.detail}`)).toEqual([]);
     const rows = await query<{ id: string; rating_sum: number; review_count: number; sum: number; count: number }>(
       `select p.id, p.rating_sum, p.review_count, coalesce(sum(r.rating), 0)::int as sum, count(r.id)::int as count
@@ -188,19 +226,36 @@ describe("aggregates", () => {
       [props.map((p) => p.id)],
     );
     expect(rows.length).toBe(50);
-    for (const r of rows) expect({ id: r.id, sum: r.rating_sum, count: r.review_count }).toEqual({ id: r.id, sum: r.sum, count: r.count });
+    for (const r of rows)
+      expect({ id: r.id, sum: r.rating_sum, count: r.review_count }).toEqual({ id: r.id, sum: r.sum, count: r.count });
     // And each property's answer says the same, rounded to 2 decimals.
     for (const p of props.slice(0, 10)) {
       const row = rows.find((r) => r.id === p.id) as (typeof rows)[number];
       const shown = await t.call<{ ratingAverage: number; reviewCount: number }>("GET", api(`/properties/${p.id}`));
-      expect(shown.body).toMatchObject({ ratingAverage: Math.round((row.sum * 100) / row.count) / 100, reviewCount: row.count });
+      expect(shown.body).toMatchObject({
+        ratingAverage: Math.round((row.sum * 100) / row.count) / 100,
+        reviewCount: row.count,
+      });
     }
   }, 60_000);
 
   test("search and sort=rating reflect a new review at once, with the cache on", async () => {
     const city = `Reviewtown${Math.random().toString(36).slice(2, 7)}`;
-    const [a, b] = await Promise.all([0, 1].map(() => createListing(t.call, host, { address: { line1: "Main St 1", city, country: "PT" }, location: { lat: 38.7, lng: -9.1 } })));
-    const search = async () => (await t.call<{ data: { id: string; ratingAverage: number | null }[] }>("GET", api(`/properties?city=${city}&sort=rating`))).body.data;
+    const [a, b] = await Promise.all(
+      [0, 1].map(() =>
+        createListing(t.call, host, {
+          address: { line1: "Main St 1", city, country: "PT" },
+          location: { lat: 38.7, lng: -9.1 },
+        }),
+      ),
+    );
+    const search = async () =>
+      (
+        await t.call<{ data: { id: string; ratingAverage: number | null }[] }>(
+          "GET",
+          api(`/properties?city=${city}&sort=rating`),
+        )
+      ).body.data;
     const first = await search();
     expect(first.every((p) => p.ratingAverage === null)).toBe(true);
     const target = first[1]?.id === a?.id ? (a as { id: string }) : (b as { id: string });
@@ -218,16 +273,30 @@ describe("the host's response", () => {
     const { guest, booking } = await stay(p.id);
     await afterStay();
     const r = await review(guest, booking.id);
-    const respond = (who: Registered, comment = "Thank you!") => t.call<ReviewBody>("POST", api(`/reviews/${r.body.id}/response`), { token: who.accessToken, body: { comment } });
+    const respond = (who: Registered, comment = "Thank you!") =>
+      t.call<ReviewBody>("POST", api(`/reviews/${r.body.id}/response`), { token: who.accessToken, body: { comment } });
     for (const who of [guest, stranger]) expect((await respond(who)).status).toBe(404);
     const ok = await respond(host, "  Thank you, come back!  ");
     expect(ok.status).toBe(201);
-    expect(ok.body).toEqual({ ...r.body, response: { comment: "Thank you, come back!", createdAt: "2031-06-13T10:00:00.000Z" } });
+    expect(ok.body).toEqual({
+      ...r.body,
+      response: { comment: "Thank you, come back!", createdAt: "2031-06-13T10:00:00.000Z" },
+    });
     const again = await respond(host, "Edited");
     expect(again.status).toBe(409);
     expect(again.body.code).toBe("already_reviewed");
-    expect((await t.call("POST", api(`/reviews/${crypto.randomUUID()}/response`), { token: host.accessToken, body: { comment: "x" } })).status).toBe(404);
-    expect((await t.call("POST", api(`/reviews/${r.body.id}/response`), { token: host.accessToken, body: { comment: " " } })).status).toBe(422);
+    expect(
+      (
+        await t.call("POST", api(`/reviews/${crypto.randomUUID()}/response`), {
+          token: host.accessToken,
+          body: { comment: "x" },
+        })
+      ).status,
+    ).toBe(404);
+    expect(
+      (await t.call("POST", api(`/reviews/${r.body.id}/response`), { token: host.accessToken, body: { comment: " " } }))
+        .status,
+    ).toBe(422);
   });
 
   test("a response whose 200th character is an emoji is answered and notified whole (the notice cuts by characters)", async () => {
@@ -236,10 +305,16 @@ describe("the host's response", () => {
     await afterStay();
     const r = await review(guest, booking.id);
     const comment = `${"a".repeat(199)}😀 thanks`;
-    const res = await t.call<ReviewBody>("POST", api(`/reviews/${r.body.id}/response`), { token: host.accessToken, body: { comment } });
+    const res = await t.call<ReviewBody>("POST", api(`/reviews/${r.body.id}/response`), {
+      token: host.accessToken,
+      body: { comment },
+    });
     expect(res.status).toBe(201);
     await drainJobs(t);
-    const [note] = await query<{ body: string }>("select body from notifications where user_id = $1 and type = 'review_response'", [guest.id]);
+    const [note] = await query<{ body: string }>(
+      "select body from notifications where user_id = $1 and type = 'review_response'",
+      [guest.id],
+    );
     expect(note?.body).toBe(`${"a".repeat(199)}😀`);
   });
 });
@@ -278,9 +353,15 @@ describe("listing a property's reviews", () => {
   test.if(Boolean(databaseUrl))("one SQL statement per page, whatever its length", async () => {
     const p = await createListing(t.call, host);
     for (let i = 0; i < 30; i++) {
-      const { guest, booking } = await stay(p.id, new Date(Date.parse("2031-07-01T00:00:00Z") + i * 3 * 86_400_000).toISOString().slice(0, 10));
+      const { guest, booking } = await stay(
+        p.id,
+        new Date(Date.parse("2031-07-01T00:00:00Z") + i * 3 * 86_400_000).toISOString().slice(0, 10),
+      );
       await query("update bookings set status = 'completed' where id = $1", [booking.id]);
-      await query("insert into reviews (booking_id, property_id, author_id, rating, comment) values ($1, $2, $3, 4, 'ok')", [booking.id, p.id, guest.id]);
+      await query(
+        "insert into reviews (booking_id, property_id, author_id, rating, comment) values ($1, $2, $3, 4, 'ok')",
+        [booking.id, p.id, guest.id],
+      );
     }
     const counted = postgres(t.deps.config.databaseUrl as string, { max: 1, onnotice: () => {} });
     let statements = 0;
@@ -331,10 +412,18 @@ describe("guests reviewed by hosts", () => {
     const second = await stay(p.id, "2031-06-20", guest);
     await setClock(t.call, "2031-06-23T10:00:00.000Z");
     expect((await guestReview(host, second.booking.id, { rating: 5, comment: "Again great." })).status).toBe(201);
-    const profile = await t.call<{ guestRatingAverage: number | null; guestReviewCount: number }>("GET", api(`/users/${guest.id}`));
+    const profile = await t.call<{ guestRatingAverage: number | null; guestReviewCount: number }>(
+      "GET",
+      api(`/users/${guest.id}`),
+    );
     expect(profile.body).toMatchObject({ guestRatingAverage: 4.5, guestReviewCount: 2 });
-    expect((await t.call<{ guestRatingAverage: number | null }>("GET", api(`/users/${stranger.id}`))).body).toMatchObject({ guestRatingAverage: null, guestReviewCount: 0 });
-    const list = await t.call<{ data: { id: string; rating: number }[]; nextCursor: string | null }>("GET", api(`/users/${guest.id}/reviews?limit=1`));
+    expect(
+      (await t.call<{ guestRatingAverage: number | null }>("GET", api(`/users/${stranger.id}`))).body,
+    ).toMatchObject({ guestRatingAverage: null, guestReviewCount: 0 });
+    const list = await t.call<{ data: { id: string; rating: number }[]; nextCursor: string | null }>(
+      "GET",
+      api(`/users/${guest.id}/reviews?limit=1`),
+    );
     expect(list.body.data.map((r) => r.rating)).toEqual([5]);
     const rest = await t.call<{ data: { id: string; rating: number }[]; nextCursor: string | null }>(
       "GET",
@@ -345,7 +434,9 @@ describe("guests reviewed by hosts", () => {
     // The guest's own review of the stay is independent of the host's.
     expect((await review(guest, second.booking.id)).status).toBe(201);
     await drainJobs(t);
-    const notes = await query("select 1 from notifications where user_id = $1 and type = 'guest_review_received'", [guest.id]);
+    const notes = await query("select 1 from notifications where user_id = $1 and type = 'guest_review_received'", [
+      guest.id,
+    ]);
     expect(notes.length).toBe(2);
   });
 });

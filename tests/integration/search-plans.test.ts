@@ -48,7 +48,9 @@ async function plan(q: SearchParams, mode: "custom" | "generic" = "custom") {
           await raw.exec(`prepare generic_probe as ${sql}`);
           try {
             await raw.exec("set plan_cache_mode = force_generic_plan");
-            return await raw.query<{ "QUERY PLAN": unknown }>(`explain (format json) execute generic_probe(${filled.map(literal).join(", ")})`);
+            return await raw.query<{ "QUERY PLAN": unknown }>(
+              `explain (format json) execute generic_probe(${filled.map(literal).join(", ")})`,
+            );
           } finally {
             await raw.exec("reset plan_cache_mode; deallocate generic_probe");
           }
@@ -66,8 +68,16 @@ const checkIn = addDays(today, 40);
 const checkOut = addDays(today, 43);
 
 const shapes: [string, SearchParams, string[]][] = [
-  ["city + dates + guests", { city: "Lisbon", checkIn, checkOut, guests: 2 }, ["properties_city_recommended_idx", "bookings_active_idx|bookings_no_overlap"]],
-  ["geo radius + dates", { near: "48.8566,2.3522", radiusKm: 5, checkIn, checkOut }, ["properties_location_idx", "bookings_active_idx|bookings_no_overlap"]],
+  [
+    "city + dates + guests",
+    { city: "Lisbon", checkIn, checkOut, guests: 2 },
+    ["properties_city_recommended_idx", "bookings_active_idx|bookings_no_overlap"],
+  ],
+  [
+    "geo radius + dates",
+    { near: "48.8566,2.3522", radiusKm: 5, checkIn, checkOut },
+    ["properties_location_idx", "bookings_active_idx|bookings_no_overlap"],
+  ],
   ["map bbox", { bbox: "2.2,48.8,2.4,48.9" }, ["properties_location_idx"]],
   ["text", { q: "charming cottage" }, ["properties_search_idx"]],
   ["price range", { minPrice: 10_000, maxPrice: 10_500, sort: "price_asc" }, ["properties_price_idx"]],
@@ -82,9 +92,15 @@ describe("search plans at 10k properties / 20k bookings", () => {
       const p = await plan(q);
       // "a|b": either index serves (the planner picks by estimated cost).
       for (const index of expected) {
-        expect({ name, index, used: index.split("|").some((i) => p.indexes.has(i)) }).toEqual({ name, index, used: true });
+        expect({ name, index, used: index.split("|").some((i) => p.indexes.has(i)) }).toEqual({
+          name,
+          index,
+          used: true,
+        });
       }
-      expect(p.seqScans.filter((r) => r === "properties" || r === "bookings" || r === "property_documents")).toEqual([]);
+      expect(p.seqScans.filter((r) => r === "properties" || r === "bookings" || r === "property_documents")).toEqual(
+        [],
+      );
     });
   }
   // Text searches are always planned for their words (Database.planEach); the others may run on a
@@ -94,9 +110,15 @@ describe("search plans at 10k properties / 20k bookings", () => {
       const p = await plan(q, "generic");
       // "a|b": either index serves (the planner picks by estimated cost).
       for (const index of expected) {
-        expect({ name, index, used: index.split("|").some((i) => p.indexes.has(i)) }).toEqual({ name, index, used: true });
+        expect({ name, index, used: index.split("|").some((i) => p.indexes.has(i)) }).toEqual({
+          name,
+          index,
+          used: true,
+        });
       }
-      expect(p.seqScans.filter((r) => r === "properties" || r === "bookings" || r === "property_documents")).toEqual([]);
+      expect(p.seqScans.filter((r) => r === "properties" || r === "bookings" || r === "property_documents")).toEqual(
+        [],
+      );
     });
   }
 });

@@ -4,7 +4,13 @@ import { registerUser, startTestApp, type TestApp } from "../support/app";
 import { createListing, registerHost } from "../support/properties";
 
 let t: TestApp;
-type Item = { id: string; title: string; pricePerNight: number; photos: unknown[]; location: { lat: number; lng: number } };
+type Item = {
+  id: string;
+  title: string;
+  pricePerNight: number;
+  photos: unknown[];
+  location: { lat: number; lng: number };
+};
 type PageBody = { data: Item[]; nextCursor: string | null };
 const ids: Record<string, string> = {};
 
@@ -16,7 +22,12 @@ beforeAll(async () => {
   const make = async (key: string, o: Record<string, unknown>) => {
     ids[key] = (await createListing(t.call, host, o)).id;
   };
-  await make("lisbonLoft", { title: "Sea view loft", pricePerNight: 10000, maxGuests: 2, amenities: ["wifi", "kitchen"] });
+  await make("lisbonLoft", {
+    title: "Sea view loft",
+    pricePerNight: 10000,
+    maxGuests: 2,
+    amenities: ["wifi", "kitchen"],
+  });
   await make("lisbonHouse", {
     title: "Family house with garden",
     propertyType: "house",
@@ -25,9 +36,27 @@ beforeAll(async () => {
     amenities: ["wifi", "pool", "kitchen"],
     location: { lat: 38.72, lng: -9.15 },
   });
-  await make("lisbonRoom", { title: "Quiet room", propertyType: "room", pricePerNight: 4000, maxGuests: 1, amenities: [], minNights: 3, location: { lat: 38.75, lng: -9.2 } });
-  await make("porto", { title: "Ribeira flat", pricePerNight: 9000, address: { line1: "Cais 1", city: "Porto", country: "PT" }, location: { lat: 41.14, lng: -8.61 } });
-  await make("paris", { title: "Montmartre studio", pricePerNight: 15000, address: { line1: "Rue 1", city: "Paris", country: "FR" }, location: { lat: 48.886, lng: 2.343 } });
+  await make("lisbonRoom", {
+    title: "Quiet room",
+    propertyType: "room",
+    pricePerNight: 4000,
+    maxGuests: 1,
+    amenities: [],
+    minNights: 3,
+    location: { lat: 38.75, lng: -9.2 },
+  });
+  await make("porto", {
+    title: "Ribeira flat",
+    pricePerNight: 9000,
+    address: { line1: "Cais 1", city: "Porto", country: "PT" },
+    location: { lat: 41.14, lng: -8.61 },
+  });
+  await make("paris", {
+    title: "Montmartre studio",
+    pricePerNight: 15000,
+    address: { line1: "Rue 1", city: "Paris", country: "FR" },
+    location: { lat: 48.886, lng: 2.343 },
+  });
   await make("fiji", {
     title: "Beach bure",
     propertyType: "cabin",
@@ -92,15 +121,24 @@ describe("filters", () => {
     await invalidateProperties(t.deps, ids.lisbonLoft as string);
     // The loft is booked on the 10th and 11th; the room needs 3 nights; the house's booking was cancelled.
     expect(await found("city=Lisbon&checkIn=2031-03-11&checkOut=2031-03-13")).toEqual(idsOf("lisbonHouse"));
-    expect(await found("city=Lisbon&checkIn=2031-03-12&checkOut=2031-03-15")).toEqual(idsOf("lisbonLoft", "lisbonHouse", "lisbonRoom"));
-    expect(await found("city=Lisbon&checkIn=2031-03-08&checkOut=2031-03-10")).toEqual(idsOf("lisbonLoft", "lisbonHouse"));
+    expect(await found("city=Lisbon&checkIn=2031-03-12&checkOut=2031-03-15")).toEqual(
+      idsOf("lisbonLoft", "lisbonHouse", "lisbonRoom"),
+    );
+    expect(await found("city=Lisbon&checkIn=2031-03-08&checkOut=2031-03-10")).toEqual(
+      idsOf("lisbonLoft", "lisbonHouse"),
+    );
   });
 
   test("a blocked night hides the property for those dates, and the search cache is invalidated by it", async () => {
     const before = await found("city=Porto&checkIn=2031-04-01&checkOut=2031-04-03");
     expect(before).toEqual(idsOf("porto"));
     const hostLogin = await t.call<{ accessToken: string }>("POST", "/api/v1/auth/login", {
-      body: { email: (await t.deps.database.raw.query<{ email: string }>("select email from users where name = 'Search Host'"))[0]?.email, password: "correct horse battery" },
+      body: {
+        email: (
+          await t.deps.database.raw.query<{ email: string }>("select email from users where name = 'Search Host'")
+        )[0]?.email,
+        password: "correct horse battery",
+      },
     });
     const block = await t.call("PUT", `/api/v1/properties/${ids.porto}/calendar`, {
       token: hostLogin.body.accessToken,
@@ -123,7 +161,9 @@ describe("sorting and keyset pagination", () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const page: PageBody = await search(`${qs}&limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+      const page: PageBody = await search(
+        `${qs}&limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+      );
       seen.push(...page.data);
       cursor = page.nextCursor;
       if (++pages > 20) throw new Error("too many pages");
@@ -137,8 +177,10 @@ describe("sorting and keyset pagination", () => {
       const one = (await search(`sort=${sort}&limit=100`)).data;
       expect(all.map((d) => d.id)).toEqual(one.map((d) => d.id));
       expect(new Set(all.map((d) => d.id)).size).toBe(all.length);
-      if (sort === "price_asc") expect(all.map((d) => d.pricePerNight)).toEqual([...all.map((d) => d.pricePerNight)].sort((a, b) => a - b));
-      if (sort === "price_desc") expect(all.map((d) => d.pricePerNight)).toEqual([...all.map((d) => d.pricePerNight)].sort((a, b) => b - a));
+      if (sort === "price_asc")
+        expect(all.map((d) => d.pricePerNight)).toEqual([...all.map((d) => d.pricePerNight)].sort((a, b) => a - b));
+      if (sort === "price_desc")
+        expect(all.map((d) => d.pricePerNight)).toEqual([...all.map((d) => d.pricePerNight)].sort((a, b) => b - a));
     });
   }
 
@@ -146,7 +188,9 @@ describe("sorting and keyset pagination", () => {
     const first: PageBody = await search("sort=price_asc&limit=2");
     const host = await registerHost(t.call);
     await createListing(t.call, host, { title: "Cheap newcomer", pricePerNight: 1 });
-    const rest: PageBody = await search(`sort=price_asc&limit=100&cursor=${encodeURIComponent(first.nextCursor as string)}`);
+    const rest: PageBody = await search(
+      `sort=price_asc&limit=100&cursor=${encodeURIComponent(first.nextCursor as string)}`,
+    );
     const overlap = rest.data.filter((d) => first.data.some((f) => f.id === d.id));
     expect(overlap).toEqual([]);
     expect(rest.data.some((d) => d.title === "Cheap newcomer")).toBe(false);

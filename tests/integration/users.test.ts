@@ -22,10 +22,20 @@ describe("PATCH /users/me", () => {
     const u = await registerUser(t.call);
     const res = await t.call("PATCH", "/api/v1/users/me", {
       token: u.accessToken,
-      body: { name: "New Name", bio: "Traveller", avatarUrl: "https://cdn.example.com/a.png", phone: "+44 20 7946 0958" },
+      body: {
+        name: "New Name",
+        bio: "Traveller",
+        avatarUrl: "https://cdn.example.com/a.png",
+        phone: "+44 20 7946 0958",
+      },
     });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ name: "New Name", bio: "Traveller", avatarUrl: "https://cdn.example.com/a.png", phone: "+44 20 7946 0958" });
+    expect(res.body).toMatchObject({
+      name: "New Name",
+      bio: "Traveller",
+      avatarUrl: "https://cdn.example.com/a.png",
+      phone: "+44 20 7946 0958",
+    });
     const cleared = await t.call("PATCH", "/api/v1/users/me", { token: u.accessToken, body: { bio: null } });
     expect(cleared.body).toMatchObject({ name: "New Name", bio: null, phone: "+44 20 7946 0958" });
   });
@@ -64,8 +74,13 @@ describe("POST /users/me/password", () => {
     for (const refreshToken of [u.refreshToken, second.body.refreshToken]) {
       expect((await t.call("POST", "/api/v1/auth/refresh", { body: { refreshToken } })).status).toBe(401);
     }
-    expect((await t.call("POST", "/api/v1/auth/login", { body: { email: u.email, password: u.password } })).status).toBe(401);
-    expect((await t.call("POST", "/api/v1/auth/login", { body: { email: u.email, password: "a brand new password" } })).status).toBe(200);
+    expect(
+      (await t.call("POST", "/api/v1/auth/login", { body: { email: u.email, password: u.password } })).status,
+    ).toBe(401);
+    expect(
+      (await t.call("POST", "/api/v1/auth/login", { body: { email: u.email, password: "a brand new password" } }))
+        .status,
+    ).toBe(200);
   });
 
   test("a wrong current password changes nothing", async () => {
@@ -83,7 +98,10 @@ describe("POST /users/me/password", () => {
     const u = await registerUser(t.call);
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) {
-      const res = await t.call("POST", "/api/v1/users/me/password", { token: u.accessToken, body: { currentPassword: `guess ${i}`, newPassword: "a brand new password" } });
+      const res = await t.call("POST", "/api/v1/users/me/password", {
+        token: u.accessToken,
+        body: { currentPassword: `guess ${i}`, newPassword: "a brand new password" },
+      });
       statuses.push(res.status);
     }
     expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
@@ -92,7 +110,10 @@ describe("POST /users/me/password", () => {
 
   test("422 for a short new password", async () => {
     const u = await registerUser(t.call);
-    const res = await t.call("POST", "/api/v1/users/me/password", { token: u.accessToken, body: { currentPassword: u.password, newPassword: "short" } });
+    const res = await t.call("POST", "/api/v1/users/me/password", {
+      token: u.accessToken,
+      body: { currentPassword: u.password, newPassword: "short" },
+    });
     expect(res.status).toBe(422);
   });
 });
@@ -114,8 +135,24 @@ describe("GET /users/:id", () => {
     await t.call("PATCH", "/api/v1/users/me", { token: u.accessToken, body: { phone: "+1 555 0100", bio: "Hi" } });
     const res = await t.call("GET", `/api/v1/users/${u.id}`);
     expect(res.status).toBe(200);
-    expect(Object.keys(res.body).sort()).toEqual(["avatarUrl", "bio", "createdAt", "guestRatingAverage", "guestReviewCount", "id", "isHost", "name"]);
-    expect(res.body).toMatchObject({ id: u.id, name: "Pia", bio: "Hi", isHost: false, guestRatingAverage: null, guestReviewCount: 0 });
+    expect(Object.keys(res.body).sort()).toEqual([
+      "avatarUrl",
+      "bio",
+      "createdAt",
+      "guestRatingAverage",
+      "guestReviewCount",
+      "id",
+      "isHost",
+      "name",
+    ]);
+    expect(res.body).toMatchObject({
+      id: u.id,
+      name: "Pia",
+      bio: "Hi",
+      isHost: false,
+      guestRatingAverage: null,
+      guestReviewCount: 0,
+    });
     expect(res.text).not.toContain(u.email);
   });
 

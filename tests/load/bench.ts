@@ -59,8 +59,15 @@ async function startStayhub(env: Record<string, string>, cwd: string) {
   // BENCH_CPU_PROFILE=dir: the service runs from source under Bun's sampling profiler and leaves a
   // markdown profile of its main thread in dir when it stops (slower than the binary: for where, not how fast).
   const profile = process.env.BENCH_CPU_PROFILE;
-  const cmd = profile ? [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${profile}`, join(ROOT, "src/main.ts"), "serve"] : [BINARY, "serve"];
-  const proc = Bun.spawn(cmd, { cwd, env: { PATH: process.env.PATH ?? "", PORT: String(port), ...env }, stdout: "ignore", stderr: "inherit" });
+  const cmd = profile
+    ? [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${profile}`, join(ROOT, "src/main.ts"), "serve"]
+    : [BINARY, "serve"];
+  const proc = Bun.spawn(cmd, {
+    cwd,
+    env: { PATH: process.env.PATH ?? "", PORT: String(port), ...env },
+    stdout: "ignore",
+    stderr: "inherit",
+  });
   children.push(proc);
   await waitFor(`http://127.0.0.1:${port}/ready`, proc);
   return {
@@ -76,11 +83,14 @@ async function startStayhub(env: Record<string, string>, cwd: string) {
 
 async function startFloor(args: string[], env: Record<string, string> = {}) {
   const port = freePort();
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "floors.ts"), args[0] as string, String(port), ...args.slice(1)], {
-    env: { ...process.env, ...env },
-    stdout: "ignore",
-    stderr: "inherit",
-  });
+  const proc = Bun.spawn(
+    [process.execPath, join(import.meta.dir, "floors.ts"), args[0] as string, String(port), ...args.slice(1)],
+    {
+      env: { ...process.env, ...env },
+      stdout: "ignore",
+      stderr: "inherit",
+    },
+  );
   children.push(proc);
   await waitFor(`http://127.0.0.1:${port}/`, proc);
   return `http://127.0.0.1:${port}/`;
@@ -117,7 +127,9 @@ function cpuSeconds(pids: number[]): number {
 async function measureCpu(appPid: number, url: string, o: Parameters<typeof wrk>[1]) {
   await wrk(url, { ...o, seconds: 2 });
   const sql = postgres(benchDb, { max: 1, onnotice: () => {} });
-  const backends = (await sql`select pid from pg_stat_activity where datname = 'stayhub_bench' and application_name = 'stayhub'`).map((r) => r.pid as number);
+  const backends = (
+    await sql`select pid from pg_stat_activity where datname = 'stayhub_bench' and application_name = 'stayhub'`
+  ).map((r) => r.pid as number);
   await sql.end();
   const [app0, db0] = [cpuSeconds([appPid]), cpuSeconds(backends)];
   const r = await wrk(url, o);
@@ -205,7 +217,9 @@ async function main() {
   const first = await startStayhub(env, cwd);
   await first.stop();
   const app = await startStayhub(env, cwd);
-  notes.push(`start → /ready with PostgreSQL: ${fmt(first.readyMs, 0)} ms (migrating an empty database), ${fmt(app.readyMs, 0)} ms (migrated)`);
+  notes.push(
+    `start → /ready with PostgreSQL: ${fmt(first.readyMs, 0)} ms (migrating an empty database), ${fmt(app.readyMs, 0)} ms (migrated)`,
+  );
 
   say("register and login latency (argon2id, sequential)");
   const password = "bench password 123";
@@ -217,12 +231,24 @@ async function main() {
     }),
   );
   const loginBody = JSON.stringify({ email: "bench0@example.com", password });
-  const logins = await timed(30, () => fetch(`${app.url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: loginBody }));
-  notes.push(`register p50 ${fmt(percentile(regs, 50), 1)} ms, login p50 ${fmt(percentile(logins, 50), 1)} ms (argon2id m=19 MiB, t=2)`);
+  const logins = await timed(30, () =>
+    fetch(`${app.url}/api/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: loginBody,
+    }),
+  );
+  notes.push(
+    `register p50 ${fmt(percentile(regs, 50), 1)} ms, login p50 ${fmt(percentile(logins, 50), 1)} ms (argon2id m=19 MiB, t=2)`,
+  );
   // Unknown e-mail vs wrong password must take about as long (no account enumeration by timing).
   // Different e-mails each time so the failed-login limit does not cut the sample short.
   const failedLogin = (email: string) =>
-    fetch(`${app.url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password: "wrong password!!" }) });
+    fetch(`${app.url}/api/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email, password: "wrong password!!" }),
+    });
   const expectFail = async (res: Promise<Response>) => {
     const r = await res;
     return new Response(r.status === 401 ? "" : `unexpected ${r.status}`, { status: r.status === 401 ? 200 : 500 });
@@ -235,8 +261,16 @@ async function main() {
     unknownEmail.push(...(await timed(1, () => expectFail(failedLogin(`nobody${i}@example.com`)))));
   }
   notes.push(await resetTiming(app.url));
-  notes.push(`failed login p50: wrong password ${fmt(percentile(wrongPassword, 50), 1)} ms, unknown e-mail ${fmt(percentile(unknownEmail, 50), 1)} ms (should match)`);
-  const session = (await (await fetch(`${app.url}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: loginBody })).json()) as {
+  notes.push(
+    `failed login p50: wrong password ${fmt(percentile(wrongPassword, 50), 1)} ms, unknown e-mail ${fmt(percentile(unknownEmail, 50), 1)} ms (should match)`,
+  );
+  const session = (await (
+    await fetch(`${app.url}/api/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: loginBody,
+    })
+  ).json()) as {
     accessToken: string;
     user: { id: string };
   };
@@ -251,7 +285,10 @@ async function main() {
   rows.push({ name: "floor: Bun.serve JSON", r: floorJson });
   const floorDb = await measure(dbFloor, o);
   rows.push({ name: "floor: Bun.serve + postgres.js PK select", r: floorDb });
-  const me = await measure(`${app.url}/api/v1/users/me`, { ...o, headers: { authorization: `Bearer ${session.accessToken}` } });
+  const me = await measure(`${app.url}/api/v1/users/me`, {
+    ...o,
+    headers: { authorization: `Bearer ${session.accessToken}` },
+  });
   rows.push({ name: "GET /api/v1/users/me", r: me, vs: `${fmt(me.rps / floorDb.rps)} × db floor (target ≥ 0.7)` });
   const health = await measure(`${app.url}/health`, o);
   rows.push({ name: "GET /health", r: health, vs: `${fmt(health.rps / floorJson.rps)} × Bun.serve floor` });
@@ -273,7 +310,11 @@ async function main() {
     }),
   ]);
   rows.push({ name: "POST /auth/login, 16 connections (the storm)", r: storm });
-  rows.push({ name: "GET /health, 1 connection, during the storm", r: busy, vs: `p99 ${fmt(busy.p99ms / idle.p99ms, 1)} × idle (target ≤ 5)` });
+  rows.push({
+    name: "GET /health, 1 connection, during the storm",
+    r: busy,
+    vs: `p99 ${fmt(busy.p99ms / idle.p99ms, 1)} × idle (target ≤ 5)`,
+  });
   await app.stop();
 
   // Jobs before the 10,000-property seed and its load, whose aftermath (autovacuum, a busy
@@ -293,24 +334,36 @@ async function main() {
   await e1.stop();
   const e2 = await startStayhub({ DATA_DIR: embeddedDir, LOG_LEVEL: "warn" }, cwd);
   await e2.stop();
-  notes.push(`start → /ready embedded: first start ${fmt(e1.readyMs, 0)} ms (initdb + migrations), restart ${fmt(e2.readyMs, 0)} ms`);
+  notes.push(
+    `start → /ready embedded: first start ${fmt(e1.readyMs, 0)} ms (initdb + migrations), restart ${fmt(e2.readyMs, 0)} ms`,
+  );
   rmSync(cwd, { recursive: true, force: true });
   report();
 }
 
 function report() {
-  console.log(`\nstayhub bench — ${new Date().toISOString()} — ${navigator.hardwareConcurrency} cores, wrk -t1, ${SECONDS} s per scenario\n`);
-  console.log(`${"scenario".padEnd(62)} ${"req/s".padStart(9)} ${"p50 ms".padStart(8)} ${"p99 ms".padStart(8)} ${"errors".padStart(7)}  ratio`);
+  console.log(
+    `\nstayhub bench — ${new Date().toISOString()} — ${navigator.hardwareConcurrency} cores, wrk -t1, ${SECONDS} s per scenario\n`,
+  );
+  console.log(
+    `${"scenario".padEnd(62)} ${"req/s".padStart(9)} ${"p50 ms".padStart(8)} ${"p99 ms".padStart(8)} ${"errors".padStart(7)}  ratio`,
+  );
   for (const { name, r, vs } of rows) {
-    console.log(`${name.padEnd(62)} ${fmt(r.rps, 0).padStart(9)} ${fmt(r.p50ms).padStart(8)} ${fmt(r.p99ms).padStart(8)} ${String(r.errors).padStart(7)}  ${vs ?? ""}`);
+    console.log(
+      `${name.padEnd(62)} ${fmt(r.rps, 0).padStart(9)} ${fmt(r.p50ms).padStart(8)} ${fmt(r.p99ms).padStart(8)} ${String(r.errors).padStart(7)}  ${vs ?? ""}`,
+    );
   }
   console.log("");
   for (const j of jobResults) {
-    console.log(`${j.name.padEnd(62)} ${fmt(j.jobsPerSecond, 0).padStart(9)} jobs/s, commit → handler start p50 ${fmt(j.p50DelayMs, 1)} ms, p99 ${fmt(j.p99DelayMs, 1)} ms`);
+    console.log(
+      `${j.name.padEnd(62)} ${fmt(j.jobsPerSecond, 0).padStart(9)} jobs/s, commit → handler start p50 ${fmt(j.p50DelayMs, 1)} ms, p99 ${fmt(j.p99DelayMs, 1)} ms`,
+    );
   }
   const [streams, bull] = jobResults;
   if (streams && bull)
-    console.log(`stream transport vs BullMQ: ${fmt(streams.jobsPerSecond / bull.jobsPerSecond)} × (target ≥ 1; ≥ 5,000 jobs/s; p99 < 50 ms at 5,000 jobs/s offered)`);
+    console.log(
+      `stream transport vs BullMQ: ${fmt(streams.jobsPerSecond / bull.jobsPerSecond)} × (target ≥ 1; ≥ 5,000 jobs/s; p99 < 50 ms at 5,000 jobs/s offered)`,
+    );
   console.log("");
   for (const n of notes) console.log(n);
 }
@@ -318,18 +371,34 @@ function report() {
 function seedProperties(env: Record<string, string>, cwd: string) {
   say("seeding 10,000 properties");
   const t0 = performance.now();
-  const s = Bun.spawnSync([BINARY, "seed", "--properties", "10000"], { cwd, env: { ...env, LOG_LEVEL: "warn" }, stdout: "pipe", stderr: "ignore" });
+  const s = Bun.spawnSync([BINARY, "seed", "--properties", "10000"], {
+    cwd,
+    env: { ...env, LOG_LEVEL: "warn" },
+    stdout: "pipe",
+    stderr: "ignore",
+  });
   if (s.exitCode !== 0) throw new Error("seed failed");
-  const seeded = JSON.parse(s.stdout.toString().trim().split("\n").pop() ?? "{}") as { properties: number; bookings: number };
-  notes.push(`seed: ${seeded.properties} properties and ${seeded.bookings} bookings in ${fmt((performance.now() - t0) / 1000, 1)} s (whole command)`);
+  const seeded = JSON.parse(s.stdout.toString().trim().split("\n").pop() ?? "{}") as {
+    properties: number;
+    bookings: number;
+  };
+  notes.push(
+    `seed: ${seeded.properties} properties and ${seeded.bookings} bookings in ${fmt((performance.now() - t0) / 1000, 1)} s (whole command)`,
+  );
 }
 
 /** Issue 4: property reads (cache hit on Redis and in-process, miss) and three search shapes. */
-async function propertyScenarios(env: Record<string, string>, cwd: string, o: { connections: number; seconds: number }) {
+async function propertyScenarios(
+  env: Record<string, string>,
+  cwd: string,
+  o: { connections: number; seconds: number },
+) {
   seedProperties(env, cwd);
 
   const sql = postgres(benchDb, { max: 1, onnotice: () => {} });
-  const ids = (await sql`select id from properties where status = 'listed' order by random() limit 500`).map((r) => r.id as string);
+  const ids = (await sql`select id from properties where status = 'listed' order by random() limit 500`).map(
+    (r) => r.id as string,
+  );
   const cities = (await sql`select distinct city from properties`).map((r) => r.city as string);
   const [someUser] = await sql`select id from users limit 1`;
   await sql.end();
@@ -386,7 +455,9 @@ async function propertyScenarios(env: Record<string, string>, cwd: string, o: { 
     for (let w = 0; w < 6; w++) {
       const ci = day(20 + w * 9 + (i % 5));
       const co = day(23 + w * 9 + (i % 5));
-      cityPaths.push(`/api/v1/properties?city=${encodeURIComponent(city)}&checkIn=${ci}&checkOut=${co}&guests=${1 + (w % 4)}`);
+      cityPaths.push(
+        `/api/v1/properties?city=${encodeURIComponent(city)}&checkIn=${ci}&checkOut=${co}&guests=${1 + (w % 4)}`,
+      );
     }
   }
   const centers = await (async () => {
@@ -401,8 +472,24 @@ async function propertyScenarios(env: Record<string, string>, cwd: string, o: { 
         `/api/v1/properties?near=${c.lat.toFixed(4)},${c.lng.toFixed(4)}&radiusKm=${3 + (w % 3) * 2}&checkIn=${day(25 + w * 7 + (i % 3))}&checkOut=${day(27 + w * 7 + (i % 3))}`,
       );
   }
-  const words = ["cosy", "loft", "garden", "charming studio", "quiet", "villa view", "historic", "water", "modern flat", "rustic cabin", "terrace", "station"];
-  const textPaths = words.flatMap((w) => [`/api/v1/properties?q=${encodeURIComponent(w)}`, `/api/v1/properties?q=${encodeURIComponent(w)}&sort=price_asc`]);
+  const words = [
+    "cosy",
+    "loft",
+    "garden",
+    "charming studio",
+    "quiet",
+    "villa view",
+    "historic",
+    "water",
+    "modern flat",
+    "rustic cabin",
+    "terrace",
+    "station",
+  ];
+  const textPaths = words.flatMap((w) => [
+    `/api/v1/properties?q=${encodeURIComponent(w)}`,
+    `/api/v1/properties?q=${encodeURIComponent(w)}&sort=price_asc`,
+  ]);
   // Served as deployed (Redis cache, 60 s TTL: after the warm-up every key is cached), then with
   // the cache off, where PostgreSQL answers every request.
   for (const [label, instance] of [
@@ -416,8 +503,13 @@ async function propertyScenarios(env: Record<string, string>, cwd: string, o: { 
     ] as const) {
       const url = instance.url + (paths[0] as string);
       const po = { ...o, paths: [...paths] };
-      const { r, cpu } = label === "uncached" ? await measureCpu(instance.pid, url, po) : { r: await measure(url, po), cpu: undefined };
-      rows.push({ name: `${name} (${label}, ${paths.length} queries)`, r, vs: `p99 ${fmt(r.p99ms, 1)} ms (target < 25)${cpu ? `; ${cpu}` : ""}` });
+      const { r, cpu } =
+        label === "uncached" ? await measureCpu(instance.pid, url, po) : { r: await measure(url, po), cpu: undefined };
+      rows.push({
+        name: `${name} (${label}, ${paths.length} queries)`,
+        r,
+        vs: `p99 ${fmt(r.p99ms, 1)} ms (target < 25)${cpu ? `; ${cpu}` : ""}`,
+      });
     }
   }
   await Promise.all([withRedis.stop(), inProcess.stop(), uncached.stop()]);
@@ -438,7 +530,8 @@ const statementProfile = {
   async report(name: string, requests: number) {
     if (!process.env.BENCH_PG_STATS) return;
     const c = postgres(baseUrl, { max: 1, onnotice: () => {} });
-    const top = await c`select calls, total_exec_time as ms, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) as q
+    const top =
+      await c`select calls, total_exec_time as ms, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) as q
       from pg_stat_statements order by total_exec_time desc limit 15`;
     await c.end();
     say(`statements of "${name}" (${requests} requests): ms per request, calls per request, statement`);
@@ -458,19 +551,28 @@ const OVERLAP_SQL = `select count(*)::int as n from bookings a join bookings b
  */
 async function bookingScenarios(env: Record<string, string>, cwd: string, o: { connections: number; seconds: number }) {
   const sql = postgres(benchDb, { max: 1, onnotice: () => {} });
-  const listed = (await sql`select id, min_nights, max_nights from properties where status = 'listed' order by random()`) as unknown as {
-    id: string;
-    min_nights: number;
-    max_nights: number;
-  }[];
-  const guests = (await sql`select id from users where not ('host' = any(roles)) limit 1000`).map((r) => r.id as string);
+  const listed =
+    (await sql`select id, min_nights, max_nights from properties where status = 'listed' order by random()`) as unknown as {
+      id: string;
+      min_nights: number;
+      max_nights: number;
+    }[];
+  const guests = (await sql`select id from users where not ('host' = any(roles)) limit 1000`).map(
+    (r) => r.id as string,
+  );
   await sql.end();
   // Tokens as the service signs them (same secret); a guest may hold many unpaid bookings here.
   const { createAccessTokens } = await import("../../src/modules/auth/tokens");
   const signer = createAccessTokens(env.JWT_SECRET as string, 900);
   const tokens = await Promise.all(guests.map((id) => signer.sign(id)));
   const app = await startStayhub(
-    { ...env, REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379", REDIS_PREFIX: `benchb${Date.now()}:`, MAX_PENDING_BOOKINGS: "1000", LOG_LEVEL: "warn" },
+    {
+      ...env,
+      REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+      REDIS_PREFIX: `benchb${Date.now()}:`,
+      MAX_PENDING_BOOKINGS: "1000",
+      LOG_LEVEL: "warn",
+    },
     cwd,
   );
   const today = Date.now();
@@ -511,12 +613,21 @@ end
     ["POST /bookings, hot spot: 64 clients, 20 properties", listed.slice(0, 20), 64, 60],
   ] as const) {
     await statementProfile.reset();
-    const r = await measure(app.url, { connections, seconds: o.seconds, lua: lua([...props], window), countStatuses: true });
+    const r = await measure(app.url, {
+      connections,
+      seconds: o.seconds,
+      lua: lua([...props], window),
+      countStatuses: true,
+    });
     await statementProfile.report(name, r.requests);
     // 409 is an answer here, not an error: only what is neither 201 nor 409 counts as one.
     const s = r.statuses ?? {};
     r.errors = Object.entries(s).reduce((n, [k, v]) => (k === "201" || k === "409" ? n : n + v), 0);
-    rows.push({ name, r, vs: `${fmt(r.rps / floor.rps)} × insert floor; ${counted(r)}; overlaps after: ${await overlapsNow()} (targets ≥ 2,000/s, p99 < 50 ms, 0 5xx)` });
+    rows.push({
+      name,
+      r,
+      vs: `${fmt(r.rps / floor.rps)} × insert floor; ${counted(r)}; overlaps after: ${await overlapsNow()} (targets ≥ 2,000/s, p99 < 50 ms, 0 5xx)`,
+    });
   }
   notes.push(`overlap query (bookings): ${OVERLAP_SQL.replace(/\s+/g, " ")}`);
   await app.stop();
@@ -531,7 +642,9 @@ async function reviewScenario(env: Record<string, string>, cwd: string, o: { con
   const sql = postgres(benchDb, { max: 1, onnotice: () => {} });
   const [p] = await sql`select id from properties where status = 'listed' order by id limit 1`;
   const propertyId = p?.id as string;
-  const guests = (await sql`select id from users where not ('host' = any(roles)) limit 1000`).map((r) => r.id as string);
+  const guests = (await sql`select id from users where not ('host' = any(roles)) limit 1000`).map(
+    (r) => r.id as string,
+  );
   say("reviews: 1,000 completed stays of one property, each reviewed");
   // Completed stays hold no nights; timestamps to the millisecond, as the service writes them.
   await sql`
@@ -546,11 +659,21 @@ async function reviewScenario(env: Record<string, string>, cwd: string, o: { con
     from stays s`;
   await sql`update properties p set rating_sum = r.s, review_count = r.n from (select sum(rating)::int s, count(*)::int n from reviews where property_id = ${propertyId}) r where p.id = ${propertyId}`;
   await sql.end();
-  const app = await startStayhub({ ...env, REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379", REDIS_PREFIX: `benchr${Date.now()}:`, LOG_LEVEL: "warn" }, cwd);
+  const app = await startStayhub(
+    {
+      ...env,
+      REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+      REDIS_PREFIX: `benchr${Date.now()}:`,
+      LOG_LEVEL: "warn",
+    },
+    cwd,
+  );
   const path = `/api/v1/properties/${propertyId}/reviews?limit=20`;
   let cursor = "";
   for (let page = 0; page < 25; page++) {
-    const body = (await (await fetch(`${app.url}${path}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`)).json()) as { nextCursor: string };
+    const body = (await (
+      await fetch(`${app.url}${path}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`)
+    ).json()) as { nextCursor: string };
     cursor = body.nextCursor;
   }
   const [at, id] = JSON.parse(Buffer.from(cursor, "base64url").toString()) as [string, string];
@@ -560,11 +683,18 @@ async function reviewScenario(env: Record<string, string>, cwd: string, o: { con
   const deepAfter = `and (r.created_at, r.id) < ('${at}'::timestamptz, '${id}'::uuid)`;
   for (const [name, url, floorSql] of [
     ["GET /properties/:id/reviews, first page of 20", `${app.url}${path}`, page("")],
-    ["GET /properties/:id/reviews, page 26 of 20 (by cursor)", `${app.url}${path}&cursor=${encodeURIComponent(cursor)}`, page(deepAfter)],
+    [
+      "GET /properties/:id/reviews, page 26 of 20 (by cursor)",
+      `${app.url}${path}&cursor=${encodeURIComponent(cursor)}`,
+      page(deepAfter),
+    ],
   ] as const) {
     const floorUrl = await startFloor(["page", benchDb], { FLOOR_SQL: floorSql });
     const floor = await measure(`${floorUrl}${propertyId}`, o);
-    rows.push({ name: `floor: postgres.js, the same page's statement (${name.includes("first") ? "first" : "deep"})`, r: floor });
+    rows.push({
+      name: `floor: postgres.js, the same page's statement (${name.includes("first") ? "first" : "deep"})`,
+      r: floor,
+    });
     const r = await measure(url, o);
     rows.push({ name, r, vs: `${fmt(r.rps / floor.rps)} × its floor (targets ≥ 0.5, p99 < 10 ms)` });
   }
@@ -602,18 +732,29 @@ async function graphqlScenario(env: Record<string, string>, cwd: string, o: { co
   await sql`update properties p set rating_sum = r.s, review_count = r.n from (select property_id, sum(rating)::int s, count(*)::int n from reviews group by property_id) r where p.id = r.property_id`;
   await sql`vacuum analyze reviews`;
   const [someUser] = await sql`select id from users limit 1`;
-  const app = await startStayhub({ ...env, REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379", REDIS_PREFIX: `benchg${Date.now()}:`, LOG_LEVEL: "warn" }, cwd);
+  const app = await startStayhub(
+    {
+      ...env,
+      REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+      REDIS_PREFIX: `benchg${Date.now()}:`,
+      LOG_LEVEL: "warn",
+    },
+    cwd,
+  );
   const jsonFloor = await startFloor(["json"]);
   const dbFloor = await startFloor(["db", benchDb, someUser?.id as string]);
   const query =
     "{ properties(first: 20) { edges { cursor node { id title pricePerNight currency ratingAverage reviewCount photos { url } address { city country } host { id name avatarUrl } reviews(first: 3) { rating comment createdAt author { name } } } } pageInfo { hasNextPage endCursor } } }";
   const body = JSON.stringify({ query });
-  const check = (await (await fetch(`${app.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body })).json()) as {
+  const check = (await (
+    await fetch(`${app.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body })
+  ).json()) as {
     data?: { properties: { edges: { node: { host: unknown; reviews: unknown[] } }[] } };
     errors?: unknown;
   };
   const edges = check.data?.properties.edges ?? [];
-  if (edges.length !== 20 || edges.some((e) => !e.node.host || e.node.reviews.length !== 3)) throw new Error(`graphql bench query: ${JSON.stringify(check).slice(0, 300)}`);
+  if (edges.length !== 20 || edges.some((e) => !e.node.host || e.node.reviews.length !== 3))
+    throw new Error(`graphql bench query: ${JSON.stringify(check).slice(0, 300)}`);
 
   rows.push({ name: "floor: Bun.serve JSON (graphql run)", r: await measure(jsonFloor, o) });
   rows.push({ name: "floor: Bun.serve + postgres.js PK select (graphql run)", r: await measure(dbFloor, o) });
@@ -636,11 +777,17 @@ async function graphqlScenario(env: Record<string, string>, cwd: string, o: { co
   const before2 = await commits(sql);
   const executed = await wrk(`${app.url}/graphql`, signedIn);
   const statements2 = (await commits(sql)) - before2;
-  rows.push({ name: "GraphQL the same page, signed in (executed, never cached)", r: executed, vs: `${fmt(executed.rps / rest.rps)} × REST req/s` });
+  rows.push({
+    name: "GraphQL the same page, signed in (executed, never cached)",
+    r: executed,
+    vs: `${fmt(executed.rps / rest.rps)} × REST req/s`,
+  });
   notes.push(
     `GraphQL page executed: ${fmt(statements2 / executed.requests, 2)} SQL statements per request (the search is a cache hit; the hosts and the reviews are one statement each)`,
   );
-  notes.push(`GraphQL page: ${fmt(statements / gql.requests, 2)} SQL statements per request (committed transactions ÷ requests; the search itself is a cache hit)`);
+  notes.push(
+    `GraphQL page: ${fmt(statements / gql.requests, 2)} SQL statements per request (committed transactions ÷ requests; the search itself is a cache hit)`,
+  );
   await sql.end();
   notes.push(await liveLatency(app.url, token));
   await app.stop();
@@ -672,8 +819,15 @@ async function liveLatency(url: string, accessToken: string, samples = 200): Pro
       returning id`;
     const res = await fetch(`${url}/graphql`, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${login.accessToken}` },
-      body: JSON.stringify({ query: "subscription($id: ID!) { bookingUpdated(id: $id) { id status } }", variables: { id: b?.id } }),
+      headers: {
+        "content-type": "application/json",
+        accept: "text/event-stream",
+        authorization: `Bearer ${login.accessToken}`,
+      },
+      body: JSON.stringify({
+        query: "subscription($id: ID!) { bookingUpdated(id: $id) { id status } }",
+        variables: { id: b?.id },
+      }),
     });
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     const decoder = new TextDecoder();
@@ -713,7 +867,12 @@ async function resetTiming(url: string): Promise<string> {
     });
     known.push(email);
   }
-  const ask = (email: string) => fetch(`${url}/api/v1/auth/password-reset`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email }) });
+  const ask = (email: string) =>
+    fetch(`${url}/api/v1/auth/password-reset`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email }),
+    });
   const a: number[] = [];
   const b: number[] = [];
   const statuses = new Set<number>();
@@ -752,8 +911,14 @@ const POLL_MS = 10;
  */
 async function paymentScenario(env: Record<string, string>, cwd: string, o: { connections: number; seconds: number }) {
   const sql = postgres(benchDb, { max: 1, onnotice: () => {} });
-  const listed = (await sql`select id, min_nights from properties where status = 'listed' order by random()`) as unknown as { id: string; min_nights: number }[];
-  const guests = (await sql`select id from users where not ('host' = any(roles)) limit 1000`).map((r) => r.id as string);
+  const listed =
+    (await sql`select id, min_nights from properties where status = 'listed' order by random()`) as unknown as {
+      id: string;
+      min_nights: number;
+    }[];
+  const guests = (await sql`select id from users where not ('host' = any(roles)) limit 1000`).map(
+    (r) => r.id as string,
+  );
   await sql.end();
   const { createAccessTokens } = await import("../../src/modules/auth/tokens");
   const signer = createAccessTokens(env.JWT_SECRET as string, 900);
@@ -781,10 +946,16 @@ async function paymentScenario(env: Record<string, string>, cwd: string, o: { co
     [1, Math.ceil(PAY_TARGET_DEFAULT / 10)],
   ] as const)
     await payAndConfirm(clients, target, floor);
-  const reconcile = Bun.spawnSync([BINARY, "payments", "reconcile"], { cwd, env: { PATH: process.env.PATH ?? "", ...appEnv }, stdout: "pipe", stderr: "pipe" });
+  const reconcile = Bun.spawnSync([BINARY, "payments", "reconcile"], {
+    cwd,
+    env: { PATH: process.env.PATH ?? "", ...appEnv },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const mismatches = reconcile.stdout.toString().trim().split("\n").filter(Boolean).length;
   const c = postgres(benchDb, { max: 1, onnotice: () => {} });
-  const [twice] = await c`select count(*)::int as n from (select p.booking_id from sim_charges s join payments p on p.id::text = s.reference
+  const [twice] =
+    await c`select count(*)::int as n from (select p.booking_id from sim_charges s join payments p on p.id::text = s.reference
     where s.status = 'succeeded' group by p.booking_id having count(*) > 1) x`;
   await c.end();
   notes.push(
@@ -804,22 +975,37 @@ async function paymentScenario(env: Record<string, string>, cwd: string, o: { co
     // as wrk's scenarios have their warm-up run: a cold start is its own figure (start → /ready).
     let measuring = false;
     const post = (path: string, token: string, body: unknown, headers: Record<string, string> = {}) =>
-      fetch(`${app.url}${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}`, ...headers }, body: JSON.stringify(body) });
+      fetch(`${app.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}`, ...headers },
+        body: JSON.stringify(body),
+      });
     const client = async (c: number) => {
       while (confirmed < target) {
         const token = tokens[(c + clients * seq++) % tokens.length] as string;
         const p = listed[Math.floor(Math.random() * listed.length)] as { id: string; min_nights: number };
         const i = Math.floor(Math.random() * 400);
-        const booked = await post("/api/v1/bookings", token, { propertyId: p.id, checkIn: day(i), checkOut: day(i + p.min_nights), guests: 1 });
+        const booked = await post("/api/v1/bookings", token, {
+          propertyId: p.id,
+          checkIn: day(i),
+          checkOut: day(i + p.min_nights),
+          guests: 1,
+        });
         if (booked.status !== 201) {
           // 409: taken; 422: a night the seed blocked. Both are answers: try other dates.
-          if (booked.status !== 409 && booked.status !== 422) unexpected[`booking ${booked.status}`] = (unexpected[`booking ${booked.status}`] ?? 0) + 1;
+          if (booked.status !== 409 && booked.status !== 422)
+            unexpected[`booking ${booked.status}`] = (unexpected[`booking ${booked.status}`] ?? 0) + 1;
           await booked.body?.cancel();
           continue;
         }
         const { id } = (await booked.json()) as { id: string };
         const t0 = performance.now();
-        const payment = await post(`/api/v1/bookings/${id}/payments`, token, { paymentMethod: "pm_card_visa" }, { "idempotency-key": `bench-${id}` });
+        const payment = await post(
+          `/api/v1/bookings/${id}/payments`,
+          token,
+          { paymentMethod: "pm_card_visa" },
+          { "idempotency-key": `bench-${id}` },
+        );
         await payment.body?.cancel();
         if (payment.status !== 202) {
           unexpected[`payment ${payment.status}`] = (unexpected[`payment ${payment.status}`] ?? 0) + 1;

@@ -21,13 +21,17 @@ if (kind === "json") {
   Bun.serve({
     port,
     async fetch() {
-      const [row] = await sql`select id, email, name, bio, avatar_url, phone, roles, created_at from users where id = ${id}`;
+      const [row] =
+        await sql`select id, email, name, bio, avatar_url, phone, roles, created_at from users where id = ${id}`;
       return Response.json(row);
     },
   });
 } else if (kind === "body" && process.env.FLOOR_BODY) {
   const body = process.env.FLOOR_BODY;
-  Bun.serve({ port, fetch: () => new Response(body, { headers: { "content-type": "application/json;charset=utf-8" } }) });
+  Bun.serve({
+    port,
+    fetch: () => new Response(body, { headers: { "content-type": "application/json;charset=utf-8" } }),
+  });
 } else if ((kind === "query" || kind === "page") && url && process.env.FLOOR_SQL) {
   const sql = postgres(url, { max: 10 });
   const text = process.env.FLOOR_SQL;
@@ -50,13 +54,16 @@ if (kind === "json") {
     port,
     async fetch() {
       const [row] = await sql.begin(
-        (tx) => tx`insert into floor_inserts (property_id, check_in, check_out) values (gen_random_uuid(), current_date, current_date + 2) returning id, created_at`,
+        (tx) =>
+          tx`insert into floor_inserts (property_id, check_in, check_out) values (gen_random_uuid(), current_date, current_date + 2) returning id, created_at`,
       );
       return Response.json(row, { status: 201 });
     },
   });
 } else {
-  console.error("usage: floors.ts json <port> | db <port> <url> <id> | body <port> (with FLOOR_BODY) | query <port> <url> (with FLOOR_SQL)");
+  console.error(
+    "usage: floors.ts json <port> | db <port> <url> <id> | body <port> (with FLOOR_BODY) | query <port> <url> (with FLOOR_SQL)",
+  );
   process.exit(2);
 }
 console.log("ready");

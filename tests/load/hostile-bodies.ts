@@ -38,7 +38,13 @@ try {
   console.log(`binary: ${BINARY}`);
   console.log(`/health idle, 1 connection: p50 ${idle.p50ms} ms, p99 ${idle.p99ms} ms, ${Math.round(idle.rps)} req/s`);
   for (const [name, body] of Object.entries(bodies)) {
-    const storm = wrk(`${url}/api/v1/auth/register`, { connections: 16, seconds: SECONDS, method: "POST", body, headers: { "content-type": "application/json" } });
+    const storm = wrk(`${url}/api/v1/auth/register`, {
+      connections: 16,
+      seconds: SECONDS,
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json" },
+    });
     await Bun.sleep(300);
     const health = await wrk(`${url}/health`, { connections: 1, seconds: SECONDS - 1 });
     const hostile = await storm;

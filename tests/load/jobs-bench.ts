@@ -1,11 +1,11 @@
 // Job throughput and start delay, end to end (outbox row committed → no-op handler done), on
 // both transports, beside BullMQ (dev dependency, benchmark only) on the same Redis with the
 // same concurrency (2). Run: `bun tests/load/jobs-bench.ts` (also part of `bun run bench`).
-import { Queue, Worker as BullWorker } from "bullmq";
+import { Worker as BullWorker, Queue } from "bullmq";
 import postgres from "postgres";
+import { closeDeps, createDeps } from "../../src/compose";
 import { loadConfig } from "../../src/config";
 import { migrate } from "../../src/db/migrate";
-import { closeDeps, createDeps } from "../../src/compose";
 import type { JobEvent } from "../../src/jobs/execute";
 import { enqueueMany } from "../../src/jobs/outbox";
 import { startJobs } from "../../src/jobs/runner";
@@ -151,7 +151,10 @@ async function bullmq(): Promise<JobsResult> {
   const name = `bench-${Date.now()}`;
   const queue = new Queue(name, { connection });
   const tally = new Tally();
-  const worker = new BullWorker(name, async (job) => tally.record(Date.now() - job.timestamp, false), { connection, concurrency: 2 });
+  const worker = new BullWorker(name, async (job) => tally.record(Date.now() - job.timestamp, false), {
+    connection,
+    concurrency: 2,
+  });
   worker.on("completed", () => tally.record(undefined, true));
   await worker.waitUntilReady();
   const result = await measure("BullMQ 6 (Redis, concurrency 2, no outbox)", tally, (n) =>
@@ -174,9 +177,15 @@ export async function jobsBench(): Promise<JobsResult[]> {
 if (import.meta.main) {
   const results = await jobsBench();
   const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : "n/a");
-  console.log(`\njobs bench — throughput: ${N} no-op jobs, ${PRODUCERS} producers × ${PER_TX} per call; delay: ${RATE} jobs/s offered for ${PACED_SECONDS} s\n`);
-  for (const r of results) console.log(`${r.name.padEnd(56)} ${fmt(r.jobsPerSecond, 0).padStart(7)} jobs/s  delay p50 ${fmt(r.p50DelayMs)} ms  p99 ${fmt(r.p99DelayMs)} ms`);
+  console.log(
+    `\njobs bench — throughput: ${N} no-op jobs, ${PRODUCERS} producers × ${PER_TX} per call; delay: ${RATE} jobs/s offered for ${PACED_SECONDS} s\n`,
+  );
+  for (const r of results)
+    console.log(
+      `${r.name.padEnd(56)} ${fmt(r.jobsPerSecond, 0).padStart(7)} jobs/s  delay p50 ${fmt(r.p50DelayMs)} ms  p99 ${fmt(r.p99DelayMs)} ms`,
+    );
   const [redis, bull] = results;
-  if (redis && bull) console.log(`\nstream transport vs BullMQ: ${fmt(redis.jobsPerSecond / bull.jobsPerSecond, 2)} × (target ≥ 1)`);
+  if (redis && bull)
+    console.log(`\nstream transport vs BullMQ: ${fmt(redis.jobsPerSecond / bull.jobsPerSecond, 2)} × (target ≥ 1)`);
   process.exit(0);
 }

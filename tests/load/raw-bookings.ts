@@ -3,7 +3,11 @@
 // V=full (with outbox rows) | nooutbox | insertonly | fn (the terms' version, then one call of
 // stayhub_create_booking, as the service makes a booking). Writes to stayhub_bench only.
 import postgres from "postgres";
-const sql = postgres(process.env.BENCH_DB ?? "postgres://postgres@127.0.0.1:5432/stayhub_bench", { max: 10, onnotice: () => {} });
+
+const sql = postgres(process.env.BENCH_DB ?? "postgres://postgres@127.0.0.1:5432/stayhub_bench", {
+  max: 10,
+  onnotice: () => {},
+});
 const props = await sql`select id, min_nights from properties where status='listed' order by random() limit 2000`;
 const guests = (await sql`select id from users where not ('host' = any(roles)) limit 500`).map((r) => r.id);
 const day = (n: number) => new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
@@ -26,8 +30,11 @@ await Promise.all(
           const id = Bun.randomUUIDv7();
           const [v] = await sql`select stayhub_terms_version(${p.id}, ${ci}, ${co}) as v`;
           const at = now.toISOString();
-          const jobs = JSON.stringify(["a", "b"].map((k) => ({ type: "jobs.noop", payload: {}, run_at: at, dedupe_key: `${k}${id}` })));
-          const [r] = await sql`select outcome from stayhub_create_booking(7411338, ${id}, ${p.id}, ${g}, ${ci}, ${co}, 1, 100, 0, 10, 110, 'EUR', 'moderate',
+          const jobs = JSON.stringify(
+            ["a", "b"].map((k) => ({ type: "jobs.noop", payload: {}, run_at: at, dedupe_key: `${k}${id}` })),
+          );
+          const [r] =
+            await sql`select outcome from stayhub_create_booking(7411338, ${id}, ${p.id}, ${g}, ${ci}, ${co}, 1, 100, 0, 10, 110, 'EUR', 'moderate',
             ${new Date(now.getTime() + 900000).toISOString()}, ${at}, ${v?.v}, 1000, ${jobs}::text::jsonb)`;
           if (r?.outcome !== "booked") throw Object.assign(new Error(String(r?.outcome)), { code: String(r?.outcome) });
         } else

@@ -56,7 +56,8 @@ export async function wrk(url: string, o: WrkOptions): Promise<LoadResult> {
   if ((o.method && o.method !== "GET") || o.paths || o.lua || o.countStatuses) {
     const script = join(tmpdir(), `stayhub-wrk-${process.pid}-${Math.random().toString(36).slice(2)}.lua`);
     let lua = o.lua ?? "";
-    if (o.method && o.method !== "GET") lua += `wrk.method = ${JSON.stringify(o.method)}\nwrk.body = ${JSON.stringify(o.body ?? "")}\n`;
+    if (o.method && o.method !== "GET")
+      lua += `wrk.method = ${JSON.stringify(o.method)}\nwrk.body = ${JSON.stringify(o.body ?? "")}\n`;
     if (o.paths) {
       lua += `local paths = {${o.paths.map((p) => JSON.stringify(p)).join(",")}}\n`;
       lua += `math.randomseed(os.time())\nrequest = function() return wrk.format(nil, paths[math.random(#paths)]) end\n`;

@@ -3,8 +3,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../../src/app";
-import { loadConfig } from "../../src/config";
 import { createDeps, type Deps } from "../../src/compose";
+import { loadConfig } from "../../src/config";
 import { createLogger } from "../../src/lib/log";
 import { createPasswords } from "../../src/modules/auth/passwords";
 import { createTestDatabase, createTestRedis, redisUrl } from "./services";
@@ -25,7 +25,11 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
-export type Call = <T = Record<string, unknown>>(method: string, path: string, options?: CallOptions) => Promise<Answer<T>>;
+export type Call = <T = Record<string, unknown>>(
+  method: string,
+  path: string,
+  options?: CallOptions,
+) => Promise<Answer<T>>;
 
 export interface TestApp {
   app: ReturnType<typeof createApp>;
@@ -45,7 +49,9 @@ export interface TestAppOptions {
 export async function startTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const shared = options.shareWith;
   const [tdb, tredis] = await Promise.all([
-    shared ? { database: shared.deps.database, url: shared.deps.config.databaseUrl, drop: async () => {} } : createTestDatabase({ embedded: options.embedded }),
+    shared
+      ? { database: shared.deps.database, url: shared.deps.config.databaseUrl, drop: async () => {} }
+      : createTestDatabase({ embedded: options.embedded }),
     createTestRedis(options.redisUrl, shared ? { prefix: shared.deps.config.redisPrefix } : undefined),
   ]);
   const config = loadConfig({
@@ -79,7 +85,9 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
     }
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     // (graphql-yoga's fetch types bring the DOM's BodyInit, which names Uint8Array<ArrayBuffer> only.)
-    const res = await app.handle(new Request(`http://localhost${path}`, { method, headers, body: body as BodyInit | undefined }));
+    const res = await app.handle(
+      new Request(`http://localhost${path}`, { method, headers, body: body as BodyInit | undefined }),
+    );
     const text = await res.text();
     let parsed: unknown = text;
     if ((res.headers.get("content-type") ?? "").includes("json") && text) parsed = JSON.parse(text);
@@ -108,12 +116,25 @@ export interface Registered {
   refreshToken: string;
 }
 
-export async function registerUser(call: Call, overrides: { email?: string; password?: string; name?: string } = {}): Promise<Registered> {
+export async function registerUser(
+  call: Call,
+  overrides: { email?: string; password?: string; name?: string } = {},
+): Promise<Registered> {
   const email = overrides.email ?? `user${++seq}.${Math.random().toString(36).slice(2, 8)}@example.com`;
   const password = overrides.password ?? "correct horse battery";
-  const res = await call<{ user: { id: string }; accessToken: string; refreshToken: string }>("POST", "/api/v1/auth/register", {
-    body: { email, password, name: overrides.name ?? "Test User" },
-  });
+  const res = await call<{ user: { id: string }; accessToken: string; refreshToken: string }>(
+    "POST",
+    "/api/v1/auth/register",
+    {
+      body: { email, password, name: overrides.name ?? "Test User" },
+    },
+  );
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${res.text}`);
-  return { id: res.body.user.id, email, password, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken };
+  return {
+    id: res.body.user.id,
+    email,
+    password,
+    accessToken: res.body.accessToken,
+    refreshToken: res.body.refreshToken,
+  };
 }

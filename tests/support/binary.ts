@@ -31,11 +31,17 @@ export interface Running {
 export async function start(env: Record<string, string>, cwd: string): Promise<Running> {
   const port = freePort();
   const started = performance.now();
-  const proc = Bun.spawn([BINARY, "serve"], { cwd, env: { PORT: String(port), ...env }, stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([BINARY, "serve"], {
+    cwd,
+    env: { PORT: String(port), ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (proc.exitCode !== null) throw new Error(`binary exited ${proc.exitCode}: ${await new Response(proc.stderr).text()}`);
+    if (proc.exitCode !== null)
+      throw new Error(`binary exited ${proc.exitCode}: ${await new Response(proc.stderr).text()}`);
     const ok = await fetch(`${url}/ready`).then(
       (r) => r.status === 200,
       () => false,
@@ -62,7 +68,11 @@ export async function api(base: string, method: string, path: string, body?: unk
   const headers: Record<string, string> = {};
   if (body !== undefined) headers["content-type"] = "application/json";
   if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(`${base}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
 }
@@ -88,7 +98,11 @@ export async function freshPostgresDatabase(): Promise<{ name: string; url: URL 
 }
 
 /** The environment of a binary on this fresh database (and Redis, when there is one). */
-export function postgresEnv(db: { name: string; url: URL }, redisUrl: string | undefined, extra: Record<string, string> = {}): Record<string, string> {
+export function postgresEnv(
+  db: { name: string; url: URL },
+  redisUrl: string | undefined,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     DATABASE_URL: db.url.toString(),
     REDIS_URL: redisUrl ?? "",

@@ -1,8 +1,8 @@
 // Helpers for tests that book stays.
 import { afterAll, beforeEach } from "bun:test";
 import type { Database } from "../../src/db/client";
-import type { Mail } from "../../src/modules/notifications/mailer";
 import { runLocalOnce } from "../../src/jobs/local";
+import type { Mail } from "../../src/modules/notifications/mailer";
 import type { Answer, Call, Registered, TestApp } from "./app";
 
 export type BookingBody = {
@@ -13,7 +13,14 @@ export type BookingBody = {
   checkOut: string;
   guests: number;
   status: string;
-  price: { nights: number; nightlyTotal: number; cleaningFee: number; serviceFee: number; total: number; currency: string };
+  price: {
+    nights: number;
+    nightlyTotal: number;
+    cleaningFee: number;
+    serviceFee: number;
+    total: number;
+    currency: string;
+  };
   expiresAt: string;
   cancellation?: { cancelledAt: string; by: string; reason?: string; refundAmount: number };
   createdAt: string;
@@ -22,8 +29,17 @@ export type BookingBody = {
   errors?: { path: string; message: string }[];
 };
 
-export function book(call: Call, guest: Registered, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Answer<BookingBody>> {
-  return call<BookingBody>("POST", "/api/v1/bookings", { token: guest.accessToken, body: { guests: 1, ...body }, headers });
+export function book(
+  call: Call,
+  guest: Registered,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<Answer<BookingBody>> {
+  return call<BookingBody>("POST", "/api/v1/bookings", {
+    token: guest.accessToken,
+    body: { guests: 1, ...body },
+    headers,
+  });
 }
 
 export async function setClock(call: Call, now: string): Promise<void> {

@@ -106,11 +106,16 @@ export function valid(schemaIn: Json, doc: Json, depth = 0): fc.Arbitrary<unknow
       return fc.integer({ min: Math.ceil(min), max: Math.floor(max) });
     case "number":
       if (typeof schema.multipleOf === "number")
-        return fc.integer({ min: Math.ceil(min / schema.multipleOf), max: Math.floor(max / schema.multipleOf) }).map((n) => n * schema.multipleOf);
+        return fc
+          .integer({ min: Math.ceil(min / schema.multipleOf), max: Math.floor(max / schema.multipleOf) })
+          .map((n) => n * schema.multipleOf);
       return fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
     case "array": {
       const items = schema.items ? valid(schema.items, doc, depth + 1) : fc.anything();
-      const arr = fc.array(items, { minLength: schema.minItems ?? 0, maxLength: Math.min(schema.maxItems ?? 5, depth > 2 ? 1 : 5) });
+      const arr = fc.array(items, {
+        minLength: schema.minItems ?? 0,
+        maxLength: Math.min(schema.maxItems ?? 5, depth > 2 ? 1 : 5),
+      });
       return schema.uniqueItems ? arr.map((a) => [...new Map(a.map((v) => [JSON.stringify(v), v])).values()]) : arr;
     }
     case "object": {
@@ -125,8 +130,12 @@ export function valid(schemaIn: Json, doc: Json, depth = 0): fc.Arbitrary<unknow
       const maxLength = Math.min(schema.maxLength ?? 40, 300);
       if (schema.format === "uuid") return fc.uuid();
       if (schema.format === "email") return fc.emailAddress().filter(withinLength(minLength, Math.min(maxLength, 254)));
-      if (schema.format === "date-time") return fc.date({ min: new Date("2000-01-01"), max: new Date("2100-01-01"), noInvalidDate: true }).map((d) => d.toISOString());
-      if (schema.format === "uri") return fc.webUrl({ validSchemes: ["https"] }).filter((u) => u.startsWith("https://") && u.length <= maxLength);
+      if (schema.format === "date-time")
+        return fc
+          .date({ min: new Date("2000-01-01"), max: new Date("2100-01-01"), noInvalidDate: true })
+          .map((d) => d.toISOString());
+      if (schema.format === "uri")
+        return fc.webUrl({ validSchemes: ["https"] }).filter((u) => u.startsWith("https://") && u.length <= maxLength);
       if (typeof schema.pattern === "string" && schema.pattern !== "\\S") {
         return fc.stringMatching(new RegExp(schema.pattern)).filter(withinLength(minLength, maxLength));
       }
@@ -163,7 +172,9 @@ function mutatedBody(schema: Json, doc: Json): fc.Arbitrary<unknown> {
             weight: 6,
             arbitrary: fc
               .tuple(valid(schema, doc), fc.constantFrom(...fields))
-              .chain(([base, field]) => broken(object.properties[field], doc).map((bad) => ({ ...(base as object), [field]: bad }))),
+              .chain(([base, field]) =>
+                broken(object.properties[field], doc).map((bad) => ({ ...(base as object), [field]: bad })),
+              ),
           },
           {
             weight: 2,
@@ -173,7 +184,10 @@ function mutatedBody(schema: Json, doc: Json): fc.Arbitrary<unknown> {
               return copy;
             }),
           },
-          { weight: 1, arbitrary: valid(schema, doc).map((base) => ({ ...(base as object), unexpectedField: "mass assignment" })) },
+          {
+            weight: 1,
+            arbitrary: valid(schema, doc).map((base) => ({ ...(base as object), unexpectedField: "mass assignment" })),
+          },
         ]
       : []),
   );
@@ -192,7 +206,8 @@ function parameterValue(param: Json, doc: Json, context: FuzzContext): fc.Arbitr
     },
     { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_TEXT) },
   ];
-  if (param.in === "path" && schema.format === "uuid" && context.ids.length) options.push({ weight: 4, arbitrary: fc.constantFrom(...context.ids) });
+  if (param.in === "path" && schema.format === "uuid" && context.ids.length)
+    options.push({ weight: 4, arbitrary: fc.constantFrom(...context.ids) });
   if (!param.required) options.push({ weight: 3, arbitrary: fc.constant(undefined) });
   return fc.oneof(...options);
 }
@@ -209,7 +224,10 @@ export function requestsFor(doc: Json, context: FuzzContext): fc.Arbitrary<FuzzR
       const bodySchema = op.requestBody?.content?.["application/json"]?.schema as Json | undefined;
       const garbage = fc.constantFrom("", "{", "[]", '{"a":', "null", '"text"', "{}", '{"x":"\\u0000"}', '"\\ud800"');
       const body: fc.Arbitrary<string | undefined> = bodySchema
-        ? fc.oneof({ weight: 12, arbitrary: mutatedBody(bodySchema, doc).map((v) => JSON.stringify(v)) }, { weight: 1, arbitrary: garbage })
+        ? fc.oneof(
+            { weight: 12, arbitrary: mutatedBody(bodySchema, doc).map((v) => JSON.stringify(v)) },
+            { weight: 1, arbitrary: garbage },
+          )
         : method === "get"
           ? fc.constant(undefined)
           : // A body where none is expected: it must be ignored or refused, never trip anything.
@@ -223,7 +241,10 @@ export function requestsFor(doc: Json, context: FuzzContext): fc.Arbitrary<FuzzR
           )
         : fc.constant(undefined);
       // GET operations are also asked with HEAD, which Elysia answers through the GET route.
-      const verb = method === "get" ? fc.oneof({ weight: 7, arbitrary: fc.constant("GET") }, { weight: 1, arbitrary: fc.constant("HEAD") }) : fc.constant(method.toUpperCase());
+      const verb =
+        method === "get"
+          ? fc.oneof({ weight: 7, arbitrary: fc.constant("GET") }, { weight: 1, arbitrary: fc.constant("HEAD") })
+          : fc.constant(method.toUpperCase());
       operations.push(
         fc.tuple(values, body, auth, verb).map(([vals, b, token, httpMethod]) => {
           let url = path;
@@ -238,7 +259,14 @@ export function requestsFor(doc: Json, context: FuzzContext): fc.Arbitrary<FuzzR
           });
           if (token) headers.authorization = `Bearer ${token}`;
           if (b !== undefined) headers["content-type"] = "application/json";
-          return { operation: `${method.toUpperCase()} ${path}`, method: httpMethod, path: url, query, headers, body: b };
+          return {
+            operation: `${method.toUpperCase()} ${path}`,
+            method: httpMethod,
+            path: url,
+            query,
+            headers,
+            body: b,
+          };
         }),
       );
     }

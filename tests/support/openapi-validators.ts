@@ -24,19 +24,41 @@ async function swaggerParser(file: string): Promise<Finding[]> {
       .split("\n")
       .filter((l) => l.trim().startsWith("#"));
     const all = lines.length ? lines : [String((error as Error).message)];
-    return all.map((message) => ({ validator: "swagger-parser", severity: "error", rule: "schema", where: "", message: message.trim() }));
+    return all.map((message) => ({
+      validator: "swagger-parser",
+      severity: "error",
+      rule: "schema",
+      where: "",
+      message: message.trim(),
+    }));
   }
 }
 
 async function run(cmd: string[]): Promise<string> {
-  const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1", REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true" } });
+  const proc = Bun.spawn(cmd, {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, NO_COLOR: "1", REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true" },
+  });
   const [out] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return out;
 }
 
 async function redocly(file: string): Promise<Finding[]> {
-  const out = await run([bin("redocly"), "lint", "--extends", "recommended", "--format", "json", "--max-problems", "100000", file]);
-  const report = JSON.parse(out.slice(out.indexOf("{"))) as { problems: { ruleId: string; severity: string; message: string; location: { pointer: string }[] }[] };
+  const out = await run([
+    bin("redocly"),
+    "lint",
+    "--extends",
+    "recommended",
+    "--format",
+    "json",
+    "--max-problems",
+    "100000",
+    file,
+  ]);
+  const report = JSON.parse(out.slice(out.indexOf("{"))) as {
+    problems: { ruleId: string; severity: string; message: string; location: { pointer: string }[] }[];
+  };
   return report.problems.map((p) => ({
     validator: "redocly",
     severity: p.severity === "error" ? "error" : "warning",
@@ -51,7 +73,12 @@ async function spectral(file: string): Promise<Finding[]> {
   const ruleset = join(dir, ".spectral.yaml");
   writeFileSync(ruleset, 'extends: ["spectral:oas"]\n');
   const out = await run([bin("spectral"), "lint", "--quiet", "-r", ruleset, "-f", "json", file]);
-  const report = JSON.parse(out.slice(out.indexOf("["))) as { code: string; severity: number; message: string; path: string[] }[];
+  const report = JSON.parse(out.slice(out.indexOf("["))) as {
+    code: string;
+    severity: number;
+    message: string;
+    path: string[];
+  }[];
   return report.map((p) => ({
     validator: "spectral",
     severity: p.severity === 0 ? "error" : "warning",

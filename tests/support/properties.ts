@@ -24,7 +24,10 @@ export function listing(overrides: Record<string, unknown> = {}): Record<string,
     beds: 2,
     bathrooms: 1.5,
     amenities: ["wifi", "kitchen"],
-    photos: [{ url: "https://img.example.com/1.jpg", caption: "Living room" }, { url: "https://img.example.com/2.jpg" }],
+    photos: [
+      { url: "https://img.example.com/1.jpg", caption: "Living room" },
+      { url: "https://img.example.com/2.jpg" },
+    ],
     minNights: 1,
     maxNights: 30,
     cancellationPolicy: "moderate",
@@ -32,8 +35,15 @@ export function listing(overrides: Record<string, unknown> = {}): Record<string,
   };
 }
 
-export async function createListing(call: Call, host: Registered, overrides: Record<string, unknown> = {}): Promise<Record<string, unknown> & { id: string }> {
-  const res = await call<Record<string, unknown> & { id: string }>("POST", "/api/v1/properties", { token: host.accessToken, body: listing(overrides) });
+export async function createListing(
+  call: Call,
+  host: Registered,
+  overrides: Record<string, unknown> = {},
+): Promise<Record<string, unknown> & { id: string }> {
+  const res = await call<Record<string, unknown> & { id: string }>("POST", "/api/v1/properties", {
+    token: host.accessToken,
+    body: listing(overrides),
+  });
   if (res.status !== 201) throw new Error(`create listing failed: ${res.status} ${res.text}`);
   return res.body;
 }

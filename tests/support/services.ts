@@ -38,7 +38,8 @@ async function postgresTemplate(admin: postgres.Sql): Promise<string> {
       }
       await admin.unsafe(`alter database "${name}_build" rename to "${name}"`);
       // Templates of older migration sets are dead weight now.
-      const stale = await admin`select datname from pg_database where datname like 'stayhub_tpl_%' and datname <> ${name} and datname not like '%_build'`;
+      const stale =
+        await admin`select datname from pg_database where datname like 'stayhub_tpl_%' and datname <> ${name} and datname not like '%_build'`;
       for (const { datname } of stale) await admin.unsafe(`drop database if exists "${datname}"`).catch(() => {});
     }
   } finally {
@@ -108,7 +109,11 @@ export interface TestRedis {
 export async function createTestRedis(url = redisUrl, shared?: { prefix: string }): Promise<TestRedis> {
   const prefix = shared?.prefix ?? `test:${rand()}:`;
   if (!url) return { redis: null, prefix, cleanup: async () => {} };
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: (n) => Math.min(n * 50, 500) });
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: 1,
+    lazyConnect: true,
+    retryStrategy: (n) => Math.min(n * 50, 500),
+  });
   redis.on("error", () => {});
   await redis.connect();
   await redis.ping();

@@ -27,6 +27,13 @@ describe("MemoryRateLimitStore", () => {
 });
 
 test("rateLimitHeaders", () => {
-  expect(rateLimitHeaders(5, { count: 2, resetSeconds: 30 }, false)).toEqual({ "ratelimit-limit": "5", "ratelimit-remaining": "3", "ratelimit-reset": "30" });
-  expect(rateLimitHeaders(5, { count: 7, resetSeconds: 30 }, true)).toMatchObject({ "ratelimit-remaining": "0", "retry-after": "30" });
+  expect(rateLimitHeaders(5, { count: 2, resetSeconds: 30 }, false)).toEqual({
+    "ratelimit-limit": "5",
+    "ratelimit-remaining": "3",
+    "ratelimit-reset": "30",
+  });
+  expect(rateLimitHeaders(5, { count: 7, resetSeconds: 30 }, true)).toMatchObject({
+    "ratelimit-remaining": "0",
+    "retry-after": "30",
+  });
 });

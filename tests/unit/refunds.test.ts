@@ -27,7 +27,11 @@ describe("refundFor", () => {
       ["flexible", -DAY, 0], // after check-in
     ];
     for (const [policy, before, expected] of cases)
-      expect({ policy, before, refund: refundFor(policy, paid, "guest", at(before), checkIn) }).toEqual({ policy, before, refund: expected });
+      expect({ policy, before, refund: refundFor(policy, paid, "guest", at(before), checkIn) }).toEqual({
+        policy,
+        before,
+        refund: expected,
+      });
   });
 
   const policy = fc.constantFrom<CancellationPolicy>("flexible", "moderate", "strict");

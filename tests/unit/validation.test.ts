@@ -2,9 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
 import { ruleViolation } from "../../src/db/errors";
-import { isIsoDay } from "../../src/lib/dates";
 import { Int, Num, strictObject } from "../../src/http/schema";
 import { coerceQuery, describeRule, fieldErrors, schemaAt } from "../../src/http/validation";
+import { isIsoDay } from "../../src/lib/dates";
 
 const plain = (s: unknown) => JSON.parse(JSON.stringify(s));
 
@@ -12,25 +12,43 @@ describe("describeRule: the field's rule in words", () => {
   test("numbers, text, enums, lists, formats", () => {
     expect(describeRule(plain(Int({ minimum: 1, maximum: 100 })))).toBe("must be an integer from 1 to 100");
     expect(describeRule(plain(Int({ minimum: 0 })))).toBe("must be an integer of at least 0");
-    expect(describeRule(plain(Num({ exclusiveMinimum: 0, maximum: 500 })))).toBe("must be a number greater than 0 and at most 500");
-    expect(describeRule(plain(Num({ minimum: 0, maximum: 50, multipleOf: 0.5 })))).toBe("must be a number from 0 to 50, a multiple of 0.5");
-    expect(describeRule(plain(t.String({ minLength: 1, maxLength: 100, pattern: "\\S" })))).toBe("must be text from 1 to 100 characters, not only spaces");
-    expect(describeRule(plain(t.String({ format: "email", maxLength: 254 })))).toBe("must be an e-mail address of at most 254 characters");
+    expect(describeRule(plain(Num({ exclusiveMinimum: 0, maximum: 500 })))).toBe(
+      "must be a number greater than 0 and at most 500",
+    );
+    expect(describeRule(plain(Num({ minimum: 0, maximum: 50, multipleOf: 0.5 })))).toBe(
+      "must be a number from 0 to 50, a multiple of 0.5",
+    );
+    expect(describeRule(plain(t.String({ minLength: 1, maxLength: 100, pattern: "\\S" })))).toBe(
+      "must be text from 1 to 100 characters, not only spaces",
+    );
+    expect(describeRule(plain(t.String({ format: "email", maxLength: 254 })))).toBe(
+      "must be an e-mail address of at most 254 characters",
+    );
     expect(describeRule(plain(t.Union([t.Literal("a"), t.Literal("b")])))).toBe('must be one of: "a", "b"');
-    expect(describeRule(plain(t.Union([t.String({ maxLength: 5 }), t.Null()])))).toBe("must be text of at most 5 characters (or null)");
+    expect(describeRule(plain(t.Union([t.String({ maxLength: 5 }), t.Null()])))).toBe(
+      "must be text of at most 5 characters (or null)",
+    );
     expect(describeRule(plain(t.Boolean()))).toBe("must be true or false");
     expect(describeRule(plain(t.Array(t.String(), { maxItems: 3 })))).toStartWith("must be a list of at most 3 items");
   });
 
   test("schemaAt walks properties, items and unions", () => {
-    const schema = plain(strictObject({ a: t.Array(strictObject({ b: Int({ maximum: 3 }) })), c: t.Optional(t.Union([strictObject({ d: t.Boolean() }), t.Null()])) }));
+    const schema = plain(
+      strictObject({
+        a: t.Array(strictObject({ b: Int({ maximum: 3 }) })),
+        c: t.Optional(t.Union([strictObject({ d: t.Boolean() }), t.Null()])),
+      }),
+    );
     expect(schemaAt(schema, "/a/0/b")).toEqual({ type: "integer", maximum: 3 });
     expect(schemaAt(schema, "/c/d")).toEqual({ type: "boolean" });
     expect(schemaAt(schema, "/nope")).toBeUndefined();
   });
 
   test("fieldErrors cuts a long field name: an error never echoes a whole payload", () => {
-    const [error] = fieldErrors([{ type: 42, path: `/${"k".repeat(5000)}`, message: "Unexpected property" }], plain(strictObject({})));
+    const [error] = fieldErrors(
+      [{ type: 42, path: `/${"k".repeat(5000)}`, message: "Unexpected property" }],
+      plain(strictObject({})),
+    );
     expect(error?.path.length).toBeLessThanOrEqual(101);
     expect(error?.message).toBe("is not a known field");
   });

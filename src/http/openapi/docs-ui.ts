@@ -1,10 +1,10 @@
 // The docs UI (Swagger UI) at /swagger and /swagger/, with its assets served from the binary itself:
 // a machine without internet still gets working docs, and no page of ours loads a third-party script.
 import { Elysia } from "elysia";
-import { notFound } from "../errors";
-import bundle from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
-import css from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
 import favicon from "swagger-ui-dist/favicon-32x32.png" with { type: "file" };
+import css from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
+import bundle from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
+import { notFound } from "../errors";
 
 export const DOCS_PATH = "/swagger";
 export const DOCUMENT_PATH = `${DOCS_PATH}/json`;
@@ -62,7 +62,9 @@ export function publicOrigin(request: Request, trustProxy: boolean): string {
   const proto = first("x-forwarded-proto");
   const host = first("x-forwarded-host");
   const scheme = proto === "https" || proto === "http" ? proto : url.protocol.slice(0, -1);
-  return host && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host) ? `${scheme}://${host}` : `${scheme}://${url.host}`;
+  return host && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host)
+    ? `${scheme}://${host}`
+    : `${scheme}://${url.host}`;
 }
 
 /**
@@ -81,20 +83,32 @@ export function docsUi(document: () => object, options: { trustProxy: boolean })
       DOCUMENT_PATH,
       ({ request }) => {
         rest ??= JSON.stringify(document()).slice(1);
-        const servers = JSON.stringify([{ url: publicOrigin(request, options.trustProxy), description: "the instance serving this document" }]);
+        const servers = JSON.stringify([
+          { url: publicOrigin(request, options.trustProxy), description: "the instance serving this document" },
+        ]);
         return new Response(`{"servers":${servers},${rest}`, {
-          headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-cache", "access-control-allow-origin": "*" },
+          headers: {
+            "content-type": "application/json; charset=utf-8",
+            "cache-control": "no-cache",
+            "access-control-allow-origin": "*",
+          },
         });
       },
       { detail: { hide: true } },
     )
-    .get(`${ASSETS}/init.js`, () => new Response(init, { headers: { ...headers, "content-type": "text/javascript; charset=utf-8" } }), { detail: { hide: true } })
+    .get(
+      `${ASSETS}/init.js`,
+      () => new Response(init, { headers: { ...headers, "content-type": "text/javascript; charset=utf-8" } }),
+      { detail: { hide: true } },
+    )
     .get(
       `${ASSETS}/:file`,
       ({ params }) => {
         const asset = assets.get(params.file);
         if (!asset) throw notFound("Asset");
-        return new Response(Bun.file(asset.path), { headers: { ...headers, "content-type": asset.type, "cache-control": "public, max-age=86400" } });
+        return new Response(Bun.file(asset.path), {
+          headers: { ...headers, "content-type": asset.type, "cache-control": "public, max-age=86400" },
+        });
       },
       { detail: { hide: true } },
     );

@@ -64,17 +64,24 @@ const STATUS_TEXT: Record<number, string> = {
 
 const header = (description: string, schema: JsonSchema) => ({ description, schema });
 const HEADERS = {
-  "X-Request-Id": header("The request's id (the caller's X-Request-Id when well-formed); quote it when reporting a problem", { type: "string" }),
+  "X-Request-Id": header(
+    "The request's id (the caller's X-Request-Id when well-formed); quote it when reporting a problem",
+    { type: "string" },
+  ),
   ETag: header("Strong validator of the representation; send it back in If-None-Match", { type: "string" }),
   "Cache-Control": header("Caching directives", { type: "string" }),
   "RateLimit-Limit": header("Requests allowed in the window", { type: "integer", minimum: 0 }),
   "RateLimit-Remaining": header("Requests left in the window", { type: "integer", minimum: 0 }),
   "RateLimit-Reset": header("Seconds until the window resets", { type: "integer", minimum: 0 }),
   "Retry-After": header("Seconds to wait before retrying", { type: "integer", minimum: 0 }),
-  "Idempotent-Replayed": header("`true` when this is the stored answer to an earlier request with the same Idempotency-Key", { type: "string", enum: ["true"] }),
+  "Idempotent-Replayed": header(
+    "`true` when this is the stored answer to an earlier request with the same Idempotency-Key",
+    { type: "string", enum: ["true"] },
+  ),
 };
 type HeaderName = keyof typeof HEADERS;
-const headerRefs = (...names: HeaderName[]) => Object.fromEntries(names.map((n) => [n, { $ref: `#/components/headers/${n}` }]));
+const headerRefs = (...names: HeaderName[]) =>
+  Object.fromEntries(names.map((n) => [n, { $ref: `#/components/headers/${n}` }]));
 const RATE_HEADERS: HeaderName[] = ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"];
 
 /** "/api/v1/users/:id" → "/api/v1/users/{id}". */
@@ -155,7 +162,10 @@ function operationOf(method: string, path: string, hooks: RouteHooks, registry: 
   for (const s of added) if (!statuses.has(s)) statuses.set(s, ProblemSchema);
   // A 429 is a rate limit (with RateLimit-* headers) unless the route says it is another limit.
   const isRateLimited = statuses.has(429) && detail["x-rate-limit-headers"] !== false;
-  const isIdempotent = Object.hasOwn(((hooks.headers as JsonSchema | undefined)?.properties ?? {}) as object, "idempotency-key");
+  const isIdempotent = Object.hasOwn(
+    ((hooks.headers as JsonSchema | undefined)?.properties ?? {}) as object,
+    "idempotency-key",
+  );
   const isConditional = statuses.has(304);
 
   const responses: Record<string, unknown> = {};
@@ -163,14 +173,20 @@ function operationOf(method: string, path: string, hooks: RouteHooks, registry: 
     const schema = statuses.get(status);
     const names: HeaderName[] = ["X-Request-Id"];
     if (isRateLimited && status < 300) names.push(...RATE_HEADERS);
-    if (status === 429 || status === 503) names.push("Retry-After", ...(status === 429 && isRateLimited ? RATE_HEADERS : []));
+    if (status === 429 || status === 503)
+      names.push("Retry-After", ...(status === 429 && isRateLimited ? RATE_HEADERS : []));
     if (isConditional && (status === 200 || status === 304)) names.push("ETag", "Cache-Control");
     if (isIdempotent && status < 300) names.push("Idempotent-Replayed");
     const headers = headerRefs(...names);
-    responses[String(status)] = status >= 400 ? problemResponse(status, headers) : successResponse(status, schema, registry, headers);
+    responses[String(status)] =
+      status >= 400 ? problemResponse(status, headers) : successResponse(status, schema, registry, headers);
   }
 
-  const parameters = [...parametersOf("path", hooks.params, registry), ...parametersOf("query", hooks.query, registry), ...parametersOf("header", hooks.headers, registry)];
+  const parameters = [
+    ...parametersOf("path", hooks.params, registry),
+    ...parametersOf("query", hooks.query, registry),
+    ...parametersOf("header", hooks.headers, registry),
+  ];
   if (isConditional) {
     parameters.push({
       name: "If-None-Match",
@@ -189,7 +205,12 @@ function operationOf(method: string, path: string, hooks: RouteHooks, registry: 
       // t.Optional(body): the request may come without one.
       required: !(typeof hooks.body === "object" && hooks.body !== null && OptionalKind in hooks.body),
       ...(typeof raw.description === "string" ? { description: raw.description } : {}),
-      content: { "application/json": { schema: registry.convert(hooks.body), ...(examples?.length ? { example: examples[0] } : {}) } },
+      content: {
+        "application/json": {
+          schema: registry.convert(hooks.body),
+          ...(examples?.length ? { example: examples[0] } : {}),
+        },
+      },
     };
   }
 
@@ -236,7 +257,14 @@ export function openApiDocument(app: AnyElysia, options: DocumentOptions) {
     components: {
       schemas: registry.schemas,
       headers: HEADERS,
-      securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "An access token from /auth/login or /auth/register" } },
+      securitySchemes: {
+        bearerAuth: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "JWT",
+          description: "An access token from /auth/login or /auth/register",
+        },
+      },
     },
   };
 }

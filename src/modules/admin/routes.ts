@@ -15,42 +15,70 @@ export function adminRoutes(deps: Deps) {
   const tags = ["admin"];
   return new Elysia({ prefix: "/admin" })
     .use(adminMacro(deps))
-    .get("/users", ({ query }) => listUsers({ q: query.q, limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor }, deps), {
-      admin: true,
-      query: AdminUserQuery,
-      response: { 200: AdminUserPage, ...errorResponses(404, 422) },
-      detail: { tags, summary: "Users, newest first", description: `q matches the start of the e-mail or of a word of the name. ${hidden}` },
-    })
-    .post("/users/:id/suspend", ({ actor, params, body }) => suspendUser({ actor, userId: params.id, reason: body.reason }, deps), {
-      admin: true,
-      params: IdParams,
-      body: ReasonBody,
-      response: { 200: AdminUserDto, ...errorResponses(400, 404, 409, 422) },
-      detail: {
-        tags,
-        summary: "Suspend a user",
-        description:
-          "Their sessions are revoked and every token of theirs refused (403), their public profile is gone, and their listed properties leave search at once " +
-          `(listed again when unsuspended). Suspending oneself → 409 invalid_state. Audited. ${hidden}`,
+    .get(
+      "/users",
+      ({ query }) => listUsers({ q: query.q, limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor }, deps),
+      {
+        admin: true,
+        query: AdminUserQuery,
+        response: { 200: AdminUserPage, ...errorResponses(404, 422) },
+        detail: {
+          tags,
+          summary: "Users, newest first",
+          description: `q matches the start of the e-mail or of a word of the name. ${hidden}`,
+        },
       },
-    })
+    )
+    .post(
+      "/users/:id/suspend",
+      ({ actor, params, body }) => suspendUser({ actor, userId: params.id, reason: body.reason }, deps),
+      {
+        admin: true,
+        params: IdParams,
+        body: ReasonBody,
+        response: { 200: AdminUserDto, ...errorResponses(400, 404, 409, 422) },
+        detail: {
+          tags,
+          summary: "Suspend a user",
+          description:
+            "Their sessions are revoked and every token of theirs refused (403), their public profile is gone, and their listed properties leave search at once " +
+            `(listed again when unsuspended). Suspending oneself → 409 invalid_state. Audited. ${hidden}`,
+        },
+      },
+    )
     .post("/users/:id/unsuspend", ({ actor, params }) => unsuspendUser({ actor, userId: params.id }, deps), {
       admin: true,
       params: IdParams,
       response: { 200: AdminUserDto, ...errorResponses(404) },
-      detail: { tags, summary: "Unsuspend a user", description: `The listings their suspension hid are listed again. Audited. ${hidden}` },
+      detail: {
+        tags,
+        summary: "Unsuspend a user",
+        description: `The listings their suspension hid are listed again. Audited. ${hidden}`,
+      },
     })
-    .post("/properties/:id/unlist", ({ actor, params, body }) => moderateProperty({ actor, propertyId: params.id, reason: body.reason }, deps), {
-      admin: true,
-      params: IdParams,
-      body: ReasonBody,
-      response: { 200: PropertyDto, ...errorResponses(400, 404, 422) },
-      detail: { tags, summary: "Unlist a property (moderation)", description: `It leaves search at once and its host cannot list it again. Audited. ${hidden}` },
-    })
+    .post(
+      "/properties/:id/unlist",
+      ({ actor, params, body }) => moderateProperty({ actor, propertyId: params.id, reason: body.reason }, deps),
+      {
+        admin: true,
+        params: IdParams,
+        body: ReasonBody,
+        response: { 200: PropertyDto, ...errorResponses(400, 404, 422) },
+        detail: {
+          tags,
+          summary: "Unlist a property (moderation)",
+          description: `It leaves search at once and its host cannot list it again. Audited. ${hidden}`,
+        },
+      },
+    )
     .get("/audit", ({ query }) => listAudit({ limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor }, deps), {
       admin: true,
       query: AuditQuery,
       response: { 200: AuditPage, ...errorResponses(404, 422) },
-      detail: { tags, summary: "Every admin action, newest first", description: `Actor, action, target, reason and time. ${hidden}` },
+      detail: {
+        tags,
+        summary: "Every admin action, newest first",
+        description: `Actor, action, target, reason and time. ${hidden}`,
+      },
     });
 }

@@ -5,14 +5,31 @@ import { Nullable, strictObject, Timestamp, Uuid } from "../../http/schema";
 import { UserDto } from "../users/schemas";
 
 export const ReasonBody = strictObject(
-  { reason: t.String({ minLength: 1, maxLength: 500, pattern: "\\S", description: "why, for the audit log (and the user)" }) },
+  {
+    reason: t.String({
+      minLength: 1,
+      maxLength: 500,
+      pattern: "\\S",
+      description: "why, for the audit log (and the user)",
+    }),
+  },
   { title: "ModerationReason", examples: [{ reason: "Fraudulent listings reported by three guests" }] },
 );
 
-export const AdminUserDto = t.Object({ ...UserDto.properties, status: t.Union([t.Literal("active"), t.Literal("suspended"), t.Literal("deleted")]) }, { title: "AdminUser" });
+export const AdminUserDto = t.Object(
+  { ...UserDto.properties, status: t.Union([t.Literal("active"), t.Literal("suspended"), t.Literal("deleted")]) },
+  { title: "AdminUser" },
+);
 export const AdminUserPage = Page(AdminUserDto, "AdminUserPage");
 export const AdminUserQuery = t.Object({
-  q: t.Optional(t.String({ minLength: 1, maxLength: 254, pattern: "\\S", description: "matches the start of the e-mail or of any word of the name, case-insensitive" })),
+  q: t.Optional(
+    t.String({
+      minLength: 1,
+      maxLength: 254,
+      pattern: "\\S",
+      description: "matches the start of the e-mail or of any word of the name, case-insensitive",
+    }),
+  ),
   ...PageQuery,
 });
 

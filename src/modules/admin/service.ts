@@ -9,14 +9,17 @@ import { isUuid } from "../../lib/ids";
 import type { Actor } from "../auth/actor";
 import { revokeAllSessions, spendResetTokens } from "../auth/sessions";
 import { lockBookingsOf } from "../bookings/service";
-import { invalidateProperties, loadProperty } from "../properties/service";
 import type { PropertyDtoValue } from "../properties/dto";
+import { invalidateProperties, loadProperty } from "../properties/service";
 import { toUserDto, type UserRow } from "../users/dto";
 
 type AuditAction = "user.suspend" | "user.unsuspend" | "property.unlist";
 
 const STATUSES = ["active", "suspended", "deleted"] as const;
-export const toAdminUserDto = (u: UserRow) => ({ ...toUserDto(u), status: STATUSES.find((s) => s === u.status) ?? "active" });
+export const toAdminUserDto = (u: UserRow) => ({
+  ...toUserDto(u),
+  status: STATUSES.find((s) => s === u.status) ?? "active",
+});
 
 /** Pages by id, newest first (ids are UUIDv7): a cursor is the last id, exact whatever the timestamps. */
 function byId(limit: number, cursor: string | undefined) {
@@ -35,7 +38,13 @@ const likePrefix = (q: string) => `${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export async function listUsers({ q, limit, cursor }: { q?: string; limit: number; cursor?: string }, deps: Deps) {
   const keyset = byId(limit, cursor);
-  const match = q ? or(ilike(users.email, likePrefix(q.trim())), ilike(users.name, likePrefix(q.trim())), ilike(users.name, `% ${likePrefix(q.trim())}`)) : undefined;
+  const match = q
+    ? or(
+        ilike(users.email, likePrefix(q.trim())),
+        ilike(users.name, likePrefix(q.trim())),
+        ilike(users.name, `% ${likePrefix(q.trim())}`),
+      )
+    : undefined;
   const rows = await deps.db
     .select()
     .from(users)
@@ -70,7 +79,15 @@ export async function listAudit({ limit, cursor }: { limit: number; cursor?: str
   };
 }
 
-const audit = (actor: Actor, action: AuditAction, targetType: "user" | "property", targetId: string, reason: string | null, now: Date, details: Record<string, unknown> = {}) => ({
+const audit = (
+  actor: Actor,
+  action: AuditAction,
+  targetType: "user" | "property",
+  targetId: string,
+  reason: string | null,
+  now: Date,
+  details: Record<string, unknown> = {},
+) => ({
   id: Bun.randomUUIDv7(),
   actorId: actor.id,
   action,
@@ -86,7 +103,10 @@ const audit = (actor: Actor, action: AuditAction, targetType: "user" | "property
  * revoked), their public profile disappears, and their listed properties leave search at once —
  * hidden until they are unsuspended. Suspending a suspended user changes nothing (and logs nothing).
  */
-export async function suspendUser({ actor, userId, reason }: { actor: Actor; userId: string; reason: string }, deps: Deps) {
+export async function suspendUser(
+  { actor, userId, reason }: { actor: Actor; userId: string; reason: string },
+  deps: Deps,
+) {
   if (userId.toLowerCase() === actor.id) throw new AppError(409, "invalid_state", "You cannot suspend yourself");
   const now = deps.clock.now();
   const { user, hidden } = await deps.db.transaction(async (tx) => {
@@ -118,7 +138,9 @@ export async function suspendUser({ actor, userId, reason }: { actor: Actor; use
         .where(and(eq(properties.hostId, user.id), eq(properties.status, "listed")))
         .returning({ id: properties.id })
     ).map((p) => p.id);
-    await tx.insert(adminAudit).values(audit(actor, "user.suspend", "user", user.id, reason.trim(), now, { hiddenListings: hidden }));
+    await tx
+      .insert(adminAudit)
+      .values(audit(actor, "user.suspend", "user", user.id, reason.trim(), now, { hiddenListings: hidden }));
     return { user, hidden };
   });
   if (hidden.length) await invalidateProperties(deps, ...hidden);
@@ -144,10 +166,14 @@ export async function unsuspendUser({ actor, userId }: { actor: Actor; userId: s
         .update(properties)
         .set({ status: "listed", hiddenBySuspension: false, updatedAt: now })
         // A listing an admin unlisted meanwhile stays unlisted.
-        .where(and(eq(properties.hostId, user.id), eq(properties.hiddenBySuspension, true), isNull(properties.moderatedAt)))
+        .where(
+          and(eq(properties.hostId, user.id), eq(properties.hiddenBySuspension, true), isNull(properties.moderatedAt)),
+        )
         .returning({ id: properties.id })
     ).map((p) => p.id);
-    await tx.insert(adminAudit).values(audit(actor, "user.unsuspend", "user", user.id, null, now, { shownListings: shown }));
+    await tx
+      .insert(adminAudit)
+      .values(audit(actor, "user.unsuspend", "user", user.id, null, now, { shownListings: shown }));
     return { user, shown };
   });
   if (shown.length) await invalidateProperties(deps, ...shown);
@@ -155,7 +181,10 @@ export async function unsuspendUser({ actor, userId }: { actor: Actor; userId: s
 }
 
 /** Unlists a property for moderation: it leaves search at once and its host cannot list it again. */
-export async function moderateProperty({ actor, propertyId, reason }: { actor: Actor; propertyId: string; reason: string }, deps: Deps): Promise<PropertyDtoValue> {
+export async function moderateProperty(
+  { actor, propertyId, reason }: { actor: Actor; propertyId: string; reason: string },
+  deps: Deps,
+): Promise<PropertyDtoValue> {
   const now = deps.clock.now();
   await deps.db.transaction(async (tx) => {
     // The property's booking turn first: a booking being made finishes before the unlisting, and
@@ -164,7 +193,12 @@ export async function moderateProperty({ actor, propertyId, reason }: { actor: A
     if (isUuid(propertyId)) await lockBookingsOf(tx, [propertyId.toLowerCase()]);
     const [property] = await tx
       .update(properties)
-      .set({ status: "unlisted", moderatedAt: sql`coalesce(${properties.moderatedAt}, ${now.toISOString()}::timestamptz)`, hiddenBySuspension: false, updatedAt: now })
+      .set({
+        status: "unlisted",
+        moderatedAt: sql`coalesce(${properties.moderatedAt}, ${now.toISOString()}::timestamptz)`,
+        hiddenBySuspension: false,
+        updatedAt: now,
+      })
       .where(eq(properties.id, propertyId))
       .returning({ id: properties.id });
     if (!property) throw notFound("Property");

@@ -7,18 +7,38 @@ import { AppError } from "../../http/errors";
 
 export type TokenPurpose = "password_reset" | "email_verification";
 
-export const invalidToken = () => new AppError(400, "invalid_token", "The token is not valid: it was used already, has expired, or was not issued for this");
+export const invalidToken = () =>
+  new AppError(
+    400,
+    "invalid_token",
+    "The token is not valid: it was used already, has expired, or was not issued for this",
+  );
 export const hashToken = (token: string) => new Bun.CryptoHasher("sha256").update(token).digest("base64url");
 
 /** A new token for the user, valid `ttlMs` from `now`; only its hash is stored. */
-export async function issueAccountToken(db: Db, { userId, purpose, ttlMs, now }: { userId: string; purpose: TokenPurpose; ttlMs: number; now: Date }): Promise<string> {
+export async function issueAccountToken(
+  db: Db,
+  { userId, purpose, ttlMs, now }: { userId: string; purpose: TokenPurpose; ttlMs: number; now: Date },
+): Promise<string> {
   const token = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
-  await db.insert(accountTokens).values({ id: Bun.randomUUIDv7(), userId, purpose, tokenHash: hashToken(token), expiresAt: new Date(now.getTime() + ttlMs), createdAt: now });
+  await db.insert(accountTokens).values({
+    id: Bun.randomUUIDv7(),
+    userId,
+    purpose,
+    tokenHash: hashToken(token),
+    expiresAt: new Date(now.getTime() + ttlMs),
+    createdAt: now,
+  });
   return token;
 }
 
 const live = (hash: string, purpose: TokenPurpose, now: Date) =>
-  and(eq(accountTokens.tokenHash, hash), eq(accountTokens.purpose, purpose), isNull(accountTokens.usedAt), gt(accountTokens.expiresAt, now));
+  and(
+    eq(accountTokens.tokenHash, hash),
+    eq(accountTokens.purpose, purpose),
+    isNull(accountTokens.usedAt),
+    gt(accountTokens.expiresAt, now),
+  );
 
 /** 400 invalid_token unless the token is unspent, unexpired and of this purpose (a cheap check before costly work). */
 export async function requireLiveToken(db: Db, token: string, purpose: TokenPurpose, now: Date): Promise<void> {

@@ -2,8 +2,8 @@
 // macro, GraphQL and jobs resolve actors here, so the suspended-account rule is written once.
 import type { Deps } from "../../dependencies";
 import { AppError, unauthenticated } from "../../http/errors";
-import type { UserRow } from "../users/dto";
 import { requireActive } from "../users/active";
+import type { UserRow } from "../users/dto";
 import { findUser } from "../users/service";
 
 export type Actor = UserRow;
@@ -14,7 +14,9 @@ export { requireActive };
 export async function actorForToken(token: string, deps: Deps): Promise<Actor> {
   const check = await deps.tokens.verify(token);
   if (!check.ok) {
-    throw check.reason === "expired" ? new AppError(401, "token_expired", "The access token has expired; refresh it") : unauthenticated("The access token is not valid");
+    throw check.reason === "expired"
+      ? new AppError(401, "token_expired", "The access token has expired; refresh it")
+      : unauthenticated("The access token is not valid");
   }
   const user = await findUser(check.userId, deps);
   if (!user) throw unauthenticated("The access token is not valid");

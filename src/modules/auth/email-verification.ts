@@ -35,7 +35,10 @@ export async function verifyEmail(token: string, deps: Deps): Promise<void> {
   const now = deps.clock.now();
   await deps.db.transaction(async (tx) => {
     const userId = await spendAccountToken(tx, token, "email_verification", now);
-    await Promise.all([tx.update(users).set({ emailVerifiedAt: now, updatedAt: now }).where(eq(users.id, userId)), spendTokensOf(tx, userId, "email_verification", now)]);
+    await Promise.all([
+      tx.update(users).set({ emailVerifiedAt: now, updatedAt: now }).where(eq(users.id, userId)),
+      spendTokensOf(tx, userId, "email_verification", now),
+    ]);
   });
 }
 
@@ -47,17 +50,39 @@ export async function resendVerification(actor: Actor, deps: Deps): Promise<Reco
   if (actor.emailVerifiedAt) throw new AppError(409, "invalid_state", "Your e-mail address is verified already");
   const w = await deps.rateLimits.hit(`verify-resend:${actor.id}`, RESEND_WINDOW_SECONDS);
   if (w.count > RESEND_LIMIT)
-    throw new AppError(429, "rate_limited", `Too many verification e-mails asked for; try again in ${w.resetSeconds} s`, undefined, rateLimitHeaders(RESEND_LIMIT, w, true));
+    throw new AppError(
+      429,
+      "rate_limited",
+      `Too many verification e-mails asked for; try again in ${w.resetSeconds} s`,
+      undefined,
+      rateLimitHeaders(RESEND_LIMIT, w, true),
+    );
   const slot = Math.floor(deps.clock.now().getTime() / 60_000);
-  await deps.db.transaction((tx) => enqueue(tx, deps.clock, "auth.verify-email", { userId: actor.id }, { dedupeKey: `verify-email:${actor.id}:${slot}` }));
+  await deps.db.transaction((tx) =>
+    enqueue(
+      tx,
+      deps.clock,
+      "auth.verify-email",
+      { userId: actor.id },
+      { dedupeKey: `verify-email:${actor.id}:${slot}` },
+    ),
+  );
   return rateLimitHeaders(RESEND_LIMIT, w, false);
 }
 
 /** The job: an active account whose address is not verified yet gets a token and its e-mail. */
 async function sendVerificationMail(userId: string, deps: JobDeps): Promise<void> {
-  const [user] = await deps.db.select({ email: users.email, status: users.status, verifiedAt: users.emailVerifiedAt }).from(users).where(eq(users.id, userId));
+  const [user] = await deps.db
+    .select({ email: users.email, status: users.status, verifiedAt: users.emailVerifiedAt })
+    .from(users)
+    .where(eq(users.id, userId));
   if (user?.status !== "active" || user.verifiedAt) return;
-  const token = await issueAccountToken(deps.db, { userId, purpose: "email_verification", ttlMs: VERIFY_TTL_MS, now: deps.clock.now() });
+  const token = await issueAccountToken(deps.db, {
+    userId,
+    purpose: "email_verification",
+    ttlMs: VERIFY_TTL_MS,
+    now: deps.clock.now(),
+  });
   await deps.mailer.send({
     to: user.email,
     subject: "Verify your stayhub e-mail address",

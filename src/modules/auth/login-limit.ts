@@ -15,7 +15,11 @@ export interface Limited<T> {
 }
 
 /** Runs `attempt` unless the keys are over the limit (429); verbs call it, so every caller is limited. */
-export async function withAttemptLimit<T>(deps: Deps, keys: { strict: string; loose?: string }, attempt: () => Promise<T>): Promise<Limited<T>> {
+export async function withAttemptLimit<T>(
+  deps: Deps,
+  keys: { strict: string; loose?: string },
+  attempt: () => Promise<T>,
+): Promise<Limited<T>> {
   const { loginRateLimit: limit, loginRateWindowSeconds: window } = deps.config;
   const [strict, loose] = await Promise.all([
     deps.rateLimits.hit(keys.strict, window),
@@ -23,7 +27,13 @@ export async function withAttemptLimit<T>(deps: Deps, keys: { strict: string; lo
   ]);
   const refusedBy = strict.count > limit ? strict : loose && loose.count > limit * PER_IP_FACTOR ? loose : null;
   if (refusedBy) {
-    throw new AppError(429, "rate_limited", `Too many attempts; try again in ${refusedBy.resetSeconds} s`, undefined, rateLimitHeaders(limit, refusedBy, true));
+    throw new AppError(
+      429,
+      "rate_limited",
+      `Too many attempts; try again in ${refusedBy.resetSeconds} s`,
+      undefined,
+      rateLimitHeaders(limit, refusedBy, true),
+    );
   }
   try {
     const value = await attempt();
@@ -39,7 +49,10 @@ export async function withAttemptLimit<T>(deps: Deps, keys: { strict: string; lo
   }
 }
 
-export const loginKeys = (ip: string, email: string) => ({ strict: `login:${ip}:${email.trim().toLowerCase()}`, loose: `login-ip:${ip}` });
+export const loginKeys = (ip: string, email: string) => ({
+  strict: `login:${ip}:${email.trim().toLowerCase()}`,
+  loose: `login-ip:${ip}`,
+});
 export const passwordChangeKeys = (userId: string) => ({ strict: `password:${userId}` });
 
 /**
@@ -50,6 +63,12 @@ export async function countRegistration(deps: Deps, ip: string): Promise<Record<
   const { registerRateLimit: limit, registerRateWindowSeconds: window } = deps.config;
   const w = await deps.rateLimits.hit(`register:${ip}`, window);
   if (w.count > limit)
-    throw new AppError(429, "rate_limited", `Too many registrations from this address; try again in ${w.resetSeconds} s`, undefined, rateLimitHeaders(limit, w, true));
+    throw new AppError(
+      429,
+      "rate_limited",
+      `Too many registrations from this address; try again in ${w.resetSeconds} s`,
+      undefined,
+      rateLimitHeaders(limit, w, true),
+    );
   return rateLimitHeaders(limit, w, false);
 }

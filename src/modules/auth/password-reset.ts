@@ -6,10 +6,10 @@ import { eq, sql } from "drizzle-orm";
 import { users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
 import { AppError } from "../../http/errors";
+import { rateLimitHeaders } from "../../http/rate-limit";
 import { enqueue } from "../../jobs/outbox";
 import type { Handlers } from "../../jobs/registry";
 import type { JobDeps } from "../../jobs/types";
-import { rateLimitHeaders } from "../../http/rate-limit";
 import { issueAccountToken, requireLiveToken, spendAccountToken } from "./account-tokens";
 import { normalizeEmail } from "./service";
 import { revokeAllSessions, spendResetTokens } from "./sessions";
@@ -27,10 +27,24 @@ export async function requestPasswordReset(email: string, ip: string, deps: Deps
   const { registerRateLimit: limit, registerRateWindowSeconds: window } = deps.config;
   const w = await deps.rateLimits.hit(`password-reset:${ip}`, window);
   if (w.count > limit)
-    throw new AppError(429, "rate_limited", `Too many reset requests from this address; try again in ${w.resetSeconds} s`, undefined, rateLimitHeaders(limit, w, true));
+    throw new AppError(
+      429,
+      "rate_limited",
+      `Too many reset requests from this address; try again in ${w.resetSeconds} s`,
+      undefined,
+      rateLimitHeaders(limit, w, true),
+    );
   const address = normalizeEmail(email);
   const slot = Math.floor(deps.clock.now().getTime() / RESET_WINDOW_MS);
-  await deps.db.transaction((tx) => enqueue(tx, deps.clock, "auth.password-reset", { email: address }, { dedupeKey: `password-reset:${address}:${slot}` }));
+  await deps.db.transaction((tx) =>
+    enqueue(
+      tx,
+      deps.clock,
+      "auth.password-reset",
+      { email: address },
+      { dedupeKey: `password-reset:${address}:${slot}` },
+    ),
+  );
   return rateLimitHeaders(limit, w, false);
 }
 
@@ -41,7 +55,12 @@ async function sendResetMail(email: string, deps: JobDeps): Promise<void> {
     .from(users)
     .where(eq(sql`lower(${users.email})`, email));
   if (user?.status !== "active") return;
-  const token = await issueAccountToken(deps.db, { userId: user.id, purpose: "password_reset", ttlMs: RESET_TTL_MS, now: deps.clock.now() });
+  const token = await issueAccountToken(deps.db, {
+    userId: user.id,
+    purpose: "password_reset",
+    ttlMs: RESET_TTL_MS,
+    now: deps.clock.now(),
+  });
   await deps.mailer.send({
     to: user.email,
     subject: "Reset your stayhub password",
@@ -50,7 +69,10 @@ async function sendResetMail(email: string, deps: JobDeps): Promise<void> {
 }
 
 /** POST /auth/password-reset/confirm: the token once, within its 30 minutes, for this purpose only. */
-export async function confirmPasswordReset({ token, newPassword }: { token: string; newPassword: string }, deps: Deps): Promise<void> {
+export async function confirmPasswordReset(
+  { token, newPassword }: { token: string; newPassword: string },
+  deps: Deps,
+): Promise<void> {
   const now = deps.clock.now();
   // Checked before the (deliberately slow) hash, so bad tokens cost little.
   await requireLiveToken(deps.db, token, "password_reset", now);

@@ -5,9 +5,19 @@ import { authMacro } from "../../http/auth";
 import { clientIp } from "../../http/client-ip";
 import { errorResponses } from "../../http/errors";
 import { toUserDto } from "../users/dto";
-import { confirmPasswordReset, requestPasswordReset } from "./password-reset";
 import { resendVerification, verifyEmail } from "./email-verification";
-import { Accepted, LoginBody, PasswordResetBody, PasswordResetConfirmBody, RefreshBody, RegisterBody, ResetAccepted, SessionDto, VerifyEmailBody } from "./schemas";
+import { confirmPasswordReset, requestPasswordReset } from "./password-reset";
+import {
+  Accepted,
+  LoginBody,
+  PasswordResetBody,
+  PasswordResetConfirmBody,
+  RefreshBody,
+  RegisterBody,
+  ResetAccepted,
+  SessionDto,
+  VerifyEmailBody,
+} from "./schemas";
 import { login, logout, refresh, register, type Session } from "./service";
 
 export function authRoutes(deps: Deps) {
@@ -25,7 +35,10 @@ export function authRoutes(deps: Deps) {
     .post(
       "/register",
       async ({ body, set, request, server }) => {
-        const { value, headers } = await register({ ...body, ip: clientIp(request, server, deps.config.trustProxy) }, deps);
+        const { value, headers } = await register(
+          { ...body, ip: clientIp(request, server, deps.config.trustProxy) },
+          deps,
+        );
         Object.assign(set.headers, headers);
         set.status = 201;
         return toSessionDto(value);
@@ -55,14 +68,19 @@ export function authRoutes(deps: Deps) {
         detail: {
           tags,
           summary: "Log in",
-          description: "Unknown e-mail and wrong password get the same 401. Repeated failures per IP and e-mail get 429 with Retry-After.",
+          description:
+            "Unknown e-mail and wrong password get the same 401. Repeated failures per IP and e-mail get 429 with Retry-After.",
         },
       },
     )
     .post("/refresh", async ({ body }) => toSessionDto(await refresh(body.refreshToken, deps)), {
       body: RefreshBody,
       response: { 200: SessionDto, ...errorResponses(400, 401, 403, 422) },
-      detail: { tags, summary: "Trade a refresh token for a new pair", description: "The token is spent; presenting it again revokes its whole family." },
+      detail: {
+        tags,
+        summary: "Trade a refresh token for a new pair",
+        description: "The token is spent; presenting it again revokes its whole family.",
+      },
     })
     .post(
       "/logout",
@@ -108,7 +126,8 @@ export function authRoutes(deps: Deps) {
         detail: {
           tags,
           summary: "E-mail a new verification token",
-          description: "At most one e-mail a minute and 5 requests an hour per user (429 rate_limited past that); 409 invalid_state when the address is verified already.",
+          description:
+            "At most one e-mail a minute and 5 requests an hour per user (429 rate_limited past that); 409 invalid_state when the address is verified already.",
         },
       },
     )
@@ -143,7 +162,8 @@ export function authRoutes(deps: Deps) {
         detail: {
           tags,
           summary: "Set a new password with the e-mailed token",
-          description: "Revokes every refresh token of the account. A used, expired or unknown token, or one issued for another purpose → 400 invalid_token.",
+          description:
+            "Revokes every refresh token of the account. A used, expired or unknown token, or one issued for another purpose → 400 invalid_token.",
           "x-rate-limit-headers": false,
         },
       },

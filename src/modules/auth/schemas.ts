@@ -5,7 +5,10 @@ import { Email, Password, PersonName, UserDto } from "../users/schemas";
 
 export const RegisterBody = strictObject(
   { email: Email, password: Password, name: PersonName },
-  { title: "Register", examples: [{ email: "ada@example.com", password: "correct horse battery", name: "Ada Lovelace" }] },
+  {
+    title: "Register",
+    examples: [{ email: "ada@example.com", password: "correct horse battery", name: "Ada Lovelace" }],
+  },
 );
 export const LoginBody = strictObject(
   { email: t.String({ minLength: 1, maxLength: 254 }), password: t.String({ minLength: 1, maxLength: 128 }) },
@@ -27,14 +30,20 @@ export const SessionDto = t.Object(
   { title: "Session" },
 );
 
-export const PasswordResetBody = strictObject({ email: Email }, { title: "PasswordReset", examples: [{ email: "ana@example.com" }] });
+export const PasswordResetBody = strictObject(
+  { email: Email },
+  { title: "PasswordReset", examples: [{ email: "ana@example.com" }] },
+);
 
 export const PasswordResetConfirmBody = strictObject(
   {
     token: t.String({ minLength: 1, maxLength: 200, description: "the token from the e-mail" }),
     newPassword: Password,
   },
-  { title: "PasswordResetConfirm", examples: [{ token: "q3Vh0Yx1b8s2mY5hY2x0c2VjcmV0LXRva2VuLWV4YW1wbGU", newPassword: "a new long password" }] },
+  {
+    title: "PasswordResetConfirm",
+    examples: [{ token: "q3Vh0Yx1b8s2mY5hY2x0c2VjcmV0LXRva2VuLWV4YW1wbGU", newPassword: "a new long password" }],
+  },
 );
 
 export const VerifyEmailBody = strictObject(

@@ -1,10 +1,10 @@
 // Registration, login, token refresh and logout.
 import { eq, sql } from "drizzle-orm";
-import { UNIQUE_VIOLATION, sqlState } from "../../db/errors";
+import { sqlState, UNIQUE_VIOLATION } from "../../db/errors";
 import { users } from "../../db/schema";
-import { enqueueMany } from "../../jobs/outbox";
 import type { Deps } from "../../dependencies";
 import { AppError, unauthenticated } from "../../http/errors";
+import { enqueueMany } from "../../jobs/outbox";
 import type { UserRow } from "../users/dto";
 import { type Actor, requireActive } from "./actor";
 import { verificationMailJob } from "./email-verification";
@@ -22,12 +22,18 @@ export const invalidCredentials = () => new AppError(401, "invalid_credentials",
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 async function issue(user: UserRow, deps: Deps, familyId?: string): Promise<Session> {
-  const [accessToken, refreshToken] = await Promise.all([deps.tokens.sign(user.id), startSession(deps.db, user.id, deps.config.refreshTokenTtlDays, familyId)]);
+  const [accessToken, refreshToken] = await Promise.all([
+    deps.tokens.sign(user.id),
+    startSession(deps.db, user.id, deps.config.refreshTokenTtlDays, familyId),
+  ]);
   return { user, accessToken, refreshToken };
 }
 
 /** A new account and its first session; registrations are limited per client address. */
-export async function register(input: { email: string; password: string; name: string; ip: string }, deps: Deps): Promise<Limited<Session>> {
+export async function register(
+  input: { email: string; password: string; name: string; ip: string },
+  deps: Deps,
+): Promise<Limited<Session>> {
   const headers = await countRegistration(deps, input.ip);
   return { value: await createAccount(input, deps), headers };
 }
@@ -40,7 +46,14 @@ async function createAccount(input: { email: string; password: string; name: str
     user = await deps.db.transaction(async (tx) => {
       const [row] = await tx
         .insert(users)
-        .values({ id: Bun.randomUUIDv7(), email: normalizeEmail(input.email), passwordHash, name: input.name.trim(), createdAt: now, updatedAt: now })
+        .values({
+          id: Bun.randomUUIDv7(),
+          email: normalizeEmail(input.email),
+          passwordHash,
+          name: input.name.trim(),
+          createdAt: now,
+          updatedAt: now,
+        })
         .returning();
       if (!row) throw new Error("insert returned no row");
       // The welcome and verification e-mails leave through the outbox: only if the account really exists.
@@ -60,7 +73,8 @@ async function createAccount(input: { email: string; password: string; name: str
       return row;
     });
   } catch (err) {
-    if (sqlState(err) === UNIQUE_VIOLATION) throw new AppError(409, "email_taken", "An account with this e-mail already exists");
+    if (sqlState(err) === UNIQUE_VIOLATION)
+      throw new AppError(409, "email_taken", "An account with this e-mail already exists");
     throw err;
   }
   if (!user) throw new Error("insert returned no row");
@@ -71,7 +85,10 @@ async function createAccount(input: { email: string; password: string; name: str
  * Unknown e-mail and wrong password answer alike, in about the same time. Attempts are limited per
  * client address and e-mail (the `headers` say how many are left), whoever calls the verb.
  */
-export async function login(input: { email: string; password: string; ip: string }, deps: Deps): Promise<Limited<Session>> {
+export async function login(
+  input: { email: string; password: string; ip: string },
+  deps: Deps,
+): Promise<Limited<Session>> {
   return withAttemptLimit(deps, loginKeys(input.ip, input.email), () => checkCredentials(input, deps));
 }
 
@@ -83,7 +100,9 @@ async function checkCredentials(input: { email: string; password: string }, deps
     .limit(1);
   // A deleted account has no password (and its placeholder address is no one's): it is nobody.
   const known = user?.status === "deleted" ? undefined : user;
-  const ok = known ? await deps.passwords.verify(input.password, known.passwordHash) : await deps.passwords.verifyNobody(input.password);
+  const ok = known
+    ? await deps.passwords.verify(input.password, known.passwordHash)
+    : await deps.passwords.verifyNobody(input.password);
   if (!known || !ok) throw invalidCredentials();
   return issue(requireActive(known), deps);
 }
@@ -92,13 +111,20 @@ export async function refresh(refreshToken: string, deps: Deps): Promise<Session
   const outcome = await spendRefreshToken(deps.db, refreshToken);
   if (!outcome.ok) {
     if (outcome.reason === "expired") throw new AppError(401, "token_expired", "The refresh token has expired");
-    throw unauthenticated(outcome.reason === "reused" ? "This refresh token was already used; its session has been revoked" : "The refresh token is not valid");
+    throw unauthenticated(
+      outcome.reason === "reused"
+        ? "This refresh token was already used; its session has been revoked"
+        : "The refresh token is not valid",
+    );
   }
   const [user] = await deps.db.select().from(users).where(eq(users.id, outcome.userId)).limit(1);
   if (!user) throw unauthenticated("The refresh token is not valid");
   return issue(requireActive(user), deps, outcome.familyId);
 }
 
-export async function logout({ actor, refreshToken }: { actor: Actor; refreshToken: string }, deps: Deps): Promise<void> {
+export async function logout(
+  { actor, refreshToken }: { actor: Actor; refreshToken: string },
+  deps: Deps,
+): Promise<void> {
   await revokeFamilyOf(deps.db, actor.id, refreshToken);
 }

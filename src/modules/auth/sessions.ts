@@ -3,15 +3,20 @@
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { refreshTokens } from "../../db/schema";
-import { spendTokensOf } from "./account-tokens";
 import { systemClock } from "../../lib/clock";
+import { spendTokensOf } from "./account-tokens";
 import { hashRefreshToken, newRefreshToken } from "./tokens";
 
 // Token lifetimes follow the wall clock, not the business clock: moving the test clock must not
 // log every client out (or keep a stolen token alive).
 const wall = systemClock;
 
-export async function startSession(db: Db, userId: string, ttlDays: number, familyId: string = Bun.randomUUIDv7()): Promise<string> {
+export async function startSession(
+  db: Db,
+  userId: string,
+  ttlDays: number,
+  familyId: string = Bun.randomUUIDv7(),
+): Promise<string> {
   const token = newRefreshToken();
   await db.insert(refreshTokens).values({
     id: Bun.randomUUIDv7(),
@@ -23,7 +28,9 @@ export async function startSession(db: Db, userId: string, ttlDays: number, fami
   return token;
 }
 
-export type RotateOutcome = { ok: true; userId: string; familyId: string } | { ok: false; reason: "unknown" | "expired" | "revoked" | "reused" };
+export type RotateOutcome =
+  | { ok: true; userId: string; familyId: string }
+  | { ok: false; reason: "unknown" | "expired" | "revoked" | "reused" };
 
 /**
  * Spends a refresh token. The conditional UPDATE makes this race-free: of two concurrent requests

@@ -1,7 +1,7 @@
 // Access tokens (short-lived HS256 JWTs, algorithm pinned at verification) and opaque refresh tokens.
 import { jwt } from "@elysiajs/jwt";
-import { isUuid } from "../../lib/ids";
 import { systemClock } from "../../lib/clock";
+import { isUuid } from "../../lib/ids";
 
 export const ISSUER = "stayhub";
 export const AUDIENCE = "stayhub-api";
@@ -31,7 +31,15 @@ export function isCanonicalToken(token: string): boolean {
 }
 
 export function createAccessTokens(secret: string, ttlSeconds: number): AccessTokens {
-  const codec = jwt({ name: "jwt", secret, alg: "HS256", typ: "JWT", iss: ISSUER, aud: AUDIENCE, exp: `${ttlSeconds}s` }).decorator.jwt;
+  const codec = jwt({
+    name: "jwt",
+    secret,
+    alg: "HS256",
+    typ: "JWT",
+    iss: ISSUER,
+    aud: AUDIENCE,
+    exp: `${ttlSeconds}s`,
+  }).decorator.jwt;
   // Tokens already verified, by their exact text: a client sends the same token for up to 15
   // minutes, and an HMAC check per request is the largest cost of an authenticated read. Only
   // successes are kept, with their expiry, so nothing unverified is ever trusted from here.

@@ -18,7 +18,12 @@ export interface BookingAccess {
 }
 
 /** The booking as `actor` may see it; `lock` takes its row for update (in `db`'s transaction). */
-export async function bookingFor(actor: Pick<Actor, "id">, id: string, db: Db, options: { lock?: boolean } = {}): Promise<BookingAccess> {
+export async function bookingFor(
+  actor: Pick<Actor, "id">,
+  id: string,
+  db: Db,
+  options: { lock?: boolean } = {},
+): Promise<BookingAccess> {
   if (!isUuid(id)) throw notFound("Booking");
   const query = db
     .select({ booking: getTableColumns(bookings), hostId: properties.hostId })

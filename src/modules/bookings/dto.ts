@@ -15,7 +15,14 @@ export function toBookingDto(b: BookingRow): BookingDtoValue {
     checkOut: b.checkOut,
     guests: b.guests,
     status: b.status as BookingStatus,
-    price: { nights: b.nights, nightlyTotal: b.nightlyTotal, cleaningFee: b.cleaningFee, serviceFee: b.serviceFee, total: b.total, currency: b.currency },
+    price: {
+      nights: b.nights,
+      nightlyTotal: b.nightlyTotal,
+      cleaningFee: b.cleaningFee,
+      serviceFee: b.serviceFee,
+      total: b.total,
+      currency: b.currency,
+    },
     expiresAt: b.expiresAt.toISOString(),
     ...(b.status === "cancelled" && b.cancelledAt
       ? {

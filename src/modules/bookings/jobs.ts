@@ -15,7 +15,8 @@ export const bookingHandlers: Handlers = {
     for (;;) {
       const { expired, completed } = await deps.db.transaction((tx) => settleDue(tx, deps.clock, "all", 500));
       if (expired.length) await invalidateAvailability(deps);
-      if (expired.length + completed.length) deps.log.info("bookings settled", { expired: expired.length, completed: completed.length });
+      if (expired.length + completed.length)
+        deps.log.info("bookings settled", { expired: expired.length, completed: completed.length });
       if (expired.length < 500 && completed.length < 500) return;
     }
   },

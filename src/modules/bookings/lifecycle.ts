@@ -19,8 +19,14 @@ const wording: Record<BookingEvent, { guest: [string, string]; host: [string, st
     guest: ["Booking received", "Your nights are held for 15 minutes: pay to confirm the booking."],
     host: ["New booking", "A guest booked your property; it is confirmed once they pay."],
   },
-  confirmed: { guest: ["Booking confirmed", "Your stay is confirmed."], host: ["Booking confirmed", "A stay at your property is confirmed."] },
-  cancelled: { guest: ["Booking cancelled", "The booking was cancelled."], host: ["Booking cancelled", "A booking at your property was cancelled."] },
+  confirmed: {
+    guest: ["Booking confirmed", "Your stay is confirmed."],
+    host: ["Booking confirmed", "A stay at your property is confirmed."],
+  },
+  cancelled: {
+    guest: ["Booking cancelled", "The booking was cancelled."],
+    host: ["Booking cancelled", "A booking at your property was cancelled."],
+  },
   expired: {
     guest: ["Hold expired", "The booking was not paid within 15 minutes; its nights are free again."],
     host: ["Hold expired", "An unpaid booking at your property expired; its nights are free again."],
@@ -33,7 +39,10 @@ const wording: Record<BookingEvent, { guest: [string, string]; host: [string, st
 };
 
 /** The notify job of one status change: the guest's and the host's notification, each at most once. */
-export function notificationsOf(event: BookingEvent, b: { id: string; guestId: string; hostId: string; checkIn: string; checkOut: string }): JobSpec[] {
+export function notificationsOf(
+  event: BookingEvent,
+  b: { id: string; guestId: string; hostId: string; checkIn: string; checkOut: string },
+): JobSpec[] {
   const notifications = (["guest", "host"] as const).map((role) => {
     const [title, body] = wording[event][role];
     return {
@@ -64,10 +73,20 @@ export type Scope = { ids: string[] } | { propertyId: string; from: string; to: 
 const scoped = (scope: Scope): SQL | undefined => {
   if (scope === "all") return undefined;
   if ("ids" in scope) return inArray(bookings.id, scope.ids);
-  return and(eq(bookings.propertyId, scope.propertyId), sql`daterange(${bookings.checkIn}, ${bookings.checkOut}) && daterange(${scope.from}::date, ${scope.to}::date)`);
+  return and(
+    eq(bookings.propertyId, scope.propertyId),
+    sql`daterange(${bookings.checkIn}, ${bookings.checkOut}) && daterange(${scope.from}::date, ${scope.to}::date)`,
+  );
 };
 
-async function transition(tx: Db, now: Date, to: "expired" | "completed", due: SQL, scope: Scope, limit: number): Promise<Changed[]> {
+async function transition(
+  tx: Db,
+  now: Date,
+  to: "expired" | "completed",
+  due: SQL,
+  scope: Scope,
+  limit: number,
+): Promise<Changed[]> {
   const candidates = tx
     .select({ id: bookings.id })
     .from(bookings)
@@ -95,12 +114,18 @@ export async function settleDue(tx: Db, clock: Clock, scope: Scope, limit = 500)
   const now = clock.now();
   const expired = await transition(tx, now, "expired", overdueHold(now), scope, limit);
   const completed = await transition(tx, now, "completed", finishedStay(now), scope, limit);
-  const jobs = [...expired.map((b) => notificationsOf("expired", b)), ...completed.map((b) => notificationsOf("completed", b))].flat();
+  const jobs = [
+    ...expired.map((b) => notificationsOf("expired", b)),
+    ...completed.map((b) => notificationsOf("completed", b)),
+  ].flat();
   await enqueueMany(tx, clock, jobs);
   return { expired, completed };
 }
 
 /** Whether time has changed this booking and `settleDue` would move it. */
 export function isDue(b: Pick<BookingRow, "status" | "expiresAt" | "checkOut">, now: Date): boolean {
-  return (b.status === "pending_payment" && b.expiresAt.getTime() <= now.getTime()) || (b.status === "confirmed" && b.checkOut < dayOf(now));
+  return (
+    (b.status === "pending_payment" && b.expiresAt.getTime() <= now.getTime()) ||
+    (b.status === "confirmed" && b.checkOut < dayOf(now))
+  );
 }

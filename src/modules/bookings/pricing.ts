@@ -19,5 +19,12 @@ export const serviceFeeOf = (amount: number): number => Math.floor((amount + 5) 
 export function priceStay(nightPrices: number[], cleaningFee: number, currency: string): StayPrice {
   const nightlyTotal = nightPrices.reduce((sum, p) => sum + p, 0);
   const serviceFee = serviceFeeOf(nightlyTotal + cleaningFee);
-  return { nights: nightPrices.length, nightlyTotal, cleaningFee, serviceFee, total: nightlyTotal + cleaningFee + serviceFee, currency };
+  return {
+    nights: nightPrices.length,
+    nightlyTotal,
+    cleaningFee,
+    serviceFee,
+    total: nightlyTotal + cleaningFee + serviceFee,
+    currency,
+  };
 }

@@ -22,7 +22,13 @@ const half = (amount: number) => Math.ceil(amount / 2);
  *
  * Nothing was paid (an unpaid hold) → nothing.
  */
-export function refundFor(policy: CancellationPolicy, paid: number, by: "guest" | "host", cancelledAt: Date, checkIn: string): number {
+export function refundFor(
+  policy: CancellationPolicy,
+  paid: number,
+  by: "guest" | "host",
+  cancelledAt: Date,
+  checkIn: string,
+): number {
   if (paid <= 0) return 0;
   if (by === "host") return paid;
   const before = checkInInstant(checkIn) - cancelledAt.getTime();

@@ -19,8 +19,17 @@ export function bookingRoutes(deps: Deps) {
       async ({ actor, body, headers, set, request }) => {
         set.status = 201;
         const key = headers["idempotency-key"];
-        return idempotently(deps, { userId: actor.id, key, route: "POST /bookings", request: body, status: 201, requestId: requestIdOf(request) }, (claim) =>
-          createBooking({ actor, input: body, claim }, deps),
+        return idempotently(
+          deps,
+          {
+            userId: actor.id,
+            key,
+            route: "POST /bookings",
+            request: body,
+            status: 201,
+            requestId: requestIdOf(request),
+          },
+          (claim) => createBooking({ actor, input: body, claim }, deps),
         );
       },
       {
@@ -41,30 +50,56 @@ export function bookingRoutes(deps: Deps) {
         },
       },
     )
-    .get("", ({ actor, query }) => listBookings({ actor, as: query.as ?? "guest", status: query.status, limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor }, deps), {
-      auth: true,
-      query: BookingQuery,
-      response: { 200: BookingPage, ...errorResponses(401, 403, 422) },
-      detail: { tags, summary: "The caller's bookings, newest first", description: "as=guest (default): the caller's stays; as=host: stays at the caller's properties." },
-    })
+    .get(
+      "",
+      ({ actor, query }) =>
+        listBookings(
+          {
+            actor,
+            as: query.as ?? "guest",
+            status: query.status,
+            limit: query.limit ?? DEFAULT_LIMIT,
+            cursor: query.cursor,
+          },
+          deps,
+        ),
+      {
+        auth: true,
+        query: BookingQuery,
+        response: { 200: BookingPage, ...errorResponses(401, 403, 422) },
+        detail: {
+          tags,
+          summary: "The caller's bookings, newest first",
+          description: "as=guest (default): the caller's stays; as=host: stays at the caller's properties.",
+        },
+      },
+    )
     .get("/:id", ({ actor, params }) => getBooking({ actor, id: params.id }, deps), {
       auth: true,
       params: IdParams,
       response: { 200: BookingDto, ...errorResponses(401, 403, 404) },
-      detail: { tags, summary: "A booking (its guest or the property's host)", description: "Anyone else gets 404, as for an id that does not exist." },
-    })
-    .post("/:id/cancel", ({ actor, params, body }) => cancelBooking({ actor, id: params.id, reason: body?.reason }, deps), {
-      auth: true,
-      params: IdParams,
-      body: t.Optional(CancelBookingBody),
-      response: { 200: BookingDto, ...errorResponses(401, 403, 404, 409, 422) },
       detail: {
         tags,
-        summary: "Cancel a booking (its guest or host)",
-        description:
-          "Frees the nights at once. refundAmount follows the cancellation policy agreed at booking (check-in at 15:00 UTC): flexible — full until 24 h before, then nothing; " +
-          "moderate — full until 5 days before, then 50 %; strict — 50 % until 7 days before, then nothing. The host cancelling refunds in full; an unpaid hold refunds nothing. " +
-          "409 invalid_state unless the booking is pending_payment or confirmed.",
+        summary: "A booking (its guest or the property's host)",
+        description: "Anyone else gets 404, as for an id that does not exist.",
       },
-    });
+    })
+    .post(
+      "/:id/cancel",
+      ({ actor, params, body }) => cancelBooking({ actor, id: params.id, reason: body?.reason }, deps),
+      {
+        auth: true,
+        params: IdParams,
+        body: t.Optional(CancelBookingBody),
+        response: { 200: BookingDto, ...errorResponses(401, 403, 404, 409, 422) },
+        detail: {
+          tags,
+          summary: "Cancel a booking (its guest or host)",
+          description:
+            "Frees the nights at once. refundAmount follows the cancellation policy agreed at booking (check-in at 15:00 UTC): flexible — full until 24 h before, then nothing; " +
+            "moderate — full until 5 days before, then 50 %; strict — 50 % until 7 days before, then nothing. The host cancelling refunds in full; an unpaid hold refunds nothing. " +
+            "409 invalid_state unless the booking is pending_payment or confirmed.",
+        },
+      },
+    );
 }

@@ -3,7 +3,13 @@ import { type Static, t } from "elysia";
 import { Page, PageQuery } from "../../http/pagination";
 import { Int, strictObject, Timestamp, Uuid } from "../../http/schema";
 
-const StatusSchema = t.Union([t.Literal("pending_payment"), t.Literal("confirmed"), t.Literal("completed"), t.Literal("expired"), t.Literal("cancelled")]);
+const StatusSchema = t.Union([
+  t.Literal("pending_payment"),
+  t.Literal("confirmed"),
+  t.Literal("completed"),
+  t.Literal("expired"),
+  t.Literal("cancelled"),
+]);
 export type BookingStatus = Static<typeof StatusSchema>;
 
 const Day = (description = "YYYY-MM-DD") => t.String({ format: "date", description });
@@ -12,12 +18,21 @@ const Amount = Int({ minimum: 0, description: "minor units (cents)" });
 export const CreateBookingBody = strictObject(
   {
     // Not format uuid: an id that names no property, well-formed or not, is the contract's 404.
-    propertyId: t.String({ minLength: 1, maxLength: 64, description: "the property's id (UUID); one that does not exist → 404" }),
+    propertyId: t.String({
+      minLength: 1,
+      maxLength: 64,
+      description: "the property's id (UUID); one that does not exist → 404",
+    }),
     checkIn: Day("the first night, YYYY-MM-DD; today or later (service clock, UTC)"),
     checkOut: Day("the day the stay ends (exclusive), YYYY-MM-DD"),
     guests: Int({ minimum: 1, maximum: 50, description: "1 to the listing's maxGuests" }),
   },
-  { title: "CreateBooking", examples: [{ propertyId: "01934f3e-7b2a-7c3d-9e4f-5a6b7c8d9e0f", checkIn: "2031-07-01", checkOut: "2031-07-04", guests: 2 }] },
+  {
+    title: "CreateBooking",
+    examples: [
+      { propertyId: "01934f3e-7b2a-7c3d-9e4f-5a6b7c8d9e0f", checkIn: "2031-07-01", checkOut: "2031-07-04", guests: 2 },
+    ],
+  },
 );
 
 export const CancelBookingBody = strictObject(
@@ -68,7 +83,12 @@ export const BookingDto = t.Object(
 export const BookingPage = Page(BookingDto, "BookingPage");
 
 export const BookingQuery = t.Object({
-  as: t.Optional(t.Union([t.Literal("guest"), t.Literal("host")], { default: "guest", description: "guest: the caller's stays; host: stays at the caller's properties" })),
+  as: t.Optional(
+    t.Union([t.Literal("guest"), t.Literal("host")], {
+      default: "guest",
+      description: "guest: the caller's stays; host: stays at the caller's properties",
+    }),
+  ),
   status: t.Optional(t.Union([...StatusSchema.anyOf], { description: "only bookings in this status" })),
   ...PageQuery,
 });

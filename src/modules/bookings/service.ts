@@ -1,18 +1,19 @@
 // Booking verbs: create (price, rules, holds limit, no overlap), read, list, cancel. Each verb
 // starts with who may do it; what a caller may not see is answered like what does not exist.
 import { and, eq, type SQL, sql } from "drizzle-orm";
+import type { Static } from "elysia";
+import { afterCommit } from "../../db/after-commit";
 import type { Db } from "../../db/client";
 import { DEADLOCK_DETECTED, EXCLUSION_VIOLATION, sqlState } from "../../db/errors";
 import { newestFirst } from "../../db/newest-first";
+import { rowsOf } from "../../db/rows";
 import { bookings, properties } from "../../db/schema";
 import type { Deps } from "../../dependencies";
 import { AppError, conflict, invalid, notFound } from "../../http/errors";
 import type { IdempotencyClaim } from "../../http/idempotency";
-import { isUuid } from "../../lib/ids";
 import { enqueueMany, type JobSpec, outboxRowsJson, wakeRelays } from "../../jobs/outbox";
-import { rowsOf } from "../../db/rows";
-import { afterCommit } from "../../db/after-commit";
 import { dayOf, daysBetween } from "../../lib/dates";
+import { isUuid } from "../../lib/ids";
 import { type Actor, requireActive } from "../auth/actor";
 import { requireVerifiedEmail } from "../auth/email-verification";
 import { stayTerms } from "../properties/calendar";
@@ -23,7 +24,6 @@ import { dueNow, isDue, notificationsOf, settleDue } from "./lifecycle";
 import { MAX_AMOUNT, priceStay } from "./pricing";
 import { type CancellationPolicy, refundFor } from "./refunds";
 import type { BookingStatus, CreateBookingBody } from "./schemas";
-import type { Static } from "elysia";
 
 /** The advisory-lock key space of "a booking of this property is being made" (the other key is the property id's hash). */
 export const BOOKING_LOCK_SPACE = 7_411_338;
@@ -39,7 +39,9 @@ export async function lockBookingsOf(tx: Db, propertyIds: string[]): Promise<voi
     [...propertyIds].sort().map((id) => sql`${id}::text`),
     sql`, `,
   );
-  await tx.execute(sql`select pg_advisory_xact_lock(${BOOKING_LOCK_SPACE}::int4, hashtext(id)) from unnest(array[${ids}]) as id order by hashtext(id), id`);
+  await tx.execute(
+    sql`select pg_advisory_xact_lock(${BOOKING_LOCK_SPACE}::int4, hashtext(id)) from unnest(array[${ids}]) as id order by hashtext(id), id`,
+  );
 }
 
 /** How long an unpaid booking holds its nights. */
@@ -47,14 +49,23 @@ export const HOLD_MS = 15 * 60_000;
 /** The longest stay anyone can book (listings' maxNights is at most this). */
 const MAX_NIGHTS = 365;
 
-const unavailable = () => new AppError(409, "dates_unavailable", "Those nights are no longer available; pick other dates");
+const unavailable = () =>
+  new AppError(409, "dates_unavailable", "Those nights are no longer available; pick other dates");
 
 /** 429 while the guest holds `max` unpaid bookings; Retry-After says when the first of them ends. */
 function tooManyHolds(held: { n: number; firstEnds: Date | null }, max: number, now: Date): AppError {
-  const wait = held.firstEnds ? Math.max(1, Math.ceil((held.firstEnds.getTime() - now.getTime()) / 1000)) : HOLD_MS / 1000;
-  return new AppError(429, "too_many_holds", `You hold ${max} unpaid bookings already; pay for or cancel one before booking again`, undefined, {
-    "retry-after": String(wait),
-  });
+  const wait = held.firstEnds
+    ? Math.max(1, Math.ceil((held.firstEnds.getTime() - now.getTime()) / 1000))
+    : HOLD_MS / 1000;
+  return new AppError(
+    429,
+    "too_many_holds",
+    `You hold ${max} unpaid bookings already; pay for or cancel one before booking again`,
+    undefined,
+    {
+      "retry-after": String(wait),
+    },
+  );
 }
 
 export async function createBooking(
@@ -118,7 +129,14 @@ async function insertBooking(
     nights,
     now,
     claim,
-  }: { actor: Actor; input: Static<typeof CreateBookingBody>; propertyId: string; nights: number; now: Date; claim?: IdempotencyClaim | null },
+  }: {
+    actor: Actor;
+    input: Static<typeof CreateBookingBody>;
+    propertyId: string;
+    nights: number;
+    now: Date;
+    claim?: IdempotencyClaim | null;
+  },
   deps: Deps,
 ): Promise<BookingDtoValue> {
   const { checkIn, checkOut } = input;
@@ -128,9 +146,12 @@ async function insertBooking(
     if (!terms) throw notFound("Property");
     if (terms.status !== "listed") throw invalid("/propertyId", "the property is not listed");
     if (terms.hostId === actor.id) throw invalid("/propertyId", "you cannot book your own property");
-    if (input.guests > terms.maxGuests) throw invalid("/guests", `the property takes at most ${terms.maxGuests} guests`);
-    if (nights < terms.minNights) throw invalid("/checkOut", `the property's stays are at least ${terms.minNights} nights`);
-    if (nights > terms.maxNights) throw invalid("/checkOut", `the property's stays are at most ${terms.maxNights} nights`);
+    if (input.guests > terms.maxGuests)
+      throw invalid("/guests", `the property takes at most ${terms.maxGuests} guests`);
+    if (nights < terms.minNights)
+      throw invalid("/checkOut", `the property's stays are at least ${terms.minNights} nights`);
+    if (nights > terms.maxNights)
+      throw invalid("/checkOut", `the property's stays are at most ${terms.maxNights} nights`);
     const blocked = terms.nights.find((n) => n.blocked);
     if (blocked) throw invalid("/checkIn", `the night of ${blocked.date} is not available (the host blocked it)`);
     const price = priceStay(
@@ -138,12 +159,15 @@ async function insertBooking(
       terms.cleaningFee,
       terms.currency,
     );
-    if (price.total > MAX_AMOUNT) throw invalid("/checkOut", "the stay costs more than one booking can charge; book fewer nights");
+    if (price.total > MAX_AMOUNT)
+      throw invalid("/checkOut", "the stay costs more than one booking can charge; book fewer nights");
     // A stay seen holding these nights is a refusal without a try (the exclusion constraint alone
     // decides what is accepted). Holds whose time is up are expired first, then the terms read again.
     if (terms.stays === "live") throw unavailable();
     if (terms.stays === "overdue" && settles++ < 2) {
-      const { expired } = await deps.db.transaction((tx) => settleDue(tx, deps.clock, { propertyId, from: checkIn, to: checkOut }));
+      const { expired } = await deps.db.transaction((tx) =>
+        settleDue(tx, deps.clock, { propertyId, from: checkIn, to: checkOut }),
+      );
       if (expired.length) await invalidateAvailability(deps);
       continue;
     }
@@ -167,7 +191,12 @@ async function insertBooking(
       updatedAt: now,
     };
     const jobs = outboxRowsJson(deps.clock, [
-      { type: "booking.expire", payload: { bookingId: row.id }, runAt: expiresAt, dedupeKey: `booking:${row.id}:expire` },
+      {
+        type: "booking.expire",
+        payload: { bookingId: row.id },
+        runAt: expiresAt,
+        dedupeKey: `booking:${row.id}:expire`,
+      },
       ...notificationsOf("created", { ...row, hostId: terms.hostId }),
     ]);
     const make = (db: Db) =>
@@ -199,11 +228,21 @@ async function insertBooking(
       case "no_guest":
         throw notFound("User");
       case "too_many_holds":
-        throw tooManyHolds({ n: made.held, firstEnds: made.first_ends ? new Date(made.first_ends) : null }, deps.config.maxPendingBookings, now);
+        throw tooManyHolds(
+          { n: made.held, firstEnds: made.first_ends ? new Date(made.first_ends) : null },
+          deps.config.maxPendingBookings,
+          now,
+        );
       case "terms_changed":
         // The host changed the listing or these nights meanwhile: judged again by what they are now.
         if (attempt < TERMS_RETRIES) continue;
-        throw new AppError(409, "conflict", "The listing was being changed while this booking was made; retry it", undefined, { "retry-after": "1" });
+        throw new AppError(
+          409,
+          "conflict",
+          "The listing was being changed while this booking was made; retry it",
+          undefined,
+          { "retry-after": "1" },
+        );
       default:
         // The guest's account went inactive (deleted or suspended) since the request was let in.
         requireActive({ status: made.outcome });
@@ -229,7 +268,13 @@ export async function getBooking({ actor, id }: { actor: Actor; id: string }, de
 }
 
 export async function listBookings(
-  { actor, as, status, limit, cursor }: { actor: Actor; as: "guest" | "host"; status?: BookingStatus; limit: number; cursor?: string },
+  {
+    actor,
+    as,
+    status,
+    limit,
+    cursor,
+  }: { actor: Actor; as: "guest" | "host"; status?: BookingStatus; limit: number; cursor?: string },
   deps: Deps,
 ): Promise<{ data: BookingDtoValue[]; nextCursor: string | null }> {
   const keyset = newestFirst(bookings, limit, cursor);
@@ -254,36 +299,63 @@ export async function listBookings(
   return { data: page.rows.map(toBookingDto), nextCursor: page.nextCursor };
 }
 
-export async function cancelBooking({ actor, id, reason }: { actor: Actor; id: string; reason?: string }, deps: Deps): Promise<BookingDtoValue> {
+export async function cancelBooking(
+  { actor, id, reason }: { actor: Actor; id: string; reason?: string },
+  deps: Deps,
+): Promise<BookingDtoValue> {
   const now = deps.clock.now();
   // Either the cancelled booking, or why not (and whether nights were freed on the way).
-  const outcome = await deps.db.transaction(async (tx): Promise<{ booking: BookingDtoValue } | { refused: string; freed: boolean }> => {
-    const { booking, hostId, role } = await bookingFor(actor, id, tx, { lock: true });
-    if (isDue(booking, now)) {
-      // Time got there first: the hold expired (or the stay completed) before this cancellation.
-      await settleDue(tx, deps.clock, { ids: [booking.id] });
-      const expired = booking.status === "pending_payment";
-      return { refused: `The booking is ${expired ? "expired" : "completed"}`, freed: expired };
-    }
-    if (booking.status !== "pending_payment" && booking.status !== "confirmed") return { refused: `The booking is ${booking.status}`, freed: false };
-    // A stay whose checkout day has come is over (it completes after that day): nothing to cancel.
-    if (dayOf(now) >= booking.checkOut) return { refused: "The stay's checkout day has come", freed: false };
-    // A confirmed booking is paid in full; a hold is not paid at all.
-    const paid = booking.status === "confirmed" ? booking.total : 0;
-    const refundAmount = refundFor(booking.cancellationPolicy as CancellationPolicy, paid, role, now, booking.checkIn);
-    const [row] = await tx
-      .update(bookings)
-      .set({ status: "cancelled", cancelledAt: now, cancelledBy: role, cancelReason: reason ?? null, refundAmount, updatedAt: now })
-      .where(eq(bookings.id, booking.id))
-      .returning();
-    if (!row) throw new Error("update returned no row");
-    const jobs: JobSpec[] = notificationsOf("cancelled", { ...row, hostId });
-    if (refundAmount > 0)
-      jobs.push({ type: "booking.refund", payload: { bookingId: row.id, amount: refundAmount, currency: row.currency }, dedupeKey: `booking:${row.id}:refund` });
-    await enqueueMany(tx, deps.clock, jobs);
-    return { booking: toBookingDto(row) };
-  });
+  const outcome = await deps.db.transaction(
+    async (tx): Promise<{ booking: BookingDtoValue } | { refused: string; freed: boolean }> => {
+      const { booking, hostId, role } = await bookingFor(actor, id, tx, { lock: true });
+      if (isDue(booking, now)) {
+        // Time got there first: the hold expired (or the stay completed) before this cancellation.
+        await settleDue(tx, deps.clock, { ids: [booking.id] });
+        const expired = booking.status === "pending_payment";
+        return { refused: `The booking is ${expired ? "expired" : "completed"}`, freed: expired };
+      }
+      if (booking.status !== "pending_payment" && booking.status !== "confirmed")
+        return { refused: `The booking is ${booking.status}`, freed: false };
+      // A stay whose checkout day has come is over (it completes after that day): nothing to cancel.
+      if (dayOf(now) >= booking.checkOut) return { refused: "The stay's checkout day has come", freed: false };
+      // A confirmed booking is paid in full; a hold is not paid at all.
+      const paid = booking.status === "confirmed" ? booking.total : 0;
+      const refundAmount = refundFor(
+        booking.cancellationPolicy as CancellationPolicy,
+        paid,
+        role,
+        now,
+        booking.checkIn,
+      );
+      const [row] = await tx
+        .update(bookings)
+        .set({
+          status: "cancelled",
+          cancelledAt: now,
+          cancelledBy: role,
+          cancelReason: reason ?? null,
+          refundAmount,
+          updatedAt: now,
+        })
+        .where(eq(bookings.id, booking.id))
+        .returning();
+      if (!row) throw new Error("update returned no row");
+      const jobs: JobSpec[] = notificationsOf("cancelled", { ...row, hostId });
+      if (refundAmount > 0)
+        jobs.push({
+          type: "booking.refund",
+          payload: { bookingId: row.id, amount: refundAmount, currency: row.currency },
+          dedupeKey: `booking:${row.id}:refund`,
+        });
+      await enqueueMany(tx, deps.clock, jobs);
+      return { booking: toBookingDto(row) };
+    },
+  );
   if ("booking" in outcome || outcome.freed) await invalidateAvailability(deps);
-  if ("refused" in outcome) throw conflict("invalid_state", `${outcome.refused}; only a pending_payment or confirmed stay before its checkout day can be cancelled`);
+  if ("refused" in outcome)
+    throw conflict(
+      "invalid_state",
+      `${outcome.refused}; only a pending_payment or confirmed stay before its checkout day can be cancelled`,
+    );
   return outcome.booking;
 }

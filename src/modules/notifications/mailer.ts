@@ -17,12 +17,20 @@ export interface Mailer {
  * reset token there), in production without it: a log reader must not be able to take over an
  * account with the token an e-mail carries.
  */
-export function createMailer(smtpUrl: string | undefined, log: Logger, options: { logBodies?: boolean; from?: string } = {}): Mailer {
+export function createMailer(
+  smtpUrl: string | undefined,
+  log: Logger,
+  options: { logBodies?: boolean; from?: string } = {},
+): Mailer {
   const from = options.from ?? "stayhub <no-reply@stayhub.dev>";
   if (!smtpUrl) {
     return {
       async send(mail) {
-        log.info("mail", { to: mail.to, subject: mail.subject, ...(options.logBodies === false ? { text: "[not logged in production: set SMTP_URL]" } : { text: mail.text }) });
+        log.info("mail", {
+          to: mail.to,
+          subject: mail.subject,
+          ...(options.logBodies === false ? { text: "[not logged in production: set SMTP_URL]" } : { text: mail.text }),
+        });
       },
     };
   }

@@ -12,12 +12,17 @@ export function notificationRoutes(deps: Deps) {
   const tags = ["notifications"];
   return new Elysia({ prefix: "/notifications" })
     .use(authMacro(deps))
-    .get("", ({ actor, query }) => listNotifications({ actor, limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor }, deps), {
-      auth: true,
-      query: NotificationQuery,
-      response: { 200: NotificationPage, ...errorResponses(401, 403, 422) },
-      detail: { tags, summary: "The caller's notifications, newest first" },
-    })
+    .get(
+      "",
+      ({ actor, query }) =>
+        listNotifications({ actor, limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor }, deps),
+      {
+        auth: true,
+        query: NotificationQuery,
+        response: { 200: NotificationPage, ...errorResponses(401, 403, 422) },
+        detail: { tags, summary: "The caller's notifications, newest first" },
+      },
+    )
     .post("/:id/read", ({ actor, params }) => markRead({ actor, id: params.id }, deps), {
       auth: true,
       params: IdParams,

@@ -1,11 +1,11 @@
 // In-app notifications: read by their owner, written by the `notify` job.
 import { and, eq, inArray, isNull, ne, sql } from "drizzle-orm";
 import type { Static } from "elysia";
+import { newestFirst } from "../../db/newest-first";
+import { rowsOf } from "../../db/rows";
 import { notifications, users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
 import { notFound } from "../../http/errors";
-import { newestFirst } from "../../db/newest-first";
-import { rowsOf } from "../../db/rows";
 import type { Handlers, JobOf, NotifyPayload } from "../../jobs/registry";
 import type { JobDeps } from "../../jobs/types";
 import type { Actor } from "../auth/actor";
@@ -25,7 +25,10 @@ export function toNotificationDto(n: Row): Static<typeof NotificationDto> {
   };
 }
 
-export async function listNotifications({ actor, limit, cursor }: { actor: Actor; limit: number; cursor?: string }, deps: Deps) {
+export async function listNotifications(
+  { actor, limit, cursor }: { actor: Actor; limit: number; cursor?: string },
+  deps: Deps,
+) {
   const keyset = newestFirst(notifications, limit, cursor);
   const rows = await deps.db
     .select()
@@ -137,7 +140,12 @@ async function claimUnsent(items: { dedupeKey: string }[], deps: JobDeps): Promi
         isNull(notifications.emailedAt),
       ),
     )
-    .returning({ id: notifications.id, userId: notifications.userId, title: notifications.title, body: notifications.body });
+    .returning({
+      id: notifications.id,
+      userId: notifications.userId,
+      title: notifications.title,
+      body: notifications.body,
+    });
   if (claimed.length === 0) return [];
   const addresses = await deps.db
     .select({ id: users.id, email: users.email })

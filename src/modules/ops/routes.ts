@@ -11,14 +11,20 @@ export async function checkReady(deps: Deps): Promise<{ database: boolean; redis
       () => true,
       () => false,
     );
-  const [database, redis] = await Promise.all([answers(deps.database.raw.query("select 1"), "database"), deps.redis ? answers(deps.redis.ping(), "redis") : null]);
+  const [database, redis] = await Promise.all([
+    answers(deps.database.raw.query("select 1"), "database"),
+    deps.redis ? answers(deps.redis.ping(), "redis") : null,
+  ]);
   return { database, redis };
 }
 
 const Ready = t.Object(
   {
     status: t.Union([t.Literal("ok"), t.Literal("unavailable")]),
-    checks: t.Object({ database: t.Boolean(), redis: t.Union([t.Boolean(), t.Null()], { description: "null without REDIS_URL" }) }),
+    checks: t.Object({
+      database: t.Boolean(),
+      redis: t.Union([t.Boolean(), t.Null()], { description: "null without REDIS_URL" }),
+    }),
   },
   { title: "Readiness" },
 );
@@ -38,12 +44,25 @@ export function opsRoutes(deps: Deps) {
         set.status = ok ? 200 : 503;
         return { status: ok ? ("ok" as const) : ("unavailable" as const), checks };
       },
-      { response: { 200: Ready, 503: Ready }, detail: { tags, summary: "Readiness: the database (and Redis when configured) answer" } },
+      {
+        response: { 200: Ready, 503: Ready },
+        detail: { tags, summary: "Readiness: the database (and Redis when configured) answer" },
+      },
     )
-    .get("/metrics", async () => new Response(await deps.metrics.render(), { headers: { "content-type": deps.metrics.registry.contentType } }), {
-      response: { 200: t.String({ description: "Prometheus text exposition format", contentMediaType: "text/plain" }) },
-      detail: { tags, summary: "Prometheus metrics: HTTP requests and latency by route and status, job queue and outcomes" },
-    });
+    .get(
+      "/metrics",
+      async () =>
+        new Response(await deps.metrics.render(), { headers: { "content-type": deps.metrics.registry.contentType } }),
+      {
+        response: {
+          200: t.String({ description: "Prometheus text exposition format", contentMediaType: "text/plain" }),
+        },
+        detail: {
+          tags,
+          summary: "Prometheus metrics: HTTP requests and latency by route and status, job queue and outcomes",
+        },
+      },
+    );
 }
 
 const ClockBody = strictObject(
@@ -77,7 +96,11 @@ export function testClockRoutes(deps: Deps) {
         deps.log.info("test clock set", { now: instant.toISOString() });
         return answer();
       },
-      { body: ClockBody, response: { 200: ClockDto, ...errorResponses(400, 422) }, detail: { tags, summary: "Set the service's current time (TEST_CLOCK=1 only)" } },
+      {
+        body: ClockBody,
+        response: { 200: ClockDto, ...errorResponses(400, 422) },
+        detail: { tags, summary: "Set the service's current time (TEST_CLOCK=1 only)" },
+      },
     )
     .delete(
       "",

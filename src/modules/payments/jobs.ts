@@ -2,12 +2,12 @@
 // (a cancellation's, and a charge that landed for nights no longer held), reconciliation.
 import { and, eq, lt } from "drizzle-orm";
 import { payments } from "../../db/schema";
+import { enqueueMany } from "../../jobs/outbox";
 import type { Handlers } from "../../jobs/registry";
 import { invalidateAvailability } from "../properties/service";
-import { enqueueMany } from "../../jobs/outbox";
-import { type ChargeOutcome, chargeKey, executeRefund, refundCancellation, settleCharge } from "./service";
 import { TransientProviderError } from "./provider";
 import { reconcileAndRecord } from "./reconcile";
+import { type ChargeOutcome, chargeKey, executeRefund, refundCancellation, settleCharge } from "./service";
 
 /** A payment processing longer than this (service clock) is charged again by the sweep. */
 export const STALE_PROCESSING_MS = 5 * 60_000;
@@ -30,16 +30,29 @@ export const paymentHandlers: Handlers = {
     }
     let outcome: ChargeOutcome;
     try {
-      outcome = await deps.payments.charge({ key, reference: p.id, amount: p.amount, currency: p.currency, paymentMethod: p.paymentMethod });
+      outcome = await deps.payments.charge({
+        key,
+        reference: p.id,
+        amount: p.amount,
+        currency: p.currency,
+        paymentMethod: p.paymentMethod,
+      });
     } catch (err) {
       // Transient: retried with backoff by the jobs system. On the last attempt the provider is
       // asked what became of the key (an answer lost after it charged) before it counts as failed.
       if (!(err instanceof TransientProviderError) || job.attempt < deps.config.jobMaxAttempts) throw err;
       const found = await deps.payments.lookupCharge(key);
-      deps.log.warn("charge failed transiently on its last attempt", { paymentId: p.id, attempt: job.attempt, error: err.message, charged: found?.status ?? "no" });
+      deps.log.warn("charge failed transiently on its last attempt", {
+        paymentId: p.id,
+        attempt: job.attempt,
+        error: err.message,
+        charged: found?.status ?? "no",
+      });
       outcome = found ?? { status: "failed", failureCode: "processing_error" };
     }
-    const settled = await deps.db.transaction((tx) => settleCharge(tx, deps.clock, p.id, outcome, { attempts: job.attempt }));
+    const settled = await deps.db.transaction((tx) =>
+      settleCharge(tx, deps.clock, p.id, outcome, { attempts: job.attempt }),
+    );
     if (settled.freed) await invalidateAvailability(deps);
   },
   // The backstop of the charge jobs: a payment still processing long after it was made (its job
@@ -49,17 +62,30 @@ export const paymentHandlers: Handlers = {
     const stale = await deps.db
       .select({ id: payments.id })
       .from(payments)
-      .where(and(eq(payments.status, "processing"), lt(payments.updatedAt, new Date(deps.clock.now().getTime() - STALE_PROCESSING_MS))))
+      .where(
+        and(
+          eq(payments.status, "processing"),
+          lt(payments.updatedAt, new Date(deps.clock.now().getTime() - STALE_PROCESSING_MS)),
+        ),
+      )
       .limit(500);
     await enqueueMany(
       deps.db,
       deps.clock,
-      stale.map((s) => ({ type: "payment.charge" as const, payload: { paymentId: s.id }, dedupeKey: `payment:${s.id}:charge:${job.payload.slot}` })),
+      stale.map((s) => ({
+        type: "payment.charge" as const,
+        payload: { paymentId: s.id },
+        dedupeKey: `payment:${s.id}:charge:${job.payload.slot}`,
+      })),
     );
-    if (stale.length) deps.log.warn("payments still processing were sent back to the provider", { count: stale.length });
+    if (stale.length)
+      deps.log.warn("payments still processing were sent back to the provider", { count: stale.length });
   },
   "payment.refund": async (job, deps) => {
-    await executeRefund(deps, job.payload.paymentId, job.payload.amount, { reason: "not_held", paymentId: job.payload.paymentId });
+    await executeRefund(deps, job.payload.paymentId, job.payload.amount, {
+      reason: "not_held",
+      paymentId: job.payload.paymentId,
+    });
   },
   // The refund a cancellation owes (its amount was fixed by the bookings' refund rules at cancel time).
   "booking.refund": async (job, deps) => {
@@ -67,6 +93,10 @@ export const paymentHandlers: Handlers = {
   },
   "payments.reconcile": async (_job, deps) => {
     const found = await reconcileAndRecord(deps.db, deps.payments);
-    if (found.length) deps.log.error("payments do not reconcile with the provider's ledger", { mismatches: found.length, first: found.slice(0, 5) });
+    if (found.length)
+      deps.log.error("payments do not reconcile with the provider's ledger", {
+        mismatches: found.length,
+        first: found.slice(0, 5),
+      });
   },
 };

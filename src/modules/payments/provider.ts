@@ -18,7 +18,9 @@ export interface ChargeRequest {
   paymentMethod: string;
 }
 
-export type ChargeResult = { status: "succeeded"; chargeId: string } | { status: "failed"; chargeId: string; failureCode: string };
+export type ChargeResult =
+  | { status: "succeeded"; chargeId: string }
+  | { status: "failed"; chargeId: string; failureCode: string };
 
 export interface RefundRequest {
   key: string;
@@ -76,7 +78,12 @@ export interface PaymentProvider {
    * Verifies a webhook's signature over its raw bytes and returns the raw body's text; `isFresh`
    * judges the signed timestamp (unix seconds). Throws WebhookSignatureError.
    */
-  verifyWebhook(rawBody: Uint8Array, signature: string | null, secret: string, isFresh: (unixSeconds: number) => boolean): string;
+  verifyWebhook(
+    rawBody: Uint8Array,
+    signature: string | null,
+    secret: string,
+    isFresh: (unixSeconds: number) => boolean,
+  ): string;
   /** The provider's charges created at or after `since`, oldest first, page by page. */
   ledger(since?: Date): AsyncIterable<LedgerCharge[]>;
 }
@@ -107,7 +114,12 @@ function sameHex(a: string, b: string): boolean {
  * The contract's signature check — one `v1` of the header (a provider rotating secrets sends
  * several) matching the HMAC of `"<t>.<raw body>"`, and `t` fresh. Throws WebhookSignatureError.
  */
-export function verifySignature(rawBody: Uint8Array, header: string | null, secret: string, isFresh: (unixSeconds: number) => boolean): void {
+export function verifySignature(
+  rawBody: Uint8Array,
+  header: string | null,
+  secret: string,
+  isFresh: (unixSeconds: number) => boolean,
+): void {
   if (!header) throw new WebhookSignatureError("Missing Payment-Signature header");
   let t: number | undefined;
   const v1: string[] = [];
@@ -119,7 +131,8 @@ export function verifySignature(rawBody: Uint8Array, header: string | null, secr
     if (name === "t" && /^\d{1,12}$/.test(value)) t = Number(value);
     else if (name === "v1" && /^[0-9a-f]{64}$/i.test(value)) v1.push(value.toLowerCase());
   }
-  if (t === undefined || v1.length === 0) throw new WebhookSignatureError('Malformed Payment-Signature header; expected "t=<unix seconds>,v1=<hex>"');
+  if (t === undefined || v1.length === 0)
+    throw new WebhookSignatureError('Malformed Payment-Signature header; expected "t=<unix seconds>,v1=<hex>"');
   const expected = hmacHex(secret, t, rawBody);
   // Every candidate is compared (no early exit), each in constant time.
   let ok = false;

@@ -26,12 +26,27 @@ export interface ReconcileOptions {
 
 const SETTLED = new Set(["succeeded", "partially_refunded", "refunded"]);
 
-export async function reconcile(db: Db, provider: PaymentProvider, options: ReconcileOptions = {}): Promise<Mismatch[]> {
+export async function reconcile(
+  db: Db,
+  provider: PaymentProvider,
+  options: ReconcileOptions = {},
+): Promise<Mismatch[]> {
   const grace = options.graceMs ?? 60_000;
   const recent = new Date(systemClock.now().getTime() - grace);
   const mismatches: Mismatch[] = [];
-  const ours = (p: typeof payments.$inferSelect) => ({ status: p.status, amount: p.amount, currency: p.currency, refundedAmount: p.refundedAmount });
-  const theirs = (c: LedgerCharge) => ({ chargeId: c.chargeId, status: c.status, amount: c.amount, currency: c.currency, refunded: c.refunded });
+  const ours = (p: typeof payments.$inferSelect) => ({
+    status: p.status,
+    amount: p.amount,
+    currency: p.currency,
+    refundedAmount: p.refundedAmount,
+  });
+  const theirs = (c: LedgerCharge) => ({
+    chargeId: c.chargeId,
+    status: c.status,
+    amount: c.amount,
+    currency: c.currency,
+    refunded: c.refunded,
+  });
   const charged = new Set<string>();
   for await (const page of provider.ledger(options.since)) {
     const succeeded = page.filter((c) => c.status === "succeeded");
@@ -45,7 +60,9 @@ export async function reconcile(db: Db, provider: PaymentProvider, options: Reco
             await db
               .select({ paymentId: refunds.paymentId })
               .from(refunds)
-              .where(and(inArray(refunds.paymentId, ids), eq(refunds.status, "pending"), gte(refunds.createdAt, recent)))
+              .where(
+                and(inArray(refunds.paymentId, ids), eq(refunds.status, "pending"), gte(refunds.createdAt, recent)),
+              )
           ).map((r) => r.paymentId),
         )
       : new Set<string>();
@@ -56,8 +73,14 @@ export async function reconcile(db: Db, provider: PaymentProvider, options: Reco
         if (p?.status === "processing" && c.createdAt >= recent) continue;
         // Recorded as failed while the provider charged (a charge.failed event contradicted by the
         // charge): consistent once all of it is given back, or while that refund is in flight.
-        if (p?.status === "failed" && ((p.refundedAmount === c.amount && c.refunded === c.amount) || pending.has(p.id))) continue;
-        mismatches.push({ kind: "charged_not_recorded", paymentId: c.reference, ...(p ? { ours: ours(p) } : {}), provider: theirs(c) });
+        if (p?.status === "failed" && ((p.refundedAmount === c.amount && c.refunded === c.amount) || pending.has(p.id)))
+          continue;
+        mismatches.push({
+          kind: "charged_not_recorded",
+          paymentId: c.reference,
+          ...(p ? { ours: ours(p) } : {}),
+          provider: theirs(c),
+        });
       } else if (p.amount !== c.amount || p.currency !== c.currency) {
         mismatches.push({ kind: "amount_differs", paymentId: p.id, ours: ours(p), provider: theirs(c) });
       } else if (p.refundedAmount !== c.refunded && !pending.has(p.id)) {
@@ -69,22 +92,37 @@ export async function reconcile(db: Db, provider: PaymentProvider, options: Reco
   const settled = await db
     .select()
     .from(payments)
-    .where(and(inArray(payments.status, [...SETTLED]), options.since ? gte(payments.createdAt, options.since) : undefined));
-  for (const p of settled) if (!charged.has(p.id)) mismatches.push({ kind: "recorded_not_charged", paymentId: p.id, ours: ours(p) });
+    .where(
+      and(inArray(payments.status, [...SETTLED]), options.since ? gte(payments.createdAt, options.since) : undefined),
+    );
+  for (const p of settled)
+    if (!charged.has(p.id)) mismatches.push({ kind: "recorded_not_charged", paymentId: p.id, ours: ours(p) });
   return mismatches;
 }
 
 /** Runs a reconciliation and keeps its result (what /metrics reports as stayhub_payment_mismatches). */
-export async function reconcileAndRecord(db: Db, provider: PaymentProvider, options: ReconcileOptions = {}): Promise<Mismatch[]> {
+export async function reconcileAndRecord(
+  db: Db,
+  provider: PaymentProvider,
+  options: ReconcileOptions = {},
+): Promise<Mismatch[]> {
   const found = await reconcile(db, provider, options);
-  await db.insert(paymentReconciliations).values({ mismatches: found.length, report: found.slice(0, 1000), ranAt: systemClock.now() });
+  await db
+    .insert(paymentReconciliations)
+    .values({ mismatches: found.length, report: found.slice(0, 1000), ranAt: systemClock.now() });
   // Only the recent history is worth keeping.
-  await db.delete(paymentReconciliations).where(lt(paymentReconciliations.ranAt, new Date(systemClock.now().getTime() - 30 * 86_400_000)));
+  await db
+    .delete(paymentReconciliations)
+    .where(lt(paymentReconciliations.ranAt, new Date(systemClock.now().getTime() - 30 * 86_400_000)));
   return found;
 }
 
 /** The mismatches of the last reconciliation (0 before the first). */
 export async function lastMismatches(db: Db): Promise<number> {
-  const [last] = await db.select({ n: paymentReconciliations.mismatches }).from(paymentReconciliations).orderBy(desc(paymentReconciliations.id)).limit(1);
+  const [last] = await db
+    .select({ n: paymentReconciliations.mismatches })
+    .from(paymentReconciliations)
+    .orderBy(desc(paymentReconciliations.id))
+    .limit(1);
   return last?.n ?? 0;
 }

@@ -11,7 +11,16 @@ import { systemClock } from "../../lib/clock";
 import { invalidateAvailability } from "../properties/service";
 import { WebhookSignatureError } from "./provider";
 import { lastMismatches } from "./reconcile";
-import { PayBody, PaymentDto, PaymentIdempotencyHeaders, PaymentListQuery, PaymentPage, WebhookAnswer, WebhookEventBody, WebhookHeaders } from "./schemas";
+import {
+  PayBody,
+  PaymentDto,
+  PaymentIdempotencyHeaders,
+  PaymentListQuery,
+  PaymentPage,
+  WebhookAnswer,
+  WebhookEventBody,
+  WebhookHeaders,
+} from "./schemas";
 import { getPayment, listBookingPayments, payBooking, receiveWebhook } from "./service";
 
 /** How far a webhook's signed timestamp may be from now (the contract: 5 minutes). */
@@ -22,7 +31,10 @@ export function paymentRoutes(deps: Deps) {
   deps.metrics.setMismatchProbe(() => lastMismatches(deps.db));
   // Fresh by the wall clock, or by the service clock when a test clock moved it (the two are one
   // without TEST_CLOCK): a test that signs "now" on either clock is believed, a stale one is not.
-  const isFresh = (t: number) => [systemClock.now(), deps.clock.now()].some((now) => Math.abs(Math.floor(now.getTime() / 1000) - t) <= WEBHOOK_TOLERANCE_SECONDS);
+  const isFresh = (t: number) =>
+    [systemClock.now(), deps.clock.now()].some(
+      (now) => Math.abs(Math.floor(now.getTime() / 1000) - t) <= WEBHOOK_TOLERANCE_SECONDS,
+    );
   return new Elysia()
     .use(authMacro(deps))
     .post(
@@ -62,20 +74,32 @@ export function paymentRoutes(deps: Deps) {
     )
     .get(
       "/bookings/:id/payments",
-      ({ actor, params, query }) => listBookingPayments({ actor, bookingId: params.id, limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor }, deps),
+      ({ actor, params, query }) =>
+        listBookingPayments(
+          { actor, bookingId: params.id, limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor },
+          deps,
+        ),
       {
         auth: true,
         params: IdParams,
         query: PaymentListQuery,
         response: { 200: PaymentPage, ...errorResponses(401, 403, 404, 422) },
-        detail: { tags, summary: "A booking's payments, newest first (its guest or host)", description: "Anyone else gets 404, as for a booking that does not exist." },
+        detail: {
+          tags,
+          summary: "A booking's payments, newest first (its guest or host)",
+          description: "Anyone else gets 404, as for a booking that does not exist.",
+        },
       },
     )
     .get("/payments/:id", ({ actor, params }) => getPayment({ actor, id: params.id }, deps), {
       auth: true,
       params: IdParams,
       response: { 200: PaymentDto, ...errorResponses(401, 403, 404) },
-      detail: { tags, summary: "A payment (the payer or the property's host)", description: "Anyone else gets 404, as for an id that does not exist." },
+      detail: {
+        tags,
+        summary: "A payment (the payer or the property's host)",
+        description: "Anyone else gets 404, as for an id that does not exist.",
+      },
     })
     .post(
       "/webhooks/payments",

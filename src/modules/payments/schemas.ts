@@ -3,7 +3,13 @@ import { type Static, t } from "elysia";
 import { Page, PageOnlyQuery } from "../../http/pagination";
 import { Int, strictObject, Timestamp, Uuid } from "../../http/schema";
 
-const StatusSchema = t.Union([t.Literal("processing"), t.Literal("succeeded"), t.Literal("failed"), t.Literal("refunded"), t.Literal("partially_refunded")]);
+const StatusSchema = t.Union([
+  t.Literal("processing"),
+  t.Literal("succeeded"),
+  t.Literal("failed"),
+  t.Literal("refunded"),
+  t.Literal("partially_refunded"),
+]);
 export type PaymentStatus = Static<typeof StatusSchema>;
 
 const Amount = Int({ minimum: 0, description: "minor units (cents)" });
@@ -37,7 +43,12 @@ export const PaymentDto = t.Object(
     amount: Int({ minimum: 1, description: "minor units (cents): the booking's total, as stored when it was made" }),
     currency: t.String({ pattern: "^[A-Z]{3}$", description: "ISO 4217" }),
     status: StatusSchema,
-    failureCode: t.Optional(t.String({ description: "why a failed payment failed: card_declined, insufficient_funds, processing_error, invalid_payment_method" })),
+    failureCode: t.Optional(
+      t.String({
+        description:
+          "why a failed payment failed: card_declined, insufficient_funds, processing_error, invalid_payment_method",
+      }),
+    ),
     refundedAmount: Amount,
     disputedAt: t.Optional(Timestamp),
     createdAt: Timestamp,
@@ -51,17 +62,28 @@ export const PaymentListQuery = PageOnlyQuery;
 
 export const WebhookEventBody = t.Object(
   {
-    id: t.String({ minLength: 1, maxLength: 255, description: "the event id (evt_…): a replayed id is answered 200 and changes nothing" }),
+    id: t.String({
+      minLength: 1,
+      maxLength: 255,
+      description: "the event id (evt_…): a replayed id is answered 200 and changes nothing",
+    }),
     type: t.String({
       minLength: 1,
       maxLength: 100,
-      description: "charge.succeeded, charge.failed, charge.refunded, charge.dispute_created; other types are acknowledged and ignored",
+      description:
+        "charge.succeeded, charge.failed, charge.refunded, charge.dispute_created; other types are acknowledged and ignored",
     }),
     created: Int({ minimum: 0, description: "unix seconds" }),
     data: t.Object(
       {
         paymentId: t.String({ minLength: 1, maxLength: 64, description: "our payment id" }),
-        amount: t.Optional(Int({ minimum: 0, maximum: 2_147_483_647, description: "charge.refunded: the charge's refunded total so far (minor units); absent → all of it" })),
+        amount: t.Optional(
+          Int({
+            minimum: 0,
+            maximum: 2_147_483_647,
+            description: "charge.refunded: the charge's refunded total so far (minor units); absent → all of it",
+          }),
+        ),
         failureCode: t.Optional(t.String({ minLength: 1, maxLength: 100 })),
       },
       // A provider adds fields over time: what we do not read is no reason to refuse its event.
@@ -71,7 +93,14 @@ export const WebhookEventBody = t.Object(
   {
     title: "PaymentWebhookEvent",
     additionalProperties: true,
-    examples: [{ id: "evt_01934f3e7b2a", type: "charge.succeeded", created: 1_798_761_600, data: { paymentId: "01934f3e-7b2a-7c3d-9e4f-5a6b7c8d9e0f" } }],
+    examples: [
+      {
+        id: "evt_01934f3e7b2a",
+        type: "charge.succeeded",
+        created: 1_798_761_600,
+        data: { paymentId: "01934f3e-7b2a-7c3d-9e4f-5a6b7c8d9e0f" },
+      },
+    ],
   },
 );
 export type WebhookEventValue = Static<typeof WebhookEventBody>;
@@ -80,11 +109,15 @@ export const WebhookAnswer = t.Object(
   {
     received: t.Literal(true),
     replayed: t.Boolean({ description: "true when this event id was received before (nothing changed this time)" }),
-    outcome: t.String({ description: "what the event did: applied, or why not (unknown_payment, no_change, ignored_type)" }),
+    outcome: t.String({
+      description: "what the event did: applied, or why not (unknown_payment, no_change, ignored_type)",
+    }),
   },
   { title: "PaymentWebhookAnswer" },
 );
 
 export const WebhookHeaders = t.Object({
-  "payment-signature": t.Optional(t.String({ description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with PAYMENT_WEBHOOK_SECRET>' })),
+  "payment-signature": t.Optional(
+    t.String({ description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with PAYMENT_WEBHOOK_SECRET>' }),
+  ),
 });

@@ -5,17 +5,17 @@
 import { and, eq, getTableColumns, inArray, isNull } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { sqlState, UNIQUE_VIOLATION } from "../../db/errors";
-import { together } from "../../db/together";
 import { newestFirst } from "../../db/newest-first";
 import { bookings, payments, properties, refunds, webhookEvents } from "../../db/schema";
+import { together } from "../../db/together";
 import type { Deps } from "../../dependencies";
 import { conflict, notFound } from "../../http/errors";
 import type { IdempotencyClaim } from "../../http/idempotency";
-import { isUuid } from "../../lib/ids";
 import { enqueueMany, type JobSpec } from "../../jobs/outbox";
 import type { NotifyPayload } from "../../jobs/registry";
 import type { JobDeps } from "../../jobs/types";
 import type { Clock } from "../../lib/clock";
+import { isUuid } from "../../lib/ids";
 import type { Actor } from "../auth/actor";
 import { bookingFor } from "../bookings/access";
 import { isDue, notificationsOf, settleDue } from "../bookings/lifecycle";
@@ -47,7 +47,12 @@ export async function paymentFor(actor: Pick<Actor, "id">, id: string, db: Db): 
 }
 
 export async function payBooking(
-  { actor, bookingId, paymentMethod, claim }: { actor: Actor; bookingId: string; paymentMethod: string; claim?: IdempotencyClaim | null },
+  {
+    actor,
+    bookingId,
+    paymentMethod,
+    claim,
+  }: { actor: Actor; bookingId: string; paymentMethod: string; claim?: IdempotencyClaim | null },
   deps: Deps,
 ): Promise<PaymentDtoValue> {
   const now = deps.clock.now();
@@ -60,7 +65,11 @@ export async function payBooking(
         const { expired } = await settleDue(tx, deps.clock, { ids: [booking.id] });
         return { refused: "The booking's hold expired before it was paid", freed: expired.length > 0 };
       }
-      if (booking.status !== "pending_payment") return { refused: `The booking is ${booking.status}; only a pending_payment booking can be paid`, freed: false };
+      if (booking.status !== "pending_payment")
+        return {
+          refused: `The booking is ${booking.status}; only a pending_payment booking can be paid`,
+          freed: false,
+        };
       // Read once the booking is held (a payment another request made under the lock is seen).
       const [[live], [property]] = await together(
         tx
@@ -68,10 +77,15 @@ export async function payBooking(
           .from(payments)
           .where(and(eq(payments.bookingId, booking.id), inArray(payments.status, [...LIVE]))),
         // Taken shared: an unlisting (by its host, an admin, or a suspension) waits, or is seen.
-        tx.select({ status: properties.status }).from(properties).where(eq(properties.id, booking.propertyId)).for("share"),
+        tx
+          .select({ status: properties.status })
+          .from(properties)
+          .where(eq(properties.id, booking.propertyId))
+          .for("share"),
       );
       if (live) return { refused: `The booking already has a ${live.status} payment (${live.id})`, freed: false };
-      if (property?.status !== "listed") return { refused: "The property is no longer listed; this hold cannot be paid", freed: false };
+      if (property?.status !== "listed")
+        return { refused: "The property is no longer listed; this hold cannot be paid", freed: false };
       const row: PaymentRow = {
         id: Bun.randomUUIDv7(),
         bookingId: booking.id,
@@ -93,14 +107,17 @@ export async function payBooking(
       // fails its insert, and with it the transaction: the unique violation is what is thrown).
       await together(
         tx.insert(payments).values(row),
-        enqueueMany(tx, deps.clock, [{ type: "payment.charge", payload: { paymentId: row.id }, dedupeKey: `payment:${row.id}:charge` }]),
+        enqueueMany(tx, deps.clock, [
+          { type: "payment.charge", payload: { paymentId: row.id }, dedupeKey: `payment:${row.id}:charge` },
+        ]),
         claim?.complete(tx, dto),
       );
       return { payment: dto };
     })
     .catch((err: unknown) => {
       // The last line of defence: the unique index of live payments per booking.
-      if (sqlState(err) === UNIQUE_VIOLATION) return { refused: "The booking already has a processing or succeeded payment", freed: false };
+      if (sqlState(err) === UNIQUE_VIOLATION)
+        return { refused: "The booking already has a processing or succeeded payment", freed: false };
       throw err;
     });
   if ("refused" in outcome) {
@@ -132,7 +149,9 @@ export async function listBookingPayments(
 }
 
 /** What the provider (or its webhook) said of a charge. */
-export type ChargeOutcome = { status: "succeeded"; chargeId?: string } | { status: "failed"; failureCode: string; chargeId?: string };
+export type ChargeOutcome =
+  | { status: "succeeded"; chargeId?: string }
+  | { status: "failed"; failureCode: string; chargeId?: string };
 
 export interface Settled {
   /** No such payment. */
@@ -149,7 +168,13 @@ export interface Settled {
  * was cancelled is given back in full (a refund job, in this transaction). A decline leaves the
  * booking pending_payment until it expires. Guest and host are notified by jobs of this transaction.
  */
-export async function settleCharge(tx: Db, clock: Clock, paymentId: string, outcome: ChargeOutcome, options: { attempts?: number } = {}): Promise<Settled> {
+export async function settleCharge(
+  tx: Db,
+  clock: Clock,
+  paymentId: string,
+  outcome: ChargeOutcome,
+  options: { attempts?: number } = {},
+): Promise<Settled> {
   const now = clock.now();
   const [row] = await tx
     .select({ payment: getTableColumns(payments), booking: getTableColumns(bookings), hostId: properties.hostId })
@@ -162,10 +187,17 @@ export async function settleCharge(tx: Db, clock: Clock, paymentId: string, outc
   const { payment, booking, hostId } = row;
   if (payment.status !== "processing") {
     // Settled already (by a webhook, or an earlier run): the provider's charge id is still worth keeping.
-    if (outcome.chargeId && !payment.providerRef) await tx.update(payments).set({ providerRef: outcome.chargeId }).where(eq(payments.id, payment.id));
+    if (outcome.chargeId && !payment.providerRef)
+      await tx.update(payments).set({ providerRef: outcome.chargeId }).where(eq(payments.id, payment.id));
     // Recorded as failed (a charge.failed event) while the provider did charge: the money goes back.
     if (outcome.status === "succeeded" && outcome.chargeId && payment.status === "failed") {
-      await enqueueMany(tx, clock, [{ type: "payment.refund", payload: { paymentId: payment.id, amount: payment.amount }, dedupeKey: `payment:${payment.id}:not_held` }]);
+      await enqueueMany(tx, clock, [
+        {
+          type: "payment.refund",
+          payload: { paymentId: payment.id, amount: payment.amount },
+          dedupeKey: `payment:${payment.id}:not_held`,
+        },
+      ]);
       return { unknown: false, changed: true, freed: false };
     }
     return { unknown: false, changed: false, freed: false };
@@ -201,10 +233,17 @@ export async function settleCharge(tx: Db, clock: Clock, paymentId: string, outc
     ]);
     return { unknown: false, changed: true, freed: false };
   }
-  const paid = tx
-    .update(payments)
-    .set({ status: "succeeded", providerRef: outcome.chargeId ?? payment.providerRef, attempts: options.attempts ?? payment.attempts, updatedAt: now });
-  const received = guest("payment_succeeded", "Payment received", `We received ${payment.amount} (minor units, ${payment.currency}).`);
+  const paid = tx.update(payments).set({
+    status: "succeeded",
+    providerRef: outcome.chargeId ?? payment.providerRef,
+    attempts: options.attempts ?? payment.attempts,
+    updatedAt: now,
+  });
+  const received = guest(
+    "payment_succeeded",
+    "Payment received",
+    `We received ${payment.amount} (minor units, ${payment.currency}).`,
+  );
   if (booking.status === "pending_payment" && !isDue(booking, now)) {
     // One job for the guest's receipt and both parties' confirmation.
     const jobs = notificationsOf("confirmed", { ...booking, hostId });
@@ -219,22 +258,29 @@ export async function settleCharge(tx: Db, clock: Clock, paymentId: string, outc
   }
   await paid.where(eq(payments.id, payment.id));
   // The nights are not held for this money (the hold ran out, or the booking was cancelled): all of it goes back.
-  const freed = booking.status === "pending_payment" && (await settleDue(tx, clock, { ids: [booking.id] })).expired.length > 0;
+  const freed =
+    booking.status === "pending_payment" && (await settleDue(tx, clock, { ids: [booking.id] })).expired.length > 0;
   await enqueueMany(tx, clock, [
     notifyJob(`payment:${payment.id}:succeeded`, received),
-    { type: "payment.refund", payload: { paymentId: payment.id, amount: payment.amount }, dedupeKey: `payment:${payment.id}:not_held` },
+    {
+      type: "payment.refund",
+      payload: { paymentId: payment.id, amount: payment.amount },
+      dedupeKey: `payment:${payment.id}:not_held`,
+    },
   ]);
   return { unknown: false, changed: true, freed };
 }
 
 /** The reason a refund is owed, and its row's key: one refund per reason, however often it runs. */
 export type RefundReason = { reason: "cancellation"; bookingId: string } | { reason: "not_held"; paymentId: string };
-const refundKey = (r: RefundReason) => (r.reason === "cancellation" ? `refund:cancel:${r.bookingId}` : `refund:unheld:${r.paymentId}`);
+const refundKey = (r: RefundReason) =>
+  r.reason === "cancellation" ? `refund:cancel:${r.bookingId}` : `refund:unheld:${r.paymentId}`;
 /** The provider's key of a payment's charge. */
 export const chargeKey = (paymentId: string) => `charge:${paymentId}`;
 
 /** Payments whose money may be given back: settled ones, and a failed one the provider charged after all. */
-const refundable = (p: PaymentRow) => SETTLED.includes(p.status as (typeof SETTLED)[number]) || (p.status === "failed" && p.providerRef !== null);
+const refundable = (p: PaymentRow) =>
+  SETTLED.includes(p.status as (typeof SETTLED)[number]) || (p.status === "failed" && p.providerRef !== null);
 
 /**
  * The provider's charge id of a settled payment. A payment settled by a webhook has none stored
@@ -245,7 +291,10 @@ const refundable = (p: PaymentRow) => SETTLED.includes(p.status as (typeof SETTL
 async function chargeIdOf(deps: JobDeps, p: PaymentRow): Promise<string> {
   if (p.providerRef) return p.providerRef;
   const found = await deps.payments.lookupCharge(chargeKey(p.id));
-  if (found?.status !== "succeeded") throw new Error(`payment ${p.id} is ${p.status} but the provider has no succeeded charge for it; nothing to refund`);
+  if (found?.status !== "succeeded")
+    throw new Error(
+      `payment ${p.id} is ${p.status} but the provider has no succeeded charge for it; nothing to refund`,
+    );
   await deps.db
     .update(payments)
     .set({ providerRef: found.chargeId })
@@ -274,7 +323,18 @@ export async function executeRefund(deps: JobDeps, paymentId: string, owed: numb
     if (existing) return existing;
     const amount = Math.min(owed, locked.amount - locked.refundedAmount);
     if (amount <= 0) return null;
-    const [row] = await tx.insert(refunds).values({ paymentId, bookingId: locked.bookingId, amount, status: "pending", reason: why.reason, key, providerKey: key }).returning();
+    const [row] = await tx
+      .insert(refunds)
+      .values({
+        paymentId,
+        bookingId: locked.bookingId,
+        amount,
+        status: "pending",
+        reason: why.reason,
+        key,
+        providerKey: key,
+      })
+      .returning();
     return row ?? null;
   });
   for (let round = 0; refund?.status === "pending" && round < 3; round++) {
@@ -297,7 +357,11 @@ async function recordRefund(deps: JobDeps, refund: RefundRow, result: RefundResu
       await tx
         .update(payments)
         // A failed payment the provider charged after all stays failed; only its refunded total moves.
-        .set({ refundedAmount: refunded, status: p.status === "failed" ? "failed" : refundedStatus(p.amount, refunded), updatedAt: now })
+        .set({
+          refundedAmount: refunded,
+          status: p.status === "failed" ? "failed" : refundedStatus(p.amount, refunded),
+          updatedAt: now,
+        })
         .where(eq(payments.id, p.id));
     const left = p.amount - refunded;
     let next: Partial<RefundRow>;
@@ -324,7 +388,12 @@ async function recordRefund(deps: JobDeps, refund: RefundRow, result: RefundResu
         }),
       ]);
     else if (row.status === "failed")
-      deps.log.warn("refund refused by the provider", { paymentId: p.id, key: row.key, reason: row.failureCode, refundedTotal: result.refundedTotal });
+      deps.log.warn("refund refused by the provider", {
+        paymentId: p.id,
+        key: row.key,
+        reason: row.failureCode,
+        refundedTotal: result.refundedTotal,
+      });
     return row;
   });
 }
@@ -347,7 +416,10 @@ export async function refundCancellation(deps: JobDeps, bookingId: string, amoun
  * A verified webhook event, applied once: its id is stored in the transaction of its effect, so a
  * replay (or a concurrent duplicate) is answered without a second one.
  */
-export async function receiveWebhook(deps: Deps, event: WebhookEventValue): Promise<{ replayed: boolean; outcome: string; freed: boolean }> {
+export async function receiveWebhook(
+  deps: Deps,
+  event: WebhookEventValue,
+): Promise<{ replayed: boolean; outcome: string; freed: boolean }> {
   return deps.db.transaction(async (tx) => {
     const [fresh] = await tx
       .insert(webhookEvents)
@@ -355,7 +427,10 @@ export async function receiveWebhook(deps: Deps, event: WebhookEventValue): Prom
       .onConflictDoNothing()
       .returning({ id: webhookEvents.id });
     if (!fresh) {
-      const [seen] = await tx.select({ outcome: webhookEvents.outcome }).from(webhookEvents).where(eq(webhookEvents.id, event.id));
+      const [seen] = await tx
+        .select({ outcome: webhookEvents.outcome })
+        .from(webhookEvents)
+        .where(eq(webhookEvents.id, event.id));
       return { replayed: true, outcome: seen?.outcome ?? "applied", freed: false };
     }
     const { outcome, freed } = await applyEvent(tx, deps, event);
@@ -367,21 +442,34 @@ export async function receiveWebhook(deps: Deps, event: WebhookEventValue): Prom
 async function applyEvent(tx: Db, deps: Deps, event: WebhookEventValue): Promise<{ outcome: string; freed: boolean }> {
   const paymentId = event.data.paymentId.toLowerCase();
   if (!isUuid(paymentId)) return { outcome: "unknown_payment", freed: false };
-  const settled = (s: Settled) => ({ outcome: s.unknown ? "unknown_payment" : s.changed ? "applied" : "no_change", freed: s.freed });
+  const settled = (s: Settled) => ({
+    outcome: s.unknown ? "unknown_payment" : s.changed ? "applied" : "no_change",
+    freed: s.freed,
+  });
   switch (event.type) {
     case "charge.succeeded": {
       // An event for another amount than ours is not this payment's charge: nothing is applied.
       if (event.data.amount !== undefined) {
         const [p] = await tx.select({ amount: payments.amount }).from(payments).where(eq(payments.id, paymentId));
         if (p && p.amount !== event.data.amount) {
-          deps.log.error("charge.succeeded for another amount than the payment's; not applied", { eventId: event.id, paymentId, amount: event.data.amount, expected: p.amount });
+          deps.log.error("charge.succeeded for another amount than the payment's; not applied", {
+            eventId: event.id,
+            paymentId,
+            amount: event.data.amount,
+            expected: p.amount,
+          });
           return { outcome: "amount_mismatch", freed: false };
         }
       }
       return settled(await settleCharge(tx, deps.clock, paymentId, { status: "succeeded" }));
     }
     case "charge.failed":
-      return settled(await settleCharge(tx, deps.clock, paymentId, { status: "failed", failureCode: event.data.failureCode ?? "card_declined" }));
+      return settled(
+        await settleCharge(tx, deps.clock, paymentId, {
+          status: "failed",
+          failureCode: event.data.failureCode ?? "card_declined",
+        }),
+      );
     case "charge.refunded":
       return { outcome: await applyProviderRefund(tx, deps, event, paymentId), freed: false };
     case "charge.dispute_created":

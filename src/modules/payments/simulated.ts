@@ -18,7 +18,10 @@ import {
 } from "./provider";
 
 /** What each test token does: succeed, decline with a code, or fail transiently. */
-const TOKENS: Record<string, { outcome: "succeeded" } | { outcome: "declined"; code: string } | { outcome: "transient" }> = {
+const TOKENS: Record<
+  string,
+  { outcome: "succeeded" } | { outcome: "declined"; code: string } | { outcome: "transient" }
+> = {
   pm_card_visa: { outcome: "succeeded" },
   pm_card_mastercard: { outcome: "succeeded" },
   pm_card_declined: { outcome: "declined", code: "card_declined" },
@@ -44,7 +47,9 @@ export interface SimulatedOptions {
 type ChargeRow = typeof simCharges.$inferSelect;
 
 const resultOf = (row: ChargeRow): ChargeResult =>
-  row.status === "succeeded" ? { status: "succeeded", chargeId: row.chargeId } : { status: "failed", chargeId: row.chargeId, failureCode: row.failureCode ?? "card_declined" };
+  row.status === "succeeded"
+    ? { status: "succeeded", chargeId: row.chargeId }
+    : { status: "failed", chargeId: row.chargeId, failureCode: row.failureCode ?? "card_declined" };
 
 export function simulatedProvider(db: Db, options: SimulatedOptions): PaymentProvider {
   const wait = () => (options.latencyMs > 0 ? Bun.sleep(options.latencyMs) : Promise.resolve());
@@ -56,7 +61,8 @@ export function simulatedProvider(db: Db, options: SimulatedOptions): PaymentPro
       const stall = options.testTokens === true && r.paymentMethod === STALL_AFTER_CHARGE;
       const token = stall ? TOKENS.pm_card_visa : TOKENS[r.paymentMethod];
       // A processing error decides nothing: no charge is recorded, the same call may come again.
-      if (token?.outcome === "transient") throw new TransientProviderError("The card processor did not answer (simulated processing error)");
+      if (token?.outcome === "transient")
+        throw new TransientProviderError("The card processor did not answer (simulated processing error)");
       const declined = !token ? "invalid_payment_method" : token.outcome === "declined" ? token.code : null;
       const [created] = await db
         .insert(simCharges)
@@ -94,10 +100,12 @@ export function simulatedProvider(db: Db, options: SimulatedOptions): PaymentPro
       await wait();
       return db.transaction(async (tx) => {
         const [charge] = await tx.select().from(simCharges).where(eq(simCharges.chargeId, r.chargeId)).for("update");
-        if (!charge || charge.status !== "succeeded") return { status: "refused", reason: "not_charged", refundedTotal: 0 };
+        if (!charge || charge.status !== "succeeded")
+          return { status: "refused", reason: "not_charged", refundedTotal: 0 };
         const [done] = await tx.select().from(simRefunds).where(eq(simRefunds.key, r.key));
         if (done) return { status: "succeeded", refundId: done.refundId, refundedTotal: charge.refunded };
-        if (r.amount <= 0 || charge.refunded + r.amount > charge.amount) return { status: "refused", reason: "exceeds_charge", refundedTotal: charge.refunded };
+        if (r.amount <= 0 || charge.refunded + r.amount > charge.amount)
+          return { status: "refused", reason: "exceeds_charge", refundedTotal: charge.refunded };
         const refundId = `re_${Bun.randomUUIDv7().replaceAll("-", "")}`;
         await tx.insert(simRefunds).values({ key: r.key, refundId, chargeId: r.chargeId, amount: r.amount });
         const [after] = await tx
@@ -121,7 +129,9 @@ export function simulatedProvider(db: Db, options: SimulatedOptions): PaymentPro
         const rows: ChargeRow[] = await db
           .select()
           .from(simCharges)
-          .where(and(since ? gte(simCharges.createdAt, since) : undefined, after ? gt(simCharges.key, after) : undefined))
+          .where(
+            and(since ? gte(simCharges.createdAt, since) : undefined, after ? gt(simCharges.key, after) : undefined),
+          )
           .orderBy(asc(simCharges.key))
           .limit(1000);
         if (rows.length === 0) return;

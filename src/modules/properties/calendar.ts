@@ -31,7 +31,13 @@ export function checkRange(from: string, to: string): void {
  * The nights of [from, to) that are held by a stay (pending payment or confirmed). A hold past its
  * expiresAt holds nothing, even before its expiry job has run.
  */
-export async function bookedDays(db: Db, now: Date, propertyId: string, from: string, to: string): Promise<Set<string>> {
+export async function bookedDays(
+  db: Db,
+  now: Date,
+  propertyId: string,
+  from: string,
+  to: string,
+): Promise<Set<string>> {
   const rows = await db
     .select({ checkIn: bookings.checkIn, checkOut: bookings.checkOut })
     .from(bookings)
@@ -44,11 +50,18 @@ export async function bookedDays(db: Db, now: Date, propertyId: string, from: st
       ),
     );
   const days = new Set<string>();
-  for (const b of rows) for (const d of eachDay(b.checkIn > from ? b.checkIn : from, b.checkOut < to ? b.checkOut : to)) days.add(d);
+  for (const b of rows)
+    for (const d of eachDay(b.checkIn > from ? b.checkIn : from, b.checkOut < to ? b.checkOut : to)) days.add(d);
   return days;
 }
 
-async function computeDays(db: Db, now: Date, property: { id: string; pricePerNight: number }, from: string, to: string): Promise<Day[]> {
+async function computeDays(
+  db: Db,
+  now: Date,
+  property: { id: string; pricePerNight: number },
+  from: string,
+  to: string,
+): Promise<Day[]> {
   const today = dayOf(now);
   const [overrides, booked] = await Promise.all([
     db
@@ -60,21 +73,34 @@ async function computeDays(db: Db, now: Date, property: { id: string; pricePerNi
   const byDay = new Map(overrides.map((o) => [o.day, o]));
   return eachDay(from, to).map((date) => {
     const o = byDay.get(date);
-    return { date, available: date >= today && !booked.has(date) && !o?.blocked, price: o?.price ?? property.pricePerNight };
+    return {
+      date,
+      available: date >= today && !booked.has(date) && !o?.blocked,
+      price: o?.price ?? property.pricePerNight,
+    };
   });
 }
 
 /** Per-day availability and price; unlisted listings only for their host. */
-export async function availability({ id, from, to, viewer }: { id: string; from?: string; to?: string; viewer: Viewer }, deps: Deps): Promise<Day[]> {
+export async function availability(
+  { id, from, to, viewer }: { id: string; from?: string; to?: string; viewer: Viewer },
+  deps: Deps,
+): Promise<Day[]> {
   const today = dayOf(deps.clock.now());
   const start = from ?? today;
   // A bad `from` is named before a default `to` is computed from it.
   if (!isIsoDay(start)) throw invalid("/from", "not a calendar date");
   const end = to ?? addDays(start, DEFAULT_RANGE_DAYS);
-  if (!to && !isIsoDay(end)) throw invalid("/from", `leaves no room for the default ${DEFAULT_RANGE_DAYS}-day range; send to`);
+  if (!to && !isIsoDay(end))
+    throw invalid("/from", `leaves no room for the default ${DEFAULT_RANGE_DAYS}-day range; send to`);
   checkRange(start, end);
   const [row] = await deps.db
-    .select({ id: properties.id, pricePerNight: properties.pricePerNight, status: properties.status, hostId: properties.hostId })
+    .select({
+      id: properties.id,
+      pricePerNight: properties.pricePerNight,
+      status: properties.status,
+      hostId: properties.hostId,
+    })
     .from(properties)
     .where(eq(properties.id, id));
   return computeDays(deps.db, deps.clock.now(), await visibleTo(viewer, row), start, end);
@@ -86,11 +112,16 @@ export async function availability({ id, from, to, viewer }: { id: string; from?
  * booking of the same night cannot both succeed.
  */
 export async function changeCalendar(
-  { actor, id, change }: { actor: Actor; id: string; change: { from: string; to: string; blocked?: boolean; price?: number | null } },
+  {
+    actor,
+    id,
+    change,
+  }: { actor: Actor; id: string; change: { from: string; to: string; blocked?: boolean; price?: number | null } },
   deps: Deps,
 ): Promise<Day[]> {
   checkRange(change.from, change.to);
-  if (change.blocked === undefined && change.price === undefined) throw invalid("/blocked", "give blocked, price, or both");
+  if (change.blocked === undefined && change.price === undefined)
+    throw invalid("/blocked", "give blocked, price, or both");
   const now = deps.clock.now();
   const days = await deps.db.transaction(async (tx) => {
     const property = await propertyForHost(tx, actor, id);
@@ -98,15 +129,29 @@ export async function changeCalendar(
       const booked = await bookedDays(tx, now, id, change.from, change.to);
       if (booked.size > 0) {
         const first = [...booked].sort()[0];
-        throw new AppError(409, "dates_unavailable", `Those nights hold a booking (first: ${first}); cancel it before blocking them`);
+        throw new AppError(
+          409,
+          "dates_unavailable",
+          `Those nights hold a booking (first: ${first}); cancel it before blocking them`,
+        );
       }
     }
     const blocked = change.blocked === undefined ? sql`calendar_days.blocked` : sql`excluded.blocked`;
     const price = change.price === undefined ? sql`calendar_days.price` : sql`excluded.price`;
     await tx
       .insert(calendarDays)
-      .values(eachDay(change.from, change.to).map((day) => ({ propertyId: id, day, blocked: change.blocked ?? false, price: change.price ?? null })))
-      .onConflictDoUpdate({ target: [calendarDays.propertyId, calendarDays.day], set: { blocked: sql`${blocked}`, price: sql`${price}` } });
+      .values(
+        eachDay(change.from, change.to).map((day) => ({
+          propertyId: id,
+          day,
+          blocked: change.blocked ?? false,
+          price: change.price ?? null,
+        })),
+      )
+      .onConflictDoUpdate({
+        target: [calendarDays.propertyId, calendarDays.day],
+        set: { blocked: sql`${blocked}`, price: sql`${price}` },
+      });
     // A night back to the listing's defaults needs no row.
     await tx
       .delete(calendarDays)
@@ -146,7 +191,14 @@ export async function unavailableRanges(
     deps.db
       .select({ day: calendarDays.day })
       .from(calendarDays)
-      .where(and(eq(calendarDays.propertyId, id), eq(calendarDays.blocked, true), gte(calendarDays.day, from), lt(calendarDays.day, to))),
+      .where(
+        and(
+          eq(calendarDays.propertyId, id),
+          eq(calendarDays.blocked, true),
+          gte(calendarDays.day, from),
+          lt(calendarDays.day, to),
+        ),
+      ),
   ]);
   const taken = new Set([...booked, ...blocked.map((b) => b.day)]);
   const ranges: UnavailableRange[] = [];
@@ -187,11 +239,19 @@ export interface StayTerms {
  * stayhub_terms_version over the same fields and nights): the booking is judged and priced by
  * them, and made only if the version is still the property's when its turn comes.
  */
-export async function stayTerms(db: Db, propertyId: string, from: string, to: string, now: Date): Promise<StayTerms | undefined> {
+export async function stayTerms(
+  db: Db,
+  propertyId: string,
+  from: string,
+  to: string,
+  now: Date,
+): Promise<StayTerms | undefined> {
   const [row] = await stayTermsQuery(db).execute({ id: propertyId, from, to, now: now.toISOString() });
   if (!row) return undefined;
   const { overrides, ...terms } = row;
-  const byDay = new Map((JSON.parse(overrides) as { day: string; price: number | null; blocked: boolean }[]).map((o) => [o.day, o]));
+  const byDay = new Map(
+    (JSON.parse(overrides) as { day: string; price: number | null; blocked: boolean }[]).map((o) => [o.day, o]),
+  );
   return {
     ...terms,
     cancellationPolicy: row.cancellationPolicy as StayTerms["cancellationPolicy"],
@@ -223,7 +283,9 @@ const stayTermsQuery = perDatabase((db) => {
       version: sql<string>`stayhub_terms_version(${propertyId}, ${from}, ${to})`,
       overrides: sql<string>`(select coalesce(json_agg(json_build_object('day', d.day, 'blocked', d.blocked, 'price', d.price)), '[]')::text
         from ${calendarDays} d where d.property_id = ${propertyId} and d.day >= ${from} and d.day < ${to})`,
-      stays: sql<string | null>`(select case when bool_or(b.status = 'confirmed' or b.expires_at > ${sql.placeholder("now")}::timestamptz) then 'live'
+      stays: sql<
+        string | null
+      >`(select case when bool_or(b.status = 'confirmed' or b.expires_at > ${sql.placeholder("now")}::timestamptz) then 'live'
           when count(*) > 0 then 'overdue' end
         from ${bookings} b where b.property_id = ${propertyId} and b.status in ('pending_payment', 'confirmed')
           and b.check_out > ${from} and b.check_in < ${to})`,

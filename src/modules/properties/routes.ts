@@ -5,13 +5,31 @@ import { authMacro, optionalActor } from "../../http/auth";
 import { errorResponses } from "../../http/errors";
 import { fastRoute } from "../../http/foundation";
 import { DEFAULT_LIMIT } from "../../http/pagination";
-import { isUuid } from "../../lib/ids";
 import { IdParams } from "../../http/schema";
+import { isUuid } from "../../lib/ids";
 import { availability, changeCalendar, unavailableRanges } from "./calendar";
 import { icalFeed } from "./ical";
-import { AvailabilityDto, AvailabilityQuery, CalendarBody, CreatePropertyBody, HostPropertiesQuery, PropertyDto, PropertyPage, SearchQuery, UpdatePropertyBody } from "./schemas";
+import {
+  AvailabilityDto,
+  AvailabilityQuery,
+  CalendarBody,
+  CreatePropertyBody,
+  HostPropertiesQuery,
+  PropertyDto,
+  PropertyPage,
+  SearchQuery,
+  UpdatePropertyBody,
+} from "./schemas";
 import { searchProperties } from "./search";
-import { type CachedProperty, createProperty, listedPropertyInMemory, listHostProperties, readProperty, unlistProperty, updateProperty } from "./service";
+import {
+  type CachedProperty,
+  createProperty,
+  listedPropertyInMemory,
+  listHostProperties,
+  readProperty,
+  unlistProperty,
+  updateProperty,
+} from "./service";
 
 /** If-None-Match uses the weak comparison (RFC 9110 §13.1.2): W/"x" matches "x"; * matches any. */
 export function etagMatches(header: string | null, etag: string): boolean {
@@ -30,7 +48,9 @@ function propertyResponse(request: Request, entry: CachedProperty, requestId?: s
   if (etagMatches(request.headers.get("if-none-match"), entry.etag)) {
     return new Response(null, { status: 304, headers: { etag: entry.etag, "cache-control": "no-cache", ...id } });
   }
-  return new Response(entry.json, { headers: { etag: entry.etag, "cache-control": "no-cache", "content-type": "application/json;charset=utf-8", ...id } });
+  return new Response(entry.json, {
+    headers: { etag: entry.etag, "cache-control": "no-cache", "content-type": "application/json;charset=utf-8", ...id },
+  });
 }
 
 /**
@@ -51,7 +71,9 @@ export function propertyFastRoutes(deps: Deps, fallback: (request: Request) => P
           if (!isUuid(id)) return undefined;
           const held = listedPropertyInMemory(id, deps);
           if (held) return propertyResponse(request, held, requestId); // no await at all on a hit
-          return readProperty({ id, viewer: viewerOf(request, deps) }, deps).then((entry) => propertyResponse(request, entry, requestId));
+          return readProperty({ id, viewer: viewerOf(request, deps) }, deps).then((entry) =>
+            propertyResponse(request, entry, requestId),
+          );
         },
         fallback,
       ),
@@ -77,23 +99,39 @@ export function propertyRoutes(deps: Deps) {
         detail: { tags, summary: "List a property (hosts only)" },
       },
     )
-    .get("", async ({ query }) => new Response(await searchProperties(query, deps), { headers: { "content-type": "application/json;charset=utf-8" } }), {
-      query: SearchQuery,
-      response: { 200: PropertyPage, ...errorResponses(422) },
-      detail: {
-        tags,
-        summary: "Search listed properties",
-        description:
-          "All filters combine. checkIn+checkOut return only properties free for every night (no stay, no blocked night, within min/max nights). " +
-          "near=lat,lng with radiusKm (default 25, max 500); bbox=minLng,minLat,maxLng,maxLat for map views; q searches title, city and description by word prefix. " +
-          "Items carry only the cover photo.",
+    .get(
+      "",
+      async ({ query }) =>
+        new Response(await searchProperties(query, deps), {
+          headers: { "content-type": "application/json;charset=utf-8" },
+        }),
+      {
+        query: SearchQuery,
+        response: { 200: PropertyPage, ...errorResponses(422) },
+        detail: {
+          tags,
+          summary: "Search listed properties",
+          description:
+            "All filters combine. checkIn+checkOut return only properties free for every night (no stay, no blocked night, within min/max nights). " +
+            "near=lat,lng with radiusKm (default 25, max 500); bbox=minLng,minLat,maxLng,maxLat for map views; q searches title, city and description by word prefix. " +
+            "Items carry only the cover photo.",
+        },
       },
-    })
-    .get("/:id", async ({ params, request }) => propertyResponse(request, await readProperty({ id: params.id, viewer: viewerOf(request, deps) }, deps)), {
-      params: IdParams,
-      response: { 200: PropertyDto, 304: t.Void(), ...errorResponses(404) },
-      detail: { tags, summary: "A property", description: "Unlisted ones only for their host. Strong ETag; If-None-Match → 304." },
-    })
+    )
+    .get(
+      "/:id",
+      async ({ params, request }) =>
+        propertyResponse(request, await readProperty({ id: params.id, viewer: viewerOf(request, deps) }, deps)),
+      {
+        params: IdParams,
+        response: { 200: PropertyDto, 304: t.Void(), ...errorResponses(404) },
+        detail: {
+          tags,
+          summary: "A property",
+          description: "Unlisted ones only for their host. Strong ETag; If-None-Match → 304.",
+        },
+      },
+    )
     .patch("/:id", ({ actor, params, body }) => updateProperty({ actor, id: params.id, input: body }, deps), {
       auth: true,
       params: IdParams,
@@ -102,7 +140,8 @@ export function propertyRoutes(deps: Deps) {
       detail: {
         tags,
         summary: "Change a property (its host)",
-        description: "status: listed/unlisted relists or unlists; unlisting is 409 invalid_state while confirmed stays lie ahead.",
+        description:
+          "status: listed/unlisted relists or unlists; unlisting is 409 invalid_state while confirmed stays lie ahead.",
       },
     })
     .delete(
@@ -115,28 +154,47 @@ export function propertyRoutes(deps: Deps) {
         auth: true,
         params: IdParams,
         response: { 204: t.Void(), ...errorResponses(401, 403, 404, 409) },
-        detail: { tags, summary: "Unlist a property (its host)", description: "History stays. 409 invalid_state while confirmed stays lie ahead." },
+        detail: {
+          tags,
+          summary: "Unlist a property (its host)",
+          description: "History stays. 409 invalid_state while confirmed stays lie ahead.",
+        },
       },
     )
     .get(
       "/:id/availability",
       async ({ params, query, request }) => ({
-        days: await availability({ id: params.id, from: query.from, to: query.to, viewer: viewerOf(request, deps) }, deps),
+        days: await availability(
+          { id: params.id, from: query.from, to: query.to, viewer: viewerOf(request, deps) },
+          deps,
+        ),
       }),
       {
         params: IdParams,
         query: AvailabilityQuery,
         response: { 200: AvailabilityDto, ...errorResponses(404, 422) },
-        detail: { tags, summary: "Per-day availability and price for [from, to)", description: "Defaults: from today, 90 days; at most 366 days." },
+        detail: {
+          tags,
+          summary: "Per-day availability and price for [from, to)",
+          description: "Defaults: from today, 90 days; at most 366 days.",
+        },
       },
     )
-    .put("/:id/calendar", async ({ actor, params, body }) => ({ days: await changeCalendar({ actor, id: params.id, change: body }, deps) }), {
-      auth: true,
-      params: IdParams,
-      body: CalendarBody,
-      response: { 200: AvailabilityDto, ...errorResponses(400, 401, 403, 404, 409, 422) },
-      detail: { tags, summary: "Block/unblock nights or set price overrides for [from, to) (its host)", description: "Blocking a booked night → 409 dates_unavailable." },
-    })
+    .put(
+      "/:id/calendar",
+      async ({ actor, params, body }) => ({ days: await changeCalendar({ actor, id: params.id, change: body }, deps) }),
+      {
+        auth: true,
+        params: IdParams,
+        body: CalendarBody,
+        response: { 200: AvailabilityDto, ...errorResponses(400, 401, 403, 404, 409, 422) },
+        detail: {
+          tags,
+          summary: "Block/unblock nights or set price overrides for [from, to) (its host)",
+          description: "Blocking a booked night → 409 dates_unavailable.",
+        },
+      },
+    )
     .get(
       "/:id/calendar.ics",
       async ({ params, request }) => {
@@ -150,19 +208,30 @@ export function propertyRoutes(deps: Deps) {
       },
       {
         params: IdParams,
-        response: { 200: t.String({ description: "iCalendar (RFC 5545): one all-day VEVENT per unavailable range", contentMediaType: "text/calendar" }), ...errorResponses(404) },
+        response: {
+          200: t.String({
+            description: "iCalendar (RFC 5545): one all-day VEVENT per unavailable range",
+            contentMediaType: "text/calendar",
+          }),
+          ...errorResponses(404),
+        },
         detail: { tags, summary: "iCalendar feed of unavailable nights (for calendar sync)" },
       },
     );
 
   const hosts = new Elysia({ prefix: "/hosts" })
     .use(authMacro(deps))
-    .get("/me/properties", ({ actor, query }) => listHostProperties({ actor, limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor }, deps), {
-      auth: true,
-      query: HostPropertiesQuery,
-      response: { 200: PropertyPage, ...errorResponses(401, 403, 422) },
-      detail: { tags, summary: "The caller's own properties, listed or not, newest first (hosts)" },
-    });
+    .get(
+      "/me/properties",
+      ({ actor, query }) =>
+        listHostProperties({ actor, limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor }, deps),
+      {
+        auth: true,
+        query: HostPropertiesQuery,
+        response: { 200: PropertyPage, ...errorResponses(401, 403, 422) },
+        detail: { tags, summary: "The caller's own properties, listed or not, newest first (hosts)" },
+      },
+    );
 
   return new Elysia().use(properties).use(hosts);
 }

@@ -8,14 +8,27 @@ export const MAX_PRICE = 100_000_000; // a million in major units, per night
 export const MAX_PHOTOS = 50;
 export const MAX_AMENITIES = 50;
 
-const PropertyTypeSchema = t.Union([t.Literal("apartment"), t.Literal("house"), t.Literal("room"), t.Literal("cabin"), t.Literal("villa"), t.Literal("other")]);
+const PropertyTypeSchema = t.Union([
+  t.Literal("apartment"),
+  t.Literal("house"),
+  t.Literal("room"),
+  t.Literal("cabin"),
+  t.Literal("villa"),
+  t.Literal("other"),
+]);
 const PolicySchema = t.Union([t.Literal("flexible"), t.Literal("moderate"), t.Literal("strict")]);
 const StatusSchema = t.Union([t.Literal("listed"), t.Literal("unlisted")]);
 const Day = t.String({ format: "date", description: "a calendar date, YYYY-MM-DD" });
 
-const Text = (min: number, max: number) => t.String({ minLength: min, maxLength: max, ...(min > 0 ? { pattern: "\\S" } : {}) });
+const Text = (min: number, max: number) =>
+  t.String({ minLength: min, maxLength: max, ...(min > 0 ? { pattern: "\\S" } : {}) });
 const Money = Int({ minimum: 0, maximum: MAX_PRICE, description: "minor units (cents)" });
-const Amenity = t.String({ minLength: 1, maxLength: 50, pattern: "^[a-z0-9][a-z0-9_-]*$", description: "a lower-case slug, e.g. wifi, free_parking" });
+const Amenity = t.String({
+  minLength: 1,
+  maxLength: 50,
+  pattern: "^[a-z0-9][a-z0-9_-]*$",
+  description: "a lower-case slug, e.g. wifi, free_parking",
+});
 const Photo = strictObject({
   url: t.String({ pattern: "^https://[^\\s]+$", maxLength: 2048, description: "an https:// URL" }),
   caption: t.Optional(t.String({ maxLength: 200 })),
@@ -96,7 +109,9 @@ export const CreatePropertyBody = strictObject(
 
 /** Every field of `fields`, optional. */
 function allOptional<T extends Record<string, TSchema>>(fields: T): { [K in keyof T]: TOptional<T[K]> } {
-  return Object.fromEntries(Object.entries(fields).map(([k, schema]) => [k, t.Optional(schema)])) as { [K in keyof T]: TOptional<T[K]> };
+  return Object.fromEntries(Object.entries(fields).map(([k, schema]) => [k, t.Optional(schema)])) as {
+    [K in keyof T]: TOptional<T[K]>;
+  };
 }
 
 export const UpdatePropertyBody = strictObject(
@@ -118,7 +133,9 @@ export const UpdatePropertyBody = strictObject(
   {
     title: "UpdateProperty",
     description: "Every field optional; address fields merge; photos and amenities replace the lists.",
-    examples: [{ pricePerNight: 13500, amenities: ["wifi", "kitchen", "washer", "balcony"], address: { region: null } }],
+    examples: [
+      { pricePerNight: 13500, amenities: ["wifi", "kitchen", "washer", "balcony"], address: { region: null } },
+    ],
   },
 );
 
@@ -174,11 +191,25 @@ export const SearchQuery = t.Object({
   maxPrice: t.Optional(Int({ minimum: 0, maximum: MAX_PRICE })),
   amenities: t.Optional(t.String({ maxLength: 1000, description: "comma list; all are required" })),
   propertyType: t.Optional(PropertyTypeSchema),
-  near: t.Optional(t.String({ pattern: "^\\s*-?\\d+(\\.\\d+)?\\s*,\\s*-?\\d+(\\.\\d+)?\\s*$", description: "lat,lng, e.g. 52.52,13.40" })),
+  near: t.Optional(
+    t.String({
+      pattern: "^\\s*-?\\d+(\\.\\d+)?\\s*,\\s*-?\\d+(\\.\\d+)?\\s*$",
+      description: "lat,lng, e.g. 52.52,13.40",
+    }),
+  ),
   radiusKm: t.Optional(Num({ exclusiveMinimum: 0, maximum: 500, description: "with near; default 25" })),
   bbox: t.Optional(t.String({ description: "minLng,minLat,maxLng,maxLat (map view)" })),
   q: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
-  sort: t.Optional(t.Union([t.Literal("recommended"), t.Literal("price_asc"), t.Literal("price_desc"), t.Literal("rating"), t.Literal("newest"), t.Literal("distance")])),
+  sort: t.Optional(
+    t.Union([
+      t.Literal("recommended"),
+      t.Literal("price_asc"),
+      t.Literal("price_desc"),
+      t.Literal("rating"),
+      t.Literal("newest"),
+      t.Literal("distance"),
+    ]),
+  ),
   ...PageQuery,
 });
 

@@ -1,15 +1,15 @@
 // GET /properties: every filter, sort and keyset page in one SQL statement (the cards come rendered).
 import { and, arrayContains, eq, gte, lte, type Placeholder, type SQL, sql } from "drizzle-orm";
 import type { Static } from "elysia";
-import { properties, propertyDocuments } from "../../db/schema";
 import type { Database, Db } from "../../db/client";
 import { perDatabase } from "../../db/prepared";
-import { fifoGate, type Gate } from "../../lib/fifo-gate";
+import { properties, propertyDocuments } from "../../db/schema";
 import type { Deps } from "../../dependencies";
 import { invalid } from "../../http/errors";
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor, isInt4, isIsoInstant } from "../../http/pagination";
+import { dayOf, daysBetween, isIsoDay } from "../../lib/dates";
+import { fifoGate, type Gate } from "../../lib/fifo-gate";
 import { isUuid } from "../../lib/ids";
-import { daysBetween, dayOf, isIsoDay } from "../../lib/dates";
 import type { SearchQuery, Sort } from "./schemas";
 import { DATED_SEARCH, SEARCH } from "./service";
 
@@ -96,7 +96,8 @@ function parseNumbers(value: string, count: number, path: string): number[] {
 
 /** Point-in-box over one or two boxes (a box crossing the antimeridian is split in two). */
 function inLngLatBox(b: Binder, minLng: number, minLat: number, maxLng: number, maxLat: number): SQL {
-  const box = (w: number, s: number, e: number, n: number) => sql`${point} <@ box(point(${b.v(w)}, ${b.v(s)}), point(${b.v(e)}, ${b.v(n)}))`;
+  const box = (w: number, s: number, e: number, n: number) =>
+    sql`${point} <@ box(point(${b.v(w)}, ${b.v(s)}), point(${b.v(e)}, ${b.v(n)}))`;
   if (minLng <= maxLng) {
     b.mark("box");
     return box(minLng, minLat, maxLng, maxLat);
@@ -127,7 +128,8 @@ function buildFilters(b: Binder, q: SearchParams, now: Date): { where: SQL[]; ne
   if (q.city) when("city", () => sql`lower(${p.city}) = ${b.v(q.city?.trim().toLowerCase())}`);
   if (q.country) when("country", () => eq(p.country, b.v(q.country?.toUpperCase())));
   if (q.guests) when("guests", () => gte(p.maxGuests, b.v(q.guests)));
-  if (q.minPrice !== undefined && q.maxPrice !== undefined && q.minPrice > q.maxPrice) throw invalid("/minPrice", "must not exceed maxPrice");
+  if (q.minPrice !== undefined && q.maxPrice !== undefined && q.minPrice > q.maxPrice)
+    throw invalid("/minPrice", "must not exceed maxPrice");
   if (q.minPrice !== undefined) when("minPrice", () => gte(p.pricePerNight, b.v(q.minPrice)));
   if (q.maxPrice !== undefined) when("maxPrice", () => lte(p.pricePerNight, b.v(q.maxPrice)));
   if (q.propertyType) when("propertyType", () => eq(p.propertyType, b.v(q.propertyType)));
@@ -143,7 +145,8 @@ function buildFilters(b: Binder, q: SearchParams, now: Date): { where: SQL[]; ne
     if (list.length > 50) throw invalid("/amenities", "at most 50 amenities");
     if (list.length) when("amenities", () => arrayContains(p.amenities, b.v(p.amenities.mapToDriverValue(list))));
   }
-  if ((q.checkIn === undefined) !== (q.checkOut === undefined)) throw invalid(q.checkIn ? "/checkOut" : "/checkIn", "checkIn and checkOut go together");
+  if ((q.checkIn === undefined) !== (q.checkOut === undefined))
+    throw invalid(q.checkIn ? "/checkOut" : "/checkIn", "checkIn and checkOut go together");
   if (q.checkIn && q.checkOut) {
     if (!isIsoDay(q.checkIn)) throw invalid("/checkIn", "not a calendar date");
     if (!isIsoDay(q.checkOut)) throw invalid("/checkOut", "not a calendar date");
@@ -181,14 +184,22 @@ function buildFilters(b: Binder, q: SearchParams, now: Date): { where: SQL[]; ne
     const wraps = dLng >= 180 || minLat === -90 || maxLat === 90;
     const wrap = (x: number) => (x > 180 ? x - 360 : x < -180 ? x + 360 : x);
     b.mark("near");
-    where.push(wraps ? inLngLatBox(b, -180, minLat, 180, maxLat) : inLngLatBox(b, wrap(lng - dLng), minLat, wrap(lng + dLng), maxLat));
+    where.push(
+      wraps
+        ? inLngLatBox(b, -180, minLat, 180, maxLat)
+        : inLngLatBox(b, wrap(lng - dLng), minLat, wrap(lng + dLng), maxLat),
+    );
     where.push(sql`(${point} <@> point(${b.v(lng)}, ${b.v(lat)})) * ${b.v(KM_PER_MILE)} <= ${b.v(r)}`);
   } else if (q.radiusKm !== undefined) {
     throw invalid("/radiusKm", "goes with near=lat,lng");
   }
   if (q.bbox) {
     const [minLng = 0, minLat = 0, maxLng = 0, maxLat = 0] = parseNumbers(q.bbox, 4, "/bbox");
-    if ([minLng, maxLng].some((x) => Math.abs(x) > 180) || [minLat, maxLat].some((y) => Math.abs(y) > 90) || minLat > maxLat) {
+    if (
+      [minLng, maxLng].some((x) => Math.abs(x) > 180) ||
+      [minLat, maxLat].some((y) => Math.abs(y) > 90) ||
+      minLat > maxLat
+    ) {
       throw invalid("/bbox", "expected minLng,minLat,maxLng,maxLat within ±180/±90 and minLat ≤ maxLat");
     }
     b.mark("bbox");
@@ -226,7 +237,10 @@ export function searchQuery(db: Db, q: SearchParams, now: Date) {
   const spec = sortSpecs[sort];
   const sortKey = spec.key(b, near);
   if (q.cursor) {
-    const [cursorSort, value, id] = decodeCursor(q.cursor, (c) => c.length === 3 && c[0] === sort && spec.parse(c[1]) !== undefined && isUuid(c[2])) as [Sort, unknown, string];
+    const [cursorSort, value, id] = decodeCursor(
+      q.cursor,
+      (c) => c.length === 3 && c[0] === sort && spec.parse(c[1]) !== undefined && isUuid(c[2]),
+    ) as [Sort, unknown, string];
     void cursorSort;
     b.mark("cursor");
     const keyValue = sort === "newest" ? sql`${b.v(value)}::timestamptz` : sql`${b.v(value)}`;
@@ -237,7 +251,11 @@ export function searchQuery(db: Db, q: SearchParams, now: Date) {
   // The page's ids first, then their cards: the planner weighs the plans of the search alone
   // (not of fetching a card for every candidate), and only the page's cards are read.
   const hits = db
-    .select({ id: p.id, key: sql<unknown>`${sortKey}`.as("key"), cursorKey: sql<unknown>`${spec.cursorValue ?? sortKey}`.as("cursor_key") })
+    .select({
+      id: p.id,
+      key: sql<unknown>`${sortKey}`.as("key"),
+      cursorKey: sql<unknown>`${spec.cursorValue ?? sortKey}`.as("cursor_key"),
+    })
     .from(p)
     .where(and(...where))
     .orderBy(sql`${sortKey} ${direction}`, sql`${p.id} ${direction}`)
@@ -303,7 +321,8 @@ export async function searchPage(q: SearchParams, deps: Deps): Promise<{ json: s
 
   const page = rows.slice(0, limit);
   // The cursor after a row names its sort key and id: the REST page's nextCursor is its last row's.
-  const cursorAfter = (r: (typeof rows)[number]) => encodeCursor([sort, sort === "newest" ? r.sortKey : Number(r.sortKey), r.id]);
+  const cursorAfter = (r: (typeof rows)[number]) =>
+    encodeCursor([sort, sort === "newest" ? r.sortKey : Number(r.sortKey), r.id]);
   const last = page[page.length - 1];
   const nextCursor = rows.length > limit && last ? cursorAfter(last) : null;
   // The cards are JSON already (PostgreSQL rendered them): the page is only joined, never re-encoded.

@@ -1,6 +1,7 @@
 // Listing verbs: create, read (cached), update, unlist, list a host's own. Each verb's first
 // lines decide who may do it; what a caller may not see is answered like what does not exist.
 import { and, eq, getTableColumns, gt, sql } from "drizzle-orm";
+import type { Static } from "elysia";
 import type { Db } from "../../db/client";
 import { newestFirst } from "../../db/newest-first";
 import { perDatabase } from "../../db/prepared";
@@ -8,20 +9,20 @@ import { bookings, properties, propertyDocuments, propertyPhotos, users } from "
 import type { Deps } from "../../dependencies";
 import { AppError, forbidden, invalid, notFound } from "../../http/errors";
 import { dayOf } from "../../lib/dates";
-import { isCountryCode, isCurrencyCode } from "../../lib/iso";
 import { isUuid } from "../../lib/ids";
+import { isCountryCode, isCurrencyCode } from "../../lib/iso";
 import type { Actor } from "../auth/actor";
-import { requireActive } from "../users/active";
 import { requireVerifiedEmail } from "../auth/email-verification";
+import { requireActive } from "../users/active";
 import type { PropertyDtoValue, PropertyRow } from "./dto";
 import type { CreatePropertyBody, UpdatePropertyBody } from "./schemas";
-import type { Static } from "elysia";
 
 type CreateInput = Static<typeof CreatePropertyBody>;
 type UpdateInput = Static<typeof UpdatePropertyBody>;
 
 // Every column but the search vector, which only search reads.
 const { searchText: _searchText, ...propertyColumns } = getTableColumns(properties);
+
 export { propertyColumns };
 
 /** A property's answer as PostgreSQL rendered it (see property_documents), with who may see it. */
@@ -63,7 +64,10 @@ export type Viewer = () => Promise<Actor | null>;
  * Who may see a property at all: anyone while it is listed, only its host once unlisted; to
  * everyone else it is answered exactly like one that does not exist.
  */
-export async function visibleTo<P extends { status: string; hostId: string }>(viewer: Viewer, property: P | undefined): Promise<P> {
+export async function visibleTo<P extends { status: string; hostId: string }>(
+  viewer: Viewer,
+  property: P | undefined,
+): Promise<P> {
   if (!property) throw notFound("Property");
   if (property.status !== "listed" && (await viewer())?.id !== property.hostId) throw notFound("Property");
   return property;
@@ -92,8 +96,10 @@ export function invalidateAvailability(deps: Pick<Deps, "cache">): Promise<void>
 }
 
 function checkCodes(input: { country?: string; currency?: string }) {
-  if (input.country !== undefined && !isCountryCode(input.country)) throw invalid("/address/country", "not an ISO 3166-1 alpha-2 country code");
-  if (input.currency !== undefined && !isCurrencyCode(input.currency)) throw invalid("/currency", "not an ISO 4217 currency code");
+  if (input.country !== undefined && !isCountryCode(input.country))
+    throw invalid("/address/country", "not an ISO 3166-1 alpha-2 country code");
+  if (input.currency !== undefined && !isCurrencyCode(input.currency))
+    throw invalid("/currency", "not an ISO 4217 currency code");
 }
 
 function checkNights(minNights: number, maxNights: number) {
@@ -103,12 +109,18 @@ function checkNights(minNights: number, maxNights: number) {
 async function replacePhotos(db: Db, propertyId: string, photos: { url: string; caption?: string }[]) {
   await db.delete(propertyPhotos).where(eq(propertyPhotos.propertyId, propertyId));
   if (photos.length) {
-    await db.insert(propertyPhotos).values(photos.map((p, position) => ({ propertyId, position, url: p.url, caption: p.caption ?? null })));
+    await db
+      .insert(propertyPhotos)
+      .values(photos.map((p, position) => ({ propertyId, position, url: p.url, caption: p.caption ?? null })));
   }
 }
 
-export async function createProperty({ actor, input }: { actor: Actor; input: CreateInput }, deps: Deps): Promise<PropertyDtoValue> {
-  if (!actor.roles.includes("host")) throw forbidden("Only hosts can list properties; become one with POST /users/me/host");
+export async function createProperty(
+  { actor, input }: { actor: Actor; input: CreateInput },
+  deps: Deps,
+): Promise<PropertyDtoValue> {
+  if (!actor.roles.includes("host"))
+    throw forbidden("Only hosts can list properties; become one with POST /users/me/host");
   requireVerifiedEmail(actor, deps, "list a property");
   checkCodes({ country: input.address.country, currency: input.currency });
   const minNights = input.minNights ?? 1;
@@ -168,7 +180,10 @@ export async function propertyForHost(db: Db, actor: Actor, id: string): Promise
   // The host's own row too, shared, and first (a suspension and a deletion lock it before the
   // listings: the same order, so neither waits on the other in a circle): they wait for this
   // change, or this change sees them — a write that started before them cannot undo them.
-  const [, [row]] = await Promise.all([activeHost(db, actor), db.select(propertyColumns).from(properties).where(eq(properties.id, id)).for("update")]);
+  const [, [row]] = await Promise.all([
+    activeHost(db, actor),
+    db.select(propertyColumns).from(properties).where(eq(properties.id, id)).for("update"),
+  ]);
   if (!row) throw notFound("Property");
   if (row.hostId !== actor.id) {
     if (row.status !== "listed") throw notFound("Property");
@@ -194,11 +209,15 @@ const SAME_NAME_COLUMNS = [
   "status",
 ] as const satisfies readonly (keyof UpdateInput & keyof typeof properties.$inferInsert)[];
 
-export async function updateProperty({ actor, id, input }: { actor: Actor; id: string; input: UpdateInput }, deps: Deps): Promise<PropertyDtoValue> {
+export async function updateProperty(
+  { actor, id, input }: { actor: Actor; id: string; input: UpdateInput },
+  deps: Deps,
+): Promise<PropertyDtoValue> {
   await deps.db.transaction(async (tx) => {
     const current = await propertyForHost(tx, actor, id);
     if (input.status === "unlisted" && current.status !== "unlisted") await refuseIfStaysAhead(tx, id, deps);
-    if (input.status === "listed" && current.moderatedAt) throw new AppError(403, "forbidden", "An admin unlisted this property; it cannot be listed again");
+    if (input.status === "listed" && current.moderatedAt)
+      throw new AppError(403, "forbidden", "An admin unlisted this property; it cannot be listed again");
     if (input.status === "listed" && current.status !== "listed") requireVerifiedEmail(actor, deps, "list a property");
     checkCodes({ country: input.address?.country, currency: input.currency });
     checkNights(input.minNights ?? current.minNights, input.maxNights ?? current.maxNights);
@@ -232,7 +251,8 @@ async function refuseIfStaysAhead(tx: Db, id: string, deps: Deps): Promise<void>
     .from(bookings)
     .where(and(eq(bookings.propertyId, id), eq(bookings.status, "confirmed"), gt(bookings.checkOut, today)))
     .limit(1);
-  if (ahead) throw new AppError(409, "invalid_state", "The property has confirmed bookings ahead; cancel them before unlisting");
+  if (ahead)
+    throw new AppError(409, "invalid_state", "The property has confirmed bookings ahead; cancel them before unlisting");
 }
 
 /** DELETE unlists: the listing and its history stay; refused while confirmed stays lie ahead. */
@@ -240,7 +260,10 @@ export async function unlistProperty({ actor, id }: { actor: Actor; id: string }
   await deps.db.transaction(async (tx) => {
     await propertyForHost(tx, actor, id);
     await refuseIfStaysAhead(tx, id, deps);
-    await tx.update(properties).set({ status: "unlisted", hiddenBySuspension: false, updatedAt: deps.clock.now() }).where(eq(properties.id, id));
+    await tx
+      .update(properties)
+      .set({ status: "unlisted", hiddenBySuspension: false, updatedAt: deps.clock.now() })
+      .where(eq(properties.id, id));
   });
   await invalidateProperties(deps, id);
 }
@@ -268,7 +291,10 @@ export const etagOf = (json: string) => `"${Bun.hash(json).toString(36)}"`;
  * The property as its JSON answer, read through the cache. Visibility is decided by the caller
  * (`viewer` is resolved only when the listing is unlisted, so public reads never touch auth).
  */
-export async function readProperty({ id: given, viewer }: { id: string; viewer: Viewer }, deps: Deps): Promise<CachedProperty> {
+export async function readProperty(
+  { id: given, viewer }: { id: string; viewer: Viewer },
+  deps: Deps,
+): Promise<CachedProperty> {
   // Malformed or unknown, an id that names no property is the same 404 (whoever calls: REST
   // checks its params first, GraphQL's arguments arrive as they were sent).
   if (!isUuid(given)) throw notFound("Property");

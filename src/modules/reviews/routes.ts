@@ -6,8 +6,23 @@ import { authMacro, optionalActor } from "../../http/auth";
 import { errorResponses } from "../../http/errors";
 import { DEFAULT_LIMIT } from "../../http/pagination";
 import { IdParams } from "../../http/schema";
-import { GuestReviewDto, GuestReviewPage, ResponseBody, ReviewBody, ReviewDto, ReviewListQuery, ReviewPage } from "./schemas";
-import { createGuestReview, createReview, listGuestReviews, listPropertyReviews, REVIEW_WINDOW_DAYS, respondToReview } from "./service";
+import {
+  GuestReviewDto,
+  GuestReviewPage,
+  ResponseBody,
+  ReviewBody,
+  ReviewDto,
+  ReviewListQuery,
+  ReviewPage,
+} from "./schemas";
+import {
+  createGuestReview,
+  createReview,
+  listGuestReviews,
+  listPropertyReviews,
+  REVIEW_WINDOW_DAYS,
+  respondToReview,
+} from "./service";
 
 export function reviewRoutes(deps: Deps) {
   const tags = ["reviews"];
@@ -66,7 +81,8 @@ export function reviewRoutes(deps: Deps) {
         detail: {
           tags,
           summary: "Answer a review (the property's host)",
-          description: "Once: a second answer is 409 already_responded. Anyone but the property's host → 404. Answers the Review with its response.",
+          description:
+            "Once: a second answer is 409 already_responded. Anyone but the property's host → 404. Answers the Review with its response.",
         },
       },
     )
@@ -89,18 +105,24 @@ export function reviewRoutes(deps: Deps) {
         detail: {
           tags,
           summary: "A property's reviews, newest first",
-          description: "Each with its author and the host's response. An unlisted property's reviews are its host's to see only (404 for anyone else).",
+          description:
+            "Each with its author and the host's response. An unlisted property's reviews are its host's to see only (404 for anyone else).",
         },
       },
     )
-    .get("/users/:id/reviews", ({ params, query }) => listGuestReviews({ userId: params.id, limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor }, deps), {
-      params: IdParams,
-      query: ReviewListQuery,
-      response: { 200: GuestReviewPage, ...errorResponses(404, 422) },
-      detail: {
-        tags,
-        summary: "The reviews a user received as a guest, newest first",
-        description: "Written by the hosts they stayed with; 404 for a user without a public profile.",
+    .get(
+      "/users/:id/reviews",
+      ({ params, query }) =>
+        listGuestReviews({ userId: params.id, limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor }, deps),
+      {
+        params: IdParams,
+        query: ReviewListQuery,
+        response: { 200: GuestReviewPage, ...errorResponses(404, 422) },
+        detail: {
+          tags,
+          summary: "The reviews a user received as a guest, newest first",
+          description: "Written by the hosts they stayed with; 404 for a user without a public profile.",
+        },
       },
-    });
+    );
 }

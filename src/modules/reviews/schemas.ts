@@ -6,16 +6,30 @@ import { Int, Nullable, strictObject, Timestamp, Uuid } from "../../http/schema"
 const Rating = Int({ minimum: 1, maximum: 5, description: "1–5, a whole number" });
 // At least one visible character; trimmed before it is stored, and then at most 2000 characters
 // (the service checks that: the bound here only keeps the request small).
-const Comment = t.String({ minLength: 1, maxLength: 8192, pattern: "\\S", description: "1–2000 characters once leading and trailing spaces are trimmed" });
+const Comment = t.String({
+  minLength: 1,
+  maxLength: 8192,
+  pattern: "\\S",
+  description: "1–2000 characters once leading and trailing spaces are trimmed",
+});
 
 export const ReviewBody = strictObject(
   { rating: Rating, comment: Comment },
-  { title: "CreateReview", examples: [{ rating: 5, comment: "Spotless flat, a lovely host and the river right outside." }] },
+  {
+    title: "CreateReview",
+    examples: [{ rating: 5, comment: "Spotless flat, a lovely host and the river right outside." }],
+  },
 );
 
-export const ResponseBody = strictObject({ comment: Comment }, { title: "ReviewResponseBody", examples: [{ comment: "Thank you, come back any time!" }] });
+export const ResponseBody = strictObject(
+  { comment: Comment },
+  { title: "ReviewResponseBody", examples: [{ comment: "Thank you, come back any time!" }] },
+);
 
-export const AuthorDto = t.Object({ id: Uuid, name: t.String(), avatarUrl: Nullable(t.String()) }, { title: "ReviewAuthor" });
+export const AuthorDto = t.Object(
+  { id: Uuid, name: t.String(), avatarUrl: Nullable(t.String()) },
+  { title: "ReviewAuthor" },
+);
 
 export const ReviewDto = t.Object(
   {

@@ -9,8 +9,8 @@ import { perDatabase } from "../../db/prepared";
 import { guestReviews, properties, reviews, users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
 import { AppError, conflict, invalid, notFound } from "../../http/errors";
-import { isUuid } from "../../lib/ids";
 import { enqueueMany } from "../../jobs/outbox";
+import { isUuid } from "../../lib/ids";
 import type { Actor } from "../auth/actor";
 import { bookingFor } from "../bookings/access";
 import type { BookingRow } from "../bookings/dto";
@@ -22,7 +22,8 @@ import { publicProfile } from "../users/service";
 export const REVIEW_WINDOW_DAYS = 30;
 
 /** When a stay's review window closes: at the end of the 30th day after its checkout day (UTC). */
-export const reviewDeadline = (checkOut: string): Date => new Date(Date.parse(`${checkOut}T00:00:00Z`) + (REVIEW_WINDOW_DAYS + 1) * 86_400_000);
+export const reviewDeadline = (checkOut: string): Date =>
+  new Date(Date.parse(`${checkOut}T00:00:00Z`) + (REVIEW_WINDOW_DAYS + 1) * 86_400_000);
 
 /** The longest comment, in characters (code points, as the database counts), after trimming. */
 export const MAX_COMMENT = 2000;
@@ -31,7 +32,8 @@ export const MAX_COMMENT = 2000;
 function commentOf(raw: string): string {
   const comment = raw.trim();
   const length = [...comment].length;
-  if (length < 1 || length > MAX_COMMENT) throw invalid("/comment", `must be 1–${MAX_COMMENT} characters after trimming (it is ${length})`);
+  if (length < 1 || length > MAX_COMMENT)
+    throw invalid("/comment", `must be 1–${MAX_COMMENT} characters after trimming (it is ${length})`);
   return comment;
 }
 
@@ -48,16 +50,31 @@ export function toReviewDto(r: ReviewRow, author: Author) {
     author,
     rating: r.rating,
     comment: r.comment,
-    ...(r.responseComment && r.respondedAt ? { response: { comment: r.responseComment, createdAt: r.respondedAt.toISOString() } } : {}),
+    ...(r.responseComment && r.respondedAt
+      ? { response: { comment: r.responseComment, createdAt: r.respondedAt.toISOString() } }
+      : {}),
     createdAt: r.createdAt.toISOString(),
   };
 }
 
 export function toGuestReviewDto(r: GuestReviewRow, author: Author) {
-  return { id: r.id, bookingId: r.bookingId, guestId: r.guestId, authorId: r.authorId, author, rating: r.rating, comment: r.comment, createdAt: r.createdAt.toISOString() };
+  return {
+    id: r.id,
+    bookingId: r.bookingId,
+    guestId: r.guestId,
+    authorId: r.authorId,
+    author,
+    rating: r.rating,
+    comment: r.comment,
+    createdAt: r.createdAt.toISOString(),
+  };
 }
 
-const authorOf = (u: Pick<Actor, "id" | "name" | "avatarUrl">): Author => ({ id: u.id, name: u.name, avatarUrl: u.avatarUrl });
+const authorOf = (u: Pick<Actor, "id" | "name" | "avatarUrl">): Author => ({
+  id: u.id,
+  name: u.name,
+  avatarUrl: u.avatarUrl,
+});
 const authorColumns = { id: users.id, name: users.name, avatarUrl: users.avatarUrl };
 
 /**
@@ -65,7 +82,13 @@ const authorColumns = { id: users.id, name: users.name, avatarUrl: users.avatarU
  * of the transaction: anyone else gets the 404 of a booking that does not exist; a stay that is not
  * completed, or whose window has closed, is 422 saying which.
  */
-async function reviewable(tx: Db, actor: Actor, bookingId: string, as: "guest" | "host", deps: Deps): Promise<{ booking: BookingRow; hostId: string }> {
+async function reviewable(
+  tx: Db,
+  actor: Actor,
+  bookingId: string,
+  as: "guest" | "host",
+  deps: Deps,
+): Promise<{ booking: BookingRow; hostId: string }> {
   const now = deps.clock.now();
   const { booking, hostId, role } = await bookingFor(actor, bookingId, tx, { lock: true });
   if (role !== as) throw notFound("Booking");
@@ -76,16 +99,26 @@ async function reviewable(tx: Db, actor: Actor, bookingId: string, as: "guest" |
     current = completed[0] ?? expired[0] ?? booking;
   }
   if (current.status !== "completed") {
-    const when = current.status === "confirmed" ? ` (it completes the day after its checkout day, ${current.checkOut})` : "";
-    throw new AppError(422, "validation_failed", `Only a completed stay can be reviewed; this booking is ${current.status}${when}`);
+    const when =
+      current.status === "confirmed" ? ` (it completes the day after its checkout day, ${current.checkOut})` : "";
+    throw new AppError(
+      422,
+      "validation_failed",
+      `Only a completed stay can be reviewed; this booking is ${current.status}${when}`,
+    );
   }
   const deadline = reviewDeadline(current.checkOut);
   if (now.getTime() >= deadline.getTime())
-    throw new AppError(422, "validation_failed", `The review window closed at ${deadline.toISOString()} (${REVIEW_WINDOW_DAYS} days after checkout)`);
+    throw new AppError(
+      422,
+      "validation_failed",
+      `The review window closed at ${deadline.toISOString()} (${REVIEW_WINDOW_DAYS} days after checkout)`,
+    );
   return { booking: current, hostId };
 }
 
-const alreadyReviewed = () => conflict("already_reviewed", "This stay has been reviewed already; a review cannot be changed or repeated");
+const alreadyReviewed = () =>
+  conflict("already_reviewed", "This stay has been reviewed already; a review cannot be changed or repeated");
 
 export async function createReview(
   { actor, bookingId, rating, comment }: { actor: Actor; bookingId: string; rating: number; comment: string },
@@ -97,7 +130,15 @@ export async function createReview(
     const { booking, hostId } = await reviewable(tx, actor, bookingId, "guest", deps);
     const [review] = await tx
       .insert(reviews)
-      .values({ id: Bun.randomUUIDv7(), bookingId: booking.id, propertyId: booking.propertyId, authorId: actor.id, rating, comment: text, createdAt: now })
+      .values({
+        id: Bun.randomUUIDv7(),
+        bookingId: booking.id,
+        propertyId: booking.propertyId,
+        authorId: actor.id,
+        rating,
+        comment: text,
+        createdAt: now,
+      })
       .onConflictDoNothing({ target: reviews.bookingId })
       .returning();
     if (!review) throw alreadyReviewed();
@@ -128,7 +169,10 @@ export async function createReview(
   return toReviewDto(review, authorOf(actor));
 }
 
-export async function respondToReview({ actor, reviewId, comment }: { actor: Actor; reviewId: string; comment: string }, deps: Deps): Promise<ReturnType<typeof toReviewDto>> {
+export async function respondToReview(
+  { actor, reviewId, comment }: { actor: Actor; reviewId: string; comment: string },
+  deps: Deps,
+): Promise<ReturnType<typeof toReviewDto>> {
   if (!isUuid(reviewId)) throw notFound("Review");
   const now = deps.clock.now();
   const text = commentOf(comment);
@@ -142,8 +186,13 @@ export async function respondToReview({ actor, reviewId, comment }: { actor: Act
       .for("update", { of: reviews });
     // Only the property's host answers; to anyone else the review is not theirs to act on.
     if (!row || row.hostId !== actor.id) throw notFound("Review");
-    if (row.review.responseComment !== null) throw conflict("already_reviewed", "This review has a response already; it cannot be changed or repeated");
-    const [updated] = await tx.update(reviews).set({ responseComment: text, respondedAt: now }).where(eq(reviews.id, reviewId)).returning();
+    if (row.review.responseComment !== null)
+      throw conflict("already_reviewed", "This review has a response already; it cannot be changed or repeated");
+    const [updated] = await tx
+      .update(reviews)
+      .set({ responseComment: text, respondedAt: now })
+      .where(eq(reviews.id, reviewId))
+      .returning();
     if (!updated) throw notFound("Review");
     await enqueueMany(tx, deps.clock, [
       {
@@ -176,14 +225,25 @@ export async function createGuestReview(
     const { booking } = await reviewable(tx, actor, bookingId, "host", deps);
     const [review] = await tx
       .insert(guestReviews)
-      .values({ id: Bun.randomUUIDv7(), bookingId: booking.id, guestId: booking.guestId, authorId: actor.id, rating, comment: text, createdAt: now })
+      .values({
+        id: Bun.randomUUIDv7(),
+        bookingId: booking.id,
+        guestId: booking.guestId,
+        authorId: actor.id,
+        rating,
+        comment: text,
+        createdAt: now,
+      })
       .onConflictDoNothing({ target: guestReviews.bookingId })
       .returning();
     if (!review) throw alreadyReviewed();
     await Promise.all([
       tx
         .update(users)
-        .set({ guestRatingSum: sql`${users.guestRatingSum} + ${rating}`, guestReviewCount: sql`${users.guestReviewCount} + 1` })
+        .set({
+          guestRatingSum: sql`${users.guestRatingSum} + ${rating}`,
+          guestReviewCount: sql`${users.guestReviewCount} + 1`,
+        })
         .where(eq(users.id, booking.guestId)),
       enqueueMany(tx, deps.clock, [
         {
@@ -243,7 +303,9 @@ export async function listPropertyReviews(
   await readProperty({ id: propertyId.toLowerCase(), viewer }, deps);
   const at = keyset.position;
   const args = { propertyId: propertyId.toLowerCase(), take: limit + 1 };
-  const rows = at ? await laterReviewPage(deps.db).execute({ ...args, at: at.at.toISOString(), id: at.id }) : await firstReviewPage(deps.db).execute(args);
+  const rows = at
+    ? await laterReviewPage(deps.db).execute({ ...args, at: at.at.toISOString(), id: at.id })
+    : await firstReviewPage(deps.db).execute(args);
   const page = keyset.page(rows.map((r) => ({ ...r.review, author: r.author })));
   return { data: page.rows.map((r) => toReviewDto(r, r.author)), nextCursor: page.nextCursor };
 }

@@ -33,8 +33,12 @@ export const AccountExportDto = t.Object(
     guestReviewsWritten: t.Array(GuestReviewDto, { description: "reviews of guests written as a host" }),
     guestReviewsReceived: t.Array(GuestReviewDto, { description: "hosts' reviews of the user as a guest" }),
     notifications: t.Array(NotificationDto),
-    reviewResponses: t.Array(t.Object({ reviewId: Uuid, comment: t.String(), createdAt: Timestamp }), { description: "the host's answers to reviews of their listings" }),
-    moderation: t.Array(t.Object({ action: t.String(), reason: Nullable(t.String()), createdAt: Timestamp }), { description: "admin actions taken on the account" }),
+    reviewResponses: t.Array(t.Object({ reviewId: Uuid, comment: t.String(), createdAt: Timestamp }), {
+      description: "the host's answers to reviews of their listings",
+    }),
+    moderation: t.Array(t.Object({ action: t.String(), reason: Nullable(t.String()), createdAt: Timestamp }), {
+      description: "admin actions taken on the account",
+    }),
   },
   { title: "AccountExport" },
 );

@@ -22,16 +22,16 @@ import { AppError, unauthenticated } from "../../http/errors";
 import { systemClock } from "../../lib/clock";
 import { dayOf } from "../../lib/dates";
 import type { Actor } from "../auth/actor";
-import { requireActive } from "./active";
 import { type Limited, passwordChangeKeys, withAttemptLimit } from "../auth/login-limit";
 import { revokeAllSessions } from "../auth/sessions";
-import { lockBookingsOf } from "../bookings/service";
 import { toBookingDto } from "../bookings/dto";
+import { lockBookingsOf } from "../bookings/service";
 import { toNotificationDto } from "../notifications/service";
 import { toPaymentDto } from "../payments/dto";
 import type { PropertyDtoValue } from "../properties/dto";
 import { invalidateProperties } from "../properties/service";
 import { toGuestReviewDto, toReviewDto } from "../reviews/service";
+import { requireActive } from "./active";
 import { toUserDto } from "./dto";
 
 export const DELETED_NAME = "Deleted user";
@@ -42,7 +42,8 @@ export async function deleteAccount(input: { actor: Actor; password: string }, d
 }
 
 async function eraseAccount({ actor, password }: { actor: Actor; password: string }, deps: Deps): Promise<void> {
-  if (!(await deps.passwords.verify(password, actor.passwordHash))) throw new AppError(401, "invalid_credentials", "The password is wrong");
+  if (!(await deps.passwords.verify(password, actor.passwordHash)))
+    throw new AppError(401, "invalid_credentials", "The password is wrong");
   const now = deps.clock.now();
   const listings = await deps.db.transaction(async (tx) => {
     // First the booking turn of each listing (bookings of them being made right now finish first,
@@ -60,13 +61,19 @@ async function eraseAccount({ actor, password }: { actor: Actor; password: strin
     // A listing made between the first read and the row lock takes its turn now (none can be
     // made from here on: a new listing takes the row, shared).
     const known = new Set(mine.map((p) => p.id));
-    const late = (await tx.select({ id: properties.id }).from(properties).where(eq(properties.hostId, actor.id))).filter((p) => !known.has(p.id));
+    const late = (
+      await tx.select({ id: properties.id }).from(properties).where(eq(properties.hostId, actor.id))
+    ).filter((p) => !known.has(p.id));
     await lockBookingsOf(
       tx,
       late.map((p) => p.id),
     );
     const owned = (
-      await tx.update(properties).set({ status: "unlisted", hiddenBySuspension: false, updatedAt: now }).where(eq(properties.hostId, actor.id)).returning({ id: properties.id })
+      await tx
+        .update(properties)
+        .set({ status: "unlisted", hiddenBySuspension: false, updatedAt: now })
+        .where(eq(properties.hostId, actor.id))
+        .returning({ id: properties.id })
     ).map((p) => p.id);
     // Read after the turns: no booking committed before this point is missed.
     const [ahead] = await tx
@@ -76,7 +83,10 @@ async function eraseAccount({ actor, password }: { actor: Actor; password: strin
       .where(
         and(
           or(eq(bookings.guestId, actor.id), eq(properties.hostId, actor.id)),
-          or(and(eq(bookings.status, "confirmed"), gt(bookings.checkOut, dayOf(now))), and(eq(bookings.status, "pending_payment"), gt(bookings.expiresAt, now))),
+          or(
+            and(eq(bookings.status, "confirmed"), gt(bookings.checkOut, dayOf(now))),
+            and(eq(bookings.status, "pending_payment"), gt(bookings.expiresAt, now)),
+          ),
         ),
       )
       .limit(1);
@@ -122,42 +132,55 @@ async function eraseAccount({ actor, password }: { actor: Actor; password: strin
 /** GET /users/me/export: the profile and everything the caller made or received, oldest first. */
 export async function exportAccount({ actor }: { actor: Actor }, deps: Deps) {
   // One snapshot (every list as of one instant) on one connection.
-  return deps.db.transaction((tx) => readExport(tx, actor, deps), { isolationLevel: "repeatable read", accessMode: "read only" });
+  return deps.db.transaction((tx) => readExport(tx, actor, deps), {
+    isolationLevel: "repeatable read",
+    accessMode: "read only",
+  });
 }
 
 async function readExport(db: Db, actor: Actor, deps: Deps) {
   const me = { id: actor.id, name: actor.name, avatarUrl: actor.avatarUrl };
   const hostedIds = db.select({ id: properties.id }).from(properties).where(eq(properties.hostId, actor.id));
-  const [sessions, listings, booked, hosted, paid, written, hostWritten, received, notes, moderation, responses] = await Promise.all([
-    db.select().from(refreshTokens).where(eq(refreshTokens.userId, actor.id)).orderBy(asc(refreshTokens.createdAt)),
-    db.select({ body: propertyDocuments.body }).from(propertyDocuments).where(eq(propertyDocuments.hostId, actor.id)).orderBy(asc(propertyDocuments.propertyId)),
-    db.select().from(bookings).where(eq(bookings.guestId, actor.id)).orderBy(asc(bookings.id)),
-    db.select().from(bookings).where(inArray(bookings.propertyId, hostedIds)).orderBy(asc(bookings.id)),
-    db.select().from(payments).where(eq(payments.payerId, actor.id)).orderBy(asc(payments.createdAt)),
-    db.select().from(reviews).where(eq(reviews.authorId, actor.id)).orderBy(asc(reviews.createdAt)),
-    db.select().from(guestReviews).where(eq(guestReviews.authorId, actor.id)).orderBy(asc(guestReviews.createdAt)),
-    db
-      .select({ review: guestReviews, author: { id: users.id, name: users.name, avatarUrl: users.avatarUrl } })
-      .from(guestReviews)
-      .innerJoin(users, eq(users.id, guestReviews.authorId))
-      .where(eq(guestReviews.guestId, actor.id))
-      .orderBy(asc(guestReviews.createdAt)),
-    db.select().from(notifications).where(eq(notifications.userId, actor.id)).orderBy(asc(notifications.createdAt)),
-    db
-      .select()
-      .from(adminAudit)
-      .where(and(eq(adminAudit.targetType, "user"), eq(adminAudit.targetId, actor.id)))
-      .orderBy(asc(adminAudit.createdAt)),
-    // The host's answers to reviews of their listings.
-    db
-      .select({ reviewId: reviews.id, comment: reviews.responseComment, createdAt: reviews.respondedAt })
-      .from(reviews)
-      .where(and(inArray(reviews.propertyId, hostedIds), isNotNull(reviews.respondedAt)))
-      .orderBy(asc(reviews.respondedAt)),
-  ]);
+  const [sessions, listings, booked, hosted, paid, written, hostWritten, received, notes, moderation, responses] =
+    await Promise.all([
+      db.select().from(refreshTokens).where(eq(refreshTokens.userId, actor.id)).orderBy(asc(refreshTokens.createdAt)),
+      db
+        .select({ body: propertyDocuments.body })
+        .from(propertyDocuments)
+        .where(eq(propertyDocuments.hostId, actor.id))
+        .orderBy(asc(propertyDocuments.propertyId)),
+      db.select().from(bookings).where(eq(bookings.guestId, actor.id)).orderBy(asc(bookings.id)),
+      db.select().from(bookings).where(inArray(bookings.propertyId, hostedIds)).orderBy(asc(bookings.id)),
+      db.select().from(payments).where(eq(payments.payerId, actor.id)).orderBy(asc(payments.createdAt)),
+      db.select().from(reviews).where(eq(reviews.authorId, actor.id)).orderBy(asc(reviews.createdAt)),
+      db.select().from(guestReviews).where(eq(guestReviews.authorId, actor.id)).orderBy(asc(guestReviews.createdAt)),
+      db
+        .select({ review: guestReviews, author: { id: users.id, name: users.name, avatarUrl: users.avatarUrl } })
+        .from(guestReviews)
+        .innerJoin(users, eq(users.id, guestReviews.authorId))
+        .where(eq(guestReviews.guestId, actor.id))
+        .orderBy(asc(guestReviews.createdAt)),
+      db.select().from(notifications).where(eq(notifications.userId, actor.id)).orderBy(asc(notifications.createdAt)),
+      db
+        .select()
+        .from(adminAudit)
+        .where(and(eq(adminAudit.targetType, "user"), eq(adminAudit.targetId, actor.id)))
+        .orderBy(asc(adminAudit.createdAt)),
+      // The host's answers to reviews of their listings.
+      db
+        .select({ reviewId: reviews.id, comment: reviews.responseComment, createdAt: reviews.respondedAt })
+        .from(reviews)
+        .where(and(inArray(reviews.propertyId, hostedIds), isNotNull(reviews.respondedAt)))
+        .orderBy(asc(reviews.respondedAt)),
+    ]);
   return {
     exportedAt: deps.clock.now().toISOString(),
-    user: { ...toUserDto(actor), guestRatingSum: actor.guestRatingSum, guestReviewCount: actor.guestReviewCount, updatedAt: actor.updatedAt.toISOString() },
+    user: {
+      ...toUserDto(actor),
+      guestRatingSum: actor.guestRatingSum,
+      guestReviewCount: actor.guestReviewCount,
+      updatedAt: actor.updatedAt.toISOString(),
+    },
     sessions: sessions.map((s) => ({
       createdAt: s.createdAt.toISOString(),
       expiresAt: s.expiresAt.toISOString(),
@@ -172,7 +195,11 @@ async function readExport(db: Db, actor: Actor, deps: Deps) {
     guestReviewsWritten: hostWritten.map((r) => toGuestReviewDto(r, me)),
     guestReviewsReceived: received.map((r) => toGuestReviewDto(r.review, r.author)),
     notifications: notes.map(toNotificationDto),
-    reviewResponses: responses.map((r) => ({ reviewId: r.reviewId, comment: r.comment ?? "", createdAt: (r.createdAt as Date).toISOString() })),
+    reviewResponses: responses.map((r) => ({
+      reviewId: r.reviewId,
+      comment: r.comment ?? "",
+      createdAt: (r.createdAt as Date).toISOString(),
+    })),
     moderation: moderation.map((a) => ({ action: a.action, reason: a.reason, createdAt: a.createdAt.toISOString() })),
   };
 }

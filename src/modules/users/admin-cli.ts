@@ -11,9 +11,13 @@ export interface AdminResult {
 }
 
 /** Grants `admin` to the user with this e-mail, creating the account when there is none. */
-export async function createAdmin(input: { email: string; name?: string; password?: string }, deps: Deps): Promise<AdminResult> {
+export async function createAdmin(
+  input: { email: string; name?: string; password?: string },
+  deps: Deps,
+): Promise<AdminResult> {
   const email = normalizeEmail(input.email);
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254) throw new Error(`--email must be an e-mail address, got "${input.email}"`);
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254)
+    throw new Error(`--email must be an e-mail address, got "${input.email}"`);
   if (input.password !== undefined && (input.password.length < 10 || input.password.length > 128)) {
     throw new Error("--password must be 10–128 characters");
   }
@@ -25,7 +29,9 @@ export async function createAdmin(input: { email: string; name?: string; passwor
   if (existing) {
     await deps.db
       .update(users)
-      .set({ roles: sql`case when 'admin' = any(${users.roles}) then ${users.roles} else array_append(${users.roles}, 'admin') end` })
+      .set({
+        roles: sql`case when 'admin' = any(${users.roles}) then ${users.roles} else array_append(${users.roles}, 'admin') end`,
+      })
       .where(eq(users.id, existing.id));
     return { email, created: false };
   }

@@ -27,7 +27,8 @@ export function toPublicUserDto(u: UserRow): Static<typeof PublicUserDto> {
     bio: u.bio,
     avatarUrl: u.avatarUrl,
     isHost: u.roles.includes("host"),
-    guestRatingAverage: u.guestReviewCount === 0 ? null : Math.round((u.guestRatingSum * 100) / u.guestReviewCount) / 100,
+    guestRatingAverage:
+      u.guestReviewCount === 0 ? null : Math.round((u.guestRatingSum * 100) / u.guestReviewCount) / 100,
     guestReviewCount: u.guestReviewCount,
     createdAt: u.createdAt.toISOString(),
   };

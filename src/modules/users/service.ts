@@ -4,11 +4,11 @@ import { perDatabase } from "../../db/prepared";
 import { properties, users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
 import { AppError, notFound } from "../../http/errors";
-import { requireActive } from "./active";
+import type { Actor } from "../auth/actor";
 import { type Limited, passwordChangeKeys, withAttemptLimit } from "../auth/login-limit";
 import { revokeAllSessions, spendResetTokens } from "../auth/sessions";
 import { invalidateProperties } from "../properties/service";
-import type { Actor } from "../auth/actor";
+import { requireActive } from "./active";
 import type { UserRow } from "./dto";
 
 export interface ProfileChanges {
@@ -46,7 +46,10 @@ async function refuseInactive(actor: Actor, deps: Deps): Promise<never> {
   throw notFound("User");
 }
 
-export async function updateProfile({ actor, changes }: { actor: Actor; changes: ProfileChanges }, deps: Deps): Promise<UserRow> {
+export async function updateProfile(
+  { actor, changes }: { actor: Actor; changes: ProfileChanges },
+  deps: Deps,
+): Promise<UserRow> {
   const set: Partial<typeof users.$inferInsert> = { updatedAt: deps.clock.now() };
   if (changes.name !== undefined) set.name = changes.name.trim();
   if (changes.bio !== undefined) set.bio = changes.bio;
@@ -56,7 +59,10 @@ export async function updateProfile({ actor, changes }: { actor: Actor; changes:
   if (!row) return refuseInactive(actor, deps);
   // A host's name and avatar are part of each of their listings' answers (and GraphQL's cached
   // searches show the host's public profile, bio included).
-  if (row.roles.includes("host") && (changes.name !== undefined || changes.avatarUrl !== undefined || changes.bio !== undefined)) {
+  if (
+    row.roles.includes("host") &&
+    (changes.name !== undefined || changes.avatarUrl !== undefined || changes.bio !== undefined)
+  ) {
     const owned = await deps.db.select({ id: properties.id }).from(properties).where(eq(properties.hostId, actor.id));
     await invalidateProperties(deps, ...owned.map((p) => p.id));
   }
@@ -64,20 +70,32 @@ export async function updateProfile({ actor, changes }: { actor: Actor; changes:
 }
 
 /** Attempts are limited per user: a stolen access token must not become a free password oracle. */
-export async function changePassword(input: { actor: Actor; currentPassword: string; newPassword: string }, deps: Deps): Promise<Limited<void>> {
+export async function changePassword(
+  input: { actor: Actor; currentPassword: string; newPassword: string },
+  deps: Deps,
+): Promise<Limited<void>> {
   return withAttemptLimit(deps, passwordChangeKeys(input.actor.id), () => setPassword(input, deps));
 }
 
-async function setPassword({ actor, currentPassword, newPassword }: { actor: Actor; currentPassword: string; newPassword: string }, deps: Deps): Promise<void> {
+async function setPassword(
+  { actor, currentPassword, newPassword }: { actor: Actor; currentPassword: string; newPassword: string },
+  deps: Deps,
+): Promise<void> {
   if (!(await deps.passwords.verify(currentPassword, actor.passwordHash))) {
     throw new AppError(401, "invalid_credentials", "The current password is wrong");
   }
   if (currentPassword === newPassword) {
-    throw new AppError(422, "validation_failed", "The request breaks a rule", [{ path: "/newPassword", message: "must differ from the current password" }]);
+    throw new AppError(422, "validation_failed", "The request breaks a rule", [
+      { path: "/newPassword", message: "must differ from the current password" },
+    ]);
   }
   const passwordHash = await deps.passwords.hash(newPassword);
   const changed = await deps.db.transaction(async (tx) => {
-    const [row] = await tx.update(users).set({ passwordHash, updatedAt: deps.clock.now() }).where(stillActive(actor)).returning({ id: users.id });
+    const [row] = await tx
+      .update(users)
+      .set({ passwordHash, updatedAt: deps.clock.now() })
+      .where(stillActive(actor))
+      .returning({ id: users.id });
     if (!row) return false;
     await Promise.all([revokeAllSessions(tx, actor.id), spendResetTokens(tx, actor.id, deps.clock.now())]);
     return true;

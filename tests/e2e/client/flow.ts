@@ -67,16 +67,24 @@ const read = await client.GET("/api/v1/properties/{id}", { params: { path: { id:
 if (!read.data) fail("read", read.response.status, read.error);
 const etag = read.response.headers.get("ETag");
 if (!etag) fail("read without ETag", read.response.status);
-const again = await client.GET("/api/v1/properties/{id}", { params: { path: { id: property.id }, header: { "If-None-Match": etag } } });
+const again = await client.GET("/api/v1/properties/{id}", {
+  params: { path: { id: property.id }, header: { "If-None-Match": etag } },
+});
 if (again.response.status !== 304 || again.data !== undefined) fail("conditional read", again.response.status);
 console.log(`read ${read.data.title} with ETag ${etag}; again with If-None-Match: ${again.response.status}`);
 
-const days = await client.GET("/api/v1/properties/{id}/availability", { params: { path: { id: property.id }, query: { from: "2030-01-01", to: "2030-01-04" } } });
+const days = await client.GET("/api/v1/properties/{id}/availability", {
+  params: { path: { id: property.id }, query: { from: "2030-01-01", to: "2030-01-04" } },
+});
 if (!days.data) fail("availability", days.response.status, days.error);
-console.log(`availability: ${days.data.days.map((d) => `${d.date} ${d.available ? "free" : "taken"} ${d.price}`).join("; ")}`);
+console.log(
+  `availability: ${days.data.days.map((d) => `${d.date} ${d.available ? "free" : "taken"} ${d.price}`).join("; ")}`,
+);
 
 const wrong = await client.GET("/api/v1/properties", { params: { query: { limit: 0 } } });
 if (!wrong.error) fail("limit=0 was accepted", wrong.response.status);
 const problem: Problem = wrong.error;
-console.log(`limit=0: ${wrong.response.status} ${problem.code} ${problem.errors?.[0]?.path} ${problem.errors?.[0]?.message}`);
+console.log(
+  `limit=0: ${wrong.response.status} ${problem.code} ${problem.errors?.[0]?.path} ${problem.errors?.[0]?.message}`,
+);
 console.log(`done${notModifiedHasNoBody ?? ""}`);
