@@ -3,6 +3,7 @@
 // random), in bulk inserts so 10,000 properties take seconds, with a progress line.
 import { sql } from "drizzle-orm";
 import { addDays, dayOf } from "../lib/dates";
+import { priceStay } from "../modules/bookings/pricing";
 import type { Db } from "./client";
 import { bookings, calendarDays, properties, propertyPhotos, reviews, users } from "./schema";
 
@@ -150,19 +151,118 @@ async function insertInBatches<T>(rows: T[], insert: (batch: T[]) => Promise<unk
   for (let i = 0; i < rows.length; i += BATCH) await insert(rows.slice(i, i + BATCH));
 }
 
+type Rng = ReturnType<typeof rng>;
+type Person = typeof users.$inferInsert & { id: string };
+
+interface Stays {
+  bookings: (typeof bookings.$inferInsert)[];
+  reviews: (typeof reviews.$inferInsert)[];
+  ratingSum: number;
+  /** The day after the last stay: where a host's block may start. */
+  end: string;
+}
+
+/** One property's stays: some past (completed, often reviewed), some ahead — two on average. */
+function staysOf(
+  r: Rng,
+  p: { id: string; price: number; cleaningFee: number; currency: string; maxGuests: number; minNights: number },
+  ctx: { today: string; now: Date; createdAt: Date; guests: Person[] },
+): Stays {
+  const out: Stays = { bookings: [], reviews: [], ratingSum: 0, end: ctx.today };
+  let cursor = addDays(ctx.today, -r.int(20, 60));
+  const stays = r.int(1, 3);
+  for (let s = 0; s < stays; s++) {
+    cursor = addDays(cursor, r.int(1, 20));
+    const nights = Math.max(p.minNights, r.int(1, 7));
+    const checkIn = cursor;
+    const checkOut = addDays(checkIn, nights);
+    cursor = checkOut;
+    const roll = r.next();
+    const status =
+      checkOut <= ctx.today
+        ? roll < 0.9
+          ? "completed"
+          : "cancelled"
+        : roll < 0.8
+          ? "confirmed"
+          : roll < 0.9
+            ? "pending_payment"
+            : "cancelled";
+    const price = priceStay(Array(nights).fill(p.price), p.cleaningFee, p.currency);
+    const bookingId = Bun.randomUUIDv7();
+    const guest = r.pick(ctx.guests);
+    out.bookings.push({
+      id: bookingId,
+      propertyId: p.id,
+      guestId: guest.id,
+      checkIn,
+      checkOut,
+      guests: r.int(1, p.maxGuests),
+      status,
+      ...price,
+      expiresAt: new Date(ctx.now.getTime() + 15 * 60_000),
+      cancelledAt: status === "cancelled" ? ctx.now : null,
+      cancelledBy: status === "cancelled" ? "guest" : null,
+      refundAmount: status === "cancelled" ? 0 : null,
+      createdAt: ctx.createdAt,
+      updatedAt: ctx.createdAt,
+    });
+    if (status === "completed" && r.next() < 0.7) {
+      const rating = r.pick([3, 4, 4, 5, 5, 5]);
+      out.ratingSum += rating;
+      out.reviews.push({
+        id: Bun.randomUUIDv7(),
+        bookingId,
+        propertyId: p.id,
+        authorId: guest.id,
+        rating,
+        comment: r.pick(REVIEW_COMMENTS),
+        createdAt: new Date(`${checkOut}T12:00:00Z`),
+      });
+    }
+  }
+  out.end = cursor;
+  return out;
+}
+
+const REVIEW_COMMENTS = [
+  "Lovely stay.",
+  "Great location, would come back.",
+  "Clean and quiet.",
+  "Host was very helpful.",
+  "As described.",
+];
+const FIRST_NAMES = [
+  "Ana",
+  "Ben",
+  "Chloé",
+  "Dmitri",
+  "Eva",
+  "Farid",
+  "Grace",
+  "Hiro",
+  "Inés",
+  "Jonas",
+  "Kemi",
+  "Lars",
+  "Mei",
+  "Noah",
+];
+
 export async function seed(db: Db, o: SeedOptions): Promise<SeedResult> {
   const started = performance.now();
   const r = rng(o.seed ?? 42);
   const say = o.progress ?? (() => {});
+  const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
   const tag = o.now.getTime().toString(36);
   const today = dayOf(o.now);
   const hostsN = Math.max(1, Math.ceil(o.properties / 10));
   const guestsN = Math.max(1, Math.ceil(o.properties / 5));
-  const person = (role: "host" | "guest", i: number) => ({
+  const person = (role: "host" | "guest", i: number): Person => ({
     id: Bun.randomUUIDv7(),
     email: `${role}${i}.${tag}@demo.stayhub.dev`,
     passwordHash: o.passwordHash,
-    name: `${r.pick(["Ana", "Ben", "Chloé", "Dmitri", "Eva", "Farid", "Grace", "Hiro", "Inés", "Jonas", "Kemi", "Lars", "Mei", "Noah"])} ${String.fromCharCode(65 + (i % 26))}.`,
+    name: `${r.pick(FIRST_NAMES)} ${String.fromCharCode(65 + (i % 26))}.`,
     roles: role === "host" ? ["guest", "host"] : ["guest"],
     // Demo accounts have no inbox: verified, so they can book and list under EMAIL_VERIFICATION=required.
     emailVerifiedAt: o.now,
@@ -189,78 +289,16 @@ export async function seed(db: Db, o: SeedOptions): Promise<SeedResult> {
     const maxGuests = propertyType === "room" ? r.int(1, 2) : r.int(2, 10);
     const minNights = r.pick([1, 1, 1, 2, 2, 3, 5]);
     const createdAt = new Date(o.now.getTime() - r.int(0, 720) * 3_600_000 - i);
-    let ratingSum = 0;
-    let reviewCount = 0;
-
-    // Two stays per property on average: some past (completed, often reviewed), some ahead.
-    let cursor = addDays(today, -r.int(20, 60));
-    const stays = r.int(1, 3);
-    for (let s = 0; s < stays; s++) {
-      cursor = addDays(cursor, r.int(1, 20));
-      const nights = Math.max(minNights, r.int(1, 7));
-      const checkIn = cursor;
-      const checkOut = addDays(checkIn, nights);
-      cursor = checkOut;
-      const past = checkOut <= today;
-      const roll = r.next();
-      const status = past
-        ? roll < 0.9
-          ? "completed"
-          : "cancelled"
-        : roll < 0.8
-          ? "confirmed"
-          : roll < 0.9
-            ? "pending_payment"
-            : "cancelled";
-      const nightlyTotal = price * nights;
-      const serviceFee = Math.floor(((nightlyTotal + cleaningFee) * 10) / 100 + 0.5);
-      const bookingId = Bun.randomUUIDv7();
-      const guest = r.pick(guests);
-      bookingRows.push({
-        id: bookingId,
-        propertyId: id,
-        guestId: guest.id,
-        checkIn,
-        checkOut,
-        guests: r.int(1, maxGuests),
-        status,
-        nights,
-        nightlyTotal,
-        cleaningFee,
-        serviceFee,
-        total: nightlyTotal + cleaningFee + serviceFee,
-        currency,
-        expiresAt: new Date(o.now.getTime() + 15 * 60_000),
-        cancelledAt: status === "cancelled" ? o.now : null,
-        cancelledBy: status === "cancelled" ? "guest" : null,
-        refundAmount: status === "cancelled" ? 0 : null,
-        createdAt,
-        updatedAt: createdAt,
-      });
-      if (status === "completed" && r.next() < 0.7) {
-        const rating = r.pick([3, 4, 4, 5, 5, 5]);
-        ratingSum += rating;
-        reviewCount++;
-        reviewRows.push({
-          id: Bun.randomUUIDv7(),
-          bookingId,
-          propertyId: id,
-          authorId: guest.id,
-          rating,
-          comment: r.pick([
-            "Lovely stay.",
-            "Great location, would come back.",
-            "Clean and quiet.",
-            "Host was very helpful.",
-            "As described.",
-          ]),
-          createdAt: new Date(`${checkOut}T12:00:00Z`),
-        });
-      }
-    }
+    const stays = staysOf(
+      r,
+      { id, price, cleaningFee, currency, maxGuests, minNights },
+      { today, now: o.now, createdAt, guests },
+    );
+    bookingRows.push(...stays.bookings);
+    reviewRows.push(...stays.reviews);
     // Some hosts block a week ahead, after their last booked stay.
     if (r.next() < 0.1) {
-      const start = addDays(cursor, r.int(3, 30));
+      const start = addDays(stays.end, r.int(3, 30));
       for (let d = 0; d < r.int(3, 7); d++)
         calendarRows.push({ propertyId: id, day: addDays(start, d), blocked: true, price: null });
     }
@@ -287,8 +325,8 @@ export async function seed(db: Db, o: SeedOptions): Promise<SeedResult> {
       minNights,
       maxNights: r.pick([14, 30, 90, 365]),
       cancellationPolicy: r.pick(POLICIES),
-      ratingSum,
-      reviewCount,
+      ratingSum: stays.ratingSum,
+      reviewCount: stays.reviews.length,
       createdAt,
       updatedAt: createdAt,
     });
@@ -303,14 +341,12 @@ export async function seed(db: Db, o: SeedOptions): Promise<SeedResult> {
 
   for (let i = 0; i < propertyRows.length; i += BATCH) {
     await db.insert(properties).values(propertyRows.slice(i, i + BATCH));
-    say(
-      `seed: ${Math.min(i + BATCH, propertyRows.length)}/${propertyRows.length} properties (${((performance.now() - started) / 1000).toFixed(1)} s)`,
-    );
+    say(`seed: ${Math.min(i + BATCH, propertyRows.length)}/${propertyRows.length} properties (${elapsed()})`);
   }
   await insertInBatches(photoRows, (b) => db.insert(propertyPhotos).values(b));
   await insertInBatches(calendarRows, (b) => db.insert(calendarDays).values(b));
   await insertInBatches(bookingRows, (b) => db.insert(bookings).values(b));
-  say(`seed: ${bookingRows.length} bookings (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  say(`seed: ${bookingRows.length} bookings (${elapsed()})`);
   await insertInBatches(reviewRows, (b) => db.insert(reviews).values(b));
   // Fresh statistics (and visibility maps) so the planner picks the search indexes at once.
   await db.execute(sql`vacuum analyze`);
