@@ -590,7 +590,7 @@ export const adminAudit = pgTable(
   ],
 );
 
-// Single-use tokens e-mailed to a user (a password reset; later, e-mail verification). Only the
+// Single-use tokens e-mailed to a user (a password reset, an e-mail verification). Only the
 // SHA-256 of a token is kept: the database never holds one that could be used.
 export const accountTokens = pgTable(
   "account_tokens",

@@ -1,6 +1,7 @@
 // The outbox relay: moves committed, due outbox rows into the Redis stream and marks them sent, in
 // one database transaction — if Redis is down the rows simply wait. Instances cooperate through
-// FOR UPDATE SKIP LOCKED. Woken by NOTIFY at commit, with a poll as the safety net.
+// FOR UPDATE SKIP LOCKED. Woken after commit (this process's by a BroadcastChannel, others' by a
+// NOTIFY; see outbox-loop.ts), with a poll as the safety net.
 import { sql } from "drizzle-orm";
 import { rowsOf } from "../db/rows";
 import type { Deps } from "../dependencies";

@@ -1,5 +1,5 @@
 // Who is acting: the user an access token names, refused when the account may not act. REST's auth
-// macro, GraphQL and jobs resolve actors here, so the suspended-account rule is written once.
+// macro and GraphQL's context resolve actors here (through http/auth.ts), so the rule is written once.
 import type { Deps } from "../../dependencies";
 import { AppError, unauthenticated } from "../../http/errors";
 import { requireActive } from "../users/active";

@@ -1,6 +1,6 @@
-// Who may see or act on a booking: its guest and the property's host. Every booking (and, later,
-// payment) verb calls `bookingFor` first — REST, GraphQL and jobs alike — and everyone else gets
-// the same 404 as an id that does not exist.
+// Who may see or act on a booking: its guest and the property's host. Every booking, payment and
+// review verb an actor calls begins with `bookingFor` — from REST and GraphQL alike — and everyone
+// else gets the same 404 as an id that does not exist.
 import { eq, getTableColumns } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { bookings, properties } from "../../db/schema";
