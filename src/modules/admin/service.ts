@@ -1,8 +1,11 @@
 // Admin moderation: find users, suspend and unsuspend them, unlist a property; each action written
-// to the audit log in its own transaction. Only admins reach these verbs (the admin macro).
+// to the audit log in its own transaction. Only admins may call these verbs: the admin macro turns
+// everyone else away before the route, and every verb checks its actor again first (GraphQL and
+// jobs call verbs without the macro).
 import { and, desc, eq, ilike, isNull, lt, or, sql } from "drizzle-orm";
 import { adminAudit, properties, users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
+import { noSuchRoute } from "../../http/auth";
 import { AppError, notFound } from "../../http/errors";
 import { decodeCursor, encodeCursor } from "../../http/pagination";
 import { isUuid } from "../../lib/ids";
@@ -12,6 +15,15 @@ import { lockBookingsOf } from "../bookings/service";
 import type { PropertyDtoValue } from "../properties/dto";
 import { invalidateProperties, loadProperty } from "../properties/service";
 import { toUserDto, type UserRow } from "../users/dto";
+
+/**
+ * The first line of every admin verb: the actor, who must be an admin. To anyone else the verb
+ * answers what the admin routes answer them, a 404 like a route that does not exist.
+ */
+export function requireAdmin(actor: Actor | null | undefined): Actor {
+  if (!actor?.roles.includes("admin")) throw noSuchRoute();
+  return actor;
+}
 
 type AuditAction = "user.suspend" | "user.unsuspend" | "property.unlist";
 
@@ -36,7 +48,11 @@ function byId(limit: number, cursor: string | undefined) {
 
 const likePrefix = (q: string) => `${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-export async function listUsers({ q, limit, cursor }: { q?: string; limit: number; cursor?: string }, deps: Deps) {
+export async function listUsers(
+  { actor, q, limit, cursor }: { actor: Actor; q?: string; limit: number; cursor?: string },
+  deps: Deps,
+) {
+  requireAdmin(actor);
   const keyset = byId(limit, cursor);
   const match = q
     ? or(
@@ -55,7 +71,11 @@ export async function listUsers({ q, limit, cursor }: { q?: string; limit: numbe
   return { data: page.rows.map(toAdminUserDto), nextCursor: page.nextCursor };
 }
 
-export async function listAudit({ limit, cursor }: { limit: number; cursor?: string }, deps: Deps) {
+export async function listAudit(
+  { actor, limit, cursor }: { actor: Actor; limit: number; cursor?: string },
+  deps: Deps,
+) {
+  requireAdmin(actor);
   const keyset = byId(limit, cursor);
   const rows = await deps.db
     .select()
@@ -107,6 +127,7 @@ export async function suspendUser(
   { actor, userId, reason }: { actor: Actor; userId: string; reason: string },
   deps: Deps,
 ) {
+  requireAdmin(actor);
   if (userId.toLowerCase() === actor.id) throw new AppError(409, "invalid_state", "You cannot suspend yourself");
   const now = deps.clock.now();
   const { user, hidden } = await deps.db.transaction(async (tx) => {
@@ -149,6 +170,7 @@ export async function suspendUser(
 
 /** Unsuspends a user: they may act again and the listings their suspension hid are listed again. */
 export async function unsuspendUser({ actor, userId }: { actor: Actor; userId: string }, deps: Deps) {
+  requireAdmin(actor);
   const now = deps.clock.now();
   const { user, shown } = await deps.db.transaction(async (tx) => {
     const [user] = await tx
@@ -185,6 +207,7 @@ export async function moderateProperty(
   { actor, propertyId, reason }: { actor: Actor; propertyId: string; reason: string },
   deps: Deps,
 ): Promise<PropertyDtoValue> {
+  requireAdmin(actor);
   const now = deps.clock.now();
   await deps.db.transaction(async (tx) => {
     // The property's booking turn first: a booking being made finishes before the unlisting, and
