@@ -237,7 +237,8 @@ export interface StayTerms {
  * The terms of a stay of [from, to) at the property (undefined when there is none), in one
  * statement (one snapshot) and without a lock, with their `version` (drizzle/0019's
  * stayhub_terms_version over the same fields and nights): the booking is judged and priced by
- * them, and made only if the version is still the property's when its turn comes.
+ * them, and made only if the version is still the property's when its turn comes. A field read
+ * here that the version does not hash fails tests/integration/terms-version.test.ts.
  */
 export async function stayTerms(
   db: Db,
