@@ -3,6 +3,7 @@
 // everyone else away before the route, and every verb checks its actor again first (GraphQL and
 // jobs call verbs without the macro).
 import { and, desc, eq, ilike, isNull, lt, or, sql } from "drizzle-orm";
+import { onChange } from "../../cache/invalidation";
 import { adminAudit, properties, users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
 import { noSuchRoute } from "../../http/auth";
@@ -13,7 +14,7 @@ import type { Actor } from "../auth/actor";
 import { revokeAllSessions, spendResetTokens } from "../auth/sessions";
 import { lockBookingsOf } from "../bookings/service";
 import type { PropertyDtoValue } from "../properties/dto";
-import { invalidateProperties, loadProperty } from "../properties/service";
+import { loadProperty } from "../properties/service";
 import { toUserDto, type UserRow } from "../users/dto";
 
 /**
@@ -164,7 +165,7 @@ export async function suspendUser(
       .values(audit(actor, "user.suspend", "user", user.id, reason.trim(), now, { hiddenListings: hidden }));
     return { user, hidden };
   });
-  if (hidden.length) await invalidateProperties(deps, ...hidden);
+  if (hidden.length) await onChange(deps, { kind: "host.suspended", propertyIds: hidden });
   return toAdminUserDto(user);
 }
 
@@ -198,7 +199,7 @@ export async function unsuspendUser({ actor, userId }: { actor: Actor; userId: s
       .values(audit(actor, "user.unsuspend", "user", user.id, null, now, { shownListings: shown }));
     return { user, shown };
   });
-  if (shown.length) await invalidateProperties(deps, ...shown);
+  if (shown.length) await onChange(deps, { kind: "host.unsuspended", propertyIds: shown });
   return toAdminUserDto(user);
 }
 
@@ -227,7 +228,7 @@ export async function moderateProperty(
     if (!property) throw notFound("Property");
     await tx.insert(adminAudit).values(audit(actor, "property.unlist", "property", property.id, reason.trim(), now));
   });
-  await invalidateProperties(deps, propertyId);
+  await onChange(deps, { kind: "listing.moderated", propertyId });
   const doc = await loadProperty(deps.db, propertyId);
   if (!doc) throw notFound("Property");
   return JSON.parse(doc.json) as PropertyDtoValue;

@@ -1,5 +1,6 @@
 // A property's nights: availability and price per day, host blocks and price overrides.
 import { and, eq, gte, lt, sql } from "drizzle-orm";
+import { onChange } from "../../cache/invalidation";
 import type { Db } from "../../db/client";
 import { perDatabase } from "../../db/prepared";
 import { bookings, calendarDays, properties } from "../../db/schema";
@@ -8,7 +9,7 @@ import { AppError, invalid } from "../../http/errors";
 import { addDays, dayOf, daysBetween, eachDay, isIsoDay } from "../../lib/dates";
 import type { Actor } from "../auth/actor";
 import { bookingsAs, holdsNights, inHoldingStatus, stillHolding } from "../bookings/holds";
-import { invalidateProperties, propertyColumns, propertyForHost, type Viewer, visibleTo } from "./service";
+import { propertyColumns, propertyForHost, type Viewer, visibleTo } from "./service";
 
 export const MAX_RANGE_DAYS = 366;
 export const DEFAULT_RANGE_DAYS = 90;
@@ -167,7 +168,7 @@ export async function changeCalendar(
     await tx.update(properties).set({ updatedAt: deps.clock.now() }).where(eq(properties.id, id));
     return computeDays(tx, now, property, change.from, change.to);
   });
-  await invalidateProperties(deps, id);
+  await onChange(deps, { kind: "calendar.changed", propertyId: id });
   return days;
 }
 

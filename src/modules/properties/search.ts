@@ -1,6 +1,7 @@
 // GET /properties: every filter, sort and keyset page in one SQL statement (the cards come rendered).
 import { and, arrayContains, eq, gte, lte, type Placeholder, type SQL, sql } from "drizzle-orm";
 import type { Static } from "elysia";
+import { DATED_SEARCH, SEARCH } from "../../cache/invalidation";
 import type { Database, Db } from "../../db/client";
 import { perDatabase } from "../../db/prepared";
 import { properties, propertyDocuments } from "../../db/schema";
@@ -12,7 +13,6 @@ import { fifoGate, type Gate } from "../../lib/fifo-gate";
 import { isUuid } from "../../lib/ids";
 import { bookingsAs, inHoldingStatus, stillHolding } from "../bookings/holds";
 import type { SearchQuery, Sort } from "./schemas";
-import { DATED_SEARCH, SEARCH } from "./service";
 
 export type SearchParams = Static<typeof SearchQuery>;
 
