@@ -2,6 +2,7 @@
 
 import { parseArgs } from "node:util";
 import { createApp, VERSION } from "./app";
+import { onChange } from "./cache/invalidation";
 import { closeDeps, createDeps, type Deps } from "./compose";
 import { type Config, ConfigError, loadConfig } from "./config";
 import { migrate } from "./db/migrate";
@@ -15,7 +16,6 @@ import { isIsoDay } from "./lib/dates";
 import { settlesWithin } from "./lib/deadline";
 import { signWebhook } from "./modules/payments/provider";
 import { reconcileAndRecord } from "./modules/payments/reconcile";
-import { invalidateProperties } from "./modules/properties/service";
 import { createAdmin } from "./modules/users/admin-cli";
 
 const HELP = `stayhub ${VERSION} — the backend of a stays marketplace
@@ -261,7 +261,7 @@ async function main(argv: string[]): Promise<void> {
           now: deps.clock.now(),
           progress: (line) => process.stderr.write(`${line}\n`),
         });
-        await invalidateProperties(deps);
+        await onChange(deps, { kind: "catalog.seeded" });
         console.log(JSON.stringify(result));
       });
       return;

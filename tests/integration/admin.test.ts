@@ -2,8 +2,12 @@
 // sessions, profile and listings (out of a cached search at once) and unsuspending gives the
 // listings back, an admin's unlisting sticks, and every action is in the audit log.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { AppError } from "../../src/http/errors";
+import { listAudit, listUsers, moderateProperty, suspendUser, unsuspendUser } from "../../src/modules/admin/service";
+import type { Actor } from "../../src/modules/auth/actor";
 import { BOOKING_LOCK_SPACE } from "../../src/modules/bookings/service";
 import { createAdmin } from "../../src/modules/users/admin-cli";
+import { findUser } from "../../src/modules/users/service";
 import { type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
 import { createListing, registerHost } from "../support/properties";
 
@@ -53,6 +57,45 @@ describe("who may", () => {
     }
     // Nothing happened to the guest.
     expect((await t.call("GET", api("/users/me"), { token: guest.accessToken })).status).toBe(200);
+  });
+
+  test("every admin verb called directly (as GraphQL and jobs would) refuses a non-admin actor: 404, nothing done", async () => {
+    const host = await registerHost(t.call);
+    const listing = await createListing(t.call, host);
+    const [hostActor, guestActor, adminActor] = await Promise.all(
+      [host.id, guest.id, admin.id].map(async (id) => {
+        const user = await findUser(id, t.deps);
+        if (!user) throw new Error(`no user ${id}`);
+        return user;
+      }),
+    );
+    const auditBefore = await listAudit({ actor: adminActor as Actor, limit: 100 }, t.deps);
+    const verbs: [string, (actor: Actor) => Promise<unknown>][] = [
+      ["listUsers", (actor) => listUsers({ actor, limit: 10 }, t.deps)],
+      ["listAudit", (actor) => listAudit({ actor, limit: 10 }, t.deps)],
+      ["suspendUser", (actor) => suspendUser({ actor, userId: guest.id, reason: "x" }, t.deps)],
+      ["unsuspendUser", (actor) => unsuspendUser({ actor, userId: guest.id }, t.deps)],
+      ["moderateProperty", (actor) => moderateProperty({ actor, propertyId: listing.id, reason: "x" }, t.deps)],
+    ];
+    for (const [verb, call] of verbs)
+      for (const [who, actor] of [
+        ["a guest", guestActor],
+        ["a host", hostActor],
+        ["no one", null],
+      ] as const) {
+        const refusal = await call(actor as Actor).then(
+          () => "answered",
+          (e: unknown) => (e instanceof AppError ? `${e.status} ${e.code} ${e.detail}` : String(e)),
+        );
+        expect({ verb, who, refusal }).toEqual({ verb, who, refusal: "404 not_found No such route" });
+      }
+    // Nothing happened: the guest acts, the listing is listed, the audit log is as it was.
+    expect((await t.call("GET", api("/users/me"), { token: guest.accessToken })).status).toBe(200);
+    const shown = await t.call<{ status: string }>("GET", api(`/properties/${listing.id}`));
+    expect(shown.body.status).toBe("listed");
+    expect(await listAudit({ actor: adminActor as Actor, limit: 100 }, t.deps)).toEqual(auditBefore);
+    // An admin is answered by the same verbs.
+    expect((await listUsers({ actor: adminActor as Actor, limit: 1 }, t.deps)).data).toHaveLength(1);
   });
 
   test("to a non-admin an admin route is word for word a route that does not exist, whatever the body", async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { invalidateProperties } from "../../src/modules/properties/service";
+import { onChange } from "../../src/cache/invalidation";
 import { registerUser, startTestApp, type TestApp } from "../support/app";
 import { createListing, registerHost } from "../support/properties";
 
@@ -118,7 +118,7 @@ describe("filters", () => {
               ($4, $5, $3, '2031-03-10', '2031-03-12', 1, 'cancelled', 2, 20000, 0, 2000, 22000, 'EUR', now(), now(), 'guest')`,
       [Bun.randomUUIDv7(), ids.lisbonLoft, guest.id, Bun.randomUUIDv7(), ids.lisbonHouse],
     );
-    await invalidateProperties(t.deps, ids.lisbonLoft as string);
+    await onChange(t.deps, { kind: "nights.changed" });
     // The loft is booked on the 10th and 11th; the room needs 3 nights; the house's booking was cancelled.
     expect(await found("city=Lisbon&checkIn=2031-03-11&checkOut=2031-03-13")).toEqual(idsOf("lisbonHouse"));
     expect(await found("city=Lisbon&checkIn=2031-03-12&checkOut=2031-03-15")).toEqual(

@@ -17,7 +17,8 @@ export function adminRoutes(deps: Deps) {
     .use(adminMacro(deps))
     .get(
       "/users",
-      ({ query }) => listUsers({ q: query.q, limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor }, deps),
+      ({ actor, query }) =>
+        listUsers({ actor, q: query.q, limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor }, deps),
       {
         admin: true,
         query: AdminUserQuery,
@@ -71,14 +72,18 @@ export function adminRoutes(deps: Deps) {
         },
       },
     )
-    .get("/audit", ({ query }) => listAudit({ limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor }, deps), {
-      admin: true,
-      query: AuditQuery,
-      response: { 200: AuditPage, ...errorResponses(404, 422) },
-      detail: {
-        tags,
-        summary: "Every admin action, newest first",
-        description: `Actor, action, target, reason and time. ${hidden}`,
+    .get(
+      "/audit",
+      ({ actor, query }) => listAudit({ actor, limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor }, deps),
+      {
+        admin: true,
+        query: AuditQuery,
+        response: { 200: AuditPage, ...errorResponses(404, 422) },
+        detail: {
+          tags,
+          summary: "Every admin action, newest first",
+          description: `Actor, action, target, reason and time. ${hidden}`,
+        },
       },
-    });
+    );
 }

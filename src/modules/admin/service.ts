@@ -1,8 +1,12 @@
 // Admin moderation: find users, suspend and unsuspend them, unlist a property; each action written
-// to the audit log in its own transaction. Only admins reach these verbs (the admin macro).
+// to the audit log in its own transaction. Only admins may call these verbs: the admin macro turns
+// everyone else away before the route, and every verb checks its actor again first (GraphQL and
+// jobs call verbs without the macro).
 import { and, desc, eq, ilike, isNull, lt, or, sql } from "drizzle-orm";
+import { onChange } from "../../cache/invalidation";
 import { adminAudit, properties, users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
+import { noSuchRoute } from "../../http/auth";
 import { AppError, notFound } from "../../http/errors";
 import { decodeCursor, encodeCursor } from "../../http/pagination";
 import { isUuid } from "../../lib/ids";
@@ -10,8 +14,17 @@ import type { Actor } from "../auth/actor";
 import { revokeAllSessions, spendResetTokens } from "../auth/sessions";
 import { lockBookingsOf } from "../bookings/service";
 import type { PropertyDtoValue } from "../properties/dto";
-import { invalidateProperties, loadProperty } from "../properties/service";
+import { loadProperty } from "../properties/service";
 import { toUserDto, type UserRow } from "../users/dto";
+
+/**
+ * The first line of every admin verb: the actor, who must be an admin. To anyone else the verb
+ * answers what the admin routes answer them, a 404 like a route that does not exist.
+ */
+export function requireAdmin(actor: Actor | null | undefined): Actor {
+  if (!actor?.roles.includes("admin")) throw noSuchRoute();
+  return actor;
+}
 
 type AuditAction = "user.suspend" | "user.unsuspend" | "property.unlist";
 
@@ -36,7 +49,11 @@ function byId(limit: number, cursor: string | undefined) {
 
 const likePrefix = (q: string) => `${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-export async function listUsers({ q, limit, cursor }: { q?: string; limit: number; cursor?: string }, deps: Deps) {
+export async function listUsers(
+  { actor, q, limit, cursor }: { actor: Actor; q?: string; limit: number; cursor?: string },
+  deps: Deps,
+) {
+  requireAdmin(actor);
   const keyset = byId(limit, cursor);
   const match = q
     ? or(
@@ -55,7 +72,11 @@ export async function listUsers({ q, limit, cursor }: { q?: string; limit: numbe
   return { data: page.rows.map(toAdminUserDto), nextCursor: page.nextCursor };
 }
 
-export async function listAudit({ limit, cursor }: { limit: number; cursor?: string }, deps: Deps) {
+export async function listAudit(
+  { actor, limit, cursor }: { actor: Actor; limit: number; cursor?: string },
+  deps: Deps,
+) {
+  requireAdmin(actor);
   const keyset = byId(limit, cursor);
   const rows = await deps.db
     .select()
@@ -107,6 +128,7 @@ export async function suspendUser(
   { actor, userId, reason }: { actor: Actor; userId: string; reason: string },
   deps: Deps,
 ) {
+  requireAdmin(actor);
   if (userId.toLowerCase() === actor.id) throw new AppError(409, "invalid_state", "You cannot suspend yourself");
   const now = deps.clock.now();
   const { user, hidden } = await deps.db.transaction(async (tx) => {
@@ -143,12 +165,13 @@ export async function suspendUser(
       .values(audit(actor, "user.suspend", "user", user.id, reason.trim(), now, { hiddenListings: hidden }));
     return { user, hidden };
   });
-  if (hidden.length) await invalidateProperties(deps, ...hidden);
+  if (hidden.length) await onChange(deps, { kind: "host.suspended", propertyIds: hidden });
   return toAdminUserDto(user);
 }
 
 /** Unsuspends a user: they may act again and the listings their suspension hid are listed again. */
 export async function unsuspendUser({ actor, userId }: { actor: Actor; userId: string }, deps: Deps) {
+  requireAdmin(actor);
   const now = deps.clock.now();
   const { user, shown } = await deps.db.transaction(async (tx) => {
     const [user] = await tx
@@ -176,7 +199,7 @@ export async function unsuspendUser({ actor, userId }: { actor: Actor; userId: s
       .values(audit(actor, "user.unsuspend", "user", user.id, null, now, { shownListings: shown }));
     return { user, shown };
   });
-  if (shown.length) await invalidateProperties(deps, ...shown);
+  if (shown.length) await onChange(deps, { kind: "host.unsuspended", propertyIds: shown });
   return toAdminUserDto(user);
 }
 
@@ -185,6 +208,7 @@ export async function moderateProperty(
   { actor, propertyId, reason }: { actor: Actor; propertyId: string; reason: string },
   deps: Deps,
 ): Promise<PropertyDtoValue> {
+  requireAdmin(actor);
   const now = deps.clock.now();
   await deps.db.transaction(async (tx) => {
     // The property's booking turn first: a booking being made finishes before the unlisting, and
@@ -204,7 +228,7 @@ export async function moderateProperty(
     if (!property) throw notFound("Property");
     await tx.insert(adminAudit).values(audit(actor, "property.unlist", "property", property.id, reason.trim(), now));
   });
-  await invalidateProperties(deps, propertyId);
+  await onChange(deps, { kind: "listing.moderated", propertyId });
   const doc = await loadProperty(deps.db, propertyId);
   if (!doc) throw notFound("Property");
   return JSON.parse(doc.json) as PropertyDtoValue;

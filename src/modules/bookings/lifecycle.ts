@@ -4,13 +4,14 @@
 // Each change is one UPDATE guarded by the status it leaves, so of any number of concurrent
 // runs (the hold's own job, the sweep, a read that found it overdue) exactly one changes the row
 // and only that one enqueues its notifications, in the same transaction.
-import { and, eq, getTableColumns, inArray, lt, lte, or, type SQL, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { bookings, properties } from "../../db/schema";
 import { enqueueMany, type JobSpec } from "../../jobs/outbox";
 import type { Clock } from "../../lib/clock";
 import { dayOf } from "../../lib/dates";
 import type { BookingRow } from "./dto";
+import { lapsedHold, lapsedHoldNow } from "./holds";
 
 export type BookingEvent = "created" | "confirmed" | "cancelled" | "expired" | "completed";
 
@@ -61,7 +62,7 @@ export function notificationsOf(
 type Changed = BookingRow & { hostId: string };
 
 /** An unpaid hold whose 15 minutes are up. */
-const overdueHold = (now: Date) => and(eq(bookings.status, "pending_payment"), lte(bookings.expiresAt, now)) as SQL;
+const overdueHold = (now: Date) => lapsedHold(bookings, now);
 /** A confirmed stay whose checkout day has passed. */
 const finishedStay = (now: Date) => and(eq(bookings.status, "confirmed"), lt(bookings.checkOut, dayOf(now))) as SQL;
 /** Bookings that `settleDue` would change now. */
@@ -124,8 +125,5 @@ export async function settleDue(tx: Db, clock: Clock, scope: Scope, limit = 500)
 
 /** Whether time has changed this booking and `settleDue` would move it. */
 export function isDue(b: Pick<BookingRow, "status" | "expiresAt" | "checkOut">, now: Date): boolean {
-  return (
-    (b.status === "pending_payment" && b.expiresAt.getTime() <= now.getTime()) ||
-    (b.status === "confirmed" && b.checkOut < dayOf(now))
-  );
+  return lapsedHoldNow(b, now) || (b.status === "confirmed" && b.checkOut < dayOf(now));
 }

@@ -2,6 +2,7 @@
 // starts with who may do it; what a caller may not see is answered like what does not exist.
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { Static } from "elysia";
+import { onChange } from "../../cache/invalidation";
 import { afterCommit } from "../../db/after-commit";
 import type { Db } from "../../db/client";
 import { DEADLOCK_DETECTED, EXCLUSION_VIOLATION, sqlState } from "../../db/errors";
@@ -17,7 +18,6 @@ import { isUuid } from "../../lib/ids";
 import { type Actor, requireActive } from "../auth/actor";
 import { requireVerifiedEmail } from "../auth/email-verification";
 import { stayTerms } from "../properties/calendar";
-import { invalidateAvailability } from "../properties/service";
 import { bookingFor } from "./access";
 import { type BookingDtoValue, type BookingRow, toBookingDto } from "./dto";
 import { dueNow, isDue, notificationsOf, settleDue } from "./lifecycle";
@@ -89,7 +89,7 @@ export async function createBooking(
   for (let deadlocks = 0; ; ) {
     try {
       const booking = await insertBooking({ actor, input, propertyId, nights, now, claim }, deps);
-      await invalidateAvailability(deps);
+      await onChange(deps, { kind: "nights.changed" });
       return booking;
     } catch (err) {
       const state = sqlState(err);
@@ -168,7 +168,7 @@ async function insertBooking(
       const { expired } = await deps.db.transaction((tx) =>
         settleDue(tx, deps.clock, { propertyId, from: checkIn, to: checkOut }),
       );
-      if (expired.length) await invalidateAvailability(deps);
+      if (expired.length) await onChange(deps, { kind: "nights.changed" });
       continue;
     }
     const expiresAt = new Date(now.getTime() + HOLD_MS);
@@ -255,7 +255,7 @@ async function insertBooking(
 async function settleIds(ids: string[], deps: Deps): Promise<void> {
   if (ids.length === 0) return;
   const changed = await deps.db.transaction((tx) => settleDue(tx, deps.clock, { ids }));
-  if (changed.expired.length) await invalidateAvailability(deps);
+  if (changed.expired.length) await onChange(deps, { kind: "nights.changed" });
 }
 
 export async function getBooking({ actor, id }: { actor: Actor; id: string }, deps: Deps): Promise<BookingDtoValue> {
@@ -351,7 +351,7 @@ export async function cancelBooking(
       return { booking: toBookingDto(row) };
     },
   );
-  if ("booking" in outcome || outcome.freed) await invalidateAvailability(deps);
+  if ("booking" in outcome || outcome.freed) await onChange(deps, { kind: "nights.changed" });
   if ("refused" in outcome)
     throw conflict(
       "invalid_state",

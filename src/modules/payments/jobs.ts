@@ -1,10 +1,10 @@
 // The payments module's job handlers (registered by src/job-handlers.ts): the charge, the refunds
 // (a cancellation's, and a charge that landed for nights no longer held), reconciliation.
 import { and, eq, lt } from "drizzle-orm";
+import { onChange } from "../../cache/invalidation";
 import { payments } from "../../db/schema";
 import { enqueueMany } from "../../jobs/outbox";
 import type { Handlers } from "../../jobs/registry";
-import { invalidateAvailability } from "../properties/service";
 import { TransientProviderError } from "./provider";
 import { reconcileAndRecord } from "./reconcile";
 import { type ChargeOutcome, chargeKey, executeRefund, refundCancellation, settleCharge } from "./service";
@@ -53,7 +53,7 @@ export const paymentHandlers: Handlers = {
     const settled = await deps.db.transaction((tx) =>
       settleCharge(tx, deps.clock, p.id, outcome, { attempts: job.attempt }),
     );
-    if (settled.freed) await invalidateAvailability(deps);
+    if (settled.freed) await onChange(deps, { kind: "nights.changed" });
   },
   // The backstop of the charge jobs: a payment still processing long after it was made (its job
   // ended in the dead letters, or was lost with a Redis that restarted empty) is charged again —

@@ -1,5 +1,6 @@
 // /bookings/:id/payments, /payments/:id and the provider's /webhooks/payments.
 import { Elysia } from "elysia";
+import { onChange } from "../../cache/invalidation";
 import type { Deps } from "../../dependencies";
 import { authMacro } from "../../http/auth";
 import { AppError, errorResponses, notFound } from "../../http/errors";
@@ -8,7 +9,6 @@ import { idempotently } from "../../http/idempotency";
 import { DEFAULT_LIMIT } from "../../http/pagination";
 import { IdParams } from "../../http/schema";
 import { systemClock } from "../../lib/clock";
-import { invalidateAvailability } from "../properties/service";
 import { WebhookSignatureError } from "./provider";
 import { lastMismatches } from "./reconcile";
 import {
@@ -105,7 +105,7 @@ export function paymentRoutes(deps: Deps) {
       "/webhooks/payments",
       async ({ body }) => {
         const { replayed, outcome, freed } = await receiveWebhook(deps, body);
-        if (freed) await invalidateAvailability(deps);
+        if (freed) await onChange(deps, { kind: "nights.changed" });
         return { received: true as const, replayed, outcome };
       },
       {

@@ -3,6 +3,7 @@
 // apply. Each effect is one transaction that locks the payment row first and changes it only from
 // the state it expects, so any number of reruns, redeliveries and webhooks apply it once.
 import { and, eq, getTableColumns, inArray, isNull } from "drizzle-orm";
+import { onChange } from "../../cache/invalidation";
 import type { Db } from "../../db/client";
 import { sqlState, UNIQUE_VIOLATION } from "../../db/errors";
 import { newestFirst } from "../../db/newest-first";
@@ -19,7 +20,6 @@ import { isUuid } from "../../lib/ids";
 import type { Actor } from "../auth/actor";
 import { bookingFor } from "../bookings/access";
 import { isDue, notificationsOf, settleDue } from "../bookings/lifecycle";
-import { invalidateAvailability } from "../properties/service";
 import { type PaymentDtoValue, type PaymentRow, refundedStatus, toPaymentDto } from "./dto";
 import type { RefundResult } from "./provider";
 import type { WebhookEventValue } from "./schemas";
@@ -121,7 +121,7 @@ export async function payBooking(
       throw err;
     });
   if ("refused" in outcome) {
-    if (outcome.freed) await invalidateAvailability(deps);
+    if (outcome.freed) await onChange(deps, { kind: "nights.changed" });
     throw conflict("invalid_state", outcome.refused);
   }
   return outcome.payment;

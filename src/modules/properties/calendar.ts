@@ -1,5 +1,6 @@
 // A property's nights: availability and price per day, host blocks and price overrides.
-import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
+import { and, eq, gte, lt, sql } from "drizzle-orm";
+import { onChange } from "../../cache/invalidation";
 import type { Db } from "../../db/client";
 import { perDatabase } from "../../db/prepared";
 import { bookings, calendarDays, properties } from "../../db/schema";
@@ -7,7 +8,8 @@ import type { Deps } from "../../dependencies";
 import { AppError, invalid } from "../../http/errors";
 import { addDays, dayOf, daysBetween, eachDay, isIsoDay } from "../../lib/dates";
 import type { Actor } from "../auth/actor";
-import { invalidateProperties, propertyColumns, propertyForHost, type Viewer, visibleTo } from "./service";
+import { bookingsAs, holdsNights, inHoldingStatus, stillHolding } from "../bookings/holds";
+import { propertyColumns, propertyForHost, type Viewer, visibleTo } from "./service";
 
 export const MAX_RANGE_DAYS = 366;
 export const DEFAULT_RANGE_DAYS = 90;
@@ -28,8 +30,8 @@ export function checkRange(from: string, to: string): void {
 }
 
 /**
- * The nights of [from, to) that are held by a stay (pending payment or confirmed). A hold past its
- * expiresAt holds nothing, even before its expiry job has run.
+ * The nights of [from, to) that are held by a stay (bookings/holds.ts: confirmed, or pending payment
+ * and not run out).
  */
 export async function bookedDays(
   db: Db,
@@ -44,9 +46,8 @@ export async function bookedDays(
     .where(
       and(
         eq(bookings.propertyId, propertyId),
-        inArray(bookings.status, ["pending_payment", "confirmed"]),
+        holdsNights(bookings, now.toISOString()),
         sql`daterange(${bookings.checkIn}, ${bookings.checkOut}) && daterange(${from}::date, ${to}::date)`,
-        sql`(${bookings.status} = 'confirmed' or ${bookings.expiresAt} > ${now.toISOString()}::timestamptz)`,
       ),
     );
   const days = new Set<string>();
@@ -167,7 +168,7 @@ export async function changeCalendar(
     await tx.update(properties).set({ updatedAt: deps.clock.now() }).where(eq(properties.id, id));
     return computeDays(tx, now, property, change.from, change.to);
   });
-  await invalidateProperties(deps, id);
+  await onChange(deps, { kind: "calendar.changed", propertyId: id });
   return days;
 }
 
@@ -237,7 +238,8 @@ export interface StayTerms {
  * The terms of a stay of [from, to) at the property (undefined when there is none), in one
  * statement (one snapshot) and without a lock, with their `version` (drizzle/0019's
  * stayhub_terms_version over the same fields and nights): the booking is judged and priced by
- * them, and made only if the version is still the property's when its turn comes.
+ * them, and made only if the version is still the property's when its turn comes. A field read
+ * here that the version does not hash fails tests/integration/terms-version.test.ts.
  */
 export async function stayTerms(
   db: Db,
@@ -268,6 +270,7 @@ const stayTermsQuery = perDatabase((db) => {
   // Qualified: in a select list drizzle writes a column unqualified, and inside these subqueries
   // "id" would name the booking's own id.
   const propertyId = sql`${properties}.id`;
+  const stay = bookingsAs("b");
   return db
     .select({
       id: properties.id,
@@ -283,11 +286,9 @@ const stayTermsQuery = perDatabase((db) => {
       version: sql<string>`stayhub_terms_version(${propertyId}, ${from}, ${to})`,
       overrides: sql<string>`(select coalesce(json_agg(json_build_object('day', d.day, 'blocked', d.blocked, 'price', d.price)), '[]')::text
         from ${calendarDays} d where d.property_id = ${propertyId} and d.day >= ${from} and d.day < ${to})`,
-      stays: sql<
-        string | null
-      >`(select case when bool_or(b.status = 'confirmed' or b.expires_at > ${sql.placeholder("now")}::timestamptz) then 'live'
+      stays: sql<string | null>`(select case when bool_or(${stillHolding(stay, sql.placeholder("now"))}) then 'live'
           when count(*) > 0 then 'overdue' end
-        from ${bookings} b where b.property_id = ${propertyId} and b.status in ('pending_payment', 'confirmed')
+        from ${bookings} b where b.property_id = ${propertyId} and ${inHoldingStatus(stay)}
           and b.check_out > ${from} and b.check_in < ${to})`,
     })
     .from(properties)

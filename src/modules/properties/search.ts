@@ -1,6 +1,7 @@
 // GET /properties: every filter, sort and keyset page in one SQL statement (the cards come rendered).
 import { and, arrayContains, eq, gte, lte, type Placeholder, type SQL, sql } from "drizzle-orm";
 import type { Static } from "elysia";
+import { DATED_SEARCH, SEARCH } from "../../cache/invalidation";
 import type { Database, Db } from "../../db/client";
 import { perDatabase } from "../../db/prepared";
 import { properties, propertyDocuments } from "../../db/schema";
@@ -10,8 +11,8 @@ import { DEFAULT_LIMIT, decodeCursor, encodeCursor, isInt4, isIsoInstant } from 
 import { dayOf, daysBetween, isIsoDay } from "../../lib/dates";
 import { fifoGate, type Gate } from "../../lib/fifo-gate";
 import { isUuid } from "../../lib/ids";
+import { bookingsAs, inHoldingStatus, stillHolding } from "../bookings/holds";
 import type { SearchQuery, Sort } from "./schemas";
-import { DATED_SEARCH, SEARCH } from "./service";
 
 export type SearchParams = Static<typeof SearchQuery>;
 
@@ -22,6 +23,7 @@ const SEARCH_TTL_SECONDS = 60;
 
 const p = properties;
 const point = sql`point(${p.lng}, ${p.lat})`;
+const stay = bookingsAs("b");
 
 /**
  * Collects a search's values as placeholders, and the choices that shape its statement as a key:
@@ -163,9 +165,9 @@ function buildFilters(b: Binder, q: SearchParams, now: Date): { where: SQL[]; ne
     // of each candidate (bookings_active_idx) instead of gathering every stay in those dates.
     // A hold past its expiresAt frees its nights at once, even before its expiry job has run.
     where.push(sql`not exists (select 1 from bookings b where b.property_id = ${p.id}
-      and b.status in ('pending_payment', 'confirmed')
+      and ${inHoldingStatus(stay)}
       and b.check_out > ${from}::date and b.check_in < ${to}::date
-      and (b.status = 'confirmed' or b.expires_at > ${b.v(now.toISOString())}::timestamptz))`);
+      and ${stillHolding(stay, b.v(now.toISOString()))})`);
     where.push(sql`not exists (select 1 from calendar_days c where c.property_id = ${p.id}
       and c.blocked and c.day >= ${from}::date and c.day < ${to}::date)`);
   }

@@ -2,6 +2,7 @@
 // lines decide who may do it; what a caller may not see is answered like what does not exist.
 import { and, eq, getTableColumns, gt, sql } from "drizzle-orm";
 import type { Static } from "elysia";
+import { DATED_SEARCH, onChange, propertyNamespace, SEARCH } from "../../cache/invalidation";
 import type { Db } from "../../db/client";
 import { newestFirst } from "../../db/newest-first";
 import { perDatabase } from "../../db/prepared";
@@ -73,27 +74,9 @@ export async function visibleTo<P extends { status: string; hostId: string }>(
   return property;
 }
 
-// Ids are lowercase in the database; an uppercase spelling of the same id must not get an entry
-// of its own that no write would ever invalidate.
-const propertyNamespace = (id: string) => `property:${id.toLowerCase()}`;
-
-/** Cache namespaces of search answers: all of them, and the dated ones (which bookings change too). */
-export const SEARCH = "search";
-export const DATED_SEARCH = "search:dated";
-
-/** After a committed change: the next read of this property (and any search) sees it. */
-export function invalidateProperties(deps: Pick<Deps, "cache">, ...ids: string[]): Promise<void> {
-  return deps.cache.bump(...ids.map(propertyNamespace), SEARCH, DATED_SEARCH);
-}
-
-/**
- * After a committed change to which nights are held (a booking made, cancelled, expired): the next
- * dated search sees it. Availability and calendar feeds are read fresh, and undated searches and
- * the property itself do not depend on stays, so their cached answers stay.
- */
-export function invalidateAvailability(deps: Pick<Deps, "cache">): Promise<void> {
-  return deps.cache.bump(DATED_SEARCH);
-}
+// The cache's namespaces live with what invalidates them (cache/invalidation.ts); re-exported for
+// the readers that import them from here.
+export { DATED_SEARCH, SEARCH };
 
 function checkCodes(input: { country?: string; currency?: string }) {
   if (input.country !== undefined && !isCountryCode(input.country))
@@ -161,7 +144,7 @@ export async function createProperty(
     });
     await replacePhotos(tx, id, input.photos ?? []);
   });
-  await invalidateProperties(deps, id);
+  await onChange(deps, { kind: "listing.created", propertyId: id });
   return propertyDto(deps.db, id);
 }
 
@@ -239,7 +222,7 @@ export async function updateProperty(
     await tx.update(properties).set(set).where(eq(properties.id, id));
     if (input.photos !== undefined) await replacePhotos(tx, id, input.photos);
   });
-  await invalidateProperties(deps, id);
+  await onChange(deps, { kind: "listing.edited", propertyId: id });
   return propertyDto(deps.db, id);
 }
 
@@ -265,7 +248,7 @@ export async function unlistProperty({ actor, id }: { actor: Actor; id: string }
       .set({ status: "unlisted", hiddenBySuspension: false, updatedAt: deps.clock.now() })
       .where(eq(properties.id, id));
   });
-  await invalidateProperties(deps, id);
+  await onChange(deps, { kind: "listing.unlisted", propertyId: id });
 }
 
 export interface CachedProperty extends PropertyDocument {

@@ -3,6 +3,7 @@
 // unique key per booking); the aggregates shown beside a listing or a guest move in the review's
 // own transaction by a single atomic increment, so concurrent reviews never lose one.
 import { and, desc, eq, getTableColumns, sql } from "drizzle-orm";
+import { onChange } from "../../cache/invalidation";
 import type { Db } from "../../db/client";
 import { newestFirst } from "../../db/newest-first";
 import { perDatabase } from "../../db/prepared";
@@ -15,7 +16,7 @@ import type { Actor } from "../auth/actor";
 import { bookingFor } from "../bookings/access";
 import type { BookingRow } from "../bookings/dto";
 import { isDue, settleDue } from "../bookings/lifecycle";
-import { DATED_SEARCH, invalidateProperties, readProperty, type Viewer } from "../properties/service";
+import { readProperty, type Viewer } from "../properties/service";
 import { publicProfile } from "../users/service";
 
 /** Days after the checkout day during which a stay may be reviewed (both ways). */
@@ -164,8 +165,7 @@ export async function createReview(
     ]);
     return { review, propertyId: booking.propertyId };
   });
-  // The listing's rating and every search that sorts or shows by it.
-  await invalidateProperties(deps, propertyId);
+  await onChange(deps, { kind: "review.added", propertyId });
   return toReviewDto(review, authorOf(actor));
 }
 
@@ -210,8 +210,7 @@ export async function respondToReview(
     ]);
     return toReviewDto(updated, row.author);
   });
-  // GraphQL's cached searches show each listing's newest reviews, answers included.
-  await deps.cache.bump(DATED_SEARCH);
+  await onChange(deps, { kind: "review.answered" });
   return answered;
 }
 

@@ -2,6 +2,7 @@
 // anonymized, so the other party of each booking, payment and review keeps its record), and
 // GET /users/me/export answers everything stored about the caller.
 import { and, asc, eq, gt, inArray, isNotNull, or, sql } from "drizzle-orm";
+import { onChange } from "../../cache/invalidation";
 import type { Db } from "../../db/client";
 import {
   accountTokens,
@@ -29,7 +30,6 @@ import { lockBookingsOf } from "../bookings/service";
 import { toNotificationDto } from "../notifications/service";
 import { toPaymentDto } from "../payments/dto";
 import type { PropertyDtoValue } from "../properties/dto";
-import { invalidateProperties } from "../properties/service";
 import { toGuestReviewDto, toReviewDto } from "../reviews/service";
 import { requireActive } from "./active";
 import { toUserDto } from "./dto";
@@ -125,8 +125,7 @@ async function eraseAccount({ actor, password }: { actor: Actor; password: strin
     ]);
     return owned;
   });
-  // Every listing's answer names its host.
-  if (listings.length) await invalidateProperties(deps, ...listings);
+  if (listings.length) await onChange(deps, { kind: "account.deleted", propertyIds: listings });
 }
 
 /** GET /users/me/export: the profile and everything the caller made or received, oldest first. */

@@ -1,5 +1,6 @@
 // Profile verbs. Each takes the acting user first and checks what it may do before anything else.
 import { and, eq, sql } from "drizzle-orm";
+import { onChange } from "../../cache/invalidation";
 import { perDatabase } from "../../db/prepared";
 import { properties, users } from "../../db/schema";
 import type { Deps } from "../../dependencies";
@@ -7,7 +8,6 @@ import { AppError, notFound } from "../../http/errors";
 import type { Actor } from "../auth/actor";
 import { type Limited, passwordChangeKeys, withAttemptLimit } from "../auth/login-limit";
 import { revokeAllSessions, spendResetTokens } from "../auth/sessions";
-import { invalidateProperties } from "../properties/service";
 import { requireActive } from "./active";
 import type { UserRow } from "./dto";
 
@@ -64,7 +64,7 @@ export async function updateProfile(
     (changes.name !== undefined || changes.avatarUrl !== undefined || changes.bio !== undefined)
   ) {
     const owned = await deps.db.select({ id: properties.id }).from(properties).where(eq(properties.hostId, actor.id));
-    await invalidateProperties(deps, ...owned.map((p) => p.id));
+    await onChange(deps, { kind: "host.profile.changed", propertyIds: owned.map((p) => p.id) });
   }
   return row;
 }
