@@ -247,7 +247,7 @@ describe.if(Boolean(databaseUrl))("PATCH /properties/:id against a suspension (r
     const p = await createListing(t.call, host);
     const sql = postgres(t.deps.config.databaseUrl as string, { max: 2, onnotice: () => {} });
     try {
-      let patch: ReturnType<typeof t.call> | undefined;
+      let patch: Promise<{ status: number; body: { title?: string } }> | undefined;
       // The suspension's order, by hand: the user's row, then (once the PATCH waits) the listings.
       await sql.begin(async (tx) => {
         await tx`select 1 from users where id = ${host.id} for update`;
@@ -263,7 +263,7 @@ describe.if(Boolean(databaseUrl))("PATCH /properties/:id against a suspension (r
         expect(held?.n).toBe(0);
         await tx`update properties set updated_at = now() where host_id = ${host.id}`;
       });
-      const res = await (patch as ReturnType<typeof t.call>);
+      const res = await (patch as Promise<{ status: number; body: { title?: string } }>);
       expect(res.status).toBe(200);
       expect(res.body.title).toBe("Renamed");
     } finally {

@@ -2,6 +2,7 @@
 // to the audit log in its own transaction. Only admins reach these verbs (the admin macro).
 import { and, desc, eq, ilike, isNull, lt, or, sql } from "drizzle-orm";
 import { adminAudit, properties, users } from "../../db/schema";
+import { together } from "../../db/together";
 import type { Deps } from "../../dependencies";
 import { AppError, notFound } from "../../http/errors";
 import { decodeCursor, encodeCursor } from "../../http/pagination";
@@ -130,7 +131,7 @@ export async function suspendUser(
       if (current.status === "deleted") throw new AppError(409, "invalid_state", "The account was deleted");
       return { user: current, hidden: [] as string[] };
     }
-    await Promise.all([revokeAllSessions(tx, user.id), spendResetTokens(tx, user.id, now)]);
+    await together(revokeAllSessions(tx, user.id), spendResetTokens(tx, user.id, now));
     const hidden = (
       await tx
         .update(properties)

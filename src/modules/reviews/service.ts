@@ -7,6 +7,7 @@ import type { Db } from "../../db/client";
 import { newestFirst } from "../../db/newest-first";
 import { perDatabase } from "../../db/prepared";
 import { guestReviews, properties, reviews, users } from "../../db/schema";
+import { together } from "../../db/together";
 import type { Deps } from "../../dependencies";
 import { AppError, conflict, invalid, notFound } from "../../http/errors";
 import { enqueueMany } from "../../jobs/outbox";
@@ -142,7 +143,7 @@ export async function createReview(
       .onConflictDoNothing({ target: reviews.bookingId })
       .returning();
     if (!review) throw alreadyReviewed();
-    await Promise.all([
+    await together(
       tx
         .update(properties)
         .set({ ratingSum: sql`${properties.ratingSum} + ${rating}`, reviewCount: sql`${properties.reviewCount} + 1` })
@@ -161,7 +162,7 @@ export async function createReview(
           dedupeKey: `review:${review.id}:received`,
         },
       ]),
-    ]);
+    );
     return { review, propertyId: booking.propertyId };
   });
   // The listing's rating and every search that sorts or shows by it.
@@ -237,7 +238,7 @@ export async function createGuestReview(
       .onConflictDoNothing({ target: guestReviews.bookingId })
       .returning();
     if (!review) throw alreadyReviewed();
-    await Promise.all([
+    await together(
       tx
         .update(users)
         .set({
@@ -258,7 +259,7 @@ export async function createGuestReview(
           dedupeKey: `guest-review:${review.id}:received`,
         },
       ]),
-    ]);
+    );
     return toGuestReviewDto(review, authorOf(actor));
   });
 }

@@ -2,6 +2,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { perDatabase } from "../../db/prepared";
 import { properties, users } from "../../db/schema";
+import { together } from "../../db/together";
 import type { Deps } from "../../dependencies";
 import { AppError, notFound } from "../../http/errors";
 import type { Actor } from "../auth/actor";
@@ -97,7 +98,7 @@ async function setPassword(
       .where(stillActive(actor))
       .returning({ id: users.id });
     if (!row) return false;
-    await Promise.all([revokeAllSessions(tx, actor.id), spendResetTokens(tx, actor.id, deps.clock.now())]);
+    await together(revokeAllSessions(tx, actor.id), spendResetTokens(tx, actor.id, deps.clock.now()));
     return true;
   });
   // Refused after the transaction: its reading of the row must not wait on the transaction's own
