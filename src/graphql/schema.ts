@@ -4,15 +4,17 @@
 import SchemaBuilder, { type ObjectRef, type SchemaTypes } from "@pothos/core";
 import type { Static } from "elysia";
 import { AppError } from "../http/errors";
-import { type IdempotencyClaim, idempotently } from "../http/idempotency";
+import { answerValue, checkKey } from "../http/idempotency";
 import { DEFAULT_LIMIT, encodeCursor, PageOnlyQuery } from "../http/pagination";
 import { checkInput } from "../http/validation";
 import type { BookingDtoValue } from "../modules/bookings/dto";
+import { createBookingOnce } from "../modules/bookings/routes";
 import { CancelBookingBody, CreateBookingBody } from "../modules/bookings/schemas";
-import { cancelBooking, createBooking, getBooking, listBookings } from "../modules/bookings/service";
+import { cancelBooking, getBooking, listBookings } from "../modules/bookings/service";
 import type { PaymentDtoValue } from "../modules/payments/dto";
+import { payBookingOnce } from "../modules/payments/routes";
 import { PayBody } from "../modules/payments/schemas";
-import { listBookingPayments, payBooking } from "../modules/payments/service";
+import { listBookingPayments } from "../modules/payments/service";
 import type { PropertyDtoValue } from "../modules/properties/dto";
 import { SearchQuery } from "../modules/properties/schemas";
 import { searchPage } from "../modules/properties/search";
@@ -98,14 +100,6 @@ function newestFirstPage<T extends { id: string; createdAt: string }>(page: {
   };
 }
 
-/** The Idempotency-Key header's rule (1–255 characters), for the argument that stands for it. */
-function checkKey(key: string): void {
-  if (key.length < 1 || key.length > 255)
-    throw new AppError(422, "validation_failed", "Field /idempotencyKey must be 1–255 characters", [
-      { path: "/idempotencyKey", message: "must be 1–255 characters" },
-    ]);
-}
-
 /** A list verb run with `first`/`after`: the REST names in its errors become the GraphQL ones. */
 async function paged<T>(
   first: number | null | undefined,
@@ -119,23 +113,6 @@ async function paged<T>(
     if (err instanceof AppError && err.code === "invalid_cursor") throw renamed(err, { "/cursor": "/after" });
     throw err;
   }
-}
-
-/**
- * A verb run under an idempotency key as its REST route runs it (same user, route, body and
- * status: the keys are shared): the first answer replayed (its error thrown again), or the verb's.
- */
-async function idempotent<T>(
-  ctx: GraphQLContext,
-  r: { userId: string; key: string | undefined; route: string; request: unknown; status: number },
-  work: (claim: IdempotencyClaim | null) => Promise<T>,
-): Promise<T> {
-  if (r.key !== undefined) checkKey(r.key);
-  const answer = await idempotently(ctx.deps, { ...r, requestId: ctx.requestId }, work);
-  if (!(answer instanceof Response)) return answer;
-  const body = (await answer.json()) as T & { code?: string; detail?: string; errors?: AppError["errors"] };
-  if (answer.status >= 400) throw new AppError(answer.status, body.code ?? "internal", body.detail ?? "", body.errors);
-  return body;
 }
 
 // ---- users ----
@@ -501,11 +478,9 @@ builder.mutationType({
       resolve: async (_root, { input, idempotencyKey }, ctx) => {
         const actor = await ctx.actor();
         const body = checkInput(CreateBookingBody, { ...input, propertyId: String(input.propertyId) });
-        return idempotent(
-          ctx,
-          { userId: actor.id, key: idempotencyKey ?? undefined, route: "POST /bookings", request: body, status: 201 },
-          (claim) => createBooking({ actor, input: body, claim }, ctx.deps),
-        );
+        const key = idempotencyKey ?? undefined;
+        if (key !== undefined) checkKey(key, "/idempotencyKey");
+        return answerValue(await createBookingOnce(ctx.deps, { actor, key, input: body, requestId: ctx.requestId }));
       },
     }),
     cancelBooking: t.field({
@@ -531,13 +506,11 @@ builder.mutationType({
       resolve: async (_root, args, ctx) => {
         const actor = await ctx.actor();
         const body = checkInput(PayBody, { paymentMethod: args.paymentMethod });
+        const { idempotencyKey: key } = args;
+        checkKey(key, "/idempotencyKey");
         const bookingId = String(args.bookingId);
-        const request = { bookingId, ...body };
-        return idempotent(
-          ctx,
-          { userId: actor.id, key: args.idempotencyKey, route: "POST /bookings/:id/payments", request, status: 202 },
-          (claim) => payBooking({ actor, bookingId, paymentMethod: body.paymentMethod, claim }, ctx.deps),
-        );
+        const r = { actor, bookingId, key, input: body, requestId: ctx.requestId };
+        return answerValue(await payBookingOnce(ctx.deps, r));
       },
     }),
     createReview: t.field({

@@ -1,5 +1,6 @@
 // Payment DTOs: the pay request, the Payment of the contract, and the webhook event.
 import { type Static, t } from "elysia";
+import { idempotencyKeySchema } from "../../http/idempotency";
 import { Page, PageOnlyQuery } from "../../http/pagination";
 import { Int, strictObject, Timestamp, Uuid } from "../../http/schema";
 
@@ -28,12 +29,9 @@ export const PayBody = strictObject(
 
 /** Required on POST /bookings/:id/payments (the contract: missing → 422). */
 export const PaymentIdempotencyHeaders = t.Object({
-  "idempotency-key": t.String({
-    minLength: 1,
-    maxLength: 255,
-    description:
-      "Required. A retry with the same key and body replays the first answer (Idempotent-Replayed: true); another body → 422 idempotency_key_reused; still running → 409 idempotency_in_progress.",
-  }),
+  "idempotency-key": idempotencyKeySchema(
+    "Required. A retry with the same key and body replays the first answer (Idempotent-Replayed: true); another body → 422 idempotency_key_reused; still running → 409 idempotency_in_progress.",
+  ),
 });
 
 export const PaymentDto = t.Object(
