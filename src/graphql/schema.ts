@@ -2,6 +2,7 @@
 // type (the DTOs the services return), so the compiler checks each field against the services.
 // Resolvers call the same verbs as REST — who may do what is decided there, once.
 import SchemaBuilder, { type ObjectRef, type SchemaTypes } from "@pothos/core";
+import type { TLiteral, TUnion } from "@sinclair/typebox";
 import type { Static } from "elysia";
 import { AppError } from "../http/errors";
 import { answerValue, checkKey } from "../http/idempotency";
@@ -9,20 +10,31 @@ import { DEFAULT_LIMIT, encodeCursor, PageOnlyQuery } from "../http/pagination";
 import { checkInput } from "../http/validation";
 import type { BookingDtoValue } from "../modules/bookings/dto";
 import { createBookingOnce } from "../modules/bookings/routes";
-import { CancelBookingBody, CreateBookingBody } from "../modules/bookings/schemas";
+import {
+  BookingRoleSchema,
+  BookingStatusSchema,
+  CancelBookingBody,
+  CreateBookingBody,
+} from "../modules/bookings/schemas";
 import { cancelBooking, getBooking, listBookings } from "../modules/bookings/service";
 import type { PaymentDtoValue } from "../modules/payments/dto";
 import { payBookingOnce } from "../modules/payments/routes";
-import { PayBody } from "../modules/payments/schemas";
+import { PayBody, PaymentStatusSchema } from "../modules/payments/schemas";
 import { listBookingPayments } from "../modules/payments/service";
 import type { PropertyDtoValue } from "../modules/properties/dto";
-import { SearchQuery } from "../modules/properties/schemas";
+import {
+  CancellationPolicySchema,
+  PropertyStatusSchema,
+  PropertyTypeSchema,
+  SearchQuery,
+  SortSchema,
+} from "../modules/properties/schemas";
 import { searchPage } from "../modules/properties/search";
 import { readProperty } from "../modules/properties/service";
 import { ReviewBody } from "../modules/reviews/schemas";
 import { createReview, listPropertyReviews } from "../modules/reviews/service";
 import { toUserDto } from "../modules/users/dto";
-import type { UserDto } from "../modules/users/schemas";
+import { Role as RoleSchema, type UserDto } from "../modules/users/schemas";
 import type { GraphQLContext } from "./context";
 import { bookingFeed, type StatusQueue } from "./live";
 import { createLoaders, MAX_NESTED_REVIEWS, type PublicUser, type ReviewValue } from "./loaders";
@@ -30,6 +42,11 @@ import { createLoaders, MAX_NESTED_REVIEWS, type PublicUser, type ReviewValue } 
 const builder = new SchemaBuilder<{ Context: GraphQLContext; DefaultFieldNullability: false }>({
   defaultFieldNullability: false,
 });
+
+/** A GraphQL enum's values: the REST schema's literals, in their order (one list, two APIs). */
+function literalsOf<T extends string>(union: TUnion<TLiteral<T>[]>): readonly T[] {
+  return union.anyOf.map((literal) => literal.const);
+}
 
 // ---- pages: Relay connections whose cursors are the REST cursors ----
 
@@ -119,7 +136,7 @@ async function paged<T>(
 
 type UserValue = Static<typeof UserDto>;
 
-const Role = builder.enumType("Role", { values: ["guest", "host", "admin"] as const });
+const Role = builder.enumType("Role", { values: literalsOf(RoleSchema) });
 
 const User = builder.objectRef<UserValue>("User").implement({
   description: "The caller's full profile",
@@ -186,16 +203,10 @@ const ReviewConnection = connection("Review", Review);
 // ---- properties ----
 
 type Property = PropertyDtoValue;
-const PropertyType = builder.enumType("PropertyType", {
-  values: ["apartment", "house", "room", "cabin", "villa", "other"] as const,
-});
-const CancellationPolicy = builder.enumType("CancellationPolicy", {
-  values: ["flexible", "moderate", "strict"] as const,
-});
-const PropertyStatus = builder.enumType("PropertyStatus", { values: ["listed", "unlisted"] as const });
-const PropertySort = builder.enumType("PropertySort", {
-  values: ["recommended", "price_asc", "price_desc", "rating", "newest", "distance"] as const,
-});
+const PropertyType = builder.enumType("PropertyType", { values: literalsOf(PropertyTypeSchema) });
+const CancellationPolicy = builder.enumType("CancellationPolicy", { values: literalsOf(CancellationPolicySchema) });
+const PropertyStatus = builder.enumType("PropertyStatus", { values: literalsOf(PropertyStatusSchema) });
+const PropertySort = builder.enumType("PropertySort", { values: literalsOf(SortSchema) });
 
 const Address = builder.objectRef<Property["address"]>("Address").implement({
   fields: (t) => ({
@@ -287,13 +298,9 @@ const PropertyFilter = builder.inputType("PropertyFilter", {
 
 // ---- bookings and payments ----
 
-const BookingStatus = builder.enumType("BookingStatus", {
-  values: ["pending_payment", "confirmed", "completed", "expired", "cancelled"] as const,
-});
-const BookingRole = builder.enumType("BookingRole", { values: ["guest", "host"] as const });
-const PaymentStatus = builder.enumType("PaymentStatus", {
-  values: ["processing", "succeeded", "failed", "refunded", "partially_refunded"] as const,
-});
+const BookingStatus = builder.enumType("BookingStatus", { values: literalsOf(BookingStatusSchema) });
+const BookingRole = builder.enumType("BookingRole", { values: literalsOf(BookingRoleSchema) });
+const PaymentStatus = builder.enumType("PaymentStatus", { values: literalsOf(PaymentStatusSchema) });
 
 const Payment = builder.objectRef<PaymentDtoValue>("Payment").implement({
   fields: (t) => ({

@@ -4,14 +4,14 @@ import { idempotencyKeySchema } from "../../http/idempotency";
 import { Page, PageOnlyQuery } from "../../http/pagination";
 import { Int, strictObject, Timestamp, Uuid } from "../../http/schema";
 
-const StatusSchema = t.Union([
+export const PaymentStatusSchema = t.Union([
   t.Literal("processing"),
   t.Literal("succeeded"),
   t.Literal("failed"),
   t.Literal("refunded"),
   t.Literal("partially_refunded"),
 ]);
-export type PaymentStatus = Static<typeof StatusSchema>;
+export type PaymentStatus = Static<typeof PaymentStatusSchema>;
 
 const Amount = Int({ minimum: 0, description: "minor units (cents)" });
 
@@ -40,7 +40,7 @@ export const PaymentDto = t.Object(
     bookingId: Uuid,
     amount: Int({ minimum: 1, description: "minor units (cents): the booking's total, as stored when it was made" }),
     currency: t.String({ pattern: "^[A-Z]{3}$", description: "ISO 4217" }),
-    status: StatusSchema,
+    status: PaymentStatusSchema,
     failureCode: t.Optional(
       t.String({
         description:
