@@ -1,37 +1,22 @@
 // Per-request batching of the nested fields: each loader answers all the keys one tick of the
 // execution asked for with one statement, so a page's statements do not grow with its length.
 import DataLoader from "dataloader";
-import { desc, inArray, sql } from "drizzle-orm";
-import { rowsOf } from "../db/rows";
-import { payments, propertyDocuments, users } from "../db/schema";
+import { desc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
+import { payments, propertyDocuments, reviews as reviewRows, users } from "../db/schema";
 import type { Deps } from "../dependencies";
 import type { Actor } from "../modules/auth/actor";
 import { type PaymentDtoValue, toPaymentDto } from "../modules/payments/dto";
 import type { PropertyDtoValue } from "../modules/properties/dto";
-import { toReviewDto } from "../modules/reviews/service";
+import { type ReviewDtoValue, toReviewDto } from "../modules/reviews/dto";
 import { toPublicUserDto } from "../modules/users/dto";
 
 export type PublicUser = ReturnType<typeof toPublicUserDto>;
-export type ReviewValue = ReturnType<typeof toReviewDto>;
+export type ReviewValue = ReviewDtoValue;
 
 /** At most this many payments nested in one booking (its list: bookingPayments, paginated). */
 export const MAX_NESTED_PAYMENTS = 100;
 /** At most this many reviews nested in one property. */
 export const MAX_NESTED_REVIEWS = 20;
-
-interface ReviewRow {
-  id: string;
-  booking_id: string;
-  property_id: string;
-  author_id: string;
-  rating: number;
-  comment: string;
-  response_comment: string | null;
-  responded_at: string | Date | null;
-  created_at: string | Date;
-  author_name: string;
-  author_avatar_url: string | null;
-}
 
 export function createLoaders(deps: Deps, viewer: () => Promise<Actor | null>) {
   /** Public profiles: null for a user without one (unknown, suspended, deleted), as GET /users/:id. */
@@ -83,35 +68,25 @@ export function createLoaders(deps: Deps, viewer: () => Promise<Actor | null>) {
           sql`, `,
         );
         // Each property's page walks its (property_id, created_at, id) index and stops at `first`.
-        const rows = rowsOf<ReviewRow>(
-          await deps.db.execute(sql`
-            select r.id, r.booking_id, r.property_id, r.author_id, r.rating, r.comment, r.response_comment, r.responded_at, r.created_at,
-                   u.name as author_name, u.avatar_url as author_avatar_url
-              from unnest(array[${list}]) as p(id)
-              cross join lateral (
-                select * from reviews where property_id = p.id order by created_at desc, id desc limit ${first}
-              ) r
-              join users u on u.id = r.author_id
-             order by r.property_id, r.created_at desc, r.id desc`),
-        );
+        const newest = deps.db
+          .select({ ...getTableColumns(reviewRows), authorName: users.name, authorAvatarUrl: users.avatarUrl })
+          .from(reviewRows)
+          .innerJoin(users, eq(users.id, reviewRows.authorId))
+          .where(sql`${reviewRows.propertyId} = p.id`)
+          .orderBy(desc(reviewRows.createdAt), desc(reviewRows.id))
+          .limit(first)
+          .as("r");
+        const rows = await deps.db
+          .select()
+          .from(sql`unnest(array[${list}]) as p(id)`)
+          .crossJoinLateral(newest)
+          .orderBy(newest.propertyId, desc(newest.createdAt), desc(newest.id));
         for (const id of ids) found.set(`${id} ${first}`, []);
-        for (const r of rows) {
-          found.get(`${r.property_id} ${first}`)?.push(
-            toReviewDto(
-              {
-                id: r.id,
-                bookingId: r.booking_id,
-                propertyId: r.property_id,
-                authorId: r.author_id,
-                rating: r.rating,
-                comment: r.comment,
-                responseComment: r.response_comment,
-                respondedAt: r.responded_at === null ? null : new Date(r.responded_at),
-                createdAt: new Date(r.created_at),
-              },
-              { id: r.author_id, name: r.author_name, avatarUrl: r.author_avatar_url },
-            ),
-          );
+        for (const { r } of rows) {
+          const { authorName: name, authorAvatarUrl: avatarUrl, ...review } = r;
+          found
+            .get(`${review.propertyId} ${first}`)
+            ?.push(toReviewDto(review, { id: review.authorId, name, avatarUrl }));
         }
       }),
     );

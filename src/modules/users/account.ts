@@ -31,7 +31,7 @@ import { toNotificationDto } from "../notifications/service";
 import { toPaymentDto } from "../payments/dto";
 import type { PropertyDtoValue } from "../properties/dto";
 import { invalidateProperties } from "../properties/service";
-import { toGuestReviewDto, toReviewDto } from "../reviews/service";
+import { toGuestReviewDto, toReviewDto } from "../reviews/dto";
 import { requireActive } from "./active";
 import { toUserDto } from "./dto";
 
