@@ -4,11 +4,14 @@ import DataLoader from "dataloader";
 import { desc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { payments, propertyDocuments, reviews as reviewRows, users } from "../db/schema";
 import type { Deps } from "../dependencies";
+import { AppError } from "../http/errors";
 import type { Actor } from "../modules/auth/actor";
 import { type PaymentDtoValue, toPaymentDto } from "../modules/payments/dto";
 import type { PropertyDtoValue } from "../modules/properties/dto";
+import { visibleTo } from "../modules/properties/service";
 import { type ReviewDtoValue, toReviewDto } from "../modules/reviews/dto";
 import { toPublicUserDto } from "../modules/users/dto";
+import { hasPublicProfile } from "../modules/users/service";
 
 export type PublicUser = ReturnType<typeof toPublicUserDto>;
 export type ReviewValue = ReviewDtoValue;
@@ -17,6 +20,12 @@ export type ReviewValue = ReviewDtoValue;
 export const MAX_NESTED_PAYMENTS = 100;
 /** At most this many reviews nested in one property. */
 export const MAX_NESTED_REVIEWS = 20;
+
+/** What REST answers 404 for (unknown, or not the caller's to see) is a null field here. */
+function hiddenAsNull(err: unknown): null {
+  if (err instanceof AppError && err.status === 404) return null;
+  throw err;
+}
 
 export function createLoaders(deps: Deps, viewer: () => Promise<Actor | null>) {
   /** Public profiles: null for a user without one (unknown, suspended, deleted), as GET /users/:id. */
@@ -28,11 +37,11 @@ export function createLoaders(deps: Deps, viewer: () => Promise<Actor | null>) {
     const byId = new Map(rows.map((u) => [u.id, u]));
     return ids.map((id) => {
       const u = byId.get(id);
-      return u?.status === "active" ? toPublicUserDto(u) : null;
+      return hasPublicProfile(u) ? toPublicUserDto(u) : null;
     });
   });
 
-  /** Properties the viewer may see (listed, or their own), else null: GET /properties/:id's rule. */
+  /** Properties the viewer may see (listed, or their own), else null: GET /properties/:id's rule, visibleTo. */
   const properties = new DataLoader<string, PropertyDtoValue | null>(async (ids) => {
     const rows = await deps.db
       .select({
@@ -44,13 +53,12 @@ export function createLoaders(deps: Deps, viewer: () => Promise<Actor | null>) {
       .from(propertyDocuments)
       .where(inArray(propertyDocuments.propertyId, [...ids]));
     const byId = new Map(rows.map((r) => [r.id, r]));
-    // The viewer is looked up only when an unlisted one is among them.
-    const me = rows.some((r) => r.status !== "listed") ? await viewer() : null;
-    return ids.map((id) => {
-      const r = byId.get(id);
-      if (!r || (r.status !== "listed" && r.hostId !== me?.id)) return null;
-      return JSON.parse(r.body) as PropertyDtoValue;
-    });
+    // The viewer is looked up (once a request) only when an unlisted one is among them.
+    return Promise.all(
+      ids.map((id) =>
+        visibleTo(viewer, byId.get(id)).then((r) => JSON.parse(r.body) as PropertyDtoValue, hiddenAsNull),
+      ),
+    );
   });
 
   /** The newest `first` reviews of each property (key: "propertyId first"), with their authors. */

@@ -530,6 +530,31 @@ describe("one authorization, two protocols", () => {
   });
 });
 
+describe("nested fields follow REST's visibility rules", () => {
+  test("an unlisted property is null to its guest, not to its host; a host without a public profile is null", async () => {
+    const other = await registerHost(t.call, "Una Lister");
+    const listing = await createListing(t.call, other, { title: "Soon unlisted" });
+    const res = await book(t.call, guest, { propertyId: listing.id, checkIn: "2031-09-01", checkOut: "2031-09-03" });
+    expect(res.status).toBe(201);
+    const nested = "query($id: ID!) { booking(id: $id) { property { title host { name } } } }";
+    const seenBy = async (who: Registered) =>
+      (await gql<{ booking: { property: unknown } }>(nested, { id: res.body.id }, who)).data?.booking.property;
+    expect(await seenBy(guest)).toEqual({ title: "Soon unlisted", host: { name: "Una Lister" } });
+    expect((await t.call("DELETE", api(`/properties/${listing.id}`), { token: other.accessToken })).status).toBe(204);
+    expect(await seenBy(guest)).toBeNull();
+    expect(await seenBy(other)).toEqual({ title: "Soon unlisted", host: { name: "Una Lister" } });
+    // GET /users/:id is 404 for a profile that is not public: the nested host is null.
+    const gone = await registerHost(t.call, "Sue Spended");
+    const shown = await createListing(t.call, gone, { title: "Still listed" });
+    await t.deps.database.raw.query("update users set status = 'suspended' where id = $1", [gone.id]);
+    expect((await t.call("GET", api(`/users/${gone.id}`))).status).toBe(404);
+    const read = await gql<{ property: unknown }>("query($id: ID!) { property(id: $id) { title host { name } } }", {
+      id: shown.id,
+    });
+    expect(read.data?.property).toEqual({ title: "Still listed", host: null });
+  });
+});
+
 describe("batching", () => {
   test.if(Boolean(databaseUrl))(
     "properties(first: 5 | 50) with host and 3 reviews each: the same few statements",

@@ -119,9 +119,12 @@ export async function becomeHost({ actor }: { actor: Actor }, deps: Deps): Promi
   return row;
 }
 
+/** Whose profile is public: an active user's (a suspended or deleted one's is answered like a missing one). */
+export const hasPublicProfile = (row: UserRow | undefined): row is UserRow => row?.status === "active";
+
 /** Anyone may see a public profile; a suspended user's profile is answered like a missing one. */
 export async function publicProfile(id: string, deps: Deps): Promise<UserRow> {
   const row = await findUser(id, deps);
-  if (row?.status !== "active") throw notFound("User");
+  if (!hasPublicProfile(row)) throw notFound("User");
   return row;
 }
