@@ -182,6 +182,27 @@ describe("queries and mutations, the happy paths", () => {
     await t.call("POST", api(`/bookings/${rest.body.id}/cancel`), { token: guest.accessToken, body: {} });
   });
 
+  test("a refusal stored under a key is the answer on either protocol, replayed", async () => {
+    const nights = { propertyId: property.id, checkIn: "2032-02-10", checkOut: "2032-02-12", guests: 1 };
+    const held = await t.call<BookingBody>("POST", api("/bookings"), { token: guest.accessToken, body: nights });
+    expect(held.status).toBe(201);
+    const create = 'mutation($i: CreateBookingInput!) { createBooking(input: $i, idempotencyKey: "refused-1") { id } }';
+    expect(codeOf(await gql(create, { i: nights }, stranger))).toBe("dates_unavailable");
+    // The nights are free again, but the key keeps its first answer: on REST, marked as replayed.
+    await t.call("POST", api(`/bookings/${held.body.id}/cancel`), { token: guest.accessToken, body: {} });
+    const rest = await t.call<{ code: string }>("POST", api("/bookings"), {
+      token: stranger.accessToken,
+      body: nights,
+      headers: { "idempotency-key": "refused-1" },
+    });
+    expect([rest.status, rest.body.code, rest.headers.get("idempotent-replayed")]).toEqual([
+      409,
+      "dates_unavailable",
+      "true",
+    ]);
+    expect(codeOf(await gql(create, { i: nights }, stranger))).toBe("dates_unavailable");
+  });
+
   test("createReview and the reviews connection; the nested reviews and their authors", async () => {
     const b = await newBooking();
     await t.deps.database.raw.query(
