@@ -8,7 +8,8 @@ export const IN_FAILED_SQL_TRANSACTION = "25P02";
 /**
  * Awaits statements sent together. Only for statements that do not depend on each other's
  * effects or order: an async helper among them sends its statement a microtask or more after a
- * plain query builder, so the order they run in is not the order written. When the transaction
+ * plain query builder, so the order they run in is not the order written (locks that must be
+ * taken in an order, to keep clear of deadlocks, are awaited in turn). When the transaction
  * fails, the error thrown is the statement's that failed it, not a later one's 25P02 (whichever
  * reached this first), so callers can still tell a unique violation from a deadlock.
  */

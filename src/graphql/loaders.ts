@@ -1,36 +1,30 @@
 // Per-request batching of the nested fields: each loader answers all the keys one tick of the
 // execution asked for with one statement, so a page's statements do not grow with its length.
 import DataLoader from "dataloader";
-import { desc, inArray, sql } from "drizzle-orm";
-import { rowsOf } from "../db/rows";
-import { payments, propertyDocuments, users } from "../db/schema";
+import { desc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
+import { payments, propertyDocuments, reviews as reviewRows, users } from "../db/schema";
 import type { Deps } from "../dependencies";
+import { AppError } from "../http/errors";
 import type { Actor } from "../modules/auth/actor";
 import { type PaymentDtoValue, toPaymentDto } from "../modules/payments/dto";
 import type { PropertyDtoValue } from "../modules/properties/dto";
-import { toReviewDto } from "../modules/reviews/service";
+import { visibleTo } from "../modules/properties/service";
+import { type ReviewDtoValue, toReviewDto } from "../modules/reviews/dto";
 import { toPublicUserDto } from "../modules/users/dto";
+import { hasPublicProfile } from "../modules/users/service";
 
 export type PublicUser = ReturnType<typeof toPublicUserDto>;
-export type ReviewValue = ReturnType<typeof toReviewDto>;
+export type ReviewValue = ReviewDtoValue;
 
 /** At most this many payments nested in one booking (its list: bookingPayments, paginated). */
 export const MAX_NESTED_PAYMENTS = 100;
 /** At most this many reviews nested in one property. */
 export const MAX_NESTED_REVIEWS = 20;
 
-interface ReviewRow {
-  id: string;
-  booking_id: string;
-  property_id: string;
-  author_id: string;
-  rating: number;
-  comment: string;
-  response_comment: string | null;
-  responded_at: string | Date | null;
-  created_at: string | Date;
-  author_name: string;
-  author_avatar_url: string | null;
+/** What REST answers 404 for (unknown, or not the caller's to see) is a null field here. */
+function hiddenAsNull(err: unknown): null {
+  if (err instanceof AppError && err.status === 404) return null;
+  throw err;
 }
 
 export function createLoaders(deps: Deps, viewer: () => Promise<Actor | null>) {
@@ -43,11 +37,11 @@ export function createLoaders(deps: Deps, viewer: () => Promise<Actor | null>) {
     const byId = new Map(rows.map((u) => [u.id, u]));
     return ids.map((id) => {
       const u = byId.get(id);
-      return u?.status === "active" ? toPublicUserDto(u) : null;
+      return hasPublicProfile(u) ? toPublicUserDto(u) : null;
     });
   });
 
-  /** Properties the viewer may see (listed, or their own), else null: GET /properties/:id's rule. */
+  /** Properties the viewer may see (listed, or their own), else null: GET /properties/:id's rule, visibleTo. */
   const properties = new DataLoader<string, PropertyDtoValue | null>(async (ids) => {
     const rows = await deps.db
       .select({
@@ -59,13 +53,12 @@ export function createLoaders(deps: Deps, viewer: () => Promise<Actor | null>) {
       .from(propertyDocuments)
       .where(inArray(propertyDocuments.propertyId, [...ids]));
     const byId = new Map(rows.map((r) => [r.id, r]));
-    // The viewer is looked up only when an unlisted one is among them.
-    const me = rows.some((r) => r.status !== "listed") ? await viewer() : null;
-    return ids.map((id) => {
-      const r = byId.get(id);
-      if (!r || (r.status !== "listed" && r.hostId !== me?.id)) return null;
-      return JSON.parse(r.body) as PropertyDtoValue;
-    });
+    // The viewer is looked up (once a request) only when an unlisted one is among them.
+    return Promise.all(
+      ids.map((id) =>
+        visibleTo(viewer, byId.get(id)).then((r) => JSON.parse(r.body) as PropertyDtoValue, hiddenAsNull),
+      ),
+    );
   });
 
   /** The newest `first` reviews of each property (key: "propertyId first"), with their authors. */
@@ -83,35 +76,25 @@ export function createLoaders(deps: Deps, viewer: () => Promise<Actor | null>) {
           sql`, `,
         );
         // Each property's page walks its (property_id, created_at, id) index and stops at `first`.
-        const rows = rowsOf<ReviewRow>(
-          await deps.db.execute(sql`
-            select r.id, r.booking_id, r.property_id, r.author_id, r.rating, r.comment, r.response_comment, r.responded_at, r.created_at,
-                   u.name as author_name, u.avatar_url as author_avatar_url
-              from unnest(array[${list}]) as p(id)
-              cross join lateral (
-                select * from reviews where property_id = p.id order by created_at desc, id desc limit ${first}
-              ) r
-              join users u on u.id = r.author_id
-             order by r.property_id, r.created_at desc, r.id desc`),
-        );
+        const newest = deps.db
+          .select({ ...getTableColumns(reviewRows), authorName: users.name, authorAvatarUrl: users.avatarUrl })
+          .from(reviewRows)
+          .innerJoin(users, eq(users.id, reviewRows.authorId))
+          .where(sql`${reviewRows.propertyId} = p.id`)
+          .orderBy(desc(reviewRows.createdAt), desc(reviewRows.id))
+          .limit(first)
+          .as("r");
+        const rows = await deps.db
+          .select()
+          .from(sql`unnest(array[${list}]) as p(id)`)
+          .crossJoinLateral(newest)
+          .orderBy(newest.propertyId, desc(newest.createdAt), desc(newest.id));
         for (const id of ids) found.set(`${id} ${first}`, []);
-        for (const r of rows) {
-          found.get(`${r.property_id} ${first}`)?.push(
-            toReviewDto(
-              {
-                id: r.id,
-                bookingId: r.booking_id,
-                propertyId: r.property_id,
-                authorId: r.author_id,
-                rating: r.rating,
-                comment: r.comment,
-                responseComment: r.response_comment,
-                respondedAt: r.responded_at === null ? null : new Date(r.responded_at),
-                createdAt: new Date(r.created_at),
-              },
-              { id: r.author_id, name: r.author_name, avatarUrl: r.author_avatar_url },
-            ),
-          );
+        for (const { r } of rows) {
+          const { authorName: name, authorAvatarUrl: avatarUrl, ...review } = r;
+          found
+            .get(`${review.propertyId} ${first}`)
+            ?.push(toReviewDto(review, { id: review.authorId, name, avatarUrl }));
         }
       }),
     );

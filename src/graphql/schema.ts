@@ -2,25 +2,39 @@
 // type (the DTOs the services return), so the compiler checks each field against the services.
 // Resolvers call the same verbs as REST — who may do what is decided there, once.
 import SchemaBuilder, { type ObjectRef, type SchemaTypes } from "@pothos/core";
+import type { TLiteral, TUnion } from "@sinclair/typebox";
 import type { Static } from "elysia";
 import { AppError } from "../http/errors";
-import { type IdempotencyClaim, idempotently } from "../http/idempotency";
+import { answerValue, checkKey } from "../http/idempotency";
 import { DEFAULT_LIMIT, encodeCursor, PageOnlyQuery } from "../http/pagination";
 import { checkInput } from "../http/validation";
 import type { BookingDtoValue } from "../modules/bookings/dto";
-import { CancelBookingBody, CreateBookingBody } from "../modules/bookings/schemas";
-import { cancelBooking, createBooking, getBooking, listBookings } from "../modules/bookings/service";
+import { createBookingOnce } from "../modules/bookings/routes";
+import {
+  BookingRoleSchema,
+  BookingStatusSchema,
+  CancelBookingBody,
+  CreateBookingBody,
+} from "../modules/bookings/schemas";
+import { cancelBooking, getBooking, listBookings } from "../modules/bookings/service";
 import type { PaymentDtoValue } from "../modules/payments/dto";
-import { PayBody } from "../modules/payments/schemas";
-import { listBookingPayments, payBooking } from "../modules/payments/service";
+import { payBookingOnce } from "../modules/payments/routes";
+import { PayBody, PaymentStatusSchema } from "../modules/payments/schemas";
+import { listBookingPayments } from "../modules/payments/service";
 import type { PropertyDtoValue } from "../modules/properties/dto";
-import { SearchQuery } from "../modules/properties/schemas";
+import {
+  CancellationPolicySchema,
+  PropertyStatusSchema,
+  PropertyTypeSchema,
+  SearchQuery,
+  SortSchema,
+} from "../modules/properties/schemas";
 import { searchPage } from "../modules/properties/search";
 import { readProperty } from "../modules/properties/service";
 import { ReviewBody } from "../modules/reviews/schemas";
 import { createReview, listPropertyReviews } from "../modules/reviews/service";
 import { toUserDto } from "../modules/users/dto";
-import type { UserDto } from "../modules/users/schemas";
+import { Role as RoleSchema, type UserDto } from "../modules/users/schemas";
 import type { GraphQLContext } from "./context";
 import { bookingFeed, type StatusQueue } from "./live";
 import { createLoaders, MAX_NESTED_REVIEWS, type PublicUser, type ReviewValue } from "./loaders";
@@ -28,6 +42,11 @@ import { createLoaders, MAX_NESTED_REVIEWS, type PublicUser, type ReviewValue } 
 const builder = new SchemaBuilder<{ Context: GraphQLContext; DefaultFieldNullability: false }>({
   defaultFieldNullability: false,
 });
+
+/** A GraphQL enum's values: the REST schema's literals, in their order (one list, two APIs). */
+function literalsOf<T extends string>(union: TUnion<TLiteral<T>[]>): readonly T[] {
+  return union.anyOf.map((literal) => literal.const);
+}
 
 // ---- pages: Relay connections whose cursors are the REST cursors ----
 
@@ -98,14 +117,6 @@ function newestFirstPage<T extends { id: string; createdAt: string }>(page: {
   };
 }
 
-/** The Idempotency-Key header's rule (1–255 characters), for the argument that stands for it. */
-function checkKey(key: string): void {
-  if (key.length < 1 || key.length > 255)
-    throw new AppError(422, "validation_failed", "Field /idempotencyKey must be 1–255 characters", [
-      { path: "/idempotencyKey", message: "must be 1–255 characters" },
-    ]);
-}
-
 /** A list verb run with `first`/`after`: the REST names in its errors become the GraphQL ones. */
 async function paged<T>(
   first: number | null | undefined,
@@ -121,28 +132,11 @@ async function paged<T>(
   }
 }
 
-/**
- * A verb run under an idempotency key as its REST route runs it (same user, route, body and
- * status: the keys are shared): the first answer replayed (its error thrown again), or the verb's.
- */
-async function idempotent<T>(
-  ctx: GraphQLContext,
-  r: { userId: string; key: string | undefined; route: string; request: unknown; status: number },
-  work: (claim: IdempotencyClaim | null) => Promise<T>,
-): Promise<T> {
-  if (r.key !== undefined) checkKey(r.key);
-  const answer = await idempotently(ctx.deps, { ...r, requestId: ctx.requestId }, work);
-  if (!(answer instanceof Response)) return answer;
-  const body = (await answer.json()) as T & { code?: string; detail?: string; errors?: AppError["errors"] };
-  if (answer.status >= 400) throw new AppError(answer.status, body.code ?? "internal", body.detail ?? "", body.errors);
-  return body;
-}
-
 // ---- users ----
 
 type UserValue = Static<typeof UserDto>;
 
-const Role = builder.enumType("Role", { values: ["guest", "host", "admin"] as const });
+const Role = builder.enumType("Role", { values: literalsOf(RoleSchema) });
 
 const User = builder.objectRef<UserValue>("User").implement({
   description: "The caller's full profile",
@@ -209,16 +203,10 @@ const ReviewConnection = connection("Review", Review);
 // ---- properties ----
 
 type Property = PropertyDtoValue;
-const PropertyType = builder.enumType("PropertyType", {
-  values: ["apartment", "house", "room", "cabin", "villa", "other"] as const,
-});
-const CancellationPolicy = builder.enumType("CancellationPolicy", {
-  values: ["flexible", "moderate", "strict"] as const,
-});
-const PropertyStatus = builder.enumType("PropertyStatus", { values: ["listed", "unlisted"] as const });
-const PropertySort = builder.enumType("PropertySort", {
-  values: ["recommended", "price_asc", "price_desc", "rating", "newest", "distance"] as const,
-});
+const PropertyType = builder.enumType("PropertyType", { values: literalsOf(PropertyTypeSchema) });
+const CancellationPolicy = builder.enumType("CancellationPolicy", { values: literalsOf(CancellationPolicySchema) });
+const PropertyStatus = builder.enumType("PropertyStatus", { values: literalsOf(PropertyStatusSchema) });
+const PropertySort = builder.enumType("PropertySort", { values: literalsOf(SortSchema) });
 
 const Address = builder.objectRef<Property["address"]>("Address").implement({
   fields: (t) => ({
@@ -310,13 +298,9 @@ const PropertyFilter = builder.inputType("PropertyFilter", {
 
 // ---- bookings and payments ----
 
-const BookingStatus = builder.enumType("BookingStatus", {
-  values: ["pending_payment", "confirmed", "completed", "expired", "cancelled"] as const,
-});
-const BookingRole = builder.enumType("BookingRole", { values: ["guest", "host"] as const });
-const PaymentStatus = builder.enumType("PaymentStatus", {
-  values: ["processing", "succeeded", "failed", "refunded", "partially_refunded"] as const,
-});
+const BookingStatus = builder.enumType("BookingStatus", { values: literalsOf(BookingStatusSchema) });
+const BookingRole = builder.enumType("BookingRole", { values: literalsOf(BookingRoleSchema) });
+const PaymentStatus = builder.enumType("PaymentStatus", { values: literalsOf(PaymentStatusSchema) });
 
 const Payment = builder.objectRef<PaymentDtoValue>("Payment").implement({
   fields: (t) => ({
@@ -501,11 +485,9 @@ builder.mutationType({
       resolve: async (_root, { input, idempotencyKey }, ctx) => {
         const actor = await ctx.actor();
         const body = checkInput(CreateBookingBody, { ...input, propertyId: String(input.propertyId) });
-        return idempotent(
-          ctx,
-          { userId: actor.id, key: idempotencyKey ?? undefined, route: "POST /bookings", request: body, status: 201 },
-          (claim) => createBooking({ actor, input: body, claim }, ctx.deps),
-        );
+        const key = idempotencyKey ?? undefined;
+        if (key !== undefined) checkKey(key, "/idempotencyKey");
+        return answerValue(await createBookingOnce(ctx.deps, { actor, key, input: body, requestId: ctx.requestId }));
       },
     }),
     cancelBooking: t.field({
@@ -531,13 +513,11 @@ builder.mutationType({
       resolve: async (_root, args, ctx) => {
         const actor = await ctx.actor();
         const body = checkInput(PayBody, { paymentMethod: args.paymentMethod });
+        const { idempotencyKey: key } = args;
+        checkKey(key, "/idempotencyKey");
         const bookingId = String(args.bookingId);
-        const request = { bookingId, ...body };
-        return idempotent(
-          ctx,
-          { userId: actor.id, key: args.idempotencyKey, route: "POST /bookings/:id/payments", request, status: 202 },
-          (claim) => payBooking({ actor, bookingId, paymentMethod: body.paymentMethod, claim }, ctx.deps),
-        );
+        const r = { actor, bookingId, key, input: body, requestId: ctx.requestId };
+        return answerValue(await payBookingOnce(ctx.deps, r));
       },
     }),
     createReview: t.field({

@@ -21,15 +21,27 @@ export const RETENTION_MS = 24 * 3_600_000;
 /** How long a request may hold a key before another may take it over (wall clock). */
 export const LEASE_SECONDS = 60;
 
+/** The key's rule, once: 1–255 characters (the headers' schemas and GraphQL's idempotencyKey argument). */
+export const KEY_LENGTH = { minLength: 1, maxLength: 255 } as const;
+
+/** An Idempotency-Key header's schema: the key's rule, with what the operation says of it. */
+export const idempotencyKeySchema = (description: string) => t.String({ ...KEY_LENGTH, description });
+
+/** The key's rule for a key given elsewhere than the header (a GraphQL argument): 422 naming `path`. */
+export function checkKey(key: string, path: string): void {
+  const { minLength: min, maxLength: max } = KEY_LENGTH;
+  if (key.length < min || key.length > max)
+    throw new AppError(422, "validation_failed", `Field ${path} must be ${min}–${max} characters`, [
+      { path, message: `must be ${min}–${max} characters` },
+    ]);
+}
+
 export const IdempotencyHeaders = t.Object({
   "idempotency-key": t.Optional(
-    t.String({
-      minLength: 1,
-      maxLength: 255,
-      description:
-        "Makes the request safe to retry: the same key with the same body replays the first answer, a refusal (404, 409, 422) included (header Idempotent-Replayed: true); " +
+    idempotencyKeySchema(
+      "Makes the request safe to retry: the same key with the same body replays the first answer, a refusal (404, 409, 422) included (header Idempotent-Replayed: true); " +
         "with another body → 422 idempotency_key_reused; while the first is still running → 409 idempotency_in_progress. Scoped to the caller, kept 24 h.",
-    }),
+    ),
   ),
 });
 
@@ -38,19 +50,29 @@ export interface IdempotencyClaim {
   complete(tx: Db, body: unknown): Promise<void>;
 }
 
+/** An operation run under Idempotency-Keys: REST's route and GraphQL's mutation for it share them. */
+export interface IdempotentOperation {
+  /** Its name, e.g. "POST /bookings" (stored with each key): a key used for another one is a reused key. */
+  readonly route: string;
+  /** The status of the answer the work's result is sent with (and stored with). */
+  readonly status: number;
+}
+
 export interface IdempotentRequest {
   userId: string;
-  /** The Idempotency-Key header; without one the work simply runs. */
+  operation: IdempotentOperation;
+  /** The Idempotency-Key; without one the work simply runs. */
   key: string | undefined;
-  /** The operation, e.g. "POST /bookings": a key used for another one is a reused key. */
-  route: string;
   /** What the caller asked (path parameters and body): the same key with another request is refused. */
   request: unknown;
-  /** The status of the answer the work's result is sent with. */
-  status: number;
   /** The first request's id: a stored refusal carries it, as its answer did. */
   requestId?: string;
 }
+
+/** What an idempotent operation answers: the work's own result, or the first answer stored under the key. */
+export type IdempotentAnswer<T> =
+  | { replayed: false; status: number; body: T }
+  | { replayed: true; status: number; json: string };
 
 /** JSON with object keys sorted: the same request in any key order has one fingerprint. */
 export function canonicalJson(value: unknown): string {
@@ -87,7 +109,8 @@ const inProgress = () =>
   );
 
 async function claim(db: Db, clock: Clock, r: IdempotentRequest & { key: string }): Promise<Claimed> {
-  const hash = fingerprint(r.route, r.request);
+  const { route } = r.operation;
+  const hash = fingerprint(route, r.request);
   const now = clock.now();
   const where = and(eq(idempotencyKeys.userId, r.userId), eq(idempotencyKeys.key, r.key));
   // A key released between our insert and our read is simply claimed on the next turn.
@@ -99,7 +122,7 @@ async function claim(db: Db, clock: Clock, r: IdempotentRequest & { key: string 
       .values({
         userId: r.userId,
         key: r.key,
-        route: r.route,
+        route,
         requestHash: hash,
         leaseToken: token,
         leaseUntil: lease,
@@ -111,7 +134,7 @@ async function claim(db: Db, clock: Clock, r: IdempotentRequest & { key: string 
     if (inserted) return { kind: "claimed", token };
     const [row] = await db.select().from(idempotencyKeys).where(where);
     if (!row) continue;
-    if (row.route !== r.route || row.requestHash !== hash) throw reused();
+    if (row.route !== route || row.requestHash !== hash) throw reused();
     if (row.responseStatus !== null && row.responseBody !== null)
       return { kind: "replay", status: row.responseStatus, body: row.responseBody };
     // Still in flight; unless its holder's lease ran out (it crashed, or runs past LEASE_SECONDS),
@@ -130,23 +153,19 @@ async function claim(db: Db, clock: Clock, r: IdempotentRequest & { key: string 
 /**
  * Runs `work` at most once per (caller, key): the first time its result is the answer (and is
  * stored by the claim's `complete`, which `work` must call in its transaction); a retry gets the
- * stored answer as a Response marked `Idempotent-Replayed: true`.
+ * stored answer (status and JSON) back instead, a refusal's included. Each transport renders it:
+ * `restAnswer`, `answerValue`.
  */
-export async function idempotently<T>(
+export async function idempotent<T>(
   deps: Deps,
   r: IdempotentRequest,
   work: (claim: IdempotencyClaim | null) => Promise<T>,
-): Promise<T | Response> {
-  if (r.key === undefined) return work(null);
+): Promise<IdempotentAnswer<T>> {
+  const { status } = r.operation;
+  if (r.key === undefined) return { replayed: false, status, body: await work(null) };
   const request = { ...r, key: r.key };
   const claimed = await claim(deps.db, deps.clock, request);
-  if (claimed.kind === "replay") {
-    const type = claimed.status >= 400 ? "application/problem+json" : "application/json;charset=utf-8";
-    return new Response(claimed.body, {
-      status: claimed.status,
-      headers: { "content-type": type, "idempotent-replayed": "true" },
-    });
-  }
+  if (claimed.kind === "replay") return { replayed: true, status: claimed.status, json: claimed.body };
   const where = and(
     eq(idempotencyKeys.userId, r.userId),
     eq(idempotencyKeys.key, request.key),
@@ -157,7 +176,7 @@ export async function idempotently<T>(
     async complete(tx, body) {
       const [done] = await tx
         .update(idempotencyKeys)
-        .set({ responseStatus: r.status, responseBody: JSON.stringify(body), leaseToken: null, leaseUntil: null })
+        .set({ responseStatus: status, responseBody: JSON.stringify(body), leaseToken: null, leaseUntil: null })
         .where(where)
         .returning({ key: idempotencyKeys.key });
       // The lease ran out and another request took the key over: this work must not commit.
@@ -168,7 +187,7 @@ export async function idempotently<T>(
   try {
     const result = await work(handle);
     if (!completed) throw new Error("idempotent work finished without recording its answer");
-    return result;
+    return { replayed: false, status, body: result };
   } catch (err) {
     if (isFinalRefusal(err)) {
       // The rules said no: that is the answer this key gets from now on.
@@ -187,6 +206,27 @@ export async function idempotently<T>(
     }
     throw err;
   }
+}
+
+/**
+ * REST's rendering: the work's result (the route answers it with the operation's status), or the
+ * stored answer's bytes as first sent, marked `Idempotent-Replayed: true`.
+ */
+export function restAnswer<T>(answer: IdempotentAnswer<T>): T | Response {
+  if (!answer.replayed) return answer.body;
+  const type = answer.status >= 400 ? "application/problem+json" : "application/json;charset=utf-8";
+  return new Response(answer.json, {
+    status: answer.status,
+    headers: { "content-type": type, "idempotent-replayed": "true" },
+  });
+}
+
+/** The answer as a value (GraphQL's): the result, the stored one, or a stored refusal thrown again as its AppError. */
+export function answerValue<T>(answer: IdempotentAnswer<T>): T {
+  if (!answer.replayed) return answer.body;
+  const body = JSON.parse(answer.json) as T & { code?: string; detail?: string; errors?: AppError["errors"] };
+  if (answer.status >= 400) throw new AppError(answer.status, body.code ?? "internal", body.detail ?? "", body.errors);
+  return body;
 }
 
 /** Refusals that the caller can lift without changing the request: a retry with the same key must be tried again. */

@@ -182,6 +182,27 @@ describe("queries and mutations, the happy paths", () => {
     await t.call("POST", api(`/bookings/${rest.body.id}/cancel`), { token: guest.accessToken, body: {} });
   });
 
+  test("a refusal stored under a key is the answer on either protocol, replayed", async () => {
+    const nights = { propertyId: property.id, checkIn: "2032-02-10", checkOut: "2032-02-12", guests: 1 };
+    const held = await t.call<BookingBody>("POST", api("/bookings"), { token: guest.accessToken, body: nights });
+    expect(held.status).toBe(201);
+    const create = 'mutation($i: CreateBookingInput!) { createBooking(input: $i, idempotencyKey: "refused-1") { id } }';
+    expect(codeOf(await gql(create, { i: nights }, stranger))).toBe("dates_unavailable");
+    // The nights are free again, but the key keeps its first answer: on REST, marked as replayed.
+    await t.call("POST", api(`/bookings/${held.body.id}/cancel`), { token: guest.accessToken, body: {} });
+    const rest = await t.call<{ code: string }>("POST", api("/bookings"), {
+      token: stranger.accessToken,
+      body: nights,
+      headers: { "idempotency-key": "refused-1" },
+    });
+    expect([rest.status, rest.body.code, rest.headers.get("idempotent-replayed")]).toEqual([
+      409,
+      "dates_unavailable",
+      "true",
+    ]);
+    expect(codeOf(await gql(create, { i: nights }, stranger))).toBe("dates_unavailable");
+  });
+
   test("createReview and the reviews connection; the nested reviews and their authors", async () => {
     const b = await newBooking();
     await t.deps.database.raw.query(
@@ -527,6 +548,31 @@ describe("one authorization, two protocols", () => {
       expect(codeOf(await pay(u))).toBe(((await restPay(u)).body as { code: string }).code);
     expect(codeOf(await pay(guest))).toBe("ok");
     expect(codeOf(await pay(guest, "m-2"))).toBe(((await restPay(guest, "m-r2")).body as { code: string }).code);
+  });
+});
+
+describe("nested fields follow REST's visibility rules", () => {
+  test("an unlisted property is null to its guest, not to its host; a host without a public profile is null", async () => {
+    const other = await registerHost(t.call, "Una Lister");
+    const listing = await createListing(t.call, other, { title: "Soon unlisted" });
+    const res = await book(t.call, guest, { propertyId: listing.id, checkIn: "2031-09-01", checkOut: "2031-09-03" });
+    expect(res.status).toBe(201);
+    const nested = "query($id: ID!) { booking(id: $id) { property { title host { name } } } }";
+    const seenBy = async (who: Registered) =>
+      (await gql<{ booking: { property: unknown } }>(nested, { id: res.body.id }, who)).data?.booking.property;
+    expect(await seenBy(guest)).toEqual({ title: "Soon unlisted", host: { name: "Una Lister" } });
+    expect((await t.call("DELETE", api(`/properties/${listing.id}`), { token: other.accessToken })).status).toBe(204);
+    expect(await seenBy(guest)).toBeNull();
+    expect(await seenBy(other)).toEqual({ title: "Soon unlisted", host: { name: "Una Lister" } });
+    // GET /users/:id is 404 for a profile that is not public: the nested host is null.
+    const gone = await registerHost(t.call, "Sue Spended");
+    const shown = await createListing(t.call, gone, { title: "Still listed" });
+    await t.deps.database.raw.query("update users set status = 'suspended' where id = $1", [gone.id]);
+    expect((await t.call("GET", api(`/users/${gone.id}`))).status).toBe(404);
+    const read = await gql<{ property: unknown }>("query($id: ID!) { property(id: $id) { title host { name } } }", {
+      id: shown.id,
+    });
+    expect(read.data?.property).toEqual({ title: "Still listed", host: null });
   });
 });
 

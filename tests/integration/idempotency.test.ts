@@ -8,7 +8,9 @@ import {
   fingerprint,
   forgetExpiredKeys,
   type IdempotencyClaim,
-  idempotently,
+  type IdempotentRequest,
+  idempotent,
+  restAnswer,
 } from "../../src/http/idempotency";
 import { type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
 import { setClock } from "../support/bookings";
@@ -37,13 +39,19 @@ const work =
       await claim?.complete(tx, answer);
       return answer;
     });
-const request = (user: Registered, key: string | undefined, body: unknown = { a: 1 }) => ({
+const THINGS = { route: "POST /things", status: 201 };
+const request = (user: Registered, key: string | undefined, body: unknown = { a: 1 }): IdempotentRequest => ({
   userId: user.id,
+  operation: THINGS,
   key,
-  route: "POST /things",
   request: body,
-  status: 201,
 });
+/** As a REST route answers: the work's result, or the stored answer as a Response. */
+const idempotently = async <T>(
+  deps: TestApp["deps"],
+  r: IdempotentRequest,
+  w: (claim: IdempotencyClaim | null) => Promise<T>,
+): Promise<T | Response> => restAnswer(await idempotent(deps, r, w));
 const codeOf = (p: Promise<unknown>) =>
   p.then(
     () => "ok",
@@ -74,9 +82,11 @@ describe("idempotently", () => {
     expect(await codeOf(idempotently(t.deps, request(alice, "k-reuse", { a: 2 }), work()))).toBe(
       "idempotency_key_reused",
     );
-    expect(await codeOf(idempotently(t.deps, { ...request(alice, "k-reuse"), route: "POST /other" }, work()))).toBe(
-      "idempotency_key_reused",
-    );
+    expect(
+      await codeOf(
+        idempotently(t.deps, { ...request(alice, "k-reuse"), operation: { ...THINGS, route: "POST /other" } }, work()),
+      ),
+    ).toBe("idempotency_key_reused");
     const before = runs;
     expect(await idempotently(t.deps, request(bob, "k-reuse"), work())).toEqual({ run: before + 1, at: "x" });
   });

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import postgres from "postgres";
 import { registerUser, startTestApp, type TestApp } from "../support/app";
 import { createListing, listing, registerHost } from "../support/properties";
+import { databaseUrl } from "../support/services";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -232,6 +234,40 @@ describe("PATCH /properties/:id", () => {
     } finally {
       running = false;
       await Promise.all(readers);
+    }
+  });
+});
+
+describe.if(Boolean(databaseUrl))("PATCH /properties/:id against a suspension (real PostgreSQL)", () => {
+  // A suspension (and an account deletion) locks the user's row, then their listings. A host's
+  // change must take the same order — the host's row first, the listing after — or the two wait
+  // on each other in a circle and PostgreSQL aborts one (40P01: the PATCH answered 409 conflict).
+  test("the host's row is locked before the listing: a suspension holding the row never deadlocks with it", async () => {
+    const host = await registerHost(t.call);
+    const p = await createListing(t.call, host);
+    const sql = postgres(t.deps.config.databaseUrl as string, { max: 2, onnotice: () => {} });
+    try {
+      let patch: Promise<{ status: number; body: { title?: string } }> | undefined;
+      // The suspension's order, by hand: the user's row, then (once the PATCH waits) the listings.
+      await sql.begin(async (tx) => {
+        await tx`select 1 from users where id = ${host.id} for update`;
+        patch = t.call("PATCH", api(`/properties/${p.id}`), { token: host.accessToken, body: { title: "Renamed" } });
+        for (let waited = 0; ; waited += 10) {
+          const [w] = await sql`select count(*)::int as n from pg_locks where not granted`;
+          if ((w?.n ?? 0) > 0) break;
+          if (waited > 5_000) throw new Error("the PATCH never waited for the host's row");
+          await Bun.sleep(10);
+        }
+        // Waiting for the host's row, the PATCH holds nothing of the listings yet.
+        const [held] = await sql`select count(*)::int as n from pg_locks where relation = 'properties'::regclass`;
+        expect(held?.n).toBe(0);
+        await tx`update properties set updated_at = now() where host_id = ${host.id}`;
+      });
+      const res = await (patch as Promise<{ status: number; body: { title?: string } }>);
+      expect(res.status).toBe(200);
+      expect(res.body.title).toBe("Renamed");
+    } finally {
+      await sql.end();
     }
   });
 });

@@ -5,6 +5,7 @@
 import { and, desc, eq, ilike, isNull, lt, or, sql } from "drizzle-orm";
 import { onChange } from "../../cache/invalidation";
 import { adminAudit, properties, users } from "../../db/schema";
+import { together } from "../../db/together";
 import type { Deps } from "../../dependencies";
 import { noSuchRoute } from "../../http/auth";
 import { AppError, notFound } from "../../http/errors";
@@ -152,7 +153,7 @@ export async function suspendUser(
       if (current.status === "deleted") throw new AppError(409, "invalid_state", "The account was deleted");
       return { user: current, hidden: [] as string[] };
     }
-    await Promise.all([revokeAllSessions(tx, user.id), spendResetTokens(tx, user.id, now)]);
+    await together(revokeAllSessions(tx, user.id), spendResetTokens(tx, user.id, now));
     const hidden = (
       await tx
         .update(properties)

@@ -3,6 +3,7 @@
 // EMAIL_VERIFICATION=required, listing a property and booking a stay wait for that mark.
 import { eq } from "drizzle-orm";
 import { users } from "../../db/schema";
+import { together } from "../../db/together";
 import type { Deps } from "../../dependencies";
 import { AppError } from "../../http/errors";
 import { rateLimitHeaders } from "../../http/rate-limit";
@@ -35,10 +36,10 @@ export async function verifyEmail(token: string, deps: Deps): Promise<void> {
   const now = deps.clock.now();
   await deps.db.transaction(async (tx) => {
     const userId = await spendAccountToken(tx, token, "email_verification", now);
-    await Promise.all([
+    await together(
       tx.update(users).set({ emailVerifiedAt: now, updatedAt: now }).where(eq(users.id, userId)),
       spendTokensOf(tx, userId, "email_verification", now),
-    ]);
+    );
   });
 }
 

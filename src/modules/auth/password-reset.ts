@@ -4,6 +4,7 @@
 // revokes every session.
 import { eq, sql } from "drizzle-orm";
 import { users } from "../../db/schema";
+import { together } from "../../db/together";
 import type { Deps } from "../../dependencies";
 import { AppError } from "../../http/errors";
 import { rateLimitHeaders } from "../../http/rate-limit";
@@ -81,7 +82,7 @@ export async function confirmPasswordReset(
     // Spent here, guarded: of two confirmations of one token, one sets the password.
     const userId = await spendAccountToken(tx, token, "password_reset", now);
     await tx.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, userId));
-    await Promise.all([revokeAllSessions(tx, userId), spendResetTokens(tx, userId, now)]);
+    await together(revokeAllSessions(tx, userId), spendResetTokens(tx, userId, now));
   });
 }
 

@@ -1,14 +1,31 @@
 // /bookings: book a stay, read and list bookings, cancel.
-import { Elysia, t } from "elysia";
+import { Elysia, type Static, t } from "elysia";
 import type { Deps } from "../../dependencies";
 import { authMacro } from "../../http/auth";
 import { errorResponses } from "../../http/errors";
 import { requestIdOf } from "../../http/foundation";
-import { IdempotencyHeaders, idempotently } from "../../http/idempotency";
+import { IdempotencyHeaders, type IdempotentOperation, idempotent, restAnswer } from "../../http/idempotency";
 import { DEFAULT_LIMIT } from "../../http/pagination";
 import { IdParams } from "../../http/schema";
+import type { Actor } from "../auth/actor";
 import { BookingDto, BookingPage, BookingQuery, CancelBookingBody, CreateBookingBody } from "./schemas";
 import { cancelBooking, createBooking, getBooking, listBookings } from "./service";
+
+/** POST /bookings under Idempotency-Keys (the route and GraphQL's createBooking share them). */
+export const CREATE_BOOKING: IdempotentOperation = { route: "POST /bookings", status: 201 };
+
+/** createBooking at most once per key: REST's POST /bookings and GraphQL's createBooking. */
+export function createBookingOnce(
+  deps: Deps,
+  r: { actor: Actor; key: string | undefined; input: Static<typeof CreateBookingBody>; requestId?: string },
+) {
+  const { actor, input } = r;
+  return idempotent(
+    deps,
+    { userId: actor.id, operation: CREATE_BOOKING, key: r.key, request: input, requestId: r.requestId },
+    (claim) => createBooking({ actor, input, claim }, deps),
+  );
+}
 
 export function bookingRoutes(deps: Deps) {
   const tags = ["bookings"];
@@ -17,20 +34,9 @@ export function bookingRoutes(deps: Deps) {
     .post(
       "",
       async ({ actor, body, headers, set, request }) => {
-        set.status = 201;
+        set.status = CREATE_BOOKING.status;
         const key = headers["idempotency-key"];
-        return idempotently(
-          deps,
-          {
-            userId: actor.id,
-            key,
-            route: "POST /bookings",
-            request: body,
-            status: 201,
-            requestId: requestIdOf(request),
-          },
-          (claim) => createBooking({ actor, input: body, claim }, deps),
-        );
+        return restAnswer(await createBookingOnce(deps, { actor, key, input: body, requestId: requestIdOf(request) }));
       },
       {
         auth: true,

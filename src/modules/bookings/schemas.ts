@@ -3,14 +3,16 @@ import { type Static, t } from "elysia";
 import { Page, PageQuery } from "../../http/pagination";
 import { Int, strictObject, Timestamp, Uuid } from "../../http/schema";
 
-const StatusSchema = t.Union([
+export const BookingStatusSchema = t.Union([
   t.Literal("pending_payment"),
   t.Literal("confirmed"),
   t.Literal("completed"),
   t.Literal("expired"),
   t.Literal("cancelled"),
 ]);
-export type BookingStatus = Static<typeof StatusSchema>;
+export type BookingStatus = Static<typeof BookingStatusSchema>;
+/** Who a booking is seen as: its guest, or the property's host. */
+export const BookingRoleSchema = t.Union([t.Literal("guest"), t.Literal("host")]);
 
 const Day = (description = "YYYY-MM-DD") => t.String({ format: "date", description });
 const Amount = Int({ minimum: 0, description: "minor units (cents)" });
@@ -55,7 +57,7 @@ export const PriceDto = t.Object(
 export const CancellationDto = t.Object(
   {
     cancelledAt: Timestamp,
-    by: t.Union([t.Literal("guest"), t.Literal("host")]),
+    by: BookingRoleSchema,
     reason: t.Optional(t.String()),
     refundAmount: Amount,
   },
@@ -70,7 +72,7 @@ export const BookingDto = t.Object(
     checkIn: Day(),
     checkOut: Day(),
     guests: Int({ minimum: 1 }),
-    status: StatusSchema,
+    status: BookingStatusSchema,
     price: PriceDto,
     expiresAt: Timestamp,
     cancellation: t.Optional(CancellationDto),
@@ -84,11 +86,11 @@ export const BookingPage = Page(BookingDto, "BookingPage");
 
 export const BookingQuery = t.Object({
   as: t.Optional(
-    t.Union([t.Literal("guest"), t.Literal("host")], {
+    t.Union([...BookingRoleSchema.anyOf], {
       default: "guest",
       description: "guest: the caller's stays; host: stays at the caller's properties",
     }),
   ),
-  status: t.Optional(t.Union([...StatusSchema.anyOf], { description: "only bookings in this status" })),
+  status: t.Optional(t.Union([...BookingStatusSchema.anyOf], { description: "only bookings in this status" })),
   ...PageQuery,
 });

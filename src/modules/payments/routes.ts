@@ -1,14 +1,15 @@
 // /bookings/:id/payments, /payments/:id and the provider's /webhooks/payments.
-import { Elysia } from "elysia";
+import { Elysia, type Static } from "elysia";
 import { onChange } from "../../cache/invalidation";
 import type { Deps } from "../../dependencies";
 import { authMacro } from "../../http/auth";
 import { AppError, errorResponses, notFound } from "../../http/errors";
 import { rawBodyOf, requestIdOf } from "../../http/foundation";
-import { idempotently } from "../../http/idempotency";
+import { type IdempotentOperation, idempotent, restAnswer } from "../../http/idempotency";
 import { DEFAULT_LIMIT } from "../../http/pagination";
 import { IdParams } from "../../http/schema";
 import { systemClock } from "../../lib/clock";
+import type { Actor } from "../auth/actor";
 import { WebhookSignatureError } from "./provider";
 import { lastMismatches } from "./reconcile";
 import {
@@ -26,6 +27,22 @@ import { getPayment, listBookingPayments, payBooking, receiveWebhook } from "./s
 /** How far a webhook's signed timestamp may be from now (the contract: 5 minutes). */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
+/** POST /bookings/:id/payments under Idempotency-Keys (the route and GraphQL's payBooking share them). */
+export const PAY_BOOKING: IdempotentOperation = { route: "POST /bookings/:id/payments", status: 202 };
+
+/** payBooking at most once per key: REST's POST /bookings/:id/payments and GraphQL's payBooking. */
+export function payBookingOnce(
+  deps: Deps,
+  r: { actor: Actor; bookingId: string; key: string; input: Static<typeof PayBody>; requestId?: string },
+) {
+  const { actor, bookingId, input } = r;
+  return idempotent(
+    deps,
+    { userId: actor.id, operation: PAY_BOOKING, key: r.key, request: { bookingId, ...input }, requestId: r.requestId },
+    (claim) => payBooking({ actor, bookingId, paymentMethod: input.paymentMethod, claim }, deps),
+  );
+}
+
 export function paymentRoutes(deps: Deps) {
   const tags = ["payments"];
   deps.metrics.setMismatchProbe(() => lastMismatches(deps.db));
@@ -40,18 +57,16 @@ export function paymentRoutes(deps: Deps) {
     .post(
       "/bookings/:id/payments",
       async ({ actor, params, body, headers, set, request }) => {
-        set.status = 202;
-        return idempotently(
-          deps,
-          {
-            userId: actor.id,
-            key: headers["idempotency-key"],
-            route: "POST /bookings/:id/payments",
-            request: { bookingId: params.id, ...body },
-            status: 202,
+        set.status = PAY_BOOKING.status;
+        const key = headers["idempotency-key"];
+        return restAnswer(
+          await payBookingOnce(deps, {
+            actor,
+            bookingId: params.id,
+            key,
+            input: body,
             requestId: requestIdOf(request),
-          },
-          (claim) => payBooking({ actor, bookingId: params.id, paymentMethod: body.paymentMethod, claim }, deps),
+          }),
         );
       },
       {

@@ -1,16 +1,17 @@
 // Payment DTOs: the pay request, the Payment of the contract, and the webhook event.
 import { type Static, t } from "elysia";
+import { idempotencyKeySchema } from "../../http/idempotency";
 import { Page, PageOnlyQuery } from "../../http/pagination";
 import { Int, strictObject, Timestamp, Uuid } from "../../http/schema";
 
-const StatusSchema = t.Union([
+export const PaymentStatusSchema = t.Union([
   t.Literal("processing"),
   t.Literal("succeeded"),
   t.Literal("failed"),
   t.Literal("refunded"),
   t.Literal("partially_refunded"),
 ]);
-export type PaymentStatus = Static<typeof StatusSchema>;
+export type PaymentStatus = Static<typeof PaymentStatusSchema>;
 
 const Amount = Int({ minimum: 0, description: "minor units (cents)" });
 
@@ -28,12 +29,9 @@ export const PayBody = strictObject(
 
 /** Required on POST /bookings/:id/payments (the contract: missing → 422). */
 export const PaymentIdempotencyHeaders = t.Object({
-  "idempotency-key": t.String({
-    minLength: 1,
-    maxLength: 255,
-    description:
-      "Required. A retry with the same key and body replays the first answer (Idempotent-Replayed: true); another body → 422 idempotency_key_reused; still running → 409 idempotency_in_progress.",
-  }),
+  "idempotency-key": idempotencyKeySchema(
+    "Required. A retry with the same key and body replays the first answer (Idempotent-Replayed: true); another body → 422 idempotency_key_reused; still running → 409 idempotency_in_progress.",
+  ),
 });
 
 export const PaymentDto = t.Object(
@@ -42,7 +40,7 @@ export const PaymentDto = t.Object(
     bookingId: Uuid,
     amount: Int({ minimum: 1, description: "minor units (cents): the booking's total, as stored when it was made" }),
     currency: t.String({ pattern: "^[A-Z]{3}$", description: "ISO 4217" }),
-    status: StatusSchema,
+    status: PaymentStatusSchema,
     failureCode: t.Optional(
       t.String({
         description:

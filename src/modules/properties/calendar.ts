@@ -4,6 +4,7 @@ import { onChange } from "../../cache/invalidation";
 import type { Db } from "../../db/client";
 import { perDatabase } from "../../db/prepared";
 import { bookings, calendarDays, properties } from "../../db/schema";
+import { together } from "../../db/together";
 import type { Deps } from "../../dependencies";
 import { AppError, invalid } from "../../http/errors";
 import { addDays, dayOf, daysBetween, eachDay, isIsoDay } from "../../lib/dates";
@@ -64,13 +65,13 @@ async function computeDays(
   to: string,
 ): Promise<Day[]> {
   const today = dayOf(now);
-  const [overrides, booked] = await Promise.all([
+  const [overrides, booked] = await together(
     db
       .select()
       .from(calendarDays)
       .where(and(eq(calendarDays.propertyId, property.id), gte(calendarDays.day, from), lt(calendarDays.day, to))),
     bookedDays(db, now, property.id, from, to),
-  ]);
+  );
   const byDay = new Map(overrides.map((o) => [o.day, o]));
   return eachDay(from, to).map((date) => {
     const o = byDay.get(date);

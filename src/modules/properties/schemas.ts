@@ -1,6 +1,6 @@
 // Property DTOs: what hosts may write (allow-listed per operation) and what everyone reads.
 import type { TOptional, TSchema } from "@sinclair/typebox";
-import { t } from "elysia";
+import { type Static, t } from "elysia";
 import { Page, PageOnlyQuery, PageQuery } from "../../http/pagination";
 import { Int, Nullable, Num, strictObject, Timestamp, Uuid } from "../../http/schema";
 
@@ -8,7 +8,7 @@ export const MAX_PRICE = 100_000_000; // a million in major units, per night
 export const MAX_PHOTOS = 50;
 export const MAX_AMENITIES = 50;
 
-const PropertyTypeSchema = t.Union([
+export const PropertyTypeSchema = t.Union([
   t.Literal("apartment"),
   t.Literal("house"),
   t.Literal("room"),
@@ -16,8 +16,8 @@ const PropertyTypeSchema = t.Union([
   t.Literal("villa"),
   t.Literal("other"),
 ]);
-const PolicySchema = t.Union([t.Literal("flexible"), t.Literal("moderate"), t.Literal("strict")]);
-const StatusSchema = t.Union([t.Literal("listed"), t.Literal("unlisted")]);
+export const CancellationPolicySchema = t.Union([t.Literal("flexible"), t.Literal("moderate"), t.Literal("strict")]);
+export const PropertyStatusSchema = t.Union([t.Literal("listed"), t.Literal("unlisted")]);
 const Day = t.String({ format: "date", description: "a calendar date, YYYY-MM-DD" });
 
 const Text = (min: number, max: number) =>
@@ -58,7 +58,7 @@ const writable = {
   photos: t.Array(Photo, { maxItems: MAX_PHOTOS }),
   minNights: Int({ minimum: 1, maximum: 365 }),
   maxNights: Int({ minimum: 1, maximum: 365 }),
-  cancellationPolicy: PolicySchema,
+  cancellationPolicy: CancellationPolicySchema,
 };
 
 export const CreatePropertyBody = strictObject(
@@ -128,7 +128,7 @@ export const UpdatePropertyBody = strictObject(
       }),
     ),
     location: t.Optional(Location),
-    status: t.Optional(StatusSchema),
+    status: t.Optional(PropertyStatusSchema),
   },
   {
     title: "UpdateProperty",
@@ -166,8 +166,8 @@ export const PropertyDto = t.Object(
     photos: t.Array(t.Object({ url: t.String(), caption: t.Optional(t.String()) })),
     minNights: Int(),
     maxNights: Int(),
-    cancellationPolicy: PolicySchema,
-    status: StatusSchema,
+    cancellationPolicy: CancellationPolicySchema,
+    status: PropertyStatusSchema,
     ratingAverage: Nullable(Num()),
     reviewCount: Int(),
     createdAt: Timestamp,
@@ -178,8 +178,15 @@ export const PropertyDto = t.Object(
 
 export const PropertyPage = Page(PropertyDto, "PropertyPage");
 
-export const sorts = ["recommended", "price_asc", "price_desc", "rating", "newest", "distance"] as const;
-export type Sort = (typeof sorts)[number];
+export const SortSchema = t.Union([
+  t.Literal("recommended"),
+  t.Literal("price_asc"),
+  t.Literal("price_desc"),
+  t.Literal("rating"),
+  t.Literal("newest"),
+  t.Literal("distance"),
+]);
+export type Sort = Static<typeof SortSchema>;
 
 export const SearchQuery = t.Object({
   city: t.Optional(t.String({ minLength: 1, maxLength: 100 })),
@@ -200,16 +207,7 @@ export const SearchQuery = t.Object({
   radiusKm: t.Optional(Num({ exclusiveMinimum: 0, maximum: 500, description: "with near; default 25" })),
   bbox: t.Optional(t.String({ description: "minLng,minLat,maxLng,maxLat (map view)" })),
   q: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
-  sort: t.Optional(
-    t.Union([
-      t.Literal("recommended"),
-      t.Literal("price_asc"),
-      t.Literal("price_desc"),
-      t.Literal("rating"),
-      t.Literal("newest"),
-      t.Literal("distance"),
-    ]),
-  ),
+  sort: t.Optional(SortSchema),
   ...PageQuery,
 });
 

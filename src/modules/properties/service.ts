@@ -162,11 +162,11 @@ async function activeHost(db: Db, actor: Actor): Promise<void> {
 export async function propertyForHost(db: Db, actor: Actor, id: string): Promise<PropertyRow> {
   // The host's own row too, shared, and first (a suspension and a deletion lock it before the
   // listings: the same order, so neither waits on the other in a circle): they wait for this
-  // change, or this change sees them — a write that started before them cannot undo them.
-  const [, [row]] = await Promise.all([
-    activeHost(db, actor),
-    db.select(propertyColumns).from(properties).where(eq(properties.id, id)).for("update"),
-  ]);
+  // change, or this change sees them — a write that started before them cannot undo them. Awaited
+  // before the listing is locked: sent together, the order they ran in would rest on microtask
+  // timing (see together()), and the listing locked first deadlocks with a suspension.
+  await activeHost(db, actor);
+  const [row] = await db.select(propertyColumns).from(properties).where(eq(properties.id, id)).for("update");
   if (!row) throw notFound("Property");
   if (row.hostId !== actor.id) {
     if (row.status !== "listed") throw notFound("Property");

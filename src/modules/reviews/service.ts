@@ -8,6 +8,7 @@ import type { Db } from "../../db/client";
 import { newestFirst } from "../../db/newest-first";
 import { perDatabase } from "../../db/prepared";
 import { guestReviews, properties, reviews, users } from "../../db/schema";
+import { together } from "../../db/together";
 import type { Deps } from "../../dependencies";
 import { AppError, conflict, invalid, notFound } from "../../http/errors";
 import { enqueueMany } from "../../jobs/outbox";
@@ -18,6 +19,7 @@ import type { BookingRow } from "../bookings/dto";
 import { isDue, settleDue } from "../bookings/lifecycle";
 import { readProperty, type Viewer } from "../properties/service";
 import { publicProfile } from "../users/service";
+import { type Author, type GuestReviewDtoValue, type ReviewDtoValue, toGuestReviewDto, toReviewDto } from "./dto";
 
 /** Days after the checkout day during which a stay may be reviewed (both ways). */
 export const REVIEW_WINDOW_DAYS = 30;
@@ -36,39 +38,6 @@ function commentOf(raw: string): string {
   if (length < 1 || length > MAX_COMMENT)
     throw invalid("/comment", `must be 1–${MAX_COMMENT} characters after trimming (it is ${length})`);
   return comment;
-}
-
-type Author = { id: string; name: string; avatarUrl: string | null };
-type ReviewRow = typeof reviews.$inferSelect;
-type GuestReviewRow = typeof guestReviews.$inferSelect;
-
-export function toReviewDto(r: ReviewRow, author: Author) {
-  return {
-    id: r.id,
-    bookingId: r.bookingId,
-    propertyId: r.propertyId,
-    authorId: r.authorId,
-    author,
-    rating: r.rating,
-    comment: r.comment,
-    ...(r.responseComment && r.respondedAt
-      ? { response: { comment: r.responseComment, createdAt: r.respondedAt.toISOString() } }
-      : {}),
-    createdAt: r.createdAt.toISOString(),
-  };
-}
-
-export function toGuestReviewDto(r: GuestReviewRow, author: Author) {
-  return {
-    id: r.id,
-    bookingId: r.bookingId,
-    guestId: r.guestId,
-    authorId: r.authorId,
-    author,
-    rating: r.rating,
-    comment: r.comment,
-    createdAt: r.createdAt.toISOString(),
-  };
 }
 
 const authorOf = (u: Pick<Actor, "id" | "name" | "avatarUrl">): Author => ({
@@ -124,7 +93,7 @@ const alreadyReviewed = () =>
 export async function createReview(
   { actor, bookingId, rating, comment }: { actor: Actor; bookingId: string; rating: number; comment: string },
   deps: Deps,
-): Promise<ReturnType<typeof toReviewDto>> {
+): Promise<ReviewDtoValue> {
   const now = deps.clock.now();
   const text = commentOf(comment);
   const { review, propertyId } = await deps.db.transaction(async (tx) => {
@@ -143,7 +112,7 @@ export async function createReview(
       .onConflictDoNothing({ target: reviews.bookingId })
       .returning();
     if (!review) throw alreadyReviewed();
-    await Promise.all([
+    await together(
       tx
         .update(properties)
         .set({ ratingSum: sql`${properties.ratingSum} + ${rating}`, reviewCount: sql`${properties.reviewCount} + 1` })
@@ -162,7 +131,7 @@ export async function createReview(
           dedupeKey: `review:${review.id}:received`,
         },
       ]),
-    ]);
+    );
     return { review, propertyId: booking.propertyId };
   });
   await onChange(deps, { kind: "review.added", propertyId });
@@ -172,7 +141,7 @@ export async function createReview(
 export async function respondToReview(
   { actor, reviewId, comment }: { actor: Actor; reviewId: string; comment: string },
   deps: Deps,
-): Promise<ReturnType<typeof toReviewDto>> {
+): Promise<ReviewDtoValue> {
   if (!isUuid(reviewId)) throw notFound("Review");
   const now = deps.clock.now();
   const text = commentOf(comment);
@@ -217,7 +186,7 @@ export async function respondToReview(
 export async function createGuestReview(
   { actor, bookingId, rating, comment }: { actor: Actor; bookingId: string; rating: number; comment: string },
   deps: Deps,
-): Promise<ReturnType<typeof toGuestReviewDto>> {
+): Promise<GuestReviewDtoValue> {
   const now = deps.clock.now();
   const text = commentOf(comment);
   return deps.db.transaction(async (tx) => {
@@ -236,7 +205,7 @@ export async function createGuestReview(
       .onConflictDoNothing({ target: guestReviews.bookingId })
       .returning();
     if (!review) throw alreadyReviewed();
-    await Promise.all([
+    await together(
       tx
         .update(users)
         .set({
@@ -257,7 +226,7 @@ export async function createGuestReview(
           dedupeKey: `guest-review:${review.id}:received`,
         },
       ]),
-    ]);
+    );
     return toGuestReviewDto(review, authorOf(actor));
   });
 }
@@ -295,7 +264,7 @@ const laterReviewPage = perDatabase((db) =>
 export async function listPropertyReviews(
   { propertyId, viewer, limit, cursor }: { propertyId: string; viewer: Viewer; limit: number; cursor?: string },
   deps: Deps,
-): Promise<{ data: ReturnType<typeof toReviewDto>[]; nextCursor: string | null }> {
+): Promise<{ data: ReviewDtoValue[]; nextCursor: string | null }> {
   const keyset = newestFirst(reviews, limit, cursor);
   if (!isUuid(propertyId)) throw notFound("Property");
   // The property's own visibility rule (an unlisted one is its host's only), from its cached answer.
@@ -312,7 +281,7 @@ export async function listPropertyReviews(
 export async function listGuestReviews(
   { userId, limit, cursor }: { userId: string; limit: number; cursor?: string },
   deps: Deps,
-): Promise<{ data: ReturnType<typeof toGuestReviewDto>[]; nextCursor: string | null }> {
+): Promise<{ data: GuestReviewDtoValue[]; nextCursor: string | null }> {
   const keyset = newestFirst(guestReviews, limit, cursor);
   // A user who does not exist, or whose profile is not public (suspended), has no reviews to show.
   const user = await publicProfile(userId, deps);

@@ -18,6 +18,7 @@ import {
   reviews,
   users,
 } from "../../db/schema";
+import { together } from "../../db/together";
 import type { Deps } from "../../dependencies";
 import { AppError, unauthenticated } from "../../http/errors";
 import { systemClock } from "../../lib/clock";
@@ -30,7 +31,7 @@ import { lockBookingsOf } from "../bookings/service";
 import { toNotificationDto } from "../notifications/service";
 import { toPaymentDto } from "../payments/dto";
 import type { PropertyDtoValue } from "../properties/dto";
-import { toGuestReviewDto, toReviewDto } from "../reviews/service";
+import { toGuestReviewDto, toReviewDto } from "../reviews/dto";
 import { requireActive } from "./active";
 import { toUserDto } from "./dto";
 
@@ -100,7 +101,7 @@ async function eraseAccount({ actor, password }: { actor: Actor; password: strin
           : `${whose} a booking awaiting payment; cancel it or let it expire (within 15 minutes) before deleting the account`,
       );
     }
-    await Promise.all([
+    await together(
       tx
         .update(users)
         .set({
@@ -122,7 +123,7 @@ async function eraseAccount({ actor, password }: { actor: Actor; password: strin
       tx.delete(notifications).where(eq(notifications.userId, actor.id)),
       // Stored answers (bookings, payments) replayed to nobody now.
       tx.delete(idempotencyKeys).where(eq(idempotencyKeys.userId, actor.id)),
-    ]);
+    );
     return owned;
   });
   if (listings.length) await onChange(deps, { kind: "account.deleted", propertyIds: listings });
@@ -141,7 +142,7 @@ async function readExport(db: Db, actor: Actor, deps: Deps) {
   const me = { id: actor.id, name: actor.name, avatarUrl: actor.avatarUrl };
   const hostedIds = db.select({ id: properties.id }).from(properties).where(eq(properties.hostId, actor.id));
   const [sessions, listings, booked, hosted, paid, written, hostWritten, received, notes, moderation, responses] =
-    await Promise.all([
+    await together(
       db.select().from(refreshTokens).where(eq(refreshTokens.userId, actor.id)).orderBy(asc(refreshTokens.createdAt)),
       db
         .select({ body: propertyDocuments.body })
@@ -171,7 +172,7 @@ async function readExport(db: Db, actor: Actor, deps: Deps) {
         .from(reviews)
         .where(and(inArray(reviews.propertyId, hostedIds), isNotNull(reviews.respondedAt)))
         .orderBy(asc(reviews.respondedAt)),
-    ]);
+    );
   return {
     exportedAt: deps.clock.now().toISOString(),
     user: {

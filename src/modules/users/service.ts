@@ -3,6 +3,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { onChange } from "../../cache/invalidation";
 import { perDatabase } from "../../db/prepared";
 import { properties, users } from "../../db/schema";
+import { together } from "../../db/together";
 import type { Deps } from "../../dependencies";
 import { AppError, notFound } from "../../http/errors";
 import type { Actor } from "../auth/actor";
@@ -97,7 +98,7 @@ async function setPassword(
       .where(stillActive(actor))
       .returning({ id: users.id });
     if (!row) return false;
-    await Promise.all([revokeAllSessions(tx, actor.id), spendResetTokens(tx, actor.id, deps.clock.now())]);
+    await together(revokeAllSessions(tx, actor.id), spendResetTokens(tx, actor.id, deps.clock.now()));
     return true;
   });
   // Refused after the transaction: its reading of the row must not wait on the transaction's own
@@ -118,9 +119,12 @@ export async function becomeHost({ actor }: { actor: Actor }, deps: Deps): Promi
   return row;
 }
 
+/** Whose profile is public: an active user's (a suspended or deleted one's is answered like a missing one). */
+export const hasPublicProfile = (row: UserRow | undefined): row is UserRow => row?.status === "active";
+
 /** Anyone may see a public profile; a suspended user's profile is answered like a missing one. */
 export async function publicProfile(id: string, deps: Deps): Promise<UserRow> {
   const row = await findUser(id, deps);
-  if (row?.status !== "active") throw notFound("User");
+  if (!hasPublicProfile(row)) throw notFound("User");
   return row;
 }
