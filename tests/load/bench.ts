@@ -564,7 +564,7 @@ async function bookingScenarios(env: Record<string, string>, cwd: string, o: { c
   // Tokens as the service signs them (same secret); a guest may hold many unpaid bookings here.
   const { createAccessTokens } = await import("../../src/modules/auth/tokens");
   const signer = createAccessTokens(env.JWT_SECRET as string, 900);
-  const tokens = await Promise.all(guests.map((id) => signer.sign(id)));
+  const tokens = await Promise.all(guests.map((id) => signer.sign(id, 0)));
   const app = await startStayhub(
     {
       ...env,
@@ -922,7 +922,7 @@ async function paymentScenario(env: Record<string, string>, cwd: string, o: { co
   await sql.end();
   const { createAccessTokens } = await import("../../src/modules/auth/tokens");
   const signer = createAccessTokens(env.JWT_SECRET as string, 900);
-  const tokens = await Promise.all(guests.map((id) => signer.sign(id)));
+  const tokens = await Promise.all(guests.map((id) => signer.sign(id, 0)));
   const appEnv = {
     ...env,
     REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",

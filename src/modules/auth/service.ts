@@ -23,7 +23,7 @@ export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 async function issue(user: UserRow, deps: Deps, familyId?: string): Promise<Session> {
   const [accessToken, refreshToken] = await Promise.all([
-    deps.tokens.sign(user.id),
+    deps.tokens.sign(user.id, user.credentialVersion),
     startSession(deps.db, user.id, deps.config.refreshTokenTtlDays, familyId),
   ]);
   return { user, accessToken, refreshToken };
