@@ -283,5 +283,5 @@ describe("open bookingUpdated subscriptions of the user end at once (the booking
       await embedded.call("DELETE", "/api/v1/_test/clock");
       await embedded.close();
     }
-  }, 60_000);
+  }, 120_000); // the first embedded database of a process is migrated (half a minute on a busy machine)
 });
