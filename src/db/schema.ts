@@ -46,6 +46,10 @@ export const users = pgTable(
     // Reviews received as a guest (from hosts), kept by the guest-review verb in its transaction.
     guestRatingSum: integer("guest_rating_sum").notNull().default(0),
     guestReviewCount: integer("guest_review_count").notNull().default(0),
+    // Carried in every access token (claim `cv`) and compared with this row at each request: a
+    // password reset or change, a suspension, a deletion or "log out everywhere" bumps it in its
+    // transaction, and every access token issued before is refused at once, on every instance.
+    credentialVersion: integer("credential_version").notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

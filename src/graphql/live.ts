@@ -2,16 +2,22 @@
 // stayhub_booking when a status change commits; each instance LISTENs once (from its first
 // subscriber on) and hands each booking's changes to that booking's subscribers. The database is
 // the bus: every instance hears every change, whichever process made it (an API, a worker, a
-// sweep), and a change rolled back is never heard.
+// sweep), and a change rolled back is never heard. It also LISTENs on stayhub_credentials: when a
+// user's sessions are revoked (password, suspension, deletion, logout everywhere), that user's
+// subscriptions are told to re-check their token at once, which ends them.
 import type { Database } from "../db/client";
 import { AppError } from "../http/errors";
 import type { Logger } from "../lib/log";
+import { CREDENTIALS_CHANNEL } from "../modules/auth/sessions";
 
 export const BOOKING_CHANNEL = "stayhub_booking";
 /** Live subscriptions one user may hold on one instance, and the instance in all. */
 export const MAX_SUBSCRIPTIONS_PER_USER = 20;
 export const MAX_SUBSCRIPTIONS = 10_000;
-/** Pushed to every subscriber after the LISTEN connection came back: read the booking again. */
+/**
+ * Pushed to every subscriber after the LISTEN connection came back, and to a user's subscribers
+ * when their credentials changed: check the token and read the booking again.
+ */
 export const RESYNC = "?";
 
 /** Changes of one booking, in the order they committed, until `close`. */
@@ -25,9 +31,9 @@ const unavailable = () =>
 export class BookingFeed {
   private readonly subscribers = new Map<string, Set<(status: string | null) => void>>();
   private readonly perUser = new Map<string, number>();
+  private readonly byUser = new Map<string, Set<(status: string | null) => void>>();
   private total = 0;
   private listening: Promise<unknown> | null = null;
-  private listens = 0;
   private unlisten: (() => Promise<void>) | null = null;
   private closed = false;
 
@@ -38,26 +44,37 @@ export class BookingFeed {
 
   /** Starts listening (once); resolves when changes are being heard. */
   private listen(): Promise<unknown> {
-    this.listening ??= this.database
-      .listen(
-        BOOKING_CHANNEL,
-        (payload) => this.dispatch(payload),
-        // After a reconnect, what was notified in between is lost: every subscriber reads again.
-        () => {
-          if (this.listens++ === 0) return;
-          this.log.warn("booking feed listening again after a reconnect; subscribers resync");
-          for (const subs of this.subscribers.values()) for (const push of subs) push(RESYNC);
+    // After a reconnect, what was notified in between is lost: every subscriber reads again.
+    const resyncAfterReconnect = (channel: string) => {
+      let listens = 0;
+      return () => {
+        if (listens++ === 0) return;
+        this.log.warn("booking feed listening again after a reconnect; subscribers resync", { channel });
+        for (const subs of this.subscribers.values()) for (const push of subs) push(RESYNC);
+      };
+    };
+    this.listening ??= Promise.allSettled([
+      this.database.listen(BOOKING_CHANNEL, (payload) => this.dispatch(payload), resyncAfterReconnect(BOOKING_CHANNEL)),
+      this.database.listen(
+        CREDENTIALS_CHANNEL,
+        (userId) => {
+          for (const push of this.byUser.get(userId) ?? []) push(RESYNC);
         },
-      )
-      .then(
-        (unlisten) => {
-          this.unlisten = unlisten;
-        },
-        (err) => {
-          this.listening = null;
-          throw err;
-        },
-      );
+        resyncAfterReconnect(CREDENTIALS_CHANNEL),
+      ),
+    ]).then(async (outcomes) => {
+      const unlistens = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
+      const failed = outcomes.find((o) => o.status === "rejected");
+      if (failed) {
+        // Both or neither: the next subscriber tries both again.
+        this.listening = null;
+        await Promise.allSettled(unlistens.map((unlisten) => unlisten()));
+        throw failed.reason;
+      }
+      this.unlisten = async () => {
+        await Promise.all(unlistens.map((unlisten) => unlisten()));
+      };
+    });
     return this.listening;
   }
 
@@ -116,12 +133,21 @@ export class BookingFeed {
       this.subscribers.set(bookingId, set);
     }
     set.add(push);
+    let mineNow = this.byUser.get(userId);
+    if (!mineNow) {
+      mineNow = new Set();
+      this.byUser.set(userId, mineNow);
+    }
+    mineNow.add(push);
     const close = () => {
       done = true;
       wake?.();
       const subs = this.subscribers.get(bookingId);
       subs?.delete(push);
       if (subs?.size === 0) this.subscribers.delete(bookingId);
+      const users = this.byUser.get(userId);
+      users?.delete(push);
+      if (users?.size === 0) this.byUser.delete(userId);
       uncount();
     };
     return {
@@ -162,6 +188,7 @@ export class BookingFeed {
     this.closed = true;
     for (const subs of this.subscribers.values()) for (const push of subs) push(null);
     this.subscribers.clear();
+    this.byUser.clear();
     await this.unlisten?.().catch((err) => this.log.warn("unlisten failed", { error: (err as Error).message }));
   }
 }

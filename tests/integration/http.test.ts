@@ -34,6 +34,7 @@ const PUBLIC = new Set([
 ]);
 const AUTHENTICATED = new Set([
   "POST /api/v1/auth/logout",
+  "POST /api/v1/auth/logout-all",
   "GET /api/v1/users/me",
   "PATCH /api/v1/users/me",
   "POST /api/v1/users/me/password",
@@ -71,6 +72,7 @@ const ADMIN = new Set([
 
 // POST routes that take no body.
 const BODYLESS = new Set([
+  "POST /api/v1/auth/logout-all",
   "POST /api/v1/users/me/host",
   "POST /api/v1/auth/verify-email/resend",
   "POST /api/v1/notifications/:id/read",

@@ -1,6 +1,7 @@
 // `bun run bench`: the service beside its raw floors, measured in one run on this machine, so the
 // ratios survive a noisy machine. Needs wrk (apt-get install wrk) and PostgreSQL (DATABASE_URL,
-// default postgres://postgres@127.0.0.1:5432/postgres); uses a scratch database stayhub_bench.
+// default postgres://postgres@127.0.0.1:5432/postgres); uses a scratch database stayhub_bench (or
+// $BENCH_DATABASE). BENCH_BINARY=path measures that binary instead of building this checkout's.
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -11,13 +12,14 @@ import { type JobsResult, jobsBench } from "./jobs-bench";
 import { type LoadResult, wrk } from "./wrk";
 
 const ROOT = resolve(import.meta.dir, "../..");
-const BINARY = join(ROOT, "dist/stayhub");
+const BINARY = process.env.BENCH_BINARY ? resolve(process.env.BENCH_BINARY) : join(ROOT, "dist/stayhub");
+const BENCH_DATABASE = process.env.BENCH_DATABASE ?? "stayhub_bench";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const baseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const benchDb = (() => {
   const u = new URL(baseUrl);
-  u.pathname = "/stayhub_bench";
+  u.pathname = `/${BENCH_DATABASE}`;
   return u.toString();
 })();
 
@@ -53,7 +55,7 @@ async function waitFor(url: string, proc: ReturnType<typeof Bun.spawn>, timeoutM
   }
 }
 
-async function startStayhub(env: Record<string, string>, cwd: string) {
+async function startStayhub(env: Record<string, string>, cwd: string, binary = BINARY) {
   const port = freePort();
   const t0 = performance.now();
   // BENCH_CPU_PROFILE=dir: the service runs from source under Bun's sampling profiler and leaves a
@@ -61,7 +63,7 @@ async function startStayhub(env: Record<string, string>, cwd: string) {
   const profile = process.env.BENCH_CPU_PROFILE;
   const cmd = profile
     ? [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${profile}`, join(ROOT, "src/main.ts"), "serve"]
-    : [BINARY, "serve"];
+    : [binary, "serve"];
   const proc = Bun.spawn(cmd, {
     cwd,
     env: { PATH: process.env.PATH ?? "", PORT: String(port), ...env },
@@ -128,7 +130,7 @@ async function measureCpu(appPid: number, url: string, o: Parameters<typeof wrk>
   await wrk(url, { ...o, seconds: 2 });
   const sql = postgres(benchDb, { max: 1, onnotice: () => {} });
   const backends = (
-    await sql`select pid from pg_stat_activity where datname = 'stayhub_bench' and application_name = 'stayhub'`
+    await sql`select pid from pg_stat_activity where datname = ${BENCH_DATABASE} and application_name = 'stayhub'`
   ).map((r) => r.pid as number);
   await sql.end();
   const [app0, db0] = [cpuSeconds([appPid]), cpuSeconds(backends)];
@@ -162,17 +164,17 @@ const fmt = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : "n/a");
 
 async function main() {
   if (!Bun.which("wrk")) throw new Error("wrk is not installed: apt-get install -y wrk");
-  if (!existsSync(BINARY) || process.env.BENCH_BUILD !== "0") {
+  if (!process.env.BENCH_BINARY && (!existsSync(BINARY) || process.env.BENCH_BUILD !== "0")) {
     say("building the binary");
     const b = Bun.spawnSync([process.execPath, "run", "build"], { cwd: ROOT, stdout: "ignore", stderr: "inherit" });
     if (b.exitCode !== 0) throw new Error("build failed");
   }
   notes.push(`binary size: ${(statSync(BINARY).size / 1024 / 1024).toFixed(1)} MiB`);
 
-  say("fresh database stayhub_bench");
+  say(`fresh database ${BENCH_DATABASE}`);
   const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe("drop database if exists stayhub_bench with (force)");
-  await admin.unsafe("create database stayhub_bench");
+  await admin.unsafe(`drop database if exists "${BENCH_DATABASE}" with (force)`);
+  await admin.unsafe(`create database "${BENCH_DATABASE}"`);
   await admin.end();
 
   const cwd = mkdtempSync(join(tmpdir(), "stayhub-bench-"));
@@ -191,6 +193,11 @@ async function main() {
     const app = await startStayhub({ ...env, LOG_LEVEL: "warn" }, cwd);
     notes.push(await resetTiming(app.url));
     await app.stop();
+    rmSync(cwd, { recursive: true, force: true });
+    return report();
+  }
+  if (only === "me") {
+    await meScenario(env, { connections: CONNECTIONS, seconds: SECONDS });
     rmSync(cwd, { recursive: true, force: true });
     return report();
   }
@@ -339,6 +346,112 @@ async function main() {
   );
   rmSync(cwd, { recursive: true, force: true });
   report();
+}
+
+/**
+ * BENCH_ONLY=me: the authenticated read alone, with PostgreSQL and Redis, beside its floors. With
+ * BENCH_COMPARE=path, that binary (e.g. main's) runs too, on its own database, and the two are
+ * measured in turns (A B B A …, BENCH_ROUNDS rounds of BENCH_SECONDS each) with the floors
+ * between, so the drift of a shared machine falls on both alike; the report gives the median.
+ */
+async function meScenario(env: Record<string, string>, o: Parameters<typeof wrk>[1]) {
+  const compare = process.env.BENCH_COMPARE ? resolve(process.env.BENCH_COMPARE) : undefined;
+  const startOne = async (binary: string, database: string, tag: string) => {
+    if (database !== BENCH_DATABASE) {
+      const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
+      await admin.unsafe(`drop database if exists "${database}" with (force)`);
+      await admin.unsafe(`create database "${database}"`);
+      await admin.end();
+    }
+    const url = new URL(benchDb);
+    url.pathname = `/${database}`;
+    const dir = mkdtempSync(join(tmpdir(), `stayhub-bench-${tag}-`));
+    const app = await startStayhub(
+      {
+        ...env,
+        DATABASE_URL: url.toString(),
+        DATA_DIR: join(dir, "pgdata"),
+        REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+        REDIS_PREFIX: `benchme${tag}${Date.now()}:`,
+        LOG_LEVEL: "warn",
+      },
+      dir,
+      binary,
+    );
+    const res = await fetch(`${app.url}/api/v1/auth/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "me@example.com", password: "bench password 123", name: "Bench" }),
+    });
+    const session = (await res.json()) as { accessToken: string; user: { id: string } };
+    return {
+      app,
+      dir,
+      url: `${app.url}/api/v1/users/me`,
+      headers: { authorization: `Bearer ${session.accessToken}` },
+      userId: session.user.id,
+    };
+  };
+  const a = await startOne(BINARY, BENCH_DATABASE, "a");
+  const b = compare ? await startOne(compare, `${BENCH_DATABASE}_b`, "b") : undefined;
+  const jsonFloor = await startFloor(["json"]);
+  const dbFloor = await startFloor(["db", benchDb, a.userId]);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+  const runs: Record<string, LoadResult[]> = { json: [], db: [], a: [], b: [] };
+  // CPU time of the service process per request: what a busy machine's throughput hides.
+  const cpu: Record<string, number[]> = { a: [], b: [] };
+  await wrk(jsonFloor, { ...o, seconds: 2 });
+  await wrk(dbFloor, { ...o, seconds: 2 });
+  await wrk(a.url, { ...o, seconds: 2, headers: a.headers });
+  if (b) await wrk(b.url, { ...o, seconds: 2, headers: b.headers });
+  for (let round = 0; round < rounds; round++) {
+    runs.json?.push(await wrk(jsonFloor, o));
+    const order = b && round % 2 === 1 ? [b, a] : b ? [a, b] : [a];
+    for (const x of order) {
+      const cpu0 = cpuSeconds([x.app.pid]);
+      const r = await wrk(x.url, { ...o, headers: x.headers });
+      cpu[x === a ? "a" : "b"]?.push(((cpuSeconds([x.app.pid]) - cpu0) * 1e6) / Math.max(1, r.requests));
+      runs[x === a ? "a" : "b"]?.push(r);
+    }
+    runs.db?.push(await wrk(dbFloor, o));
+  }
+  const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)] ?? Number.NaN;
+  const summary = (rs: LoadResult[]): LoadResult => ({
+    rps: median(rs.map((r) => r.rps)),
+    p50ms: median(rs.map((r) => r.p50ms)),
+    p99ms: median(rs.map((r) => r.p99ms)),
+    errors: rs.reduce((n, r) => n + r.errors, 0),
+    requests: rs.reduce((n, r) => n + r.requests, 0),
+  });
+  const [json, db, ra, rb] = [runs.json, runs.db, runs.a, runs.b].map((rs) => summary(rs ?? []));
+  const vs = (r: LoadResult) =>
+    `${fmt(r.rps / (json as LoadResult).rps)} × JSON floor, ${fmt(r.rps / (db as LoadResult).rps)} × db floor`;
+  rows.push({ name: `floor: Bun.serve JSON (median of ${rounds})`, r: json as LoadResult });
+  rows.push({ name: `floor: Bun.serve + postgres.js PK select (median of ${rounds})`, r: db as LoadResult });
+  rows.push({
+    name: `GET /api/v1/users/me, ${BINARY.split("/").slice(-3).join("/")}`,
+    r: ra as LoadResult,
+    vs: vs(ra as LoadResult),
+  });
+  if (b) {
+    rows.push({
+      name: `GET /api/v1/users/me, ${compare?.split("/").slice(-3).join("/")}`,
+      r: rb as LoadResult,
+      vs: vs(rb as LoadResult),
+    });
+    // Per round, this binary's rate over the other's (the same minute of the machine).
+    const ratios = (runs.a ?? []).map((r, i) => r.rps / ((runs.b ?? [])[i]?.rps ?? Number.NaN));
+    notes.push(
+      `users/me req/s, ${BINARY} ÷ ${compare} per round: ${ratios.map((x) => fmt(x)).join(" ")} (median ${fmt(median(ratios))})`,
+    );
+    notes.push(
+      `stayhub CPU per request (median): ${BINARY} ${fmt(median(cpu.a ?? []), 0)} µs, ${compare} ${fmt(median(cpu.b ?? []), 0)} µs`,
+    );
+    for (const [name, rs] of Object.entries(runs))
+      notes.push(`${name}: ${rs.map((r) => `${fmt(r.rps, 0)} (${fmt(r.p50ms)}/${fmt(r.p99ms)})`).join(", ")}`);
+  }
+  await Promise.all([a.app.stop(), b?.app.stop()]);
+  for (const x of [a, b]) if (x) rmSync(x.dir, { recursive: true, force: true });
 }
 
 function report() {
@@ -564,7 +677,7 @@ async function bookingScenarios(env: Record<string, string>, cwd: string, o: { c
   // Tokens as the service signs them (same secret); a guest may hold many unpaid bookings here.
   const { createAccessTokens } = await import("../../src/modules/auth/tokens");
   const signer = createAccessTokens(env.JWT_SECRET as string, 900);
-  const tokens = await Promise.all(guests.map((id) => signer.sign(id)));
+  const tokens = await Promise.all(guests.map((id) => signer.sign(id, 0)));
   const app = await startStayhub(
     {
       ...env,
@@ -922,7 +1035,7 @@ async function paymentScenario(env: Record<string, string>, cwd: string, o: { co
   await sql.end();
   const { createAccessTokens } = await import("../../src/modules/auth/tokens");
   const signer = createAccessTokens(env.JWT_SECRET as string, 900);
-  const tokens = await Promise.all(guests.map((id) => signer.sign(id)));
+  const tokens = await Promise.all(guests.map((id) => signer.sign(id, 0)));
   const appEnv = {
     ...env,
     REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",

@@ -37,9 +37,12 @@ async function postgresTemplate(admin: postgres.Sql): Promise<string> {
         await db.close();
       }
       await admin.unsafe(`alter database "${name}_build" rename to "${name}"`);
-      // Templates of older migration sets are dead weight now.
-      const stale =
-        await admin`select datname from pg_database where datname like 'stayhub_tpl_%' and datname <> ${name} and datname not like '%_build'`;
+      // Templates of older migration sets are dead weight now, but the few newest stay: checkouts
+      // of branches with other migration sets may share this server, and each would otherwise
+      // drop the other's template in turn (rebuilt under the lock while their tests wait).
+      const stale = await admin`select datname from pg_database
+        where datname like 'stayhub_tpl_%' and datname <> ${name} and datname not like '%_build'
+        order by oid::text::bigint desc offset 3`;
       for (const { datname } of stale) await admin.unsafe(`drop database if exists "${datname}"`).catch(() => {});
     }
   } finally {

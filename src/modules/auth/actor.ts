@@ -10,7 +10,7 @@ export type Actor = UserRow;
 
 export { requireActive };
 
-/** The actor an access token names: 401 for a bad, expired or orphaned token, 403 when suspended. */
+/** The actor an access token names: 401 for a bad, expired, revoked or orphaned token, 403 when suspended. */
 export async function actorForToken(token: string, deps: Deps): Promise<Actor> {
   const check = await deps.tokens.verify(token);
   if (!check.ok) {
@@ -18,7 +18,14 @@ export async function actorForToken(token: string, deps: Deps): Promise<Actor> {
       ? new AppError(401, "token_expired", "The access token has expired; refresh it")
       : unauthenticated("The access token is not valid");
   }
+  // The row read here anyway (status, roles) carries the credential version: a token issued
+  // before the last password change, suspension, deletion or logout-everywhere names a version
+  // the row no longer has, on every instance, without a cache to keep coherent.
   const user = await findUser(check.userId, deps);
   if (!user) throw unauthenticated("The access token is not valid");
+  if (user.credentialVersion !== check.credentialVersion && user.status !== "deleted")
+    throw unauthenticated(
+      "The access token was revoked (password changed, account suspended or logged out everywhere)",
+    );
   return requireActive(user);
 }

@@ -1,4 +1,4 @@
-// /auth: register, login, refresh, logout.
+// /auth: register, login, refresh, logout (one session or every one).
 import { Elysia, type Static, t } from "elysia";
 import type { Deps } from "../../dependencies";
 import { authMacro } from "../../http/auth";
@@ -18,7 +18,7 @@ import {
   SessionDto,
   VerifyEmailBody,
 } from "./schemas";
-import { login, logout, refresh, register, type Session } from "./service";
+import { login, logout, logoutEverywhere, refresh, register, type Session } from "./service";
 
 export function authRoutes(deps: Deps) {
   const toSessionDto = (s: Session): Static<typeof SessionDto> => ({
@@ -96,6 +96,23 @@ export function authRoutes(deps: Deps) {
       },
     )
     .post(
+      "/logout-all",
+      async ({ actor, set }) => {
+        await logoutEverywhere({ actor }, deps);
+        set.status = 204;
+      },
+      {
+        auth: true,
+        response: { 204: t.Void(), ...errorResponses(401, 403) },
+        detail: {
+          tags,
+          summary: "Log out everywhere",
+          description:
+            "Revokes every refresh-token family of the caller and every access token issued so far (this one too): each is 401 at its next request, on every instance, and the caller's live GraphQL subscriptions end. Log in again for a new pair.",
+        },
+      },
+    )
+    .post(
       "/verify-email",
       async ({ body, set }) => {
         await verifyEmail(body.token, deps);
@@ -163,7 +180,7 @@ export function authRoutes(deps: Deps) {
           tags,
           summary: "Set a new password with the e-mailed token",
           description:
-            "Revokes every refresh token of the account. A used, expired or unknown token, or one issued for another purpose → 400 invalid_token.",
+            "Revokes every refresh token of the account and every access token issued before (401 at their next request). A used, expired or unknown token, or one issued for another purpose → 400 invalid_token.",
           "x-rate-limit-headers": false,
         },
       },

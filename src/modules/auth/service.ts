@@ -9,7 +9,7 @@ import type { UserRow } from "../users/dto";
 import { type Actor, requireActive } from "./actor";
 import { verificationMailJob } from "./email-verification";
 import { countRegistration, type Limited, loginKeys, withAttemptLimit } from "./login-limit";
-import { revokeFamilyOf, spendRefreshToken, startSession } from "./sessions";
+import { revokeAllSessions, revokeFamilyOf, spendRefreshToken, startSession } from "./sessions";
 
 export interface Session {
   user: UserRow;
@@ -23,7 +23,7 @@ export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 async function issue(user: UserRow, deps: Deps, familyId?: string): Promise<Session> {
   const [accessToken, refreshToken] = await Promise.all([
-    deps.tokens.sign(user.id),
+    deps.tokens.sign(user.id, user.credentialVersion),
     startSession(deps.db, user.id, deps.config.refreshTokenTtlDays, familyId),
   ]);
   return { user, accessToken, refreshToken };
@@ -127,4 +127,9 @@ export async function logout(
   deps: Deps,
 ): Promise<void> {
   await revokeFamilyOf(deps.db, actor.id, refreshToken);
+}
+
+/** Log out everywhere: every refresh-token family of the actor and every access token issued so far. */
+export async function logoutEverywhere({ actor }: { actor: Actor }, deps: Deps): Promise<void> {
+  await deps.db.transaction((tx) => revokeAllSessions(tx, actor.id));
 }

@@ -2,7 +2,7 @@
 // spent token revokes its whole family (the token was stolen, or replayed by someone who stole it).
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { refreshTokens } from "../../db/schema";
+import { refreshTokens, users } from "../../db/schema";
 import { systemClock } from "../../lib/clock";
 import { spendTokensOf } from "./account-tokens";
 import { hashRefreshToken, newRefreshToken } from "./tokens";
@@ -87,11 +87,28 @@ export async function revokeFamilyOf(db: Db, userId: string, token: string): Pro
   if (row) await revokeFamily(db, row.familyId);
 }
 
+/** NOTIFYs "<user id>" when a user's credential version changed (their live subscriptions end). */
+export const CREDENTIALS_CHANNEL = "stayhub_credentials";
+
+/**
+ * Ends every session of the user, in the caller's transaction: every refresh-token family is
+ * revoked, and the credential version is bumped, so every access token issued before is refused
+ * at its next request (the auth check compares the token's version with the row). The NOTIFY is
+ * delivered at commit to every instance's live feed, which re-checks that user's open
+ * subscriptions at once.
+ */
 export async function revokeAllSessions(db: Db, userId: string): Promise<void> {
-  await db
-    .update(refreshTokens)
-    .set({ revokedAt: wall.now() })
-    .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
+  await Promise.all([
+    db
+      .update(refreshTokens)
+      .set({ revokedAt: wall.now() })
+      .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt))),
+    db
+      .update(users)
+      .set({ credentialVersion: sql`${users.credentialVersion} + 1` })
+      .where(eq(users.id, userId)),
+    db.execute(sql`select pg_notify(${CREDENTIALS_CHANNEL}, ${userId})`),
+  ]);
 }
 
 /**

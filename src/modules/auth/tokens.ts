@@ -6,10 +6,17 @@ import { isUuid } from "../../lib/ids";
 export const ISSUER = "stayhub";
 export const AUDIENCE = "stayhub-api";
 
-export type AccessCheck = { ok: true; userId: string } | { ok: false; reason: "expired" | "invalid" };
+/**
+ * `credentialVersion` is the user's credential version when the token was issued (claim `cv`; a
+ * token without it was issued before the claim existed and counts as version 0): the caller
+ * compares it with the user's row, so a token outlives no password change, suspension or logout.
+ */
+export type AccessCheck =
+  | { ok: true; userId: string; credentialVersion: number }
+  | { ok: false; reason: "expired" | "invalid" };
 
 export interface AccessTokens {
-  sign(userId: string): Promise<string>;
+  sign(userId: string, credentialVersion: number): Promise<string>;
   verify(token: string): Promise<AccessCheck>;
 }
 
@@ -42,29 +49,46 @@ export function createAccessTokens(secret: string, ttlSeconds: number): AccessTo
   }).decorator.jwt;
   // Tokens already verified, by their exact text: a client sends the same token for up to 15
   // minutes, and an HMAC check per request is the largest cost of an authenticated read. Only
-  // successes are kept, with their expiry, so nothing unverified is ever trusted from here.
-  const verified = new Map<string, { userId: string; exp: number }>();
+  // successes are kept, with their expiry, so nothing unverified is ever trusted from here; what
+  // is kept is what the token says (its signature checked), never whether it is still honoured:
+  // the credential version it carries is compared with the user's row at every request.
+  const verified = new Map<string, { userId: string; exp: number; credentialVersion: number }>();
   return {
-    sign: (userId) => codec.sign({ sub: userId }),
+    sign: (userId, credentialVersion) => codec.sign({ sub: userId, cv: credentialVersion }),
     async verify(token) {
       if (!isCanonicalToken(token)) return { ok: false, reason: "invalid" };
       const hit = verified.get(token);
       if (hit) {
-        if (hit.exp * 1000 > systemClock.now().getTime()) return { ok: true, userId: hit.userId };
+        if (hit.exp * 1000 > systemClock.now().getTime())
+          return { ok: true, userId: hit.userId, credentialVersion: hit.credentialVersion };
         verified.delete(token);
         return { ok: false, reason: "expired" };
       }
       const claims = await codec.verify(token, VERIFY);
       // A subject that is not a user id names nobody (and must never reach a uuid column).
-      if (claims && typeof claims.sub === "string" && isUuid(claims.sub) && typeof claims.exp === "number") {
+      const credentialVersion = claims ? versionClaim(claims.cv) : null;
+      if (
+        claims &&
+        typeof claims.sub === "string" &&
+        isUuid(claims.sub) &&
+        typeof claims.exp === "number" &&
+        credentialVersion !== null
+      ) {
         if (verified.size >= CACHE_SIZE) verified.delete(verified.keys().next().value as string);
-        verified.set(token, { userId: claims.sub, exp: claims.exp });
-        return { ok: true, userId: claims.sub };
+        verified.set(token, { userId: claims.sub, exp: claims.exp, credentialVersion });
+        return { ok: true, userId: claims.sub, credentialVersion };
       }
       const stale = await codec.verify(token, VERIFY_IGNORING_EXPIRY);
-      return { ok: false, reason: stale && typeof stale.sub === "string" && isUuid(stale.sub) ? "expired" : "invalid" };
+      const wasValid = stale && typeof stale.sub === "string" && isUuid(stale.sub) && versionClaim(stale.cv) !== null;
+      return { ok: false, reason: wasValid ? "expired" : "invalid" };
     },
   };
+}
+
+/** The `cv` claim: absent (a token signed before it existed) is version 0; anything but a count is no version. */
+function versionClaim(cv: unknown): number | null {
+  if (cv === undefined) return 0;
+  return typeof cv === "number" && Number.isSafeInteger(cv) && cv >= 0 ? cv : null;
 }
 
 /** 256 random bits, URL-safe; only its SHA-256 is stored. */

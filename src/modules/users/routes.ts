@@ -36,7 +36,12 @@ export function userRoutes(deps: Deps) {
         auth: true,
         body: ChangePasswordBody,
         response: { 204: t.Void(), ...errorResponses(400, 401, 403, 422, 429) },
-        detail: { tags, summary: "Change password", description: "Revokes every refresh token of the user." },
+        detail: {
+          tags,
+          summary: "Change password",
+          description:
+            "Revokes every refresh token of the user and every access token issued before (this one too: 401 at their next request); log in again with the new password.",
+        },
       },
     )
     .delete(
