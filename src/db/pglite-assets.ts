@@ -1,5 +1,6 @@
 // The embedded database's assets, embedded in the compiled binary (`with { type: "file" }` turns each
 // into a path that works both from node_modules and from the binary's /$bunfs).
+/// <reference path="../types.d.ts" />
 import { renameSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

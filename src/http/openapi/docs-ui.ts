@@ -1,5 +1,6 @@
 // The docs UI (Swagger UI) at /swagger and /swagger/, with its assets served from the binary itself:
 // a machine without internet still gets working docs, and no page of ours loads a third-party script.
+/// <reference path="../../types.d.ts" />
 import { Elysia } from "elysia";
 import favicon from "swagger-ui-dist/favicon-32x32.png" with { type: "file" };
 import css from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
