@@ -15,6 +15,7 @@ import type { Deps } from "../dependencies";
 import type { Handlers } from "../jobs/registry";
 import type { Clock } from "../lib/clock";
 import { AppError, problem } from "./errors";
+import { BearerHeader } from "./schema";
 
 /** Keys are kept this long after their first use (the contract says at least 24 h). */
 export const RETENTION_MS = 24 * 3_600_000;
@@ -37,6 +38,7 @@ export function checkKey(key: string, path: string): void {
 }
 
 export const IdempotencyHeaders = t.Object({
+  ...BearerHeader,
   "idempotency-key": t.Optional(
     idempotencyKeySchema(
       "Makes the request safe to retry: the same key with the same body replays the first answer, a refusal (404, 409, 422) included (header Idempotent-Replayed: true); " +

@@ -36,3 +36,12 @@ export const Uuid = t.String({ format: "uuid", description: "UUID (v7)" });
 export const Timestamp = t.String({ format: "date-time", description: "RFC 3339 UTC timestamp" });
 export const Nullable = <S extends Parameters<typeof t.Union>[0][number]>(schema: S) => t.Union([schema, t.Null()]);
 export const IdParams = t.Object({ id: Uuid });
+
+/**
+ * The bearer token, declared by every route that takes one and declares other headers: typed
+ * clients (Eden Treaty) take per-call headers from the schema, so it must be listed there. The
+ * document describes it as the bearerAuth scheme, not as a parameter.
+ */
+export const BearerHeader = {
+  authorization: t.Optional(t.String({ description: "Bearer <access token>" })),
+};

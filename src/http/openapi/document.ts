@@ -109,7 +109,10 @@ function parametersOf(where: "path" | "query" | "header", schema: unknown, regis
   const object = registry.convert(schema, false);
   const properties = (object.properties ?? {}) as Record<string, JsonSchema>;
   const required = new Set((object.required as string[] | undefined) ?? []);
-  return Object.entries(properties).map(([name, propertySchema]) => {
+  // A declared Authorization header is the bearerAuth security scheme (OpenAPI ignores such a
+  // parameter; generators would make it a second way to send the token).
+  const named = Object.entries(properties).filter(([name]) => where !== "header" || name !== "authorization");
+  return named.map(([name, propertySchema]) => {
     const { description, examples, ...rest } = propertySchema;
     return {
       name,

@@ -2,7 +2,7 @@
 import { type Static, t } from "elysia";
 import { idempotencyKeySchema } from "../../http/idempotency";
 import { Page, PageOnlyQuery } from "../../http/pagination";
-import { Int, strictObject, Timestamp, Uuid } from "../../http/schema";
+import { BearerHeader, Int, strictObject, Timestamp, Uuid } from "../../http/schema";
 
 export const PaymentStatusSchema = t.Union([
   t.Literal("processing"),
@@ -29,6 +29,7 @@ export const PayBody = strictObject(
 
 /** Required on POST /bookings/:id/payments (the contract: missing → 422). */
 export const PaymentIdempotencyHeaders = t.Object({
+  ...BearerHeader,
   "idempotency-key": idempotencyKeySchema(
     "Required. A retry with the same key and body replays the first answer (Idempotent-Replayed: true); another body → 422 idempotency_key_reused; still running → 409 idempotency_in_progress.",
   ),
