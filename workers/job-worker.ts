@@ -9,6 +9,7 @@ import { consume } from "../src/jobs/consumer";
 import { RedisQueue } from "../src/jobs/redis-queue";
 import { startRelay } from "../src/jobs/relay";
 import { SharedTestClock } from "../src/lib/clock";
+import { within } from "../src/lib/deadline";
 import { createLogger } from "../src/lib/log";
 
 export interface WorkerData {
@@ -18,16 +19,19 @@ export interface WorkerData {
   role: "consumer" | "relay";
   /** The test clock's instant when this thread was started (null: not set, or no test clock). */
   fixedClock: string | null;
+  /** The main thread answers `{ type: "clock" }` with the test clock's current value. */
+  announcesClock: boolean;
 }
 
 export type FromWorker =
   | { type: "ready" }
+  | { type: "clock" }
   | { type: "events"; events: import("../src/jobs/execute").JobEvent[] }
   | { type: "start"; jobId: string }
   | { type: "stopped" }
   | { type: "error"; error: string };
 
-const { config, name, role, fixedClock } = workerData as WorkerData;
+const { config, name, role, fixedClock, announcesClock } = workerData as WorkerData;
 const post = (m: FromWorker) => parentPort?.postMessage(m);
 
 async function run() {
@@ -35,7 +39,16 @@ async function run() {
   // One connection per job it may run at once (JOB_CONCURRENCY), up to 8.
   const deps = await createDeps(config, { log, poolSize: Math.max(2, Math.min(config.jobConcurrency, 8)) });
   if (!deps.redis || !config.redisUrl) throw new Error("job worker threads need REDIS_URL");
-  if (deps.testClock instanceof SharedTestClock) deps.testClock.adopt(fixedClock);
+  if (deps.testClock instanceof SharedTestClock) {
+    deps.testClock.adopt(fixedClock);
+    // The clock may have moved after this thread was spawned and before its own clock listened:
+    // no work starts until the main thread has told it the current value.
+    if (announcesClock) {
+      const told = deps.testClock.nextValue();
+      post({ type: "clock" });
+      await within(told, 10_000, "the test clock's current value");
+    }
+  }
   const blocking = connectRedis(config.redisUrl, `stayhub-${name}-blocking`);
   blocking.on("error", () => {});
   const queue = new RedisQueue(deps.redis, `${config.redisPrefix}`);

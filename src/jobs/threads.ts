@@ -43,7 +43,7 @@ export async function startWorkerPool(
   count: number,
   log: Logger,
   hooks: PoolHooks = {},
-  options: { relay?: boolean; clock?: Clock & { isSet?: boolean } } = {},
+  options: { relay?: boolean; clock?: Clock & { isSet?: boolean; announce?: () => void } } = {},
 ): Promise<WorkerPool> {
   let stopping = false;
   const slots: Slot[] = [];
@@ -57,6 +57,7 @@ export async function startWorkerPool(
       name: `${process.pid}-${i}-${Date.now().toString(36)}`,
       role: i < count ? "consumer" : "relay",
       fixedClock: options.clock?.isSet ? options.clock.now().toISOString() : null,
+      announcesClock: options.clock?.announce !== undefined,
     };
     const worker = new Worker(entry(), { workerData: data } as WorkerOptions);
     let markReady: (error: string | null) => void = () => {};
@@ -69,6 +70,9 @@ export async function startWorkerPool(
       if (m.type === "ready") {
         started = true;
         markReady(null);
+      } else if (m.type === "clock") {
+        // The thread's test clock listens now; a change made while it started may have passed it by.
+        options.clock?.announce?.();
       } else if (m.type === "events") for (const ev of m.events) hooks.onEvent?.(ev);
       else if (m.type === "start") hooks.onStart?.(i, m.jobId);
       else if (m.type === "stopped") markStopped();

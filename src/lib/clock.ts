@@ -37,12 +37,15 @@ export class SettableClock implements Clock {
 export class SharedTestClock extends SettableClock {
   private channel = new BroadcastChannel("stayhub:test-clock");
 
+  private heard: (() => void)[] = [];
+
   constructor() {
     super();
     this.channel.addEventListener("message", (e) => {
       const { fixed } = (e as { data: { fixed: string | null } }).data;
       if (fixed) super.set(new Date(fixed));
       else super.reset();
+      for (const resolve of this.heard.splice(0)) resolve();
     });
     // A listening channel keeps a thread alive; the clock must not.
     (this.channel as unknown as { unref?: () => void }).unref?.();
@@ -56,6 +59,20 @@ export class SharedTestClock extends SettableClock {
   /** A thread started after the clock was set takes its value (without telling the others). */
   adopt(fixed: string | null): void {
     if (fixed) super.set(new Date(fixed));
+  }
+
+  /**
+   * Tells every thread the current value again: for a thread that was still starting when the clock
+   * last moved (its own clock not listening yet, or adopting an older value). Sent on the channel
+   * that carries every change, so it cannot overtake a later one.
+   */
+  announce(): void {
+    this.channel.postMessage({ fixed: this.isSet ? this.now().toISOString() : null });
+  }
+
+  /** Resolves when the next value from another thread has been taken (an announcement or a change). */
+  nextValue(): Promise<void> {
+    return new Promise((resolve) => this.heard.push(resolve));
   }
 
   override reset(): void {
