@@ -65,8 +65,10 @@ async function serve(config: Config): Promise<void> {
   const started = performance.now();
   const deps = await createDeps(config);
   await migrate(deps.database, (m) => deps.log.info(m));
-  const app = createApp(deps).listen({ port: config.port, hostname: config.host });
+  // The jobs first: /ready (and the test clock's route) answer only once every worker thread runs
+  // and listens for the test clock.
   const jobs = await startJobs(deps);
+  const app = createApp(deps).listen({ port: config.port, hostname: config.host });
   deps.log.info("listening", {
     url: `http://${config.host}:${config.port}`,
     database: deps.database.kind,
