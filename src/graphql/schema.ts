@@ -518,7 +518,7 @@ builder.mutationType({
         checkKey(key, "/idempotencyKey");
         const bookingId = String(args.bookingId);
         const r = { actor, bookingId, key, input: body, requestId: ctx.requestId };
-        return answerValue(await payBookingOnce(ctx.deps, r));
+        return answerValue((await payBookingOnce(ctx.deps, r)).value);
       },
     }),
     createReview: t.field({

@@ -259,4 +259,102 @@ describe("e-mails and payment attempts", () => {
       ].sort(),
     );
   });
+
+  test("N−1 declines, their replays, then a good card: 202 and confirmed; RateLimit-* on each 202; paid, the booking's answer is its 409", async () => {
+    await setClock(t.call, NOW);
+    const g = await guest();
+    const b = await hold(g);
+    const first = await charged(g, b.id, "pm_card_declined", "decline-1");
+    const second = await charged(g, b.id, "pm_card_insufficient_funds", "decline-2");
+    // Replays of both answers, again and again: no attempt is made, none is counted.
+    for (let i = 0; i < 3; i++)
+      for (const [key, method, answer] of [
+        ["decline-1", "pm_card_declined", first],
+        ["decline-2", "pm_card_insufficient_funds", second],
+      ] as const) {
+        const replay = await pay(g, b.id, method, key);
+        expect([replay.status, replay.headers.get("idempotent-replayed"), replay.body.id]).toEqual([
+          202,
+          "true",
+          answer.body.id,
+        ]);
+      }
+    const good = await charged(g, b.id, "pm_card_visa");
+    expect(await statusOf(g, b.id)).toBe("confirmed");
+    // The booking's 3 attempts are the tightest limit; its reset is the hold's end (15 min).
+    expect([first, second, good].map((a) => rateHeaders(a.headers))).toEqual(
+      ["2", "1", "0"].map((remaining) => ({ limit: "3", remaining, reset: "900" })),
+    );
+    // Over the booking's limit now, and paid: a new attempt is the usual 409, never a 429.
+    const again = await pay(g, b.id, "pm_card_visa");
+    expect([again.status, again.body.code]).toEqual([409, "invalid_state"]);
+  });
+
+  test("card testing on one booking: N declines, then 429 rate_limited (even for a good card); one e-mail, N notifications; GraphQL meets it too", async () => {
+    await setClock(t.call, NOW);
+    const g = await guest();
+    const b = await hold(g);
+    for (let i = 0; i < 3; i++) await charged(g, b.id, "pm_card_declined");
+    await setClock(t.call, at(5 * 60_000));
+    const refused = await pay(g, b.id, "pm_card_visa", "after-the-limit");
+    expect([refused.status, refused.body.code]).toEqual([429, "rate_limited"]);
+    // The booking takes no more attempts while its hold lives: 10 minutes are left of it.
+    expect(refused.headers.get("retry-after")).toBe("600");
+    expect(rateHeaders(refused.headers)).toEqual({ limit: "3", remaining: "0", reset: "600" });
+    // A 429 is no stored answer: the key is free (and still refused).
+    expect((await pay(g, b.id, "pm_card_visa", "after-the-limit")).status).toBe(429);
+    const rows = await t.deps.database.raw.query("select status from payments where booking_id = $1", [b.id]);
+    expect(rows.map((r) => r.status)).toEqual(["failed", "failed", "failed"]);
+    await drainJobs(t);
+    expect(mailsTo(g)).toEqual(["Payment failed"]);
+    expect((await notes(g, "payment_failed")).length).toBe(3);
+    const gql = await t.call<{ errors?: { extensions: Record<string, unknown> }[] }>("POST", "/graphql", {
+      token: g.accessToken,
+      body: {
+        query:
+          'mutation($id: ID!) { payBooking(bookingId: $id, paymentMethod: "pm_card_visa", idempotencyKey: "gql-over") { id } }',
+        variables: { id: b.id },
+      },
+    });
+    expect(gql.body.errors?.[0]?.extensions).toMatchObject({ code: "rate_limited", status: 429, retryAfter: 600 });
+  });
+
+  test("failures per guest per hour, across bookings: the fifth attempt after 4 failures is 429 even with a good card; an hour later it goes through", async () => {
+    await setClock(t.call, NOW);
+    const g = await guest();
+    const [a, b] = [await hold(g), await hold(g)];
+    await charged(g, a.id, "pm_card_declined");
+    await charged(g, a.id, "pm_card_declined");
+    await setClock(t.call, at(10 * 60_000));
+    await charged(g, b.id, "pm_card_declined");
+    const last = await charged(g, b.id, "pm_card_declined");
+    expect(rateHeaders(last.headers)).toEqual({ limit: "4", remaining: "0", reset: "3000" });
+    const refused = await pay(g, b.id, "pm_card_visa");
+    expect([refused.status, refused.body.code]).toEqual([429, "rate_limited"]);
+    // Room again when the first failures (those at NOW) leave the hour: 50 minutes from now.
+    expect(refused.headers.get("retry-after")).toBe("3000");
+    const c = await hold(g);
+    expect((await pay(g, c.id, "pm_card_visa")).status).toBe(429);
+    await setClock(t.call, at(HOUR + 1000));
+    const d = await hold(g);
+    await charged(g, d.id, "pm_card_visa");
+    expect(await statusOf(g, d.id)).toBe("confirmed");
+  });
+
+  test("attempts per guest per hour (successes count): the seventh payment within the hour is 429", async () => {
+    await setClock(t.call, NOW);
+    const g = await guest();
+    const listings = await Promise.all([0, 1].map(() => createListing(t.call, host)));
+    for (let i = 0; i < 6; i++) {
+      const b = await hold(g, (listings[i % 2] as { id: string }).id);
+      await charged(g, b.id, "pm_card_visa");
+    }
+    const seventh = await hold(g, property.id);
+    const refused = await pay(g, seventh.id, "pm_card_visa");
+    expect([refused.status, refused.body.code, refused.headers.get("ratelimit-limit")]).toEqual([
+      429,
+      "rate_limited",
+      "6",
+    ]);
+  });
 });
