@@ -487,7 +487,8 @@ builder.mutationType({
         const body = checkInput(CreateBookingBody, { ...input, propertyId: String(input.propertyId) });
         const key = idempotencyKey ?? undefined;
         if (key !== undefined) checkKey(key, "/idempotencyKey");
-        return answerValue(await createBookingOnce(ctx.deps, { actor, key, input: body, requestId: ctx.requestId }));
+        const made = await createBookingOnce(ctx.deps, { actor, key, input: body, requestId: ctx.requestId });
+        return answerValue(made.value);
       },
     }),
     cancelBooking: t.field({
@@ -517,7 +518,7 @@ builder.mutationType({
         checkKey(key, "/idempotencyKey");
         const bookingId = String(args.bookingId);
         const r = { actor, bookingId, key, input: body, requestId: ctx.requestId };
-        return answerValue(await payBookingOnce(ctx.deps, r));
+        return answerValue((await payBookingOnce(ctx.deps, r)).value);
       },
     }),
     createReview: t.field({

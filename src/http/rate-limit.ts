@@ -2,6 +2,7 @@
 // an in-process map otherwise.
 import type Redis from "ioredis";
 import type { Breaker } from "../lib/breaker";
+import { AppError } from "./errors";
 
 export interface RateWindow {
   /** Hits counted in the current window, including this one for `hit`. */
@@ -108,6 +109,59 @@ export function rateLimitHeaders(limit: number, w: RateWindow, refused: boolean)
   };
   if (refused) headers["retry-after"] = String(w.resetSeconds);
   return headers;
+}
+
+/** A verb's value with the RateLimit-* headers its answer carries. */
+export interface Limited<T> {
+  value: T;
+  headers: Record<string, string>;
+}
+
+/**
+ * A limit counted from the records of what it limits (rows with their times) rather than in this
+ * store: `used` before the attempt, `resetSeconds` until one more would fit (or, with room left,
+ * until the quota grows again).
+ */
+export interface CountedLimit {
+  limit: number;
+  used: number;
+  resetSeconds: number;
+}
+
+/**
+ * The reset of a sliding window over past attempts (`times`, ascending ms, all within the window):
+ * at or over `limit`, when enough have left it for one more; under it, when the oldest leaves
+ * (none yet: a whole window, that of the attempt being made).
+ */
+export function slidingReset(times: number[], limit: number, windowMs: number, now: number): number {
+  const leaving = times.length >= limit ? times[times.length - limit] : times[0];
+  return Math.max(1, Math.ceil(((leaving ?? now) + windowMs - now) / 1000));
+}
+
+/**
+ * One more attempt under several counted limits: 429 rate_limited when any is used up (Retry-After:
+ * when every one used up has room again), else the RateLimit-* headers of the one with the least
+ * left after it (then the longest wait).
+ */
+export function admitAttempt(
+  limits: CountedLimit[],
+  detail: (broken: CountedLimit, retryAfterSeconds: number) => string,
+): Record<string, string> {
+  const broken = limits.filter((l) => l.used >= l.limit);
+  const longest = (a: CountedLimit, b: CountedLimit) => (b.resetSeconds > a.resetSeconds ? b : a);
+  if (broken.length) {
+    const last = broken.reduce(longest);
+    throw new AppError(
+      429,
+      "rate_limited",
+      detail(last, last.resetSeconds),
+      undefined,
+      rateLimitHeaders(last.limit, { count: last.used + 1, resetSeconds: last.resetSeconds }, true),
+    );
+  }
+  const left = (l: CountedLimit) => l.limit - l.used;
+  const shown = limits.reduce((a, b) => (left(b) < left(a) ? b : left(b) === left(a) ? longest(a, b) : a));
+  return rateLimitHeaders(shown.limit, { count: shown.used + 1, resetSeconds: shown.resetSeconds }, false);
 }
 
 /**

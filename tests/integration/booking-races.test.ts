@@ -8,8 +8,12 @@ import { createListing, registerHost } from "../support/properties";
 import { databaseUrl } from "../support/services";
 
 const START = "2031-06-01";
-// Many holds per guest here: the holds limit has its own tests.
-const ENV = { MAX_PENDING_BOOKINGS: "1000" };
+// Many holds per guest here: the holds limits have their own tests.
+const ENV = {
+  MAX_PENDING_BOOKINGS: "1000",
+  BOOKING_HOLDS_PER_HOUR: "100000",
+  BOOKING_HOLDS_PER_LISTING_PER_DAY: "100000",
+};
 
 const databases = [
   { name: "PostgreSQL", embedded: false },

@@ -80,7 +80,7 @@ describe("asking", () => {
 
 describe("the per-client limit", () => {
   test("past it, 429 rate_limited; its headers are the same for known and unknown addresses", async () => {
-    const limited = await startTestApp({ REGISTER_RATE_LIMIT: "3" });
+    const limited = await startTestApp({ PASSWORD_RESET_RATE_LIMIT: "3" });
     try {
       const u = await registerUser(limited.call);
       const answers = [];
@@ -90,6 +90,36 @@ describe("the per-client limit", () => {
       const limits = answers.slice(0, 2).map((a) => a.headers.get("ratelimit-limit"));
       expect(limits).toEqual(["3", "3"]);
       expect(answers[3]?.headers.get("retry-after")).toBeString();
+    } finally {
+      await limited.close();
+    }
+  });
+
+  test("its own settings: the registration limit's numbers neither tighten nor loosen it", async () => {
+    const limited = await startTestApp({
+      REGISTER_RATE_LIMIT: "2",
+      REGISTER_RATE_WINDOW_SECONDS: "3600",
+      PASSWORD_RESET_RATE_LIMIT: "4",
+      PASSWORD_RESET_RATE_WINDOW_SECONDS: "600",
+    });
+    try {
+      const resets = [];
+      for (let i = 0; i < 5; i++)
+        resets.push(await limited.call("POST", api("/auth/password-reset"), { body: { email: `r${i}@example.com` } }));
+      expect(resets.map((a) => a.status)).toEqual([202, 202, 202, 202, 429]);
+      expect(resets[0]?.headers.get("ratelimit-limit")).toBe("4");
+      expect(Number(resets[0]?.headers.get("ratelimit-reset"))).toBeLessThanOrEqual(600);
+      expect(Number(resets[4]?.headers.get("retry-after"))).toBeLessThanOrEqual(600);
+      // Registrations keep theirs.
+      const registrations = [];
+      for (let i = 0; i < 3; i++)
+        registrations.push(
+          await limited.call("POST", api("/auth/register"), {
+            body: { email: `reg${i}.${Date.now()}@example.com`, password: "correct horse battery", name: "R" },
+          }),
+        );
+      expect(registrations.map((a) => a.status)).toEqual([201, 201, 429]);
+      expect(registrations[0]?.headers.get("ratelimit-limit")).toBe("2");
     } finally {
       await limited.close();
     }

@@ -60,8 +60,9 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
     DATA_DIR: mkdtempSync(join(tmpdir(), "stayhub-test-")),
     LOG_LEVEL: "silent",
     TEST_CLOCK: "1",
-    // Every test request comes from one address: the registration limit is tested on its own.
+    // Every test request comes from one address: the registration and reset limits are tested on their own.
     REGISTER_RATE_LIMIT: "100000",
+    PASSWORD_RESET_RATE_LIMIT: "100000",
     REDIS_PREFIX: tredis.prefix,
     ...((options.redisUrl ?? redisUrl) ? { REDIS_URL: (options.redisUrl ?? redisUrl) as string } : {}),
     ...(tdb.url ? { DATABASE_URL: tdb.url } : {}),

@@ -67,6 +67,32 @@ describe("loadConfig", () => {
     expect(c.redisUrl).toBe("redis://127.0.0.1:6379");
   });
 
+  test("abuse limits: defaults, and each validated on its own", () => {
+    expect(loadConfig({})).toMatchObject({
+      bookingHoldsPerHour: 10,
+      bookingHoldsPerListingPerDay: 5,
+      paymentAttemptsPerBooking: 5,
+      paymentAttemptsPerUserPerHour: 10,
+      paymentFailuresPerUserPerHour: 5,
+      passwordResetRateLimit: 10,
+      passwordResetRateWindowSeconds: 3600,
+      registerRateLimit: 20,
+    });
+    for (const name of [
+      "BOOKING_HOLDS_PER_HOUR",
+      "BOOKING_HOLDS_PER_LISTING_PER_DAY",
+      "PAYMENT_ATTEMPTS_PER_BOOKING",
+      "PAYMENT_ATTEMPTS_PER_USER_PER_HOUR",
+      "PAYMENT_FAILURES_PER_USER_PER_HOUR",
+      "PASSWORD_RESET_RATE_LIMIT",
+      "PASSWORD_RESET_RATE_WINDOW_SECONDS",
+    ])
+      expect(load({ [name]: "0" })).toThrow(`${name} must be an integer 1–`);
+    expect(load({ PASSWORD_RESET_RATE_WINDOW_SECONDS: "86401" })).toThrow("PASSWORD_RESET_RATE_WINDOW_SECONDS must be");
+    // The reset limit no longer follows the registration limit.
+    expect(loadConfig({ REGISTER_RATE_LIMIT: "500" }).passwordResetRateLimit).toBe(10);
+  });
+
   test("empty values count as unset", () => {
     expect(loadConfig({ DATABASE_URL: "", PORT: "" }).port).toBe(3000);
   });

@@ -3,16 +3,12 @@
 // more loosely, per client IP across e-mails; a success clears the IP + e-mail count.
 import type { Deps } from "../../dependencies";
 import { AppError } from "../../http/errors";
-import { type RateWindow, rateLimitHeaders } from "../../http/rate-limit";
+import { type Limited, type RateWindow, rateLimitHeaders } from "../../http/rate-limit";
+
+export type { Limited };
 
 /** How many more attempts one IP may spread over many e-mails than over one. */
 export const PER_IP_FACTOR = 20;
-
-/** A verb's value with the RateLimit-* headers its answer carries. */
-export interface Limited<T> {
-  value: T;
-  headers: Record<string, string>;
-}
 
 /** Runs `attempt` unless the keys are over the limit (429); verbs call it, so every caller is limited. */
 export async function withAttemptLimit<T>(

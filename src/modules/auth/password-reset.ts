@@ -21,11 +21,12 @@ const RESET_WINDOW_MS = 60_000;
 
 /**
  * POST /auth/password-reset: whatever the address, one outbox row and the same answer. Counted per
- * client address with the registration limit's numbers (its RateLimit headers say nothing of the
+ * client address (PASSWORD_RESET_RATE_LIMIT per PASSWORD_RESET_RATE_WINDOW_SECONDS: its own numbers,
+ * so opening registrations wide does not open this; its RateLimit headers say nothing of the
  * e-mail address asked for), so no one can mail a victim or fill the queue at will.
  */
 export async function requestPasswordReset(email: string, ip: string, deps: Deps): Promise<Record<string, string>> {
-  const { registerRateLimit: limit, registerRateWindowSeconds: window } = deps.config;
+  const { passwordResetRateLimit: limit, passwordResetRateWindowSeconds: window } = deps.config;
   const w = await deps.rateLimits.hit(`password-reset:${ip}`, window);
   if (w.count > limit)
     throw new AppError(

@@ -163,7 +163,7 @@ export function authRoutes(deps: Deps) {
           tags,
           summary: "Ask for a password reset e-mail",
           description:
-            "Always 202, whether or not an account has the address (and in the same time: the request only enqueues a job). An active account gets an e-mail with a single-use token valid 30 minutes; at most one e-mail per address per minute; requests per client address are limited like registrations (429 rate_limited).",
+            "Always 202, whether or not an account has the address (and in the same time: the request only enqueues a job). An active account gets an e-mail with a single-use token valid 30 minutes; at most one e-mail per address per minute; requests per client address are limited (PASSWORD_RESET_RATE_LIMIT per PASSWORD_RESET_RATE_WINDOW_SECONDS, default 10 an hour; 429 rate_limited).",
         },
       },
     )

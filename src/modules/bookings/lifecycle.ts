@@ -39,10 +39,17 @@ const wording: Record<BookingEvent, { guest: [string, string]; host: [string, st
   },
 };
 
-/** The notify job of one status change: the guest's and the host's notification, each at most once. */
+/**
+ * The notify job of one status change: the guest's and the host's notification, each at most once.
+ * The guest hears of each change by e-mail too (the reminder to review included), except of what
+ * they are doing at that moment on an unpaid hold: its creation (the e-mail that counts is the
+ * confirmation, with the receipt) and — `guestEmail: false` — their own cancellation of it. So
+ * holding and cancelling again and again mails no one; the in-app notifications stay.
+ */
 export function notificationsOf(
   event: BookingEvent,
   b: { id: string; guestId: string; hostId: string; checkIn: string; checkOut: string },
+  { guestEmail = event !== "created" }: { guestEmail?: boolean } = {},
 ): JobSpec[] {
   const notifications = (["guest", "host"] as const).map((role) => {
     const [title, body] = wording[event][role];
@@ -52,8 +59,7 @@ export function notificationsOf(
       title,
       body: `${body} (${b.checkIn} – ${b.checkOut})`,
       data: { bookingId: b.id },
-      // The guest hears of each change by e-mail too (the reminder to review included).
-      email: role === "guest",
+      email: role === "guest" && guestEmail,
     };
   });
   return [{ type: "notify.many", payload: { notifications }, dedupeKey: `booking:${b.id}:${event}` }];

@@ -4,27 +4,44 @@ import type { Deps } from "../../dependencies";
 import { authMacro } from "../../http/auth";
 import { errorResponses } from "../../http/errors";
 import { requestIdOf } from "../../http/foundation";
-import { IdempotencyHeaders, type IdempotentOperation, idempotent, restAnswer } from "../../http/idempotency";
+import {
+  IdempotencyHeaders,
+  type IdempotentAnswer,
+  type IdempotentOperation,
+  idempotent,
+  restAnswer,
+} from "../../http/idempotency";
 import { DEFAULT_LIMIT } from "../../http/pagination";
+import type { Limited } from "../../http/rate-limit";
 import { IdParams } from "../../http/schema";
 import type { Actor } from "../auth/actor";
+import type { BookingDtoValue } from "./dto";
 import { BookingDto, BookingPage, BookingQuery, CancelBookingBody, CreateBookingBody } from "./schemas";
 import { cancelBooking, createBooking, getBooking, listBookings } from "./service";
 
 /** POST /bookings under Idempotency-Keys (the route and GraphQL's createBooking share them). */
 export const CREATE_BOOKING: IdempotentOperation = { route: "POST /bookings", status: 201 };
 
-/** createBooking at most once per key: REST's POST /bookings and GraphQL's createBooking. */
-export function createBookingOnce(
+/**
+ * createBooking at most once per key: REST's POST /bookings and GraphQL's createBooking. With the
+ * answer, the holds limit's RateLimit-* headers (none for a replay: it made no hold, counted nothing).
+ */
+export async function createBookingOnce(
   deps: Deps,
   r: { actor: Actor; key: string | undefined; input: Static<typeof CreateBookingBody>; requestId?: string },
-) {
+): Promise<Limited<IdempotentAnswer<BookingDtoValue>>> {
   const { actor, input } = r;
-  return idempotent(
+  let headers: Record<string, string> = {};
+  const value = await idempotent(
     deps,
     { userId: actor.id, operation: CREATE_BOOKING, key: r.key, request: input, requestId: r.requestId },
-    (claim) => createBooking({ actor, input, claim }, deps),
+    async (claim) => {
+      const made = await createBooking({ actor, input, claim }, deps);
+      headers = made.headers;
+      return made.value;
+    },
   );
+  return { value, headers };
 }
 
 export function bookingRoutes(deps: Deps) {
@@ -36,7 +53,9 @@ export function bookingRoutes(deps: Deps) {
       async ({ actor, body, headers, set, request }) => {
         set.status = CREATE_BOOKING.status;
         const key = headers["idempotency-key"];
-        return restAnswer(await createBookingOnce(deps, { actor, key, input: body, requestId: requestIdOf(request) }));
+        const made = await createBookingOnce(deps, { actor, key, input: body, requestId: requestIdOf(request) });
+        Object.assign(set.headers, made.headers);
+        return restAnswer(made.value);
       },
       {
         auth: true,
@@ -51,8 +70,9 @@ export function bookingRoutes(deps: Deps) {
             "the cleaning fee, and a 10 % service fee rounded half up, in the listing's currency. " +
             "409 dates_unavailable when a held or confirmed stay overlaps (checkOut is exclusive: back-to-back stays are fine); " +
             "422 for a check-in in the past, checkOut ≤ checkIn, nights outside the listing's min/max, too many guests, a blocked night, an unlisted or one's own property; " +
-            "404 for an unknown propertyId; 429 too_many_holds while the caller holds MAX_PENDING_BOOKINGS (default 3) unpaid bookings.",
-          "x-rate-limit-headers": false,
+            "404 for an unknown propertyId; 429 too_many_holds while the caller holds MAX_PENDING_BOOKINGS (default 3) unpaid bookings. " +
+            "How many holds one makes is limited too: BOOKING_HOLDS_PER_HOUR (default 10) per guest and BOOKING_HOLDS_PER_LISTING_PER_DAY (default 5) per guest and listing, " +
+            "counting only holds made (not refusals, not replays); past either, 429 rate_limited with Retry-After. The RateLimit-* headers (not on a replay) show the tighter of the two.",
         },
       },
     )

@@ -12,6 +12,7 @@ import { bookings, properties } from "../../db/schema";
 import type { Deps } from "../../dependencies";
 import { AppError, conflict, invalid, notFound } from "../../http/errors";
 import type { IdempotencyClaim } from "../../http/idempotency";
+import type { Limited } from "../../http/rate-limit";
 import { enqueueMany, type JobSpec, outboxRowsJson, wakeRelays } from "../../jobs/outbox";
 import { dayOf, daysBetween } from "../../lib/dates";
 import { isUuid } from "../../lib/ids";
@@ -20,6 +21,7 @@ import { requireVerifiedEmail } from "../auth/email-verification";
 import { stayTerms } from "../properties/calendar";
 import { bookingFor } from "./access";
 import { type BookingDtoValue, type BookingRow, toBookingDto } from "./dto";
+import { admitHold } from "./hold-limits";
 import { dueNow, isDue, notificationsOf, settleDue } from "./lifecycle";
 import { MAX_AMOUNT, priceStay } from "./pricing";
 import { type CancellationPolicy, refundFor } from "./refunds";
@@ -71,7 +73,7 @@ function tooManyHolds(held: { n: number; firstEnds: Date | null }, max: number, 
 export async function createBooking(
   { actor, input, claim }: { actor: Actor; input: Static<typeof CreateBookingBody>; claim?: IdempotencyClaim | null },
   deps: Deps,
-): Promise<BookingDtoValue> {
+): Promise<Limited<BookingDtoValue>> {
   requireVerifiedEmail(actor, deps, "book a stay");
   const now = deps.clock.now();
   const { checkIn, checkOut } = input;
@@ -83,14 +85,22 @@ export async function createBooking(
   if (checkIn < dayOf(now)) throw invalid("/checkIn", "is in the past");
   if (nights > MAX_NIGHTS) throw invalid("/checkOut", `a stay is at most ${MAX_NIGHTS} nights`);
 
-  // Bookings of one property take turns (stayhub_create_booking's first statement), so two
-  // overlapping inserts no longer wait on each other's exclusion check; a deadlock elsewhere (a
-  // settling transaction, a host's change) is still simply run again.
+  // How many holds the guest made lately (only holds made count): 429 rate_limited past a limit.
+  const headers = await admitHold(deps.db, { guestId: actor.id, propertyId, now }, deps.config);
+  const booking = await madeOnce({ actor, input, propertyId, nights, now, claim }, deps);
+  await onChange(deps, { kind: "nights.changed" });
+  return { value: booking, headers };
+}
+
+/**
+ * Bookings of one property take turns (stayhub_create_booking's first statement), so two
+ * overlapping inserts no longer wait on each other's exclusion check; a deadlock elsewhere (a
+ * settling transaction, a host's change) is still simply run again.
+ */
+async function madeOnce(attempt: Parameters<typeof insertBooking>[0], deps: Deps): Promise<BookingDtoValue> {
   for (let deadlocks = 0; ; ) {
     try {
-      const booking = await insertBooking({ actor, input, propertyId, nights, now, claim }, deps);
-      await onChange(deps, { kind: "nights.changed" });
-      return booking;
+      return await insertBooking(attempt, deps);
     } catch (err) {
       const state = sqlState(err);
       if (state === DEADLOCK_DETECTED && deadlocks++ < 5) {
@@ -340,7 +350,12 @@ export async function cancelBooking(
         .where(eq(bookings.id, booking.id))
         .returning();
       if (!row) throw new Error("update returned no row");
-      const jobs: JobSpec[] = notificationsOf("cancelled", { ...row, hostId });
+      // Guests cancelling their own unpaid hold know it already: no e-mail (see notificationsOf).
+      const jobs: JobSpec[] = notificationsOf(
+        "cancelled",
+        { ...row, hostId },
+        { guestEmail: !(role === "guest" && booking.status === "pending_payment") },
+      );
       if (refundAmount > 0)
         jobs.push({
           type: "booking.refund",

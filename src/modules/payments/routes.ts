@@ -5,11 +5,13 @@ import type { Deps } from "../../dependencies";
 import { authMacro } from "../../http/auth";
 import { AppError, errorResponses, notFound } from "../../http/errors";
 import { rawBodyOf, requestIdOf } from "../../http/foundation";
-import { type IdempotentOperation, idempotent, restAnswer } from "../../http/idempotency";
+import { type IdempotentAnswer, type IdempotentOperation, idempotent, restAnswer } from "../../http/idempotency";
 import { DEFAULT_LIMIT } from "../../http/pagination";
+import type { Limited } from "../../http/rate-limit";
 import { IdParams } from "../../http/schema";
 import { systemClock } from "../../lib/clock";
 import type { Actor } from "../auth/actor";
+import type { PaymentDtoValue } from "./dto";
 import { WebhookSignatureError } from "./provider";
 import { lastMismatches } from "./reconcile";
 import {
@@ -30,17 +32,26 @@ export const WEBHOOK_TOLERANCE_SECONDS = 300;
 /** POST /bookings/:id/payments under Idempotency-Keys (the route and GraphQL's payBooking share them). */
 export const PAY_BOOKING: IdempotentOperation = { route: "POST /bookings/:id/payments", status: 202 };
 
-/** payBooking at most once per key: REST's POST /bookings/:id/payments and GraphQL's payBooking. */
-export function payBookingOnce(
+/**
+ * payBooking at most once per key: REST's POST /bookings/:id/payments and GraphQL's payBooking. With
+ * the answer, the attempt limits' RateLimit-* headers (none for a replay: no attempt, nothing counted).
+ */
+export async function payBookingOnce(
   deps: Deps,
   r: { actor: Actor; bookingId: string; key: string; input: Static<typeof PayBody>; requestId?: string },
-) {
+): Promise<Limited<IdempotentAnswer<PaymentDtoValue>>> {
   const { actor, bookingId, input } = r;
-  return idempotent(
+  let headers: Record<string, string> = {};
+  const value = await idempotent(
     deps,
     { userId: actor.id, operation: PAY_BOOKING, key: r.key, request: { bookingId, ...input }, requestId: r.requestId },
-    (claim) => payBooking({ actor, bookingId, paymentMethod: input.paymentMethod, claim }, deps),
+    async (claim) => {
+      const paid = await payBooking({ actor, bookingId, paymentMethod: input.paymentMethod, claim }, deps);
+      headers = paid.headers;
+      return paid.value;
+    },
   );
+  return { value, headers };
 }
 
 export function paymentRoutes(deps: Deps) {
@@ -59,15 +70,15 @@ export function paymentRoutes(deps: Deps) {
       async ({ actor, params, body, headers, set, request }) => {
         set.status = PAY_BOOKING.status;
         const key = headers["idempotency-key"];
-        return restAnswer(
-          await payBookingOnce(deps, {
-            actor,
-            bookingId: params.id,
-            key,
-            input: body,
-            requestId: requestIdOf(request),
-          }),
-        );
+        const paid = await payBookingOnce(deps, {
+          actor,
+          bookingId: params.id,
+          key,
+          input: body,
+          requestId: requestIdOf(request),
+        });
+        Object.assign(set.headers, paid.headers);
+        return restAnswer(paid.value);
       },
       {
         auth: true,
@@ -82,8 +93,10 @@ export function paymentRoutes(deps: Deps) {
             "Creates a processing payment of the booking's stored total and charges it in a background job; poll GET /payments/:id or the booking " +
             "(confirmed once the charge succeeds). A declined charge leaves the booking pending_payment until its hold expires: pay again with another method and a new key. " +
             "A charge that lands after the hold expired or the booking was cancelled is refunded in full. Idempotency-Key is required (missing → 422). " +
-            "409 invalid_state when the booking is not pending_payment or already has a processing or succeeded payment; anyone but the booking's guest → 404.",
-          "x-rate-limit-headers": false,
+            "409 invalid_state when the booking is not pending_payment or already has a processing or succeeded payment; anyone but the booking's guest → 404. " +
+            "Attempts are limited (card testing): PAYMENT_ATTEMPTS_PER_BOOKING (default 5) per booking, PAYMENT_ATTEMPTS_PER_USER_PER_HOUR (default 10) and " +
+            "PAYMENT_FAILURES_PER_USER_PER_HOUR (default 5 declined or failed charges) per guest in the last hour; past any, 429 rate_limited with Retry-After " +
+            "(the 409s above come first). Replays of a key count for nothing; the RateLimit-* headers (not on a replay) show the tightest limit.",
         },
       },
     )

@@ -2,7 +2,7 @@
 // transaction), read payments, and the effects the charge job, the refund jobs and the webhooks
 // apply. Each effect is one transaction that locks the payment row first and changes it only from
 // the state it expects, so any number of reruns, redeliveries and webhooks apply it once.
-import { and, eq, getTableColumns, inArray, isNull } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, isNull, ne } from "drizzle-orm";
 import { onChange } from "../../cache/invalidation";
 import type { Db } from "../../db/client";
 import { sqlState, UNIQUE_VIOLATION } from "../../db/errors";
@@ -12,6 +12,7 @@ import { together } from "../../db/together";
 import type { Deps } from "../../dependencies";
 import { conflict, notFound } from "../../http/errors";
 import type { IdempotencyClaim } from "../../http/idempotency";
+import type { Limited } from "../../http/rate-limit";
 import { enqueueMany, type JobSpec } from "../../jobs/outbox";
 import type { NotifyPayload } from "../../jobs/registry";
 import type { JobDeps } from "../../jobs/types";
@@ -20,6 +21,7 @@ import { isUuid } from "../../lib/ids";
 import type { Actor } from "../auth/actor";
 import { bookingFor } from "../bookings/access";
 import { isDue, notificationsOf, settleDue } from "../bookings/lifecycle";
+import { admitPayment } from "./attempt-limits";
 import { type PaymentDtoValue, type PaymentRow, refundedStatus, toPaymentDto } from "./dto";
 import type { RefundResult } from "./provider";
 import type { WebhookEventValue } from "./schemas";
@@ -54,10 +56,10 @@ export async function payBooking(
     claim,
   }: { actor: Actor; bookingId: string; paymentMethod: string; claim?: IdempotencyClaim | null },
   deps: Deps,
-): Promise<PaymentDtoValue> {
+): Promise<Limited<PaymentDtoValue>> {
   const now = deps.clock.now();
   const outcome = await deps.db
-    .transaction(async (tx): Promise<{ payment: PaymentDtoValue } | { refused: string; freed: boolean }> => {
+    .transaction(async (tx): Promise<Limited<PaymentDtoValue> | { refused: string; freed: boolean }> => {
       const { booking, role } = await bookingFor(actor, bookingId, tx, { lock: true });
       // Only the guest pays: to the host (and anyone else) this verb does not exist for the booking.
       if (role !== "guest") throw notFound("Booking");
@@ -86,6 +88,8 @@ export async function payBooking(
       if (live) return { refused: `The booking already has a ${live.status} payment (${live.id})`, freed: false };
       if (property?.status !== "listed")
         return { refused: "The property is no longer listed; this hold cannot be paid", freed: false };
+      // Only now, so a booking that is paid already (or cannot be) gets its usual 409, never a 429.
+      const headers = await admitPayment(tx, { guestId: actor.id, booking }, deps.config, now);
       const row: PaymentRow = {
         id: Bun.randomUUIDv7(),
         bookingId: booking.id,
@@ -112,7 +116,7 @@ export async function payBooking(
         ]),
         claim?.complete(tx, dto),
       );
-      return { payment: dto };
+      return { value: dto, headers };
     })
     .catch((err: unknown) => {
       // The last line of defence: the unique index of live payments per booking.
@@ -124,7 +128,7 @@ export async function payBooking(
     if (outcome.freed) await onChange(deps, { kind: "nights.changed" });
     throw conflict("invalid_state", outcome.refused);
   }
-  return outcome.payment;
+  return outcome;
 }
 
 export async function getPayment({ actor, id }: { actor: Actor; id: string }, deps: Deps): Promise<PaymentDtoValue> {
@@ -211,26 +215,32 @@ export async function settleCharge(
     email: true,
   });
   if (outcome.status === "failed") {
-    await tx
-      .update(payments)
-      .set({
-        status: "failed",
-        failureCode: outcome.failureCode,
-        providerRef: outcome.chargeId ?? payment.providerRef,
-        attempts: options.attempts ?? payment.attempts,
-        updatedAt: now,
-      })
-      .where(eq(payments.id, payment.id));
-    await enqueueMany(tx, clock, [
-      notifyJob(
-        `payment:${payment.id}:failed`,
-        guest(
-          "payment_failed",
-          "Payment failed",
-          `The payment for your booking failed (${outcome.failureCode}). Your nights stay held until the hold expires: try another payment method.`,
-        ),
-      ),
-    ]);
+    // The first failure of a booking is e-mailed; the next ones only notified in the app (the
+    // guest is at it, trying another card; ten declines are not ten e-mails). The booking's row is
+    // held: its payments' failures are settled one at a time.
+    const [, [earlier]] = await together(
+      tx
+        .update(payments)
+        .set({
+          status: "failed",
+          failureCode: outcome.failureCode,
+          providerRef: outcome.chargeId ?? payment.providerRef,
+          attempts: options.attempts ?? payment.attempts,
+          updatedAt: now,
+        })
+        .where(eq(payments.id, payment.id)),
+      tx
+        .select({ id: payments.id })
+        .from(payments)
+        .where(and(eq(payments.bookingId, booking.id), eq(payments.status, "failed"), ne(payments.id, payment.id)))
+        .limit(1),
+    );
+    const failed = guest(
+      "payment_failed",
+      "Payment failed",
+      `The payment for your booking failed (${outcome.failureCode}). Your nights stay held until the hold expires: try another payment method.`,
+    );
+    await enqueueMany(tx, clock, [notifyJob(`payment:${payment.id}:failed`, { ...failed, email: !earlier })]);
     return { unknown: false, changed: true, freed: false };
   }
   const paid = tx.update(payments).set({

@@ -211,7 +211,7 @@ export interface paths {
         put?: never;
         /**
          * Ask for a password reset e-mail
-         * @description Always 202, whether or not an account has the address (and in the same time: the request only enqueues a job). An active account gets an e-mail with a single-use token valid 30 minutes; at most one e-mail per address per minute; requests per client address are limited like registrations (429 rate_limited).
+         * @description Always 202, whether or not an account has the address (and in the same time: the request only enqueues a job). An active account gets an e-mail with a single-use token valid 30 minutes; at most one e-mail per address per minute; requests per client address are limited (PASSWORD_RESET_RATE_LIMIT per PASSWORD_RESET_RATE_WINDOW_SECONDS, default 10 an hour; 429 rate_limited).
          */
         post: operations["postAuthPasswordReset"];
         delete?: never;
@@ -495,7 +495,7 @@ export interface paths {
         put?: never;
         /**
          * Book a stay
-         * @description Holds the nights for 15 minutes (status pending_payment, expiresAt) at a price the server computes: each night's price (override or pricePerNight), the cleaning fee, and a 10 % service fee rounded half up, in the listing's currency. 409 dates_unavailable when a held or confirmed stay overlaps (checkOut is exclusive: back-to-back stays are fine); 422 for a check-in in the past, checkOut ≤ checkIn, nights outside the listing's min/max, too many guests, a blocked night, an unlisted or one's own property; 404 for an unknown propertyId; 429 too_many_holds while the caller holds MAX_PENDING_BOOKINGS (default 3) unpaid bookings.
+         * @description Holds the nights for 15 minutes (status pending_payment, expiresAt) at a price the server computes: each night's price (override or pricePerNight), the cleaning fee, and a 10 % service fee rounded half up, in the listing's currency. 409 dates_unavailable when a held or confirmed stay overlaps (checkOut is exclusive: back-to-back stays are fine); 422 for a check-in in the past, checkOut ≤ checkIn, nights outside the listing's min/max, too many guests, a blocked night, an unlisted or one's own property; 404 for an unknown propertyId; 429 too_many_holds while the caller holds MAX_PENDING_BOOKINGS (default 3) unpaid bookings. How many holds one makes is limited too: BOOKING_HOLDS_PER_HOUR (default 10) per guest and BOOKING_HOLDS_PER_LISTING_PER_DAY (default 5) per guest and listing, counting only holds made (not refusals, not replays); past either, 429 rate_limited with Retry-After. The RateLimit-* headers (not on a replay) show the tighter of the two.
          */
         post: operations["postBookings"];
         delete?: never;
@@ -559,7 +559,7 @@ export interface paths {
         put?: never;
         /**
          * Pay for a booking (its guest)
-         * @description Creates a processing payment of the booking's stored total and charges it in a background job; poll GET /payments/:id or the booking (confirmed once the charge succeeds). A declined charge leaves the booking pending_payment until its hold expires: pay again with another method and a new key. A charge that lands after the hold expired or the booking was cancelled is refunded in full. Idempotency-Key is required (missing → 422). 409 invalid_state when the booking is not pending_payment or already has a processing or succeeded payment; anyone but the booking's guest → 404.
+         * @description Creates a processing payment of the booking's stored total and charges it in a background job; poll GET /payments/:id or the booking (confirmed once the charge succeeds). A declined charge leaves the booking pending_payment until its hold expires: pay again with another method and a new key. A charge that lands after the hold expired or the booking was cancelled is refunded in full. Idempotency-Key is required (missing → 422). 409 invalid_state when the booking is not pending_payment or already has a processing or succeeded payment; anyone but the booking's guest → 404. Attempts are limited (card testing): PAYMENT_ATTEMPTS_PER_BOOKING (default 5) per booking, PAYMENT_ATTEMPTS_PER_USER_PER_HOUR (default 10) and PAYMENT_FAILURES_PER_USER_PER_HOUR (default 5 declined or failed charges) per guest in the last hour; past any, 429 rate_limited with Retry-After (the 409s above come first). Replays of a key count for nothing; the RateLimit-* headers (not on a replay) show the tightest limit.
          */
         post: operations["postBookingsByIdPayments"];
         delete?: never;
@@ -4385,6 +4385,9 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -4477,6 +4480,9 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4813,6 +4819,9 @@ export interface operations {
             202: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -4905,6 +4914,9 @@ export interface operations {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
