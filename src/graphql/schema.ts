@@ -3,7 +3,7 @@
 // Resolvers call the same verbs as REST — who may do what is decided there, once.
 import SchemaBuilder, { type ObjectRef, type SchemaTypes } from "@pothos/core";
 import type { Static } from "elysia";
-import { AppError } from "../http/errors";
+import { AppError, type Problem } from "../http/errors";
 import { type IdempotencyClaim, idempotently } from "../http/idempotency";
 import { DEFAULT_LIMIT, encodeCursor, PageOnlyQuery } from "../http/pagination";
 import { checkInput } from "../http/validation";
@@ -133,8 +133,10 @@ async function idempotent<T>(
   if (r.key !== undefined) checkKey(r.key);
   const answer = await idempotently(ctx.deps, { ...r, requestId: ctx.requestId }, work);
   if (!(answer instanceof Response)) return answer;
-  const body = (await answer.json()) as T & { code?: string; detail?: string; errors?: AppError["errors"] };
-  if (answer.status >= 400) throw new AppError(answer.status, body.code ?? "internal", body.detail ?? "", body.errors);
+  // A stored error answer is a Problem this service rendered: its status and code are the catalog's.
+  const body = (await answer.json()) as T & Partial<Pick<Problem, "code" | "detail" | "errors">>;
+  if (answer.status >= 400)
+    throw new AppError(answer.status as Problem["status"], body.code ?? "internal", body.detail ?? "", body.errors);
   return body;
 }
 

@@ -21,7 +21,7 @@ export function adminRoutes(deps: Deps) {
       {
         admin: true,
         query: AdminUserQuery,
-        response: { 200: AdminUserPage, ...errorResponses(404, 422) },
+        response: { 200: AdminUserPage, ...errorResponses("not_found") },
         detail: {
           tags,
           summary: "Users, newest first",
@@ -36,7 +36,7 @@ export function adminRoutes(deps: Deps) {
         admin: true,
         params: IdParams,
         body: ReasonBody,
-        response: { 200: AdminUserDto, ...errorResponses(400, 404, 409, 422) },
+        response: { 200: AdminUserDto, ...errorResponses("not_found", "invalid_state") },
         detail: {
           tags,
           summary: "Suspend a user",
@@ -49,7 +49,7 @@ export function adminRoutes(deps: Deps) {
     .post("/users/:id/unsuspend", ({ actor, params }) => unsuspendUser({ actor, userId: params.id }, deps), {
       admin: true,
       params: IdParams,
-      response: { 200: AdminUserDto, ...errorResponses(404) },
+      response: { 200: AdminUserDto, ...errorResponses("not_found") },
       detail: {
         tags,
         summary: "Unsuspend a user",
@@ -63,7 +63,7 @@ export function adminRoutes(deps: Deps) {
         admin: true,
         params: IdParams,
         body: ReasonBody,
-        response: { 200: PropertyDto, ...errorResponses(400, 404, 422) },
+        response: { 200: PropertyDto, ...errorResponses("not_found") },
         detail: {
           tags,
           summary: "Unlist a property (moderation)",
@@ -74,7 +74,7 @@ export function adminRoutes(deps: Deps) {
     .get("/audit", ({ query }) => listAudit({ limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor }, deps), {
       admin: true,
       query: AuditQuery,
-      response: { 200: AuditPage, ...errorResponses(404, 422) },
+      response: { 200: AuditPage, ...errorResponses("not_found") },
       detail: {
         tags,
         summary: "Every admin action, newest first",

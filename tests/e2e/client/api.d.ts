@@ -1650,8 +1650,11 @@ export interface components {
             received: true;
             /** @description true when this event id was received before (nothing changed this time) */
             replayed: boolean;
-            /** @description what the event did: applied, or why not (unknown_payment, no_change, ignored_type) */
-            outcome: string;
+            /**
+             * @description what the event did: applied, or why not (no_change: nothing left to change; unknown_payment; amount_mismatch: a charge.succeeded for another amount, not applied; ignored_type: an event type we do not act on)
+             * @enum {string}
+             */
+            outcome: "applied" | "no_change" | "unknown_payment" | "amount_mismatch" | "ignored_type";
         };
         /**
          * PaymentWebhookEvent
@@ -1847,7 +1850,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
         };
@@ -1878,18 +1884,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable: the checks say which */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
         };
@@ -1920,7 +1928,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
         };
@@ -1958,14 +1969,17 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -1975,17 +1989,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state (`email_taken`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "email_taken";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -1995,20 +2015,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds */
+            /** @description Too many requests; retry after `Retry-After` seconds (`rate_limited`) */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2019,10 +2045,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "rate_limited";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2030,7 +2059,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -2067,34 +2099,43 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`invalid_credentials`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_credentials";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -2104,7 +2145,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -2114,20 +2158,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds */
+            /** @description Too many requests; retry after `Retry-After` seconds (`rate_limited`) */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2138,10 +2188,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "rate_limited";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2149,7 +2202,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -2182,34 +2238,43 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -2219,7 +2284,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -2229,20 +2297,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2250,7 +2324,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -2281,34 +2358,43 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -2318,7 +2404,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -2328,20 +2417,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2349,7 +2444,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -2380,14 +2478,17 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`, `invalid_token`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json" | "invalid_token";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -2397,7 +2498,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -2407,20 +2511,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2428,7 +2538,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -2455,34 +2568,43 @@ export interface operations {
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -2492,17 +2614,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state (`invalid_state`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_state";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -2512,10 +2640,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds */
+            /** @description Too many requests; retry after `Retry-After` seconds (`rate_limited`) */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2526,10 +2657,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "rate_limited";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2537,7 +2671,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -2573,14 +2710,17 @@ export interface operations {
                     "application/json": components["schemas"]["PasswordResetAccepted"];
                 };
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -2590,7 +2730,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -2600,20 +2743,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds */
+            /** @description Too many requests; retry after `Retry-After` seconds (`rate_limited`) */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2624,10 +2773,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "rate_limited";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2635,7 +2787,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -2667,14 +2822,17 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`, `invalid_token`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json" | "invalid_token";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -2684,7 +2842,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -2694,20 +2855,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2715,7 +2882,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -2739,24 +2909,30 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -2766,10 +2942,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2777,7 +2956,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -2811,34 +2993,43 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`invalid_credentials`, `token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_credentials" | "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -2848,17 +3039,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state (`invalid_state`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_state";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -2868,20 +3065,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds */
+            /** @description Too many requests; retry after `Retry-After` seconds (`rate_limited`) */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2892,10 +3095,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "rate_limited";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2903,7 +3109,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -2939,34 +3148,43 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -2976,7 +3194,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -2986,20 +3207,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3007,7 +3234,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -3042,34 +3272,43 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`invalid_credentials`, `token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_credentials" | "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -3079,7 +3318,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -3089,20 +3331,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds */
+            /** @description Too many requests; retry after `Retry-After` seconds (`rate_limited`) */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3113,10 +3361,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "rate_limited";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3124,7 +3375,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -3148,24 +3402,30 @@ export interface operations {
                     "application/json": components["schemas"]["AccountExport"];
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -3175,10 +3435,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3186,7 +3449,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -3210,34 +3476,43 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -3247,7 +3522,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -3257,10 +3535,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3268,7 +3549,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -3302,7 +3586,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -3312,10 +3599,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3323,7 +3613,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -3380,20 +3673,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`invalid_cursor`, `validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_cursor" | "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3401,7 +3700,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -3467,34 +3769,43 @@ export interface operations {
                     "application/json": components["schemas"]["Property"];
                 };
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`email_unverified`, `forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "email_unverified" | "forbidden";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -3504,7 +3815,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -3514,20 +3828,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3535,7 +3855,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -3584,7 +3907,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -3594,10 +3920,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3605,7 +3934,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -3630,34 +3962,43 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description No such resource, or one the caller may not see (`not_found`) */
@@ -3667,7 +4008,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -3677,17 +4021,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state (`invalid_state`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_state";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -3697,10 +4047,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3708,7 +4061,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -3754,34 +4110,43 @@ export interface operations {
                     "application/json": components["schemas"]["Property"];
                 };
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description No such resource, or one the caller may not see (`not_found`) */
@@ -3791,7 +4156,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -3801,17 +4169,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state (`invalid_state`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_state";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -3821,20 +4195,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3842,7 +4222,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -3881,7 +4264,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -3891,20 +4277,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3912,7 +4304,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -3951,34 +4346,43 @@ export interface operations {
                     "application/json": components["schemas"]["Availability"];
                 };
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description No such resource, or one the caller may not see (`not_found`) */
@@ -3988,7 +4392,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -3998,17 +4405,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state (`dates_unavailable`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "dates_unavailable";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -4018,20 +4431,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4039,7 +4458,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -4073,7 +4495,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -4083,10 +4508,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4094,7 +4522,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -4123,24 +4554,30 @@ export interface operations {
                     "application/json": components["schemas"]["PropertyPage"];
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -4150,20 +4587,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`invalid_cursor`, `validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_cursor" | "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4171,7 +4614,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -4204,24 +4650,30 @@ export interface operations {
                     "application/json": components["schemas"]["BookingPage"];
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -4231,20 +4683,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`invalid_cursor`, `validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_cursor" | "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4252,7 +4710,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -4292,34 +4753,43 @@ export interface operations {
                     "application/json": components["schemas"]["Booking"];
                 };
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`email_unverified`, `forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "email_unverified" | "forbidden";
+                    };
                 };
             };
             /** @description No such resource, or one the caller may not see (`not_found`) */
@@ -4329,7 +4799,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -4339,17 +4812,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state (`conflict`, `dates_unavailable`, `idempotency_in_progress`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict" | "dates_unavailable" | "idempotency_in_progress";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -4359,20 +4838,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`idempotency_key_reused`, `validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "idempotency_key_reused" | "validation_failed";
+                    };
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds */
+            /** @description Too many requests; retry after `Retry-After` seconds (`too_many_holds`) */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4380,10 +4865,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "too_many_holds";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4391,7 +4879,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -4418,24 +4909,30 @@ export interface operations {
                     "application/json": components["schemas"]["Booking"];
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description No such resource, or one the caller may not see (`not_found`) */
@@ -4445,7 +4942,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -4455,10 +4955,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4466,7 +4969,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -4502,34 +5008,43 @@ export interface operations {
                     "application/json": components["schemas"]["Booking"];
                 };
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description No such resource, or one the caller may not see (`not_found`) */
@@ -4539,7 +5054,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -4549,17 +5067,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state (`invalid_state`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_state";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -4569,20 +5093,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4590,7 +5120,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -4622,24 +5155,30 @@ export interface operations {
                     "application/json": components["schemas"]["PaymentPage"];
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description No such resource, or one the caller may not see (`not_found`) */
@@ -4649,7 +5188,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -4659,20 +5201,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`invalid_cursor`, `validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_cursor" | "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4680,7 +5228,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -4720,34 +5271,43 @@ export interface operations {
                     "application/json": components["schemas"]["Payment"];
                 };
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description No such resource, or one the caller may not see (`not_found`) */
@@ -4757,7 +5317,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -4767,17 +5330,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state (`idempotency_in_progress`, `invalid_state`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "idempotency_in_progress" | "invalid_state";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -4787,20 +5356,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`idempotency_key_reused`, `validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "idempotency_key_reused" | "validation_failed";
+                    };
                 };
             };
-            /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds */
+            /** @description Too many requests; retry after `Retry-After` seconds (`rate_limited`) */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4808,10 +5383,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "rate_limited";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4819,7 +5397,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -4846,24 +5427,30 @@ export interface operations {
                     "application/json": components["schemas"]["Payment"];
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description No such resource, or one the caller may not see (`not_found`) */
@@ -4873,7 +5460,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -4883,10 +5473,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4894,7 +5487,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -4902,9 +5498,9 @@ export interface operations {
     postWebhooksPayments: {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with PAYMENT_WEBHOOK_SECRET> */
-                "payment-signature"?: string;
+                "payment-signature": string;
             };
             path?: never;
             cookie?: never;
@@ -4935,14 +5531,17 @@ export interface operations {
                     "application/json": components["schemas"]["PaymentWebhookAnswer"];
                 };
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`, `invalid_signature`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json" | "invalid_signature";
+                    };
                 };
             };
             /** @description No such resource, or one the caller may not see (`not_found`) */
@@ -4952,7 +5551,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -4962,7 +5564,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -4972,20 +5577,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4993,7 +5604,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -5030,34 +5644,43 @@ export interface operations {
                     "application/json": components["schemas"]["Review"];
                 };
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description No such resource, or one the caller may not see (`not_found`) */
@@ -5067,7 +5690,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -5077,17 +5703,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state (`already_reviewed`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "already_reviewed";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -5097,20 +5729,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5118,7 +5756,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -5155,34 +5796,43 @@ export interface operations {
                     "application/json": components["schemas"]["GuestReview"];
                 };
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description No such resource, or one the caller may not see (`not_found`) */
@@ -5192,7 +5842,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -5202,17 +5855,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state (`already_reviewed`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "already_reviewed";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -5222,20 +5881,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5243,7 +5908,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -5279,34 +5947,43 @@ export interface operations {
                     "application/json": components["schemas"]["Review"];
                 };
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description No such resource, or one the caller may not see (`not_found`) */
@@ -5316,7 +5993,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -5326,17 +6006,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state (`already_reviewed`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "already_reviewed";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -5346,20 +6032,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5367,7 +6059,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -5406,7 +6101,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -5416,20 +6114,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`invalid_cursor`, `validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_cursor" | "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5437,7 +6141,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -5476,7 +6183,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -5486,20 +6196,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`invalid_cursor`, `validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_cursor" | "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5507,7 +6223,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -5538,24 +6257,30 @@ export interface operations {
                     "application/json": components["schemas"]["AdminUserPage"];
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description No such resource, or one the caller may not see (`not_found`) */
@@ -5565,7 +6290,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -5575,20 +6303,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`invalid_cursor`, `validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_cursor" | "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5596,7 +6330,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -5632,34 +6369,43 @@ export interface operations {
                     "application/json": components["schemas"]["AdminUser"];
                 };
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description No such resource, or one the caller may not see (`not_found`) */
@@ -5669,7 +6415,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -5679,17 +6428,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state (`invalid_state`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_state";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -5699,20 +6454,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5720,7 +6481,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -5747,34 +6511,43 @@ export interface operations {
                     "application/json": components["schemas"]["AdminUser"];
                 };
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description No such resource, or one the caller may not see (`not_found`) */
@@ -5784,7 +6557,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -5794,7 +6570,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -5804,10 +6583,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5815,7 +6597,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -5851,34 +6636,43 @@ export interface operations {
                     "application/json": components["schemas"]["Property"];
                 };
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description No such resource, or one the caller may not see (`not_found`) */
@@ -5888,7 +6682,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -5898,7 +6695,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -5908,20 +6708,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5929,7 +6735,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -5958,24 +6767,30 @@ export interface operations {
                     "application/json": components["schemas"]["AuditPage"];
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description No such resource, or one the caller may not see (`not_found`) */
@@ -5985,7 +6800,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -5995,20 +6813,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`invalid_cursor`, `validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_cursor" | "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6016,7 +6840,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -6045,24 +6872,30 @@ export interface operations {
                     "application/json": components["schemas"]["NotificationPage"];
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -6072,20 +6905,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field */
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`invalid_cursor`, `validation_failed`) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_cursor" | "validation_failed";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6093,7 +6932,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -6120,34 +6962,43 @@ export interface operations {
                     "application/json": components["schemas"]["Notification"];
                 };
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description No such resource, or one the caller may not see (`not_found`) */
@@ -6157,7 +7008,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -6167,7 +7021,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -6177,10 +7034,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6188,7 +7048,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
