@@ -136,7 +136,7 @@ export function propertyRoutes(deps: Deps) {
       auth: true,
       params: IdParams,
       body: UpdatePropertyBody,
-      response: { 200: PropertyDto, ...errorResponses("not_found", "forbidden", "invalid_state") },
+      response: { 200: PropertyDto, ...errorResponses("not_found", "forbidden", "email_unverified", "invalid_state") },
       detail: {
         tags,
         summary: "Change a property (its host)",

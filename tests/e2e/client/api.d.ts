@@ -4136,7 +4136,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Authenticated but not allowed (`forbidden`) */
+            /** @description Authenticated but not allowed (`email_unverified`, `forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4145,7 +4145,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "forbidden";
+                        code: "email_unverified" | "forbidden";
                     };
                 };
             };
