@@ -41,7 +41,12 @@ export function violatedConstraint(err: unknown): string | undefined {
  * (constraints are the last line of defence): a 409 or 422 the caller can act on, never a 500.
  * The constraint's name, not its SQL, says which rule; undefined when the error is no such thing.
  */
-export function ruleViolation(err: unknown): { status: 409 | 422; code: string; detail: string } | undefined {
+export function ruleViolation(
+  err: unknown,
+):
+  | { status: 409; code: "conflict"; detail: string }
+  | { status: 422; code: "validation_failed"; detail: string }
+  | undefined {
   const state = sqlState(err);
   if (!state) return undefined;
   const rule = violatedConstraint(err);

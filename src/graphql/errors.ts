@@ -3,8 +3,16 @@
 // its 409/422; anything else is logged and answered "internal", never with a stack or SQL.
 import { GraphQLError } from "graphql";
 import { isUnavailable, ruleViolation } from "../db/errors";
+import type { ErrorCode, StatusOf } from "../http/error-codes";
 import { AppError } from "../http/errors";
 import type { Logger } from "../lib/log";
+
+/** The extensions of an error answered with one of the catalog's codes, and its REST status. */
+const answered = <C extends ErrorCode>(code: C, status: StatusOf<C>, more: Record<string, unknown> = {}) => ({
+  code,
+  status,
+  ...more,
+});
 
 function coded(error: GraphQLError, message: string, extensions: Record<string, unknown>): GraphQLError {
   return new GraphQLError(message, {
@@ -25,24 +33,27 @@ export function maskError(log: Logger): (error: unknown, message: string) => Err
     if (!original) return gql;
     if (original instanceof AppError) {
       const retryAfter = original.headers?.["retry-after"];
-      return coded(gql, original.detail, {
-        code: original.code,
-        status: original.status,
-        ...(original.errors ? { errors: original.errors } : {}),
-        // REST's Retry-After, in seconds (429, 409 idempotency_in_progress, 503).
-        ...(retryAfter ? { retryAfter: Number(retryAfter) } : {}),
-      });
+      return coded(
+        gql,
+        original.detail,
+        answered(original.code, original.status, {
+          ...(original.errors ? { errors: original.errors } : {}),
+          // REST's Retry-After, in seconds (429, 409 idempotency_in_progress, 503).
+          ...(retryAfter ? { retryAfter: Number(retryAfter) } : {}),
+        }),
+      );
     }
     if (original instanceof GraphQLError) return original;
     if (isUnavailable(original))
-      return coded(gql, "A service this request needs is unreachable right now; retry shortly", {
-        code: "unavailable",
-        status: 503,
-      });
+      return coded(
+        gql,
+        "A service this request needs is unreachable right now; retry shortly",
+        answered("unavailable", 503),
+      );
     const violation = ruleViolation(original);
     if (violation) {
       log.warn("database rule fired before any check (graphql)", { path: gql.path?.join(".") });
-      return coded(gql, violation.detail, { code: violation.code, status: violation.status });
+      return coded(gql, violation.detail, answered(violation.code, violation.status));
     }
     const err = original as Error;
     log.error("unhandled error (graphql)", {
@@ -50,6 +61,6 @@ export function maskError(log: Logger): (error: unknown, message: string) => Err
       error: String(err?.message ?? err).split("\nparams:")[0],
       stack: err?.stack?.split("\n").slice(1, 8).join("\n"),
     });
-    return coded(gql, "Something went wrong on our side", { code: "internal", status: 500 });
+    return coded(gql, "Something went wrong on our side", answered("internal", 500));
   };
 }

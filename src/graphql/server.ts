@@ -13,6 +13,7 @@ import { Elysia } from "elysia";
 import { type ExecutionArgs, type GraphQLError, Kind, NoSchemaIntrospectionCustomRule, parse } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
 import type { Deps } from "../dependencies";
+import type { GraphQLLimitCode } from "../http/error-codes";
 import { AppError } from "../http/errors";
 import { fastRoute, rawBodyOf, readBody, requestIdOf } from "../http/foundation";
 import { dayOf } from "../lib/dates";
@@ -40,11 +41,11 @@ const isSubscription = (args: ExecutionArgs) =>
 
 /** An over-limit query's error carries a stable code, like every other error of the API. */
 const coded =
-  (code: string) =>
+  (code: GraphQLLimitCode) =>
   (_ctx: unknown, error: GraphQLError): void => {
     Object.assign(error.extensions, { code });
   };
-const limit = (code: string) => ({ onReject: [coded(code)], propagateOnRejection: true });
+const limit = (code: GraphQLLimitCode) => ({ onReject: [coded(code)], propagateOnRejection: true });
 
 export function createGraphQL(deps: Deps) {
   const introspection = deps.config.graphqlIntrospection;

@@ -1,16 +1,20 @@
 // One error family for the whole service, rendered once as application/problem+json (RFC 9457).
 import { t } from "elysia";
+import { type CodeOf, type ErrorCode, type ErrorStatus, type StatusOf, statusesOf } from "./error-codes";
 import { Int } from "./schema";
+
+export type { ErrorCode, ErrorStatus } from "./error-codes";
 
 export interface FieldError {
   path: string;
   message: string;
 }
 
-export class AppError extends Error {
+/** `new AppError(409, "dates_unavailable", …)`: the code is one of the catalog's, the status its own. */
+export class AppError<C extends ErrorCode = ErrorCode> extends Error {
   constructor(
-    readonly status: number,
-    readonly code: string,
+    readonly status: StatusOf<C>,
+    readonly code: C,
     readonly detail: string,
     readonly errors?: FieldError[],
     readonly headers?: Record<string, string>,
@@ -37,23 +41,23 @@ const titles: Record<number, string> = {
 export const notFound = (what = "Resource") => new AppError(404, "not_found", `${what} not found`);
 export const forbidden = (detail = "You are not allowed to do this") => new AppError(403, "forbidden", detail);
 export const unauthenticated = (detail = "Authentication required") => new AppError(401, "unauthenticated", detail);
-export const conflict = (code: string, detail: string) => new AppError(409, code, detail);
+export const conflict = (code: CodeOf<409>, detail: string) => new AppError(409, code, detail);
 export const invalid = (path: string, message: string) =>
   new AppError(422, "validation_failed", "The request breaks a rule", [{ path, message }]);
 
 export interface Problem {
   type: string;
   title: string;
-  status: number;
+  status: ErrorStatus;
   detail: string;
-  code: string;
+  code: ErrorCode;
   errors?: FieldError[];
   requestId?: string;
 }
 
-export function problem(
-  status: number,
-  code: string,
+export function problem<C extends ErrorCode>(
+  status: StatusOf<C>,
+  code: C,
   detail: string,
   errors?: FieldError[],
   requestId?: string,
@@ -61,7 +65,7 @@ export function problem(
   return {
     type: `https://stayhub.dev/problems/${code.replaceAll("_", "-")}`,
     title: titles[status] ?? "Error",
-    status,
+    status: status as ErrorStatus,
     detail,
     code,
     ...(errors ? { errors } : {}),
@@ -90,7 +94,36 @@ export const ProblemSchema = t.Object(
   { title: "Problem" },
 );
 
-/** Response map entries for the error statuses a route can answer with. */
-export function errorResponses(...statuses: number[]) {
-  return Object.fromEntries(statuses.map((s) => [s, ProblemSchema])) as Record<number, typeof ProblemSchema>;
+/** The Problem schema of one status's answers, whose `code` is one of `codes`. */
+const problemWith = (codes: ErrorCode[]) =>
+  t.Object({ ...ProblemSchema.properties, code: t.Union(codes.map((c) => t.Literal(c))) });
+
+/**
+ * Response map entries for the error codes a route answers (besides those the HTTP layer adds
+ * itself: see the OpenAPI document's builder): `errorResponses("not_found", "invalid_state")` is
+ * a 404 and a 409 answer, each listing its codes. The document lists them per status, and the
+ * tests fail when a route answers a status/code pair it does not list.
+ */
+export function errorResponses<const C extends ErrorCode[]>(...codes: C) {
+  const byStatus = new Map<ErrorStatus, ErrorCode[]>();
+  for (const code of codes)
+    for (const status of statusesOf(code)) {
+      const list = byStatus.get(status) ?? [];
+      if (!list.includes(code)) list.push(code);
+      byStatus.set(status, list);
+    }
+  return Object.fromEntries([...byStatus].map(([status, list]) => [status, problemWith(list)])) as unknown as Record<
+    StatusOf<C[number]>,
+    typeof ProblemSchema
+  >;
+}
+
+/** The codes a response map entry made by `errorResponses` lists; undefined for any other schema. */
+export function codesOf(schema: unknown): ErrorCode[] | undefined {
+  const code = (schema as { properties?: { code?: { anyOf?: { const?: unknown }[]; const?: unknown } } })?.properties
+    ?.code;
+  if (!code) return undefined;
+  const branches = code.anyOf ?? (code.const !== undefined ? [code] : []);
+  const codes = branches.map((b) => b.const).filter((c): c is ErrorCode => typeof c === "string");
+  return codes.length ? codes : undefined;
 }

@@ -14,7 +14,7 @@ import { idempotencyKeys } from "../db/schema";
 import type { Deps } from "../dependencies";
 import type { Handlers } from "../jobs/registry";
 import type { Clock } from "../lib/clock";
-import { AppError, problem } from "./errors";
+import { AppError, type Problem, problem } from "./errors";
 import { BearerHeader } from "./schema";
 
 /** Keys are kept this long after their first use (the contract says at least 24 h). */
@@ -226,8 +226,10 @@ export function restAnswer<T>(answer: IdempotentAnswer<T>): T | Response {
 /** The answer as a value (GraphQL's): the result, the stored one, or a stored refusal thrown again as its AppError. */
 export function answerValue<T>(answer: IdempotentAnswer<T>): T {
   if (!answer.replayed) return answer.body;
-  const body = JSON.parse(answer.json) as T & { code?: string; detail?: string; errors?: AppError["errors"] };
-  if (answer.status >= 400) throw new AppError(answer.status, body.code ?? "internal", body.detail ?? "", body.errors);
+  // A stored refusal is a Problem this service rendered: its status and code are the catalog's.
+  const body = JSON.parse(answer.json) as T & Partial<Pick<Problem, "code" | "detail" | "errors">>;
+  if (answer.status >= 400)
+    throw new AppError(answer.status as Problem["status"], body.code ?? "internal", body.detail ?? "", body.errors);
   return body;
 }
 

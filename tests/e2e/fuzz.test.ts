@@ -1,11 +1,12 @@
 // Fuzzing the compiled binary from its own OpenAPI document: every operation (present and future)
 // gets thousands of generated requests, valid and hostile. Whatever arrives: never a 5xx, every
-// error is problem+json with a code and no stack trace or SQL, and every status is one the
-// document lists for that operation. Fixed seed and count (FUZZ_SEED, FUZZ_RUNS) so CI repeats it.
+// error is problem+json with a code and no stack trace or SQL, and every status (and error code)
+// is one the document lists for that operation. Fixed seed and count (FUZZ_SEED, FUZZ_RUNS) so CI repeats it.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import fc from "fast-check";
 import postgres from "postgres";
 import { api, freshPostgresDatabase, type Running, runCleanups, start, tempDir } from "../support/binary";
+import { answerChecker, describeUndocumented } from "../support/documented-answers";
 import { type FuzzRequest, type Json, requestsFor } from "../support/openapi-fuzz";
 import { databaseUrl, redisUrl } from "../support/services";
 
@@ -16,6 +17,7 @@ const LEAKS =
 
 let server: Running;
 let doc: Json;
+let check: ReturnType<typeof answerChecker>;
 let token = "";
 let suspendedToken = "";
 const ids: string[] = [];
@@ -30,6 +32,7 @@ beforeAll(async () => {
   if (redisUrl) Object.assign(env, { REDIS_URL: redisUrl, REDIS_PREFIX: `e2e-fuzz-${Date.now()}:` });
   server = await start(env, tempDir());
   doc = (await (await fetch(`${server.url}/swagger/json`)).json()) as Json;
+  check = answerChecker(doc);
   const reg = await api(server.url, "POST", "/auth/register", {
     email: "fuzz-host@example.com",
     password: "a long enough password",
@@ -87,12 +90,16 @@ test(`${RUNS} generated requests over every documented operation: no 5xx, proble
       expect(documented, where).toContain(String(res.status));
       if (res.status >= 400) expect(res.headers.get("content-type"), where).toBe("application/problem+json");
       // A HEAD answer has the headers of the GET answer and no body.
+      let problem: { code?: unknown; status?: unknown } | undefined;
       if (res.status >= 400 && request.method !== "HEAD") {
-        const problem = JSON.parse(text) as { code?: unknown; status?: unknown };
+        problem = JSON.parse(text) as { code?: unknown; status?: unknown };
         expect(typeof problem.code, where).toBe("string");
         expect(problem.status, where).toBe(res.status);
         expect(LEAKS.test(text), where).toBe(false);
       }
+      // …and its code is one the document lists for this operation and status.
+      const undocumented = check(request.method, request.path, res.status, problem);
+      expect(undocumented && describeUndocumented(undocumented), where).toBeUndefined();
     }),
     { seed: SEED, numRuns: RUNS, endOnFailure: true },
   );

@@ -5,8 +5,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateClientTypes } from "../../scripts/generate-client";
+import { type ErrorCode, type ErrorStatus, isErrorCode, statusesOf } from "../../src/http/error-codes";
 import { publicOrigin } from "../../src/http/openapi/docs-ui";
 import { startTestApp, type TestApp } from "../support/app";
+import { documentedCodes } from "../support/documented-answers";
 import { summarize, validateOpenApi } from "../support/openapi-validators";
 
 // biome-ignore lint/suspicious/noExplicitAny: a parsed OpenAPI document, walked by path; its shape is what the checks are about
@@ -105,9 +107,14 @@ describe("the OpenAPI document", () => {
     for (const { path, method, op } of operations()) {
       for (const [status, response] of Object.entries(op.responses as Json)) {
         const content = (response as Json).content as Json | undefined;
-        if (Number(status) >= 400) {
+        if (`${method} ${path} ${status}` === "get /ready 503") {
+          // Not ready is the readiness answer itself, with its checks, not a Problem.
+          expect(content?.["application/json"].schema).toEqual({ $ref: "#/components/schemas/Readiness" });
+        } else if (Number(status) >= 400) {
           expect(Object.keys(content ?? {}), `${method} ${path} ${status}`).toEqual(["application/problem+json"]);
-          expect(content?.["application/problem+json"].schema).toEqual({ $ref: "#/components/schemas/Problem" });
+          expect(content?.["application/problem+json"].schema.allOf[0]).toEqual({
+            $ref: "#/components/schemas/Problem",
+          });
         } else if (content) {
           expect(Object.keys(content).length, `${method} ${path} ${status}`).toBe(1);
         }
@@ -120,6 +127,36 @@ describe("the OpenAPI document", () => {
     ]);
     expect(Object.keys(doc.paths["/metrics"].get.responses["200"].content)).toEqual(["text/plain"]);
     expect(doc.paths["/api/v1/auth/logout"].post.responses["204"].content).toBeUndefined();
+  });
+
+  test("every error answer lists its codes: the catalog's, for that status, named in its description", () => {
+    for (const { path, method, op } of operations()) {
+      for (const [status, response] of Object.entries(op.responses as Json)) {
+        if (Number(status) < 400 || !(response as Json).content["application/problem+json"]) continue;
+        const where = `${method} ${path} ${status}`;
+        const codes = documentedCodes(response as Json);
+        expect(codes?.length ?? 0, where).toBeGreaterThan(0);
+        for (const code of codes ?? []) {
+          expect(isErrorCode(code), `${where} ${code}`).toBe(true);
+          expect(statusesOf(code as ErrorCode), `${where} ${code}`).toContain(Number(status) as ErrorStatus);
+          expect((response as Json).description, where).toContain(`\`${code}\``);
+        }
+      }
+    }
+  });
+
+  test("the payment webhook, POST /bookings' 429 and the webhook's answer say what the routes do", () => {
+    const webhook = doc.paths["/api/v1/webhooks/payments"].post;
+    expect(documentedCodes(webhook.responses["400"])).toEqual(["invalid_json", "invalid_signature"]);
+    expect(webhook.parameters.find((p: Json) => p.name === "payment-signature")).toMatchObject({
+      in: "header",
+      required: true,
+    });
+    expect(documentedCodes(doc.paths["/api/v1/bookings"].post.responses["429"])).toContain("too_many_holds");
+    expect(doc.components.schemas.PaymentWebhookAnswer.properties.outcome).toMatchObject({
+      type: "string",
+      enum: ["applied", "no_change", "unknown_payment", "amount_mismatch", "ignored_type"],
+    });
   });
 
   test("every request body has an example, and each example passes its operation's rules", async () => {

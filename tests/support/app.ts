@@ -1,5 +1,5 @@
 // An application wired to this test file's own database and Redis prefix, driven through app.handle().
-import { mkdtempSync } from "node:fs";
+import { appendFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../../src/app";
@@ -7,6 +7,7 @@ import { createDeps, type Deps } from "../../src/compose";
 import { loadConfig } from "../../src/config";
 import { createLogger } from "../../src/lib/log";
 import { createPasswords } from "../../src/modules/auth/passwords";
+import { answerChecker, describeUndocumented } from "./documented-answers";
 import { createTestDatabase, createTestRedis, redisUrl } from "./services";
 
 export const TEST_JWT_SECRET = "test-secret-test-secret-test-secret-0123";
@@ -77,6 +78,18 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
     passwords: createPasswords({ memoryCost: 1024, timeCost: 1 }),
   });
   const app = createApp(deps);
+  // Every answer is checked against the app's own OpenAPI document: a status, or an error code for
+  // it, that the document does not list fails the test that got it. UNDOCUMENTED_ANSWERS=<file>
+  // lists them there instead (one JSON line each), to see them all in one run.
+  let check: ReturnType<typeof answerChecker> | undefined;
+  const documented = async (method: string, path: string, status: number, body: unknown) => {
+    check ??= answerChecker(JSON.parse(await (await app.handle(new Request("http://localhost/swagger/json"))).text()));
+    const missing = check(method, path, status, body);
+    if (!missing) return;
+    const file = process.env.UNDOCUMENTED_ANSWERS;
+    if (file) appendFileSync(file, `${JSON.stringify(missing)}\n`);
+    else throw new Error(describeUndocumented(missing));
+  };
   const call: Call = async (method, path, options = {}) => {
     const headers: Record<string, string> = { ...options.headers };
     let body: string | Uint8Array | undefined = options.rawBody;
@@ -92,6 +105,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
     const text = await res.text();
     let parsed: unknown = text;
     if ((res.headers.get("content-type") ?? "").includes("json") && text) parsed = JSON.parse(text);
+    await documented(method, path, res.status, parsed);
     return { status: res.status, headers: res.headers, body: parsed as never, text };
   };
   return {

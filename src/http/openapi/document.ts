@@ -4,7 +4,8 @@
 // statuses the HTTP layer really adds (413 for bodies, 401 for tokens, 503, rate limits, ETag).
 import { OptionalKind } from "@sinclair/typebox";
 import type { AnyElysia } from "elysia";
-import { ProblemSchema } from "../errors";
+import type { ErrorCode } from "../error-codes";
+import { codesOf, ProblemSchema } from "../errors";
 import { type JsonSchema, SchemaRegistry } from "./schema-json";
 
 export interface DocumentOptions {
@@ -50,16 +51,22 @@ const STATUS_TEXT: Record<number, string> = {
   202: "Accepted",
   204: "No Content",
   304: "Not Modified: the caller's copy (If-None-Match) is current",
-  400: "The body is not JSON, or not valid JSON (`invalid_json`)",
+  // An error status answered with the route's own body (/ready's), not a Problem.
+  503: "A dependency is unreachable: the checks say which",
+};
+
+/** What an error status means; the document adds the codes the operation answers it with. */
+const ERROR_TEXT: Record<number, string> = {
+  400: "The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid",
   401: "Missing, invalid or expired token, or bad credentials",
   403: "Authenticated but not allowed",
-  404: "No such resource, or one the caller may not see (`not_found`)",
-  408: "The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`)",
+  404: "No such resource, or one the caller may not see",
+  408: "The body did not arrive within BODY_TIMEOUT_MS",
   409: "Conflicts with the current state",
-  413: "The body is over 1 MiB (`payload_too_large`)",
-  422: "Well-formed input that breaks a rule (`validation_failed`; `invalid_cursor` for a cursor this query did not issue); `errors` names each field",
-  429: "Too many requests (`rate_limited`); retry after `Retry-After` seconds",
-  503: "A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds",
+  413: "The body is over 1 MiB",
+  422: "Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field",
+  429: "Too many requests; retry after `Retry-After` seconds",
+  503: "A dependency is unreachable; retry after `Retry-After` seconds",
 };
 
 const header = (description: string, schema: JsonSchema) => ({ description, schema });
@@ -140,11 +147,28 @@ function successResponse(status: number, schema: unknown, registry: SchemaRegist
   return { description, headers, content: { "application/json": { schema: registry.convert(schema) } } };
 }
 
-const problemResponse = (status: number, headers: Record<string, unknown>) => ({
-  description: STATUS_TEXT[status] ?? `Error ${status}`,
-  headers,
-  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
-});
+/** An error answer: the Problem schema, its `code` one of `codes` (the catalog's, for this operation and status). */
+const problemResponse = (status: number, codes: ErrorCode[], headers: Record<string, unknown>) => {
+  const named = codes.map((c) => `\`${c}\``).join(", ");
+  const text = ERROR_TEXT[status] ?? `Error ${status}`;
+  const problem = { $ref: "#/components/schemas/Problem" };
+  return {
+    description: codes.length ? `${text} (${named})` : text,
+    headers,
+    content: {
+      "application/problem+json": {
+        schema: codes.length
+          ? {
+              allOf: [
+                problem,
+                { type: "object", required: ["code"], properties: { code: { type: "string", enum: codes } } },
+              ],
+            }
+          : problem,
+      },
+    },
+  };
+};
 
 function operationOf(method: string, path: string, hooks: RouteHooks, registry: SchemaRegistry) {
   const detail = hooks.detail ?? {};
@@ -153,36 +177,53 @@ function operationOf(method: string, path: string, hooks: RouteHooks, registry: 
   const isApi = path.startsWith("/api/");
   const hasBody = hooks.body !== undefined;
   const isAuthenticated = (detail.security?.length ?? 0) > 0;
-  // What the HTTP layer answers on such a route, whatever its own map lists: 413 for a declared
-  // length over the limit (any method), 400 for a body that is not JSON (any method that may
-  // carry one), 422 for a broken body or query rule, 401/403 for a token (403: a suspended
-  // account), 503 when the database or Redis is unreachable.
-  const added = [413];
-  if (method !== "GET") added.push(400, 408);
-  if (hasBody || hooks.query) added.push(422);
-  if (isAuthenticated) added.push(401, 403);
-  if (isApi) added.push(503);
-  for (const s of added) if (!statuses.has(s)) statuses.set(s, ProblemSchema);
-  // A 429 is a rate limit (with RateLimit-* headers) unless the route says it is another limit.
-  const isRateLimited = statuses.has(429) && detail["x-rate-limit-headers"] !== false;
+  // What the HTTP layer answers on such a route, whatever its own map lists, and with which codes:
+  // 413 for a declared length over the limit (any method), 400 for a body that is not JSON (any
+  // method that may carry one), 422 for a broken body or query rule (or a cursor not issued for
+  // it), 401/403 for a token (403: a suspended account), 409/422 for an Idempotency-Key in flight
+  // or reused, 503 when the database or Redis is unreachable. The route's own map lists the codes
+  // its verbs answer (`errorResponses("not_found", …)`).
   const isIdempotent = Object.hasOwn(
     ((hooks.headers as JsonSchema | undefined)?.properties ?? {}) as object,
     "idempotency-key",
   );
+  const isPaged = Object.hasOwn(((hooks.query as JsonSchema | undefined)?.properties ?? {}) as object, "cursor");
+  const added: [number, ErrorCode[]][] = [[413, ["payload_too_large"]]];
+  if (method !== "GET") added.push([400, ["invalid_json"]], [408, ["request_timeout"]]);
+  if (hasBody || hooks.query) added.push([422, ["validation_failed"]]);
+  if (isPaged) added.push([422, ["invalid_cursor"]]);
+  if (isIdempotent) added.push([409, ["idempotency_in_progress"]], [422, ["idempotency_key_reused"]]);
+  if (isAuthenticated) added.push([401, ["unauthenticated", "token_expired"]], [403, ["forbidden"]]);
+  if (isApi) added.push([503, ["unavailable"]]);
+  // A malformed id in the path names nothing that exists: 404, on a route that already says 404.
+  if (hooks.params && statuses.has(404)) added.push([404, ["not_found"]]);
+  const codes = new Map<number, ErrorCode[]>();
+  for (const [status, schema] of statuses) if (status >= 400) codes.set(status, codesOf(schema) ?? []);
+  for (const [status, layer] of added) {
+    if (!statuses.has(status)) statuses.set(status, ProblemSchema);
+    const list = codes.get(status) ?? [];
+    for (const code of layer) if (!list.includes(code)) list.push(code);
+    codes.set(status, list);
+  }
+  // A 429 is a rate limit (with RateLimit-* headers) unless the route says it is another limit.
+  const isRateLimited = statuses.has(429) && detail["x-rate-limit-headers"] !== false;
   const isConditional = statuses.has(304);
 
   const responses: Record<string, unknown> = {};
   for (const status of [...statuses.keys()].sort((a, b) => a - b)) {
     const schema = statuses.get(status);
+    // An error status is a Problem unless the route answers it with its own body (/ready's 503).
+    const isProblem = status >= 400 && (schema === ProblemSchema || codesOf(schema) !== undefined);
     const names: HeaderName[] = ["X-Request-Id"];
     if (isRateLimited && status < 300) names.push(...RATE_HEADERS);
-    if (status === 429 || status === 503)
+    if (isProblem && (status === 429 || status === 503))
       names.push("Retry-After", ...(status === 429 && isRateLimited ? RATE_HEADERS : []));
     if (isConditional && (status === 200 || status === 304)) names.push("ETag", "Cache-Control");
     if (isIdempotent && status < 300) names.push("Idempotent-Replayed");
     const headers = headerRefs(...names);
-    responses[String(status)] =
-      status >= 400 ? problemResponse(status, headers) : successResponse(status, schema, registry, headers);
+    responses[String(status)] = isProblem
+      ? problemResponse(status, (codes.get(status) ?? []).sort(), headers)
+      : successResponse(status, schema, registry, headers);
   }
 
   const parameters = [

@@ -22,7 +22,7 @@ export function adminRoutes(deps: Deps) {
       {
         admin: true,
         query: AdminUserQuery,
-        response: { 200: AdminUserPage, ...errorResponses(404, 422) },
+        response: { 200: AdminUserPage, ...errorResponses("not_found") },
         detail: {
           tags,
           summary: "Users, newest first",
@@ -37,7 +37,7 @@ export function adminRoutes(deps: Deps) {
         admin: true,
         params: IdParams,
         body: ReasonBody,
-        response: { 200: AdminUserDto, ...errorResponses(400, 404, 409, 422) },
+        response: { 200: AdminUserDto, ...errorResponses("not_found", "invalid_state") },
         detail: {
           tags,
           summary: "Suspend a user",
@@ -50,7 +50,7 @@ export function adminRoutes(deps: Deps) {
     .post("/users/:id/unsuspend", ({ actor, params }) => unsuspendUser({ actor, userId: params.id }, deps), {
       admin: true,
       params: IdParams,
-      response: { 200: AdminUserDto, ...errorResponses(404) },
+      response: { 200: AdminUserDto, ...errorResponses("not_found") },
       detail: {
         tags,
         summary: "Unsuspend a user",
@@ -64,7 +64,7 @@ export function adminRoutes(deps: Deps) {
         admin: true,
         params: IdParams,
         body: ReasonBody,
-        response: { 200: PropertyDto, ...errorResponses(400, 404, 422) },
+        response: { 200: PropertyDto, ...errorResponses("not_found") },
         detail: {
           tags,
           summary: "Unlist a property (moderation)",
@@ -78,7 +78,7 @@ export function adminRoutes(deps: Deps) {
       {
         admin: true,
         query: AuditQuery,
-        response: { 200: AuditPage, ...errorResponses(404, 422) },
+        response: { 200: AuditPage, ...errorResponses("not_found") },
         detail: {
           tags,
           summary: "Every admin action, newest first",

@@ -45,7 +45,7 @@ export function authRoutes(deps: Deps) {
       },
       {
         body: RegisterBody,
-        response: { 201: SessionDto, ...errorResponses(400, 409, 422, 429) },
+        response: { 201: SessionDto, ...errorResponses("email_taken", "rate_limited") },
         detail: {
           tags,
           summary: "Create an account",
@@ -64,7 +64,7 @@ export function authRoutes(deps: Deps) {
       },
       {
         body: LoginBody,
-        response: { 200: SessionDto, ...errorResponses(400, 401, 403, 422, 429) },
+        response: { 200: SessionDto, ...errorResponses("invalid_credentials", "forbidden", "rate_limited") },
         detail: {
           tags,
           summary: "Log in",
@@ -75,7 +75,7 @@ export function authRoutes(deps: Deps) {
     )
     .post("/refresh", async ({ body }) => toSessionDto(await refresh(body.refreshToken, deps)), {
       body: RefreshBody,
-      response: { 200: SessionDto, ...errorResponses(400, 401, 403, 422) },
+      response: { 200: SessionDto, ...errorResponses("unauthenticated", "token_expired", "forbidden") },
       detail: {
         tags,
         summary: "Trade a refresh token for a new pair",
@@ -91,7 +91,7 @@ export function authRoutes(deps: Deps) {
       {
         auth: true,
         body: RefreshBody,
-        response: { 204: t.Void(), ...errorResponses(400, 401, 422) },
+        response: { 204: t.Void(), ...errorResponses() },
         detail: { tags, summary: "Log out", description: "Revokes the refresh token's family." },
       },
     )
@@ -103,7 +103,7 @@ export function authRoutes(deps: Deps) {
       },
       {
         auth: true,
-        response: { 204: t.Void(), ...errorResponses(401, 403) },
+        response: { 204: t.Void(), ...errorResponses() },
         detail: {
           tags,
           summary: "Log out everywhere",
@@ -120,7 +120,7 @@ export function authRoutes(deps: Deps) {
       },
       {
         body: VerifyEmailBody,
-        response: { 204: t.Void(), ...errorResponses(400, 422) },
+        response: { 204: t.Void(), ...errorResponses("invalid_token") },
         detail: {
           tags,
           summary: "Verify the e-mail address with the e-mailed token",
@@ -139,7 +139,7 @@ export function authRoutes(deps: Deps) {
       },
       {
         auth: true,
-        response: { 202: Accepted, ...errorResponses(401, 403, 409, 429) },
+        response: { 202: Accepted, ...errorResponses("invalid_state", "rate_limited") },
         detail: {
           tags,
           summary: "E-mail a new verification token",
@@ -158,7 +158,7 @@ export function authRoutes(deps: Deps) {
       },
       {
         body: PasswordResetBody,
-        response: { 202: ResetAccepted, ...errorResponses(400, 422, 429) },
+        response: { 202: ResetAccepted, ...errorResponses("rate_limited") },
         detail: {
           tags,
           summary: "Ask for a password reset e-mail",
@@ -175,7 +175,7 @@ export function authRoutes(deps: Deps) {
       },
       {
         body: PasswordResetConfirmBody,
-        response: { 204: t.Void(), ...errorResponses(400, 422) },
+        response: { 204: t.Void(), ...errorResponses("invalid_token") },
         detail: {
           tags,
           summary: "Set a new password with the e-mailed token",

@@ -61,7 +61,17 @@ export function bookingRoutes(deps: Deps) {
         auth: true,
         headers: IdempotencyHeaders,
         body: CreateBookingBody,
-        response: { 201: BookingDto, ...errorResponses(400, 401, 403, 404, 409, 422, 429) },
+        response: {
+          201: BookingDto,
+          ...errorResponses(
+            "not_found",
+            "dates_unavailable",
+            "conflict",
+            "email_unverified",
+            "too_many_holds",
+            "rate_limited",
+          ),
+        },
         detail: {
           tags,
           summary: "Book a stay",
@@ -92,7 +102,7 @@ export function bookingRoutes(deps: Deps) {
       {
         auth: true,
         query: BookingQuery,
-        response: { 200: BookingPage, ...errorResponses(401, 403, 422) },
+        response: { 200: BookingPage, ...errorResponses() },
         detail: {
           tags,
           summary: "The caller's bookings, newest first",
@@ -103,7 +113,7 @@ export function bookingRoutes(deps: Deps) {
     .get("/:id", ({ actor, params }) => getBooking({ actor, id: params.id }, deps), {
       auth: true,
       params: IdParams,
-      response: { 200: BookingDto, ...errorResponses(401, 403, 404) },
+      response: { 200: BookingDto, ...errorResponses("not_found") },
       detail: {
         tags,
         summary: "A booking (its guest or the property's host)",
@@ -117,7 +127,7 @@ export function bookingRoutes(deps: Deps) {
         auth: true,
         params: IdParams,
         body: t.Optional(CancelBookingBody),
-        response: { 200: BookingDto, ...errorResponses(401, 403, 404, 409, 422) },
+        response: { 200: BookingDto, ...errorResponses("not_found", "invalid_state") },
         detail: {
           tags,
           summary: "Cancel a booking (its guest or host)",

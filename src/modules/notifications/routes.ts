@@ -19,14 +19,14 @@ export function notificationRoutes(deps: Deps) {
       {
         auth: true,
         query: NotificationQuery,
-        response: { 200: NotificationPage, ...errorResponses(401, 403, 422) },
+        response: { 200: NotificationPage, ...errorResponses() },
         detail: { tags, summary: "The caller's notifications, newest first" },
       },
     )
     .post("/:id/read", ({ actor, params }) => markRead({ actor, id: params.id }, deps), {
       auth: true,
       params: IdParams,
-      response: { 200: NotificationDto, ...errorResponses(401, 403, 404) },
+      response: { 200: NotificationDto, ...errorResponses("not_found") },
       detail: { tags, summary: "Mark a notification read (idempotent)" },
     });
 }

@@ -98,7 +98,7 @@ export function testClockRoutes(deps: Deps) {
       },
       {
         body: ClockBody,
-        response: { 200: ClockDto, ...errorResponses(400, 422) },
+        response: { 200: ClockDto, ...errorResponses() },
         detail: { tags, summary: "Set the service's current time (TEST_CLOCK=1 only)" },
       },
     )

@@ -85,7 +85,7 @@ export function paymentRoutes(deps: Deps) {
         params: IdParams,
         headers: PaymentIdempotencyHeaders,
         body: PayBody,
-        response: { 202: PaymentDto, ...errorResponses(400, 401, 403, 404, 409, 422, 429) },
+        response: { 202: PaymentDto, ...errorResponses("not_found", "invalid_state", "rate_limited") },
         detail: {
           tags,
           summary: "Pay for a booking (its guest)",
@@ -111,7 +111,7 @@ export function paymentRoutes(deps: Deps) {
         auth: true,
         params: IdParams,
         query: PaymentListQuery,
-        response: { 200: PaymentPage, ...errorResponses(401, 403, 404, 422) },
+        response: { 200: PaymentPage, ...errorResponses("not_found") },
         detail: {
           tags,
           summary: "A booking's payments, newest first (its guest or host)",
@@ -122,7 +122,7 @@ export function paymentRoutes(deps: Deps) {
     .get("/payments/:id", ({ actor, params }) => getPayment({ actor, id: params.id }, deps), {
       auth: true,
       params: IdParams,
-      response: { 200: PaymentDto, ...errorResponses(401, 403, 404) },
+      response: { 200: PaymentDto, ...errorResponses("not_found") },
       detail: {
         tags,
         summary: "A payment (the payer or the property's host)",
@@ -150,7 +150,7 @@ export function paymentRoutes(deps: Deps) {
             throw err;
           }
         },
-        response: { 200: WebhookAnswer, ...errorResponses(400, 404, 413, 422) },
+        response: { 200: WebhookAnswer, ...errorResponses("invalid_signature", "not_found") },
         detail: {
           tags,
           summary: "The payment provider's events (signed)",

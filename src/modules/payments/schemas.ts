@@ -104,19 +104,34 @@ export const WebhookEventBody = t.Object(
 );
 export type WebhookEventValue = Static<typeof WebhookEventBody>;
 
+/** What a webhook event did: applied, or why not. */
+export const WebhookOutcome = t.Union(
+  [
+    t.Literal("applied"),
+    t.Literal("no_change"),
+    t.Literal("unknown_payment"),
+    t.Literal("amount_mismatch"),
+    t.Literal("ignored_type"),
+  ],
+  {
+    description:
+      "what the event did: applied, or why not (no_change: nothing left to change; unknown_payment; amount_mismatch: a charge.succeeded for another amount, not applied; ignored_type: an event type we do not act on)",
+  },
+);
+export type WebhookOutcome = Static<typeof WebhookOutcome>;
+
 export const WebhookAnswer = t.Object(
   {
     received: t.Literal(true),
     replayed: t.Boolean({ description: "true when this event id was received before (nothing changed this time)" }),
-    outcome: t.String({
-      description: "what the event did: applied, or why not (unknown_payment, no_change, ignored_type)",
-    }),
+    outcome: WebhookOutcome,
   },
   { title: "PaymentWebhookAnswer" },
 );
 
+// Required: an event without it is refused (400 invalid_signature, checked before the body is read).
 export const WebhookHeaders = t.Object({
-  "payment-signature": t.Optional(
-    t.String({ description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with PAYMENT_WEBHOOK_SECRET>' }),
-  ),
+  "payment-signature": t.String({
+    description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with PAYMENT_WEBHOOK_SECRET>',
+  }),
 });

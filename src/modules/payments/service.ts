@@ -24,7 +24,7 @@ import { isDue, notificationsOf, settleDue } from "../bookings/lifecycle";
 import { admitPayment } from "./attempt-limits";
 import { type PaymentDtoValue, type PaymentRow, refundedStatus, toPaymentDto } from "./dto";
 import type { RefundResult } from "./provider";
-import type { WebhookEventValue } from "./schemas";
+import type { WebhookEventValue, WebhookOutcome } from "./schemas";
 
 /** Payments that took money (and may have given some back). */
 const SETTLED = ["succeeded", "partially_refunded", "refunded"] as const;
@@ -429,7 +429,7 @@ export async function refundCancellation(deps: JobDeps, bookingId: string, amoun
 export async function receiveWebhook(
   deps: Deps,
   event: WebhookEventValue,
-): Promise<{ replayed: boolean; outcome: string; freed: boolean }> {
+): Promise<{ replayed: boolean; outcome: WebhookOutcome; freed: boolean }> {
   return deps.db.transaction(async (tx) => {
     const [fresh] = await tx
       .insert(webhookEvents)
@@ -441,7 +441,8 @@ export async function receiveWebhook(
         .select({ outcome: webhookEvents.outcome })
         .from(webhookEvents)
         .where(eq(webhookEvents.id, event.id));
-      return { replayed: true, outcome: seen?.outcome ?? "applied", freed: false };
+      // What this service stored for the event's first delivery: one of the outcomes.
+      return { replayed: true, outcome: (seen?.outcome ?? "applied") as WebhookOutcome, freed: false };
     }
     const { outcome, freed } = await applyEvent(tx, deps, event);
     await tx.update(webhookEvents).set({ outcome }).where(eq(webhookEvents.id, event.id));
@@ -449,10 +450,14 @@ export async function receiveWebhook(
   });
 }
 
-async function applyEvent(tx: Db, deps: Deps, event: WebhookEventValue): Promise<{ outcome: string; freed: boolean }> {
+async function applyEvent(
+  tx: Db,
+  deps: Deps,
+  event: WebhookEventValue,
+): Promise<{ outcome: WebhookOutcome; freed: boolean }> {
   const paymentId = event.data.paymentId.toLowerCase();
   if (!isUuid(paymentId)) return { outcome: "unknown_payment", freed: false };
-  const settled = (s: Settled) => ({
+  const settled = (s: Settled): { outcome: WebhookOutcome; freed: boolean } => ({
     outcome: s.unknown ? "unknown_payment" : s.changed ? "applied" : "no_change",
     freed: s.freed,
   });
@@ -490,7 +495,12 @@ async function applyEvent(tx: Db, deps: Deps, event: WebhookEventValue): Promise
 }
 
 /** A refund made at the provider (its dashboard): `amount` is the charge's refunded total (absent: all of it). */
-async function applyProviderRefund(tx: Db, deps: Deps, event: WebhookEventValue, paymentId: string): Promise<string> {
+async function applyProviderRefund(
+  tx: Db,
+  deps: Deps,
+  event: WebhookEventValue,
+  paymentId: string,
+): Promise<WebhookOutcome> {
   const [p] = await tx.select().from(payments).where(eq(payments.id, paymentId)).for("update");
   if (!p) return "unknown_payment";
   if (!SETTLED.includes(p.status as (typeof SETTLED)[number])) return "no_change";
@@ -515,7 +525,7 @@ async function applyProviderRefund(tx: Db, deps: Deps, event: WebhookEventValue,
 }
 
 /** The cardholder disputes the charge with their bank: the payment is marked, the host is told. */
-async function applyDispute(tx: Db, deps: Deps, event: WebhookEventValue, paymentId: string): Promise<string> {
+async function applyDispute(tx: Db, deps: Deps, event: WebhookEventValue, paymentId: string): Promise<WebhookOutcome> {
   const [row] = await tx
     .select({ payment: getTableColumns(payments), hostId: properties.hostId })
     .from(payments)

@@ -95,7 +95,7 @@ export function propertyRoutes(deps: Deps) {
       {
         auth: true,
         body: CreatePropertyBody,
-        response: { 201: PropertyDto, ...errorResponses(400, 401, 403, 422) },
+        response: { 201: PropertyDto, ...errorResponses("forbidden", "email_unverified") },
         detail: { tags, summary: "List a property (hosts only)" },
       },
     )
@@ -107,7 +107,7 @@ export function propertyRoutes(deps: Deps) {
         }),
       {
         query: SearchQuery,
-        response: { 200: PropertyPage, ...errorResponses(422) },
+        response: { 200: PropertyPage, ...errorResponses() },
         detail: {
           tags,
           summary: "Search listed properties",
@@ -124,7 +124,7 @@ export function propertyRoutes(deps: Deps) {
         propertyResponse(request, await readProperty({ id: params.id, viewer: viewerOf(request, deps) }, deps)),
       {
         params: IdParams,
-        response: { 200: PropertyDto, 304: t.Void(), ...errorResponses(404) },
+        response: { 200: PropertyDto, 304: t.Void(), ...errorResponses("not_found") },
         detail: {
           tags,
           summary: "A property",
@@ -136,7 +136,7 @@ export function propertyRoutes(deps: Deps) {
       auth: true,
       params: IdParams,
       body: UpdatePropertyBody,
-      response: { 200: PropertyDto, ...errorResponses(400, 401, 403, 404, 409, 422) },
+      response: { 200: PropertyDto, ...errorResponses("not_found", "forbidden", "email_unverified", "invalid_state") },
       detail: {
         tags,
         summary: "Change a property (its host)",
@@ -153,7 +153,7 @@ export function propertyRoutes(deps: Deps) {
       {
         auth: true,
         params: IdParams,
-        response: { 204: t.Void(), ...errorResponses(401, 403, 404, 409) },
+        response: { 204: t.Void(), ...errorResponses("not_found", "forbidden", "invalid_state") },
         detail: {
           tags,
           summary: "Unlist a property (its host)",
@@ -172,7 +172,7 @@ export function propertyRoutes(deps: Deps) {
       {
         params: IdParams,
         query: AvailabilityQuery,
-        response: { 200: AvailabilityDto, ...errorResponses(404, 422) },
+        response: { 200: AvailabilityDto, ...errorResponses("not_found") },
         detail: {
           tags,
           summary: "Per-day availability and price for [from, to)",
@@ -187,7 +187,7 @@ export function propertyRoutes(deps: Deps) {
         auth: true,
         params: IdParams,
         body: CalendarBody,
-        response: { 200: AvailabilityDto, ...errorResponses(400, 401, 403, 404, 409, 422) },
+        response: { 200: AvailabilityDto, ...errorResponses("not_found", "forbidden", "dates_unavailable") },
         detail: {
           tags,
           summary: "Block/unblock nights or set price overrides for [from, to) (its host)",
@@ -213,7 +213,7 @@ export function propertyRoutes(deps: Deps) {
             description: "iCalendar (RFC 5545): one all-day VEVENT per unavailable range",
             contentMediaType: "text/calendar",
           }),
-          ...errorResponses(404),
+          ...errorResponses("not_found"),
         },
         detail: { tags, summary: "iCalendar feed of unavailable nights (for calendar sync)" },
       },
@@ -228,7 +228,7 @@ export function propertyRoutes(deps: Deps) {
       {
         auth: true,
         query: HostPropertiesQuery,
-        response: { 200: PropertyPage, ...errorResponses(401, 403, 422) },
+        response: { 200: PropertyPage, ...errorResponses("forbidden") },
         detail: { tags, summary: "The caller's own properties, listed or not, newest first (hosts)" },
       },
     );

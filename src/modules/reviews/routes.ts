@@ -39,7 +39,7 @@ export function reviewRoutes(deps: Deps) {
         auth: true,
         params: IdParams,
         body: ReviewBody,
-        response: { 201: ReviewDto, ...errorResponses(400, 401, 403, 404, 409, 422) },
+        response: { 201: ReviewDto, ...errorResponses("not_found", "already_reviewed") },
         detail: {
           tags,
           summary: "Review a stay (its guest)",
@@ -59,7 +59,7 @@ export function reviewRoutes(deps: Deps) {
         auth: true,
         params: IdParams,
         body: ReviewBody,
-        response: { 201: GuestReviewDto, ...errorResponses(400, 401, 403, 404, 409, 422) },
+        response: { 201: GuestReviewDto, ...errorResponses("not_found", "already_reviewed") },
         detail: {
           tags,
           summary: "Review the guest of a stay (the property's host)",
@@ -77,7 +77,7 @@ export function reviewRoutes(deps: Deps) {
         auth: true,
         params: IdParams,
         body: ResponseBody,
-        response: { 201: ReviewDto, ...errorResponses(400, 401, 403, 404, 409, 422) },
+        response: { 201: ReviewDto, ...errorResponses("not_found", "already_reviewed") },
         detail: {
           tags,
           summary: "Answer a review (the property's host)",
@@ -101,7 +101,7 @@ export function reviewRoutes(deps: Deps) {
       {
         params: IdParams,
         query: ReviewListQuery,
-        response: { 200: ReviewPage, ...errorResponses(404, 422) },
+        response: { 200: ReviewPage, ...errorResponses("not_found") },
         detail: {
           tags,
           summary: "A property's reviews, newest first",
@@ -117,7 +117,7 @@ export function reviewRoutes(deps: Deps) {
       {
         params: IdParams,
         query: ReviewListQuery,
-        response: { 200: GuestReviewPage, ...errorResponses(404, 422) },
+        response: { 200: GuestReviewPage, ...errorResponses("not_found") },
         detail: {
           tags,
           summary: "The reviews a user received as a guest, newest first",

@@ -16,13 +16,13 @@ export function userRoutes(deps: Deps) {
     .use(authMacro(deps))
     .get("/me", ({ actor }) => toUserDto(actor), {
       auth: true,
-      response: { 200: UserDto, ...errorResponses(401, 403) },
+      response: { 200: UserDto, ...errorResponses() },
       detail: { tags, summary: "The caller's full profile" },
     })
     .patch("/me", async ({ actor, body }) => toUserDto(await updateProfile({ actor, changes: body }, deps)), {
       auth: true,
       body: UpdateMeBody,
-      response: { 200: UserDto, ...errorResponses(400, 401, 403, 422) },
+      response: { 200: UserDto, ...errorResponses() },
       detail: { tags, summary: "Update the caller's profile", description: "`null` clears bio, avatarUrl or phone." },
     })
     .post(
@@ -35,7 +35,7 @@ export function userRoutes(deps: Deps) {
       {
         auth: true,
         body: ChangePasswordBody,
-        response: { 204: t.Void(), ...errorResponses(400, 401, 403, 422, 429) },
+        response: { 204: t.Void(), ...errorResponses("invalid_credentials", "rate_limited") },
         detail: {
           tags,
           summary: "Change password",
@@ -54,7 +54,7 @@ export function userRoutes(deps: Deps) {
       {
         auth: true,
         body: DeleteAccountBody,
-        response: { 204: t.Void(), ...errorResponses(400, 401, 403, 409, 422, 429) },
+        response: { 204: t.Void(), ...errorResponses("invalid_credentials", "invalid_state", "rate_limited") },
         detail: {
           tags,
           summary: "Delete the caller's account",
@@ -65,7 +65,7 @@ export function userRoutes(deps: Deps) {
     )
     .get("/me/export", async ({ actor }) => exportAccount({ actor }, deps), {
       auth: true,
-      response: { 200: AccountExportDto, ...errorResponses(401, 403) },
+      response: { 200: AccountExportDto, ...errorResponses() },
       detail: {
         tags,
         summary: "Everything stored about the caller",
@@ -75,12 +75,12 @@ export function userRoutes(deps: Deps) {
     })
     .post("/me/host", async ({ actor }) => toUserDto(await becomeHost({ actor }, deps)), {
       auth: true,
-      response: { 200: UserDto, ...errorResponses(401, 403) },
+      response: { 200: UserDto, ...errorResponses() },
       detail: { tags, summary: "Become a host", description: "Adds the role `host`; doing it twice changes nothing." },
     })
     .get("/:id", async ({ params }) => toPublicUserDto(await publicProfile(params.id, deps)), {
       params: IdParams,
-      response: { 200: PublicUserDto, ...errorResponses(404) },
+      response: { 200: PublicUserDto, ...errorResponses("not_found") },
       detail: { tags, summary: "A user's public profile", description: "Never e-mail or phone." },
     });
 }
