@@ -2489,34 +2489,43 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The body is not JSON, or not valid JSON (`invalid_json`) */
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
                 };
             };
-            /** @description Missing, invalid or expired token, or bad credentials */
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
                 };
             };
-            /** @description Authenticated but not allowed */
+            /** @description Authenticated but not allowed (`forbidden`) */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
                 };
             };
             /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
@@ -2526,7 +2535,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
                 };
             };
             /** @description The body is over 1 MiB (`payload_too_large`) */
@@ -2536,10 +2548,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
                 };
             };
-            /** @description A dependency is unreachable (`unavailable`); retry after `Retry-After` seconds */
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
             503: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2547,7 +2562,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
                 };
             };
         };
@@ -4960,7 +4978,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Too many requests; retry after `Retry-After` seconds (`too_many_holds`) */
+            /** @description Too many requests; retry after `Retry-After` seconds (`rate_limited`, `too_many_holds`) */
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4973,7 +4991,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "too_many_holds";
+                        code: "rate_limited" | "too_many_holds";
                     };
                 };
             };
