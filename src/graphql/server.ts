@@ -8,11 +8,11 @@ import { costLimitPlugin } from "@escape.tech/graphql-armor-cost-limit";
 import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
 import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
-import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { Elysia } from "elysia";
 import { type ExecutionArgs, type GraphQLError, Kind, NoSchemaIntrospectionCustomRule, parse } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
 import type { Deps } from "../dependencies";
+import { addAnswerHeaders, answerHeaders } from "../http/answer-headers";
 import type { GraphQLLimitCode } from "../http/error-codes";
 import { AppError } from "../http/errors";
 import { fastRoute, rawBodyOf, readBody, requestIdOf } from "../http/foundation";
@@ -20,6 +20,7 @@ import { dayOf } from "../lib/dates";
 import { DATED_SEARCH } from "../modules/properties/service";
 import { createContext, type GraphQLContext } from "./context";
 import { maskError } from "./errors";
+import { graphiqlPolicy, renderGraphiQL } from "./graphiql";
 import { schema } from "./schema";
 
 /** The limits (exported for the tests and the README). */
@@ -141,7 +142,11 @@ function makePoster(deps: Deps, yoga: ReturnType<typeof createGraphQL>) {
     if (cached?.value) {
       const at = cached.value.indexOf("\n");
       return new Response(cached.value.slice(at + 1), {
-        headers: { "content-type": cached.value.slice(0, at), ...(requestId ? { "x-request-id": requestId } : {}) },
+        headers: {
+          "content-type": cached.value.slice(0, at),
+          ...answerHeaders(request),
+          ...(requestId ? { "x-request-id": requestId } : {}),
+        },
       });
     }
     // Checked only when not answered from the cache (only valid bodies are ever cached).
@@ -155,6 +160,7 @@ function makePoster(deps: Deps, yoga: ReturnType<typeof createGraphQL>) {
       }),
       { requestId },
     );
+    addAnswerHeaders(request, answer);
     if (requestId) answer.headers.set("x-request-id", requestId);
     if (!key || !cached || answer.status !== 200 || !isPublicSearch(body)) return answer;
     const text = await answer.text();
@@ -207,9 +213,16 @@ export function graphqlFastRoutes(deps: Deps, fallback: (request: Request) => Pr
 export function graphqlRoutes(deps: Deps) {
   const { yoga, post } = poster(deps);
   return new Elysia()
-    .get("/graphql", ({ request }) => yoga.fetch(request, { requestId: requestIdOf(request) }), {
-      detail: { hide: true },
-    })
+    .get(
+      "/graphql",
+      async ({ request }) => {
+        const answer = addAnswerHeaders(request, await yoga.fetch(request, { requestId: requestIdOf(request) }));
+        const policy = answer.headers.get("content-type")?.startsWith("text/html") ? graphiqlPolicy() : undefined;
+        if (policy) answer.headers.set("content-security-policy", policy);
+        return answer;
+      },
+      { detail: { hide: true } },
+    )
     .post("/graphql", ({ request }) => post(request, rawBodyOf(request), requestIdOf(request)), {
       detail: { hide: true },
     });

@@ -4,6 +4,7 @@ import { type AnyElysia, Elysia } from "elysia";
 import { isUnavailable, ruleViolation, sqlState, violatedConstraint } from "../db/errors";
 import { TimeoutError, within } from "../lib/deadline";
 import type { Logger } from "../lib/log";
+import { answerHeaders } from "./answer-headers";
 import { AppError, type Problem, problem, problemResponse } from "./errors";
 import { DepthScanner, MAX_JSON_DEPTH } from "./json-depth";
 import type { Metrics } from "./metrics";
@@ -150,8 +151,8 @@ export function fastRoute<R extends Request>(
     const failed = (error: unknown) =>
       answered(
         error instanceof AppError
-          ? problemResponse(expected(error, id), { ...error.headers, "x-request-id": id })
-          : unexpectedResponse(unexpected(log, error, id), { "x-request-id": id }),
+          ? problemResponse(expected(error, id), { ...answerHeaders(request), ...error.headers, "x-request-id": id })
+          : unexpectedResponse(unexpected(log, error, id), { ...answerHeaders(request), "x-request-id": id }),
       );
     let result: ReturnType<typeof fast>;
     try {
@@ -239,6 +240,7 @@ export function httpFoundation(
       .onRequest(({ request, set }) => {
         const id = newRequestId(request);
         meta.set(request, { id, start: performance.now() });
+        Object.assign(set.headers, answerHeaders(request));
         set.headers["x-request-id"] = id;
         const tooLarge = () => {
           const length = Number(request.headers.get("content-length") ?? 0);
@@ -246,13 +248,17 @@ export function httpFoundation(
           return problemResponse(
             problem(413, "payload_too_large", `The body is over ${MAX_BODY_BYTES} bytes`, undefined, id),
             {
+              ...answerHeaders(request),
               "x-request-id": id,
               connection: "close",
             },
           );
         };
         const noRoute = () =>
-          problemResponse(problem(404, "not_found", "No such route", undefined, id), { "x-request-id": id });
+          problemResponse(problem(404, "not_found", "No such route", undefined, id), {
+            ...answerHeaders(request),
+            "x-request-id": id,
+          });
         const off = options.switchedOff?.(request);
         // Synchronous for every request the predicate answers at once (all but the admin routes').
         if (off instanceof Promise) return off.then((yes) => (yes ? noRoute() : tooLarge()));
@@ -313,7 +319,7 @@ export function httpFoundation(
           if (m) m.status = p.status;
           return problemResponse(p, h);
         };
-        const headers: Record<string, string> = id ? { "x-request-id": id } : {};
+        const headers: Record<string, string> = { ...answerHeaders(request), ...(id ? { "x-request-id": id } : {}) };
         // Elysia wraps what a parser throws in a ParseError; ours carry the real answer.
         const appError =
           error instanceof AppError ? error : code === "PARSE" && error.cause instanceof AppError ? error.cause : null;

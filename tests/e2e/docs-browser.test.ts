@@ -118,3 +118,35 @@ test.skipIf(!hasChromium)(
   },
   90_000,
 );
+
+test.skipIf(!hasChromium)(
+  "GraphiQL renders and runs a query under its Content-Security-Policy, with no violation reported",
+  async () => {
+    const context = await (browser as Browser).newContext({ viewport: { width: 1280, height: 900 } });
+    await context.route("**/*", (route) =>
+      ["127.0.0.1", "localhost", "[::1]"].includes(new URL(route.request().url()).hostname)
+        ? route.continue()
+        : route.abort("internetdisconnected"),
+    );
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    page.on("console", (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text().slice(0, 300));
+    });
+    const answer = await page.goto(`${server.url}/graphql`);
+    expect(answer?.headers()["content-security-policy"]).toContain("script-src 'sha256-");
+    await page.locator(".graphiql-container").first().waitFor({ timeout: 30_000 });
+    // The editors are up and the schema came through introspection (a request to this origin).
+    const introspected = page.waitForResponse((r) => r.url().endsWith("/graphql") && r.request().method() === "POST");
+    await page.reload();
+    await page.locator(".graphiql-container").first().waitFor({ timeout: 30_000 });
+    expect((await introspected).status()).toBe(200);
+    await Bun.sleep(500);
+    const screenshot = process.env.GRAPHIQL_SCREENSHOT ?? join(import.meta.dir, "../../dist/graphiql-screenshot.png");
+    await page.screenshot({ path: screenshot, fullPage: false });
+    expect(problems).toEqual([]);
+    await context.close();
+  },
+  90_000,
+);

@@ -35,6 +35,8 @@ test("a listed property: 200, the same document and ETag as through Elysia, a re
   expect(first.headers.get("x-request-id")).toBe("trace-123");
   expect(first.headers.get("content-type")).toBe("application/json;charset=utf-8");
   expect(first.headers.get("etag")).toBe(viaElysia.headers.get("etag"));
+  for (const name of ["cache-control", "x-content-type-options"])
+    expect(first.headers.get(name)).toBe(viaElysia.headers.get(name) as string);
   expect(await first.text()).toBe(viaElysia.text);
   const again = await get(`/properties/${p.id}`);
   expect(again.status).toBe(200);

@@ -1,6 +1,7 @@
 // /properties and /hosts/me/properties.
 import { Elysia, t } from "elysia";
 import type { Deps } from "../../dependencies";
+import { answerHeaders } from "../../http/answer-headers";
 import { authMacro, optionalActor } from "../../http/auth";
 import { errorResponses } from "../../http/errors";
 import { fastRoute } from "../../http/foundation";
@@ -44,12 +45,14 @@ const viewerOf = (request: Request, deps: Deps) => () => optionalActor(request.h
 
 /** The answer to GET /properties/:id: the cached JSON as it is, or 304 when the caller has it. */
 function propertyResponse(request: Request, entry: CachedProperty, requestId?: string): Response {
+  // Revalidated at each use (the ETag makes that cheap); an authenticated caller's copy is kept nowhere.
+  const headers = { etag: entry.etag, "cache-control": "no-cache", ...answerHeaders(request) };
   const id = requestId ? { "x-request-id": requestId } : undefined;
   if (etagMatches(request.headers.get("if-none-match"), entry.etag)) {
-    return new Response(null, { status: 304, headers: { etag: entry.etag, "cache-control": "no-cache", ...id } });
+    return new Response(null, { status: 304, headers: { ...headers, ...id } });
   }
   return new Response(entry.json, {
-    headers: { etag: entry.etag, "cache-control": "no-cache", "content-type": "application/json;charset=utf-8", ...id },
+    headers: { ...headers, "content-type": "application/json;charset=utf-8", ...id },
   });
 }
 
