@@ -1,6 +1,6 @@
 // Cross-cutting HTTP behaviour for every route: request ids, body limits, JSON-only bodies,
 // problem+json errors, and one structured log line per request.
-import { type AnyElysia, Elysia } from "elysia";
+import { type AnyElysia, Elysia, type ValidationError } from "elysia";
 import { isUnavailable, ruleViolation, sqlState, violatedConstraint } from "../db/errors";
 import { TimeoutError, within } from "../lib/deadline";
 import type { Logger } from "../lib/log";
@@ -9,7 +9,7 @@ import { AppError, type Problem, problem, problemResponse } from "./errors";
 import { DepthScanner, MAX_JSON_DEPTH } from "./json-depth";
 import type { Metrics } from "./metrics";
 import { UNSTORABLE_TEXT, unstorableTextAt } from "./text-guard";
-import { coerceQuery, fieldErrors, RouteRuleBook, shortPath } from "./validation";
+import { coerceQuery, fieldErrors, RouteRuleBook, type RouteRules, shortPath } from "./validation";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -328,37 +328,11 @@ export function httpFoundation(
           return answer(expected(error, id), { ...headers, ...error.headers });
         }
         switch (code) {
-          case "VALIDATION":
-            if (error.type === "response") break; // we built a wrong answer: that is a bug, not the caller's fault
-            // A malformed id names nothing that exists.
-            if (error.type === "params")
-              return answer(problem(404, "not_found", "No such resource", undefined, id), headers);
-            if (error.type === "headers") {
-              // Paths name the header (/headers/idempotency-key), as the OpenAPI document does.
-              const schema = (error.validator as { schema?: unknown }).schema as Parameters<typeof fieldErrors>[1];
-              const errors = fieldErrors(error.all as Parameters<typeof fieldErrors>[0], schema).map((e) => ({
-                ...e,
-                path: `/headers${e.path}`,
-              }));
-              const first = errors[0];
-              const detail = first
-                ? `Header ${first.path.slice("/headers/".length)} ${first.message}`
-                : "A request header breaks a rule";
-              return answer(problem(422, "validation_failed", detail, errors, id), headers);
-            }
-            {
-              const declared = rules.of(request.method, route);
-              const where = error.type === "query" ? "query" : "body";
-              const errors = fieldErrors(
-                error.all as Parameters<typeof fieldErrors>[0],
-                where === "query" ? declared?.query : declared?.body,
-              );
-              const first = errors[0];
-              const detail = first
-                ? `${where === "query" ? "Query parameter" : "Field"} ${first.path} ${first.message}`
-                : `The request ${where} breaks a rule`;
-              return answer(problem(422, "validation_failed", detail, errors, id), headers);
-            }
+          case "VALIDATION": {
+            const p = validationProblem(error, rules.of(request.method, route), id);
+            if (p) return answer(p, headers);
+            break; // we built a wrong answer: that is a bug, not the caller's fault
+          }
           case "PARSE":
             return answer(problem(400, "invalid_json", "The body is not valid JSON", undefined, id), headers);
           case "NOT_FOUND":
@@ -385,4 +359,33 @@ export function httpFoundation(
         );
       })
   );
+}
+
+/** The answer to input that failed its schema; undefined when it is our own answer that did (a bug). */
+function validationProblem(
+  error: Readonly<ValidationError>,
+  declared: RouteRules | undefined,
+  id?: string,
+): Problem | undefined {
+  if (error.type === "response") return undefined;
+  // A malformed id names nothing that exists.
+  if (error.type === "params") return problem(404, "not_found", "No such resource", undefined, id);
+  const all = error.all as Parameters<typeof fieldErrors>[0];
+  if (error.type === "headers") {
+    // Paths name the header (/headers/idempotency-key), as the OpenAPI document does.
+    const schema = (error.validator as { schema?: unknown }).schema as Parameters<typeof fieldErrors>[1];
+    const errors = fieldErrors(all, schema).map((e) => ({ ...e, path: `/headers${e.path}` }));
+    const first = errors[0];
+    const detail = first
+      ? `Header ${first.path.slice("/headers/".length)} ${first.message}`
+      : "A request header breaks a rule";
+    return problem(422, "validation_failed", detail, errors, id);
+  }
+  const where = error.type === "query" ? "query" : "body";
+  const errors = fieldErrors(all, where === "query" ? declared?.query : declared?.body);
+  const first = errors[0];
+  const detail = first
+    ? `${where === "query" ? "Query parameter" : "Field"} ${first.path} ${first.message}`
+    : `The request ${where} breaks a rule`;
+  return problem(422, "validation_failed", detail, errors, id);
 }

@@ -10,7 +10,7 @@ import { UNSTORABLE_TEXT, unstorableTextAt } from "./text-guard";
 
 type Schema = { [key: string]: unknown };
 
-interface RouteRules {
+export interface RouteRules {
   body?: Schema;
   query?: Schema;
   /** Query keys declared as numbers or booleans: the only ones turned from text. */
