@@ -5,9 +5,10 @@
 // overtaken, the revocation commits, and the request is let go.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
+import { bookingFeed } from "../../src/graphql/live";
 import { revokeAllSessions } from "../../src/modules/auth/sessions";
-import { registerUser, startTestApp, type TestApp } from "../support/app";
-import { onTestClock } from "../support/bookings";
+import { type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
+import { book, onTestClock } from "../support/bookings";
 import { createListing, registerHost } from "../support/properties";
 
 const NOW = "2031-06-01T09:00:00.000Z";
@@ -94,5 +95,55 @@ describe("a request in flight when the sessions are revoked gets no session that
     );
     if (res.status === 200) expect(await stillWorks(res.body)).toEqual(DEAD);
     else expect(res.status).toBe(401);
+  });
+});
+
+describe("a bookingUpdated subscription being opened when the sessions are revoked", () => {
+  test("ends like one already open, not at the booking's next change", async () => {
+    const u: Registered = await registerUser(t.call);
+    const booked = await book(t.call, u, { propertyId: property.id, checkIn: "2031-07-01", checkOut: "2031-07-03" });
+    expect(booked.status).toBe(201);
+    // The revocation commits after the token was checked, before the feed knows the subscriber.
+    const feed = bookingFeed(t.deps.database, t.deps.log);
+    const subscribe = feed.subscribe.bind(feed);
+    feed.subscribe = async (bookingId, userId) => {
+      await t.deps.db.transaction((tx) => revokeAllSessions(tx, userId));
+      await Bun.sleep(200); // its NOTIFY is delivered, to nobody yet
+      return subscribe(bookingId, userId);
+    };
+    let text = "";
+    try {
+      const res = await t.app.handle(
+        new Request("http://localhost/graphql", {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            accept: "text/event-stream",
+            authorization: `Bearer ${u.accessToken}`,
+          },
+          body: JSON.stringify({
+            query: "subscription($id: ID!) { bookingUpdated(id: $id) { id status } }",
+            variables: { id: booked.body.id },
+          }),
+        }),
+      );
+      // The stream subscribes as it is read.
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      const deadline = Date.now() + 3_000;
+      while (!text.includes("event: complete") && Date.now() < deadline) {
+        const chunk = await Promise.race([
+          reader.read(),
+          Bun.sleep(Math.max(1, deadline - Date.now())).then(() => null),
+        ]);
+        if (!chunk || chunk.done) break;
+        text += new TextDecoder().decode(chunk.value);
+      }
+      await reader.cancel().catch(() => {});
+    } finally {
+      feed.subscribe = subscribe;
+    }
+    expect(text).not.toContain('"status":"pending_payment"');
+    expect(text).toContain('"code":"unauthenticated"');
+    expect(text).toContain("event: complete");
   });
 });
