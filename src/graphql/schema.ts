@@ -575,7 +575,9 @@ function bookingUpdates(id: string, ctx: GraphQLContext): AsyncIterableIterator<
     changes = await bookingFeed(ctx.deps.database, ctx.deps.log).subscribe(id.toLowerCase(), actor.id);
     try {
       if (left) return;
-      let booking = await getBooking({ actor, id }, ctx.deps);
+      // The token checked again now that the feed knows this subscriber: a revocation that
+      // committed after the first check, before the subscription was counted, told nobody.
+      let booking = await getBooking({ actor: await ctx.reauthenticate(), id }, ctx.deps);
       yield booking;
       if (FINAL.has(booking.status)) return;
       for await (const _status of changes) {

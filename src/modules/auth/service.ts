@@ -9,7 +9,7 @@ import type { UserRow } from "../users/dto";
 import { type Actor, requireActive } from "./actor";
 import { verificationMailJob } from "./email-verification";
 import { countRegistration, type Limited, loginKeys, withAttemptLimit } from "./login-limit";
-import { revokeAllSessions, revokeFamilyOf, spendRefreshToken, startSession } from "./sessions";
+import { revokeAllSessions, revokeFamilyOf, spendRefreshToken, startSessionAt } from "./sessions";
 
 export interface Session {
   user: UserRow;
@@ -21,11 +21,16 @@ export const invalidCredentials = () => new AppError(401, "invalid_credentials",
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
-async function issue(user: UserRow, deps: Deps, familyId?: string): Promise<Session> {
+/**
+ * A new pair for the user as read: `stale` is thrown when their sessions were revoked since (a
+ * password change, suspension, deletion or logout-everywhere that committed meanwhile).
+ */
+async function issue(user: UserRow, deps: Deps, stale: () => AppError, familyId?: string): Promise<Session> {
   const [accessToken, refreshToken] = await Promise.all([
     deps.tokens.sign(user.id, user.credentialVersion),
-    startSession(deps.db, user.id, deps.config.refreshTokenTtlDays, familyId),
+    startSessionAt(deps.db, user, deps.config.refreshTokenTtlDays, familyId),
   ]);
+  if (refreshToken === null) throw stale();
   return { user, accessToken, refreshToken };
 }
 
@@ -78,7 +83,7 @@ async function createAccount(input: { email: string; password: string; name: str
     throw err;
   }
   if (!user) throw new Error("insert returned no row");
-  return issue(user, deps);
+  return issue(user, deps, () => unauthenticated("The account's sessions were revoked meanwhile; log in"));
 }
 
 /**
@@ -104,7 +109,8 @@ async function checkCredentials(input: { email: string; password: string }, deps
     ? await deps.passwords.verify(input.password, known.passwordHash)
     : await deps.passwords.verifyNobody(input.password);
   if (!known || !ok) throw invalidCredentials();
-  return issue(requireActive(known), deps);
+  // A revocation that committed since the row was read (the password may have changed): no session.
+  return issue(requireActive(known), deps, invalidCredentials);
 }
 
 export async function refresh(refreshToken: string, deps: Deps): Promise<Session> {
@@ -118,8 +124,10 @@ export async function refresh(refreshToken: string, deps: Deps): Promise<Session
     );
   }
   const [user] = await deps.db.select().from(users).where(eq(users.id, outcome.userId)).limit(1);
-  if (!user) throw unauthenticated("The refresh token is not valid");
-  return issue(requireActive(user), deps, outcome.familyId);
+  const invalid = () => unauthenticated("The refresh token is not valid");
+  // Revoked after the token was spent, before this read: the token was good, the session is not.
+  if (!user || user.credentialVersion !== outcome.credentialVersion) throw invalid();
+  return issue(requireActive(user), deps, invalid, outcome.familyId);
 }
 
 export async function logout(

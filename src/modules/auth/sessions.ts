@@ -28,8 +28,33 @@ export async function startSession(
   return token;
 }
 
+/**
+ * `startSession`, only while the user's credential version is still `credentialVersion` (the one
+ * the caller checked the password or refresh token against); null when it moved on. The user's
+ * row is locked (shared) until the session is stored: a revocation bumps the version before it
+ * revokes the refresh tokens (`revokeAllSessions`), so it either waits for this session and then
+ * revokes it, or this sees its new version. Without it, a login or refresh in flight when the
+ * sessions were revoked stored a refresh token that no revocation had seen.
+ */
+export async function startSessionAt(
+  db: Db,
+  user: { id: string; credentialVersion: number },
+  ttlDays: number,
+  familyId?: string,
+): Promise<string | null> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .select({ credentialVersion: users.credentialVersion })
+      .from(users)
+      .where(eq(users.id, user.id))
+      .for("share");
+    if (row?.credentialVersion !== user.credentialVersion) return null;
+    return startSession(tx, user.id, ttlDays, familyId);
+  });
+}
+
 export type RotateOutcome =
-  | { ok: true; userId: string; familyId: string }
+  | { ok: true; userId: string; familyId: string; credentialVersion: number }
   | { ok: false; reason: "unknown" | "expired" | "revoked" | "reused" };
 
 /**
@@ -53,7 +78,13 @@ export async function spendRefreshToken(db: Db, token: string): Promise<RotateOu
         sql`not exists (select 1 from refresh_tokens r where r.family_id = ${refreshTokens.familyId} and r.revoked_at is not null)`,
       ),
     )
-    .returning({ userId: refreshTokens.userId, familyId: refreshTokens.familyId });
+    .returning({
+      userId: refreshTokens.userId,
+      familyId: refreshTokens.familyId,
+      // The user's credential version as of this statement, the one that saw the token unrevoked:
+      // a revocation that commits after it is told apart by the caller (see `refresh`).
+      credentialVersion: sql<number>`(select u.credential_version from users u where u.id = ${refreshTokens.userId})`,
+    });
   if (spent) return { ok: true, ...spent };
   const [row] = await db.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, hash)).limit(1);
   if (!row) return { ok: false, reason: "unknown" };
@@ -98,15 +129,17 @@ export const CREDENTIALS_CHANNEL = "stayhub_credentials";
  * subscriptions at once.
  */
 export async function revokeAllSessions(db: Db, userId: string): Promise<void> {
+  // The version first, awaited: it locks the user's row, so a session being started
+  // (`startSessionAt`) is either stored before the refresh tokens are revoked below, or sees it.
+  await db
+    .update(users)
+    .set({ credentialVersion: sql`${users.credentialVersion} + 1` })
+    .where(eq(users.id, userId));
   await Promise.all([
     db
       .update(refreshTokens)
       .set({ revokedAt: wall.now() })
       .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt))),
-    db
-      .update(users)
-      .set({ credentialVersion: sql`${users.credentialVersion} + 1` })
-      .where(eq(users.id, userId)),
     db.execute(sql`select pg_notify(${CREDENTIALS_CHANNEL}, ${userId})`),
   ]);
 }
