@@ -727,7 +727,7 @@ async function bookingFloor(name: string, lua: string, connections: number, seco
   await c`vacuum analyze bookings`;
   await c.end();
   rows.push({
-    name: `floor: INSERT … RETURNING into bookings, ${name}`,
+    name: `floor: bookings INSERT … RETURNING, ${name}`,
     r,
     vs: `201: ${s[201] ?? 0}, 409: ${s[409] ?? 0}; ${gone?.n} floor rows deleted after`,
     cost: costLine(costs, "request"),
@@ -1117,7 +1117,7 @@ async function paymentScenario(env: Record<string, string>, cwd: string, o: { co
   // The floor: the bookings these clients ask for (a listing's minimum stay), written raw.
   const floorProps = listed.map((p) => ({ ...p, max_nights: p.min_nights }));
   const floor = await bookingFloor(
-    `random, ${o.connections} clients (payments run)`,
+    `${o.connections} clients, payments run`,
     bookingRequestsLua(tokens, floorProps, 380),
     o.connections,
     o.seconds,
