@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import { documentByIdQuery } from "../../src/modules/properties/service";
+import { costLine, costProbe } from "./costs";
 import { type JobsResult, jobsBench } from "./jobs-bench";
 import { type LoadResult, wrk } from "./wrk";
 
@@ -83,6 +84,9 @@ async function startStayhub(env: Record<string, string>, cwd: string, binary = B
   };
 }
 
+/** Each floor's process, by its URL. */
+const floorPids = new Map<string, number>();
+
 async function startFloor(args: string[], env: Record<string, string> = {}) {
   const port = freePort();
   const proc = Bun.spawn(
@@ -95,6 +99,7 @@ async function startFloor(args: string[], env: Record<string, string> = {}) {
   );
   children.push(proc);
   await waitFor(`http://127.0.0.1:${port}/`, proc);
+  floorPids.set(`http://127.0.0.1:${port}/`, proc.pid);
   return `http://127.0.0.1:${port}/`;
 }
 
@@ -157,7 +162,7 @@ async function timed(n: number, fn: (i: number) => Promise<Response>): Promise<n
   return out;
 }
 
-const rows: { name: string; r: LoadResult; vs?: string }[] = [];
+const rows: { name: string; r: LoadResult; vs?: string; cost?: string }[] = [];
 const jobResults: JobsResult[] = [];
 const notes: string[] = [];
 const fmt = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : "n/a");
@@ -461,10 +466,11 @@ function report() {
   console.log(
     `${"scenario".padEnd(62)} ${"req/s".padStart(9)} ${"p50 ms".padStart(8)} ${"p99 ms".padStart(8)} ${"errors".padStart(7)}  ratio`,
   );
-  for (const { name, r, vs } of rows) {
+  for (const { name, r, vs, cost } of rows) {
     console.log(
       `${name.padEnd(62)} ${fmt(r.rps, 0).padStart(9)} ${fmt(r.p50ms).padStart(8)} ${fmt(r.p99ms).padStart(8)} ${String(r.errors).padStart(7)}  ${vs ?? ""}`,
     );
+    if (cost) console.log(`${"".padEnd(4)}↳ ${cost}`);
   }
   console.log("");
   for (const j of jobResults) {
@@ -652,6 +658,83 @@ const statementProfile = {
   },
 };
 
+type Listing = { id: string; min_nights: number; max_nights: number };
+
+/**
+ * The wrk script of booking attempts: a random listing of `props`, a random arrival among the next
+ * `window` days (from the day after tomorrow), its minimum stay plus 0–2 nights, a random guest's token.
+ */
+function bookingRequestsLua(tokens: string[], props: Listing[], window: number): string {
+  const today = Date.now();
+  const days = Array.from({ length: 420 }, (_, i) => new Date(today + (i + 2) * 86_400_000).toISOString().slice(0, 10));
+  return `
+local tokens = {${tokens.map((t) => `"${t}"`).join(",")}}
+local props = {${props.map((p) => `{"${p.id}",${p.min_nights},${p.max_nights}}`).join(",")}}
+local days = {${days.map((d) => `"${d}"`).join(",")}}
+math.randomseed(${Math.floor(Math.random() * 1e9)})
+request = function()
+  local p = props[math.random(#props)]
+  local n = p[2] + math.random(0, 2)
+  if n > p[3] then n = p[3] end
+  local i = math.random(${window})
+  local body = '{"propertyId":"' .. p[1] .. '","checkIn":"' .. days[i] .. '","checkOut":"' .. days[i + n] .. '","guests":1}'
+  return wrk.format("POST", "/api/v1/bookings", { ["content-type"] = "application/json", ["authorization"] = "Bearer " .. tokens[math.random(#tokens)] }, body)
+end
+`;
+}
+
+/**
+ * A write run (after its warm-up) with what it cost per request: commits and top-level statements
+ * in the bench database, CPU of process `pid` by thread class and of its backends (application_name
+ * `app`), less an idle interval's rates (see costs.ts).
+ */
+async function measureWrite(url: string, pid: number, app: string, o: Parameters<typeof wrk>[1]) {
+  await wrk(url, { ...o, seconds: 2 }); // warm-up, as measure() does
+  const probe = await costProbe(baseUrl, BENCH_DATABASE, pid, app);
+  const before = await probe.start();
+  const r = await wrk(url, o);
+  const costs = await probe.finish(before, r.requests);
+  await probe.end();
+  return { r, costs };
+}
+
+/** 201 and 409 are answers; anything else is an error. */
+const answered = (r: LoadResult) => {
+  r.errors = Object.entries(r.statuses ?? {}).reduce((n, [k, v]) => (k === "201" || k === "409" ? n : n + v), 0);
+  return r;
+};
+
+/**
+ * The floor of a booking scenario, in the same run with the same clients and the same wrk script:
+ * floors.ts `insert` writes each requested stay raw into `bookings` (a random seeded guest), one
+ * transaction each; a clash on the exclusion constraint is answered 409, as the service does. Its
+ * rows (warm-up included) are deleted afterwards, so the scenarios that follow find the calendar
+ * as the seed left it.
+ */
+async function bookingFloor(name: string, lua: string, connections: number, seconds: number) {
+  const url = await startFloor(["insert", benchDb], { FLOOR_MARK: "bench floor" });
+  const { r, costs } = await measureWrite(url, floorPids.get(url) as number, "stayhub-floor", {
+    connections,
+    seconds,
+    lua,
+    countStatuses: true,
+  });
+  answered(r);
+  const s = r.statuses ?? {};
+  const c = postgres(benchDb, { max: 1, onnotice: () => {} });
+  const [gone] =
+    await c`with d as (delete from bookings where cancel_reason = 'bench floor' returning 1) select count(*)::int as n from d`;
+  await c`vacuum analyze bookings`;
+  await c.end();
+  rows.push({
+    name: `floor: bookings INSERT … RETURNING, ${name}`,
+    r,
+    vs: `201: ${s[201] ?? 0}, 409: ${s[409] ?? 0}; ${gone?.n} floor rows deleted after`,
+    cost: costLine(costs, "request"),
+  });
+  return r;
+}
+
 const OVERLAP_SQL = `select count(*)::int as n from bookings a join bookings b
   on a.property_id = b.property_id and a.id < b.id and daterange(a.check_in, a.check_out) && daterange(b.check_in, b.check_out)
   where a.status in ('pending_payment', 'confirmed') and b.status in ('pending_payment', 'confirmed')`;
@@ -690,28 +773,7 @@ async function bookingScenarios(env: Record<string, string>, cwd: string, o: { c
     },
     cwd,
   );
-  const today = Date.now();
-  const days = Array.from({ length: 420 }, (_, i) => new Date(today + (i + 2) * 86_400_000).toISOString().slice(0, 10));
-  const lua = (props: typeof listed, window: number) => `
-local tokens = {${tokens.map((t) => `"${t}"`).join(",")}}
-local props = {${props.map((p) => `{"${p.id}",${p.min_nights},${p.max_nights}}`).join(",")}}
-local days = {${days.map((d) => `"${d}"`).join(",")}}
-math.randomseed(${Math.floor(Math.random() * 1e9)})
-request = function()
-  local p = props[math.random(#props)]
-  local n = p[2] + math.random(0, 2)
-  if n > p[3] then n = p[3] end
-  local i = math.random(${window})
-  local body = '{"propertyId":"' .. p[1] .. '","checkIn":"' .. days[i] .. '","checkOut":"' .. days[i + n] .. '","guests":1}'
-  return wrk.format("POST", "/api/v1/bookings", { ["content-type"] = "application/json", ["authorization"] = "Bearer " .. tokens[math.random(#tokens)] }, body)
-end
-`;
-  const floor = await measure(await startFloor(["insert", benchDb]), {
-    ...o,
-    method: "POST",
-    body: '{"propertyId":"x","checkIn":"2031-01-01","checkOut":"2031-01-03","guests":1}',
-  });
-  rows.push({ name: "floor: Bun.serve + postgres.js INSERT … RETURNING in a transaction", r: floor });
+  const lua = (props: Listing[], window: number) => bookingRequestsLua(tokens, props, window);
   const counted = (r: LoadResult) => {
     const s = r.statuses ?? {};
     const other = Object.entries(s).filter(([k]) => k !== "201" && k !== "409");
@@ -723,25 +785,27 @@ end
     await c.end();
     return Number(row?.n);
   };
-  for (const [name, props, connections, window] of [
-    ["POST /bookings, random properties and dates", listed, o.connections, 380],
-    ["POST /bookings, hot spot: 64 clients, 20 properties", listed.slice(0, 20), 64, 60],
+  for (const [name, props, connections, window, floorName] of [
+    ["POST /bookings, random properties and dates", listed, o.connections, 380, `random, ${o.connections} clients`],
+    ["POST /bookings, hot spot: 64 clients, 20 properties", listed.slice(0, 20), 64, 60, "hot spot, 64 clients"],
   ] as const) {
+    const script = lua([...props], window);
+    const floor = await bookingFloor(floorName, script, connections, o.seconds);
     await statementProfile.reset();
-    const r = await measure(app.url, {
+    const { r, costs } = await measureWrite(app.url, app.pid, "stayhub", {
       connections,
       seconds: o.seconds,
-      lua: lua([...props], window),
+      lua: script,
       countStatuses: true,
     });
     await statementProfile.report(name, r.requests);
     // 409 is an answer here, not an error: only what is neither 201 nor 409 counts as one.
-    const s = r.statuses ?? {};
-    r.errors = Object.entries(s).reduce((n, [k, v]) => (k === "201" || k === "409" ? n : n + v), 0);
+    answered(r);
     rows.push({
       name,
       r,
       vs: `${fmt(r.rps / floor.rps)} × insert floor; ${counted(r)}; overlaps after: ${await overlapsNow()} (targets ≥ 2,000/s, p99 < 50 ms, 0 5xx)`,
+      cost: costLine(costs, "attempt"),
     });
   }
   notes.push(`overlap query (bookings): ${OVERLAP_SQL.replace(/\s+/g, " ")}`);
@@ -1050,12 +1114,14 @@ async function paymentScenario(env: Record<string, string>, cwd: string, o: { co
     PAYMENT_PROVIDER_LATENCY_MS: String(PROVIDER_LATENCY_MS),
     LOG_LEVEL: "warn",
   };
-  const floor = await measure(await startFloor(["insert", benchDb]), {
-    ...o,
-    method: "POST",
-    body: '{"propertyId":"x","checkIn":"2031-01-01","checkOut":"2031-01-03","guests":1}',
-  });
-  rows.push({ name: "floor: Bun.serve + postgres.js INSERT … RETURNING in a transaction", r: floor });
+  // The floor: the bookings these clients ask for (a listing's minimum stay), written raw.
+  const floorProps = listed.map((p) => ({ ...p, max_nights: p.min_nights }));
+  const floor = await bookingFloor(
+    `${o.connections} clients, payments run`,
+    bookingRequestsLua(tokens, floorProps, 380),
+    o.connections,
+    o.seconds,
+  );
   // As the issue asks (32 clients, saturating this machine), then 4 clients and 1 (what the
   // pipeline takes when the CPU is not the queue).
   for (const [clients, target] of [
@@ -1145,14 +1211,19 @@ async function paymentScenario(env: Record<string, string>, cwd: string, o: { co
       }
     };
     const running = Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
+    const probe = await costProbe(baseUrl, BENCH_DATABASE, app.pid, "stayhub");
     await Bun.sleep(PAY_WARMUP_MS);
     await statementProfile.reset();
+    const before = await probe.snapshot();
     const started = performance.now();
     const startedAt = Date.now();
     measuring = true;
     await running;
     const seconds = (performance.now() - started) / 1000;
+    const after = await probe.snapshot();
     await statementProfile.report(`pay → confirmed, ${clients} clients`, confirmed);
+    const costs = await probe.finishSteady(before, after, confirmed);
+    await probe.end();
     await app.stop();
     latencies.sort((a, b) => a - b);
     const c = postgres(benchDb, { max: 1, onnotice: () => {} });
@@ -1176,6 +1247,9 @@ async function paymentScenario(env: Record<string, string>, cwd: string, o: { co
       vs:
         `${fmt(r.rps / floor.rps, 3)} × insert floor; commit → confirmed over ${server.length} payments; client-side (POST → a poll, ${POLL_MS} ms ×1.5 ≤ 100 ms, reads confirmed) p50 ${fmt(p50, 1)} / p99 ${fmt(p99, 1)} ms; ` +
         `other answers: ${JSON.stringify(unexpected)} (target p99 < 100 ms)`,
+      // Everything a client does per confirmed payment: its booking attempts, the POST, the
+      // charge job, the settlement, the polls.
+      cost: costLine(costs, "confirmed payment (its bookings, POST, charge job, polls)"),
     });
   }
 }

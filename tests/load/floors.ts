@@ -7,8 +7,9 @@
 //                                                 request path's last segment as $1 (the service's own read,
 //                                                 raw: what the database alone costs)
 //   bun tests/load/floors.ts page <port> <url>    like query, answering every row (a page of a list)
-//   bun tests/load/floors.ts insert <port> <url>  Bun.serve doing one INSERT … RETURNING in its own
-//                                                 transaction per request (the floor of a booking)
+//   bun tests/load/floors.ts insert <port> <url>  Bun.serve doing one INSERT … RETURNING into `bookings`
+//                                                 in its own transaction per POSTed booking request
+//                                                 (the floor of a booking; see below)
 import postgres from "postgres";
 
 const [kind, portArg, url, id] = process.argv.slice(2);
@@ -48,16 +49,49 @@ if (kind === "json") {
     },
   });
 } else if (kind === "insert" && url) {
-  const sql = postgres(url, { max: 10 });
-  await sql`create table if not exists floor_inserts (id uuid primary key default gen_random_uuid(), property_id uuid not null, check_in date not null, check_out date not null, created_at timestamptz not null default now())`;
+  // A booking as the scenarios ask for one (the same wrk script's body: propertyId, checkIn,
+  // checkOut, guests), written raw into the real `bookings` table — its foreign keys, checks,
+  // indexes and no-overlap exclusion constraint — in its own transaction: BEGIN, INSERT …
+  // RETURNING, COMMIT. A guest picked at random; the price from the listing as the service prices
+  // it. A clash with a stay already there is answered 409, as the service answers it. Its rows
+  // carry cancel_reason FLOOR_MARK, so that the bench deletes them after the floor's run.
+  const sql = postgres(url, { max: 10, onnotice: () => {}, connection: { application_name: "stayhub-floor" } });
+  const props = new Map<string, { price: number; cleaning: number; currency: string; policy: string }>();
+  for (const r of await sql`select id, price_per_night, cleaning_fee, currency, cancellation_policy from properties where status = 'listed'`)
+    props.set(r.id, {
+      price: r.price_per_night,
+      cleaning: r.cleaning_fee,
+      currency: r.currency,
+      policy: r.cancellation_policy,
+    });
+  const guests = (await sql`select id from users where not ('host' = any(roles)) limit 1000`).map(
+    (r) => r.id as string,
+  );
+  const mark = process.env.FLOOR_MARK ?? "bench floor";
   Bun.serve({
     port,
-    async fetch() {
-      const [row] = await sql.begin(
-        (tx) =>
-          tx`insert into floor_inserts (property_id, check_in, check_out) values (gen_random_uuid(), current_date, current_date + 2) returning id, created_at`,
-      );
-      return Response.json(row, { status: 201 });
+    async fetch(req) {
+      if (req.method !== "POST") return new Response("ready");
+      const b = (await req.json()) as { propertyId: string; checkIn: string; checkOut: string; guests: number };
+      const p = props.get(b.propertyId);
+      if (!p) return Response.json({ code: "NOT_FOUND" }, { status: 404 });
+      const nights = Math.round((Date.parse(b.checkOut) - Date.parse(b.checkIn)) / 86_400_000);
+      const nightly = p.price * nights;
+      const fee = Math.floor((nightly + p.cleaning + 5) / 10);
+      const guest = guests[Math.floor(Math.random() * guests.length)] as string;
+      try {
+        const [row] = await sql.begin(
+          (tx) =>
+            tx`insert into bookings (property_id, guest_id, check_in, check_out, guests, status, nights, nightly_total, cleaning_fee, service_fee, total, currency, cancellation_policy, expires_at, cancel_reason)
+            values (${b.propertyId}, ${guest}, ${b.checkIn}, ${b.checkOut}, ${b.guests}, 'pending_payment', ${nights}, ${nightly}, ${p.cleaning}, ${fee}, ${nightly + p.cleaning + fee}, ${p.currency}, ${p.policy}, now() + interval '15 minutes', ${mark})
+            returning id, status, total, created_at`,
+        );
+        return Response.json(row, { status: 201 });
+      } catch (e) {
+        if ((e as { code?: string }).code === "23P01")
+          return Response.json({ code: "DATES_UNAVAILABLE" }, { status: 409 });
+        return Response.json({ code: (e as { code?: string }).code ?? "ERROR" }, { status: 500 });
+      }
     },
   });
 } else {
