@@ -83,6 +83,12 @@ describe("through Elysia (app.handle) and over the socket", () => {
       ["a 422", fetch(`${origin}/api/v1/bookings?as=nobody`, { headers: bearer() })],
       ["graphql (native)", graphql("{ me { id } }", bearer())],
       ["graphql bad JSON (native)", graphql("", bearer(), "{")],
+      // The docs UI's answers set their own caching: a request with credentials still gets no-store.
+      ["swagger", fetch(`${origin}/swagger`, { headers: bearer() })],
+      ["swagger/", fetch(`${origin}/swagger/`, { headers: bearer() })],
+      ["swagger/json", fetch(`${origin}/swagger/json`, { headers: bearer() })],
+      ["swagger init.js", fetch(`${origin}/swagger/assets/init.js`, { headers: bearer() })],
+      ["swagger asset", fetch(`${origin}/swagger/assets/swagger-ui.css`, { headers: bearer() })],
     ];
     for (const [what, answer] of cases) expectPrivate(await answer, what);
     const viaElysia = await t.app.handle(

@@ -5,6 +5,7 @@ import { Elysia } from "elysia";
 import favicon from "swagger-ui-dist/favicon-32x32.png" with { type: "file" };
 import css from "swagger-ui-dist/swagger-ui.css" with { type: "file" };
 import bundle from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
+import { answerHeaders } from "../answer-headers";
 import { notFound } from "../errors";
 
 export const DOCS_PATH = "/swagger";
@@ -76,7 +77,11 @@ export function docsUi(document: () => object, options: { trustProxy: boolean })
   // The document as text without its servers; each answer puts its own in front (no per-Host cache
   // for a caller to fill, no stringify per request).
   let rest: string | undefined;
-  const html = () => new Response(page, { headers: { ...headers, "content-type": "text/html; charset=utf-8" } });
+  // Their own caching, except for a request with credentials: no-store, as every such answer (answerHeaders).
+  const html = ({ request }: { request: Request }) =>
+    new Response(page, {
+      headers: { ...headers, "content-type": "text/html; charset=utf-8", ...answerHeaders(request) },
+    });
   return new Elysia({ name: "stayhub.docs" })
     .get(DOCS_PATH, html, { detail: { hide: true } })
     .get(`${DOCS_PATH}/`, html, { detail: { hide: true } })
@@ -92,6 +97,7 @@ export function docsUi(document: () => object, options: { trustProxy: boolean })
             "content-type": "application/json; charset=utf-8",
             "cache-control": "no-cache",
             "access-control-allow-origin": "*",
+            ...answerHeaders(request),
           },
         });
       },
@@ -99,16 +105,24 @@ export function docsUi(document: () => object, options: { trustProxy: boolean })
     )
     .get(
       `${ASSETS}/init.js`,
-      () => new Response(init, { headers: { ...headers, "content-type": "text/javascript; charset=utf-8" } }),
+      ({ request }) =>
+        new Response(init, {
+          headers: { ...headers, "content-type": "text/javascript; charset=utf-8", ...answerHeaders(request) },
+        }),
       { detail: { hide: true } },
     )
     .get(
       `${ASSETS}/:file`,
-      ({ params }) => {
+      ({ params, request }) => {
         const asset = assets.get(params.file);
         if (!asset) throw notFound("Asset");
         return new Response(Bun.file(asset.path), {
-          headers: { ...headers, "content-type": asset.type, "cache-control": "public, max-age=86400" },
+          headers: {
+            ...headers,
+            "content-type": asset.type,
+            "cache-control": "public, max-age=86400",
+            ...answerHeaders(request),
+          },
         });
       },
       { detail: { hide: true } },

@@ -2,10 +2,11 @@
 // how many may have failed in the last hour. Counted from the payments table itself: a failure is
 // known only when the charge job (or a webhook) settles it, and the row it writes is the count —
 // no counter beside it that a worker thread, another instance or a lost Redis could miss.
-import { and, eq, gt, or } from "drizzle-orm";
+import { and, eq, gt, lte } from "drizzle-orm";
 import type { Config } from "../../config";
 import type { Db } from "../../db/client";
 import { bookings, payments } from "../../db/schema";
+import { together } from "../../db/together";
 import { admitAttempt, type CountedLimit, slidingReset } from "../../http/rate-limit";
 import { HOLD_MS } from "../bookings/service";
 
@@ -26,31 +27,14 @@ export async function admitPayment(
   now: Date,
 ): Promise<Record<string, string>> {
   const at = now.getTime();
-  const since = new Date(at - HOUR_MS);
-  // A payment is made while its booking's hold lives: one made in the last hour belongs to a
-  // booking created at most HOLD_MS before that (the guest's bookings index finds them).
-  const rows = await tx
-    .select({ bookingId: payments.bookingId, status: payments.status, createdAt: payments.createdAt })
-    .from(payments)
-    .innerJoin(bookings, eq(bookings.id, payments.bookingId))
-    .where(
-      and(
-        eq(bookings.guestId, guestId),
-        or(
-          eq(payments.bookingId, booking.id),
-          and(gt(bookings.createdAt, new Date(since.getTime() - HOLD_MS)), gt(payments.createdAt, since)),
-        ),
-      ),
-    )
-    .orderBy(payments.createdAt);
-  const recent = rows.filter((r) => r.createdAt > since && r.createdAt <= now);
+  const [madeHere, recent] = await together(...attemptQueries(tx, guestId, booking.id, now));
   const attempts = recent.map((r) => r.createdAt.getTime());
   const failures = recent.filter((r) => r.status === "failed").map((r) => r.createdAt.getTime());
   const { paymentAttemptsPerBooking: perBooking, paymentAttemptsPerUserPerHour: perHour } = config;
   const { paymentFailuresPerUserPerHour: failuresPerHour } = config;
   const onBooking: CountedLimit = {
     limit: perBooking,
-    used: rows.filter((r) => r.bookingId === booking.id).length,
+    used: madeHere.length,
     // The booking's attempts end with its hold.
     resetSeconds: Math.max(1, Math.ceil((booking.expiresAt.getTime() - at) / 1000)),
   };
@@ -69,4 +53,31 @@ export async function admitPayment(
         ? "Too many payment attempts for this booking; it takes no more (book again once its hold has ended)"
         : `Too many payment attempts recently; try again in ${wait} s`,
   );
+}
+
+/**
+ * The two reads admitPayment counts from, each on its own index: the booking's payments (by
+ * booking), and the guest's payments of the last hour. A payment is made while its booking's hold
+ * lives, so one made in the last hour belongs to a booking created at most HOLD_MS before that: the
+ * guest's bookings index is read from there on, not over the guest's whole history (one OR of the
+ * two made PostgreSQL read every booking the guest ever made).
+ */
+export function attemptQueries(tx: Db, guestId: string, bookingId: string, now: Date) {
+  const since = new Date(now.getTime() - HOUR_MS);
+  return [
+    tx.select({ id: payments.id }).from(payments).where(eq(payments.bookingId, bookingId)),
+    tx
+      .select({ status: payments.status, createdAt: payments.createdAt })
+      .from(payments)
+      .innerJoin(bookings, eq(bookings.id, payments.bookingId))
+      .where(
+        and(
+          eq(bookings.guestId, guestId),
+          gt(bookings.createdAt, new Date(since.getTime() - HOLD_MS)),
+          gt(payments.createdAt, since),
+          lte(payments.createdAt, now),
+        ),
+      )
+      .orderBy(payments.createdAt),
+  ] as const;
 }
