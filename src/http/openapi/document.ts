@@ -181,7 +181,7 @@ function operationOf(method: string, path: string, hooks: RouteHooks, registry: 
   // 413 for a declared length over the limit (any method), 400 for a body that is not JSON (any
   // method that may carry one), 422 for a broken body or query rule (or a cursor not issued for
   // it), 401/403 for a token (403: a suspended account), 409/422 for an Idempotency-Key in flight
-  // or reused, 503 when the database or Redis is unreachable. The route's own map lists the codes
+  // or reused, 409/422 for a database rule on a write, 503 when the database or Redis is unreachable. The route's own map lists the codes
   // its verbs answer (`errorResponses("not_found", …)`).
   const isIdempotent = Object.hasOwn(
     ((hooks.headers as JsonSchema | undefined)?.properties ?? {}) as object,
@@ -195,6 +195,10 @@ function operationOf(method: string, path: string, hooks: RouteHooks, registry: 
   if (isIdempotent) added.push([409, ["idempotency_in_progress"]], [422, ["idempotency_key_reused"]]);
   if (isAuthenticated) added.push([401, ["unauthenticated", "token_expired"]], [403, ["forbidden"]]);
   if (isApi) added.push([503, ["unavailable"]]);
+  // A database rule that fires anyway (the last line of defence, src/db/errors.ts): 409 for a
+  // unique, exclusion or foreign key violation, a deadlock or a serialization failure, 422 for a
+  // check. Only writes can meet one.
+  if (isApi && method !== "GET") added.push([409, ["conflict"]], [422, ["validation_failed"]]);
   // A malformed id in the path names nothing that exists: 404, on a route that already says 404.
   if (hooks.params && statuses.has(404)) added.push([404, ["not_found"]]);
   const codes = new Map<number, ErrorCode[]>();

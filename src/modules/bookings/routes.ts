@@ -102,7 +102,8 @@ export function bookingRoutes(deps: Deps) {
       {
         auth: true,
         query: BookingQuery,
-        response: { 200: BookingPage, ...errorResponses() },
+        // Due bookings are settled on sight (a write): a database rule may answer 409 conflict.
+        response: { 200: BookingPage, ...errorResponses("conflict") },
         detail: {
           tags,
           summary: "The caller's bookings, newest first",
@@ -113,7 +114,7 @@ export function bookingRoutes(deps: Deps) {
     .get("/:id", ({ actor, params }) => getBooking({ actor, id: params.id }, deps), {
       auth: true,
       params: IdParams,
-      response: { 200: BookingDto, ...errorResponses("not_found") },
+      response: { 200: BookingDto, ...errorResponses("not_found", "conflict") },
       detail: {
         tags,
         summary: "A booking (its guest or the property's host)",

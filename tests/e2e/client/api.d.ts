@@ -2015,7 +2015,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with the current state (`email_taken`) */
+            /** @description Conflicts with the current state (`conflict`, `email_taken`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2024,7 +2024,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "email_taken";
+                        code: "conflict" | "email_taken";
                     };
                 };
             };
@@ -2171,6 +2171,19 @@ export interface operations {
                     };
                 };
             };
+            /** @description Conflicts with the current state (`conflict`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict";
+                    };
+                };
+            };
             /** @description The body is over 1 MiB (`payload_too_large`) */
             413: {
                 headers: {
@@ -2310,6 +2323,19 @@ export interface operations {
                     };
                 };
             };
+            /** @description Conflicts with the current state (`conflict`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict";
+                    };
+                };
+            };
             /** @description The body is over 1 MiB (`payload_too_large`) */
             413: {
                 headers: {
@@ -2430,6 +2456,19 @@ export interface operations {
                     };
                 };
             };
+            /** @description Conflicts with the current state (`conflict`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict";
+                    };
+                };
+            };
             /** @description The body is over 1 MiB (`payload_too_large`) */
             413: {
                 headers: {
@@ -2541,6 +2580,19 @@ export interface operations {
                     };
                 };
             };
+            /** @description Conflicts with the current state (`conflict`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict";
+                    };
+                };
+            };
             /** @description The body is over 1 MiB (`payload_too_large`) */
             413: {
                 headers: {
@@ -2551,6 +2603,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
                     };
                 };
             };
@@ -2619,6 +2684,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code: "request_timeout";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (`conflict`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict";
                     };
                 };
             };
@@ -2738,7 +2816,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with the current state (`invalid_state`) */
+            /** @description Conflicts with the current state (`conflict`, `invalid_state`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2747,7 +2825,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "invalid_state";
+                        code: "conflict" | "invalid_state";
                     };
                 };
             };
@@ -2761,6 +2839,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
                     };
                 };
             };
@@ -2851,6 +2942,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code: "request_timeout";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (`conflict`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict";
                     };
                 };
             };
@@ -2963,6 +3067,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code: "request_timeout";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (`conflict`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict";
                     };
                 };
             };
@@ -3163,7 +3280,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with the current state (`invalid_state`) */
+            /** @description Conflicts with the current state (`conflict`, `invalid_state`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3172,7 +3289,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "invalid_state";
+                        code: "conflict" | "invalid_state";
                     };
                 };
             };
@@ -3318,6 +3435,19 @@ export interface operations {
                     };
                 };
             };
+            /** @description Conflicts with the current state (`conflict`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict";
+                    };
+                };
+            };
             /** @description The body is over 1 MiB (`payload_too_large`) */
             413: {
                 headers: {
@@ -3439,6 +3569,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code: "request_timeout";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (`conflict`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict";
                     };
                 };
             };
@@ -3646,6 +3789,19 @@ export interface operations {
                     };
                 };
             };
+            /** @description Conflicts with the current state (`conflict`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict";
+                    };
+                };
+            };
             /** @description The body is over 1 MiB (`payload_too_large`) */
             413: {
                 headers: {
@@ -3656,6 +3812,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
                     };
                 };
             };
@@ -3939,6 +4108,19 @@ export interface operations {
                     };
                 };
             };
+            /** @description Conflicts with the current state (`conflict`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict";
+                    };
+                };
+            };
             /** @description The body is over 1 MiB (`payload_too_large`) */
             413: {
                 headers: {
@@ -4145,7 +4327,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with the current state (`invalid_state`) */
+            /** @description Conflicts with the current state (`conflict`, `invalid_state`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4154,7 +4336,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "invalid_state";
+                        code: "conflict" | "invalid_state";
                     };
                 };
             };
@@ -4168,6 +4350,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
                     };
                 };
             };
@@ -4293,7 +4488,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with the current state (`invalid_state`) */
+            /** @description Conflicts with the current state (`conflict`, `invalid_state`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4302,7 +4497,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "invalid_state";
+                        code: "conflict" | "invalid_state";
                     };
                 };
             };
@@ -4529,7 +4724,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with the current state (`dates_unavailable`) */
+            /** @description Conflicts with the current state (`conflict`, `dates_unavailable`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4538,7 +4733,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "dates_unavailable";
+                        code: "conflict" | "dates_unavailable";
                     };
                 };
             };
@@ -4791,6 +4986,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code: "forbidden";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (`conflict`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict";
                     };
                 };
             };
@@ -5072,6 +5280,19 @@ export interface operations {
                     };
                 };
             };
+            /** @description Conflicts with the current state (`conflict`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict";
+                    };
+                };
+            };
             /** @description The body is over 1 MiB (`payload_too_large`) */
             413: {
                 headers: {
@@ -5197,7 +5418,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with the current state (`invalid_state`) */
+            /** @description Conflicts with the current state (`conflict`, `invalid_state`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5206,7 +5427,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "invalid_state";
+                        code: "conflict" | "invalid_state";
                     };
                 };
             };
@@ -5463,7 +5684,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with the current state (`idempotency_in_progress`, `invalid_state`) */
+            /** @description Conflicts with the current state (`conflict`, `idempotency_in_progress`, `invalid_state`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5472,7 +5693,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "idempotency_in_progress" | "invalid_state";
+                        code: "conflict" | "idempotency_in_progress" | "invalid_state";
                     };
                 };
             };
@@ -5700,6 +5921,19 @@ export interface operations {
                     };
                 };
             };
+            /** @description Conflicts with the current state (`conflict`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict";
+                    };
+                };
+            };
             /** @description The body is over 1 MiB (`payload_too_large`) */
             413: {
                 headers: {
@@ -5839,7 +6073,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with the current state (`already_reviewed`) */
+            /** @description Conflicts with the current state (`already_reviewed`, `conflict`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5848,7 +6082,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "already_reviewed";
+                        code: "already_reviewed" | "conflict";
                     };
                 };
             };
@@ -5991,7 +6225,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with the current state (`already_reviewed`) */
+            /** @description Conflicts with the current state (`already_reviewed`, `conflict`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6000,7 +6234,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "already_reviewed";
+                        code: "already_reviewed" | "conflict";
                     };
                 };
             };
@@ -6142,7 +6376,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with the current state (`already_reviewed`) */
+            /** @description Conflicts with the current state (`already_reviewed`, `conflict`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6151,7 +6385,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "already_reviewed";
+                        code: "already_reviewed" | "conflict";
                     };
                 };
             };
@@ -6564,7 +6798,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with the current state (`invalid_state`) */
+            /** @description Conflicts with the current state (`conflict`, `invalid_state`) */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6573,7 +6807,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
-                        code: "invalid_state";
+                        code: "conflict" | "invalid_state";
                     };
                 };
             };
@@ -6706,6 +6940,19 @@ export interface operations {
                     };
                 };
             };
+            /** @description Conflicts with the current state (`conflict`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict";
+                    };
+                };
+            };
             /** @description The body is over 1 MiB (`payload_too_large`) */
             413: {
                 headers: {
@@ -6716,6 +6963,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
                     };
                 };
             };
@@ -6828,6 +7088,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code: "request_timeout";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (`conflict`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict";
                     };
                 };
             };
@@ -7157,6 +7430,19 @@ export interface operations {
                     };
                 };
             };
+            /** @description Conflicts with the current state (`conflict`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict";
+                    };
+                };
+            };
             /** @description The body is over 1 MiB (`payload_too_large`) */
             413: {
                 headers: {
@@ -7167,6 +7453,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
                     };
                 };
             };
