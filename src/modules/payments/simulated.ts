@@ -100,8 +100,7 @@ export function simulatedProvider(db: Db, options: SimulatedOptions): PaymentPro
       await wait();
       return db.transaction(async (tx) => {
         const [charge] = await tx.select().from(simCharges).where(eq(simCharges.chargeId, r.chargeId)).for("update");
-        if (!charge || charge.status !== "succeeded")
-          return { status: "refused", reason: "not_charged", refundedTotal: 0 };
+        if (charge?.status !== "succeeded") return { status: "refused", reason: "not_charged", refundedTotal: 0 };
         const [done] = await tx.select().from(simRefunds).where(eq(simRefunds.key, r.key));
         if (done) return { status: "succeeded", refundId: done.refundId, refundedTotal: charge.refunded };
         if (r.amount <= 0 || charge.refunded + r.amount > charge.amount)
