@@ -9,6 +9,7 @@ import { createAdmin } from "../../src/modules/users/admin-cli";
 import { type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
 import { book, captureMail, drainJobs, onTestClock, setClock } from "../support/bookings";
 import { createListing, registerHost } from "../support/properties";
+import { events } from "../support/sse";
 
 const NOW = "2031-06-01T09:00:00.000Z";
 let t: TestApp;
@@ -151,35 +152,6 @@ describe("every earlier access token is 401 at once, on both instances, REST and
     ).toBe(200);
   });
 });
-
-/** Reads a server-sent event stream: each `event: next` data, until it completes or `until` says stop. */
-async function events(res: Response, until: (data: unknown[]) => boolean, timeoutMs: number) {
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  const data: unknown[] = [];
-  let buffer = "";
-  let completed = false;
-  const deadline = Date.now() + timeoutMs;
-  while (!completed && !until(data) && Date.now() < deadline) {
-    const chunk = await Promise.race([reader.read(), Bun.sleep(Math.max(1, deadline - Date.now())).then(() => null)]);
-    if (!chunk || chunk.done) break;
-    buffer += decoder.decode(chunk.value, { stream: true });
-    let at = buffer.indexOf("\n\n");
-    while (at >= 0) {
-      const block = buffer.slice(0, at);
-      buffer = buffer.slice(at + 2);
-      const event = /^event: (\w+)/m.exec(block)?.[1];
-      const payload = /^data: (.*)$/m.exec(block)?.[1];
-      if (event === "next" && payload) data.push(JSON.parse(payload));
-      if (event === "complete") completed = true;
-      at = buffer.indexOf("\n\n");
-    }
-  }
-  try {
-    reader.releaseLock();
-  } catch {}
-  return { data, completed };
-}
 
 let nextWeek = 0;
 /** Books a stay of `on`'s listing as `u`, and opens a subscription to it on `app` (which shares `on`'s database). */
