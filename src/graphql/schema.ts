@@ -487,7 +487,7 @@ builder.mutationType({
         const body = checkInput(CreateBookingBody, { ...input, propertyId: String(input.propertyId) });
         const key = idempotencyKey ?? undefined;
         if (key !== undefined) checkKey(key, "/idempotencyKey");
-        const made = await createBookingOnce(ctx.deps, { actor, key, input: body, requestId: ctx.requestId });
+        const made = await createBookingOnce(ctx.deps, { caller: actor, key, input: body, requestId: ctx.requestId });
         return answerValue(made.value);
       },
     }),

@@ -16,6 +16,8 @@ export interface JobPayloads {
   notify: NotifyPayload;
   /** Several notifications of one event (e.g. a booking's guest and host): one job, one insert. */
   "notify.many": { notifications: NotifyPayload[] };
+  /** The e-mails of notifications already written (by their keys), each sent once. */
+  "notify.email": { dedupeKeys: string[] };
   /** No effect: the scheduler's heartbeat and the benchmark's no-op. */
   "jobs.noop": { slot?: number };
   /** A password reset was asked for this address: a token and its e-mail, if an active account has it. */

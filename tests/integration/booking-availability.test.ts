@@ -3,7 +3,7 @@
 // in-process cache, and across two instances of the service on one Redis.
 import { afterAll, describe, expect, test } from "bun:test";
 import { type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
-import { book, drainJobs, setClock } from "../support/bookings";
+import { book, drainDue, setClock } from "../support/bookings";
 import { createListing, registerHost } from "../support/properties";
 import { redisUrl } from "../support/services";
 
@@ -56,20 +56,20 @@ async function followsBookings(writer: TestApp, reader: TestApp) {
   const cancelled = await writer.call("POST", `/api/v1/bookings/${b.body.id}/cancel`, { token: guest.accessToken });
   expect(cancelled.status).toBe(200);
   expect(await views(reader, p.id, city)).toEqual(FREE);
-  // A hold that expires: first its job runs (the writer's worker), then the reader looks.
+  // A hold that expires: first the bookings sweep runs (the writer's worker), then the reader looks.
   const b2 = await book(writer.call, guest, { propertyId: p.id, checkIn: "2031-06-10", checkOut: "2031-06-12" });
   expect(b2.status).toBe(201);
   expect(await views(reader, p.id, city)).toEqual(HELD);
   await clock("2031-06-01T09:15:00Z");
-  await drainJobs(writer);
+  await drainDue(writer);
   expect(await views(reader, p.id, city)).toEqual(FREE);
   // And on time alone, before any job: the hold's nights are free to every view.
   const b3 = await book(writer.call, guest, { propertyId: p.id, checkIn: "2031-06-10", checkOut: "2031-06-12" });
   expect(b3.status).toBe(201);
   expect(await views(reader, p.id, city)).toEqual(HELD);
   await clock("2031-06-01T09:31:00Z");
-  // The dated search's cached page may be a minute old by time alone; the job bumps it.
-  await drainJobs(writer);
+  // The dated search's cached page may be a minute old by time alone; the sweep bumps it.
+  await drainDue(writer);
   expect(await views(reader, p.id, city)).toEqual(FREE);
 }
 

@@ -2,7 +2,7 @@
 // the holds limit, Idempotency-Key, and what time does (expiry, completion) through the test clock.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
-import { type BookingBody, book, drainJobs, setClock } from "../support/bookings";
+import { type BookingBody, book, drainDue, drainJobs, setClock } from "../support/bookings";
 import { createListing, registerHost } from "../support/properties";
 
 let t: TestApp;
@@ -84,6 +84,31 @@ describe("create", () => {
     const again = await get(guest, res.body.id);
     expect(again.body.price).toEqual(res.body.price);
     await cancel(guest, res.body.id);
+  });
+
+  test("one transaction: the guest's and the host's notifications are written with the booking, no job is queued for it", async () => {
+    const g = await newGuest();
+    const p = await createListing(t.call, host);
+    const before = await t.deps.database.raw.query("select count(*)::int as n from outbox");
+    const b = await book(t.call, g, { propertyId: p.id, checkIn: "2031-06-20", checkOut: "2031-06-22" });
+    expect(b.status).toBe(201);
+    // No job has run: the notifications are there at once, one each, and nothing waits in the outbox.
+    const notes = await t.deps.database.raw.query(
+      "select user_id, type, dedupe_key from notifications where data->>'bookingId' = $1 order by dedupe_key",
+      [b.body.id],
+    );
+    expect(notes.map((n) => [n.user_id === g.id ? "guest" : n.user_id === host.id ? "host" : "?", n.type])).toEqual([
+      ["guest", "booking_created"],
+      ["host", "booking_created"],
+    ]);
+    const after = await t.deps.database.raw.query("select count(*)::int as n from outbox");
+    expect(after[0]?.n).toBe(before[0]?.n);
+    const listed = await t.call<{ data: { type: string; data: { bookingId: string } }[] }>(
+      "GET",
+      "/api/v1/notifications",
+      { token: host.accessToken },
+    );
+    expect(listed.body.data.some((n) => n.type === "booking_created" && n.data.bookingId === b.body.id)).toBe(true);
   });
 
   test("every broken rule is 422 naming its field; an unknown or malformed property is 404", async () => {
@@ -593,7 +618,7 @@ describe("Idempotency-Key on POST /bookings", () => {
 });
 
 describe("what time does", () => {
-  test("an unpaid hold expires when expiresAt passes: its nights are free, guest and host are told once (also when the job runs twice)", async () => {
+  test("an unpaid hold expires when expiresAt passes: its nights are free, guest and host are told once (also when the sweep runs twice)", async () => {
     const g = await newGuest();
     const p = await createListing(t.call, host);
     const b = await book(t.call, g, { propertyId: p.id, checkIn: "2031-06-10", checkOut: "2031-06-12" });
@@ -602,17 +627,23 @@ describe("what time does", () => {
     await drainJobs(t);
     expect((await get(g, b.body.id)).body.status).toBe("pending_payment");
     await setClock(t.call, "2031-06-01T09:15:00Z");
-    // The hold's own job is due now: run it twice over (a redelivery), concurrently.
-    const handler = t.deps.handlers["booking.expire"];
-    if (!handler) throw new Error("no booking.expire handler");
+    // No job row per hold: the bookings sweep expires it. Run it twice over (a redelivery, another
+    // instance's slot), concurrently with the scheduled one.
+    const jobs = await t.deps.database.raw.query(
+      "select count(*)::int as n from outbox where type = 'booking.expire' and payload->>'bookingId' = $1",
+      [b.body.id],
+    );
+    expect(jobs[0]?.n).toBe(0);
+    const handler = t.deps.handlers["bookings.sweep"];
+    if (!handler) throw new Error("no bookings.sweep handler");
     const job = {
       id: "redelivered",
-      type: "booking.expire" as const,
+      type: "bookings.sweep" as const,
       attempt: 1,
       enqueuedAt: Date.now(),
-      payload: { bookingId: b.body.id },
+      payload: { slot: 0 },
     };
-    await Promise.all([handler(job, t.deps), handler({ ...job, attempt: 2 }, t.deps), drainJobs(t)]);
+    await Promise.all([handler(job, t.deps), handler({ ...job, attempt: 2 }, t.deps), drainDue(t)]);
     await drainJobs(t);
     const row = await t.deps.database.raw.query("select status from bookings where id = $1", [b.body.id]);
     expect(row[0]?.status).toBe("expired");

@@ -10,7 +10,8 @@ import type { JobPayloads, JobType } from "../../src/jobs/registry";
 import { relayOnce } from "../../src/jobs/relay";
 import { startJobs } from "../../src/jobs/runner";
 import { scheduleDue } from "../../src/jobs/scheduler";
-import { handleNotify, handleNotifyMany } from "../../src/modules/notifications/service";
+import { handleNotify, handleNotifyEmail, handleNotifyMany } from "../../src/modules/notifications/service";
+import { notifyWithin } from "../../src/modules/notifications/within";
 import { registerUser, startTestApp, type TestApp } from "../support/app";
 import { databaseUrl, redisUrl } from "../support/services";
 
@@ -204,6 +205,54 @@ describe("in-process transport", () => {
       "select user_id, title from notifications where dedupe_key like $1 order by title",
       [`job:${job.id}:%`],
     );
+    expect(stored.map((n) => n.title)).toEqual(["quiet", "to a", "to b"]);
+  });
+
+  test("notify.email: notifications written in a change's transaction, their e-mails sent once across redeliveries, a failed one retried", async () => {
+    const [a, b] = await Promise.all([registerUser(t.call), registerUser(t.call)]);
+    const sent: string[] = [];
+    let failOnce = true;
+    const deps = {
+      ...t.deps,
+      mailer: {
+        send: async (m: { to: string }) => {
+          await Bun.sleep(10);
+          if (m.to === b.email && failOnce) {
+            failOnce = false;
+            throw new Error("SMTP says no");
+          }
+          sent.push(m.to);
+        },
+      },
+    };
+    const key = `change-${Math.random()}`;
+    const notices = [
+      { dedupeKey: `${key}:a`, p: { userId: a.id, type: "x", title: "to a", body: "b", email: true } },
+      { dedupeKey: `${key}:b`, p: { userId: b.id, type: "x", title: "to b", body: "b", email: true } },
+      { dedupeKey: `${key}:quiet`, p: { userId: b.id, type: "y", title: "quiet", body: "b" } },
+    ];
+    // The change's transaction writes the rows and the one e-mail job, twice over (a retried change).
+    for (let i = 0; i < 2; i++) await t.deps.db.transaction((tx) => notifyWithin(tx, t.deps.clock, notices));
+    const jobs = await q("select type, payload from outbox where dedupe_key = $1", [`${key}:a:email`]);
+    expect(jobs.map((j) => j.type)).toEqual(["notify.email"]);
+    expect(jobs[0]?.payload).toEqual({ dedupeKeys: [`${key}:a`, `${key}:b`] });
+    const job = {
+      id: `email-${key}`,
+      type: "notify.email" as const,
+      attempt: 1,
+      enqueuedAt: Date.now(),
+      payload: { dedupeKeys: [`${key}:a`, `${key}:b`] },
+    };
+    const runs = await Promise.allSettled([
+      handleNotifyEmail(job, deps),
+      handleNotifyEmail(job, deps),
+      handleNotifyEmail(job, deps),
+    ]);
+    expect(runs.filter((r) => r.status === "rejected")).toHaveLength(1);
+    await handleNotifyEmail({ ...job, attempt: 2 }, deps); // the retry of the failed run
+    await handleNotifyEmail({ ...job, attempt: 3 }, deps); // and a redelivery after it
+    expect(sent.sort()).toEqual([a.email, b.email].sort());
+    const stored = await q("select title from notifications where dedupe_key like $1 order by title", [`${key}:%`]);
     expect(stored.map((n) => n.title)).toEqual(["quiet", "to a", "to b"]);
   });
 

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { bookingFeed } from "../../src/graphql/live";
 import { revokeAllSessions } from "../../src/modules/auth/sessions";
+import { lockBookingsOf } from "../../src/modules/bookings/service";
 import { type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
 import { book, onTestClock } from "../support/bookings";
 import { createListing, registerHost } from "../support/properties";
@@ -95,6 +96,28 @@ describe("a request in flight when the sessions are revoked gets no session that
     );
     if (res.status === 200) expect(await stillWorks(res.body)).toEqual(DEAD);
     else expect(res.status).toBe(401);
+  });
+});
+
+describe("a booking whose caller was read before the revocation committed", () => {
+  test("is 401 and books nothing: the booking function checks the session under the guest's row lock", async () => {
+    const u = await registerUser(t.call);
+    let pending: Promise<{ status: number; body: { code?: string } }> | undefined;
+    // The property's booking turn is held: the request has read its caller and waits in the
+    // booking function; meanwhile every session of the guest is revoked and commits.
+    await t.deps.db.transaction(async (tx) => {
+      await lockBookingsOf(tx, [property.id]);
+      pending = book(t.call, u, { propertyId: property.id, checkIn: "2031-08-01", checkOut: "2031-08-03" });
+      await untilSomeoneWaits();
+      await revokeAllSessions(tx, u.id);
+    });
+    const res = await (pending as Promise<{ status: number; body: { code?: string } }>);
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe("unauthenticated");
+    const [row] = (await t.deps.db.execute(
+      sql`select count(*)::int as n from bookings where guest_id = ${u.id}`,
+    )) as unknown as { n: number }[];
+    expect(row?.n).toBe(0);
   });
 });
 

@@ -2,6 +2,7 @@
 import { afterAll, beforeEach } from "bun:test";
 import type { Database } from "../../src/db/client";
 import { runLocalOnce } from "../../src/jobs/local";
+import { scheduleDue } from "../../src/jobs/scheduler";
 import type { Mail } from "../../src/modules/notifications/mailer";
 import type { Answer, Call, Registered, TestApp } from "./app";
 
@@ -50,6 +51,15 @@ export async function setClock(call: Call, now: string): Promise<void> {
 /** Runs every due job of the outbox in this process until none is left. */
 export async function drainJobs(t: TestApp): Promise<void> {
   while ((await runLocalOnce(t.deps)) > 0) {}
+}
+
+/**
+ * What the running service does by its own clock: enqueues the recurring jobs of the current
+ * test-clock slot (the bookings sweep expires unpaid holds) and runs every due job.
+ */
+export async function drainDue(t: TestApp): Promise<void> {
+  await scheduleDue(t.deps);
+  await drainJobs(t);
 }
 
 /** Pairs of stays of one property that both hold nights and overlap: asked of the database itself. */

@@ -22,7 +22,11 @@ const RESEND_WINDOW_SECONDS = 3600;
 export const verificationMailJob = (userId: string): JobSpec => ({ type: "auth.verify-email", payload: { userId } });
 
 /** 403 email_unverified when verification is required and the actor's address is not verified yet. */
-export function requireVerifiedEmail(actor: Actor, deps: Pick<Deps, "config">, toDo: string): void {
+export function requireVerifiedEmail(
+  actor: Pick<Actor, "emailVerifiedAt">,
+  deps: Pick<Deps, "config">,
+  toDo: string,
+): void {
   if (deps.config.emailVerification !== "required" || actor.emailVerifiedAt) return;
   throw new AppError(
     403,

@@ -7,9 +7,9 @@
 import { and, eq, getTableColumns, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { bookings, properties } from "../../db/schema";
-import { enqueueMany, type JobSpec } from "../../jobs/outbox";
 import type { Clock } from "../../lib/clock";
 import { dayOf } from "../../lib/dates";
+import { type Notice, notifyWithin } from "../notifications/within";
 import type { BookingRow } from "./dto";
 import { lapsedHold, lapsedHoldNow } from "./holds";
 
@@ -40,7 +40,8 @@ const wording: Record<BookingEvent, { guest: [string, string]; host: [string, st
 };
 
 /**
- * The notify job of one status change: the guest's and the host's notification, each at most once.
+ * The notifications of one status change, the guest's and the host's, each keyed to be written at
+ * most once (`notifyWithin` writes them in the change's transaction).
  * The guest hears of each change by e-mail too (the reminder to review included), except of what
  * they are doing at that moment on an unpaid hold: its creation (the e-mail that counts is the
  * confirmation, with the receipt) and — `guestEmail: false` — their own cancellation of it. So
@@ -50,19 +51,21 @@ export function notificationsOf(
   event: BookingEvent,
   b: { id: string; guestId: string; hostId: string; checkIn: string; checkOut: string },
   { guestEmail = event !== "created" }: { guestEmail?: boolean } = {},
-): JobSpec[] {
-  const notifications = (["guest", "host"] as const).map((role) => {
+): Notice[] {
+  return (["guest", "host"] as const).map((role) => {
     const [title, body] = wording[event][role];
     return {
-      userId: role === "guest" ? b.guestId : b.hostId,
-      type: event === "completed" && role === "guest" ? "review_reminder" : `booking_${event}`,
-      title,
-      body: `${body} (${b.checkIn} – ${b.checkOut})`,
-      data: { bookingId: b.id },
-      email: role === "guest" && guestEmail,
+      dedupeKey: `booking:${b.id}:${event}:${role}`,
+      p: {
+        userId: role === "guest" ? b.guestId : b.hostId,
+        type: event === "completed" && role === "guest" ? "review_reminder" : `booking_${event}`,
+        title,
+        body: `${body} (${b.checkIn} – ${b.checkOut})`,
+        data: { bookingId: b.id },
+        email: role === "guest" && guestEmail,
+      },
     };
   });
-  return [{ type: "notify.many", payload: { notifications }, dedupeKey: `booking:${b.id}:${event}` }];
 }
 
 type Changed = BookingRow & { hostId: string };
@@ -114,18 +117,17 @@ export interface Settled {
 
 /**
  * Applies what time has done to the bookings in `scope` (at most `limit` of each kind): unpaid holds
- * past expiresAt → expired; confirmed stays whose checkout day has passed → completed. Enqueues
+ * past expiresAt → expired; confirmed stays whose checkout day has passed → completed. Writes
  * their notifications in `tx`.
  */
 export async function settleDue(tx: Db, clock: Clock, scope: Scope, limit = 500): Promise<Settled> {
   const now = clock.now();
   const expired = await transition(tx, now, "expired", overdueHold(now), scope, limit);
   const completed = await transition(tx, now, "completed", finishedStay(now), scope, limit);
-  const jobs = [
-    ...expired.map((b) => notificationsOf("expired", b)),
-    ...completed.map((b) => notificationsOf("completed", b)),
-  ].flat();
-  await enqueueMany(tx, clock, jobs);
+  await notifyWithin(tx, clock, [
+    ...expired.flatMap((b) => notificationsOf("expired", b)),
+    ...completed.flatMap((b) => notificationsOf("completed", b)),
+  ]);
   return { expired, completed };
 }
 

@@ -1,7 +1,7 @@
 // /bookings: book a stay, read and list bookings, cancel.
 import { Elysia, type Static, t } from "elysia";
 import type { Deps } from "../../dependencies";
-import { authMacro } from "../../http/auth";
+import { authMacro, callerMacro } from "../../http/auth";
 import { errorResponses } from "../../http/errors";
 import { requestIdOf } from "../../http/foundation";
 import {
@@ -14,7 +14,7 @@ import {
 import { DEFAULT_LIMIT } from "../../http/pagination";
 import type { Limited } from "../../http/rate-limit";
 import { IdParams } from "../../http/schema";
-import type { Actor } from "../auth/actor";
+import type { Caller } from "../auth/actor";
 import type { BookingDtoValue } from "./dto";
 import { BookingDto, BookingPage, BookingQuery, CancelBookingBody, CreateBookingBody } from "./schemas";
 import { cancelBooking, createBooking, getBooking, listBookings } from "./service";
@@ -28,15 +28,15 @@ export const CREATE_BOOKING: IdempotentOperation = { route: "POST /bookings", st
  */
 export async function createBookingOnce(
   deps: Deps,
-  r: { actor: Actor; key: string | undefined; input: Static<typeof CreateBookingBody>; requestId?: string },
+  r: { caller: Caller; key: string | undefined; input: Static<typeof CreateBookingBody>; requestId?: string },
 ): Promise<Limited<IdempotentAnswer<BookingDtoValue>>> {
-  const { actor, input } = r;
+  const { caller, input } = r;
   let headers: Record<string, string> = {};
   const value = await idempotent(
     deps,
-    { userId: actor.id, operation: CREATE_BOOKING, key: r.key, request: input, requestId: r.requestId },
+    { userId: caller.id, operation: CREATE_BOOKING, key: r.key, request: input, requestId: r.requestId },
     async (claim) => {
-      const made = await createBooking({ actor, input, claim }, deps);
+      const made = await createBooking({ caller, input, claim }, deps);
       headers = made.headers;
       return made.value;
     },
@@ -48,17 +48,19 @@ export function bookingRoutes(deps: Deps) {
   const tags = ["bookings"];
   return new Elysia({ prefix: "/bookings" })
     .use(authMacro(deps))
+    .use(callerMacro(deps))
     .post(
       "",
-      async ({ actor, body, headers, set, request }) => {
+      async ({ caller, body, headers, set, request }) => {
         set.status = CREATE_BOOKING.status;
         const key = headers["idempotency-key"];
-        const made = await createBookingOnce(deps, { actor, key, input: body, requestId: requestIdOf(request) });
+        const made = await createBookingOnce(deps, { caller, key, input: body, requestId: requestIdOf(request) });
         Object.assign(set.headers, made.headers);
         return restAnswer(made.value);
       },
       {
-        auth: true,
+        // The token alone here: the booking's own read takes the account's checks (one round trip fewer).
+        caller: true,
         headers: IdempotencyHeaders,
         body: CreateBookingBody,
         response: {

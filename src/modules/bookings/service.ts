@@ -7,8 +7,10 @@ import { afterCommit } from "../../db/after-commit";
 import type { Db } from "../../db/client";
 import { DEADLOCK_DETECTED, EXCLUSION_VIOLATION, sqlState } from "../../db/errors";
 import { newestFirst } from "../../db/newest-first";
+import { perDatabase } from "../../db/prepared";
 import { rowsOf } from "../../db/rows";
-import { bookings, properties } from "../../db/schema";
+import { bookings, properties, users } from "../../db/schema";
+import { together } from "../../db/together";
 import type { Deps } from "../../dependencies";
 import { AppError, conflict, invalid, notFound } from "../../http/errors";
 import type { IdempotencyClaim } from "../../http/idempotency";
@@ -16,12 +18,13 @@ import type { Limited } from "../../http/rate-limit";
 import { enqueueMany, type JobSpec, outboxRowsJson, wakeRelays } from "../../jobs/outbox";
 import { dayOf, daysBetween } from "../../lib/dates";
 import { isUuid } from "../../lib/ids";
-import { type Actor, requireActive } from "../auth/actor";
+import { type Actor, actingAs, type Caller, requireActive, revoked } from "../auth/actor";
 import { requireVerifiedEmail } from "../auth/email-verification";
-import { stayTerms } from "../properties/calendar";
+import { emailJobOf, insertNotices, noticesJson } from "../notifications/within";
+import { type StayTermsRow, stayTermsFields, termsOf } from "../properties/calendar";
 import { bookingFor } from "./access";
 import { type BookingDtoValue, type BookingRow, toBookingDto } from "./dto";
-import { admitHold } from "./hold-limits";
+import { admitHold, DAY_MS, holdsMadeField, type MadeHold } from "./hold-limits";
 import { dueNow, isDue, notificationsOf, settleDue } from "./lifecycle";
 import { MAX_AMOUNT, priceStay } from "./pricing";
 import { type CancellationPolicy, refundFor } from "./refunds";
@@ -71,33 +74,31 @@ function tooManyHolds(held: { n: number; firstEnds: Date | null }, max: number, 
 }
 
 export async function createBooking(
-  { actor, input, claim }: { actor: Actor; input: Static<typeof CreateBookingBody>; claim?: IdempotencyClaim | null },
+  {
+    caller,
+    input,
+    claim,
+  }: { caller: Caller; input: Static<typeof CreateBookingBody>; claim?: IdempotencyClaim | null },
   deps: Deps,
 ): Promise<Limited<BookingDtoValue>> {
-  requireVerifiedEmail(actor, deps, "book a stay");
   const now = deps.clock.now();
-  const { checkIn, checkOut } = input;
-  // Malformed or unknown, an id that names no property is the same 404.
-  if (!isUuid(input.propertyId)) throw notFound("Property");
-  const propertyId = input.propertyId.toLowerCase();
-  const nights = daysBetween(checkIn, checkOut);
-  if (nights < 1) throw invalid("/checkOut", "must be after checkIn");
-  if (checkIn < dayOf(now)) throw invalid("/checkIn", "is in the past");
-  if (nights > MAX_NIGHTS) throw invalid("/checkOut", `a stay is at most ${MAX_NIGHTS} nights`);
-
-  // How many holds the guest made lately (only holds made count): 429 rate_limited past a limit.
-  const headers = await admitHold(deps.db, { guestId: actor.id, propertyId, now }, deps.config);
-  const booking = await madeOnce({ actor, input, propertyId, nights, now, claim }, deps);
+  // Malformed or unknown, an id that names no property is the same 404 (after the caller's checks).
+  const propertyId = isUuid(input.propertyId) ? input.propertyId.toLowerCase() : NO_PROPERTY;
+  const nights = daysBetween(input.checkIn, input.checkOut);
+  const booking = await madeOnce({ caller, input, propertyId, nights, now, claim }, deps);
   await onChange(deps, { kind: "nights.changed" });
-  return { value: booking, headers };
+  return booking;
 }
+
+/** A property id no property has: what a malformed id is looked up as (the caller is still checked). */
+const NO_PROPERTY = "00000000-0000-0000-0000-000000000000";
 
 /**
  * Bookings of one property take turns (stayhub_create_booking's first statement), so two
  * overlapping inserts no longer wait on each other's exclusion check; a deadlock elsewhere (a
  * settling transaction, a host's change) is still simply run again.
  */
-async function madeOnce(attempt: Parameters<typeof insertBooking>[0], deps: Deps): Promise<BookingDtoValue> {
+async function madeOnce(attempt: Attempt, deps: Deps): Promise<Limited<BookingDtoValue>> {
   for (let deadlocks = 0; ; ) {
     try {
       return await insertBooking(attempt, deps);
@@ -117,45 +118,86 @@ async function madeOnce(attempt: Parameters<typeof insertBooking>[0], deps: Deps
 /** How often the terms are read again when they changed between their read and the booking's turn. */
 const TERMS_RETRIES = 5;
 
-/** The outcome `stayhub_create_booking` answers (drizzle/0019). */
+/** The outcome `stayhub_create_booking` answers (drizzle/0019, 0021). */
 interface Made {
   outcome: string;
   held: number;
   first_ends: string | Date | null;
 }
 
+interface Attempt {
+  caller: Caller;
+  input: Static<typeof CreateBookingBody>;
+  propertyId: string;
+  nights: number;
+  now: Date;
+  claim?: IdempotencyClaim | null;
+}
+
 /**
- * One attempt: the terms read (one statement, no lock), the rules applied and the stay priced
- * here, then the booking made by one call of `stayhub_create_booking`, which under the property's
- * booking turn takes the guest's row, counts their holds, checks the terms are still the ones
- * read, and inserts the booking with its jobs — one round trip, one statement's transaction
- * (with an Idempotency-Key, a transaction that also records the answer).
+ * Everything a booking is judged by, in one statement (one snapshot, no lock): the guest's
+ * account (status, credential version, e-mail verification), the holds they made in the last
+ * day, and the stay's terms (properties/calendar.ts's stayTermsFields; null columns when there is
+ * no such property).
  */
-async function insertBooking(
-  {
-    actor,
-    input,
-    propertyId,
-    nights,
-    now,
-    claim,
-  }: {
-    actor: Actor;
-    input: Static<typeof CreateBookingBody>;
-    propertyId: string;
-    nights: number;
-    now: Date;
-    claim?: IdempotencyClaim | null;
-  },
-  deps: Deps,
-): Promise<BookingDtoValue> {
+const bookingContextQuery = perDatabase((db) =>
+  db
+    .select({
+      guestStatus: users.status,
+      guestVersion: users.credentialVersion,
+      guestVerifiedAt: users.emailVerifiedAt,
+      made: holdsMadeField(users.id),
+      ...stayTermsFields(),
+    })
+    .from(users)
+    .leftJoin(properties, eq(properties.id, sql.placeholder("id")))
+    .where(eq(users.id, sql.placeholder("guest")))
+    .prepare("booking_context"),
+);
+
+async function bookingContext(db: Db, a: Attempt) {
+  const { checkIn: from, checkOut: to } = a.input;
+  const [row] = await bookingContextQuery(db).execute({
+    guest: a.caller.id,
+    id: a.propertyId,
+    from,
+    to,
+    now: a.now.toISOString(),
+    dayAgo: new Date(a.now.getTime() - DAY_MS).toISOString(),
+  });
+  if (!row) return { guest: undefined, made: "[]", terms: undefined };
+  const { guestStatus, guestVersion, guestVerifiedAt, made, ...terms } = row;
+  const guest = { status: guestStatus, credentialVersion: guestVersion, emailVerifiedAt: guestVerifiedAt };
+  return { guest, made, terms: terms.id === null ? undefined : termsOf(terms as StayTermsRow, from, to) };
+}
+
+/**
+ * One attempt in two round trips and one commit: everything it is judged by read in one
+ * statement (`bookingContext`), the rules applied and the stay priced here, then the booking made
+ * by one call of `stayhub_create_booking`, which under the property's booking turn takes the
+ * guest's row (status and credential version again), counts their holds, checks the terms are
+ * still the ones read, and inserts the booking with its notifications — one statement's
+ * transaction (with an Idempotency-Key, a transaction that also records the answer). No job: the
+ * hold's expiry is the bookings sweep's, and its creation mails no one.
+ */
+async function insertBooking(a: Attempt, deps: Deps): Promise<Limited<BookingDtoValue>> {
+  const { caller, input, propertyId, nights, now, claim } = a;
   const { checkIn, checkOut } = input;
   for (let attempt = 1, settles = 0; ; attempt++) {
     if (attempt > 1) await Bun.sleep(Math.random() * 2 * attempt);
-    const terms = await stayTerms(deps.db, propertyId, checkIn, checkOut, now);
+    const context = await bookingContext(deps.db, a);
+    // Who may book first: the token's account, active, its session not revoked, its address verified.
+    const guest = actingAs(context.guest, caller);
+    requireVerifiedEmail(guest, deps, "book a stay");
+    if (nights < 1) throw invalid("/checkOut", "must be after checkIn");
+    if (checkIn < dayOf(now)) throw invalid("/checkIn", "is in the past");
+    if (nights > MAX_NIGHTS) throw invalid("/checkOut", `a stay is at most ${MAX_NIGHTS} nights`);
+    const { terms } = context;
     if (!terms) throw notFound("Property");
+    // How many holds the guest made lately (only holds made count): 429 rate_limited past a limit.
+    const headers = admitHold(JSON.parse(context.made) as MadeHold[], { propertyId, now }, deps.config);
     if (terms.status !== "listed") throw invalid("/propertyId", "the property is not listed");
-    if (terms.hostId === actor.id) throw invalid("/propertyId", "you cannot book your own property");
+    if (terms.hostId === caller.id) throw invalid("/propertyId", "you cannot book your own property");
     if (input.guests > terms.maxGuests)
       throw invalid("/guests", `the property takes at most ${terms.maxGuests} guests`);
     if (nights < terms.minNights)
@@ -185,7 +227,7 @@ async function insertBooking(
     const row: BookingRow = {
       id: Bun.randomUUIDv7(),
       propertyId,
-      guestId: actor.id,
+      guestId: caller.id,
       checkIn,
       checkOut,
       guests: input.guests,
@@ -200,22 +242,16 @@ async function insertBooking(
       createdAt: now,
       updatedAt: now,
     };
-    const jobs = outboxRowsJson(deps.clock, [
-      {
-        type: "booking.expire",
-        payload: { bookingId: row.id },
-        runAt: expiresAt,
-        dedupeKey: `booking:${row.id}:expire`,
-      },
-      ...notificationsOf("created", { ...row, hostId: terms.hostId }),
-    ]);
+    const notices = notificationsOf("created", { ...row, hostId: terms.hostId });
+    const jobs = outboxRowsJson(deps.clock, emailJobOf(notices));
     const make = (db: Db) =>
       db
         .execute(
           sql`select outcome, held, first_ends from stayhub_create_booking(${BOOKING_LOCK_SPACE}::int4, ${row.id}::uuid, ${propertyId}::uuid,
-            ${actor.id}::uuid, ${checkIn}::date, ${checkOut}::date, ${row.guests}::int, ${row.nightlyTotal}::int, ${row.cleaningFee}::int,
+            ${caller.id}::uuid, ${checkIn}::date, ${checkOut}::date, ${row.guests}::int, ${row.nightlyTotal}::int, ${row.cleaningFee}::int,
             ${row.serviceFee}::int, ${row.total}::int, ${row.currency}::text, ${row.cancellationPolicy}::text, ${expiresAt.toISOString()}::timestamptz,
-            ${now.toISOString()}::timestamptz, ${terms.version}::text, ${deps.config.maxPendingBookings}::int, ${jobs}::text::jsonb)`,
+            ${now.toISOString()}::timestamptz, ${terms.version}::text, ${deps.config.maxPendingBookings}::int, ${jobs}::text::jsonb,
+            ${noticesJson(deps.clock, notices)}::text::jsonb, ${caller.credentialVersion}::int)`,
         )
         .then((r) => {
           const [m] = rowsOf<Made>(r);
@@ -233,10 +269,13 @@ async function insertBooking(
       : await make(deps.db);
     switch (made.outcome) {
       case "booked":
-        afterCommit(deps.db, wakeRelays);
-        return dto;
+        // A creation mails no one today; were an e-mail asked for, its job is in the outbox.
+        if (jobs !== "[]") afterCommit(deps.db, wakeRelays);
+        return { value: dto, headers };
       case "no_guest":
-        throw notFound("User");
+      case "revoked":
+        // The account went away, or its sessions were revoked, since the read.
+        throw revoked();
       case "too_many_holds":
         throw tooManyHolds(
           { n: made.held, firstEnds: made.first_ends ? new Date(made.first_ends) : null },
@@ -351,18 +390,19 @@ export async function cancelBooking(
         .returning();
       if (!row) throw new Error("update returned no row");
       // Guests cancelling their own unpaid hold know it already: no e-mail (see notificationsOf).
-      const jobs: JobSpec[] = notificationsOf(
+      const notices = notificationsOf(
         "cancelled",
         { ...row, hostId },
         { guestEmail: !(role === "guest" && booking.status === "pending_payment") },
       );
+      const jobs: JobSpec[] = emailJobOf(notices);
       if (refundAmount > 0)
         jobs.push({
           type: "booking.refund",
           payload: { bookingId: row.id, amount: refundAmount, currency: row.currency },
           dedupeKey: `booking:${row.id}:refund`,
         });
-      await enqueueMany(tx, deps.clock, jobs);
+      await together(insertNotices(tx, deps.clock, notices), enqueueMany(tx, deps.clock, jobs));
       return { booking: toBookingDto(row) };
     },
   );

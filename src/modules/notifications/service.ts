@@ -1,5 +1,5 @@
 // In-app notifications: read by their owner, written by the `notify` job.
-import { and, eq, inArray, isNull, ne, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Static } from "elysia";
 import { newestFirst } from "../../db/newest-first";
 import { rowsOf } from "../../db/rows";
@@ -97,6 +97,11 @@ async function deliver(items: { dedupeKey: string; p: NotifyPayload }[], deps: J
   const stored = new Set(inserted.map((r) => r.dedupeKey));
   const earlier = items.filter((i) => i.p.email && !stored.has(i.dedupeKey));
   if (earlier.length) claimed.push(...(await claimUnsent(earlier, deps)));
+  await sendClaimed(claimed, deps);
+}
+
+/** Hands the claimed e-mails to the mailer; on a failure gives back the claims not sent, and throws (the job retries them). */
+async function sendClaimed(claimed: Claimed[], deps: JobDeps): Promise<void> {
   for (const [i, c] of claimed.entries()) {
     if (!c.email) continue;
     try {
@@ -126,9 +131,12 @@ interface Claimed {
   email: string | null;
 }
 
-/** Claims the e-mails of rows an earlier run stored but did not send: of two runs only one gets each row back. */
+/**
+ * Claims the e-mails of rows stored but not sent (by an earlier run, or by the change's own
+ * transaction): of two runs only one gets each row back. One statement, the addresses with them.
+ */
 async function claimUnsent(items: { dedupeKey: string }[], deps: JobDeps): Promise<Claimed[]> {
-  const claimed = await deps.db
+  const claim = deps.db
     .update(notifications)
     .set({ emailedAt: sql`now()` })
     .where(
@@ -146,21 +154,11 @@ async function claimUnsent(items: { dedupeKey: string }[], deps: JobDeps): Promi
       title: notifications.title,
       body: notifications.body,
     });
-  if (claimed.length === 0) return [];
-  const addresses = await deps.db
-    .select({ id: users.id, email: users.email })
-    .from(users)
-    .where(
-      and(
-        inArray(
-          users.id,
-          claimed.map((c) => c.userId),
-        ),
-        ne(users.status, "deleted"),
-      ),
-    );
-  const emailOf = new Map(addresses.map((a) => [a.id, a.email]));
-  return claimed.map((c) => ({ ...c, email: emailOf.get(c.userId) ?? null }));
+  return rowsOf<Claimed>(
+    await deps.db.execute(sql`with c as ${claim}
+      select c.id, c.user_id as "userId", c.title, c.body, u.email
+      from c left join ${users} u on u.id = c.user_id and u.status <> 'deleted'`),
+  );
 }
 
 /** The `notify` job: one notification (and its e-mail when asked). */
@@ -176,4 +174,22 @@ export async function handleNotifyMany(job: JobOf<"notify.many">, deps: JobDeps)
   );
 }
 
-export const notificationHandlers: Handlers = { notify: handleNotify, "notify.many": handleNotifyMany };
+/**
+ * The `notify.email` job: the e-mails of notifications written in a change's own transaction
+ * (notifications/within.ts), each claimed before it is sent, so a redelivery sends none twice.
+ */
+export async function handleNotifyEmail(job: JobOf<"notify.email">, deps: JobDeps): Promise<void> {
+  await sendClaimed(
+    await claimUnsent(
+      job.payload.dedupeKeys.map((dedupeKey) => ({ dedupeKey })),
+      deps,
+    ),
+    deps,
+  );
+}
+
+export const notificationHandlers: Handlers = {
+  notify: handleNotify,
+  "notify.many": handleNotifyMany,
+  "notify.email": handleNotifyEmail,
+};

@@ -13,7 +13,7 @@ import type { Deps } from "../../dependencies";
 import { conflict, notFound } from "../../http/errors";
 import type { IdempotencyClaim } from "../../http/idempotency";
 import type { Limited } from "../../http/rate-limit";
-import { enqueueMany, type JobSpec } from "../../jobs/outbox";
+import { enqueueMany } from "../../jobs/outbox";
 import type { NotifyPayload } from "../../jobs/registry";
 import type { JobDeps } from "../../jobs/types";
 import type { Clock } from "../../lib/clock";
@@ -21,6 +21,7 @@ import { isUuid } from "../../lib/ids";
 import type { Actor } from "../auth/actor";
 import { bookingFor } from "../bookings/access";
 import { isDue, notificationsOf, settleDue } from "../bookings/lifecycle";
+import { emailJobOf, insertNotices, type Notice, notifyWithin } from "../notifications/within";
 import { admitPayment } from "./attempt-limits";
 import { type PaymentDtoValue, type PaymentRow, refundedStatus, toPaymentDto } from "./dto";
 import type { RefundResult } from "./provider";
@@ -30,7 +31,8 @@ import type { WebhookEventValue, WebhookOutcome } from "./schemas";
 const SETTLED = ["succeeded", "partially_refunded", "refunded"] as const;
 const LIVE = ["processing", ...SETTLED] as const;
 
-const notifyJob = (dedupeKey: string, p: NotifyPayload): JobSpec => ({ type: "notify", payload: p, dedupeKey });
+/** One notification under its key (written once, in the transaction of what it tells). */
+const notice = (dedupeKey: string, p: NotifyPayload): Notice => ({ dedupeKey, p });
 
 /**
  * The payment as `actor` may see it: its booking's guest (the payer) or the property's host, by
@@ -170,7 +172,8 @@ export interface Settled {
  * A charge's outcome applied to its payment, once: only a processing payment changes. Success
  * confirms a booking that still holds its nights; a charge that lands after the hold expired or
  * was cancelled is given back in full (a refund job, in this transaction). A decline leaves the
- * booking pending_payment until it expires. Guest and host are notified by jobs of this transaction.
+ * booking pending_payment until it expires. Guest and host are notified in this transaction (their
+ * e-mails by one job of it).
  */
 export async function settleCharge(
   tx: Db,
@@ -240,7 +243,7 @@ export async function settleCharge(
       "Payment failed",
       `The payment for your booking failed (${outcome.failureCode}). Your nights stay held until the hold expires: try another payment method.`,
     );
-    await enqueueMany(tx, clock, [notifyJob(`payment:${payment.id}:failed`, { ...failed, email: !earlier })]);
+    await notifyWithin(tx, clock, [notice(`payment:${payment.id}:failed`, { ...failed, email: !earlier })]);
     return { unknown: false, changed: true, freed: false };
   }
   const paid = tx.update(payments).set({
@@ -255,14 +258,16 @@ export async function settleCharge(
     `We received ${payment.amount} (minor units, ${payment.currency}).`,
   );
   if (booking.status === "pending_payment" && !isDue(booking, now)) {
-    // One job for the guest's receipt and both parties' confirmation.
-    const jobs = notificationsOf("confirmed", { ...booking, hostId });
-    for (const job of jobs) if (job.type === "notify.many") job.payload.notifications.unshift(received);
-    // The payment, the booking and the jobs: both rows are held already, so sent together.
+    // The guest's receipt and both parties' confirmation, written here; their e-mails by one job.
+    const notices = [
+      notice(`payment:${payment.id}:succeeded`, received),
+      ...notificationsOf("confirmed", { ...booking, hostId }),
+    ];
+    // The payment, the booking and the notifications: both rows are held already, so sent together.
     await together(
       paid.where(eq(payments.id, payment.id)),
       tx.update(bookings).set({ status: "confirmed", updatedAt: now }).where(eq(bookings.id, booking.id)),
-      enqueueMany(tx, clock, jobs),
+      notifyWithin(tx, clock, notices),
     );
     return { unknown: false, changed: true, freed: false };
   }
@@ -270,8 +275,10 @@ export async function settleCharge(
   // The nights are not held for this money (the hold ran out, or the booking was cancelled): all of it goes back.
   const freed =
     booking.status === "pending_payment" && (await settleDue(tx, clock, { ids: [booking.id] })).expired.length > 0;
+  const notices = [notice(`payment:${payment.id}:succeeded`, received)];
+  await insertNotices(tx, clock, notices);
   await enqueueMany(tx, clock, [
-    notifyJob(`payment:${payment.id}:succeeded`, received),
+    ...emailJobOf(notices),
     {
       type: "payment.refund",
       payload: { paymentId: payment.id, amount: payment.amount },
@@ -387,8 +394,8 @@ async function recordRefund(deps: JobDeps, refund: RefundRow, result: RefundResu
       .returning();
     if (!row) return null;
     if (row.status === "succeeded")
-      await enqueueMany(tx, deps.clock, [
-        notifyJob(`${row.key}:issued`, {
+      await notifyWithin(tx, deps.clock, [
+        notice(`${row.key}:issued`, {
           userId: p.payerId,
           type: "refund_issued",
           title: "Refund issued",
@@ -511,8 +518,8 @@ async function applyProviderRefund(
     .update(payments)
     .set({ refundedAmount: total, status: refundedStatus(p.amount, total), updatedAt: now })
     .where(eq(payments.id, p.id));
-  await enqueueMany(tx, deps.clock, [
-    notifyJob(`webhook:${event.id}:refund`, {
+  await notifyWithin(tx, deps.clock, [
+    notice(`webhook:${event.id}:refund`, {
       userId: p.payerId,
       type: "refund_issued",
       title: "Refund issued",
@@ -537,8 +544,8 @@ async function applyDispute(tx: Db, deps: Deps, event: WebhookEventValue, paymen
   if (row.payment.disputedAt || !SETTLED.includes(row.payment.status as (typeof SETTLED)[number])) return "no_change";
   const now = deps.clock.now();
   await tx.update(payments).set({ disputedAt: now, updatedAt: now }).where(eq(payments.id, paymentId));
-  await enqueueMany(tx, deps.clock, [
-    notifyJob(`webhook:${event.id}:dispute`, {
+  await notifyWithin(tx, deps.clock, [
+    notice(`webhook:${event.id}:dispute`, {
       userId: row.hostId,
       type: "payment_disputed",
       title: "Payment disputed",

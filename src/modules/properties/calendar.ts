@@ -250,7 +250,18 @@ export async function stayTerms(
   now: Date,
 ): Promise<StayTerms | undefined> {
   const [row] = await stayTermsQuery(db).execute({ id: propertyId, from, to, now: now.toISOString() });
-  if (!row) return undefined;
+  return row ? termsOf(row, from, to) : undefined;
+}
+
+/** What `stayTermsFields` reads, as the database answers it. */
+export type StayTermsRow = Omit<StayTerms, "nights" | "cancellationPolicy" | "stays"> & {
+  cancellationPolicy: string;
+  overrides: string;
+  stays: string | null;
+};
+
+/** The terms of a stay of [from, to) from what `stayTermsFields` read. */
+export function termsOf(row: StayTermsRow, from: string, to: string): StayTerms {
   const { overrides, ...terms } = row;
   const byDay = new Map(
     (JSON.parse(overrides) as { day: string; price: number | null; blocked: boolean }[]).map((o) => [o.day, o]),
@@ -266,33 +277,41 @@ export async function stayTerms(
   };
 }
 
-const stayTermsQuery = perDatabase((db) => {
+/**
+ * The columns a stay's terms are read from (placeholders `from`, `to`, `now`), for a statement
+ * over `properties`: stayTerms', and the booking's one read (bookings/service.ts).
+ */
+export function stayTermsFields() {
   const [from, to] = [sql`${sql.placeholder("from")}::date`, sql`${sql.placeholder("to")}::date`];
   // Qualified: in a select list drizzle writes a column unqualified, and inside these subqueries
   // "id" would name the booking's own id.
   const propertyId = sql`${properties}.id`;
   const stay = bookingsAs("b");
-  return db
-    .select({
-      id: properties.id,
-      hostId: properties.hostId,
-      status: properties.status,
-      pricePerNight: properties.pricePerNight,
-      cleaningFee: properties.cleaningFee,
-      currency: properties.currency,
-      maxGuests: properties.maxGuests,
-      minNights: properties.minNights,
-      maxNights: properties.maxNights,
-      cancellationPolicy: properties.cancellationPolicy,
-      version: sql<string>`stayhub_terms_version(${propertyId}, ${from}, ${to})`,
-      overrides: sql<string>`(select coalesce(json_agg(json_build_object('day', d.day, 'blocked', d.blocked, 'price', d.price)), '[]')::text
+  return {
+    id: properties.id,
+    hostId: properties.hostId,
+    status: properties.status,
+    pricePerNight: properties.pricePerNight,
+    cleaningFee: properties.cleaningFee,
+    currency: properties.currency,
+    maxGuests: properties.maxGuests,
+    minNights: properties.minNights,
+    maxNights: properties.maxNights,
+    cancellationPolicy: properties.cancellationPolicy,
+    version: sql<string>`stayhub_terms_version(${propertyId}, ${from}, ${to})`,
+    overrides: sql<string>`(select coalesce(json_agg(json_build_object('day', d.day, 'blocked', d.blocked, 'price', d.price)), '[]')::text
         from ${calendarDays} d where d.property_id = ${propertyId} and d.day >= ${from} and d.day < ${to})`,
-      stays: sql<string | null>`(select case when bool_or(${stillHolding(stay, sql.placeholder("now"))}) then 'live'
+    stays: sql<string | null>`(select case when bool_or(${stillHolding(stay, sql.placeholder("now"))}) then 'live'
           when count(*) > 0 then 'overdue' end
         from ${bookings} b where b.property_id = ${propertyId} and ${inHoldingStatus(stay)}
           and b.check_out > ${from} and b.check_in < ${to})`,
-    })
+  };
+}
+
+const stayTermsQuery = perDatabase((db) =>
+  db
+    .select(stayTermsFields())
     .from(properties)
     .where(eq(properties.id, sql.placeholder("id")))
-    .prepare("stay_terms");
-});
+    .prepare("stay_terms"),
+);
