@@ -21,7 +21,14 @@ import { isUuid } from "../../lib/ids";
 import { type Actor, actingAs, type Caller, requireActive, revoked } from "../auth/actor";
 import { requireVerifiedEmail } from "../auth/email-verification";
 import { emailJobOf, insertNotices, noticesJson } from "../notifications/within";
-import { type StayTermsRow, stayTermsFields, termsOf } from "../properties/calendar";
+import {
+  listingTermsColumns,
+  overridesOf,
+  type StayTermsRow,
+  staysOf,
+  termsOf,
+  termsVersionOf,
+} from "../properties/calendar";
 import { bookingFor } from "./access";
 import { type BookingDtoValue, type BookingRow, toBookingDto } from "./dto";
 import { admitHold, DAY_MS, holdsMadeField, type MadeHold } from "./hold-limits";
@@ -136,24 +143,55 @@ interface Attempt {
 
 /**
  * Everything a booking is judged by, in one statement (one snapshot, no lock): the guest's
- * account (status, credential version, e-mail verification), the holds they made in the last
- * day, and the stay's terms (properties/calendar.ts's stayTermsFields; null columns when there is
- * no such property).
+ * account (status, credential version, e-mail verification), the stay's listing terms and
+ * whether stays hold its nights (properties/calendar.ts's parts of a stay's terms; null columns
+ * when there is no such property) — and, only when no stay holds them, the holds the guest made
+ * in the last day, the nights' overrides and the terms' version. A stay seen taken is refused
+ * (409) without them: under contention most attempts are, and those three cost half the read.
  */
-const bookingContextQuery = perDatabase((db) =>
-  db
+const bookingContextQuery = perDatabase((db) => {
+  const seen = db
     .select({
-      guestStatus: users.status,
+      guestId: sql<string>`${users.id}`.as("guest_id"),
+      guestStatus: sql<string>`${users.status}`.as("guest_status"),
       guestVersion: users.credentialVersion,
       guestVerifiedAt: users.emailVerifiedAt,
-      made: holdsMadeField(users.id),
-      ...stayTermsFields(),
+      ...listingTermsColumns(),
+      stays: staysOf(sql`${properties}.id`).as("stays"),
     })
     .from(users)
     .leftJoin(properties, eq(properties.id, sql.placeholder("id")))
     .where(eq(users.id, sql.placeholder("guest")))
-    .prepare("booking_context"),
-);
+    // A fence: the planner must not inline `stays` into each CASE below (it would run it again).
+    .offset(0)
+    .as("seen");
+  // Qualified by hand: drizzle writes a subquery's aliased field unqualified, and inside the
+  // subqueries below "guest_id" or "id" would name the bookings' or the nights' own column.
+  const [guest, property] = [sql.raw('"seen"."guest_id"'), sql.raw('"seen"."id"')];
+  const ifFree = <T>(field: SQL<T>) => sql<T | null>`case when ${seen.stays} is distinct from 'live' then ${field} end`;
+  return db
+    .select({
+      guestStatus: seen.guestStatus,
+      guestVersion: seen.guestVersion,
+      guestVerifiedAt: seen.guestVerifiedAt,
+      id: seen.id,
+      hostId: seen.hostId,
+      status: seen.status,
+      pricePerNight: seen.pricePerNight,
+      cleaningFee: seen.cleaningFee,
+      currency: seen.currency,
+      maxGuests: seen.maxGuests,
+      minNights: seen.minNights,
+      maxNights: seen.maxNights,
+      cancellationPolicy: seen.cancellationPolicy,
+      stays: seen.stays,
+      made: ifFree(holdsMadeField(guest)),
+      overrides: ifFree(overridesOf(property)),
+      version: ifFree(termsVersionOf(property)),
+    })
+    .from(seen)
+    .prepare("booking_context");
+});
 
 async function bookingContext(db: Db, a: Attempt) {
   const { checkIn: from, checkOut: to } = a.input;
@@ -166,9 +204,11 @@ async function bookingContext(db: Db, a: Attempt) {
     dayAgo: new Date(a.now.getTime() - DAY_MS).toISOString(),
   });
   if (!row) return { guest: undefined, made: "[]", terms: undefined };
-  const { guestStatus, guestVersion, guestVerifiedAt, made, ...terms } = row;
+  const { guestStatus, guestVersion, guestVerifiedAt, made, overrides, ...terms } = row;
   const guest = { status: guestStatus, credentialVersion: guestVersion, emailVerifiedAt: guestVerifiedAt };
-  return { guest, made, terms: terms.id === null ? undefined : termsOf(terms as StayTermsRow, from, to) };
+  // When a stay holds the nights, made, overrides and version were not read: the attempt is a 409.
+  const read = { ...terms, overrides: overrides ?? "[]", version: terms.version ?? "" } as StayTermsRow;
+  return { guest, made: made ?? "[]", terms: terms.id === null ? undefined : termsOf(read, from, to) };
 }
 
 /**

@@ -1,5 +1,5 @@
 // A property's nights: availability and price per day, host blocks and price overrides.
-import { and, eq, gte, lt, sql } from "drizzle-orm";
+import { and, eq, gte, lt, type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import { onChange } from "../../cache/invalidation";
 import type { Db } from "../../db/client";
 import { perDatabase } from "../../db/prepared";
@@ -277,34 +277,59 @@ export function termsOf(row: StayTermsRow, from: string, to: string): StayTerms 
   };
 }
 
+const stayDays = () => [sql`${sql.placeholder("from")}::date`, sql`${sql.placeholder("to")}::date`] as const;
+
+/** A stay's terms' version (drizzle/0019's stayhub_terms_version) at the property `propertyId` names. */
+export function termsVersionOf(propertyId: SQLWrapper): SQL<string> {
+  const [from, to] = stayDays();
+  return sql<string>`stayhub_terms_version(${propertyId}, ${from}, ${to})`;
+}
+
+/** The stay's nights with a host's override at `propertyId`, as JSON text. */
+export function overridesOf(propertyId: SQLWrapper): SQL<string> {
+  const [from, to] = stayDays();
+  return sql<string>`(select coalesce(json_agg(json_build_object('day', d.day, 'blocked', d.blocked, 'price', d.price)), '[]')::text
+        from ${calendarDays} d where d.property_id = ${propertyId} and d.day >= ${from} and d.day < ${to})`;
+}
+
+/** Whether stays at `propertyId` hold the stay's nights: 'live', 'overdue' (only holds whose time is up), or null. */
+export function staysOf(propertyId: SQLWrapper): SQL<string | null> {
+  const [from, to] = stayDays();
+  const stay = bookingsAs("b");
+  return sql<string | null>`(select case when bool_or(${stillHolding(stay, sql.placeholder("now"))}) then 'live'
+          when count(*) > 0 then 'overdue' end
+        from ${bookings} b where b.property_id = ${propertyId} and ${inHoldingStatus(stay)}
+          and b.check_out > ${from} and b.check_in < ${to})`;
+}
+
+/** The listing's own columns of a stay's terms. */
+export const listingTermsColumns = () => ({
+  id: properties.id,
+  hostId: properties.hostId,
+  status: properties.status,
+  pricePerNight: properties.pricePerNight,
+  cleaningFee: properties.cleaningFee,
+  currency: properties.currency,
+  maxGuests: properties.maxGuests,
+  minNights: properties.minNights,
+  maxNights: properties.maxNights,
+  cancellationPolicy: properties.cancellationPolicy,
+});
+
 /**
  * The columns a stay's terms are read from (placeholders `from`, `to`, `now`), for a statement
- * over `properties`: stayTerms', and the booking's one read (bookings/service.ts).
+ * over `properties`: stayTerms'. (The booking's one read, bookings/service.ts, reads the same
+ * parts, the version and overrides only when no stay holds the nights.)
  */
 export function stayTermsFields() {
-  const [from, to] = [sql`${sql.placeholder("from")}::date`, sql`${sql.placeholder("to")}::date`];
   // Qualified: in a select list drizzle writes a column unqualified, and inside these subqueries
   // "id" would name the booking's own id.
   const propertyId = sql`${properties}.id`;
-  const stay = bookingsAs("b");
   return {
-    id: properties.id,
-    hostId: properties.hostId,
-    status: properties.status,
-    pricePerNight: properties.pricePerNight,
-    cleaningFee: properties.cleaningFee,
-    currency: properties.currency,
-    maxGuests: properties.maxGuests,
-    minNights: properties.minNights,
-    maxNights: properties.maxNights,
-    cancellationPolicy: properties.cancellationPolicy,
-    version: sql<string>`stayhub_terms_version(${propertyId}, ${from}, ${to})`,
-    overrides: sql<string>`(select coalesce(json_agg(json_build_object('day', d.day, 'blocked', d.blocked, 'price', d.price)), '[]')::text
-        from ${calendarDays} d where d.property_id = ${propertyId} and d.day >= ${from} and d.day < ${to})`,
-    stays: sql<string | null>`(select case when bool_or(${stillHolding(stay, sql.placeholder("now"))}) then 'live'
-          when count(*) > 0 then 'overdue' end
-        from ${bookings} b where b.property_id = ${propertyId} and ${inHoldingStatus(stay)}
-          and b.check_out > ${from} and b.check_in < ${to})`,
+    ...listingTermsColumns(),
+    version: termsVersionOf(propertyId),
+    overrides: overridesOf(propertyId),
+    stays: staysOf(propertyId),
   };
 }
 
