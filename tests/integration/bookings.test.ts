@@ -111,6 +111,32 @@ describe("create", () => {
     expect(listed.body.data.some((n) => n.type === "booking_created" && n.data.bookingId === b.body.id)).toBe(true);
   });
 
+  test("the order of refusals past the hold limits: nights another stay holds are 409, free ones 429, counted per guest", async () => {
+    const g = await newGuest();
+    const p = await createListing(t.call, host);
+    // Five holds on one listing in a day (each cancelled: a hold made counts whatever became of it).
+    for (let i = 0; i < 5; i++) {
+      const b = await book(t.call, g, { propertyId: p.id, checkIn: `2031-09-1${i}`, checkOut: `2031-09-1${i + 1}` });
+      expect(b.status).toBe(201);
+      expect((await t.call("POST", `/api/v1/bookings/${b.body.id}/cancel`, { token: g.accessToken })).status).toBe(200);
+    }
+    const taken = await book(t.call, await newGuest(), {
+      propertyId: p.id,
+      checkIn: "2031-09-20",
+      checkOut: "2031-09-22",
+    });
+    expect(taken.status).toBe(201);
+    const onTaken = await book(t.call, g, { propertyId: p.id, checkIn: "2031-09-21", checkOut: "2031-09-23" });
+    expect([onTaken.status, onTaken.body.code]).toEqual([409, "dates_unavailable"]);
+    const onFree = await book(t.call, g, { propertyId: p.id, checkIn: "2031-09-25", checkOut: "2031-09-27" });
+    expect([onFree.status, onFree.body.code]).toEqual([429, "rate_limited"]);
+    // Another guest is not counted with this one's holds.
+    expect(
+      (await book(t.call, await newGuest(), { propertyId: p.id, checkIn: "2031-09-25", checkOut: "2031-09-27" }))
+        .status,
+    ).toBe(201);
+  });
+
   test("every broken rule is 422 naming its field; an unknown or malformed property is 404", async () => {
     const mine = await createListing(t.call, host);
     const unlisted = await createListing(t.call, host);

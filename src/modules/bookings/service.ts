@@ -234,8 +234,6 @@ async function insertBooking(a: Attempt, deps: Deps): Promise<Limited<BookingDto
     if (nights > MAX_NIGHTS) throw invalid("/checkOut", `a stay is at most ${MAX_NIGHTS} nights`);
     const { terms } = context;
     if (!terms) throw notFound("Property");
-    // How many holds the guest made lately (only holds made count): 429 rate_limited past a limit.
-    const headers = admitHold(JSON.parse(context.made) as MadeHold[], { propertyId, now }, deps.config);
     if (terms.status !== "listed") throw invalid("/propertyId", "the property is not listed");
     if (terms.hostId === caller.id) throw invalid("/propertyId", "you cannot book your own property");
     if (input.guests > terms.maxGuests)
@@ -244,6 +242,11 @@ async function insertBooking(a: Attempt, deps: Deps): Promise<Limited<BookingDto
       throw invalid("/checkOut", `the property's stays are at least ${terms.minNights} nights`);
     if (nights > terms.maxNights)
       throw invalid("/checkOut", `the property's stays are at most ${terms.maxNights} nights`);
+    // A stay seen holding these nights is a refusal without a try (the exclusion constraint alone
+    // decides what is accepted); the read did not fetch what the rest of the judgement needs.
+    if (terms.stays === "live") throw unavailable();
+    // How many holds the guest made lately (only holds made count): 429 rate_limited past a limit.
+    const headers = admitHold(JSON.parse(context.made) as MadeHold[], { propertyId, now }, deps.config);
     const blocked = terms.nights.find((n) => n.blocked);
     if (blocked) throw invalid("/checkIn", `the night of ${blocked.date} is not available (the host blocked it)`);
     const price = priceStay(
@@ -253,9 +256,7 @@ async function insertBooking(a: Attempt, deps: Deps): Promise<Limited<BookingDto
     );
     if (price.total > MAX_AMOUNT)
       throw invalid("/checkOut", "the stay costs more than one booking can charge; book fewer nights");
-    // A stay seen holding these nights is a refusal without a try (the exclusion constraint alone
-    // decides what is accepted). Holds whose time is up are expired first, then the terms read again.
-    if (terms.stays === "live") throw unavailable();
+    // Nights only holds whose time is up held: those are expired first, then the terms read again.
     if (terms.stays === "overdue" && settles++ < 2) {
       const { expired } = await deps.db.transaction((tx) =>
         settleDue(tx, deps.clock, { propertyId, from: checkIn, to: checkOut }),
