@@ -15,7 +15,7 @@ export interface Recurring {
 
 export const RECURRING: Recurring[] = [
   { name: "heartbeat", everyMs: 60_000, type: "jobs.noop" },
-  // The backstop of each hold's own expiry job, and what completes finished stays (README: latency).
+  // What expires unpaid holds (a hold has no job of its own) and completes finished stays.
   { name: "bookings-sweep", everyMs: 30_000, type: "bookings.sweep" },
   { name: "idempotency-cleanup", everyMs: 3_600_000, type: "idempotency.cleanup" },
   // The backstop of the charge jobs (a payment stuck in processing is charged again, same key).

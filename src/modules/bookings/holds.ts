@@ -3,7 +3,7 @@
 //
 // A booking holds its nights while it is confirmed, or while it is pending_payment and its hold
 // has not run out (expiresAt > now). A hold past its expiresAt frees its nights at once, even
-// before its expiry job has run; the sweep then marks it expired.
+// before the sweep (every 30 s) marks it expired.
 //
 // The database has its own copies, which migrations that have landed keep as they are:
 // bookings_no_overlap (0002) and bookings_active_idx (0008) name HOLDING_STATUSES, and

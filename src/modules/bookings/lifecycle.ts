@@ -2,7 +2,7 @@
 // passes (completed) — and the notifications every status change sends to guest and host.
 //
 // Each change is one UPDATE guarded by the status it leaves, so of any number of concurrent
-// runs (the hold's own job, the sweep, a read that found it overdue) exactly one changes the row
+// runs (the sweep, a read that found it overdue, a booking that ran into it) exactly one changes the row
 // and only that one enqueues its notifications, in the same transaction.
 import { and, eq, getTableColumns, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";

@@ -350,7 +350,7 @@ async function settleIds(ids: string[], deps: Deps): Promise<void> {
 
 export async function getBooking({ actor, id }: { actor: Actor; id: string }, deps: Deps): Promise<BookingDtoValue> {
   const { booking } = await bookingFor(actor, id, deps.db);
-  // A read never shows a hold whose time ran out as held, even before its expiry job has run.
+  // A read never shows a hold whose time ran out as held, even before the sweep has marked it.
   if (!isDue(booking, deps.clock.now())) return toBookingDto(booking);
   await settleIds([booking.id], deps);
   const [current] = await deps.db.select().from(bookings).where(eq(bookings.id, booking.id));

@@ -163,7 +163,7 @@ function buildFilters(b: Binder, q: SearchParams, now: Date): { where: SQL[]; ne
     // Free for every night of [checkIn, checkOut): no stay holding a night, no blocked night.
     // Written as two comparisons, not a range overlap: the planner then probes the few stays ahead
     // of each candidate (bookings_active_idx) instead of gathering every stay in those dates.
-    // A hold past its expiresAt frees its nights at once, even before its expiry job has run.
+    // A hold past its expiresAt frees its nights at once, even before the sweep has marked it.
     where.push(sql`not exists (select 1 from bookings b where b.property_id = ${p.id}
       and ${inHoldingStatus(stay)}
       and b.check_out > ${from}::date and b.check_in < ${to}::date
