@@ -102,6 +102,26 @@ describe("outbox", () => {
   });
 });
 
+/** The test app's deps with a mailer that records what it sent and fails the first e-mail to `address`. */
+function failingOnceFor(address: string) {
+  const sent: string[] = [];
+  let failOnce = true;
+  const deps = {
+    ...t.deps,
+    mailer: {
+      send: async (m: { to: string }) => {
+        await Bun.sleep(10);
+        if (m.to === address && failOnce) {
+          failOnce = false;
+          throw new Error("SMTP says no");
+        }
+        sent.push(m.to);
+      },
+    },
+  };
+  return { sent, deps };
+}
+
 describe("in-process transport", () => {
   test("a job that throws twice then succeeds runs 3 times, with one effect", async () => {
     const u = await registerUser(t.call);
@@ -164,21 +184,7 @@ describe("in-process transport", () => {
 
   test("notify.many: one job, several people; each notification stored once and each e-mail sent once, a failed e-mail retried", async () => {
     const [a, b] = await Promise.all([registerUser(t.call), registerUser(t.call)]);
-    const sent: string[] = [];
-    let failOnce = true;
-    const deps = {
-      ...t.deps,
-      mailer: {
-        send: async (m: { to: string }) => {
-          await Bun.sleep(10);
-          if (m.to === b.email && failOnce) {
-            failOnce = false;
-            throw new Error("SMTP says no");
-          }
-          sent.push(m.to);
-        },
-      },
-    };
+    const { sent, deps } = failingOnceFor(b.email);
     const job = {
       id: `many-${Math.random()}`,
       type: "notify.many" as const,
@@ -210,21 +216,7 @@ describe("in-process transport", () => {
 
   test("notify.email: notifications written in a change's transaction, their e-mails sent once across redeliveries, a failed one retried", async () => {
     const [a, b] = await Promise.all([registerUser(t.call), registerUser(t.call)]);
-    const sent: string[] = [];
-    let failOnce = true;
-    const deps = {
-      ...t.deps,
-      mailer: {
-        send: async (m: { to: string }) => {
-          await Bun.sleep(10);
-          if (m.to === b.email && failOnce) {
-            failOnce = false;
-            throw new Error("SMTP says no");
-          }
-          sent.push(m.to);
-        },
-      },
-    };
+    const { sent, deps } = failingOnceFor(b.email);
     const key = `change-${Math.random()}`;
     const notices = [
       { dedupeKey: `${key}:a`, p: { userId: a.id, type: "x", title: "to a", body: "b", email: true } },

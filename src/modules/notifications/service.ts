@@ -10,6 +10,7 @@ import type { Handlers, JobOf, NotifyPayload } from "../../jobs/registry";
 import type { JobDeps } from "../../jobs/types";
 import type { Actor } from "../auth/actor";
 import type { NotificationDto } from "./schemas";
+import { noticeRow } from "./within";
 
 type Row = typeof notifications.$inferSelect;
 
@@ -65,19 +66,7 @@ async function deliver(items: { dedupeKey: string; p: NotifyPayload }[], deps: J
   // only one run gets it back) and reads the addresses in the same statement: one round trip.
   const insert = deps.db
     .insert(notifications)
-    .values(
-      items.map(({ dedupeKey, p }) => ({
-        id: Bun.randomUUIDv7(),
-        userId: p.userId,
-        type: p.type,
-        title: p.title,
-        body: p.body,
-        data: p.data ?? {},
-        dedupeKey,
-        emailedAt: p.email ? sql`now()` : null,
-        createdAt: now,
-      })),
-    )
+    .values(items.map((item) => ({ ...noticeRow(item, now), emailedAt: item.p.email ? sql`now()` : null })))
     .onConflictDoNothing({ target: notifications.dedupeKey })
     .returning({
       id: notifications.id,

@@ -45,24 +45,27 @@ export function noticesJson(clock: Clock, notices: Notice[]): string {
   );
 }
 
+/** A notice's row of `notifications`, made at `now` (its e-mail not yet claimed). */
+export function noticeRow({ dedupeKey, p }: Notice, now: Date) {
+  return {
+    id: Bun.randomUUIDv7(),
+    userId: p.userId,
+    type: p.type,
+    title: p.title,
+    body: p.body,
+    data: p.data ?? {},
+    dedupeKey,
+    createdAt: now,
+  };
+}
+
 /** The notices' rows, written in `tx` (a deleted account's are dropped by the database's trigger); no e-mail job. */
 export async function insertNotices(tx: Db, clock: Clock, notices: Notice[]): Promise<void> {
   if (notices.length === 0) return;
   const now = clock.now();
   await tx
     .insert(notifications)
-    .values(
-      notices.map(({ dedupeKey, p }) => ({
-        id: Bun.randomUUIDv7(),
-        userId: p.userId,
-        type: p.type,
-        title: p.title,
-        body: p.body,
-        data: p.data ?? {},
-        dedupeKey,
-        createdAt: now,
-      })),
-    )
+    .values(notices.map((n) => noticeRow(n, now)))
     .onConflictDoNothing({ target: notifications.dedupeKey });
 }
 
