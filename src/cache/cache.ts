@@ -6,6 +6,13 @@
 // after it commits, so an entry filled from data read before the write lands under an old
 // generation that no reader asks for again: a reader can never be served data older than the
 // last committed write it could have seen.
+//
+// Tags narrow that further: an entry may name the tags it depends on (a dated search, the
+// listings on its page), and `touch(tag)` invalidates just the entries stored with that tag. A
+// clock counts touches; each tag remembers the clock of its last touch; an entry keeps the clock
+// read before the database was, and is served only while none of its tags was touched since. The
+// same argument as for generations: a fill that read the database before a write committed holds
+// an older clock than the write's touch, so it is never served after it.
 import type Redis from "ioredis";
 import type { Breaker } from "../lib/breaker";
 import { within } from "../lib/deadline";
@@ -14,26 +21,50 @@ export interface Cached {
   value: string | null;
   /** Pass back to `set` so the entry lands under the generation read before the database was. */
   generation: string;
+  /** The tags the entry was stored with (a hit only). */
+  tags?: string[];
 }
 
 export interface Cache {
   get(namespace: string, key: string): Promise<Cached>;
-  set(namespace: string, key: string, generation: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Stores the value; with `tags`, a later `touch` of any of them invalidates it. */
+  set(
+    namespace: string,
+    key: string,
+    generation: string,
+    value: string,
+    ttlSeconds: number,
+    tags?: string[],
+  ): Promise<void>;
   /** Invalidates everything in the namespaces. */
   bump(...namespaces: string[]): Promise<void>;
+  /** Invalidates the entries stored with any of these tags, in every namespace. */
+  touch(...tags: string[]): Promise<void>;
   /** Lets go of connections of its own. */
   close?(): Promise<void>;
   /** What this process holds in memory for the key, without waiting (a hot path's first try); null when it holds nothing. */
   peek?(namespace: string, key: string): string | null;
 }
 
+/** The clock part of a generation (after its last ':'), and what comes before it. */
+function splitClock(generation: string): [string, number] {
+  const at = generation.lastIndexOf(":");
+  return at < 0 ? [generation, 0] : [generation.slice(0, at), Number(generation.slice(at + 1))];
+}
+
 export class MemoryCache implements Cache {
-  private entries = new Map<string, { value: string; expiresAt: number; seq: number }>();
+  private entries = new Map<
+    string,
+    { value: string; expiresAt: number; seq: number; tags: string[] | undefined; clock: number }
+  >();
   /** Counts insertions; an entry's `seq` says how far from the eviction end it sits. */
   private seq = 0;
   private generations = new Map<string, number>();
   /** Part of every generation: `clear` makes every generation handed out before it unusable. */
   private epoch = 0;
+  /** Counts touches; each tag's last touch is the clock it moved to. */
+  private clock = 0;
+  private touched = new Map<string, number>();
 
   /** Characters held (values only): search pages can be large, so size is bounded too. */
   private chars = 0;
@@ -55,13 +86,20 @@ export class MemoryCache implements Cache {
     this.entries.delete(k);
   }
 
+  /** Whether any of the tags was touched after `clock`. */
+  private touchedSince(tags: string[] | undefined, clock: number): boolean {
+    if (tags) for (const t of tags) if ((this.touched.get(t) ?? -1) > clock) return true;
+    return false;
+  }
+
   /** `get` without the promise, for callers on a hot path. */
   read(namespace: string, key: string): Cached {
-    const generation = this.gen(namespace);
-    const k = `${namespace}\u0000${generation}\u0000${key}`;
+    const current = this.gen(namespace);
+    const generation = `${current}:${this.clock}`;
+    const k = `${namespace}\u0000${current}\u0000${key}`;
     const e = this.entries.get(k);
     if (!e) return { value: null, generation };
-    if (e.expiresAt <= this.now()) {
+    if (e.expiresAt <= this.now() || this.touchedSince(e.tags, e.clock)) {
       this.drop(k);
       return { value: null, generation };
     }
@@ -72,15 +110,18 @@ export class MemoryCache implements Cache {
       this.entries.delete(k);
       this.entries.set(k, e);
     }
-    return { value: e.value, generation };
+    return e.tags ? { value: e.value, generation, tags: e.tags } : { value: e.value, generation };
   }
 
-  write(namespace: string, key: string, generation: string, value: string, ttlSeconds: number): void {
-    if (generation !== this.gen(namespace)) return; // already invalidated: keep nothing stale
+  write(namespace: string, key: string, generation: string, value: string, ttlSeconds: number, tags?: string[]): void {
+    const [current, clock] = splitClock(generation);
+    if (current !== this.gen(namespace)) return; // already invalidated: keep nothing stale
+    if (this.touchedSince(tags, clock)) return; // one of its tags already was
     if (value.length > this.maxChars) return;
-    const k = `${namespace}\u0000${generation}\u0000${key}`;
+    const k = `${namespace}\u0000${current}\u0000${key}`;
     this.drop(k);
-    this.entries.set(k, { value, expiresAt: this.now() + ttlSeconds * 1000, seq: ++this.seq });
+    const entry = { value, expiresAt: this.now() + ttlSeconds * 1000, seq: ++this.seq, tags, clock };
+    this.entries.set(k, entry);
     this.chars += value.length;
     while (this.entries.size > this.maxEntries || this.chars > this.maxChars)
       this.drop(this.entries.keys().next().value as string);
@@ -93,12 +134,20 @@ export class MemoryCache implements Cache {
     if (this.generations.size > 100_000) this.clear();
   }
 
+  touchTags(tags: string[]): void {
+    if (tags.length === 0) return;
+    this.clock++;
+    for (const t of tags) this.touched.set(t, this.clock);
+    if (this.touched.size > 100_000) this.clear(); // the same bound as the generations'
+  }
+
   /** Forgets everything, and makes fills that began before this land nowhere. */
   clear(): void {
     this.epoch++;
     this.entries.clear();
     this.chars = 0;
     this.generations.clear();
+    this.touched.clear();
   }
 
   peek(namespace: string, key: string): string | null {
@@ -109,18 +158,57 @@ export class MemoryCache implements Cache {
     return this.read(namespace, key);
   }
 
-  async set(namespace: string, key: string, generation: string, value: string, ttlSeconds: number): Promise<void> {
-    this.write(namespace, key, generation, value, ttlSeconds);
+  async set(
+    namespace: string,
+    key: string,
+    generation: string,
+    value: string,
+    ttlSeconds: number,
+    tags?: string[],
+  ): Promise<void> {
+    this.write(namespace, key, generation, value, ttlSeconds, tags);
   }
 
   async bump(...namespaces: string[]): Promise<void> {
     this.invalidate(namespaces);
   }
+
+  async touch(...tags: string[]): Promise<void> {
+    this.touchTags(tags);
+  }
 }
 
-// One round trip: the namespace's generation and the entry stored under it.
+// One round trip: the namespace's generation, the touch clock, and the entry stored under it. A
+// tagged entry is stored as "\1<clock>\n<tag,tag,…>\n<value>" and served only while none of its
+// tags was touched after its clock (the touched hash holds each tag's last touch).
 const GET = `local g = redis.call('GET', KEYS[1]) or '0'
-return {g, redis.call('GET', ARGV[1] .. g .. ARGV[2])}`;
+local c = redis.call('GET', KEYS[2]) or '0'
+local v = redis.call('GET', ARGV[1] .. g .. ARGV[2])
+if v and string.byte(v, 1) == 1 then
+  local a = string.find(v, '\\n', 2, true)
+  local b = string.find(v, '\\n', a + 1, true)
+  local at = tonumber(string.sub(v, 2, a - 1))
+  local tags = string.sub(v, a + 1, b - 1)
+  local list = {}
+  for t in string.gmatch(tags, '[^,]+') do list[#list + 1] = t end
+  if #list > 0 then
+    local last = redis.call('HMGET', KEYS[3], unpack(list))
+    for i = 1, #last do
+      if last[i] and tonumber(last[i]) > at then return {g .. ':' .. c, false, false} end
+    end
+  end
+  return {g .. ':' .. c, string.sub(v, b + 1), tags}
+end
+return {g .. ':' .. c, v, false}`;
+
+// One touch: the clock moves on, each tag records it, and every instance hears of it (the message's
+// first character, \1, tells a touch from a bump's namespaces). Both keys outlive any entry.
+const TOUCH = `local c = redis.call('INCR', KEYS[1])
+for i = 1, #ARGV - 1 do redis.call('HSET', KEYS[2], ARGV[i], c) end
+redis.call('EXPIRE', KEYS[1], 86400)
+redis.call('EXPIRE', KEYS[2], 86400)
+redis.call('PUBLISH', ARGV[#ARGV], '\\1' .. table.concat(ARGV, '\\n', 1, #ARGV - 1))
+return c`;
 
 export class RedisCache implements Cache {
   private entries: string;
@@ -144,19 +232,38 @@ export class RedisCache implements Cache {
     this.channel = `${prefix}invalidate`;
   }
 
-  async get(namespace: string, key: string): Promise<Cached> {
-    const [generation, value] = (await this.redis.eval(
-      GET,
-      1,
-      `${this.generations}${namespace}`,
-      `${this.entries}${namespace}:`,
-      `:${key}`,
-    )) as [string, string | null];
-    return { value, generation };
+  /** The touch clock and the tags' last touches (no namespace is spelled with a leading "~"). */
+  private get clockKey() {
+    return `${this.generations}~clock`;
+  }
+  private get touchedKey() {
+    return `${this.generations}~touched`;
   }
 
-  async set(namespace: string, key: string, generation: string, value: string, ttlSeconds: number): Promise<void> {
-    await this.redis.set(`${this.entries}${namespace}:${generation}:${key}`, value, "EX", ttlSeconds);
+  async get(namespace: string, key: string): Promise<Cached> {
+    const [generation, value, tags] = (await this.redis.eval(
+      GET,
+      3,
+      `${this.generations}${namespace}`,
+      this.clockKey,
+      this.touchedKey,
+      `${this.entries}${namespace}:`,
+      `:${key}`,
+    )) as [string, string | null, string | null];
+    return tags ? { value, generation, tags: tags.split(",") } : { value, generation };
+  }
+
+  async set(
+    namespace: string,
+    key: string,
+    generation: string,
+    value: string,
+    ttlSeconds: number,
+    tags?: string[],
+  ): Promise<void> {
+    const [current, clock] = splitClock(generation);
+    const stored = tags ? `\u0001${clock}\n${tags.join(",")}\n${value}` : value;
+    await this.redis.set(`${this.entries}${namespace}:${current}:${key}`, stored, "EX", ttlSeconds);
   }
 
   async bump(...namespaces: string[]): Promise<void> {
@@ -170,6 +277,11 @@ export class RedisCache implements Cache {
     m.publish(this.channel, namespaces.join("\n"));
     await m.exec();
   }
+
+  async touch(...tags: string[]): Promise<void> {
+    if (tags.length === 0) return;
+    await this.redis.eval(TOUCH, 2, this.clockKey, this.touchedKey, ...tags, this.channel);
+  }
 }
 
 /** CACHE=0: every read misses, nothing is kept (for measuring, or ruling the cache out). */
@@ -179,6 +291,7 @@ export class NoCache implements Cache {
   }
   async set(): Promise<void> {}
   async bump(): Promise<void> {}
+  async touch(): Promise<void> {}
 }
 
 /**
@@ -190,8 +303,9 @@ export class NoCache implements Cache {
  */
 export class SafeCache implements Cache {
   static readonly FALLBACK_TTL_SECONDS = 5;
-  /** Namespaces bumped while Redis did not take the bump: replayed before Redis is used again. */
+  /** Namespaces bumped (and tags touched) while Redis did not take it: replayed before Redis is used again. */
   private missedBumps = new Set<string>();
+  private missedTouches = new Set<string>();
 
   constructor(
     private inner: Cache,
@@ -211,10 +325,25 @@ export class SafeCache implements Cache {
     );
   }
 
-  set(namespace: string, key: string, generation: string, value: string, ttlSeconds: number): Promise<void> {
+  set(
+    namespace: string,
+    key: string,
+    generation: string,
+    value: string,
+    ttlSeconds: number,
+    tags?: string[],
+  ): Promise<void> {
     return this.breaker.run(
-      () => this.inner.set(namespace, key, generation, value, ttlSeconds),
-      () => this.fallback.set(namespace, key, generation, value, Math.min(ttlSeconds, SafeCache.FALLBACK_TTL_SECONDS)),
+      () => this.inner.set(namespace, key, generation, value, ttlSeconds, tags),
+      () =>
+        this.fallback.set(
+          namespace,
+          key,
+          generation,
+          value,
+          Math.min(ttlSeconds, SafeCache.FALLBACK_TTL_SECONDS),
+          tags,
+        ),
       this.timeoutMs,
       "cache set",
     );
@@ -235,11 +364,28 @@ export class SafeCache implements Cache {
     }
   }
 
+  /** As `bump`, for tags. */
+  async touch(...tags: string[]): Promise<void> {
+    await this.fallback.touch(...tags);
+    try {
+      await within(this.inner.touch(...tags), this.timeoutMs, "cache touch");
+    } catch (err) {
+      for (const t of tags) this.missedTouches.add(t);
+      this.breaker.failed(err);
+    }
+  }
+
   private async replayBumps(): Promise<void> {
-    if (this.missedBumps.size === 0) return;
-    const namespaces = [...this.missedBumps];
-    await this.inner.bump(...namespaces);
-    for (const n of namespaces) this.missedBumps.delete(n);
+    if (this.missedBumps.size > 0) {
+      const namespaces = [...this.missedBumps];
+      await this.inner.bump(...namespaces);
+      for (const n of namespaces) this.missedBumps.delete(n);
+    }
+    if (this.missedTouches.size > 0) {
+      const tags = [...this.missedTouches];
+      await this.inner.touch(...tags);
+      for (const t of tags) this.missedTouches.delete(t);
+    }
   }
 }
 
@@ -287,7 +433,10 @@ export class TieredCache implements Cache {
       this.listening = false;
       this.local.clear();
     };
-    sub.on("message", (_channel: string, message: string) => this.local.invalidate(message.split("\n")));
+    sub.on("message", (_channel: string, message: string) => {
+      if (message.charCodeAt(0) === 1) this.local.touchTags(message.slice(1).split("\n"));
+      else this.local.invalidate(message.split("\n"));
+    });
     sub.on("close", stop);
     sub.on("end", stop);
     sub.on("error", (err: Error) => this.options.onError?.(err));
@@ -319,19 +468,28 @@ export class TieredCache implements Cache {
     }
     const far = await this.shared.get(namespace, key);
     if (far.generation === "") return far; // Redis failed: an unusable generation, nothing is kept
-    // Kept only if no invalidation arrived while Redis answered (`write` checks the generation).
+    // Kept only if no invalidation arrived while Redis answered (`write` checks the generation and,
+    // for a tagged entry, its tags' touches).
     if (far.value !== null && localGeneration !== "")
-      this.local.write(namespace, key, localGeneration, far.value, this.localTtlSeconds);
-    return { value: far.value, generation: `${far.generation}|${localGeneration}` };
+      this.local.write(namespace, key, localGeneration, far.value, this.localTtlSeconds, far.tags);
+    const generation = `${far.generation}|${localGeneration}`;
+    return far.tags ? { value: far.value, generation, tags: far.tags } : { value: far.value, generation };
   }
 
-  async set(namespace: string, key: string, generation: string, value: string, ttlSeconds: number): Promise<void> {
+  async set(
+    namespace: string,
+    key: string,
+    generation: string,
+    value: string,
+    ttlSeconds: number,
+    tags?: string[],
+  ): Promise<void> {
     const bar = generation.lastIndexOf("|");
     if (bar < 0) return;
-    await this.shared.set(namespace, key, generation.slice(0, bar), value, ttlSeconds);
+    await this.shared.set(namespace, key, generation.slice(0, bar), value, ttlSeconds, tags);
     const localGeneration = generation.slice(bar + 1);
     if (localGeneration !== "")
-      this.local.write(namespace, key, localGeneration, value, Math.min(ttlSeconds, this.localTtlSeconds));
+      this.local.write(namespace, key, localGeneration, value, Math.min(ttlSeconds, this.localTtlSeconds), tags);
   }
 
   async bump(...namespaces: string[]): Promise<void> {
@@ -340,6 +498,12 @@ export class TieredCache implements Cache {
     // Again once Redis has moved on: a concurrent read may have copied the old entry from Redis
     // in between, and our own message may not be back yet.
     this.local.invalidate(namespaces);
+  }
+
+  async touch(...tags: string[]): Promise<void> {
+    this.local.touchTags(tags);
+    await this.shared.touch(...tags);
+    this.local.touchTags(tags);
   }
 
   async close(): Promise<void> {

@@ -11,13 +11,13 @@ import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
 import { Elysia } from "elysia";
 import { type ExecutionArgs, type GraphQLError, Kind, NoSchemaIntrospectionCustomRule, parse } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
+import { PUBLIC_GRAPHQL } from "../cache/invalidation";
 import type { Deps } from "../dependencies";
 import { addAnswerHeaders, answerHeaders } from "../http/answer-headers";
 import type { GraphQLLimitCode } from "../http/error-codes";
 import { AppError } from "../http/errors";
 import { fastRoute, rawBodyOf, readBody, requestIdOf } from "../http/foundation";
 import { dayOf } from "../lib/dates";
-import { DATED_SEARCH } from "../modules/properties/service";
 import { createContext, type GraphQLContext } from "./context";
 import { maskError } from "./errors";
 import { graphiqlPolicy, renderGraphiQL } from "./graphiql";
@@ -138,7 +138,7 @@ function makePoster(deps: Deps, yoga: ReturnType<typeof createGraphQL>) {
     const key = request.headers.has("authorization")
       ? null
       : `gql:${new Bun.CryptoHasher("sha256").update(body).digest("base64url")}:${request.headers.get("accept") ?? ""}:${dayOf(deps.clock.now())}`;
-    const cached = key ? await deps.cache.get(DATED_SEARCH, key) : null;
+    const cached = key ? await deps.cache.get(PUBLIC_GRAPHQL, key) : null;
     if (cached?.value) {
       const at = cached.value.indexOf("\n");
       return new Response(cached.value.slice(at + 1), {
@@ -166,7 +166,7 @@ function makePoster(deps: Deps, yoga: ReturnType<typeof createGraphQL>) {
     const text = await answer.text();
     const type = answer.headers.get("content-type") ?? "application/json";
     if (!text.includes('"errors"'))
-      await deps.cache.set(DATED_SEARCH, key, cached.generation, `${type}\n${text}`, PUBLIC_TTL_SECONDS);
+      await deps.cache.set(PUBLIC_GRAPHQL, key, cached.generation, `${type}\n${text}`, PUBLIC_TTL_SECONDS);
     return new Response(text, { status: answer.status, headers: answer.headers });
   };
   return { yoga, post };

@@ -1,4 +1,5 @@
-// Prometheus metrics: HTTP requests by route and status, the job queue, payment reconciliation.
+// Prometheus metrics: HTTP requests by route and status, the job queue, payment reconciliation,
+// the search cache's hits and misses.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { JobEvent } from "../jobs/execute";
 
@@ -38,6 +39,9 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Searches answered from the cache or read, by kind (dated: with checkIn/checkOut). Counted by hand. */
+  private readonly searches = { dated: { hit: 0, miss: 0 }, undated: { hit: 0, miss: 0 } };
+
   private probe: (() => Promise<Record<string, number>>) | null = null;
   private mismatchProbe: (() => Promise<number>) | null = null;
 
@@ -60,7 +64,24 @@ export class Metrics {
       const n = await this.mismatchProbe().catch(() => null);
       if (n !== null) this.mismatches.set(n);
     }
-    return (await this.registry.metrics()) + this.http.render();
+    return (await this.registry.metrics()) + this.http.render() + this.renderSearches();
+  }
+
+  search(dated: boolean, hit: boolean): void {
+    const s = dated ? this.searches.dated : this.searches.undated;
+    if (hit) s.hit++;
+    else s.miss++;
+  }
+
+  private renderSearches(): string {
+    const lines = [
+      "# HELP stayhub_search_cache_total Searches answered from the cache (hit) or from the database (miss), by kind",
+      "# TYPE stayhub_search_cache_total counter",
+    ];
+    for (const [kind, s] of Object.entries(this.searches))
+      for (const [result, n] of Object.entries(s))
+        lines.push(`stayhub_search_cache_total{kind="${kind}",result="${result}"} ${n}`);
+    return `\n${lines.join("\n")}\n`;
   }
 
   request(method: string, route: string, status: number, seconds: number): void {

@@ -43,6 +43,42 @@ for (const [name, make] of transports) {
       expect((await c.get("p", "dto")).value).toBeNull();
     });
 
+    test("a touch invalidates the entries stored with that tag, in any namespace, and no other", async () => {
+      const c = make();
+      const put = async (ns: string, k: string, tags?: string[]) =>
+        c.set(ns, k, (await c.get(ns, k)).generation, `${ns}/${k}`, 60, tags);
+      await put("dated", "lists-a", ["n:a", "n:b"]);
+      await put("dated", "lists-c", ["n:c"]);
+      await put("other", "lists-a", ["n:a"]);
+      await put("dated", "untagged");
+      const hit = await c.get("dated", "lists-a");
+      expect(hit.value).toBe("dated/lists-a");
+      expect(hit.tags).toEqual(["n:a", "n:b"]);
+      await c.touch("n:a");
+      expect((await c.get("dated", "lists-a")).value).toBeNull();
+      expect((await c.get("other", "lists-a")).value).toBeNull();
+      expect((await c.get("dated", "lists-c")).value).toBe("dated/lists-c");
+      expect((await c.get("dated", "untagged")).value).toBe("dated/untagged");
+      // Filled again after the touch, it is served again (until its tags are touched again).
+      await put("dated", "lists-a", ["n:a", "n:b"]);
+      expect((await c.get("dated", "lists-a")).value).toBe("dated/lists-a");
+      await c.touch("n:b", "n:z");
+      expect((await c.get("dated", "lists-a")).value).toBeNull();
+    });
+
+    test("a fill that read the database before a tag was touched is never served after it", async () => {
+      const c = make();
+      const before = await c.get("dated", "k"); // reader: clock read, then (slowly) the database
+      await c.touch("n:a"); // a booking commits and touches its property
+      await c.set("dated", "k", before.generation, "stale", 60, ["n:a"]); // reader's late fill
+      expect((await c.get("dated", "k")).value).toBeNull();
+      // A late fill whose page did not list the touched property is still good.
+      const other = await c.get("dated", "k2");
+      await c.touch("n:a");
+      await c.set("dated", "k2", other.generation, "fresh", 60, ["n:b"]);
+      expect((await c.get("dated", "k2")).value).toBe("fresh");
+    });
+
     test("entries expire", async () => {
       const c = make();
       await c.set("e", "k", (await c.get("e", "k")).generation, "v", 1);
@@ -89,6 +125,10 @@ test("a bump the store did not take is replayed before the breaker lets calls ba
       if (down) throw new Error("down");
       applied.push(...namespaces);
     },
+    touch: async (...tags: string[]) => {
+      if (down) throw new Error("down");
+      applied.push(...tags.map((t) => `#${t}`));
+    },
   };
   const breaker = new Breaker(
     async () => {
@@ -101,10 +141,11 @@ test("a bump the store did not take is replayed before the breaker lets calls ba
   const c = new SafeCache(inner, new MemoryCache(), breaker, 50);
   await c.bump("p", "search");
   expect(breaker.isClosed).toBe(false);
+  await c.touch("n:a");
   expect(applied).toEqual([]);
   down = false;
   await Bun.sleep(200);
-  expect(applied).toEqual(["p", "search"]); // replayed by the probe's catch-up, once
+  expect(applied).toEqual(["p", "search", "#n:a"]); // replayed by the probe's catch-up, once
   expect(breaker.isClosed).toBe(true);
   breaker.close();
   breaker.failed(new Error("after close"));
@@ -149,6 +190,7 @@ describe("SafeCache", () => {
       get: () => new Promise(() => {}),
       set: () => new Promise(() => {}),
       bump: () => new Promise(() => {}),
+      touch: () => new Promise(() => {}),
     };
     const { changes, breaker } = breakerLog();
     const b = breaker(async () => {
@@ -254,6 +296,41 @@ describe.skipIf(!redisUrl)("TieredCache (Redis + local copies)", () => {
     await a.set("p", "k", before.generation, "stale", 60);
     expect(a.peek("p", "k")).toBeNull();
     expect((await a.get("p", "k")).value).toBeNull();
+  });
+
+  test("a touch on another instance drops the local copies stored with that tag only", async () => {
+    const prefix = `${tr.prefix}tier:${Math.random()}:`;
+    const a = await listening(prefix);
+    const b = instance(prefix);
+    for (const [k, tag] of [
+      ["lists-a", "n:a"],
+      ["lists-b", "n:b"],
+    ] as const)
+      await a.set("dated", k, (await a.get("dated", k)).generation, k, 60, [tag]);
+    expect(a.peek("dated", "lists-a")).toBe("lists-a");
+    await b.touch("n:a");
+    await until(() => a.peek("dated", "lists-a") === null);
+    expect(a.peek("dated", "lists-b")).toBe("lists-b");
+    expect((await a.get("dated", "lists-a")).value).toBeNull();
+    // A copy taken from Redis keeps its tags: a later touch drops it too.
+    const c = await listening(prefix);
+    expect((await c.get("dated", "lists-b")).value).toBe("lists-b");
+    expect(c.peek("dated", "lists-b")).toBe("lists-b");
+    await b.touch("n:b");
+    await until(() => c.peek("dated", "lists-b") === null && a.peek("dated", "lists-b") === null);
+  });
+
+  test("a fill that read before another instance's touch is never kept, locally or in Redis", async () => {
+    const prefix = `${tr.prefix}tier:${Math.random()}:`;
+    const a = await listening(prefix);
+    const b = instance(prefix);
+    const before = await a.get("dated", "k");
+    await b.touch("n:a");
+    await Bun.sleep(50); // the message has arrived
+    await a.set("dated", "k", before.generation, "stale", 60, ["n:a"]);
+    expect(a.peek("dated", "k")).toBeNull();
+    expect((await a.get("dated", "k")).value).toBeNull();
+    expect((await b.get("dated", "k")).value).toBeNull();
   });
 
   test("losing the channel drops every local copy until it is back", async () => {

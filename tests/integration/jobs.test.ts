@@ -470,9 +470,10 @@ describe.if(Boolean(redisUrl && databaseUrl))("Redis Streams with worker threads
 
   test("graceful shutdown loses nothing: jobs in flight finish or go back, and a new pool completes the rest", async () => {
     const u = await registerUser(t.call);
-    for (let i = 0; i < 100; i++) await enqueueOne("test.sleep", { userId: u.id, ms: 20 });
+    for (let i = 0; i < 100; i++) await enqueueOne("test.sleep", { userId: u.id, ms: 100 });
     const first = await startJobs(t.deps, { scheduler: false });
-    await Bun.sleep(300);
+    // Stopped once it has begun (not after a fixed time: a fast start could finish all 100 first).
+    await until("a first effect", async () => (await effects(u.id)) > 0, 30_000);
     await first.stop();
     const doneBefore = await effects(u.id);
     expect(doneBefore).toBeLessThan(100);

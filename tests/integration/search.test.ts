@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { onChange } from "../../src/cache/invalidation";
 import { registerUser, startTestApp, type TestApp } from "../support/app";
+import { book } from "../support/bookings";
 import { createListing, registerHost } from "../support/properties";
 
 let t: TestApp;
@@ -118,7 +119,7 @@ describe("filters", () => {
               ($4, $5, $3, '2031-03-10', '2031-03-12', 1, 'cancelled', 2, 20000, 0, 2000, 22000, 'EUR', now(), now(), 'guest')`,
       [Bun.randomUUIDv7(), ids.lisbonLoft, guest.id, Bun.randomUUIDv7(), ids.lisbonHouse],
     );
-    await onChange(t.deps, { kind: "nights.changed" });
+    await onChange(t.deps, { kind: "nights.taken", propertyId: ids.lisbonLoft as string });
     // The loft is booked on the 10th and 11th; the room needs 3 nights; the house's booking was cancelled.
     expect(await found("city=Lisbon&checkIn=2031-03-11&checkOut=2031-03-13")).toEqual(idsOf("lisbonHouse"));
     expect(await found("city=Lisbon&checkIn=2031-03-12&checkOut=2031-03-15")).toEqual(
@@ -127,6 +128,43 @@ describe("filters", () => {
     expect(await found("city=Lisbon&checkIn=2031-03-08&checkOut=2031-03-10")).toEqual(
       idsOf("lisbonLoft", "lisbonHouse"),
     );
+  });
+
+  test("a booking invalidates only the dated searches that listed its property; a cancellation all of them", async () => {
+    const stay = "checkIn=2031-05-10&checkOut=2031-05-12";
+    const lisbon = `city=Lisbon&${stay}`;
+    const porto = `city=Porto&${stay}`;
+    expect(await found(lisbon)).toEqual(idsOf("lisbonLoft", "lisbonHouse"));
+    expect(await found(porto)).toEqual(idsOf("porto"));
+    // A booking written behind the service's back (no invalidation): the cached Porto search still
+    // lists the flat, which is how the test sees that that entry is served from the cache.
+    const guest = await registerUser(t.call);
+    await t.deps.database.raw.query(
+      `insert into bookings (id, property_id, guest_id, check_in, check_out, guests, status, nights, nightly_total, cleaning_fee, service_fee, total, currency, expires_at)
+       values ($1, $2, $3, '2031-05-10', '2031-05-12', 1, 'confirmed', 2, 18000, 0, 1800, 19800, 'EUR', now())`,
+      [Bun.randomUUIDv7(), ids.porto, guest.id],
+    );
+    expect(await found(porto)).toEqual(idsOf("porto"));
+    // A booking through the service, in Lisbon: the Lisbon search is read again, the Porto one is not.
+    const made = await book(t.call, guest, {
+      propertyId: ids.lisbonLoft,
+      checkIn: "2031-05-10",
+      checkOut: "2031-05-12",
+    });
+    expect(made.status).toBe(201);
+    expect(await found(lisbon)).toEqual(idsOf("lisbonHouse"));
+    const hits = async () =>
+      Number(
+        (await t.deps.metrics.render()).match(/stayhub_search_cache_total\{kind="dated",result="hit"\} (\d+)/)?.[1],
+      );
+    const before = await hits();
+    expect(await found(porto)).toEqual(idsOf("porto")); // still the cached answer
+    expect(await hits()).toBe(before + 1);
+    // Freed nights may add a listing to any dated search: every one of them is read again.
+    const cancelled = await t.call("POST", `/api/v1/bookings/${made.body.id}/cancel`, { token: guest.accessToken });
+    expect(cancelled.status).toBe(200);
+    expect(await found(lisbon)).toEqual(idsOf("lisbonLoft", "lisbonHouse"));
+    expect(await found(porto)).toEqual([]);
   });
 
   test("a blocked night hides the property for those dates, and the search cache is invalidated by it", async () => {

@@ -6,9 +6,11 @@ import {
   type ChangeKind,
   DATED_SEARCH,
   invalidatedBy,
+  nightsTag,
   onChange,
   propertyNamespace,
   SEARCH,
+  touchedBy,
 } from "../../src/cache/invalidation";
 
 const A = "0190a1b2-0000-7000-8000-00000000000a";
@@ -17,22 +19,51 @@ const listings = [`property:${A}`, `property:${B}`];
 
 // One example of every kind (the record type makes a new kind without a row a compile error).
 const table: { [K in ChangeKind]: [Change & { kind: K }, string[]] } = {
-  "listing.created": [{ kind: "listing.created", propertyId: A }, [`property:${A}`, "search", "search:dated"]],
-  "listing.edited": [{ kind: "listing.edited", propertyId: A }, [`property:${A}`, "search", "search:dated"]],
-  "listing.unlisted": [{ kind: "listing.unlisted", propertyId: A }, [`property:${A}`, "search", "search:dated"]],
-  "listing.moderated": [{ kind: "listing.moderated", propertyId: A }, [`property:${A}`, "search", "search:dated"]],
-  "calendar.changed": [{ kind: "calendar.changed", propertyId: A }, [`property:${A}`, "search", "search:dated"]],
-  "review.added": [{ kind: "review.added", propertyId: A }, [`property:${A}`, "search", "search:dated"]],
-  "review.answered": [{ kind: "review.answered" }, ["search:dated"]],
+  "listing.created": [
+    { kind: "listing.created", propertyId: A },
+    [`property:${A}`, "search", "search:dated", "graphql:public"],
+  ],
+  "listing.edited": [
+    { kind: "listing.edited", propertyId: A },
+    [`property:${A}`, "search", "search:dated", "graphql:public"],
+  ],
+  "listing.unlisted": [
+    { kind: "listing.unlisted", propertyId: A },
+    [`property:${A}`, "search", "search:dated", "graphql:public"],
+  ],
+  "listing.moderated": [
+    { kind: "listing.moderated", propertyId: A },
+    [`property:${A}`, "search", "search:dated", "graphql:public"],
+  ],
+  "calendar.changed": [
+    { kind: "calendar.changed", propertyId: A },
+    [`property:${A}`, "search", "search:dated", "graphql:public"],
+  ],
+  "review.added": [
+    { kind: "review.added", propertyId: A },
+    [`property:${A}`, "search", "search:dated", "graphql:public"],
+  ],
+  "review.answered": [{ kind: "review.answered" }, ["search:dated", "graphql:public"]],
   "host.profile.changed": [
     { kind: "host.profile.changed", propertyIds: [A, B] },
-    [...listings, "search", "search:dated"],
+    [...listings, "search", "search:dated", "graphql:public"],
   ],
-  "host.suspended": [{ kind: "host.suspended", propertyIds: [A, B] }, [...listings, "search", "search:dated"]],
-  "host.unsuspended": [{ kind: "host.unsuspended", propertyIds: [A, B] }, [...listings, "search", "search:dated"]],
-  "account.deleted": [{ kind: "account.deleted", propertyIds: [A, B] }, [...listings, "search", "search:dated"]],
-  "nights.changed": [{ kind: "nights.changed" }, ["search:dated"]],
-  "catalog.seeded": [{ kind: "catalog.seeded" }, ["search", "search:dated"]],
+  "host.suspended": [
+    { kind: "host.suspended", propertyIds: [A, B] },
+    [...listings, "search", "search:dated", "graphql:public"],
+  ],
+  "host.unsuspended": [
+    { kind: "host.unsuspended", propertyIds: [A, B] },
+    [...listings, "search", "search:dated", "graphql:public"],
+  ],
+  "account.deleted": [
+    { kind: "account.deleted", propertyIds: [A, B] },
+    [...listings, "search", "search:dated", "graphql:public"],
+  ],
+  // Nights taken touch the property's tag instead (below): dated searches not listing it stay.
+  "nights.taken": [{ kind: "nights.taken", propertyId: A }, ["graphql:public"]],
+  "nights.freed": [{ kind: "nights.freed" }, ["search:dated", "graphql:public"]],
+  "catalog.seeded": [{ kind: "catalog.seeded" }, ["search", "search:dated", "graphql:public"]],
 };
 
 describe("cache invalidation: a change → what it invalidates", () => {
@@ -50,14 +81,35 @@ describe("cache invalidation: a change → what it invalidates", () => {
   });
 
   test("a host's change to no listings still invalidates every search, as before", () => {
-    expect(invalidatedBy({ kind: "host.profile.changed", propertyIds: [] })).toEqual(["search", "search:dated"]);
+    expect(invalidatedBy({ kind: "host.profile.changed", propertyIds: [] })).toEqual([
+      "search",
+      "search:dated",
+      "graphql:public",
+    ]);
   });
 
-  test("onChange bumps exactly those namespaces, once", async () => {
+  test("only nights taken touch a tag: the property's, as the dated searches listing it are tagged", () => {
+    expect(touchedBy({ kind: "nights.taken", propertyId: A.toUpperCase() })).toEqual([nightsTag(A)]);
+    expect(nightsTag(A)).toBe(`n:${A}`);
+    for (const [change] of Object.values(table))
+      if (change.kind !== "nights.taken") expect(touchedBy(change)).toEqual([]);
+  });
+
+  test("onChange bumps exactly those namespaces and touches those tags, once", async () => {
     const bumps: string[][] = [];
-    const cache = { bump: async (...ns: string[]) => void bumps.push(ns) } as never;
+    const touches: string[][] = [];
+    const cache = {
+      bump: async (...ns: string[]) => void bumps.push(ns),
+      touch: async (...tags: string[]) => void touches.push(tags),
+    } as never;
     await onChange({ cache }, { kind: "calendar.changed", propertyId: B });
-    await onChange({ cache }, { kind: "nights.changed" });
-    expect(bumps).toEqual([[`property:${B}`, "search", "search:dated"], ["search:dated"]]);
+    await onChange({ cache }, { kind: "nights.freed" });
+    await onChange({ cache }, { kind: "nights.taken", propertyId: B });
+    expect(bumps).toEqual([
+      [`property:${B}`, "search", "search:dated", "graphql:public"],
+      ["search:dated", "graphql:public"],
+      ["graphql:public"],
+    ]);
+    expect(touches).toEqual([[`n:${B}`]]);
   });
 });

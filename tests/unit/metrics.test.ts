@@ -31,3 +31,17 @@ test("HTTP requests render as a counter and a cumulative histogram", async () =>
   expect(text).toContain("# TYPE stayhub_http_request_duration_seconds histogram");
   expect(text).toContain("# TYPE stayhub_jobs_total counter"); // prom-client's own metrics are still there
 });
+
+test("search cache hits and misses render as one counter by kind and result", async () => {
+  const m = new Metrics();
+  m.search(true, true);
+  m.search(true, true);
+  m.search(true, false);
+  m.search(false, false);
+  const text = await m.render();
+  expect(text).toContain("# TYPE stayhub_search_cache_total counter");
+  expect(text).toContain('stayhub_search_cache_total{kind="dated",result="hit"} 2');
+  expect(text).toContain('stayhub_search_cache_total{kind="dated",result="miss"} 1');
+  expect(text).toContain('stayhub_search_cache_total{kind="undated",result="hit"} 0');
+  expect(text).toContain('stayhub_search_cache_total{kind="undated",result="miss"} 1');
+});

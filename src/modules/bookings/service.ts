@@ -93,7 +93,7 @@ export async function createBooking(
   const propertyId = isUuid(input.propertyId) ? input.propertyId.toLowerCase() : NO_PROPERTY;
   const nights = daysBetween(input.checkIn, input.checkOut);
   const booking = await madeOnce({ caller, input, propertyId, nights, now, claim }, deps);
-  await onChange(deps, { kind: "nights.changed" });
+  await onChange(deps, { kind: "nights.taken", propertyId: booking.value.propertyId });
   return booking;
 }
 
@@ -261,7 +261,7 @@ async function insertBooking(a: Attempt, deps: Deps): Promise<Limited<BookingDto
       const { expired } = await deps.db.transaction((tx) =>
         settleDue(tx, deps.clock, { propertyId, from: checkIn, to: checkOut }),
       );
-      if (expired.length) await onChange(deps, { kind: "nights.changed" });
+      if (expired.length) await onChange(deps, { kind: "nights.freed" });
       continue;
     }
     const expiresAt = new Date(now.getTime() + HOLD_MS);
@@ -345,7 +345,7 @@ async function insertBooking(a: Attempt, deps: Deps): Promise<Limited<BookingDto
 async function settleIds(ids: string[], deps: Deps): Promise<void> {
   if (ids.length === 0) return;
   const changed = await deps.db.transaction((tx) => settleDue(tx, deps.clock, { ids }));
-  if (changed.expired.length) await onChange(deps, { kind: "nights.changed" });
+  if (changed.expired.length) await onChange(deps, { kind: "nights.freed" });
 }
 
 export async function getBooking({ actor, id }: { actor: Actor; id: string }, deps: Deps): Promise<BookingDtoValue> {
@@ -447,7 +447,7 @@ export async function cancelBooking(
       return { booking: toBookingDto(row) };
     },
   );
-  if ("booking" in outcome || outcome.freed) await onChange(deps, { kind: "nights.changed" });
+  if ("booking" in outcome || outcome.freed) await onChange(deps, { kind: "nights.freed" });
   if ("refused" in outcome)
     throw conflict(
       "invalid_state",

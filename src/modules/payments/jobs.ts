@@ -53,7 +53,7 @@ export const paymentHandlers: Handlers = {
     const settled = await deps.db.transaction((tx) =>
       settleCharge(tx, deps.clock, p.id, outcome, { attempts: job.attempt }),
     );
-    if (settled.freed) await onChange(deps, { kind: "nights.changed" });
+    if (settled.freed) await onChange(deps, { kind: "nights.freed" });
   },
   // The backstop of the charge jobs: a payment still processing long after it was made (its job
   // ended in the dead letters, or was lost with a Redis that restarted empty) is charged again —

@@ -133,7 +133,7 @@ export function paymentRoutes(deps: Deps) {
       "/webhooks/payments",
       async ({ body }) => {
         const { replayed, outcome, freed } = await receiveWebhook(deps, body);
-        if (freed) await onChange(deps, { kind: "nights.changed" });
+        if (freed) await onChange(deps, { kind: "nights.freed" });
         return { received: true as const, replayed, outcome };
       },
       {

@@ -127,7 +127,7 @@ export async function payBooking(
       throw err;
     });
   if ("refused" in outcome) {
-    if (outcome.freed) await onChange(deps, { kind: "nights.changed" });
+    if (outcome.freed) await onChange(deps, { kind: "nights.freed" });
     throw conflict("invalid_state", outcome.refused);
   }
   return outcome;

@@ -1,7 +1,7 @@
 // GET /properties: every filter, sort and keyset page in one SQL statement (the cards come rendered).
 import { and, arrayContains, eq, gte, lte, type Placeholder, type SQL, sql } from "drizzle-orm";
 import type { Static } from "elysia";
-import { DATED_SEARCH, SEARCH } from "../../cache/invalidation";
+import { DATED_SEARCH, nightsTag, SEARCH } from "../../cache/invalidation";
 import type { Database, Db } from "../../db/client";
 import { perDatabase } from "../../db/prepared";
 import { properties, propertyDocuments } from "../../db/schema";
@@ -303,9 +303,11 @@ export async function searchProperties(q: SearchParams, deps: Deps): Promise<str
 export async function searchPage(q: SearchParams, deps: Deps): Promise<{ json: string; cursors: () => string[] }> {
   const now = deps.clock.now();
   const key = cacheKey(q, dayOf(now));
-  // Dated searches depend on bookings too: a booking's change invalidates only them.
+  // Dated searches depend on bookings too: nights freed invalidate them all, nights taken only
+  // those that listed the property (tagged below).
   const namespace = q.checkIn ? DATED_SEARCH : SEARCH;
   const cached = await deps.cache.get(namespace, key);
+  deps.metrics.search(Boolean(q.checkIn), cached.value !== null);
   if (cached.value !== null) return unpackPage(cached.value);
 
   // A text search's best plan depends on how common its words are: planned for each search.
@@ -336,7 +338,9 @@ export async function searchPage(q: SearchParams, deps: Deps): Promise<{ json: s
   });
   const json = `{"data":[${cards.join(",")}],"nextCursor":${JSON.stringify(nextCursor)}}`;
   const packed = `${page.map(cursorAfter).join(",")}\n${json}`;
-  await deps.cache.set(namespace, key, cached.generation, packed, SEARCH_TTL_SECONDS);
+  // Every row read, the one past the page too (its booking would end the pagination here).
+  const tags = q.checkIn ? rows.map((r) => nightsTag(r.id)) : undefined;
+  await deps.cache.set(namespace, key, cached.generation, packed, SEARCH_TTL_SECONDS, tags);
   return unpackPage(packed);
 }
 
