@@ -212,12 +212,13 @@ async function main() {
     rmSync(cwd, { recursive: true, force: true });
     return report();
   }
-  if (only === "properties" || only === "bookings" || only === "payments" || only === "reviews") {
+  if (["properties", "bookings", "payments", "reviews", "mixed"].includes(only ?? "")) {
     const o = { connections: CONNECTIONS, seconds: SECONDS };
     if (only === "properties") await propertyScenarios(env, cwd, o);
     else {
       seedProperties(env, cwd);
       if (only === "bookings") await bookingScenarios(env, cwd, o);
+      else if (only === "mixed") await mixedScenario(env, cwd, o);
       else if (only === "reviews") await reviewScenario(env, cwd, o);
       else await paymentScenario(env, cwd, o);
     }
@@ -336,6 +337,7 @@ async function main() {
 
   await propertyScenarios(env, cwd, o);
   await bookingScenarios(env, cwd, o);
+  await mixedScenario(env, cwd, o);
   await paymentScenario(env, cwd, o);
   await reviewScenario(env, cwd, o);
   await graphqlScenario(env, cwd, o);
@@ -816,6 +818,143 @@ async function bookingScenarios(env: Record<string, string>, cwd: string, o: { c
     });
   }
   notes.push(`overlap query (bookings): ${OVERLAP_SQL.replace(/\s+/g, " ")}`);
+  await app.stop();
+}
+
+/**
+ * Issue 35: 90 % dated searches over 300 distinct queries, 10 % booking attempts (random listings
+ * and dates), 32 clients — does the search cache keep hitting while bookings land? Each client
+ * picks its next request at random; latencies are kept per kind (wrk reports one latency for a
+ * whole run, so this driver is Bun's fetch, in the bench process). The hit ratio is the service's
+ * own count (stayhub_search_cache_total, dated) over the measured run. The same driver with
+ * searches alone, on the same instance right before, is the figure without bookings.
+ */
+async function mixedScenario(env: Record<string, string>, cwd: string, o: { connections: number; seconds: number }) {
+  const sql = postgres(benchDb, { max: 1, onnotice: () => {} });
+  const listed = (await sql`select id, min_nights, max_nights from properties where status = 'listed'`) as unknown as {
+    id: string;
+    min_nights: number;
+    max_nights: number;
+  }[];
+  const cities = (await sql`select city from properties group by city order by count(*) desc limit 30`).map(
+    (r) => r.city as string,
+  );
+  const guests = (await sql`select id from users where not ('host' = any(roles)) limit 1000`).map(
+    (r) => r.id as string,
+  );
+  await sql.end();
+  const { createAccessTokens } = await import("../../src/modules/auth/tokens");
+  const signer = createAccessTokens(env.JWT_SECRET as string, 900);
+  const tokens = await Promise.all(guests.map((id) => signer.sign(id, 0)));
+  const app = await startStayhub(
+    {
+      ...env,
+      REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+      REDIS_PREFIX: `benchm${Date.now()}:`,
+      MAX_PENDING_BOOKINGS: "1000",
+      BOOKING_HOLDS_PER_HOUR: "100000",
+      BOOKING_HOLDS_PER_LISTING_PER_DAY: "100000",
+      LOG_LEVEL: "warn",
+    },
+    cwd,
+  );
+  const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+  // 300 distinct dated searches: 30 cities × 10 stays in the next two months.
+  const searches: string[] = [];
+  for (const [i, city] of cities.entries())
+    for (let w = 0; w < 10; w++)
+      searches.push(
+        `${app.url}/api/v1/properties?city=${encodeURIComponent(city)}&checkIn=${day(7 + w * 5 + (i % 3))}&checkOut=${day(10 + w * 5 + (i % 3))}&guests=${1 + (w % 3)}`,
+      );
+  const bookingBody = () => {
+    const p = listed[Math.floor(Math.random() * listed.length)] as (typeof listed)[number];
+    const n = Math.min(p.max_nights, p.min_nights + Math.floor(Math.random() * 3));
+    const i = 2 + Math.floor(Math.random() * 380);
+    return JSON.stringify({ propertyId: p.id, checkIn: day(i), checkOut: day(i + n), guests: 1 });
+  };
+  const datedCounts = async () => {
+    const text = await (await fetch(`${app.url}/metrics`)).text();
+    const n = (result: string) =>
+      Number(
+        text.match(new RegExp(`stayhub_search_cache_total\\{kind="dated",result="${result}"\\} (\\d+)`))?.[1] ?? 0,
+      );
+    return { hit: n("hit"), miss: n("miss") };
+  };
+  const drive = async (seconds: number, bookingShare: number) => {
+    const lat = { search: [] as number[], booking: [] as number[] };
+    const statuses: Record<string, number> = {};
+    const until = performance.now() + seconds * 1000;
+    const client = async () => {
+      while (performance.now() < until) {
+        const booking = Math.random() < bookingShare;
+        const t0 = performance.now();
+        const res = booking
+          ? await fetch(`${app.url}/api/v1/bookings`, {
+              method: "POST",
+              headers: {
+                "content-type": "application/json",
+                authorization: `Bearer ${tokens[Math.floor(Math.random() * tokens.length)]}`,
+              },
+              body: bookingBody(),
+            })
+          : await fetch(searches[Math.floor(Math.random() * searches.length)] as string);
+        await res.arrayBuffer();
+        (booking ? lat.booking : lat.search).push(performance.now() - t0);
+        const k = `${booking ? "booking" : "search"} ${res.status}`;
+        statuses[k] = (statuses[k] ?? 0) + 1;
+      }
+    };
+    await Promise.all(Array.from({ length: o.connections }, client));
+    return { lat, statuses, seconds };
+  };
+  const summary = (
+    r: Awaited<ReturnType<typeof drive>>,
+    before: { hit: number; miss: number },
+    after: typeof before,
+  ) => {
+    const hit = after.hit - before.hit;
+    const miss = after.miss - before.miss;
+    const all = r.lat.search.length + r.lat.booking.length;
+    const errors = Object.entries(r.statuses).reduce(
+      (n, [k, v]) => (["search 200", "booking 201", "booking 409", "booking 422"].includes(k) ? n : n + v),
+      0,
+    );
+    return {
+      result: {
+        rps: all / r.seconds,
+        p50ms: percentile(r.lat.search, 50),
+        p99ms: percentile(r.lat.search, 99),
+        errors,
+        requests: all,
+      } satisfies LoadResult,
+      text:
+        `search p50 ${fmt(percentile(r.lat.search, 50), 2)} / p99 ${fmt(percentile(r.lat.search, 99), 2)} ms over ${r.lat.search.length}` +
+        (r.lat.booking.length
+          ? `; bookings ${fmt((100 * r.lat.booking.length) / all, 1)} % of requests, p50 ${fmt(percentile(r.lat.booking, 50), 1)} / p99 ${fmt(percentile(r.lat.booking, 99), 1)} ms, ${Object.entries(
+              r.statuses,
+            )
+              .filter(([k]) => k.startsWith("booking"))
+              .map(([k, v]) => `${k.slice(8)}: ${v}`)
+              .join(", ")}`
+          : "") +
+        `; dated-search cache hit ratio ${fmt(hit / Math.max(1, hit + miss), 3)} (${hit} hits, ${miss} misses)`,
+    };
+  };
+  say("mixed: searches alone, then 90 % searches + 10 % bookings");
+  await drive(2, 0); // warm-up: every query read once, JIT, pools
+  for (const [name, share] of [
+    [`mixed: dated searches alone (300 queries), ${o.connections} clients`, 0],
+    [`mixed: 90 % dated searches + 10 % bookings, ${o.connections} clients`, 0.1],
+  ] as const) {
+    const before = await datedCounts();
+    const r = await drive(o.seconds, share);
+    const { result, text } = summary(r, before, await datedCounts());
+    rows.push({
+      name,
+      r: result,
+      vs: `${text} (targets with bookings: search p99 < 25 ms, hit ratio ≥ 0.9; 422: host-blocked nights; req/s: all requests; p50/p99: the searches')`,
+    });
+  }
   await app.stop();
 }
 
