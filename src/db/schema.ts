@@ -119,6 +119,14 @@ export const properties = pgTable(
     minNights: smallint("min_nights").notNull().default(1),
     maxNights: smallint("max_nights").notNull().default(365),
     cancellationPolicy: text("cancellation_policy").notNull().default("moderate"),
+    // Pricing rules (contract: "Pricing rules, quotes and request-to-book"); the defaults are "no rule".
+    weekendPrice: integer("weekend_price"),
+    weeklyDiscountPercent: smallint("weekly_discount_percent").notNull().default(0),
+    monthlyDiscountPercent: smallint("monthly_discount_percent").notNull().default(0),
+    // Null: every guest the listing takes (maxGuests, whatever it is changed to).
+    guestsIncluded: smallint("guests_included"),
+    extraGuestFee: integer("extra_guest_fee").notNull().default(0),
+    instantBook: boolean("instant_book").notNull().default(true),
     status: text("status").notNull().default("listed"),
     // Unlisted by an admin (moderation): the host cannot list it again. Unlisted because its host
     // was suspended: listed again when the host is unsuspended.
@@ -168,6 +176,10 @@ export const properties = pgTable(
     check("properties_lng_check", sql`${t.lng} between -180 and 180`),
     check("properties_prices_check", sql`${t.pricePerNight} >= 0 and ${t.cleaningFee} >= 0`),
     check("properties_guests_check", sql`${t.maxGuests} >= 1`),
+    check(
+      "properties_rules_check",
+      sql`coalesce(${t.weekendPrice}, 0) >= 0 and ${t.extraGuestFee} >= 0 and ${t.weeklyDiscountPercent} between 0 and 90 and ${t.monthlyDiscountPercent} between 0 and 90 and coalesce(${t.guestsIncluded}, 1) between 1 and ${t.maxGuests}`,
+    ),
     check("properties_rooms_check", sql`${t.bedrooms} >= 0 and ${t.beds} >= 0 and ${t.bathrooms} >= 0`),
     check("properties_nights_check", sql`${t.minNights} >= 1 and ${t.maxNights} >= ${t.minNights}`),
     check(
@@ -244,6 +256,15 @@ export const bookings = pgTable(
     nightlyTotal: integer("nightly_total").notNull(),
     cleaningFee: integer("cleaning_fee").notNull(),
     serviceFee: integer("service_fee").notNull(),
+    // The price's other lines, as priced when booked (a snapshot, like the rest of the price).
+    discountKind: text("discount_kind"),
+    discountPercent: smallint("discount_percent"),
+    discountAmount: integer("discount_amount").notNull().default(0),
+    extraGuestFee: integer("extra_guest_fee").notNull().default(0),
+    taxes: jsonb("taxes").$type<{ name: string; amount: number }[]>().notNull().default(sql`'[]'::jsonb`),
+    taxTotal: integer("tax_total").notNull().default(0),
+    // What the host earns of it (the stay less the discount, fees and cleaning, less the host fee).
+    hostPayout: integer("host_payout").notNull(),
     total: integer("total").notNull(),
     currency: text("currency").notNull(),
     // The listing's policy when the stay was booked: a later change of the listing's policy does
@@ -279,7 +300,11 @@ export const bookings = pgTable(
     ),
     check(
       "bookings_money_check",
-      sql`${t.nightlyTotal} >= 0 and ${t.cleaningFee} >= 0 and ${t.serviceFee} >= 0 and ${t.total} = ${t.nightlyTotal} + ${t.cleaningFee} + ${t.serviceFee}`,
+      sql`${t.nightlyTotal} >= 0 and ${t.cleaningFee} >= 0 and ${t.serviceFee} >= 0 and ${t.extraGuestFee} >= 0 and ${t.taxTotal} >= 0 and ${t.discountAmount} between 0 and ${t.nightlyTotal} and ${t.hostPayout} between 0 and ${t.nightlyTotal} - ${t.discountAmount} + ${t.extraGuestFee} + ${t.cleaningFee} and ${t.total} = ${t.nightlyTotal} - ${t.discountAmount} + ${t.extraGuestFee} + ${t.cleaningFee} + ${t.serviceFee} + ${t.taxTotal}`,
+    ),
+    check(
+      "bookings_discount_check",
+      sql`(${t.discountKind} is null and ${t.discountPercent} is null and ${t.discountAmount} = 0) or (${t.discountKind} in ('weekly', 'monthly') and ${t.discountPercent} between 1 and 90)`,
     ),
     check("bookings_currency_check", sql`${t.currency} ~ '^[A-Z]{3}$'`),
     check(

@@ -2,8 +2,9 @@
 // calendars, bookings and reviews — consistent with every constraint, reproducible (seeded
 // random), in bulk inserts so 10,000 properties take seconds, with a progress line.
 import { sql } from "drizzle-orm";
-import { addDays, dayOf } from "../lib/dates";
-import { priceStay } from "../modules/bookings/pricing";
+import { addDays, dayOf, eachDay } from "../lib/dates";
+import { priceColumns } from "../modules/bookings/dto";
+import { type PricingRules, priceWithRules } from "../modules/bookings/pricing";
 import type { Db } from "./client";
 import { bookings, calendarDays, properties, propertyPhotos, reviews, users } from "./schema";
 
@@ -165,7 +166,7 @@ interface Stays {
 /** One property's stays: some past (completed, often reviewed), some ahead — two on average. */
 function staysOf(
   r: Rng,
-  p: { id: string; price: number; cleaningFee: number; currency: string; maxGuests: number; minNights: number },
+  p: { id: string; rules: PricingRules; maxGuests: number; minNights: number },
   ctx: { today: string; now: Date; createdAt: Date; guests: Person[] },
 ): Stays {
   const out: Stays = { bookings: [], reviews: [], ratingSum: 0, end: ctx.today };
@@ -188,18 +189,22 @@ function staysOf(
           : roll < 0.9
             ? "pending_payment"
             : "cancelled";
-    const price = priceStay(Array(nights).fill(p.price), p.cleaningFee, p.currency);
     const bookingId = Bun.randomUUIDv7();
     const guest = r.pick(ctx.guests);
+    const guestCount = r.int(1, p.maxGuests);
+    const price = priceWithRules(p.rules, {
+      nights: eachDay(checkIn, checkOut).map((date) => ({ date, override: null })),
+      guests: guestCount,
+    });
     out.bookings.push({
       id: bookingId,
       propertyId: p.id,
       guestId: guest.id,
       checkIn,
       checkOut,
-      guests: r.int(1, p.maxGuests),
+      guests: guestCount,
       status,
-      ...price,
+      ...priceColumns(price),
       expiresAt: new Date(ctx.now.getTime() + 15 * 60_000),
       cancelledAt: status === "cancelled" ? ctx.now : null,
       cancelledBy: status === "cancelled" ? "guest" : null,
@@ -289,11 +294,19 @@ export async function seed(db: Db, o: SeedOptions): Promise<SeedResult> {
     const maxGuests = propertyType === "room" ? r.int(1, 2) : r.int(2, 10);
     const minNights = r.pick([1, 1, 1, 2, 2, 3, 5]);
     const createdAt = new Date(o.now.getTime() - r.int(0, 720) * 3_600_000 - i);
-    const stays = staysOf(
-      r,
-      { id, price, cleaningFee, currency, maxGuests, minNights },
-      { today, now: o.now, createdAt, guests },
-    );
+    // Some listings with each pricing rule (each about one in four, independently).
+    const rules: PricingRules = {
+      pricePerNight: price,
+      cleaningFee,
+      currency,
+      weekendPrice: r.next() < 0.25 ? Math.round((price * 1.25) / 100) * 100 : null,
+      weeklyDiscountPercent: r.next() < 0.25 ? r.pick([5, 10, 15]) : 0,
+      monthlyDiscountPercent: r.next() < 0.25 ? r.pick([20, 25, 30]) : 0,
+      guestsIncluded: maxGuests > 2 && r.next() < 0.25 ? maxGuests - 2 : maxGuests,
+      extraGuestFee: 0,
+    };
+    if (rules.guestsIncluded < maxGuests) rules.extraGuestFee = Math.round((price * 0.15) / 100) * 100;
+    const stays = staysOf(r, { id, rules, maxGuests, minNights }, { today, now: o.now, createdAt, guests });
     bookingRows.push(...stays.bookings);
     reviewRows.push(...stays.reviews);
     // Some hosts block a week ahead, after their last booked stay.
@@ -325,6 +338,11 @@ export async function seed(db: Db, o: SeedOptions): Promise<SeedResult> {
       minNights,
       maxNights: r.pick([14, 30, 90, 365]),
       cancellationPolicy: r.pick(POLICIES),
+      weekendPrice: rules.weekendPrice,
+      weeklyDiscountPercent: rules.weeklyDiscountPercent,
+      monthlyDiscountPercent: rules.monthlyDiscountPercent,
+      guestsIncluded: rules.guestsIncluded < maxGuests ? rules.guestsIncluded : null,
+      extraGuestFee: rules.extraGuestFee,
       ratingSum: stays.ratingSum,
       reviewCount: stays.reviews.length,
       createdAt,

@@ -255,6 +255,15 @@ const PropertyRef = builder.objectRef<Property>("Property").implement({
     minNights: t.exposeInt("minNights"),
     maxNights: t.exposeInt("maxNights"),
     cancellationPolicy: t.field({ type: CancellationPolicy, resolve: (p) => p.cancellationPolicy }),
+    weekendPrice: t.exposeInt("weekendPrice", {
+      nullable: true,
+      description: "Friday and Saturday nights (local dates)",
+    }),
+    weeklyDiscountPercent: t.exposeInt("weeklyDiscountPercent"),
+    monthlyDiscountPercent: t.exposeInt("monthlyDiscountPercent"),
+    guestsIncluded: t.exposeInt("guestsIncluded"),
+    extraGuestFee: t.exposeInt("extraGuestFee"),
+    instantBook: t.exposeBoolean("instantBook"),
     status: t.field({ type: PropertyStatus, resolve: (p) => p.status }),
     ratingAverage: t.exposeFloat("ratingAverage", { nullable: true }),
     reviewCount: t.exposeInt("reviewCount"),
@@ -318,13 +327,29 @@ const Payment = builder.objectRef<PaymentDtoValue>("Payment").implement({
 });
 const PaymentConnection = connection("Payment", Payment);
 
-const Price = builder.objectRef<BookingDtoValue["price"]>("BookingPrice").implement({
+type PriceValue = BookingDtoValue["price"];
+const DiscountKind = builder.enumType("DiscountKind", { values: ["weekly", "monthly"] as const });
+const Discount = builder.objectRef<NonNullable<PriceValue["discount"]>>("Discount").implement({
+  fields: (t) => ({
+    kind: t.field({ type: DiscountKind, resolve: (d) => d.kind }),
+    percent: t.exposeInt("percent"),
+    amount: t.exposeInt("amount"),
+  }),
+});
+const Tax = builder.objectRef<PriceValue["taxes"][number]>("TaxLine").implement({
+  fields: (t) => ({ name: t.exposeString("name"), amount: t.exposeInt("amount") }),
+});
+const Price = builder.objectRef<PriceValue>("BookingPrice").implement({
   fields: (t) => ({
     nights: t.exposeInt("nights"),
     nightlyTotal: t.exposeInt("nightlyTotal"),
+    discount: t.field({ type: Discount, nullable: true, resolve: (p) => p.discount }),
+    extraGuestFee: t.exposeInt("extraGuestFee"),
     cleaningFee: t.exposeInt("cleaningFee"),
     serviceFee: t.exposeInt("serviceFee"),
+    taxes: t.field({ type: [Tax], resolve: (p) => p.taxes }),
     total: t.exposeInt("total"),
+    hostPayout: t.exposeInt("hostPayout"),
     currency: t.exposeString("currency"),
   }),
 });

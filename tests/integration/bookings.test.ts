@@ -44,6 +44,65 @@ const setStatus = (id: string, status: string) =>
 const newGuest = () => registerUser(t.call);
 
 describe("create", () => {
+  test("a listing's pricing rules price the booking, which keeps that price when the rules change", async () => {
+    const p = await createListing(t.call, host, {
+      pricePerNight: 10_000,
+      cleaningFee: 5_000,
+      maxGuests: 4,
+      weekendPrice: 15_000,
+      weeklyDiscountPercent: 15,
+      monthlyDiscountPercent: 30,
+      guestsIncluded: 2,
+      extraGuestFee: 1_000,
+    });
+    // Tue 2031-06-10 .. Tue 2031-06-17: 7 nights, Fri 13th and Sat 14th at the weekend price, one
+    // override (Sun 15th, 9000): 10000 × 4 + 15000 × 2 + 9000 = 79000.
+    const put = await t.call("PUT", api(`/properties/${p.id}/calendar`), {
+      token: host.accessToken,
+      body: { from: "2031-06-15", to: "2031-06-16", price: 9_000 },
+    });
+    expect(put.status).toBe(200);
+    const res = await book(t.call, await newGuest(), {
+      propertyId: p.id,
+      checkIn: "2031-06-10",
+      checkOut: "2031-06-17",
+      guests: 3,
+    });
+    expect(res.status).toBe(201);
+    const price = {
+      nights: 7,
+      nightlyTotal: 79_000,
+      discount: { kind: "weekly" as const, percent: 15, amount: 11_850 }, // the weekly one: 7 nights, not 28
+      extraGuestFee: 7_000, // 1 guest above the 2 included × 7 nights, not discounted
+      cleaningFee: 5_000,
+      serviceFee: 7_915, // 10 % of 79000 − 11850 + 7000 + 5000 = 79150
+      taxes: [],
+      total: 87_065,
+      hostPayout: 76_775, // 79150 less 3 % (2374.5 → 2375)
+      currency: "EUR",
+    };
+    expect(res.body.price).toEqual(price);
+    // Availability prices each night as the booking did.
+    const days = await t.call<{ days: { date: string; price: number }[] }>(
+      "GET",
+      api(`/properties/${p.id}/availability?from=2031-06-12&to=2031-06-16`),
+    );
+    expect(days.body.days.map((d) => d.price)).toEqual([10_000, 15_000, 15_000, 9_000]);
+    const patched = await t.call("PATCH", api(`/properties/${p.id}`), {
+      token: host.accessToken,
+      body: { weekendPrice: null, weeklyDiscountPercent: 0, extraGuestFee: 0 },
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({
+      weekendPrice: null,
+      weeklyDiscountPercent: 0,
+      extraGuestFee: 0,
+      guestsIncluded: 2,
+    });
+    const read = await t.call<BookingBody>("GET", api(`/bookings/${res.body.id}`), { token: host.accessToken });
+    expect(read.body.price).toEqual(price);
+  });
+
   test("201: the contract's Booking, priced by the server with overrides and rounding, held for 15 minutes", async () => {
     const p = await createListing(t.call, host, { pricePerNight: 12_000, cleaningFee: 3_000 });
     // One night costs 15005: 12000 + 15005 + 12000 + 3000 cleaning = 42005 → 10 % = 4200.5 → 4201.
@@ -67,7 +126,18 @@ describe("create", () => {
       checkOut: "2031-06-13",
       guests: 2,
       status: "pending_payment",
-      price: { nights: 3, nightlyTotal: 39_005, cleaningFee: 3_000, serviceFee: 4_201, total: 46_206, currency: "EUR" },
+      price: {
+        nights: 3,
+        nightlyTotal: 39_005,
+        discount: null,
+        extraGuestFee: 0,
+        cleaningFee: 3_000,
+        serviceFee: 4_201,
+        taxes: [],
+        total: 46_206,
+        hostPayout: 40_745, // 42005 less 3 % (1260.15 → 1260)
+        currency: "EUR",
+      },
       expiresAt: "2031-06-01T09:15:00.000Z",
       createdAt: NOW,
       updatedAt: NOW,

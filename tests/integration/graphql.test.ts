@@ -118,7 +118,7 @@ describe("queries and mutations, the happy paths", () => {
     // The same booking the REST answer gives, field for field.
     const rest = await t.call<BookingBody>("GET", api(`/bookings/${b.id}`), { token: guest.accessToken });
     const all = await gql<{ booking: Record<string, unknown> }>(
-      "query($id: ID!) { booking(id: $id) { id propertyId guestId checkIn checkOut guests status price { nights nightlyTotal cleaningFee serviceFee total currency } expiresAt createdAt updatedAt } }",
+      "query($id: ID!) { booking(id: $id) { id propertyId guestId checkIn checkOut guests status price { nights nightlyTotal discount { kind percent amount } extraGuestFee cleaningFee serviceFee taxes { name amount } total hostPayout currency } expiresAt createdAt updatedAt } }",
       { id: b.id },
       guest,
     );

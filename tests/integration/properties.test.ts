@@ -41,6 +41,13 @@ describe("POST /properties", () => {
       minNights: 1,
       maxNights: 30,
       cancellationPolicy: "moderate",
+      // No pricing rule set: none applies, and every guest is included in the nightly price.
+      weekendPrice: null,
+      weeklyDiscountPercent: 0,
+      monthlyDiscountPercent: 0,
+      guestsIncluded: 4,
+      extraGuestFee: 0,
+      instantBook: true,
       status: "listed",
       ratingAverage: null,
       reviewCount: 0,
@@ -79,6 +86,14 @@ describe("POST /properties", () => {
     ["unknown type", { propertyType: "castle" }, "/propertyType"],
     ["unknown field", { hostId: "01a21001-1cb3-775a-ba4d-59603dabccf5" }, "/hostId"],
     ["rating smuggled in", { ratingAverage: 5 }, "/ratingAverage"],
+    ["a weekly discount above 90 %", { weeklyDiscountPercent: 91 }, "/weeklyDiscountPercent"],
+    ["a negative monthly discount", { monthlyDiscountPercent: -1 }, "/monthlyDiscountPercent"],
+    ["a fractional discount", { weeklyDiscountPercent: 12.5 }, "/weeklyDiscountPercent"],
+    ["a negative weekend price", { weekendPrice: -100 }, "/weekendPrice"],
+    ["a negative extra-guest fee", { extraGuestFee: -1 }, "/extraGuestFee"],
+    ["no guest included", { guestsIncluded: 0 }, "/guestsIncluded"],
+    ["more guests included than the listing takes", { maxGuests: 4, guestsIncluded: 5 }, "/guestsIncluded"],
+    ["instant booking switched off (request-to-book is not offered yet)", { instantBook: false }, "/instantBook"],
   ];
   for (const [what, overrides, path] of bad) {
     test(`422 for ${what}`, async () => {
@@ -132,6 +147,34 @@ describe("GET /properties/:id", () => {
 });
 
 describe("PATCH /properties/:id", () => {
+  test("pricing rules are patchable; null clears the weekend price and guestsIncluded; maxGuests below guestsIncluded → 422", async () => {
+    const host = await registerHost(t.call);
+    const p = await createListing(t.call, host, { maxGuests: 6, guestsIncluded: 4, weekendPrice: 20_000 });
+    expect(p).toMatchObject({ guestsIncluded: 4, weekendPrice: 20_000 });
+    const patch = (body: Record<string, unknown>) =>
+      t.call("PATCH", api(`/properties/${p.id}`), { token: host.accessToken, body });
+    const lower = await patch({ maxGuests: 3 });
+    expect(lower.status).toBe(422);
+    expect((lower.body.errors as { path: string }[]).map((e) => e.path)).toEqual(["/maxGuests"]);
+    const both = await patch({ maxGuests: 3, guestsIncluded: 2, monthlyDiscountPercent: 25, extraGuestFee: 800 });
+    expect(both.status).toBe(200);
+    expect(both.body).toMatchObject({
+      maxGuests: 3,
+      guestsIncluded: 2,
+      monthlyDiscountPercent: 25,
+      extraGuestFee: 800,
+    });
+    const cleared = await patch({ weekendPrice: null, guestsIncluded: null });
+    expect(cleared.status).toBe(200);
+    // guestsIncluded cleared is every guest the listing takes, and follows maxGuests from then on.
+    expect(cleared.body).toMatchObject({ weekendPrice: null, guestsIncluded: 3 });
+    expect((await patch({ maxGuests: 5 })).body).toMatchObject({ guestsIncluded: 5 });
+    expect((await t.call("GET", api(`/properties/${p.id}`))).body).toMatchObject({
+      guestsIncluded: 5,
+      weekendPrice: null,
+    });
+  });
+
   test("the host changes fields; address merges; the next read shows it (cache invalidated), with a new ETag", async () => {
     const host = await registerHost(t.call);
     const p = await createListing(t.call, host);

@@ -85,6 +85,13 @@ function expected(id: string, host: { id: string; name: string; avatarUrl: strin
     minNights: input.minNights,
     maxNights: input.maxNights,
     cancellationPolicy: input.cancellationPolicy,
+    // The pricing rules ("Property gains"), after the contract's own fields; unset, none applies.
+    weekendPrice: (input.weekendPrice as number | undefined) ?? null,
+    weeklyDiscountPercent: (input.weeklyDiscountPercent as number | undefined) ?? 0,
+    monthlyDiscountPercent: (input.monthlyDiscountPercent as number | undefined) ?? 0,
+    guestsIncluded: (input.guestsIncluded as number | undefined) ?? input.maxGuests,
+    extraGuestFee: (input.extraGuestFee as number | undefined) ?? 0,
+    instantBook: true,
     status: "listed",
     ratingAverage: null as number | null,
     reviewCount: 0,
@@ -117,6 +124,10 @@ describe("rendering", () => {
       // biome-ignore lint/correctness/noPrecisionLoss: more digits than a double holds, on purpose: rendering must match JavaScript's
       location: { lat: 38.71071234567891, lng: -9.136612345678912 },
       bathrooms: 2.5,
+      weekendPrice: 15_000,
+      monthlyDiscountPercent: 20,
+      guestsIncluded: 2,
+      extraGuestFee: 1_250,
       amenities: ["wifi", "kitchen", "free_parking"],
       photos: [
         { url: "https://img.example.com/1.jpg", caption: 'Living "room" \\ 🛋️' },

@@ -14,8 +14,9 @@ import { createListing, registerHost } from "../support/properties";
 // Not terms of the listing: the id names it; stays are the nights other bookings hold, which the
 // exclusion constraint judges under the turn (and an overdue hold is expired before booking).
 const NOT_VERSIONED = new Set(["id", "version", "stays", "nights"]);
-// A night's date is the calendar row's day (the key of the override, not a value of it).
-const NIGHT_KEYS = new Set(["date"]);
+// A night's date is the calendar row's day (the key of the override, not a value of it); its
+// override is the row's price column (the night's price is it, or the listing's rules).
+const NIGHT_KEYS = new Set(["date", "override"]);
 
 const [FROM, TO] = ["2031-08-01", "2031-08-04"];
 const now = new Date("2031-07-01T00:00:00Z");
@@ -28,8 +29,21 @@ beforeAll(async () => {
   t = await startTestApp();
   const host = await registerHost(t.call);
   otherHostId = (await registerHost(t.call, "Other Host")).id;
-  // minNights below maxNights, every fee above zero: each number can move by one within the checks.
-  propertyId = (await createListing(t.call, host, { minNights: 2, maxNights: 30, cleaningFee: 3000 })).id;
+  // minNights below maxNights, guestsIncluded below maxGuests, every fee and rule above zero: each
+  // number can move by one within the checks.
+  propertyId = (
+    await createListing(t.call, host, {
+      minNights: 2,
+      maxNights: 30,
+      cleaningFee: 3000,
+      maxGuests: 4,
+      guestsIncluded: 2,
+      weekendPrice: 14_000,
+      weeklyDiscountPercent: 10,
+      monthlyDiscountPercent: 20,
+      extraGuestFee: 1_000,
+    })
+  ).id;
   await t.deps.database.raw.query(
     "insert into calendar_days (property_id, day, blocked, price) values ($1, $2, false, 15000)",
     [propertyId, FROM],

@@ -78,12 +78,14 @@ if (kind === "json") {
       const nights = Math.round((Date.parse(b.checkOut) - Date.parse(b.checkIn)) / 86_400_000);
       const nightly = p.price * nights;
       const fee = Math.floor((nightly + p.cleaning + 5) / 10);
+      // The host's part less the default 3 % host fee: given, as the service gives it (no trigger fills it).
+      const hostPayout = nightly + p.cleaning - Math.floor(((nightly + p.cleaning) * 3 + 50) / 100);
       const guest = guests[Math.floor(Math.random() * guests.length)] as string;
       try {
         const [row] = await sql.begin(
           (tx) =>
-            tx`insert into bookings (property_id, guest_id, check_in, check_out, guests, status, nights, nightly_total, cleaning_fee, service_fee, total, currency, cancellation_policy, expires_at, cancel_reason)
-            values (${b.propertyId}, ${guest}, ${b.checkIn}, ${b.checkOut}, ${b.guests}, 'pending_payment', ${nights}, ${nightly}, ${p.cleaning}, ${fee}, ${nightly + p.cleaning + fee}, ${p.currency}, ${p.policy}, now() + interval '15 minutes', ${mark})
+            tx`insert into bookings (property_id, guest_id, check_in, check_out, guests, status, nights, nightly_total, cleaning_fee, service_fee, host_payout, total, currency, cancellation_policy, expires_at, cancel_reason)
+            values (${b.propertyId}, ${guest}, ${b.checkIn}, ${b.checkOut}, ${b.guests}, 'pending_payment', ${nights}, ${nightly}, ${p.cleaning}, ${fee}, ${hostPayout}, ${nightly + p.cleaning + fee}, ${p.currency}, ${p.policy}, now() + interval '15 minutes', ${mark})
             returning id, status, total, created_at`,
         );
         return Response.json(row, { status: 201 });

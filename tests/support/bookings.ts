@@ -17,9 +17,13 @@ export type BookingBody = {
   price: {
     nights: number;
     nightlyTotal: number;
+    discount: { kind: "weekly" | "monthly"; percent: number; amount: number } | null;
+    extraGuestFee: number;
     cleaningFee: number;
     serviceFee: number;
+    taxes: { name: string; amount: number }[];
     total: number;
+    hostPayout: number;
     currency: string;
   };
   expiresAt: string;

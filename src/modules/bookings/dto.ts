@@ -1,10 +1,30 @@
 // A bookings row and the Booking of the contract it is answered as.
 import type { Static } from "elysia";
 import type { bookings } from "../../db/schema";
+import type { RuledPrice } from "./pricing";
 import type { BookingDto, BookingStatus } from "./schemas";
 
 export type BookingRow = typeof bookings.$inferSelect;
 export type BookingDtoValue = Static<typeof BookingDto>;
+
+/** A price's lines as the booking's columns (a snapshot: later rule or rate changes never alter it). */
+export function priceColumns(p: RuledPrice) {
+  return {
+    nights: p.nights,
+    nightlyTotal: p.nightlyTotal,
+    discountKind: p.discount?.kind ?? null,
+    discountPercent: p.discount?.percent ?? null,
+    discountAmount: p.discount?.amount ?? 0,
+    extraGuestFee: p.extraGuestFee,
+    cleaningFee: p.cleaningFee,
+    serviceFee: p.serviceFee,
+    taxes: p.taxes,
+    taxTotal: p.taxes.reduce((sum, t) => sum + t.amount, 0),
+    hostPayout: p.hostPayout,
+    total: p.total,
+    currency: p.currency,
+  };
+}
 
 export function toBookingDto(b: BookingRow): BookingDtoValue {
   return {
@@ -18,9 +38,16 @@ export function toBookingDto(b: BookingRow): BookingDtoValue {
     price: {
       nights: b.nights,
       nightlyTotal: b.nightlyTotal,
+      discount:
+        b.discountKind === "weekly" || b.discountKind === "monthly"
+          ? { kind: b.discountKind, percent: b.discountPercent ?? 0, amount: b.discountAmount }
+          : null,
+      extraGuestFee: b.extraGuestFee,
       cleaningFee: b.cleaningFee,
       serviceFee: b.serviceFee,
+      taxes: b.taxes,
       total: b.total,
+      hostPayout: b.hostPayout,
       currency: b.currency,
     },
     expiresAt: b.expiresAt.toISOString(),

@@ -85,13 +85,17 @@ export const isWeekendNight = (date: string): boolean => {
   return day === 5 || day === 6;
 };
 
-/** Each night's price: its override, else the weekend price on a Friday/Saturday night, else the base price. */
+/** A night's price: its override, else the weekend price on a Friday/Saturday night, else the base price. */
+export const nightPrice = (
+  rules: Pick<PricingRules, "pricePerNight" | "weekendPrice">,
+  date: string,
+  override: number | null,
+): number =>
+  override ?? (rules.weekendPrice !== null && isWeekendNight(date) ? rules.weekendPrice : rules.pricePerNight);
+
+/** Each night's price (`nightPrice`). */
 export function nightPrices(rules: Pick<PricingRules, "pricePerNight" | "weekendPrice">, nights: StayNight[]) {
-  return nights.map((n) => ({
-    date: n.date,
-    price:
-      n.override ?? (rules.weekendPrice !== null && isWeekendNight(n.date) ? rules.weekendPrice : rules.pricePerNight),
-  }));
+  return nights.map((n) => ({ date: n.date, price: nightPrice(rules, n.date, n.override) }));
 }
 
 /** The stay's price in the contract's order; `hostFeePercent` is HOST_FEE_PERCENT (default 3). */

@@ -1,7 +1,7 @@
 // Booking DTOs: the request bodies allowed, and the Booking of the contract.
 import { type Static, t } from "elysia";
 import { Page, PageQuery } from "../../http/pagination";
-import { Int, strictObject, Timestamp, Uuid } from "../../http/schema";
+import { Int, Nullable, strictObject, Timestamp, Uuid } from "../../http/schema";
 
 export const BookingStatusSchema = t.Union([
   t.Literal("pending_payment"),
@@ -46,12 +46,38 @@ export const PriceDto = t.Object(
   {
     nights: Int({ minimum: 1 }),
     nightlyTotal: Amount,
+    discount: Nullable(
+      t.Object(
+        {
+          kind: t.Union([t.Literal("weekly"), t.Literal("monthly")]),
+          percent: Int({ minimum: 1, maximum: 90 }),
+          amount: Amount,
+        },
+        { description: "the length-of-stay discount of nightlyTotal (7+ nights weekly, 28+ monthly); null when none" },
+      ),
+    ),
+    extraGuestFee: Int({
+      minimum: 0,
+      description: "minor units: the fee per night per guest above the listing's guestsIncluded; never discounted",
+    }),
     cleaningFee: Amount,
     serviceFee: Amount,
+    taxes: t.Array(t.Object({ name: t.String(), amount: Amount }), {
+      description: "occupancy taxes, as priced when booked",
+    }),
     total: Amount,
+    hostPayout: Int({
+      minimum: 0,
+      description:
+        "minor units the host earns: nightlyTotal − discount + extraGuestFee + cleaningFee, less HOST_FEE_PERCENT of it",
+    }),
     currency: t.String({ pattern: "^[A-Z]{3}$", description: "ISO 4217" }),
   },
-  { title: "BookingPrice" },
+  {
+    title: "BookingPrice",
+    description:
+      "total = nightlyTotal − discount.amount + extraGuestFee + cleaningFee + serviceFee + the taxes; each line rounded half up once",
+  },
 );
 
 export const CancellationDto = t.Object(

@@ -30,10 +30,10 @@ import {
   termsVersionOf,
 } from "../properties/calendar";
 import { bookingFor } from "./access";
-import { type BookingDtoValue, type BookingRow, toBookingDto } from "./dto";
+import { type BookingDtoValue, type BookingRow, priceColumns, toBookingDto } from "./dto";
 import { admitHold, DAY_MS, holdsMadeField, type MadeHold } from "./hold-limits";
 import { dueNow, isDue, notificationsOf, settleDue } from "./lifecycle";
-import { MAX_AMOUNT, priceStay } from "./pricing";
+import { MAX_AMOUNT, priceWithRules } from "./pricing";
 import { type CancellationPolicy, refundFor } from "./refunds";
 import type { BookingStatus, CreateBookingBody } from "./schemas";
 
@@ -184,6 +184,12 @@ const bookingContextQuery = perDatabase((db) => {
       minNights: seen.minNights,
       maxNights: seen.maxNights,
       cancellationPolicy: seen.cancellationPolicy,
+      weekendPrice: seen.weekendPrice,
+      weeklyDiscountPercent: seen.weeklyDiscountPercent,
+      monthlyDiscountPercent: seen.monthlyDiscountPercent,
+      guestsIncluded: seen.guestsIncluded,
+      extraGuestFee: seen.extraGuestFee,
+      instantBook: seen.instantBook,
       stays: seen.stays,
       made: ifFree(holdsMadeField(guest)),
       overrides: ifFree(overridesOf(property)),
@@ -249,11 +255,7 @@ async function insertBooking(a: Attempt, deps: Deps): Promise<Limited<BookingDto
     const headers = admitHold(JSON.parse(context.made) as MadeHold[], { propertyId, now }, deps.config);
     const blocked = terms.nights.find((n) => n.blocked);
     if (blocked) throw invalid("/checkIn", `the night of ${blocked.date} is not available (the host blocked it)`);
-    const price = priceStay(
-      terms.nights.map((n) => n.price),
-      terms.cleaningFee,
-      terms.currency,
-    );
+    const price = priceWithRules(terms, { nights: terms.nights, guests: input.guests }, [], deps.config.hostFeePercent);
     if (price.total > MAX_AMOUNT)
       throw invalid("/checkOut", "the stay costs more than one booking can charge; book fewer nights");
     // Nights only holds whose time is up held: those are expired first, then the terms read again.
@@ -273,7 +275,7 @@ async function insertBooking(a: Attempt, deps: Deps): Promise<Limited<BookingDto
       checkOut,
       guests: input.guests,
       status: "pending_payment",
-      ...price,
+      ...priceColumns(price),
       cancellationPolicy: terms.cancellationPolicy,
       expiresAt,
       cancelledAt: null,
@@ -292,7 +294,9 @@ async function insertBooking(a: Attempt, deps: Deps): Promise<Limited<BookingDto
             ${caller.id}::uuid, ${checkIn}::date, ${checkOut}::date, ${row.guests}::int, ${row.nightlyTotal}::int, ${row.cleaningFee}::int,
             ${row.serviceFee}::int, ${row.total}::int, ${row.currency}::text, ${row.cancellationPolicy}::text, ${expiresAt.toISOString()}::timestamptz,
             ${now.toISOString()}::timestamptz, ${terms.version}::text, ${deps.config.maxPendingBookings}::int, ${jobs}::text::jsonb,
-            ${noticesJson(deps.clock, notices)}::text::jsonb, ${caller.credentialVersion}::int)`,
+            ${noticesJson(deps.clock, notices)}::text::jsonb, ${caller.credentialVersion}::int, ${row.discountKind}::text,
+            ${row.discountPercent}::int, ${row.discountAmount}::int, ${row.extraGuestFee}::int, ${JSON.stringify(row.taxes)}::text::jsonb,
+            ${row.taxTotal}::int, ${row.hostPayout}::int)`,
         )
         .then((r) => {
           const [m] = rowsOf<Made>(r);

@@ -10,6 +10,7 @@ import { AppError, invalid } from "../../http/errors";
 import { addDays, dayOf, daysBetween, eachDay, isIsoDay } from "../../lib/dates";
 import type { Actor } from "../auth/actor";
 import { bookingsAs, holdsNights, inHoldingStatus, stillHolding } from "../bookings/holds";
+import { nightPrice } from "../bookings/pricing";
 import { propertyColumns, propertyForHost, type Viewer, visibleTo } from "./service";
 
 export const MAX_RANGE_DAYS = 366;
@@ -60,7 +61,7 @@ export async function bookedDays(
 async function computeDays(
   db: Db,
   now: Date,
-  property: { id: string; pricePerNight: number },
+  property: { id: string; pricePerNight: number; weekendPrice: number | null },
   from: string,
   to: string,
 ): Promise<Day[]> {
@@ -78,7 +79,7 @@ async function computeDays(
     return {
       date,
       available: date >= today && !booked.has(date) && !o?.blocked,
-      price: o?.price ?? property.pricePerNight,
+      price: nightPrice(property, date, o?.price ?? null),
     };
   });
 }
@@ -100,6 +101,7 @@ export async function availability(
     .select({
       id: properties.id,
       pricePerNight: properties.pricePerNight,
+      weekendPrice: properties.weekendPrice,
       status: properties.status,
       hostId: properties.hostId,
     })
@@ -225,7 +227,15 @@ export interface StayTerms {
   minNights: number;
   maxNights: number;
   cancellationPolicy: "flexible" | "moderate" | "strict";
-  nights: { date: string; price: number; blocked: boolean }[];
+  // The pricing rules (bookings/pricing.ts): guestsIncluded is maxGuests when the host set none.
+  weekendPrice: number | null;
+  weeklyDiscountPercent: number;
+  monthlyDiscountPercent: number;
+  guestsIncluded: number;
+  extraGuestFee: number;
+  instantBook: boolean;
+  /** Each night: its price (override, weekend price, base price), and the host's override alone. */
+  nights: { date: string; price: number; override: number | null; blocked: boolean }[];
   /** What the booking compares under its turn: these terms are still the property's. */
   version: string;
   /**
@@ -272,7 +282,8 @@ export function termsOf(row: StayTermsRow, from: string, to: string): StayTerms 
     stays: row.stays as StayTerms["stays"],
     nights: eachDay(from, to).map((date) => {
       const o = byDay.get(date);
-      return { date, price: o?.price ?? row.pricePerNight, blocked: o?.blocked ?? false };
+      const override = o?.price ?? null;
+      return { date, price: nightPrice(row, date, override), override, blocked: o?.blocked ?? false };
     }),
   };
 }
@@ -314,6 +325,12 @@ export const listingTermsColumns = () => ({
   minNights: properties.minNights,
   maxNights: properties.maxNights,
   cancellationPolicy: properties.cancellationPolicy,
+  weekendPrice: properties.weekendPrice,
+  weeklyDiscountPercent: properties.weeklyDiscountPercent,
+  monthlyDiscountPercent: properties.monthlyDiscountPercent,
+  guestsIncluded: sql<number>`coalesce(${properties.guestsIncluded}, ${properties.maxGuests})`.as("guests_included"),
+  extraGuestFee: properties.extraGuestFee,
+  instantBook: properties.instantBook,
 });
 
 /**

@@ -59,6 +59,31 @@ const writable = {
   minNights: Int({ minimum: 1, maximum: 365 }),
   maxNights: Int({ minimum: 1, maximum: 365 }),
   cancellationPolicy: CancellationPolicySchema,
+  weekendPrice: Nullable(
+    Int({
+      minimum: 0,
+      maximum: MAX_PRICE,
+      description: "minor units: Friday and Saturday nights (local dates); null: none",
+    }),
+  ),
+  weeklyDiscountPercent: Int({
+    minimum: 0,
+    maximum: 90,
+    description: "a whole percent off nightlyTotal for 7+ nights",
+  }),
+  monthlyDiscountPercent: Int({
+    minimum: 0,
+    maximum: 90,
+    description: "a whole percent off nightlyTotal for 28+ nights; replaces the weekly one",
+  }),
+  guestsIncluded: Nullable(
+    Int({ minimum: 1, maximum: 50, description: "guests the nightly price covers (≤ maxGuests); null: maxGuests" }),
+  ),
+  extraGuestFee: Int({
+    minimum: 0,
+    maximum: MAX_PRICE,
+    description: "minor units per night per guest above guestsIncluded; never discounted",
+  }),
 };
 
 export const CreatePropertyBody = strictObject(
@@ -80,6 +105,11 @@ export const CreatePropertyBody = strictObject(
     minNights: t.Optional(writable.minNights),
     maxNights: t.Optional(writable.maxNights),
     cancellationPolicy: t.Optional(writable.cancellationPolicy),
+    weekendPrice: t.Optional(writable.weekendPrice),
+    weeklyDiscountPercent: t.Optional(writable.weeklyDiscountPercent),
+    monthlyDiscountPercent: t.Optional(writable.monthlyDiscountPercent),
+    guestsIncluded: t.Optional(writable.guestsIncluded),
+    extraGuestFee: t.Optional(writable.extraGuestFee),
   },
   {
     title: "CreateProperty",
@@ -102,6 +132,10 @@ export const CreatePropertyBody = strictObject(
         minNights: 2,
         maxNights: 30,
         cancellationPolicy: "moderate",
+        weekendPrice: 14500,
+        weeklyDiscountPercent: 10,
+        guestsIncluded: 2,
+        extraGuestFee: 1500,
       },
     ],
   },
@@ -167,6 +201,12 @@ export const PropertyDto = t.Object(
     minNights: Int(),
     maxNights: Int(),
     cancellationPolicy: CancellationPolicySchema,
+    weekendPrice: Nullable(Int()),
+    weeklyDiscountPercent: Int(),
+    monthlyDiscountPercent: Int(),
+    guestsIncluded: Int({ description: "maxGuests unless the host set fewer" }),
+    extraGuestFee: Int(),
+    instantBook: t.Boolean({ description: "always true for now: request-to-book is not offered yet" }),
     status: PropertyStatusSchema,
     ratingAverage: Nullable(Num()),
     reviewCount: Int(),

@@ -89,6 +89,21 @@ function checkNights(minNights: number, maxNights: number) {
   if (minNights > maxNights) throw invalid("/minNights", "must not exceed maxNights");
 }
 
+/** guestsIncluded (null: every guest) fits maxGuests, whichever of the two changed. */
+function checkGuestsIncluded(
+  guestsIncluded: number | null,
+  maxGuests: number,
+  changed: "guestsIncluded" | "maxGuests",
+) {
+  if (guestsIncluded !== null && guestsIncluded > maxGuests)
+    throw changed === "guestsIncluded"
+      ? invalid("/guestsIncluded", `must not exceed maxGuests (${maxGuests})`)
+      : invalid(
+          "/maxGuests",
+          `must not be below guestsIncluded (${guestsIncluded}); lower or clear guestsIncluded too`,
+        );
+}
+
 async function replacePhotos(db: Db, propertyId: string, photos: { url: string; caption?: string }[]) {
   await db.delete(propertyPhotos).where(eq(propertyPhotos.propertyId, propertyId));
   if (photos.length) {
@@ -109,6 +124,7 @@ export async function createProperty(
   const minNights = input.minNights ?? 1;
   const maxNights = input.maxNights ?? 365;
   checkNights(minNights, maxNights);
+  checkGuestsIncluded(input.guestsIncluded ?? null, input.maxGuests, "guestsIncluded");
   const id = Bun.randomUUIDv7();
   const now = deps.clock.now();
   await deps.db.transaction(async (tx) => {
@@ -139,6 +155,11 @@ export async function createProperty(
       minNights,
       maxNights,
       cancellationPolicy: input.cancellationPolicy ?? "moderate",
+      weekendPrice: input.weekendPrice ?? null,
+      weeklyDiscountPercent: input.weeklyDiscountPercent ?? 0,
+      monthlyDiscountPercent: input.monthlyDiscountPercent ?? 0,
+      guestsIncluded: input.guestsIncluded ?? null,
+      extraGuestFee: input.extraGuestFee ?? 0,
       createdAt: now,
       updatedAt: now,
     });
@@ -189,6 +210,11 @@ const SAME_NAME_COLUMNS = [
   "minNights",
   "maxNights",
   "cancellationPolicy",
+  "weekendPrice",
+  "weeklyDiscountPercent",
+  "monthlyDiscountPercent",
+  "guestsIncluded",
+  "extraGuestFee",
   "status",
 ] as const satisfies readonly (keyof UpdateInput & keyof typeof properties.$inferInsert)[];
 
@@ -204,6 +230,11 @@ export async function updateProperty(
     if (input.status === "listed" && current.status !== "listed") requireVerifiedEmail(actor, deps, "list a property");
     checkCodes({ country: input.address?.country, currency: input.currency });
     checkNights(input.minNights ?? current.minNights, input.maxNights ?? current.maxNights);
+    checkGuestsIncluded(
+      input.guestsIncluded !== undefined ? input.guestsIncluded : current.guestsIncluded,
+      input.maxGuests ?? current.maxGuests,
+      input.guestsIncluded !== undefined ? "guestsIncluded" : "maxGuests",
+    );
     const a = input.address;
     const set: Partial<typeof properties.$inferInsert> = {
       ...(input.title !== undefined && { title: input.title.trim() }),

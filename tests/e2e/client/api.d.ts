@@ -1092,6 +1092,14 @@ export interface components {
             maxNights: number;
             /** @enum {string} */
             cancellationPolicy: "flexible" | "moderate" | "strict";
+            weekendPrice: number | null;
+            weeklyDiscountPercent: number;
+            monthlyDiscountPercent: number;
+            /** @description maxGuests unless the host set fewer */
+            guestsIncluded: number;
+            extraGuestFee: number;
+            /** @description always true for now: request-to-book is not offered yet */
+            instantBook: boolean;
             /** @enum {string} */
             status: "listed" | "unlisted";
             ratingAverage: number | null;
@@ -1107,17 +1115,38 @@ export interface components {
              */
             updatedAt: string;
         };
-        /** BookingPrice */
+        /**
+         * BookingPrice
+         * @description total = nightlyTotal − discount.amount + extraGuestFee + cleaningFee + serviceFee + the taxes; each line rounded half up once
+         */
         BookingPrice: {
             nights: number;
             /** @description minor units (cents) */
             nightlyTotal: number;
+            /** @description the length-of-stay discount of nightlyTotal (7+ nights weekly, 28+ monthly); null when none */
+            discount: {
+                /** @enum {string} */
+                kind: "weekly" | "monthly";
+                percent: number;
+                /** @description minor units (cents) */
+                amount: number;
+            } | null;
+            /** @description minor units: the fee per night per guest above the listing's guestsIncluded; never discounted */
+            extraGuestFee: number;
             /** @description minor units (cents) */
             cleaningFee: number;
             /** @description minor units (cents) */
             serviceFee: number;
+            /** @description occupancy taxes, as priced when booked */
+            taxes: {
+                name: string;
+                /** @description minor units (cents) */
+                amount: number;
+            }[];
             /** @description minor units (cents) */
             total: number;
+            /** @description minor units the host earns: nightlyTotal − discount + extraGuestFee + cleaningFee, less HOST_FEE_PERCENT of it */
+            hostPayout: number;
             /** @description ISO 4217 */
             currency: string;
         };
@@ -1471,7 +1500,11 @@ export interface components {
          *       ],
          *       "minNights": 2,
          *       "maxNights": 30,
-         *       "cancellationPolicy": "moderate"
+         *       "cancellationPolicy": "moderate",
+         *       "weekendPrice": 14500,
+         *       "weeklyDiscountPercent": 10,
+         *       "guestsIncluded": 2,
+         *       "extraGuestFee": 1500
          *     }
          */
         CreateProperty: {
@@ -1511,6 +1544,16 @@ export interface components {
             maxNights?: number;
             /** @enum {string} */
             cancellationPolicy?: "flexible" | "moderate" | "strict";
+            /** @description minor units: Friday and Saturday nights (local dates); null: none */
+            weekendPrice?: number | null;
+            /** @description a whole percent off nightlyTotal for 7+ nights */
+            weeklyDiscountPercent?: number;
+            /** @description a whole percent off nightlyTotal for 28+ nights; replaces the weekly one */
+            monthlyDiscountPercent?: number;
+            /** @description guests the nightly price covers (≤ maxGuests); null: maxGuests */
+            guestsIncluded?: number | null;
+            /** @description minor units per night per guest above guestsIncluded; never discounted */
+            extraGuestFee?: number;
         };
         /** PropertyPage */
         PropertyPage: {
@@ -1558,6 +1601,16 @@ export interface components {
             maxNights?: number;
             /** @enum {string} */
             cancellationPolicy?: "flexible" | "moderate" | "strict";
+            /** @description minor units: Friday and Saturday nights (local dates); null: none */
+            weekendPrice?: number | null;
+            /** @description a whole percent off nightlyTotal for 7+ nights */
+            weeklyDiscountPercent?: number;
+            /** @description a whole percent off nightlyTotal for 28+ nights; replaces the weekly one */
+            monthlyDiscountPercent?: number;
+            /** @description guests the nightly price covers (≤ maxGuests); null: maxGuests */
+            guestsIncluded?: number | null;
+            /** @description minor units per night per guest above guestsIncluded; never discounted */
+            extraGuestFee?: number;
             address?: {
                 line1?: string;
                 city?: string;
@@ -4039,7 +4092,11 @@ export interface operations {
                  *       ],
                  *       "minNights": 2,
                  *       "maxNights": 30,
-                 *       "cancellationPolicy": "moderate"
+                 *       "cancellationPolicy": "moderate",
+                 *       "weekendPrice": 14500,
+                 *       "weeklyDiscountPercent": 10,
+                 *       "guestsIncluded": 2,
+                 *       "extraGuestFee": 1500
                  *     }
                  */
                 "application/json": components["schemas"]["CreateProperty"];
