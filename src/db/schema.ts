@@ -597,6 +597,31 @@ export const simRefunds = pgTable(
 );
 
 // Every admin action, for the record: who did what to whom, why, and when.
+// Occupancy taxes (contract: "Pricing rules, quotes and request-to-book"), managed by admins: a rule
+// of a country, or of one city of it (matched case-insensitively), priced into every quote at once
+// and every booking made after it; the booking keeps its lines (a snapshot).
+export const taxRules = pgTable(
+  "tax_rules",
+  {
+    id: id(),
+    country: text("country").notNull(),
+    city: text("city"),
+    name: text("name").notNull(),
+    kind: text("kind").notNull(),
+    // A whole percent for "percent", minor units of the listing's currency otherwise.
+    value: integer("value").notNull(),
+    base: text("base").notNull().default("nights"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("tax_rules_place_idx").on(t.country, sql`lower(${t.city})`),
+    check("tax_rules_country_check", sql`${t.country} ~ '^[A-Z]{2}$'`),
+    check("tax_rules_kind_check", sql`${t.kind} in ('percent', 'per_night', 'per_guest_per_night', 'per_stay')`),
+    check("tax_rules_base_check", sql`${t.base} in ('nights', 'nights_and_cleaning')`),
+    check("tax_rules_value_check", sql`${t.value} >= 0 and (${t.kind} <> 'percent' or ${t.value} <= 100)`),
+  ],
+);
+
 export const adminAudit = pgTable(
   "admin_audit",
   {
@@ -614,8 +639,11 @@ export const adminAudit = pgTable(
   },
   (t) => [
     index("admin_audit_target_idx").on(t.targetType, t.targetId),
-    check("admin_audit_action_check", sql`${t.action} in ('user.suspend', 'user.unsuspend', 'property.unlist')`),
-    check("admin_audit_target_check", sql`${t.targetType} in ('user', 'property')`),
+    check(
+      "admin_audit_action_check",
+      sql`${t.action} in ('user.suspend', 'user.unsuspend', 'property.unlist', 'tax_rule.create', 'tax_rule.delete')`,
+    ),
+    check("admin_audit_target_check", sql`${t.targetType} in ('user', 'property', 'tax_rule')`),
   ],
 );
 

@@ -9,12 +9,14 @@ import { answerValue, checkKey } from "../http/idempotency";
 import { DEFAULT_LIMIT, encodeCursor, PageOnlyQuery } from "../http/pagination";
 import { checkInput } from "../http/validation";
 import type { BookingDtoValue } from "../modules/bookings/dto";
+import { type QuoteValue, quoteStay } from "../modules/bookings/quote";
 import { createBookingOnce } from "../modules/bookings/routes";
 import {
   BookingRoleSchema,
   BookingStatusSchema,
   CancelBookingBody,
   CreateBookingBody,
+  QuoteQuery,
 } from "../modules/bookings/schemas";
 import { cancelBooking, getBooking, listBookings } from "../modules/bookings/service";
 import type { PaymentDtoValue } from "../modules/payments/dto";
@@ -403,8 +405,43 @@ const CreateBookingInput = builder.inputType("CreateBookingInput", {
 
 // ---- queries ----
 
+const QuoteNight = builder.objectRef<QuoteValue["nights"][number]>("QuoteNight").implement({
+  fields: (t) => ({ date: t.exposeString("date"), price: t.exposeInt("price") }),
+});
+const Quote = builder.objectRef<QuoteValue>("Quote").implement({
+  description: "GET /properties/:id/quote: what a booking of this stay would cost now, by the booking's own rules",
+  fields: (t) => ({
+    checkIn: t.exposeString("checkIn"),
+    checkOut: t.exposeString("checkOut"),
+    guests: t.exposeInt("guests"),
+    nights: t.field({ type: [QuoteNight], resolve: (q) => q.nights }),
+    price: t.field({ type: Price, resolve: (q) => q.price }),
+    available: t.exposeBoolean("available"),
+    instantBook: t.exposeBoolean("instantBook"),
+  }),
+});
+
 builder.queryType({
   fields: (t) => ({
+    quote: t.field({
+      type: Quote,
+      nullable: true,
+      description: "GET /properties/:id/quote (the same 422s; available: false where booking would be 409)",
+      args: {
+        propertyId: t.arg.id({ required: true }),
+        checkIn: t.arg.string({ required: true }),
+        checkOut: t.arg.string({ required: true }),
+        guests: t.arg.int(),
+      },
+      resolve: async (_root, args, ctx) => {
+        const query = checkInput(
+          QuoteQuery,
+          { checkIn: args.checkIn, checkOut: args.checkOut, ...(args.guests != null && { guests: args.guests }) },
+          "query",
+        );
+        return quoteStay({ propertyId: String(args.propertyId), ...query, viewer: () => ctx.viewer() }, ctx.deps);
+      },
+    }),
     me: t.field({
       type: User,
       nullable: true,

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { AppError } from "../../src/http/errors";
 import { listAudit, listUsers, moderateProperty, suspendUser, unsuspendUser } from "../../src/modules/admin/service";
+import { createTaxRule, deleteTaxRule, listTaxRules } from "../../src/modules/admin/tax-rules";
 import type { Actor } from "../../src/modules/auth/actor";
 import { BOOKING_LOCK_SPACE } from "../../src/modules/bookings/service";
 import { createAdmin } from "../../src/modules/users/admin-cli";
@@ -38,6 +39,9 @@ describe("who may", () => {
       ["POST", `/admin/users/${guest.id}/unsuspend`, undefined],
       ["POST", `/admin/properties/${crypto.randomUUID()}/unlist`, { reason: "x" }],
       ["GET", "/admin/audit", undefined],
+      ["GET", "/admin/tax-rules", undefined],
+      ["POST", "/admin/tax-rules", { country: "PT", name: "VAT", kind: "percent", value: 6 }],
+      ["DELETE", `/admin/tax-rules/${crypto.randomUUID()}`, undefined],
     ];
     for (const [method, path, body] of routes) {
       for (const [who, headers] of [
@@ -76,6 +80,12 @@ describe("who may", () => {
       ["suspendUser", (actor) => suspendUser({ actor, userId: guest.id, reason: "x" }, t.deps)],
       ["unsuspendUser", (actor) => unsuspendUser({ actor, userId: guest.id }, t.deps)],
       ["moderateProperty", (actor) => moderateProperty({ actor, propertyId: listing.id, reason: "x" }, t.deps)],
+      ["listTaxRules", (actor) => listTaxRules({ actor }, t.deps)],
+      [
+        "createTaxRule",
+        (actor) => createTaxRule({ actor, input: { country: "PT", name: "VAT", kind: "percent", value: 6 } }, t.deps),
+      ],
+      ["deleteTaxRule", (actor) => deleteTaxRule({ actor, id: crypto.randomUUID() }, t.deps)],
     ];
     for (const [verb, call] of verbs)
       for (const [who, actor] of [

@@ -20,6 +20,7 @@ const PUBLIC = new Set([
   "GET /api/v1/properties",
   "GET /api/v1/properties/:id",
   "GET /api/v1/properties/:id/availability",
+  "GET /api/v1/properties/:id/quote",
   "GET /api/v1/properties/:id/calendar.ics",
   "POST /api/v1/_test/clock",
   "DELETE /api/v1/_test/clock",
@@ -68,6 +69,9 @@ const ADMIN = new Set([
   "POST /api/v1/admin/users/:id/unsuspend",
   "POST /api/v1/admin/properties/:id/unlist",
   "GET /api/v1/admin/audit",
+  "GET /api/v1/admin/tax-rules",
+  "POST /api/v1/admin/tax-rules",
+  "DELETE /api/v1/admin/tax-rules/:id",
 ]);
 
 // POST routes that take no body.

@@ -13,7 +13,8 @@ import { createListing, registerHost } from "../support/properties";
 
 // Not terms of the listing: the id names it; stays are the nights other bookings hold, which the
 // exclusion constraint judges under the turn (and an overdue hold is expired before booking).
-const NOT_VERSIONED = new Set(["id", "version", "stays", "nights"]);
+// Taxes are the rules of the listing's country and city: versioned by the rules (tried below).
+const NOT_VERSIONED = new Set(["id", "version", "stays", "nights", "taxes"]);
 // A night's date is the calendar row's day (the key of the override, not a value of it); its
 // override is the row's price column (the night's price is it, or the listing's rules).
 const NIGHT_KEYS = new Set(["date", "override"]);
@@ -139,7 +140,30 @@ describe("stayhub_terms_version is in step with stayTerms", () => {
           night.price,
         ]),
     );
-    expect(checked).toHaveLength(fields.length + nightFields.length + 2);
+    // A tax rule of its country, and one of its city, added and changed; one of another city is not its terms.
+    const [place] = await raw.query<{ country: string; city: string }>(
+      "select country, city from properties where id = $1",
+      [propertyId],
+    );
+    const rule = (city: string | null) =>
+      raw.query<{ id: string }>(
+        "insert into tax_rules (id, country, city, name, kind, value, base) values ($1, $2, $3, 'T', 'per_stay', 100, 'nights') returning id",
+        [Bun.randomUUIDv7(), place?.country, city],
+      );
+    for (const city of [null, place?.city.toUpperCase() ?? ""]) {
+      let id = "";
+      await tryChange(
+        `a tax rule of its ${city ? "city" : "country"} added`,
+        async () => {
+          id = (await rule(city))[0]?.id ?? "";
+        },
+        () => raw.query("delete from tax_rules where id = $1", [id]),
+      );
+    }
+    const [other] = await rule("Elsewhere");
+    expect((await terms()).version).toBe(before.version);
+    await raw.query("delete from tax_rules where id = $1", [other?.id]);
+    expect(checked).toHaveLength(fields.length + nightFields.length + 4);
   });
 
   test("the function hashes no column that stayTerms does not read", async () => {
@@ -153,9 +177,9 @@ describe("stayhub_terms_version is in step with stayTerms", () => {
     const columnName = (table: Record<string, { name: string }>, field: string) => table[field]?.name ?? field;
     const propertyColumns = getTableColumns(properties) as unknown as Record<string, { name: string }>;
     const dayColumns = getTableColumns(calendarDays) as unknown as Record<string, { name: string }>;
-    // p.id and d.property_id only join; d.day is the night's date.
+    // p.id and d.property_id only join; d.day is the night's date; p.country and p.city find the taxes.
     expect(named("p")).toEqual(
-      ["id", ...Object.keys(read).filter((f) => !NOT_VERSIONED.has(f))]
+      ["id", "country", "city", ...Object.keys(read).filter((f) => !NOT_VERSIONED.has(f))]
         .map((f) => columnName(propertyColumns, f))
         .sort(),
     );

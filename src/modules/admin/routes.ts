@@ -1,13 +1,24 @@
 // /admin: moderation for users with the admin role; to anyone else these routes do not exist (404).
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import type { Deps } from "../../dependencies";
 import { adminMacro } from "../../http/auth";
 import { errorResponses } from "../../http/errors";
 import { DEFAULT_LIMIT } from "../../http/pagination";
 import { IdParams } from "../../http/schema";
 import { PropertyDto } from "../properties/schemas";
-import { AdminUserDto, AdminUserPage, AdminUserQuery, AuditPage, AuditQuery, ReasonBody } from "./schemas";
+import {
+  AdminUserDto,
+  AdminUserPage,
+  AdminUserQuery,
+  AuditPage,
+  AuditQuery,
+  ReasonBody,
+  TaxRuleBody,
+  TaxRuleDto,
+  TaxRuleList,
+} from "./schemas";
 import { listAudit, listUsers, moderateProperty, suspendUser, unsuspendUser } from "./service";
+import { createTaxRule, deleteTaxRule, listTaxRules } from "./tax-rules";
 
 const hidden = "Admins only; to anyone else (no token, another role) 404, as for a route that does not exist.";
 
@@ -69,6 +80,52 @@ export function adminRoutes(deps: Deps) {
           tags,
           summary: "Unlist a property (moderation)",
           description: `It leaves search at once and its host cannot list it again. Audited. ${hidden}`,
+        },
+      },
+    )
+    .get("/tax-rules", ({ actor }) => listTaxRules({ actor }, deps), {
+      admin: true,
+      response: { 200: TaxRuleList, ...errorResponses("not_found") },
+      detail: {
+        tags,
+        summary: "Occupancy-tax rules",
+        description: `All of them (no paging: a handful per country), by country, city (country-wide first) and age. ${hidden}`,
+      },
+    })
+    .post(
+      "/tax-rules",
+      async ({ actor, body, set }) => {
+        set.status = 201;
+        return createTaxRule({ actor, input: body }, deps);
+      },
+      {
+        admin: true,
+        body: TaxRuleBody,
+        response: { 201: TaxRuleDto, ...errorResponses("not_found") },
+        detail: {
+          tags,
+          summary: "Add an occupancy-tax rule",
+          description:
+            "Priced into quotes at once and into bookings made after it, for listings of the country (and city, case-insensitive). " +
+            "A booking keeps the tax lines it was priced with. percent above 100 or an unassigned country → 422. Audited. " +
+            hidden,
+        },
+      },
+    )
+    .delete(
+      "/tax-rules/:id",
+      async ({ actor, params, set }) => {
+        await deleteTaxRule({ actor, id: params.id }, deps);
+        set.status = 204;
+      },
+      {
+        admin: true,
+        params: IdParams,
+        response: { 204: t.Void(), ...errorResponses("not_found") },
+        detail: {
+          tags,
+          summary: "Delete an occupancy-tax rule",
+          description: `Bookings made before keep its lines; new quotes and bookings no longer have it. Unknown id → 404. Audited. ${hidden}`,
         },
       },
     )

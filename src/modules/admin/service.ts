@@ -27,7 +27,7 @@ export function requireAdmin(actor: Actor | null | undefined): Actor {
   return actor;
 }
 
-type AuditAction = "user.suspend" | "user.unsuspend" | "property.unlist";
+type AuditAction = "user.suspend" | "user.unsuspend" | "property.unlist" | "tax_rule.create" | "tax_rule.delete";
 
 const STATUSES = ["active", "suspended", "deleted"] as const;
 export const toAdminUserDto = (u: UserRow) => ({
@@ -91,7 +91,7 @@ export async function listAudit(
       id: a.id,
       actorId: a.actorId,
       action: a.action as AuditAction,
-      targetType: a.targetType as "user" | "property",
+      targetType: a.targetType as "user" | "property" | "tax_rule",
       targetId: a.targetId,
       reason: a.reason,
       details: a.details as Record<string, unknown>,
@@ -101,10 +101,10 @@ export async function listAudit(
   };
 }
 
-const audit = (
+export const audit = (
   actor: Actor,
   action: AuditAction,
-  targetType: "user" | "property",
+  targetType: "user" | "property" | "tax_rule",
   targetId: string,
   reason: string | null,
   now: Date,

@@ -26,6 +26,22 @@ export function priceColumns(p: RuledPrice) {
   };
 }
 
+/** A price as the Booking's `price` answers it (the quote's too). */
+export function priceDto(p: RuledPrice): BookingDtoValue["price"] {
+  return {
+    nights: p.nights,
+    nightlyTotal: p.nightlyTotal,
+    discount: p.discount,
+    extraGuestFee: p.extraGuestFee,
+    cleaningFee: p.cleaningFee,
+    serviceFee: p.serviceFee,
+    taxes: p.taxes,
+    total: p.total,
+    hostPayout: p.hostPayout,
+    currency: p.currency,
+  };
+}
+
 export function toBookingDto(b: BookingRow): BookingDtoValue {
   return {
     id: b.id,

@@ -120,3 +120,28 @@ export const BookingQuery = t.Object({
   status: t.Optional(t.Union([...BookingStatusSchema.anyOf], { description: "only bookings in this status" })),
   ...PageQuery,
 });
+
+export const QuoteQuery = t.Object({
+  checkIn: Day("the first night, YYYY-MM-DD; today or later (service clock, UTC)"),
+  checkOut: Day("the day the stay ends (exclusive), YYYY-MM-DD"),
+  guests: t.Optional(Int({ minimum: 1, maximum: 50, description: "1 to the listing's maxGuests; default 1" })),
+});
+
+export const QuoteDto = t.Object(
+  {
+    checkIn: t.String({ format: "date" }),
+    checkOut: t.String({ format: "date" }),
+    guests: Int({ minimum: 1 }),
+    nights: t.Array(t.Object({ date: t.String({ format: "date" }), price: Amount })),
+    price: PriceDto,
+    available: t.Boolean({
+      description: "false when another stay holds some of these nights (where POST /bookings answers 409)",
+    }),
+    instantBook: t.Boolean(),
+  },
+  {
+    title: "Quote",
+    description:
+      "What POST /bookings would charge for this stay now: the same rules (the same 422s) and the same price, from the same read of the listing.",
+  },
+);

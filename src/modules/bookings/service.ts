@@ -12,7 +12,7 @@ import { rowsOf } from "../../db/rows";
 import { bookings, properties, users } from "../../db/schema";
 import { together } from "../../db/together";
 import type { Deps } from "../../dependencies";
-import { AppError, conflict, invalid, notFound } from "../../http/errors";
+import { AppError, conflict, notFound } from "../../http/errors";
 import type { IdempotencyClaim } from "../../http/idempotency";
 import type { Limited } from "../../http/rate-limit";
 import { enqueueMany, type JobSpec, outboxRowsJson, wakeRelays } from "../../jobs/outbox";
@@ -26,6 +26,7 @@ import {
   overridesOf,
   type StayTermsRow,
   staysOf,
+  taxesOf,
   termsOf,
   termsVersionOf,
 } from "../properties/calendar";
@@ -33,9 +34,9 @@ import { bookingFor } from "./access";
 import { type BookingDtoValue, type BookingRow, priceColumns, toBookingDto } from "./dto";
 import { admitHold, DAY_MS, holdsMadeField, type MadeHold } from "./hold-limits";
 import { dueNow, isDue, notificationsOf, settleDue } from "./lifecycle";
-import { MAX_AMOUNT, priceWithRules } from "./pricing";
 import { type CancellationPolicy, refundFor } from "./refunds";
 import type { BookingStatus, CreateBookingBody } from "./schemas";
+import { checkListingTerms, checkNotBlocked, checkStayDates, priceOfStay } from "./stay-rules";
 
 /** The advisory-lock key space of "a booking of this property is being made" (the other key is the property id's hash). */
 export const BOOKING_LOCK_SPACE = 7_411_338;
@@ -59,7 +60,6 @@ export async function lockBookingsOf(tx: Db, propertyIds: string[]): Promise<voi
 /** How long an unpaid booking holds its nights. */
 export const HOLD_MS = 15 * 60_000;
 /** The longest stay anyone can book (listings' maxNights is at most this). */
-const MAX_NIGHTS = 365;
 
 const unavailable = () =>
   new AppError(409, "dates_unavailable", "Those nights are no longer available; pick other dates");
@@ -193,6 +193,7 @@ const bookingContextQuery = perDatabase((db) => {
       stays: seen.stays,
       made: ifFree(holdsMadeField(guest)),
       overrides: ifFree(overridesOf(property)),
+      taxes: ifFree(taxesOf(property)),
       version: ifFree(termsVersionOf(property)),
     })
     .from(seen)
@@ -210,10 +211,15 @@ async function bookingContext(db: Db, a: Attempt) {
     dayAgo: new Date(a.now.getTime() - DAY_MS).toISOString(),
   });
   if (!row) return { guest: undefined, made: "[]", terms: undefined };
-  const { guestStatus, guestVersion, guestVerifiedAt, made, overrides, ...terms } = row;
+  const { guestStatus, guestVersion, guestVerifiedAt, made, overrides, taxes, ...terms } = row;
   const guest = { status: guestStatus, credentialVersion: guestVersion, emailVerifiedAt: guestVerifiedAt };
   // When a stay holds the nights, made, overrides and version were not read: the attempt is a 409.
-  const read = { ...terms, overrides: overrides ?? "[]", version: terms.version ?? "" } as StayTermsRow;
+  const read = {
+    ...terms,
+    overrides: overrides ?? "[]",
+    taxes: taxes ?? "[]",
+    version: terms.version ?? "",
+  } as StayTermsRow;
   return { guest, made: made ?? "[]", terms: terms.id === null ? undefined : termsOf(read, from, to) };
 }
 
@@ -235,29 +241,17 @@ async function insertBooking(a: Attempt, deps: Deps): Promise<Limited<BookingDto
     // Who may book first: the token's account, active, its session not revoked, its address verified.
     const guest = actingAs(context.guest, caller);
     requireVerifiedEmail(guest, deps, "book a stay");
-    if (nights < 1) throw invalid("/checkOut", "must be after checkIn");
-    if (checkIn < dayOf(now)) throw invalid("/checkIn", "is in the past");
-    if (nights > MAX_NIGHTS) throw invalid("/checkOut", `a stay is at most ${MAX_NIGHTS} nights`);
+    checkStayDates({ checkIn, nights, today: dayOf(now) });
     const { terms } = context;
     if (!terms) throw notFound("Property");
-    if (terms.status !== "listed") throw invalid("/propertyId", "the property is not listed");
-    if (terms.hostId === caller.id) throw invalid("/propertyId", "you cannot book your own property");
-    if (input.guests > terms.maxGuests)
-      throw invalid("/guests", `the property takes at most ${terms.maxGuests} guests`);
-    if (nights < terms.minNights)
-      throw invalid("/checkOut", `the property's stays are at least ${terms.minNights} nights`);
-    if (nights > terms.maxNights)
-      throw invalid("/checkOut", `the property's stays are at most ${terms.maxNights} nights`);
+    checkListingTerms(terms, { nights, guests: input.guests, callerId: caller.id });
     // A stay seen holding these nights is a refusal without a try (the exclusion constraint alone
     // decides what is accepted); the read did not fetch what the rest of the judgement needs.
     if (terms.stays === "live") throw unavailable();
     // How many holds the guest made lately (only holds made count): 429 rate_limited past a limit.
     const headers = admitHold(JSON.parse(context.made) as MadeHold[], { propertyId, now }, deps.config);
-    const blocked = terms.nights.find((n) => n.blocked);
-    if (blocked) throw invalid("/checkIn", `the night of ${blocked.date} is not available (the host blocked it)`);
-    const price = priceWithRules(terms, { nights: terms.nights, guests: input.guests }, [], deps.config.hostFeePercent);
-    if (price.total > MAX_AMOUNT)
-      throw invalid("/checkOut", "the stay costs more than one booking can charge; book fewer nights");
+    checkNotBlocked(terms);
+    const price = priceOfStay(terms, input.guests, deps.config.hostFeePercent);
     // Nights only holds whose time is up held: those are expired first, then the terms read again.
     if (terms.stays === "overdue" && settles++ < 2) {
       const { expired } = await deps.db.transaction((tx) =>

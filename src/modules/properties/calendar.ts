@@ -3,14 +3,14 @@ import { and, eq, gte, lt, type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import { onChange } from "../../cache/invalidation";
 import type { Db } from "../../db/client";
 import { perDatabase } from "../../db/prepared";
-import { bookings, calendarDays, properties } from "../../db/schema";
+import { bookings, calendarDays, properties, taxRules } from "../../db/schema";
 import { together } from "../../db/together";
 import type { Deps } from "../../dependencies";
 import { AppError, invalid } from "../../http/errors";
 import { addDays, dayOf, daysBetween, eachDay, isIsoDay } from "../../lib/dates";
 import type { Actor } from "../auth/actor";
 import { bookingsAs, holdsNights, inHoldingStatus, stillHolding } from "../bookings/holds";
-import { nightPrice } from "../bookings/pricing";
+import { nightPrice, type TaxRule } from "../bookings/pricing";
 import { propertyColumns, propertyForHost, type Viewer, visibleTo } from "./service";
 
 export const MAX_RANGE_DAYS = 366;
@@ -234,6 +234,8 @@ export interface StayTerms {
   guestsIncluded: number;
   extraGuestFee: number;
   instantBook: boolean;
+  /** The occupancy-tax rules of the listing's country and city, oldest first. */
+  taxes: TaxRule[];
   /** Each night: its price (override, weekend price, base price), and the host's override alone. */
   nights: { date: string; price: number; override: number | null; blocked: boolean }[];
   /** What the booking compares under its turn: these terms are still the property's. */
@@ -264,15 +266,16 @@ export async function stayTerms(
 }
 
 /** What `stayTermsFields` reads, as the database answers it. */
-export type StayTermsRow = Omit<StayTerms, "nights" | "cancellationPolicy" | "stays"> & {
+export type StayTermsRow = Omit<StayTerms, "nights" | "cancellationPolicy" | "stays" | "taxes"> & {
   cancellationPolicy: string;
   overrides: string;
+  taxes: string;
   stays: string | null;
 };
 
 /** The terms of a stay of [from, to) from what `stayTermsFields` read. */
 export function termsOf(row: StayTermsRow, from: string, to: string): StayTerms {
-  const { overrides, ...terms } = row;
+  const { overrides, taxes, ...terms } = row;
   const byDay = new Map(
     (JSON.parse(overrides) as { day: string; price: number | null; blocked: boolean }[]).map((o) => [o.day, o]),
   );
@@ -280,6 +283,7 @@ export function termsOf(row: StayTermsRow, from: string, to: string): StayTerms 
     ...terms,
     cancellationPolicy: row.cancellationPolicy as StayTerms["cancellationPolicy"],
     stays: row.stays as StayTerms["stays"],
+    taxes: JSON.parse(taxes) as TaxRule[],
     nights: eachDay(from, to).map((date) => {
       const o = byDay.get(date);
       const override = o?.price ?? null;
@@ -301,6 +305,14 @@ export function overridesOf(propertyId: SQLWrapper): SQL<string> {
   const [from, to] = stayDays();
   return sql<string>`(select coalesce(json_agg(json_build_object('day', d.day, 'blocked', d.blocked, 'price', d.price)), '[]')::text
         from ${calendarDays} d where d.property_id = ${propertyId} and d.day >= ${from} and d.day < ${to})`;
+}
+
+/** The occupancy-tax rules of the country and city of the listing `propertyId` names, as JSON text (oldest first). */
+export function taxesOf(propertyId: SQLWrapper): SQL<string> {
+  return sql<string>`(select coalesce(json_agg(json_build_object('name', r.name, 'kind', r.kind, 'value', r.value, 'base', r.base)
+          order by r.created_at, r.id), '[]')::text
+        from ${taxRules} r join ${properties} tp on tp.id = ${propertyId}
+        where r.country = tp.country and (r.city is null or lower(r.city) = lower(tp.city)))`;
 }
 
 /** Whether stays at `propertyId` hold the stay's nights: 'live', 'overdue' (only holds whose time is up), or null. */
@@ -346,6 +358,7 @@ export function stayTermsFields() {
     ...listingTermsColumns(),
     version: termsVersionOf(propertyId),
     overrides: overridesOf(propertyId),
+    taxes: taxesOf(propertyId),
     stays: staysOf(propertyId),
   };
 }

@@ -8,6 +8,8 @@ import { fastRoute } from "../../http/foundation";
 import { DEFAULT_LIMIT } from "../../http/pagination";
 import { IdParams } from "../../http/schema";
 import { isUuid } from "../../lib/ids";
+import { quoteStay } from "../bookings/quote";
+import { QuoteDto, QuoteQuery } from "../bookings/schemas";
 import { availability, changeCalendar, unavailableRanges } from "./calendar";
 import { icalFeed } from "./ical";
 import {
@@ -180,6 +182,33 @@ export function propertyRoutes(deps: Deps) {
           tags,
           summary: "Per-day availability and price for [from, to)",
           description: "Defaults: from today, 90 days; at most 366 days.",
+        },
+      },
+    )
+    .get(
+      "/:id/quote",
+      ({ params, query, request }) =>
+        quoteStay(
+          {
+            propertyId: params.id,
+            checkIn: query.checkIn,
+            checkOut: query.checkOut,
+            guests: query.guests,
+            viewer: viewerOf(request, deps),
+          },
+          deps,
+        ),
+      {
+        params: IdParams,
+        query: QuoteQuery,
+        response: { 200: QuoteDto, ...errorResponses("not_found", "validation_failed") },
+        detail: {
+          tags,
+          summary: "What booking this stay would cost now (anyone)",
+          description:
+            "The same rules as POST /bookings, in the same order (422 naming the field: dates, nights outside min/max, guests above maxGuests, " +
+            "a night the host blocked, one's own or an unlisted property), and the same price: a booking made right after it costs this. " +
+            "Nights another stay holds are `available: false` (POST /bookings would answer 409 dates_unavailable). Read fresh, never cached.",
         },
       },
     )

@@ -420,6 +420,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/properties/{id}/quote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What booking this stay would cost now (anyone)
+         * @description The same rules as POST /bookings, in the same order (422 naming the field: dates, nights outside min/max, guests above maxGuests, a night the host blocked, one's own or an unlisted property), and the same price: a booking made right after it costs this. Nights another stay holds are `available: false` (POST /bookings would answer 409 dates_unavailable). Read fresh, never cached.
+         */
+        get: operations["getPropertiesByIdQuote"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/properties/{id}/calendar": {
         parameters: {
             query?: never;
@@ -783,6 +803,50 @@ export interface paths {
          */
         post: operations["postAdminPropertiesByIdUnlist"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/tax-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Occupancy-tax rules
+         * @description All of them (no paging: a handful per country), by country, city (country-wide first) and age. Admins only; to anyone else (no token, another role) 404, as for a route that does not exist.
+         */
+        get: operations["getAdminTaxRules"];
+        put?: never;
+        /**
+         * Add an occupancy-tax rule
+         * @description Priced into quotes at once and into bookings made after it, for listings of the country (and city, case-insensitive). A booking keeps the tax lines it was priced with. percent above 100 or an unassigned country → 422. Audited. Admins only; to anyone else (no token, another role) 404, as for a route that does not exist.
+         */
+        post: operations["postAdminTaxRules"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/tax-rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete an occupancy-tax rule
+         * @description Bookings made before keep its lines; new quotes and bookings no longer have it. Unknown id → 404. Audited. Admins only; to anyone else (no token, another role) 404, as for a route that does not exist.
+         */
+        delete: operations["deleteAdminTaxRulesById"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1639,6 +1703,27 @@ export interface components {
             }[];
         };
         /**
+         * Quote
+         * @description What POST /bookings would charge for this stay now: the same rules (the same 422s) and the same price, from the same read of the listing.
+         */
+        Quote: {
+            /** Format: date */
+            checkIn: string;
+            /** Format: date */
+            checkOut: string;
+            guests: number;
+            nights: {
+                /** Format: date */
+                date: string;
+                /** @description minor units (cents) */
+                price: number;
+            }[];
+            price: components["schemas"]["BookingPrice"];
+            /** @description false when another stay holds some of these nights (where POST /bookings answers 409) */
+            available: boolean;
+            instantBook: boolean;
+        };
+        /**
          * CalendarChange
          * @description Applies to [from, to). `price: null` removes the override.
          * @example {
@@ -1830,6 +1915,58 @@ export interface components {
             /** @description why, for the audit log (and the user) */
             reason: string;
         };
+        /** TaxRule */
+        TaxRule: {
+            /**
+             * Format: uuid
+             * @description UUID (v7)
+             */
+            id: string;
+            country: string;
+            city: string | null;
+            name: string;
+            /** @enum {string} */
+            kind: "percent" | "per_night" | "per_guest_per_night" | "per_stay";
+            value: number;
+            /** @enum {string} */
+            base: "nights" | "nights_and_cleaning";
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            createdAt: string;
+        };
+        /** TaxRuleList */
+        TaxRuleList: {
+            data: components["schemas"]["TaxRule"][];
+        };
+        /**
+         * TaxRuleInput
+         * @example {
+         *       "country": "PT",
+         *       "city": "Lisbon",
+         *       "name": "Lisbon tourist tax",
+         *       "kind": "per_guest_per_night",
+         *       "value": 400
+         *     }
+         */
+        TaxRuleInput: {
+            /** @description an ISO 3166-1 alpha-2 code, e.g. PT */
+            country: string;
+            /** @description only listings in this city (matched case-insensitively); absent: the whole country */
+            city?: string;
+            /** @description the line's name on the price */
+            name: string;
+            /** @enum {string} */
+            kind: "percent" | "per_night" | "per_guest_per_night" | "per_stay";
+            /** @description a whole percent (0–100) for percent; minor units of the listing's currency otherwise */
+            value: number;
+            /**
+             * @description percent only: nights (nightlyTotal − discount + extraGuestFee) or nights_and_cleaning (that and cleaningFee); default nights
+             * @enum {string}
+             */
+            base?: "nights" | "nights_and_cleaning";
+        };
         /** AuditEntry */
         AuditEntry: {
             /**
@@ -1843,9 +1980,9 @@ export interface components {
              */
             actorId: string;
             /** @enum {string} */
-            action: "user.suspend" | "user.unsuspend" | "property.unlist";
+            action: "user.suspend" | "user.unsuspend" | "property.unlist" | "tax_rule.create" | "tax_rule.delete";
             /** @enum {string} */
-            targetType: "user" | "property";
+            targetType: "user" | "property" | "tax_rule";
             /**
              * Format: uuid
              * @description UUID (v7)
@@ -4682,6 +4819,90 @@ export interface operations {
             };
         };
     };
+    getPropertiesByIdQuote: {
+        parameters: {
+            query: {
+                /** @description the first night, YYYY-MM-DD; today or later (service clock, UTC) */
+                checkIn: string;
+                /** @description the day the stay ends (exclusive), YYYY-MM-DD */
+                checkOut: string;
+                /** @description 1 to the listing's maxGuests; default 1 */
+                guests?: number;
+            };
+            header?: never;
+            path: {
+                /** @description UUID (v7) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Quote"];
+                };
+            };
+            /** @description No such resource, or one the caller may not see (`not_found`) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            /** @description The body is over 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
+                };
+            };
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
+                };
+            };
+        };
+    };
     putPropertiesByIdCalendar: {
         parameters: {
             query?: never;
@@ -7082,6 +7303,385 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Property"];
                 };
+            };
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
+                };
+            };
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
+                };
+            };
+            /** @description Authenticated but not allowed (`forbidden`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
+                };
+            };
+            /** @description No such resource, or one the caller may not see (`not_found`) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
+            408: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (`conflict`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict";
+                    };
+                };
+            };
+            /** @description The body is over 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
+                };
+            };
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    getAdminTaxRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxRuleList"];
+                };
+            };
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
+                };
+            };
+            /** @description Authenticated but not allowed (`forbidden`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
+                };
+            };
+            /** @description No such resource, or one the caller may not see (`not_found`) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            /** @description The body is over 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    postAdminTaxRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "country": "PT",
+                 *       "city": "Lisbon",
+                 *       "name": "Lisbon tourist tax",
+                 *       "kind": "per_guest_per_night",
+                 *       "value": 400
+                 *     }
+                 */
+                "application/json": components["schemas"]["TaxRuleInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaxRule"];
+                };
+            };
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
+                };
+            };
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
+                };
+            };
+            /** @description Authenticated but not allowed (`forbidden`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
+                };
+            };
+            /** @description No such resource, or one the caller may not see (`not_found`) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
+            408: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (`conflict`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict";
+                    };
+                };
+            };
+            /** @description The body is over 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
+                };
+            };
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    deleteAdminTaxRulesById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID (v7) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
             400: {
