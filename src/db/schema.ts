@@ -341,6 +341,8 @@ export const payments = pgTable(
   },
   (t) => [
     index("payments_booking_idx").on(t.bookingId, t.createdAt),
+    // A guest's payments of the last hour (the card-testing limits count them on every payment).
+    index("payments_payer_idx").on(t.payerId, t.createdAt),
     // At most one live (processing or settled) payment per booking: a second charge cannot exist.
     uniqueIndex("payments_one_live_per_booking_key")
       .on(t.bookingId)

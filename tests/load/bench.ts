@@ -741,6 +741,28 @@ const OVERLAP_SQL = `select count(*)::int as n from bookings a join bookings b
   on a.property_id = b.property_id and a.id < b.id and daterange(a.check_in, a.check_out) && daterange(b.check_in, b.check_out)
   where a.status in ('pending_payment', 'confirmed') and b.status in ('pending_payment', 'confirmed')`;
 
+/** Access tokens of up to 1,000 seeded guests, signed as the service signs them (the same secret). */
+async function guestTokens(env: Record<string, string>): Promise<string[]> {
+  const sql = postgres(benchDb, { max: 1, onnotice: () => {} });
+  const guests = (await sql`select id from users where not ('host' = any(roles)) limit 1000`).map(
+    (r) => r.id as string,
+  );
+  await sql.end();
+  const { createAccessTokens } = await import("../../src/modules/auth/tokens");
+  const signer = createAccessTokens(env.JWT_SECRET as string, 900);
+  return Promise.all(guests.map((id) => signer.sign(id, 0)));
+}
+
+/** A booking load's service: on Redis, its own keys, and the hold limits out of the way (a guest may hold many). */
+const bookingLoadEnv = (prefix: string) => ({
+  REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+  REDIS_PREFIX: `${prefix}${Date.now()}:`,
+  MAX_PENDING_BOOKINGS: "1000",
+  BOOKING_HOLDS_PER_HOUR: "100000",
+  BOOKING_HOLDS_PER_LISTING_PER_DAY: "100000",
+  LOG_LEVEL: "warn",
+});
+
 /**
  * Issue 12: booking attempts over the seeded listings as deployed (Redis, worker threads running
  * each booking's jobs): (a) random properties and dates, (b) 64 clients fighting over 20 properties;
@@ -755,26 +777,9 @@ async function bookingScenarios(env: Record<string, string>, cwd: string, o: { c
       min_nights: number;
       max_nights: number;
     }[];
-  const guests = (await sql`select id from users where not ('host' = any(roles)) limit 1000`).map(
-    (r) => r.id as string,
-  );
   await sql.end();
-  // Tokens as the service signs them (same secret); a guest may hold many unpaid bookings here.
-  const { createAccessTokens } = await import("../../src/modules/auth/tokens");
-  const signer = createAccessTokens(env.JWT_SECRET as string, 900);
-  const tokens = await Promise.all(guests.map((id) => signer.sign(id, 0)));
-  const app = await startStayhub(
-    {
-      ...env,
-      REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
-      REDIS_PREFIX: `benchb${Date.now()}:`,
-      MAX_PENDING_BOOKINGS: "1000",
-      BOOKING_HOLDS_PER_HOUR: "100000",
-      BOOKING_HOLDS_PER_LISTING_PER_DAY: "100000",
-      LOG_LEVEL: "warn",
-    },
-    cwd,
-  );
+  const tokens = await guestTokens(env);
+  const app = await startStayhub({ ...env, ...bookingLoadEnv("benchb") }, cwd);
   const lua = (props: Listing[], window: number) => bookingRequestsLua(tokens, props, window);
   const counted = (r: LoadResult) => {
     const s = r.statuses ?? {};
@@ -839,25 +844,9 @@ async function mixedScenario(env: Record<string, string>, cwd: string, o: { conn
   const cities = (await sql`select city from properties group by city order by count(*) desc limit 30`).map(
     (r) => r.city as string,
   );
-  const guests = (await sql`select id from users where not ('host' = any(roles)) limit 1000`).map(
-    (r) => r.id as string,
-  );
   await sql.end();
-  const { createAccessTokens } = await import("../../src/modules/auth/tokens");
-  const signer = createAccessTokens(env.JWT_SECRET as string, 900);
-  const tokens = await Promise.all(guests.map((id) => signer.sign(id, 0)));
-  const app = await startStayhub(
-    {
-      ...env,
-      REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
-      REDIS_PREFIX: `benchm${Date.now()}:`,
-      MAX_PENDING_BOOKINGS: "1000",
-      BOOKING_HOLDS_PER_HOUR: "100000",
-      BOOKING_HOLDS_PER_LISTING_PER_DAY: "100000",
-      LOG_LEVEL: "warn",
-    },
-    cwd,
-  );
+  const tokens = await guestTokens(env);
+  const app = await startStayhub({ ...env, ...bookingLoadEnv("benchm") }, cwd);
   const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
   // 300 distinct dated searches: 30 cities × 10 stays in the next two months.
   const searches: string[] = [];
@@ -1241,24 +1230,14 @@ async function paymentScenario(env: Record<string, string>, cwd: string, o: { co
       id: string;
       min_nights: number;
     }[];
-  const guests = (await sql`select id from users where not ('host' = any(roles)) limit 1000`).map(
-    (r) => r.id as string,
-  );
   await sql.end();
-  const { createAccessTokens } = await import("../../src/modules/auth/tokens");
-  const signer = createAccessTokens(env.JWT_SECRET as string, 900);
-  const tokens = await Promise.all(guests.map((id) => signer.sign(id, 0)));
+  const tokens = await guestTokens(env);
   const appEnv = {
     ...env,
-    REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
-    REDIS_PREFIX: `benchp${Date.now()}:`,
-    MAX_PENDING_BOOKINGS: "1000",
-    BOOKING_HOLDS_PER_HOUR: "100000",
-    BOOKING_HOLDS_PER_LISTING_PER_DAY: "100000",
+    ...bookingLoadEnv("benchp"),
     PAYMENT_ATTEMPTS_PER_USER_PER_HOUR: "100000",
     WORKER_THREADS: "2",
     PAYMENT_PROVIDER_LATENCY_MS: String(PROVIDER_LATENCY_MS),
-    LOG_LEVEL: "warn",
   };
   // The floor: the bookings these clients ask for (a listing's minimum stay), written raw.
   const floorProps = listed.map((p) => ({ ...p, max_nights: p.min_nights }));

@@ -5,10 +5,9 @@
 import { and, eq, gt, lte } from "drizzle-orm";
 import type { Config } from "../../config";
 import type { Db } from "../../db/client";
-import { bookings, payments } from "../../db/schema";
+import { payments } from "../../db/schema";
 import { together } from "../../db/together";
 import { admitAttempt, type CountedLimit, slidingReset } from "../../http/rate-limit";
-import { HOLD_MS } from "../bookings/service";
 
 const HOUR_MS = 3_600_000;
 
@@ -57,10 +56,9 @@ export async function admitPayment(
 
 /**
  * The two reads admitPayment counts from, each on its own index: the booking's payments (by
- * booking), and the guest's payments of the last hour. A payment is made while its booking's hold
- * lives, so one made in the last hour belongs to a booking created at most HOLD_MS before that: the
- * guest's bookings index is read from there on, not over the guest's whole history (one OR of the
- * two made PostgreSQL read every booking the guest ever made).
+ * booking), and the guest's payments of the last hour (by payer: only a booking's guest pays it).
+ * Read through the guest's bookings instead, this was the costliest statement of a payment (1.6 ms
+ * of PostgreSQL at 32 clients, for guests with many bookings in the hour).
  */
 export function attemptQueries(tx: Db, guestId: string, bookingId: string, now: Date) {
   const since = new Date(now.getTime() - HOUR_MS);
@@ -69,15 +67,7 @@ export function attemptQueries(tx: Db, guestId: string, bookingId: string, now: 
     tx
       .select({ status: payments.status, createdAt: payments.createdAt })
       .from(payments)
-      .innerJoin(bookings, eq(bookings.id, payments.bookingId))
-      .where(
-        and(
-          eq(bookings.guestId, guestId),
-          gt(bookings.createdAt, new Date(since.getTime() - HOLD_MS)),
-          gt(payments.createdAt, since),
-          lte(payments.createdAt, now),
-        ),
-      )
+      .where(and(eq(payments.payerId, guestId), gt(payments.createdAt, since), lte(payments.createdAt, now)))
       .orderBy(payments.createdAt),
   ] as const;
 }
