@@ -36,7 +36,6 @@ export const ConfigSchema = T.Object({
   smtpUrl: T.Optional(T.String({ pattern: "^smtps?://" })),
   testClock: T.Boolean(),
   cache: T.Boolean(),
-  paymentChargeInline: T.Boolean(),
   testJobs: T.Boolean(),
   jobVisibilityTimeoutMs: T.Integer({ minimum: 100, maximum: 3_600_000 }),
   jobMaxAttempts: T.Integer({ minimum: 1, maximum: 50 }),
@@ -112,7 +111,6 @@ const vars: Record<Key, Var> = {
   smtpUrl: { env: "SMTP_URL", rule: "an smtp:// or smtps:// URL", kind: "string" },
   testClock: { env: "TEST_CLOCK", rule: "1/true or 0/false", default: "0", kind: "bool" },
   cache: { env: "CACHE", rule: "1/true or 0/false", default: "1", kind: "bool" },
-  paymentChargeInline: { env: "PAYMENT_CHARGE_INLINE", rule: "1/true or 0/false", default: "1", kind: "bool" },
   testJobs: { env: "TEST_JOBS", rule: "1/true or 0/false", default: "0", kind: "bool" },
   jobVisibilityTimeoutMs: {
     env: "JOB_VISIBILITY_TIMEOUT_MS",

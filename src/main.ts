@@ -11,7 +11,6 @@ import { closeBookingFeed } from "./graphql/live";
 import { isRfc3339Instant } from "./http/schema";
 import { listDeadJobs, retryDeadJob } from "./jobs/dead-letters";
 import { startJobs } from "./jobs/runner";
-import { backgroundSettled } from "./lib/background";
 import { systemClock } from "./lib/clock";
 import { isIsoDay } from "./lib/dates";
 import { settlesWithin } from "./lib/deadline";
@@ -89,9 +88,6 @@ async function serve(config: Config): Promise<void> {
       deps.log.warn(`in-flight requests still open after ${grace} ms; closing them`);
       await app.server?.stop(true);
     }
-    // Charges started after a payment's commit: finished, or left to their backstop jobs.
-    phase("finishing inline charges");
-    await backgroundSettled(deps, Math.min(5_000, Math.max(100, remainingMs() / 4)));
     // Then the jobs: the relay stops, each worker finishes (or hands back) the job in hand.
     phase("stopping the job workers");
     // What is left of the budget, less a margin for closing the connections after.

@@ -72,8 +72,7 @@ export async function enqueueMany(tx: Db, clock: Clock, jobs: JobSpec[]): Promis
     )
     .onConflictDoNothing({ target: outbox.dedupeKey })
     .returning({ id: outbox.id });
-  // Relays are woken for jobs due now; one due later is found by the poll that comes due with it.
-  if (rows.length && jobs.some((j) => !j.runAt || j.runAt <= now)) afterCommit(tx, wakeRelays);
+  if (rows.length) afterCommit(tx, wakeRelays);
   return rows.map((r) => String(r.id));
 }
 

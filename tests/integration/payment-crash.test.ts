@@ -12,8 +12,6 @@ import { databaseUrl, redisUrl } from "../support/services";
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp({
-    // The charge job's path (the inline charge's crash is payments-inline.test.ts's).
-    PAYMENT_CHARGE_INLINE: "0",
     TEST_JOBS: "1",
     JOB_VISIBILITY_TIMEOUT_MS: "1000",
     JOB_BACKOFF_MS: "10",

@@ -33,11 +33,7 @@ interface PaymentBody {
   errors?: { path: string; message: string }[];
 }
 
-// The charge job's path (the inline charge's backstop): each payment stays processing until a job
-// charges it, so webhooks and lost answers can be placed around it. The inline charge has
-// payments-inline.test.ts.
 const ENV = {
-  PAYMENT_CHARGE_INLINE: "0",
   PAYMENT_WEBHOOK_SECRET: SECRET,
   PAYMENT_PROVIDER_LATENCY_MS: "0",
   JOB_BACKOFF_MS: "1",

@@ -1,12 +1,10 @@
 // An application wired to this test file's own database and Redis prefix, driven through app.handle().
-
 import { appendFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../../src/app";
 import { createDeps, type Deps } from "../../src/compose";
 import { loadConfig } from "../../src/config";
-import { backgroundSettled } from "../../src/lib/background";
 import { createLogger } from "../../src/lib/log";
 import { createPasswords } from "../../src/modules/auth/passwords";
 import { answerChecker, describeUndocumented } from "./documented-answers";
@@ -116,7 +114,6 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
     call,
     async close() {
       if (app.server) await app.stop(true);
-      await backgroundSettled(deps);
       await deps.cache.close?.();
       await tdb.drop();
       await tredis.cleanup();

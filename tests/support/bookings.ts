@@ -3,7 +3,6 @@ import { afterAll, beforeEach } from "bun:test";
 import type { Database } from "../../src/db/client";
 import { runLocalOnce } from "../../src/jobs/local";
 import { scheduleDue } from "../../src/jobs/scheduler";
-import { backgroundSettled } from "../../src/lib/background";
 import type { Mail } from "../../src/modules/notifications/mailer";
 import type { Answer, Call, Registered, TestApp } from "./app";
 
@@ -55,8 +54,6 @@ export async function setClock(call: Call, now: string): Promise<void> {
 
 /** Runs every due job of the outbox in this process until none is left. */
 export async function drainJobs(t: TestApp): Promise<void> {
-  // What requests left running (a payment's inline charge) first: it may settle what a job would.
-  await backgroundSettled(t.deps);
   while ((await runLocalOnce(t.deps)) > 0) {}
 }
 

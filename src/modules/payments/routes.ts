@@ -1,5 +1,4 @@
 // /bookings/:id/payments, /payments/:id and the provider's /webhooks/payments.
-
 import { Elysia, type Static } from "elysia";
 import { onChange } from "../../cache/invalidation";
 import type { Deps } from "../../dependencies";
@@ -13,7 +12,6 @@ import { IdParams } from "../../http/schema";
 import { systemClock } from "../../lib/clock";
 import type { Actor } from "../auth/actor";
 import type { PaymentDtoValue } from "./dto";
-import { chargeInline } from "./inline-charge";
 import { WebhookSignatureError } from "./provider";
 import { lastMismatches } from "./reconcile";
 import {
@@ -53,11 +51,6 @@ export async function payBookingOnce(
       return paid.value;
     },
   );
-  // A new payment (not a replay): charged by this process now, its job the backstop.
-  if (!value.replayed && deps.config.paymentChargeInline) {
-    const p = value.body;
-    chargeInline(deps, { paymentId: p.id, amount: p.amount, currency: p.currency, paymentMethod: input.paymentMethod });
-  }
   return { value, headers };
 }
 

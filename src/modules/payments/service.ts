@@ -114,14 +114,7 @@ export async function payBooking(
       await together(
         tx.insert(payments).values(row),
         enqueueMany(tx, deps.clock, [
-          {
-            type: "payment.charge",
-            payload: { paymentId: row.id },
-            dedupeKey: chargeJobKey(row.id),
-            // Charged inline right after this commit (chargeInline): the job is its backstop, due
-            // only if that never settles it (the process died, the provider failed transiently).
-            ...(deps.config.paymentChargeInline && { runAt: new Date(now.getTime() + CHARGE_BACKSTOP_MS) }),
-          },
+          { type: "payment.charge", payload: { paymentId: row.id }, dedupeKey: `payment:${row.id}:charge` },
         ]),
         claim?.complete(tx, dto),
       );
@@ -301,10 +294,6 @@ const refundKey = (r: RefundReason) =>
   r.reason === "cancellation" ? `refund:cancel:${r.bookingId}` : `refund:unheld:${r.paymentId}`;
 /** The provider's key of a payment's charge. */
 export const chargeKey = (paymentId: string) => `charge:${paymentId}`;
-/** The outbox key of a payment's charge job. */
-export const chargeJobKey = (paymentId: string) => `payment:${paymentId}:charge`;
-/** How long an inline charge has before its backstop job is due (service clock). */
-export const CHARGE_BACKSTOP_MS = 60_000;
 
 /** Payments whose money may be given back: settled ones, and a failed one the provider charged after all. */
 const refundable = (p: PaymentRow) =>
