@@ -3,7 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { sql } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import { afterCommit } from "../db/after-commit";
 import type { Db } from "../db/client";
 import { outbox } from "../db/schema";
@@ -72,8 +72,31 @@ export async function enqueueMany(tx: Db, clock: Clock, jobs: JobSpec[]): Promis
     )
     .onConflictDoNothing({ target: outbox.dedupeKey })
     .returning({ id: outbox.id });
-  if (rows.length) afterCommit(tx, wakeRelays);
+  // A job for later (a backstop) wakes no one: the relays' polls find it when it is due.
+  if (rows.length && jobs.some((j) => !j.runAt || j.runAt <= now)) afterCommit(tx, wakeRelays);
   return rows.map((r) => String(r.id));
+}
+
+/**
+ * The job under `dedupeKey`, not yet handed on, recorded as done in `tx`: its work was done in
+ * this transaction by other means (a backstop no longer needed). A job already handed on runs,
+ * and its handler finds the work done.
+ */
+export function markDone(tx: Db, dedupeKey: string) {
+  return tx
+    .update(outbox)
+    .set({ sentAt: sql`now()`, lastError: null })
+    .where(and(eq(outbox.dedupeKey, dedupeKey), isNull(outbox.sentAt), isNull(outbox.deadAt)));
+}
+
+/** The job under `dedupeKey`, if it waits for a later time, made due now (and the relays woken). */
+export async function runNow(db: Db, clock: Clock, dedupeKey: string): Promise<void> {
+  const moved = await db
+    .update(outbox)
+    .set({ runAt: clock.now() })
+    .where(and(eq(outbox.dedupeKey, dedupeKey), isNull(outbox.sentAt), isNull(outbox.deadAt)))
+    .returning({ id: outbox.id });
+  if (moved.length) afterCommit(db, wakeRelays);
 }
 
 const signals = new WeakMap<Db, { inFlight: boolean; again: boolean }>();

@@ -23,6 +23,7 @@ import { bookingFor } from "../bookings/access";
 import { isDue, notificationsOf, settleDue } from "../bookings/lifecycle";
 import { emailJobOf, insertNotices, type Notice, notifyWithin } from "../notifications/within";
 import { admitPayment } from "./attempt-limits";
+import { BACKSTOP_MS, chargeJobKey, chargesInline } from "./backstop";
 import { type PaymentDtoValue, type PaymentRow, refundedStatus, toPaymentDto } from "./dto";
 import type { RefundResult } from "./provider";
 import type { WebhookEventValue, WebhookOutcome } from "./schemas";
@@ -50,6 +51,10 @@ export async function paymentFor(actor: Pick<Actor, "id">, id: string, db: Db): 
   return payment;
 }
 
+/**
+ * Makes a processing payment of the booking and its charge job, in one transaction. `charge`: the
+ * payment, when its caller is to charge it inline once this returns (the job then only backs it up).
+ */
 export async function payBooking(
   {
     actor,
@@ -58,68 +63,79 @@ export async function payBooking(
     claim,
   }: { actor: Actor; bookingId: string; paymentMethod: string; claim?: IdempotencyClaim | null },
   deps: Deps,
-): Promise<Limited<PaymentDtoValue>> {
+): Promise<Limited<PaymentDtoValue> & { charge: PaymentRow | null }> {
   const now = deps.clock.now();
   const outcome = await deps.db
-    .transaction(async (tx): Promise<Limited<PaymentDtoValue> | { refused: string; freed: boolean }> => {
-      const { booking, role } = await bookingFor(actor, bookingId, tx, { lock: true });
-      // Only the guest pays: to the host (and anyone else) this verb does not exist for the booking.
-      if (role !== "guest") throw notFound("Booking");
-      if (isDue(booking, now)) {
-        const { expired } = await settleDue(tx, deps.clock, { ids: [booking.id] });
-        return { refused: "The booking's hold expired before it was paid", freed: expired.length > 0 };
-      }
-      if (booking.status !== "pending_payment")
-        return {
-          refused: `The booking is ${booking.status}; only a pending_payment booking can be paid`,
-          freed: false,
+    .transaction(
+      async (
+        tx,
+      ): Promise<(Limited<PaymentDtoValue> & { charge: PaymentRow | null }) | { refused: string; freed: boolean }> => {
+        const { booking, role } = await bookingFor(actor, bookingId, tx, { lock: true });
+        // Only the guest pays: to the host (and anyone else) this verb does not exist for the booking.
+        if (role !== "guest") throw notFound("Booking");
+        if (isDue(booking, now)) {
+          const { expired } = await settleDue(tx, deps.clock, { ids: [booking.id] });
+          return { refused: "The booking's hold expired before it was paid", freed: expired.length > 0 };
+        }
+        if (booking.status !== "pending_payment")
+          return {
+            refused: `The booking is ${booking.status}; only a pending_payment booking can be paid`,
+            freed: false,
+          };
+        // Read once the booking is held (a payment another request made under the lock is seen).
+        const [[live], [property]] = await together(
+          tx
+            .select({ id: payments.id, status: payments.status })
+            .from(payments)
+            .where(and(eq(payments.bookingId, booking.id), inArray(payments.status, [...LIVE]))),
+          // Taken shared: an unlisting (by its host, an admin, or a suspension) waits, or is seen.
+          tx
+            .select({ status: properties.status })
+            .from(properties)
+            .where(eq(properties.id, booking.propertyId))
+            .for("share"),
+        );
+        if (live) return { refused: `The booking already has a ${live.status} payment (${live.id})`, freed: false };
+        if (property?.status !== "listed")
+          return { refused: "The property is no longer listed; this hold cannot be paid", freed: false };
+        // Only now, so a booking that is paid already (or cannot be) gets its usual 409, never a 429.
+        const headers = await admitPayment(tx, { guestId: actor.id, booking }, deps.config, now);
+        const row: PaymentRow = {
+          id: Bun.randomUUIDv7(),
+          bookingId: booking.id,
+          payerId: actor.id,
+          amount: booking.total,
+          currency: booking.currency,
+          status: "processing",
+          paymentMethod,
+          failureCode: null,
+          refundedAmount: 0,
+          providerRef: null,
+          attempts: 0,
+          disputedAt: null,
+          createdAt: now,
+          updatedAt: now,
         };
-      // Read once the booking is held (a payment another request made under the lock is seen).
-      const [[live], [property]] = await together(
-        tx
-          .select({ id: payments.id, status: payments.status })
-          .from(payments)
-          .where(and(eq(payments.bookingId, booking.id), inArray(payments.status, [...LIVE]))),
-        // Taken shared: an unlisting (by its host, an admin, or a suspension) waits, or is seen.
-        tx
-          .select({ status: properties.status })
-          .from(properties)
-          .where(eq(properties.id, booking.propertyId))
-          .for("share"),
-      );
-      if (live) return { refused: `The booking already has a ${live.status} payment (${live.id})`, freed: false };
-      if (property?.status !== "listed")
-        return { refused: "The property is no longer listed; this hold cannot be paid", freed: false };
-      // Only now, so a booking that is paid already (or cannot be) gets its usual 409, never a 429.
-      const headers = await admitPayment(tx, { guestId: actor.id, booking }, deps.config, now);
-      const row: PaymentRow = {
-        id: Bun.randomUUIDv7(),
-        bookingId: booking.id,
-        payerId: actor.id,
-        amount: booking.total,
-        currency: booking.currency,
-        status: "processing",
-        paymentMethod,
-        failureCode: null,
-        refundedAmount: 0,
-        providerRef: null,
-        attempts: 0,
-        disputedAt: null,
-        createdAt: now,
-        updatedAt: now,
-      };
-      const dto = toPaymentDto(row);
-      // The payment, its charge job and the recorded answer, sent together (a second live payment
-      // fails its insert, and with it the transaction: the unique violation is what is thrown).
-      await together(
-        tx.insert(payments).values(row),
-        enqueueMany(tx, deps.clock, [
-          { type: "payment.charge", payload: { paymentId: row.id }, dedupeKey: `payment:${row.id}:charge` },
-        ]),
-        claim?.complete(tx, dto),
-      );
-      return { value: dto, headers };
-    })
+        const dto = toPaymentDto(row);
+        // Charged by this instance after the commit, the job is its backstop, due later; otherwise due now.
+        const inline = chargesInline(deps.config);
+        // The payment, its charge job and the recorded answer, sent together (a second live payment
+        // fails its insert, and with it the transaction: the unique violation is what is thrown).
+        await together(
+          tx.insert(payments).values(row),
+          enqueueMany(tx, deps.clock, [
+            {
+              type: "payment.charge",
+              payload: { paymentId: row.id },
+              dedupeKey: chargeJobKey(row.id),
+              runAt: inline ? new Date(now.getTime() + BACKSTOP_MS) : now,
+            },
+          ]),
+          claim?.complete(tx, dto),
+        );
+        return { value: dto, headers, charge: inline ? row : null };
+      },
+    )
     .catch((err: unknown) => {
       // The last line of defence: the unique index of live payments per booking.
       if (sqlState(err) === UNIQUE_VIOLATION)

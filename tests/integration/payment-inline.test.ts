@@ -1,0 +1,181 @@
+// The inline charge (PAYMENT_CHARGE_INLINE=1): the instance that took a payment charges it right
+// after its commit, and its payment.charge job, due a minute later, is the backstop. Charged and
+// settled once whichever runs, and whatever order they run in; a crash between the payment's
+// commit and the inline charge is completed by the job.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { BACKSTOP_MS } from "../../src/modules/payments/backstop";
+import type { ChargeRequest, ChargeResult } from "../../src/modules/payments/provider";
+import { type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
+import { book, drainJobs, setClock } from "../support/bookings";
+import { createListing, registerHost } from "../support/properties";
+
+const NOW = "2031-06-01T09:00:00.000Z";
+let t: TestApp;
+let host: Registered;
+let property: { id: string };
+
+beforeAll(async () => {
+  t = await startTestApp({ PAYMENT_CHARGE_INLINE: "1", PAYMENT_PROVIDER_LATENCY_MS: "0", JOB_BACKOFF_MS: "1" });
+  await setClock(t.call, NOW);
+  host = await registerHost(t.call);
+  property = (await createListing(t.call, host, { pricePerNight: 10_000 })) as { id: string };
+}, 60_000);
+afterAll(async () => {
+  await t?.call("DELETE", "/api/v1/_test/clock");
+  await t?.close();
+});
+
+const q = <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+  t.deps.database.raw.query(text, params) as Promise<T[]>;
+const until = async (what: string, check: () => Promise<boolean>, ms = 10_000) => {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(10);
+  }
+};
+let day = 0;
+async function booked() {
+  const guest = await registerUser(t.call);
+  const start = new Date(Date.parse("2031-09-01T00:00:00Z") + 3 * 86_400_000 * day++).toISOString().slice(0, 10);
+  const end = new Date(Date.parse(`${start}T00:00:00Z`) + 2 * 86_400_000).toISOString().slice(0, 10);
+  const res = await book(t.call, guest, { propertyId: property.id, checkIn: start, checkOut: end });
+  if (res.status !== 201) throw new Error(`booking: ${res.status} ${res.text}`);
+  return { guest, bookingId: res.body.id };
+}
+const pay = (guest: Registered, bookingId: string, key = crypto.randomUUID(), paymentMethod = "pm_card_visa") =>
+  t.call<{ id: string; status: string }>("POST", `/api/v1/bookings/${bookingId}/payments`, {
+    token: guest.accessToken,
+    body: { paymentMethod },
+    headers: { "idempotency-key": key },
+  });
+const paymentStatus = async (id: string) =>
+  (await q<{ status: string }>("select status from payments where id = $1", [id]))[0]?.status;
+const effects = async (paymentId: string, bookingId: string) => ({
+  charges: (await q("select status from sim_charges where reference = $1", [paymentId])).length,
+  booking: (await q<{ status: string }>("select status from bookings where id = $1", [bookingId]))[0]?.status,
+  payment: await paymentStatus(paymentId),
+  notifications: (
+    await q<{ n: number }>("select count(*)::int as n from notifications where data->>'bookingId' = $1", [bookingId])
+  )[0]?.n,
+  emailJobs: (
+    await q<{ n: number }>("select count(*)::int as n from outbox where type = 'notify.email' and dedupe_key like $1", [
+      `%${paymentId}%`,
+    ])
+  )[0]?.n,
+});
+/** A minute and more later by the service clock: the backstop job is due. */
+const pastBackstop = () => setClock(t.call, new Date(Date.parse(NOW) + BACKSTOP_MS + 1_000).toISOString());
+
+describe("the inline charge", () => {
+  test("charges and confirms without any job run; the backstop job is recorded done and changes nothing", async () => {
+    const { guest, bookingId } = await booked();
+    const paid = await pay(guest, bookingId);
+    expect(paid.status).toBe(202);
+    expect(paid.body.status).toBe("processing");
+    await until("the inline charge", async () => (await paymentStatus(paid.body.id)) === "succeeded");
+    const [job] = await q<{ sent: boolean; due: boolean }>(
+      "select sent_at is not null as sent, run_at > created_at as due from outbox where dedupe_key = $1",
+      [`payment:${paid.body.id}:charge`],
+    );
+    expect(job).toEqual({ sent: true, due: true });
+    const first = await effects(paid.body.id, bookingId);
+    expect(first).toMatchObject({ charges: 1, booking: "confirmed", payment: "succeeded", emailJobs: 1 });
+    await pastBackstop();
+    await drainJobs(t);
+    expect(await effects(paid.body.id, bookingId)).toEqual(first);
+    await setClock(t.call, NOW);
+  });
+
+  test("a decline is settled inline too: the payment fails, the booking stays pending_payment", async () => {
+    const { guest, bookingId } = await booked();
+    const paid = await pay(guest, bookingId, crypto.randomUUID(), "pm_card_declined");
+    await until("the inline decline", async () => (await paymentStatus(paid.body.id)) === "failed");
+    expect(await effects(paid.body.id, bookingId)).toMatchObject({ charges: 1, booking: "pending_payment" });
+  });
+
+  test("a crash between the payment's commit and its inline charge: the job charges it once, and a late inline charge changes nothing", async () => {
+    const real = t.deps.payments;
+    // The inline charge never gets an answer (its process is as good as gone) until released.
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    let lateAnswered = false;
+    t.deps.payments = {
+      ...real,
+      async charge(r: ChargeRequest): Promise<ChargeResult> {
+        if (calls++ > 0) return real.charge(r);
+        await held;
+        const answer = await real.charge(r);
+        lateAnswered = true;
+        return answer;
+      },
+    };
+    try {
+      const { guest, bookingId } = await booked();
+      const paid = await pay(guest, bookingId);
+      expect(paid.status).toBe(202);
+      await Bun.sleep(50);
+      // Not due yet: the job waits its minute.
+      await drainJobs(t);
+      expect(await paymentStatus(paid.body.id)).toBe("processing");
+      await pastBackstop();
+      await drainJobs(t);
+      const done = await effects(paid.body.id, bookingId);
+      expect(done).toMatchObject({ charges: 1, booking: "confirmed", payment: "succeeded", emailJobs: 1 });
+      // The inline charge wakes up after all: the provider answers its key's first charge, and
+      // the settlement finds the payment settled already.
+      release();
+      await until("the late inline charge", async () => lateAnswered);
+      await Bun.sleep(100);
+      expect(await effects(paid.body.id, bookingId)).toEqual(done);
+    } finally {
+      t.deps.payments = real;
+      await setClock(t.call, NOW);
+    }
+  });
+
+  test("an inline charge that fails transiently makes its job due at once, which retries it", async () => {
+    const real = t.deps.payments;
+    let calls = 0;
+    t.deps.payments = {
+      ...real,
+      async charge(r: ChargeRequest): Promise<ChargeResult> {
+        if (calls++ === 0) throw new Error("the provider timed out");
+        return real.charge(r);
+      },
+    };
+    try {
+      const { guest, bookingId } = await booked();
+      const paid = await pay(guest, bookingId);
+      await until("the job to come due", async () => {
+        const [job] = await q<{ due: boolean }>("select run_at <= $2 as due from outbox where dedupe_key = $1", [
+          `payment:${paid.body.id}:charge`,
+          NOW,
+        ]);
+        return job?.due === true;
+      });
+      await drainJobs(t);
+      expect(await effects(paid.body.id, bookingId)).toMatchObject({
+        charges: 1,
+        booking: "confirmed",
+        payment: "succeeded",
+      });
+    } finally {
+      t.deps.payments = real;
+    }
+  });
+
+  test("a replayed Idempotency-Key answers the recorded payment and charges nothing more", async () => {
+    const { guest, bookingId } = await booked();
+    const key = crypto.randomUUID();
+    const first = await pay(guest, bookingId, key);
+    await until("the inline charge", async () => (await paymentStatus(first.body.id)) === "succeeded");
+    const again = await pay(guest, bookingId, key);
+    expect(again.status).toBe(202);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.body.id).toBe(first.body.id);
+    expect(again.body.status).toBe("processing");
+    expect((await effects(first.body.id, bookingId)).charges).toBe(1);
+  });
+});
