@@ -178,4 +178,79 @@ describe("the inline charge", () => {
     expect(again.body.status).toBe("processing");
     expect((await effects(first.body.id, bookingId)).charges).toBe(1);
   });
+
+  test("one transaction each: the key, the payment, its job and its answer; then the settlement, its notifications, e-mail job and the backstop's mark", async () => {
+    const real = t.deps.payments;
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    t.deps.payments = {
+      ...real,
+      async charge(r: ChargeRequest): Promise<ChargeResult> {
+        await held;
+        return real.charge(r);
+      },
+    };
+    try {
+      const { guest, bookingId } = await booked();
+      const key = crypto.randomUUID();
+      const paid = await pay(guest, bookingId, key);
+      const jobKey = `payment:${paid.body.id}:charge`;
+      const [made] = await q<{ txs: string[] }>(
+        `select array(select distinct x from (
+            select xmin::text as x from idempotency_keys where key = $1
+            union all select xmin::text from payments where id = $2
+            union all select xmin::text from outbox where dedupe_key = $3) x) as txs`,
+        [key, paid.body.id, jobKey],
+      );
+      expect(made?.txs.length).toBe(1);
+      release();
+      await until("the inline charge", async () => (await paymentStatus(paid.body.id)) === "succeeded");
+      const [settled] = await q<{ txs: string[]; rows: number }>(
+        `with s as (
+            select xmin::text as x from payments where id = $1
+            union all select xmin::text from bookings where id = $2
+            union all select xmin::text from notifications where data->>'bookingId' = $2::text and type <> 'booking_created'
+            union all select xmin::text from outbox where dedupe_key = $3 or (type = 'notify.email' and dedupe_key like '%' || $1::text || '%'))
+          select array(select distinct x from s) as txs, (select count(*)::int from s) as rows`,
+        [paid.body.id, bookingId, jobKey],
+      );
+      // The payment, the booking, three notifications (receipt, guest's and host's confirmation), the e-mail job, the backstop.
+      expect(settled?.rows).toBeGreaterThanOrEqual(6);
+      expect(settled?.txs.length).toBe(1);
+      expect(settled?.txs[0]).not.toBe(made?.txs[0] as string);
+    } finally {
+      t.deps.payments = real;
+    }
+  });
+
+  test("concurrent payments of a booking under one key: one payment; the others get its answer replayed or 409 idempotency_in_progress", async () => {
+    const { guest, bookingId } = await booked();
+    const key = crypto.randomUUID();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => pay(guest, bookingId, key)));
+    const made = answers.filter((a) => a.status === 202 && a.headers.get("idempotent-replayed") !== "true");
+    expect(made.length).toBe(1);
+    for (const a of answers) {
+      if (a.status === 202) expect(a.body.id).toBe(made[0]?.body.id as string);
+      else expect((a.body as unknown as { code: string }).code).toBe("idempotency_in_progress");
+    }
+    const [n] = await q<{ n: number }>("select count(*)::int as n from payments where booking_id = $1", [bookingId]);
+    expect(n?.n).toBe(1);
+    await until("the inline charge", async () => (await paymentStatus(made[0]?.body.id as string)) === "succeeded");
+  });
+
+  test("a refusal under a new key is the key's answer: replayed, with the first request's body; another body is 422", async () => {
+    const { guest, bookingId } = await booked();
+    const first = await pay(guest, bookingId);
+    await until("the inline charge", async () => (await paymentStatus(first.body.id)) === "succeeded");
+    const key = crypto.randomUUID();
+    const refused = await pay(guest, bookingId, key);
+    expect(refused.status).toBe(409);
+    const again = await pay(guest, bookingId, key);
+    expect(again.status).toBe(409);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.text).toBe(refused.text);
+    const other = await pay(guest, bookingId, key, "pm_card_mastercard");
+    expect(other.status).toBe(422);
+    expect((other.body as unknown as { code: string }).code).toBe("idempotency_key_reused");
+  });
 });

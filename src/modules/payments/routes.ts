@@ -53,6 +53,7 @@ export async function payBookingOnce(
       if (paid.charge) void chargeInline(deps, paid.charge);
       return paid.value;
     },
+    { within: true },
   );
   return { value, headers };
 }

@@ -70,6 +70,8 @@ export async function payBooking(
       async (
         tx,
       ): Promise<(Limited<PaymentDtoValue> & { charge: PaymentRow | null }) | { refused: string; freed: boolean }> => {
+        // The Idempotency-Key first: taken in this transaction, it commits with the payment and its answer.
+        await claim?.take(tx);
         const { booking, role } = await bookingFor(actor, bookingId, tx, { lock: true });
         // Only the guest pays: to the host (and anyone else) this verb does not exist for the booking.
         if (role !== "guest") throw notFound("Booking");
