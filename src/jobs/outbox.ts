@@ -101,6 +101,24 @@ export async function runNow(db: Db, clock: Clock, dedupeKey: string): Promise<v
 
 const signals = new WeakMap<Db, { inFlight: boolean; again: boolean }>();
 
+/** Relays or in-process job loops of this process (any of its threads) that its wake reaches. */
+let localRelays = 0;
+
+/**
+ * Counts a relay or job loop of this process, one its in-process wake reaches (this thread's, or
+ * a thread of the same pool), until the function it returns is called: while there is one, a
+ * commit that enqueued jobs sends no NOTIFY.
+ */
+export function relayInProcess(): () => void {
+  localRelays++;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    localRelays--;
+  };
+}
+
 /**
  * Which process sent a NOTIFY (the same in all its threads): its own relays were woken through the
  * channel already and let it pass. Host, pid and the process's start (containers all run as pid 1,
@@ -152,6 +170,10 @@ export function wakeRelays(root: Db): void {
   try {
     waker ??= wakeChannel();
     waker.postMessage(0);
+    // A process with a relay (or job loop) of its own moves its own jobs: no other needs waking
+    // (theirs move their instances' jobs, and share these only by their polls). One without (a
+    // CLI command, a consumer-only thread pool elsewhere) NOTIFYs.
+    if (localRelays > 0) return;
   } catch {
     // Their polls still find the rows (they let this process's NOTIFY pass), and other processes' NOTIFY wakes theirs.
   }
