@@ -89,6 +89,16 @@ export function markDone(tx: Db, dedupeKey: string) {
     .where(and(eq(outbox.dedupeKey, dedupeKey), isNull(outbox.sentAt), isNull(outbox.deadAt)));
 }
 
+/** The job under `dedupeKey`, recorded done by `markDone` but whose work failed after all: due again now. */
+export async function reopen(db: Db, clock: Clock, dedupeKey: string): Promise<void> {
+  const moved = await db
+    .update(outbox)
+    .set({ sentAt: null, runAt: clock.now() })
+    .where(and(eq(outbox.dedupeKey, dedupeKey), isNull(outbox.deadAt)))
+    .returning({ id: outbox.id });
+  if (moved.length) afterCommit(db, wakeRelays);
+}
+
 /** The job under `dedupeKey`, if it waits for a later time, made due now (and the relays woken). */
 export async function runNow(db: Db, clock: Clock, dedupeKey: string): Promise<void> {
   const moved = await db

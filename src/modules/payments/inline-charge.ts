@@ -9,7 +9,8 @@ import { onChange } from "../../cache/invalidation";
 import { together } from "../../db/together";
 import type { Deps } from "../../dependencies";
 import { markDone, runNow } from "../../jobs/outbox";
-import { chargeJobKey, inlineStarted } from "./backstop";
+import { sendEmailsNow } from "../notifications/service";
+import { BACKSTOP_MS, chargeJobKey, inlineStarted } from "./backstop";
 import type { PaymentRow } from "./dto";
 import { chargeKey, settleCharge } from "./service";
 
@@ -29,14 +30,19 @@ export function chargeInline(deps: Deps, p: PaymentRow): Promise<void> {
         currency: p.currency,
         paymentMethod: p.paymentMethod,
       });
+      // The settlement's e-mails are sent from here too: their job is a backstop, due later.
+      const emailsAt = new Date(deps.clock.now().getTime() + BACKSTOP_MS);
       const settled = await deps.db.transaction(async (tx) => {
         const [s] = await together(
-          settleCharge(tx, deps.clock, p.id, outcome, { attempts: 1 }),
+          settleCharge(tx, deps.clock, p.id, outcome, { attempts: 1, emailsAt }),
           markDone(tx, chargeJobKey(p.id)),
         );
         return s;
       });
       if (settled.freed) await onChange(deps, { kind: "nights.changed" });
+      await sendEmailsNow(settled.emails, deps).catch((err: Error) =>
+        deps.log.warn("settlement e-mails left to their job", { paymentId: p.id, error: err.message }),
+      );
     } catch (err) {
       deps.log.warn("inline charge left to its job", { paymentId: p.id, error: (err as Error).message });
       await runNow(deps.db, deps.clock, chargeJobKey(p.id)).catch(() => {});

@@ -13,7 +13,7 @@ import type { Deps } from "../../dependencies";
 import { conflict, notFound } from "../../http/errors";
 import type { IdempotencyClaim } from "../../http/idempotency";
 import type { Limited } from "../../http/rate-limit";
-import { enqueueMany } from "../../jobs/outbox";
+import { enqueueMany, type JobSpec } from "../../jobs/outbox";
 import type { NotifyPayload } from "../../jobs/registry";
 import type { JobDeps } from "../../jobs/types";
 import type { Clock } from "../../lib/clock";
@@ -184,6 +184,8 @@ export interface Settled {
   changed: boolean;
   /** Nights were freed (a hold found overdue on the way). */
   freed: boolean;
+  /** The e-mail job this settlement wrote (due at `emailsAt`, when given), if any. */
+  emails?: JobSpec;
 }
 
 /**
@@ -198,8 +200,9 @@ export async function settleCharge(
   clock: Clock,
   paymentId: string,
   outcome: ChargeOutcome,
-  options: { attempts?: number } = {},
+  options: { attempts?: number; emailsAt?: Date } = {},
 ): Promise<Settled> {
+  const { emailsAt } = options;
   const now = clock.now();
   const [row] = await tx
     .select({ payment: getTableColumns(payments), booking: getTableColumns(bookings), hostId: properties.hostId })
@@ -261,8 +264,9 @@ export async function settleCharge(
       "Payment failed",
       `The payment for your booking failed (${outcome.failureCode}). Your nights stay held until the hold expires: try another payment method.`,
     );
-    await notifyWithin(tx, clock, [notice(`payment:${payment.id}:failed`, { ...failed, email: !earlier })]);
-    return { unknown: false, changed: true, freed: false };
+    const notices = [notice(`payment:${payment.id}:failed`, { ...failed, email: !earlier })];
+    await notifyWithin(tx, clock, notices, emailsAt);
+    return { unknown: false, changed: true, freed: false, emails: emailJobOf(notices, emailsAt)[0] };
   }
   const paid = tx.update(payments).set({
     status: "succeeded",
@@ -285,9 +289,9 @@ export async function settleCharge(
     await together(
       paid.where(eq(payments.id, payment.id)),
       tx.update(bookings).set({ status: "confirmed", updatedAt: now }).where(eq(bookings.id, booking.id)),
-      notifyWithin(tx, clock, notices),
+      notifyWithin(tx, clock, notices, emailsAt),
     );
-    return { unknown: false, changed: true, freed: false };
+    return { unknown: false, changed: true, freed: false, emails: emailJobOf(notices, emailsAt)[0] };
   }
   await paid.where(eq(payments.id, payment.id));
   // The nights are not held for this money (the hold ran out, or the booking was cancelled): all of it goes back.
@@ -296,14 +300,14 @@ export async function settleCharge(
   const notices = [notice(`payment:${payment.id}:succeeded`, received)];
   await insertNotices(tx, clock, notices);
   await enqueueMany(tx, clock, [
-    ...emailJobOf(notices),
+    ...emailJobOf(notices, emailsAt),
     {
       type: "payment.refund",
       payload: { paymentId: payment.id, amount: payment.amount },
       dedupeKey: `payment:${payment.id}:not_held`,
     },
   ]);
-  return { unknown: false, changed: true, freed };
+  return { unknown: false, changed: true, freed, emails: emailJobOf(notices, emailsAt)[0] };
 }
 
 /** The reason a refund is owed, and its row's key: one refund per reason, however often it runs. */
