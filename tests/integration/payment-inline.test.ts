@@ -301,3 +301,43 @@ describe("the inline charge", () => {
     }
   });
 });
+
+describe("the inline charge on the embedded database", () => {
+  test("charges, confirms and mails once; both backstop jobs are recorded done", async () => {
+    const e = await startTestApp({ PAYMENT_CHARGE_INLINE: "1", PAYMENT_PROVIDER_LATENCY_MS: "0" }, { embedded: true });
+    try {
+      await setClock(e.call, NOW);
+      const sent = captureMail(e);
+      const owner = await registerHost(e.call);
+      const listing = (await createListing(e.call, owner, { pricePerNight: 10_000 })) as { id: string };
+      const guest = await registerUser(e.call);
+      const made = await book(e.call, guest, { propertyId: listing.id, checkIn: "2031-09-01", checkOut: "2031-09-03" });
+      expect(made.status).toBe(201);
+      const paid = await e.call<{ id: string }>("POST", `/api/v1/bookings/${made.body.id}/payments`, {
+        token: guest.accessToken,
+        body: { paymentMethod: "pm_card_visa" },
+        headers: { "idempotency-key": "embedded" },
+      });
+      expect(paid.status).toBe(202);
+      const eq = (text: string, params: unknown[]) => e.deps.database.raw.query(text, params);
+      const deadline = Date.now() + 10_000;
+      while (sent.filter((m) => /^(Payment|Booking)/.test(m.subject) && m.to === guest.email).length < 2) {
+        if (Date.now() > deadline) throw new Error("timed out waiting for the e-mails");
+        await Bun.sleep(10);
+      }
+      expect(await eq("select status from bookings where id = $1", [made.body.id])).toEqual([{ status: "confirmed" }]);
+      expect(
+        await eq(
+          "select type, sent_at is not null as done from outbox where payload->>'paymentId' = $1 or type = 'notify.email' order by type",
+          [paid.body.id],
+        ),
+      ).toEqual([
+        { type: "notify.email", done: true },
+        { type: "payment.charge", done: true },
+      ]);
+    } finally {
+      await e.call("DELETE", "/api/v1/_test/clock");
+      await e.close();
+    }
+  }, 60_000);
+});
