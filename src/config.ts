@@ -51,6 +51,7 @@ export const ConfigSchema = T.Object({
   paymentFailuresPerUserPerHour: T.Integer({ minimum: 1, maximum: 100_000 }),
   paymentProvider: T.Literal("simulated"),
   paymentProviderLatencyMs: T.Integer({ minimum: 0, maximum: 60_000 }),
+  paymentChargeInline: T.Boolean(),
   emailVerification: T.Union([T.Literal("required"), T.Literal("optional")]),
   graphqlIntrospection: T.Boolean(),
 });
@@ -161,6 +162,7 @@ const vars: Record<Key, Var> = {
     default: "5",
     kind: "int",
   },
+  paymentChargeInline: { env: "PAYMENT_CHARGE_INLINE", rule: "1/true or 0/false", default: "1", kind: "bool" },
   // No default here: it follows NODE_ENV (required in production, optional otherwise).
   emailVerification: { env: "EMAIL_VERIFICATION", rule: "required or optional", kind: "string" },
   // No default here either: on outside production.

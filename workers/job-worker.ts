@@ -6,6 +6,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { closeDeps, connectRedis, createDeps } from "../src/compose";
 import type { Config } from "../src/config";
 import { consume } from "../src/jobs/consumer";
+import { relayInProcess } from "../src/jobs/outbox";
 import { RedisQueue } from "../src/jobs/redis-queue";
 import { startRelay } from "../src/jobs/relay";
 import { SharedTestClock } from "../src/lib/clock";
@@ -21,6 +22,8 @@ export interface WorkerData {
   fixedClock: string | null;
   /** The main thread answers `{ type: "clock" }` with the test clock's current value. */
   announcesClock: boolean;
+  /** The pool has a relay thread (it hears this thread's wakes: its commits need no NOTIFY). */
+  poolRelays?: boolean;
 }
 
 export type FromWorker =
@@ -31,7 +34,7 @@ export type FromWorker =
   | { type: "stopped" }
   | { type: "error"; error: string };
 
-const { config, name, role, fixedClock, announcesClock } = workerData as WorkerData;
+const { config, name, role, fixedClock, announcesClock, poolRelays } = workerData as WorkerData;
 const post = (m: FromWorker) => parentPort?.postMessage(m);
 
 async function run() {
@@ -58,6 +61,7 @@ async function run() {
   parentPort?.on("message", (m: { type: string }) => {
     if (m.type === "stop") stop.abort();
   });
+  if (role === "consumer" && poolRelays) relayInProcess();
   if (role === "relay") {
     const relay = await startRelay(deps, queue);
     post({ type: "ready" });

@@ -49,7 +49,25 @@ export const IdempotencyHeaders = t.Object({
 
 /** Held by the work while it runs: records the answer in the work's transaction. */
 export interface IdempotencyClaim {
+  /**
+   * A claim made `within` the work's transaction: takes the key as that transaction's first
+   * statement (the work calls it before anything else), so the key, the work and its answer
+   * commit together — one commit where a claim of its own took two more. Throws the 422 of a
+   * reused key, the 409 of a key another holds, or a `Replayed` (the first answer; the work's
+   * transaction rolls back and the caller gets that answer). A no-op for a claim taken before.
+   */
+  take(tx: Db): Promise<void>;
   complete(tx: Db, body: unknown): Promise<void>;
+}
+
+/** Thrown by `take` when the key holds an answer already: the work stops, the answer is replayed. */
+export class Replayed extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super("replayed");
+  }
 }
 
 /** An operation run under Idempotency-Keys: REST's route and GraphQL's mutation for it share them. */
@@ -110,14 +128,23 @@ const inProgress = () =>
     { "retry-after": "1" },
   );
 
-async function claim(db: Db, clock: Clock, r: IdempotentRequest & { key: string }): Promise<Claimed> {
+/**
+ * Takes the key in `db` (the root handle: a commit of its own; or the work's transaction). In a
+ * transaction, an insert racing another transaction's uncommitted claim of the key waits for it:
+ * its answer is then replayed (or, rolled back, the key is ours).
+ */
+async function claim(
+  db: Db,
+  clock: Clock,
+  r: IdempotentRequest & { key: string },
+  token = Bun.randomUUIDv7(),
+): Promise<Claimed> {
   const { route } = r.operation;
   const hash = fingerprint(route, r.request);
   const now = clock.now();
   const where = and(eq(idempotencyKeys.userId, r.userId), eq(idempotencyKeys.key, r.key));
   // A key released between our insert and our read is simply claimed on the next turn.
   for (let turn = 0; turn < 3; turn++) {
-    const token = Bun.randomUUIDv7();
     const lease = sql`now() + make_interval(secs => ${LEASE_SECONDS})`;
     const [inserted] = await db
       .insert(idempotencyKeys)
@@ -162,19 +189,32 @@ export async function idempotent<T>(
   deps: Deps,
   r: IdempotentRequest,
   work: (claim: IdempotencyClaim | null) => Promise<T>,
+  options: { within?: boolean } = {},
 ): Promise<IdempotentAnswer<T>> {
   const { status } = r.operation;
   if (r.key === undefined) return { replayed: false, status, body: await work(null) };
   const request = { ...r, key: r.key };
-  const claimed = await claim(deps.db, deps.clock, request);
-  if (claimed.kind === "replay") return { replayed: true, status: claimed.status, json: claimed.body };
+  // `within`: the key is taken by the work's transaction (`take`), not by a commit of its own first.
+  const token = Bun.randomUUIDv7();
+  let taken = false;
+  if (!options.within) {
+    const claimed = await claim(deps.db, deps.clock, request, token);
+    if (claimed.kind === "replay") return { replayed: true, status: claimed.status, json: claimed.body };
+    taken = true;
+  }
   const where = and(
     eq(idempotencyKeys.userId, r.userId),
     eq(idempotencyKeys.key, request.key),
-    eq(idempotencyKeys.leaseToken, claimed.token),
+    eq(idempotencyKeys.leaseToken, token),
   );
   let completed = false;
   const handle: IdempotencyClaim = {
+    async take(tx) {
+      if (taken) return;
+      const claimed = await claim(tx, deps.clock, request, token);
+      if (claimed.kind === "replay") throw new Replayed(claimed.status, claimed.body);
+      taken = true;
+    },
     async complete(tx, body) {
       const [done] = await tx
         .update(idempotencyKeys)
@@ -191,14 +231,44 @@ export async function idempotent<T>(
     if (!completed) throw new Error("idempotent work finished without recording its answer");
     return { replayed: false, status, body: result };
   } catch (err) {
+    if (err instanceof Replayed) return { replayed: true, status: err.status, json: err.body };
+    // Refused before the key was ours (reused, held by another): nothing of ours to record.
+    if (!taken) throw err;
     if (isFinalRefusal(err)) {
       // The rules said no: that is the answer this key gets from now on.
       const body = problem(err.status, err.code, err.detail, err.errors, r.requestId);
-      await deps.db
-        .update(idempotencyKeys)
-        .set({ responseStatus: err.status, responseBody: JSON.stringify(body), leaseToken: null, leaseUntil: null })
-        .where(where)
-        .catch(() => {});
+      const answer = {
+        responseStatus: err.status,
+        responseBody: JSON.stringify(body),
+        leaseToken: null,
+        leaseUntil: null,
+      };
+      if (options.within) {
+        // The key was taken in the work's transaction: kept if it committed, gone if it rolled back.
+        const now = deps.clock.now();
+        await deps.db
+          .insert(idempotencyKeys)
+          .values({
+            userId: r.userId,
+            key: request.key,
+            route: r.operation.route,
+            requestHash: fingerprint(r.operation.route, r.request),
+            ...answer,
+            createdAt: now,
+            expiresAt: new Date(now.getTime() + RETENTION_MS),
+          })
+          .onConflictDoUpdate({
+            target: [idempotencyKeys.userId, idempotencyKeys.key],
+            set: answer,
+            setWhere: eq(idempotencyKeys.leaseToken, token),
+          })
+          .catch(() => {});
+      } else
+        await deps.db
+          .update(idempotencyKeys)
+          .set(answer)
+          .where(where)
+          .catch(() => {});
     } else {
       // Nothing was done: the key is free again for a retry (a failure to say so ends with the lease).
       await deps.db

@@ -2,7 +2,7 @@
 // a NOTIFY came in meanwhile; otherwise sleep until the next NOTIFY or the poll interval; back off
 // on errors; now and then delete old sent rows.
 import type { Deps } from "../dependencies";
-import { onLocalWake, outboxCleanup, PROCESS_TAG } from "./outbox";
+import { onLocalWake, outboxCleanup, PROCESS_TAG, relayInProcess } from "./outbox";
 
 export interface OutboxLoop {
   stop(): Promise<void>;
@@ -29,8 +29,9 @@ export async function startOutboxLoop(o: {
   const unlisten = await o.deps.database
     .listen("stayhub_outbox", (from) => from !== PROCESS_TAG && nudge())
     .catch(() => null);
-  // This process's commits wake it without the NOTIFY's round trips.
+  // This process's commits wake it without the NOTIFY's round trips (and send none while it runs).
   const unwake = onLocalWake(nudge);
+  const released = relayInProcess();
   let failures = 0;
   const loop = (async () => {
     while (!stopped) {
@@ -63,6 +64,7 @@ export async function startOutboxLoop(o: {
       nudge();
       await loop; // the pass in hand finishes first
       unwake();
+      released();
       await unlisten?.().catch(() => {});
     },
   };

@@ -3,7 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { sql } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import { afterCommit } from "../db/after-commit";
 import type { Db } from "../db/client";
 import { outbox } from "../db/schema";
@@ -72,11 +72,62 @@ export async function enqueueMany(tx: Db, clock: Clock, jobs: JobSpec[]): Promis
     )
     .onConflictDoNothing({ target: outbox.dedupeKey })
     .returning({ id: outbox.id });
-  if (rows.length) afterCommit(tx, wakeRelays);
+  // A job for later (a backstop) wakes no one: the relays' polls find it when it is due.
+  if (rows.length && jobs.some((j) => !j.runAt || j.runAt <= now)) afterCommit(tx, wakeRelays);
   return rows.map((r) => String(r.id));
 }
 
+/**
+ * The job under `dedupeKey`, not yet handed on, recorded as done in `tx`: its work was done in
+ * this transaction by other means (a backstop no longer needed). A job already handed on runs,
+ * and its handler finds the work done.
+ */
+export function markDone(tx: Db, dedupeKey: string) {
+  return tx
+    .update(outbox)
+    .set({ sentAt: sql`now()`, lastError: null })
+    .where(and(eq(outbox.dedupeKey, dedupeKey), isNull(outbox.sentAt), isNull(outbox.deadAt)));
+}
+
+/** The job under `dedupeKey`, recorded done by `markDone` but whose work failed after all: due again now. */
+export async function reopen(db: Db, clock: Clock, dedupeKey: string): Promise<void> {
+  const moved = await db
+    .update(outbox)
+    .set({ sentAt: null, runAt: clock.now() })
+    .where(and(eq(outbox.dedupeKey, dedupeKey), isNull(outbox.deadAt)))
+    .returning({ id: outbox.id });
+  if (moved.length) afterCommit(db, wakeRelays);
+}
+
+/** The job under `dedupeKey`, if it waits for a later time, made due now (and the relays woken). */
+export async function runNow(db: Db, clock: Clock, dedupeKey: string): Promise<void> {
+  const moved = await db
+    .update(outbox)
+    .set({ runAt: clock.now() })
+    .where(and(eq(outbox.dedupeKey, dedupeKey), isNull(outbox.sentAt), isNull(outbox.deadAt)))
+    .returning({ id: outbox.id });
+  if (moved.length) afterCommit(db, wakeRelays);
+}
+
 const signals = new WeakMap<Db, { inFlight: boolean; again: boolean }>();
+
+/** Relays or in-process job loops of this process (any of its threads) that its wake reaches. */
+let localRelays = 0;
+
+/**
+ * Counts a relay or job loop of this process, one its in-process wake reaches (this thread's, or
+ * a thread of the same pool), until the function it returns is called: while there is one, a
+ * commit that enqueued jobs sends no NOTIFY.
+ */
+export function relayInProcess(): () => void {
+  localRelays++;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    localRelays--;
+  };
+}
 
 /**
  * Which process sent a NOTIFY (the same in all its threads): its own relays were woken through the
@@ -129,6 +180,10 @@ export function wakeRelays(root: Db): void {
   try {
     waker ??= wakeChannel();
     waker.postMessage(0);
+    // A process with a relay (or job loop) of its own moves its own jobs: no other needs waking
+    // (theirs move their instances' jobs, and share these only by their polls). One without (a
+    // CLI command, a consumer-only thread pool elsewhere) NOTIFYs.
+    if (localRelays > 0) return;
   } catch {
     // Their polls still find the rows (they let this process's NOTIFY pass), and other processes' NOTIFY wakes theirs.
   }

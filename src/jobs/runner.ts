@@ -5,6 +5,7 @@ import { sql } from "drizzle-orm";
 import { outbox } from "../db/schema";
 import type { Deps } from "../dependencies";
 import { startLocalJobs } from "./local";
+import { relayInProcess } from "./outbox";
 import { RedisQueue } from "./redis-queue";
 import { startRelay } from "./relay";
 import { startScheduler } from "./scheduler";
@@ -65,6 +66,8 @@ export async function startJobs(
       await relay?.stop();
       throw err;
     }
+    // The pool's relay thread hears this thread's wakes: its commits need no NOTIFY.
+    const released = pool ? relayInProcess() : () => {};
     deps.log.info("jobs started", { transport: "redis-streams", threads });
     return {
       transport: "redis-streams",
@@ -73,6 +76,7 @@ export async function startJobs(
       async stop(deadlineMs) {
         scheduler?.stop();
         await relay?.stop();
+        released();
         await pool?.stop(deadlineMs);
       },
     };

@@ -56,6 +56,7 @@ export async function startWorkerPool(
       config,
       name: `${process.pid}-${i}-${Date.now().toString(36)}`,
       role: i < count ? "consumer" : "relay",
+      poolRelays: options.relay === true,
       fixedClock: options.clock?.isSet ? options.clock.now().toISOString() : null,
       announcesClock: options.clock?.announce !== undefined,
     };

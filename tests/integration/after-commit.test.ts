@@ -3,7 +3,7 @@
 // relays hear it without a statement.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { afterCommit } from "../../src/db/after-commit";
-import { enqueue, onLocalWake, PROCESS_TAG, WAKE_CHANNEL } from "../../src/jobs/outbox";
+import { enqueue, enqueueMany, onLocalWake, PROCESS_TAG, WAKE_CHANNEL } from "../../src/jobs/outbox";
 import { startOutboxLoop } from "../../src/jobs/outbox-loop";
 import { startTestApp, type TestApp } from "../support/app";
 
@@ -51,6 +51,39 @@ test("an enqueueing commit NOTIFYs the relays' channel after it commits, not bef
         "select tgname from pg_trigger where tgrelid = 'outbox'::regclass and not tgisinternal",
       ),
     ).toEqual([]);
+  } finally {
+    await unlisten();
+  }
+});
+
+test("while this process runs a relay of its own, an enqueueing commit sends no NOTIFY; a job for later wakes no one", async () => {
+  let notified = 0;
+  const unlisten = await t.deps.database.listen("stayhub_outbox", () => void notified++);
+  const quiet = async (what: string) => {
+    await Bun.sleep(300);
+    expect(`${what}: ${notified}`).toBe(`${what}: 0`);
+  };
+  try {
+    const stopLoop = await startOutboxLoop({
+      deps: t.deps,
+      pollMs: 60_000,
+      what: "test loop",
+      pass: async () => false,
+    });
+    try {
+      await t.deps.db.transaction((tx) => enqueue(tx, t.deps.clock, "jobs.noop", {}));
+      await quiet("with a relay here");
+    } finally {
+      await stopLoop.stop();
+    }
+    const later = new Date(t.deps.clock.now().getTime() + 60_000);
+    await t.deps.db.transaction((tx) =>
+      enqueueMany(tx, t.deps.clock, [{ type: "jobs.noop", payload: {}, runAt: later }]),
+    );
+    await quiet("a job for later");
+    await t.deps.db.transaction((tx) => enqueue(tx, t.deps.clock, "jobs.noop", {}));
+    for (let i = 0; i < 100 && notified === 0; i++) await Bun.sleep(20);
+    expect(notified).toBeGreaterThan(0);
   } finally {
     await unlisten();
   }

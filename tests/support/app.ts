@@ -64,6 +64,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
     // Every test request comes from one address: the registration and reset limits are tested on their own.
     REGISTER_RATE_LIMIT: "100000",
     PASSWORD_RESET_RATE_LIMIT: "100000",
+    // The charge job charges (the tests drive the jobs); payment-inline.test.ts turns it back on.
+    PAYMENT_CHARGE_INLINE: "0",
     REDIS_PREFIX: tredis.prefix,
     ...((options.redisUrl ?? redisUrl) ? { REDIS_URL: (options.redisUrl ?? redisUrl) as string } : {}),
     ...(tdb.url ? { DATABASE_URL: tdb.url } : {}),

@@ -4,8 +4,10 @@ import type { Static } from "elysia";
 import { newestFirst } from "../../db/newest-first";
 import { rowsOf } from "../../db/rows";
 import { notifications, users } from "../../db/schema";
+import { together } from "../../db/together";
 import type { Deps } from "../../dependencies";
 import { notFound } from "../../http/errors";
+import { type JobSpec, markDone, reopen } from "../../jobs/outbox";
 import type { Handlers, JobOf, NotifyPayload } from "../../jobs/registry";
 import type { JobDeps } from "../../jobs/types";
 import type { Actor } from "../auth/actor";
@@ -175,6 +177,33 @@ export async function handleNotifyEmail(job: JobOf<"notify.email">, deps: JobDep
     ),
     deps,
   );
+}
+
+/**
+ * The e-mails of an `emailsAt` job (notifyWithin), sent by the caller after the change's commit
+ * instead of by the job: their claims and the job's mark as done commit together, so of this and
+ * the job only one sends each. A mailer error gives the unsent claims back and makes the job due
+ * at once (it retries with backoff).
+ */
+export async function sendEmailsNow(job: JobSpec | undefined, deps: Deps): Promise<void> {
+  if (job?.type !== "notify.email" || !job.dedupeKey) return;
+  const jobKey = job.dedupeKey;
+  const claimed = await deps.db.transaction(async (tx) => {
+    const [rows] = await together(
+      claimUnsent(
+        job.payload.dedupeKeys.map((dedupeKey) => ({ dedupeKey })),
+        { ...deps, db: tx },
+      ),
+      markDone(tx, jobKey),
+    );
+    return rows;
+  });
+  try {
+    await sendClaimed(claimed, deps);
+  } catch (err) {
+    await reopen(deps.db, deps.clock, jobKey).catch(() => {});
+    throw err;
+  }
 }
 
 export const notificationHandlers: Handlers = {

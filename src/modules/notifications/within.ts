@@ -16,12 +16,12 @@ export interface Notice {
   p: NotifyPayload;
 }
 
-/** The e-mail job of these notices (those that ask for one), or none. */
-export function emailJobOf(notices: Notice[]): JobSpec[] {
+/** The e-mail job of these notices (those that ask for one), or none; `runAt`: not before then (a backstop). */
+export function emailJobOf(notices: Notice[], runAt?: Date): JobSpec[] {
   const dedupeKeys = notices.filter((n) => n.p.email).map((n) => n.dedupeKey);
   const [first] = dedupeKeys;
   if (first === undefined) return [];
-  return [{ type: "notify.email", payload: { dedupeKeys }, dedupeKey: `${first}:email` }];
+  return [{ type: "notify.email", payload: { dedupeKeys }, dedupeKey: `${first}:email`, runAt }];
 }
 
 /**
@@ -69,7 +69,11 @@ export async function insertNotices(tx: Db, clock: Clock, notices: Notice[]): Pr
     .onConflictDoNothing({ target: notifications.dedupeKey });
 }
 
-/** Writes the notices in `tx` (pass the transaction of the change) with their e-mails' job, sent together. */
-export async function notifyWithin(tx: Db, clock: Clock, notices: Notice[]): Promise<void> {
-  await together(insertNotices(tx, clock, notices), enqueueMany(tx, clock, emailJobOf(notices)));
+/**
+ * Writes the notices in `tx` (pass the transaction of the change) with their e-mails' job, sent
+ * together; `emailsAt`: the job's time when the caller sends them itself after the commit
+ * (`sendEmailsNow`), the job only its backstop.
+ */
+export async function notifyWithin(tx: Db, clock: Clock, notices: Notice[], emailsAt?: Date): Promise<void> {
+  await together(insertNotices(tx, clock, notices), enqueueMany(tx, clock, emailJobOf(notices, emailsAt)));
 }

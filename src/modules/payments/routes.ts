@@ -12,6 +12,7 @@ import { IdParams } from "../../http/schema";
 import { systemClock } from "../../lib/clock";
 import type { Actor } from "../auth/actor";
 import type { PaymentDtoValue } from "./dto";
+import { chargeInline } from "./inline-charge";
 import { WebhookSignatureError } from "./provider";
 import { lastMismatches } from "./reconcile";
 import {
@@ -48,8 +49,11 @@ export async function payBookingOnce(
     async (claim) => {
       const paid = await payBooking({ actor, bookingId, paymentMethod: input.paymentMethod, claim }, deps);
       headers = paid.headers;
+      // Committed: the provider is asked now, outside any transaction (the job backs it up).
+      if (paid.charge) void chargeInline(deps, paid.charge);
       return paid.value;
     },
+    { within: true },
   );
   return { value, headers };
 }

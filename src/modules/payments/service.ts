@@ -13,7 +13,7 @@ import type { Deps } from "../../dependencies";
 import { conflict, notFound } from "../../http/errors";
 import type { IdempotencyClaim } from "../../http/idempotency";
 import type { Limited } from "../../http/rate-limit";
-import { enqueueMany } from "../../jobs/outbox";
+import { enqueueMany, type JobSpec } from "../../jobs/outbox";
 import type { NotifyPayload } from "../../jobs/registry";
 import type { JobDeps } from "../../jobs/types";
 import type { Clock } from "../../lib/clock";
@@ -23,6 +23,7 @@ import { bookingFor } from "../bookings/access";
 import { isDue, notificationsOf, settleDue } from "../bookings/lifecycle";
 import { emailJobOf, insertNotices, type Notice, notifyWithin } from "../notifications/within";
 import { admitPayment } from "./attempt-limits";
+import { BACKSTOP_MS, chargeJobKey, chargesInline } from "./backstop";
 import { type PaymentDtoValue, type PaymentRow, refundedStatus, toPaymentDto } from "./dto";
 import type { RefundResult } from "./provider";
 import type { WebhookEventValue, WebhookOutcome } from "./schemas";
@@ -50,6 +51,10 @@ export async function paymentFor(actor: Pick<Actor, "id">, id: string, db: Db): 
   return payment;
 }
 
+/**
+ * Makes a processing payment of the booking and its charge job, in one transaction. `charge`: the
+ * payment, when its caller is to charge it inline once this returns (the job then only backs it up).
+ */
 export async function payBooking(
   {
     actor,
@@ -58,68 +63,81 @@ export async function payBooking(
     claim,
   }: { actor: Actor; bookingId: string; paymentMethod: string; claim?: IdempotencyClaim | null },
   deps: Deps,
-): Promise<Limited<PaymentDtoValue>> {
+): Promise<Limited<PaymentDtoValue> & { charge: PaymentRow | null }> {
   const now = deps.clock.now();
   const outcome = await deps.db
-    .transaction(async (tx): Promise<Limited<PaymentDtoValue> | { refused: string; freed: boolean }> => {
-      const { booking, role } = await bookingFor(actor, bookingId, tx, { lock: true });
-      // Only the guest pays: to the host (and anyone else) this verb does not exist for the booking.
-      if (role !== "guest") throw notFound("Booking");
-      if (isDue(booking, now)) {
-        const { expired } = await settleDue(tx, deps.clock, { ids: [booking.id] });
-        return { refused: "The booking's hold expired before it was paid", freed: expired.length > 0 };
-      }
-      if (booking.status !== "pending_payment")
-        return {
-          refused: `The booking is ${booking.status}; only a pending_payment booking can be paid`,
-          freed: false,
+    .transaction(
+      async (
+        tx,
+      ): Promise<(Limited<PaymentDtoValue> & { charge: PaymentRow | null }) | { refused: string; freed: boolean }> => {
+        // The Idempotency-Key first: taken in this transaction, it commits with the payment and its answer.
+        await claim?.take(tx);
+        const { booking, role } = await bookingFor(actor, bookingId, tx, { lock: true });
+        // Only the guest pays: to the host (and anyone else) this verb does not exist for the booking.
+        if (role !== "guest") throw notFound("Booking");
+        if (isDue(booking, now)) {
+          const { expired } = await settleDue(tx, deps.clock, { ids: [booking.id] });
+          return { refused: "The booking's hold expired before it was paid", freed: expired.length > 0 };
+        }
+        if (booking.status !== "pending_payment")
+          return {
+            refused: `The booking is ${booking.status}; only a pending_payment booking can be paid`,
+            freed: false,
+          };
+        // Read once the booking is held (a payment another request made under the lock is seen).
+        const [[live], [property]] = await together(
+          tx
+            .select({ id: payments.id, status: payments.status })
+            .from(payments)
+            .where(and(eq(payments.bookingId, booking.id), inArray(payments.status, [...LIVE]))),
+          // Taken shared: an unlisting (by its host, an admin, or a suspension) waits, or is seen.
+          tx
+            .select({ status: properties.status })
+            .from(properties)
+            .where(eq(properties.id, booking.propertyId))
+            .for("share"),
+        );
+        if (live) return { refused: `The booking already has a ${live.status} payment (${live.id})`, freed: false };
+        if (property?.status !== "listed")
+          return { refused: "The property is no longer listed; this hold cannot be paid", freed: false };
+        // Only now, so a booking that is paid already (or cannot be) gets its usual 409, never a 429.
+        const headers = await admitPayment(tx, { guestId: actor.id, booking }, deps.config, now);
+        const row: PaymentRow = {
+          id: Bun.randomUUIDv7(),
+          bookingId: booking.id,
+          payerId: actor.id,
+          amount: booking.total,
+          currency: booking.currency,
+          status: "processing",
+          paymentMethod,
+          failureCode: null,
+          refundedAmount: 0,
+          providerRef: null,
+          attempts: 0,
+          disputedAt: null,
+          createdAt: now,
+          updatedAt: now,
         };
-      // Read once the booking is held (a payment another request made under the lock is seen).
-      const [[live], [property]] = await together(
-        tx
-          .select({ id: payments.id, status: payments.status })
-          .from(payments)
-          .where(and(eq(payments.bookingId, booking.id), inArray(payments.status, [...LIVE]))),
-        // Taken shared: an unlisting (by its host, an admin, or a suspension) waits, or is seen.
-        tx
-          .select({ status: properties.status })
-          .from(properties)
-          .where(eq(properties.id, booking.propertyId))
-          .for("share"),
-      );
-      if (live) return { refused: `The booking already has a ${live.status} payment (${live.id})`, freed: false };
-      if (property?.status !== "listed")
-        return { refused: "The property is no longer listed; this hold cannot be paid", freed: false };
-      // Only now, so a booking that is paid already (or cannot be) gets its usual 409, never a 429.
-      const headers = await admitPayment(tx, { guestId: actor.id, booking }, deps.config, now);
-      const row: PaymentRow = {
-        id: Bun.randomUUIDv7(),
-        bookingId: booking.id,
-        payerId: actor.id,
-        amount: booking.total,
-        currency: booking.currency,
-        status: "processing",
-        paymentMethod,
-        failureCode: null,
-        refundedAmount: 0,
-        providerRef: null,
-        attempts: 0,
-        disputedAt: null,
-        createdAt: now,
-        updatedAt: now,
-      };
-      const dto = toPaymentDto(row);
-      // The payment, its charge job and the recorded answer, sent together (a second live payment
-      // fails its insert, and with it the transaction: the unique violation is what is thrown).
-      await together(
-        tx.insert(payments).values(row),
-        enqueueMany(tx, deps.clock, [
-          { type: "payment.charge", payload: { paymentId: row.id }, dedupeKey: `payment:${row.id}:charge` },
-        ]),
-        claim?.complete(tx, dto),
-      );
-      return { value: dto, headers };
-    })
+        const dto = toPaymentDto(row);
+        // Charged by this instance after the commit, the job is its backstop, due later; otherwise due now.
+        const inline = chargesInline(deps.config);
+        // The payment, its charge job and the recorded answer, sent together (a second live payment
+        // fails its insert, and with it the transaction: the unique violation is what is thrown).
+        await together(
+          tx.insert(payments).values(row),
+          enqueueMany(tx, deps.clock, [
+            {
+              type: "payment.charge",
+              payload: { paymentId: row.id },
+              dedupeKey: chargeJobKey(row.id),
+              runAt: inline ? new Date(now.getTime() + BACKSTOP_MS) : now,
+            },
+          ]),
+          claim?.complete(tx, dto),
+        );
+        return { value: dto, headers, charge: inline ? row : null };
+      },
+    )
     .catch((err: unknown) => {
       // The last line of defence: the unique index of live payments per booking.
       if (sqlState(err) === UNIQUE_VIOLATION)
@@ -166,6 +184,8 @@ export interface Settled {
   changed: boolean;
   /** Nights were freed (a hold found overdue on the way). */
   freed: boolean;
+  /** The e-mail job this settlement wrote (due at `emailsAt`, when given), if any. */
+  emails?: JobSpec;
 }
 
 /**
@@ -180,8 +200,9 @@ export async function settleCharge(
   clock: Clock,
   paymentId: string,
   outcome: ChargeOutcome,
-  options: { attempts?: number } = {},
+  options: { attempts?: number; emailsAt?: Date } = {},
 ): Promise<Settled> {
+  const { emailsAt } = options;
   const now = clock.now();
   const [row] = await tx
     .select({ payment: getTableColumns(payments), booking: getTableColumns(bookings), hostId: properties.hostId })
@@ -243,8 +264,9 @@ export async function settleCharge(
       "Payment failed",
       `The payment for your booking failed (${outcome.failureCode}). Your nights stay held until the hold expires: try another payment method.`,
     );
-    await notifyWithin(tx, clock, [notice(`payment:${payment.id}:failed`, { ...failed, email: !earlier })]);
-    return { unknown: false, changed: true, freed: false };
+    const notices = [notice(`payment:${payment.id}:failed`, { ...failed, email: !earlier })];
+    await notifyWithin(tx, clock, notices, emailsAt);
+    return { unknown: false, changed: true, freed: false, emails: emailJobOf(notices, emailsAt)[0] };
   }
   const paid = tx.update(payments).set({
     status: "succeeded",
@@ -267,9 +289,9 @@ export async function settleCharge(
     await together(
       paid.where(eq(payments.id, payment.id)),
       tx.update(bookings).set({ status: "confirmed", updatedAt: now }).where(eq(bookings.id, booking.id)),
-      notifyWithin(tx, clock, notices),
+      notifyWithin(tx, clock, notices, emailsAt),
     );
-    return { unknown: false, changed: true, freed: false };
+    return { unknown: false, changed: true, freed: false, emails: emailJobOf(notices, emailsAt)[0] };
   }
   await paid.where(eq(payments.id, payment.id));
   // The nights are not held for this money (the hold ran out, or the booking was cancelled): all of it goes back.
@@ -278,14 +300,14 @@ export async function settleCharge(
   const notices = [notice(`payment:${payment.id}:succeeded`, received)];
   await insertNotices(tx, clock, notices);
   await enqueueMany(tx, clock, [
-    ...emailJobOf(notices),
+    ...emailJobOf(notices, emailsAt),
     {
       type: "payment.refund",
       payload: { paymentId: payment.id, amount: payment.amount },
       dedupeKey: `payment:${payment.id}:not_held`,
     },
   ]);
-  return { unknown: false, changed: true, freed };
+  return { unknown: false, changed: true, freed, emails: emailJobOf(notices, emailsAt)[0] };
 }
 
 /** The reason a refund is owed, and its row's key: one refund per reason, however often it runs. */
