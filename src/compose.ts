@@ -146,7 +146,11 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     mailer: overrides.mailer ?? createMailer(config.smtpUrl, log, { logBodies: config.nodeEnv !== "production" }),
     payments:
       overrides.payments ??
-      simulatedProvider(database.db, { latencyMs: config.paymentProviderLatencyMs, testTokens: config.testJobs }),
+      simulatedProvider(database.db, {
+        latencyMs: config.paymentProviderLatencyMs,
+        testTokens: config.testJobs,
+        clock: testClock ?? systemClock,
+      }),
     metrics: new Metrics(),
     handlers: jobHandlers(config),
   };

@@ -44,6 +44,7 @@ export const ConfigSchema = T.Object({
   trustProxy: T.Boolean(),
   maxPendingBookings: T.Integer({ minimum: 1, maximum: 1000 }),
   hostFeePercent: T.Integer({ minimum: 0, maximum: 50 }),
+  requestExpiryHours: T.Integer({ minimum: 1, maximum: 720 }),
   bookingHoldsPerHour: T.Integer({ minimum: 1, maximum: 100_000 }),
   bookingHoldsPerListingPerDay: T.Integer({ minimum: 1, maximum: 100_000 }),
   paymentAttemptsPerBooking: T.Integer({ minimum: 1, maximum: 1000 }),
@@ -125,6 +126,7 @@ const vars: Record<Key, Var> = {
   trustProxy: { env: "TRUST_PROXY", rule: "1/true or 0/false", default: "0", kind: "bool" },
   maxPendingBookings: { env: "MAX_PENDING_BOOKINGS", rule: "an integer 1–1000", default: "3", kind: "int" },
   hostFeePercent: { env: "HOST_FEE_PERCENT", rule: "an integer 0–50", default: "3", kind: "int" },
+  requestExpiryHours: { env: "REQUEST_EXPIRY_HOURS", rule: "an integer 1–720", default: "24", kind: "int" },
   bookingHoldsPerHour: { env: "BOOKING_HOLDS_PER_HOUR", rule: "an integer 1–100000", default: "10", kind: "int" },
   bookingHoldsPerListingPerDay: {
     env: "BOOKING_HOLDS_PER_LISTING_PER_DAY",

@@ -271,6 +271,8 @@ export const bookings = pgTable(
     // not change what this guest agreed to (like the price).
     cancellationPolicy: text("cancellation_policy").notNull().default("moderate"),
     expiresAt: tstz("expires_at").notNull(),
+    // A request to book its host accepted: the capture is under way (nothing else may end the request).
+    acceptedAt: tstz("accepted_at"),
     cancelledAt: tstz("cancelled_at"),
     cancelledBy: text("cancelled_by"),
     cancelReason: text("cancel_reason"),
@@ -285,8 +287,10 @@ export const bookings = pgTable(
     // Search's availability probe: a property's stays that still hold nights, by when they end.
     index("bookings_active_idx")
       .on(t.propertyId, t.checkOut)
-      .where(sql`${t.status} in ('pending_payment', 'confirmed')`),
+      .where(sql`${t.status} in ('pending_payment', 'requested', 'confirmed')`),
     index("bookings_pending_expiry_idx").on(t.expiresAt).where(sql`${t.status} = 'pending_payment'`),
+    // Requests to book whose host has not answered, by when they expire (the sweep's second walk).
+    index("bookings_requested_expiry_idx").on(t.expiresAt).where(sql`${t.status} = 'requested'`),
     // A guest's live holds, counted by every booking (the holds limit): without it the planner
     // intersected the guest's bookings with every pending hold's expiry (a scan of all holds).
     index("bookings_guest_holds_idx").on(t.guestId, t.expiresAt).where(sql`${t.status} = 'pending_payment'`),
@@ -296,7 +300,7 @@ export const bookings = pgTable(
     check("bookings_guests_check", sql`${t.guests} >= 1`),
     check(
       "bookings_status_check",
-      sql`${t.status} in ('pending_payment', 'confirmed', 'completed', 'expired', 'cancelled')`,
+      sql`${t.status} in ('pending_payment', 'requested', 'confirmed', 'completed', 'expired', 'cancelled', 'declined')`,
     ),
     check(
       "bookings_money_check",
@@ -310,6 +314,10 @@ export const bookings = pgTable(
     check(
       "bookings_cancellation_check",
       sql`(${t.status} = 'cancelled') = (${t.cancelledAt} is not null) and (${t.cancelledAt} is null or ${t.cancelledBy} in ('guest', 'host'))`,
+    ),
+    check(
+      "bookings_accepted_check",
+      sql`${t.acceptedAt} is null or ${t.status} in ('requested', 'confirmed', 'completed', 'cancelled', 'expired')`,
     ),
     check("bookings_refund_check", sql`${t.refundAmount} is null or ${t.refundAmount} between 0 and ${t.total}`),
     check("bookings_policy_check", sql`${t.cancellationPolicy} in ('flexible', 'moderate', 'strict')`),
@@ -330,6 +338,8 @@ export const payments = pgTable(
     currency: text("currency").notNull(),
     status: text("status").notNull().default("processing"),
     paymentMethod: text("payment_method").notNull(),
+    // "automatic": charged at once (instant book); "manual": authorized, captured when the host accepts.
+    captureMethod: text("capture_method").notNull().default("automatic"),
     failureCode: text("failure_code"),
     refundedAmount: integer("refunded_amount").notNull().default(0),
     providerRef: text("provider_ref"),
@@ -343,15 +353,16 @@ export const payments = pgTable(
     index("payments_booking_idx").on(t.bookingId, t.createdAt),
     // A guest's payments of the last hour (the card-testing limits count them on every payment).
     index("payments_payer_idx").on(t.payerId, t.createdAt),
-    // At most one live (processing or settled) payment per booking: a second charge cannot exist.
+    // At most one live (processing, authorized or settled) payment per booking: a second charge cannot exist.
     uniqueIndex("payments_one_live_per_booking_key")
       .on(t.bookingId)
-      .where(sql`${t.status} in ('processing', 'succeeded', 'refunded', 'partially_refunded')`),
+      .where(sql`${t.status} in ('processing', 'authorized', 'succeeded', 'refunded', 'partially_refunded')`),
     uniqueIndex("payments_provider_ref_key").on(t.providerRef),
     check(
       "payments_status_check",
-      sql`${t.status} in ('processing', 'succeeded', 'failed', 'refunded', 'partially_refunded')`,
+      sql`${t.status} in ('processing', 'authorized', 'succeeded', 'failed', 'voided', 'refunded', 'partially_refunded')`,
     ),
+    check("payments_capture_method_check", sql`${t.captureMethod} in ('automatic', 'manual')`),
     check("payments_amount_check", sql`${t.amount} > 0`),
     check("payments_refunded_check", sql`${t.refundedAmount} between 0 and ${t.amount}`),
     check("payments_failure_check", sql`(${t.status} = 'failed') = (${t.failureCode} is not null)`),
@@ -570,12 +581,14 @@ export const simCharges = pgTable(
     status: text("status").notNull(),
     failureCode: text("failure_code"),
     refunded: integer("refunded").notNull().default(0),
+    // An authorization's time by the service clock: it lapses AUTHORIZATION_LAPSE_MS after it.
+    authorizedAt: timestamp("authorized_at", { withTimezone: true, mode: "date" }),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex("sim_charges_charge_id_key").on(t.chargeId),
     index("sim_charges_created_idx").on(t.createdAt),
-    check("sim_charges_status_check", sql`${t.status} in ('succeeded', 'failed')`),
+    check("sim_charges_status_check", sql`${t.status} in ('authorized', 'succeeded', 'failed', 'voided')`),
     // Never more refunded than charged, and nothing refunded of a failed charge.
     check(
       "sim_charges_refunded_check",

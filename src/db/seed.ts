@@ -343,6 +343,8 @@ export async function seed(db: Db, o: SeedOptions): Promise<SeedResult> {
       monthlyDiscountPercent: rules.monthlyDiscountPercent,
       guestsIncluded: rules.guestsIncluded < maxGuests ? rules.guestsIncluded : null,
       extraGuestFee: rules.extraGuestFee,
+      // One listing in ten takes requests to book (by its index: the random draws stay as they were).
+      instantBook: i % 10 !== 7,
       ratingSum: stays.ratingSum,
       reviewCount: stays.reviews.length,
       createdAt,

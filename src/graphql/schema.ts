@@ -16,10 +16,12 @@ import {
   BookingStatusSchema,
   CancelBookingBody,
   CreateBookingBody,
+  DeclineBookingBody,
   QuoteQuery,
 } from "../modules/bookings/schemas";
 import { cancelBooking, getBooking, listBookings } from "../modules/bookings/service";
 import type { PaymentDtoValue } from "../modules/payments/dto";
+import { acceptBooking, declineBooking } from "../modules/payments/requests";
 import { payBookingOnce } from "../modules/payments/routes";
 import { PayBody, PaymentStatusSchema } from "../modules/payments/schemas";
 import { listBookingPayments } from "../modules/payments/service";
@@ -564,6 +566,28 @@ builder.mutationType({
         return cancelBooking({ actor, id: String(id), reason: body.reason }, ctx.deps);
       },
     }),
+    acceptBooking: t.field({
+      type: Booking,
+      nullable: true,
+      description:
+        "POST /bookings/:id/accept (the property's host): captures a request's authorization; the booking comes back confirmed (requested while the provider has not answered)",
+      args: { id: t.arg.id({ required: true }) },
+      resolve: async (_root, { id }, ctx) => {
+        const actor = await ctx.actor();
+        return (await acceptBooking({ actor, id: String(id) }, ctx.deps)).booking;
+      },
+    }),
+    declineBooking: t.field({
+      type: Booking,
+      nullable: true,
+      description: "POST /bookings/:id/decline (the property's host): the request declined, its authorization voided",
+      args: { id: t.arg.id({ required: true }), reason: t.arg.string() },
+      resolve: async (_root, { id, reason }, ctx) => {
+        const actor = await ctx.actor();
+        const body = checkInput(DeclineBookingBody, reason == null ? {} : { reason });
+        return declineBooking({ actor, id: String(id), reason: body.reason }, ctx.deps);
+      },
+    }),
     payBooking: t.field({
       type: Payment,
       nullable: true,
@@ -603,14 +627,14 @@ builder.mutationType({
 
 // ---- subscriptions ----
 
-const FINAL: ReadonlySet<string> = new Set(["completed", "expired", "cancelled"]);
+const FINAL: ReadonlySet<string> = new Set(["completed", "expired", "cancelled", "declined"]);
 
 builder.subscriptionType({
   fields: (t) => ({
     bookingUpdated: t.field({
       type: Booking,
       description:
-        "The booking now, then again at each change of its status, until a final one (completed, expired, cancelled) or until the client leaves. Its guest and host only (anyone else: not_found).",
+        "The booking now, then again at each change of its status, until a final one (completed, expired, cancelled, declined) or until the client leaves. Its guest and host only (anyone else: not_found).",
       args: { id: t.arg.id({ required: true }) },
       subscribe: (_root, { id }, ctx) => bookingUpdates(String(id), ctx),
       // One context serves every push of a stream: each push gets fresh loaders, so its nested

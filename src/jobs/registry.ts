@@ -30,6 +30,10 @@ export interface JobPayloads {
   "booking.refund": { bookingId: string; amount: number; currency: string };
   /** Charge a processing payment through the provider (its key is derived from the payment id). */
   "payment.charge": { paymentId: string };
+  /** Capture the authorization of a request its host accepted (the backstop of the inline capture). */
+  "payment.capture": { paymentId: string };
+  /** Release at the provider the authorization of a request that ended (its payment is voided already). */
+  "payment.void": { paymentId: string };
   /** Give back in full a charge that landed for nights no longer held (expired or cancelled meanwhile). */
   "payment.refund": { paymentId: string; amount: number };
   /** Recurring: charge again (same key) payments still processing long after they were made. */

@@ -18,7 +18,15 @@ import {
 import { startTestApp, type TestApp } from "../support/app";
 import { createListing, registerHost } from "../support/properties";
 
-const ALL_STATUSES = ["pending_payment", "confirmed", "completed", "expired", "cancelled"] as const;
+const ALL_STATUSES = [
+  "pending_payment",
+  "requested",
+  "confirmed",
+  "completed",
+  "expired",
+  "cancelled",
+  "declined",
+] as const;
 const OFFSETS = [-1000, 0, 1000] as const; // expiresAt - now, in ms
 const now = new Date("2031-03-01T12:00:00.000Z");
 
@@ -78,12 +86,20 @@ async function idsWhere(condition: ReturnType<typeof sql>): Promise<Set<string>>
   return new Set(rows.map((r) => r.id));
 }
 
-const row = (c: Case) => ({ status: c.status, expiresAt: new Date(now.getTime() + c.offset) });
+const row = (c: Case) => ({ status: c.status, expiresAt: new Date(now.getTime() + c.offset), acceptedAt: null });
 
 describe("one definition of a stay holding its nights", () => {
-  test("the rule: confirmed, or pending_payment whose expiresAt is after now", () => {
+  test("the rule: confirmed, or pending_payment or requested whose expiresAt is after now", () => {
     const held = cases.filter((c) => holdsNightsNow(row(c), now)).map((c) => `${c.status}${c.offset}`);
-    expect(held.sort()).toEqual(["confirmed-1000", "confirmed0", "confirmed1000", "pending_payment1000"].sort());
+    expect(held.sort()).toEqual(
+      ["confirmed-1000", "confirmed0", "confirmed1000", "pending_payment1000", "requested1000"].sort(),
+    );
+  });
+
+  test("a request its host accepted is not lapsed, whatever its expiresAt: the capture ends it", () => {
+    const accepted = { status: "requested", expiresAt: new Date(now.getTime() - 1000), acceptedAt: now };
+    expect(lapsedHoldNow(accepted, now)).toBe(false);
+    expect(lapsedHoldNow({ ...accepted, acceptedAt: null }, now)).toBe(true);
   });
 
   test("the SQL fragment and the row predicate agree on every status and expiry", async () => {

@@ -52,6 +52,8 @@ const AUTHENTICATED = new Set([
   "GET /api/v1/bookings",
   "GET /api/v1/bookings/:id",
   "POST /api/v1/bookings/:id/cancel",
+  "POST /api/v1/bookings/:id/accept",
+  "POST /api/v1/bookings/:id/decline",
   "POST /api/v1/bookings/:id/payments",
   "GET /api/v1/bookings/:id/payments",
   "GET /api/v1/payments/:id",
@@ -81,6 +83,7 @@ const BODYLESS = new Set([
   "POST /api/v1/auth/verify-email/resend",
   "POST /api/v1/notifications/:id/read",
   "POST /api/v1/admin/users/:id/unsuspend",
+  "POST /api/v1/bookings/:id/accept",
 ]);
 // The provider's signed events: 404 without PAYMENT_WEBHOOK_SECRET, and fields a provider adds
 // are no reason to refuse its event (payments.test.ts covers their rules).

@@ -3,6 +3,7 @@
 // longer held, signed webhooks, reconciliation against the simulated provider's ledger, and who
 // may see what.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { sql } from "drizzle-orm";
 import { enqueue } from "../../src/jobs/outbox";
 import { signWebhook, TransientProviderError } from "../../src/modules/payments/provider";
 import { reconcile } from "../../src/modules/payments/reconcile";
@@ -97,6 +98,12 @@ const getBooking = (user: Registered, id: string) =>
   t.call<BookingBody>("GET", api(`/bookings/${id}`), { token: user.accessToken });
 const query = <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
   t.deps.database.raw.query(text, params) as Promise<T[]>;
+/** A write no path of the service can make (triggers off, for this transaction only): planted drift. */
+const plant = (text: string, params: unknown[]) =>
+  t.deps.db.transaction(async (tx) => {
+    await tx.execute(sql`set local session_replication_role = replica`);
+    await tx.execute(sql.raw(text.replace("$1", `'${params[0] as string}'`)));
+  });
 const ledger = (paymentId: string) =>
   query<{ status: string; amount: number; refunded: number }>(
     "select status, amount, refunded from sim_charges where reference = $1",
@@ -565,7 +572,8 @@ describe("reconciliation", () => {
       await query("update payments set refunded_amount = 100, status = 'partially_refunded' where id = $1", [
         b.payment.id,
       ]);
-      await query("update payments set status = 'failed', failure_code = 'card_declined' where id = $1", [
+      // Drift planted behind the service's back: past payments_status_transition too (no path of ours can).
+      await plant("update payments set status = 'failed', failure_code = 'card_declined' where id = $1", [
         c.payment.id,
       ]);
       const d = await paid();
@@ -580,7 +588,7 @@ describe("reconciliation", () => {
         [e.payment.id]: "amount_differs",
       });
       // In flight is not a mismatch: within the grace period a charge whose job has not committed is skipped.
-      await query("update payments set status = 'processing', failure_code = null where id = $1", [c.payment.id]);
+      await plant("update payments set status = 'processing', failure_code = null where id = $1", [c.payment.id]);
       expect((await reconcile(t.deps.db, t.deps.payments)).map((m) => m.paymentId)).not.toContain(c.payment.id);
     } finally {
       await t.close();

@@ -93,7 +93,7 @@ describe("POST /properties", () => {
     ["a negative extra-guest fee", { extraGuestFee: -1 }, "/extraGuestFee"],
     ["no guest included", { guestsIncluded: 0 }, "/guestsIncluded"],
     ["more guests included than the listing takes", { maxGuests: 4, guestsIncluded: 5 }, "/guestsIncluded"],
-    ["instant booking switched off (request-to-book is not offered yet)", { instantBook: false }, "/instantBook"],
+    ["instant booking that is not a boolean", { instantBook: "no" }, "/instantBook"],
   ];
   for (const [what, overrides, path] of bad) {
     test(`422 for ${what}`, async () => {

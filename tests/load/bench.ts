@@ -739,7 +739,7 @@ async function bookingFloor(name: string, lua: string, connections: number, seco
 
 const OVERLAP_SQL = `select count(*)::int as n from bookings a join bookings b
   on a.property_id = b.property_id and a.id < b.id and daterange(a.check_in, a.check_out) && daterange(b.check_in, b.check_out)
-  where a.status in ('pending_payment', 'confirmed') and b.status in ('pending_payment', 'confirmed')`;
+  where a.status in ('pending_payment', 'requested', 'confirmed') and b.status in ('pending_payment', 'requested', 'confirmed')`;
 
 /** Access tokens of up to 1,000 seeded guests, signed as the service signs them (the same secret). */
 async function guestTokens(env: Record<string, string>): Promise<string[]> {
@@ -1226,7 +1226,8 @@ const POLL_MS = 10;
 async function paymentScenario(env: Record<string, string>, cwd: string, o: { connections: number; seconds: number }) {
   const sql = postgres(benchDb, { max: 1, onnotice: () => {} });
   const listed =
-    (await sql`select id, min_nights from properties where status = 'listed' order by random()`) as unknown as {
+    // Instant-book listings only: a request to book is confirmed by its host, not by its payment.
+    (await sql`select id, min_nights from properties where status = 'listed' and instant_book order by random()`) as unknown as {
       id: string;
       min_nights: number;
     }[];

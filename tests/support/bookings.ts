@@ -72,7 +72,7 @@ export async function overlaps(database: Database): Promise<number> {
     `select count(*)::int as n from bookings a join bookings b
        on a.property_id = b.property_id and a.id < b.id
       and daterange(a.check_in, a.check_out) && daterange(b.check_in, b.check_out)
-    where a.status in ('pending_payment', 'confirmed') and b.status in ('pending_payment', 'confirmed')`,
+    where a.status in ('pending_payment', 'requested', 'confirmed') and b.status in ('pending_payment', 'requested', 'confirmed')`,
   );
   return Number((rows as { n: number }[])[0]?.n ?? -1);
 }

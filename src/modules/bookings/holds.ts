@@ -1,25 +1,26 @@
 // Whether a stay holds its nights: the one definition, owned by bookings, used by every read of
 // availability (search, the calendar, the terms a booking is priced by) and by the lifecycle.
 //
-// A booking holds its nights while it is confirmed, or while it is pending_payment and its hold
-// has not run out (expiresAt > now). A hold past its expiresAt frees its nights at once, even
-// before the sweep (every 30 s) marks it expired.
+// A booking holds its nights while it is confirmed, or while it is pending_payment or requested
+// (request-to-book: paid by an authorization, awaiting the host) and its hold has not run out
+// (expiresAt > now). A hold past its expiresAt frees its nights at once, even before the sweep
+// (every 30 s) marks it expired.
 //
 // The database has its own copies, which migrations that have landed keep as they are:
-// bookings_no_overlap (0002) and bookings_active_idx (0008) name HOLDING_STATUSES, and
+// bookings_no_overlap (0028) and bookings_active_idx (0027) name HOLDING_STATUSES, and
 // stayhub_create_booking (0019) counts a guest's live holds with `expires_at > p_now`.
 // tests/integration/holds.test.ts ties them to this file.
-import { and, eq, lte, type SQL, type SQLWrapper, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lte, type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 import { bookings } from "../../db/schema";
 import type { BookingRow } from "./dto";
 import type { BookingStatus as Status } from "./schemas";
 
 /** The statuses of a booking that may hold nights (what the exclusion constraint and the index name). */
-export const HOLDING_STATUSES = ["pending_payment", "confirmed"] as const satisfies readonly Status[];
+export const HOLDING_STATUSES = ["pending_payment", "requested", "confirmed"] as const satisfies readonly Status[];
 
-/** Of those, the one whose hold runs out at expiresAt. */
-export const EXPIRING_STATUS = "pending_payment" satisfies Status;
+/** Of those, the ones whose hold runs out at expiresAt: an unpaid hold, and a request the host has not answered. */
+export const EXPIRING_STATUSES = ["pending_payment", "requested"] as const satisfies readonly Status[];
 
 /** Of those, the one that holds until the stay is over (the sweep completes it). */
 export const LASTING_STATUS = "confirmed" satisfies Status;
@@ -45,7 +46,7 @@ export function bookingsAs(alias: string): BookingRefs {
 // are matched on the statement's text, also by a generic plan.
 const statusList = sql.raw(HOLDING_STATUSES.map((s) => `'${s}'`).join(", "));
 
-/** The status half: a booking whose status may hold nights (`status in ('pending_payment', 'confirmed')`). */
+/** The status half: a booking whose status may hold nights (`status in ('pending_payment', 'requested', 'confirmed')`). */
 export function inHoldingStatus(b: BookingRefs = bookings): SQL {
   return sql`${b.status} in (${statusList})`;
 }
@@ -63,18 +64,29 @@ export function holdsNights(b: BookingRefs, now: SQLWrapper | string): SQL {
   return sql`${inHoldingStatus(b)} and ${stillHolding(b, now)}`;
 }
 
-/** An unpaid hold whose time is up: in a holding status, and no longer holding (the lifecycle expires it). */
-export function lapsedHold(b: { status: PgColumn; expiresAt: PgColumn }, now: Date): SQL {
-  return and(eq(b.status, EXPIRING_STATUS), lte(b.expiresAt, now)) as SQL;
+/**
+ * A hold whose time is up: in an expiring status (`status`, one of them, or either), and no longer
+ * holding (the lifecycle expires it).
+ */
+export function lapsedHold(
+  b: { status: PgColumn; expiresAt: PgColumn; acceptedAt: PgColumn },
+  now: Date,
+  status: (typeof EXPIRING_STATUSES)[number] | "any" = "any",
+): SQL {
+  const which = status === "any" ? inArray(b.status, [...EXPIRING_STATUSES]) : eq(b.status, status);
+  // A request its host accepted is the capture's to end (confirmed, or expired if it is refused).
+  return and(which, lte(b.expiresAt, now), isNull(b.acceptedAt)) as SQL;
 }
+
+const expiring = (status: string) => (EXPIRING_STATUSES as readonly string[]).includes(status);
 
 /** `holdsNights` for a row already read. */
 export function holdsNightsNow(b: Pick<BookingRow, "status" | "expiresAt">, now: Date): boolean {
   if (!(HOLDING_STATUSES as readonly string[]).includes(b.status)) return false;
-  return b.status !== EXPIRING_STATUS || b.expiresAt.getTime() > now.getTime();
+  return !expiring(b.status) || b.expiresAt.getTime() > now.getTime();
 }
 
 /** `lapsedHold` for a row already read. */
-export function lapsedHoldNow(b: Pick<BookingRow, "status" | "expiresAt">, now: Date): boolean {
-  return b.status === EXPIRING_STATUS && b.expiresAt.getTime() <= now.getTime();
+export function lapsedHoldNow(b: Pick<BookingRow, "status" | "expiresAt" | "acceptedAt">, now: Date): boolean {
+  return expiring(b.status) && b.expiresAt.getTime() <= now.getTime() && b.acceptedAt === null;
 }

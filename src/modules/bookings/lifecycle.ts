@@ -5,20 +5,45 @@
 // runs (the sweep, a read that found it overdue, a booking that ran into it) exactly one changes the row
 // and only that one enqueues its notifications, in the same transaction.
 import { and, eq, getTableColumns, inArray, lt, or, type SQL, sql } from "drizzle-orm";
+import { afterCommit } from "../../db/after-commit";
 import type { Db } from "../../db/client";
 import { bookings, properties } from "../../db/schema";
+import { wakeRelays } from "../../jobs/outbox";
 import type { Clock } from "../../lib/clock";
 import { dayOf } from "../../lib/dates";
 import { type Notice, notifyWithin } from "../notifications/within";
 import type { BookingRow } from "./dto";
 import { lapsedHold, lapsedHoldNow } from "./holds";
 
-export type BookingEvent = "created" | "confirmed" | "cancelled" | "expired" | "completed";
+export type BookingEvent =
+  | "created"
+  | "requested"
+  | "confirmed"
+  | "declined"
+  | "cancelled"
+  | "expired"
+  | "request_expired"
+  | "completed";
 
 const wording: Record<BookingEvent, { guest: [string, string]; host: [string, string] }> = {
   created: {
     guest: ["Booking received", "Your nights are held for 15 minutes: pay to confirm the booking."],
     host: ["New booking", "A guest booked your property; it is confirmed once they pay."],
+  },
+  requested: {
+    guest: [
+      "Request sent",
+      "Your payment is authorized, not charged: the host has until the request expires to accept.",
+    ],
+    host: ["New booking request", "A guest asks to book your property: accept or decline it before it expires."],
+  },
+  declined: {
+    guest: ["Request declined", "The host declined your request; nothing was charged."],
+    host: ["Request declined", "You declined a booking request; its nights are free again."],
+  },
+  request_expired: {
+    guest: ["Request expired", "The host did not answer your request in time; nothing was charged."],
+    host: ["Request expired", "A booking request at your property expired unanswered; its nights are free again."],
   },
   confirmed: {
     guest: ["Booking confirmed", "Your stay is confirmed."],
@@ -71,11 +96,13 @@ export function notificationsOf(
 type Changed = BookingRow & { hostId: string };
 
 /** An unpaid hold whose 15 minutes are up. */
-const overdueHold = (now: Date) => lapsedHold(bookings, now);
+const overdueHold = (now: Date) => lapsedHold(bookings, now, "pending_payment");
+/** A request to book its host did not answer in time (nor accept: an accepted one is the capture's). */
+const overdueRequest = (now: Date) => lapsedHold(bookings, now, "requested");
 /** A confirmed stay whose checkout day has passed. */
 const finishedStay = (now: Date) => and(eq(bookings.status, "confirmed"), lt(bookings.checkOut, dayOf(now))) as SQL;
 /** Bookings that `settleDue` would change now. */
-export const dueNow = (now: Date) => or(overdueHold(now), finishedStay(now)) as SQL;
+export const dueNow = (now: Date) => or(lapsedHold(bookings, now), finishedStay(now)) as SQL;
 
 /** Which bookings a run looks at: some ids, or those overlapping nights of a property. */
 export type Scope = { ids: string[] } | { propertyId: string; from: string; to: string } | "all";
@@ -111,27 +138,33 @@ async function transition(
 }
 
 export interface Settled {
+  /** Unpaid holds and unanswered requests that expired (their nights freed). */
   expired: Changed[];
   completed: Changed[];
 }
 
 /**
  * Applies what time has done to the bookings in `scope` (at most `limit` of each kind): unpaid holds
- * past expiresAt → expired; confirmed stays whose checkout day has passed → completed. Writes
- * their notifications in `tx`.
+ * and unanswered requests past expiresAt → expired (a request's authorization is voided by the
+ * database's bookings_request_ended trigger, in this transaction); confirmed stays whose checkout
+ * day has passed → completed. Writes their notifications in `tx`.
  */
 export async function settleDue(tx: Db, clock: Clock, scope: Scope, limit = 500): Promise<Settled> {
   const now = clock.now();
   const expired = await transition(tx, now, "expired", overdueHold(now), scope, limit);
+  const unanswered = await transition(tx, now, "expired", overdueRequest(now), scope, limit);
   const completed = await transition(tx, now, "completed", finishedStay(now), scope, limit);
+  // Their payment.void jobs, written by the trigger, are due now.
+  if (unanswered.length) afterCommit(tx, wakeRelays);
   await notifyWithin(tx, clock, [
     ...expired.flatMap((b) => notificationsOf("expired", b)),
+    ...unanswered.flatMap((b) => notificationsOf("request_expired", b)),
     ...completed.flatMap((b) => notificationsOf("completed", b)),
   ]);
-  return { expired, completed };
+  return { expired: [...expired, ...unanswered], completed };
 }
 
 /** Whether time has changed this booking and `settleDue` would move it. */
-export function isDue(b: Pick<BookingRow, "status" | "expiresAt" | "checkOut">, now: Date): boolean {
+export function isDue(b: Pick<BookingRow, "status" | "expiresAt" | "acceptedAt" | "checkOut">, now: Date): boolean {
   return lapsedHoldNow(b, now) || (b.status === "confirmed" && b.checkOut < dayOf(now));
 }

@@ -137,7 +137,7 @@ export function bookingRoutes(deps: Deps) {
           description:
             "Frees the nights at once. refundAmount follows the cancellation policy agreed at booking (check-in at 15:00 UTC): flexible — full until 24 h before, then nothing; " +
             "moderate — full until 5 days before, then 50 %; strict — 50 % until 7 days before, then nothing. The host cancelling refunds in full; an unpaid hold refunds nothing. " +
-            "409 invalid_state unless the booking is pending_payment or confirmed.",
+            "409 invalid_state unless the booking is pending_payment, requested (not yet accepted by its host; its authorization is voided, nothing charged) or confirmed.",
         },
       },
     );

@@ -5,10 +5,12 @@ import { Int, Nullable, strictObject, Timestamp, Uuid } from "../../http/schema"
 
 export const BookingStatusSchema = t.Union([
   t.Literal("pending_payment"),
+  t.Literal("requested"),
   t.Literal("confirmed"),
   t.Literal("completed"),
   t.Literal("expired"),
   t.Literal("cancelled"),
+  t.Literal("declined"),
 ]);
 export type BookingStatus = Static<typeof BookingStatusSchema>;
 /** Who a booking is seen as: its guest, or the property's host. */
@@ -40,6 +42,11 @@ export const CreateBookingBody = strictObject(
 export const CancelBookingBody = strictObject(
   { reason: t.Optional(t.String({ minLength: 1, maxLength: 500, description: "shown to the other party" })) },
   { title: "CancelBooking", examples: [{ reason: "Plans changed" }] },
+);
+
+export const DeclineBookingBody = strictObject(
+  { reason: t.Optional(t.String({ minLength: 1, maxLength: 500, description: "shown to the guest" })) },
+  { title: "DeclineBooking", examples: [{ reason: "The dates no longer suit us" }] },
 );
 
 export const PriceDto = t.Object(

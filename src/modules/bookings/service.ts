@@ -272,6 +272,7 @@ async function insertBooking(a: Attempt, deps: Deps): Promise<Limited<BookingDto
       ...priceColumns(price),
       cancellationPolicy: terms.cancellationPolicy,
       expiresAt,
+      acceptedAt: null,
       cancelledAt: null,
       cancelledBy: null,
       cancelReason: null,
@@ -399,14 +400,18 @@ export async function cancelBooking(
       if (isDue(booking, now)) {
         // Time got there first: the hold expired (or the stay completed) before this cancellation.
         await settleDue(tx, deps.clock, { ids: [booking.id] });
-        const expired = booking.status === "pending_payment";
+        const expired = booking.status !== "confirmed";
         return { refused: `The booking is ${expired ? "expired" : "completed"}`, freed: expired };
       }
-      if (booking.status !== "pending_payment" && booking.status !== "confirmed")
+      if (booking.status !== "pending_payment" && booking.status !== "requested" && booking.status !== "confirmed")
         return { refused: `The booking is ${booking.status}`, freed: false };
+      // Accepted by its host: the capture decides now (confirmed, or expired when it is refused).
+      if (booking.status === "requested" && booking.acceptedAt)
+        return { refused: "The host accepted the request; its payment is being captured", freed: false };
       // A stay whose checkout day has come is over (it completes after that day): nothing to cancel.
       if (dayOf(now) >= booking.checkOut) return { refused: "The stay's checkout day has come", freed: false };
-      // A confirmed booking is paid in full; a hold is not paid at all.
+      // A confirmed booking is paid in full; a hold is not paid at all, nor a request (its
+      // authorization is voided by the database, bookings_request_ended, in this transaction).
       const paid = booking.status === "confirmed" ? booking.total : 0;
       const refundAmount = refundFor(
         booking.cancellationPolicy as CancellationPolicy,
@@ -442,6 +447,7 @@ export async function cancelBooking(
           dedupeKey: `booking:${row.id}:refund`,
         });
       await together(insertNotices(tx, deps.clock, notices), enqueueMany(tx, deps.clock, jobs));
+      if (booking.status === "requested") afterCommit(tx, wakeRelays);
       return { booking: toBookingDto(row) };
     },
   );
@@ -449,7 +455,7 @@ export async function cancelBooking(
   if ("refused" in outcome)
     throw conflict(
       "invalid_state",
-      `${outcome.refused}; only a pending_payment or confirmed stay before its checkout day can be cancelled`,
+      `${outcome.refused}; only a pending_payment, requested or confirmed stay before its checkout day can be cancelled`,
     );
   return outcome.booking;
 }

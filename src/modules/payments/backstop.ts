@@ -12,6 +12,12 @@ let inFlight = 0;
 /** The dedupe key of a payment's charge job (the first one; the sweep's carry a slot). */
 export const chargeJobKey = (paymentId: string) => `payment:${paymentId}:charge`;
 
+/** The provider's key of a payment's charge (or authorization). */
+export const chargeKey = (paymentId: string) => `charge:${paymentId}`;
+
+/** The dedupe key of an accepted request's capture job. */
+export const captureJobKey = (paymentId: string) => `payment:${paymentId}:capture`;
+
 /** Whether a payment made now is charged inline (PAYMENT_CHARGE_INLINE, and room for one more). */
 export const chargesInline = (config: Pick<Config, "paymentChargeInline">): boolean =>
   config.paymentChargeInline && inFlight < MAX_INLINE;

@@ -12,7 +12,7 @@ import { markDone, runNow } from "../../jobs/outbox";
 import { sendEmailsNow } from "../notifications/service";
 import { BACKSTOP_MS, chargeJobKey, inlineStarted } from "./backstop";
 import type { PaymentRow } from "./dto";
-import { chargeKey, settleCharge } from "./service";
+import { requestMsOf, settleCharge, takePayment } from "./service";
 
 /**
  * Charges `p` (just committed, processing) and settles it, in the background. Any failure (a
@@ -23,18 +23,12 @@ export function chargeInline(deps: Deps, p: PaymentRow): Promise<void> {
   const ended = inlineStarted();
   return (async () => {
     try {
-      const outcome = await deps.payments.charge({
-        key: chargeKey(p.id),
-        reference: p.id,
-        amount: p.amount,
-        currency: p.currency,
-        paymentMethod: p.paymentMethod,
-      });
+      const outcome = await takePayment(deps, p);
       // The settlement's e-mails are sent from here too: their job is a backstop, due later.
       const emailsAt = new Date(deps.clock.now().getTime() + BACKSTOP_MS);
       const settled = await deps.db.transaction(async (tx) => {
         const [s] = await together(
-          settleCharge(tx, deps.clock, p.id, outcome, { attempts: 1, emailsAt }),
+          settleCharge(tx, deps.clock, p.id, outcome, { attempts: 1, emailsAt, requestMs: requestMsOf(deps.config) }),
           markDone(tx, chargeJobKey(p.id)),
         );
         return s;

@@ -5,14 +5,25 @@ import { onChange } from "../../cache/invalidation";
 import { payments } from "../../db/schema";
 import { enqueueMany } from "../../jobs/outbox";
 import type { Handlers } from "../../jobs/registry";
+import { chargeKey } from "./backstop";
 import { TransientProviderError } from "./provider";
 import { reconcileAndRecord } from "./reconcile";
-import { type ChargeOutcome, chargeKey, executeRefund, refundCancellation, settleCharge } from "./service";
+import { requestHandlers } from "./requests";
+import {
+  type ChargeOutcome,
+  executeRefund,
+  outcomeOfState,
+  refundCancellation,
+  requestMsOf,
+  settleCharge,
+  takePayment,
+} from "./service";
 
 /** A payment processing longer than this (service clock) is charged again by the sweep. */
 export const STALE_PROCESSING_MS = 5 * 60_000;
 
 export const paymentHandlers: Handlers = {
+  ...requestHandlers,
   // The charge key is derived from the payment id: a redelivered job (its worker killed after the
   // provider charged, before our commit) asks again with it and gets the first answer back.
   "payment.charge": async (job, deps) => {
@@ -24,19 +35,16 @@ export const paymentHandlers: Handlers = {
       // id is on record for refunds, and a charge a charge.failed event contradicts is given back.
       if (!p.providerRef) {
         const found = await deps.payments.lookupCharge(key);
-        if (found) await deps.db.transaction((tx) => settleCharge(tx, deps.clock, p.id, found));
+        if (found)
+          await deps.db.transaction((tx) =>
+            settleCharge(tx, deps.clock, p.id, outcomeOfState(found), { requestMs: requestMsOf(deps.config) }),
+          );
       }
       return;
     }
     let outcome: ChargeOutcome;
     try {
-      outcome = await deps.payments.charge({
-        key,
-        reference: p.id,
-        amount: p.amount,
-        currency: p.currency,
-        paymentMethod: p.paymentMethod,
-      });
+      outcome = await takePayment(deps, p);
     } catch (err) {
       // Transient: retried with backoff by the jobs system. On the last attempt the provider is
       // asked what became of the key (an answer lost after it charged) before it counts as failed.
@@ -48,10 +56,10 @@ export const paymentHandlers: Handlers = {
         error: err.message,
         charged: found?.status ?? "no",
       });
-      outcome = found ?? { status: "failed", failureCode: "processing_error" };
+      outcome = found ? outcomeOfState(found) : { status: "failed", failureCode: "processing_error" };
     }
     const settled = await deps.db.transaction((tx) =>
-      settleCharge(tx, deps.clock, p.id, outcome, { attempts: job.attempt }),
+      settleCharge(tx, deps.clock, p.id, outcome, { attempts: job.attempt, requestMs: requestMsOf(deps.config) }),
     );
     if (settled.freed) await onChange(deps, { kind: "nights.freed" });
   },

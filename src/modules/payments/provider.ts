@@ -1,4 +1,5 @@
-// What stayhub needs of a payment gateway: charge, look a charge up by its key, refund, read its
+// What stayhub needs of a payment gateway: charge (or authorize, then capture or void), look a
+// charge up by its key, refund, read its
 // signed webhooks, and list its ledger for reconciliation. The simulated provider (simulated.ts) implements it; a real gateway
 // is one more file implementing the same interface (README: "Adding a payment provider").
 //
@@ -20,6 +21,28 @@ export interface ChargeRequest {
 
 export type ChargeResult =
   | { status: "succeeded"; chargeId: string }
+  | { status: "failed"; chargeId: string; failureCode: string };
+
+/** An authorization: the amount held on the card, taken only by a capture (request-to-book). */
+export type AuthorizeResult =
+  | { status: "authorized"; chargeId: string }
+  | { status: "failed"; chargeId: string; failureCode: string };
+
+/**
+ * A capture of an authorization, whole. Idempotent by state: capturing a captured one answers
+ * succeeded again. Refused when it was voided, or lapsed (the provider let it go: the simulated
+ * one after AUTHORIZATION_LAPSE_MS), or there is no authorization.
+ */
+export type CaptureResult =
+  | { status: "succeeded"; chargeId: string }
+  | { status: "refused"; reason: "voided" | "lapsed" | "not_authorized" };
+
+/** The release of an authorization: idempotent by state; refused once it was captured. */
+export type VoidResult = { status: "voided" } | { status: "refused"; reason: "captured" | "not_authorized" };
+
+/** What the provider holds under a key: a charge, or an authorization and what became of it. */
+export type ChargeState =
+  | { status: "succeeded" | "authorized" | "voided"; chargeId: string }
   | { status: "failed"; chargeId: string; failureCode: string };
 
 export interface RefundRequest {
@@ -48,7 +71,7 @@ export interface LedgerCharge {
   reference: string;
   amount: number;
   currency: string;
-  status: "succeeded" | "failed";
+  status: "succeeded" | "failed" | "authorized" | "voided";
   refunded: number;
   createdAt: Date;
 }
@@ -67,11 +90,17 @@ export interface PaymentProvider {
   readonly name: string;
   /** Throws TransientProviderError when the outcome is unknown or temporarily unavailable. */
   charge(request: ChargeRequest): Promise<ChargeResult>;
+  /** Holds the amount without taking it (idempotent by key, like charge). Throws TransientProviderError. */
+  authorize(request: ChargeRequest): Promise<AuthorizeResult>;
+  /** Takes an authorized amount. Throws TransientProviderError. */
+  capture(request: { chargeId: string }): Promise<CaptureResult>;
+  /** Releases an authorization. Throws TransientProviderError. */
+  void(request: { chargeId: string }): Promise<VoidResult>;
   /**
-   * The charge made under `key`, if any, with its refunded total: what a caller whose answer was
-   * lost (a timeout, a crash) asks before concluding anything. Throws TransientProviderError.
+   * The charge (or authorization) made under `key`, if any, with its refunded total: what a caller
+   * whose answer was lost (a timeout, a crash) asks before concluding anything. Throws TransientProviderError.
    */
-  lookupCharge(key: string): Promise<(ChargeResult & { amount: number; refunded: number }) | null>;
+  lookupCharge(key: string): Promise<(ChargeState & { amount: number; refunded: number }) | null>;
   /** Never refunds more than the charge's amount in total; throws TransientProviderError like charge. */
   refund(request: RefundRequest): Promise<RefundResult>;
   /**

@@ -1,5 +1,5 @@
 // /bookings/:id/payments, /payments/:id and the provider's /webhooks/payments.
-import { Elysia, type Static } from "elysia";
+import { Elysia, type Static, t } from "elysia";
 import { onChange } from "../../cache/invalidation";
 import type { Deps } from "../../dependencies";
 import { authMacro } from "../../http/auth";
@@ -11,10 +11,12 @@ import type { Limited } from "../../http/rate-limit";
 import { IdParams } from "../../http/schema";
 import { systemClock } from "../../lib/clock";
 import type { Actor } from "../auth/actor";
+import { BookingDto, DeclineBookingBody } from "../bookings/schemas";
 import type { PaymentDtoValue } from "./dto";
 import { chargeInline } from "./inline-charge";
 import { WebhookSignatureError } from "./provider";
 import { lastMismatches } from "./reconcile";
+import { acceptBooking, declineBooking } from "./requests";
 import {
   PayBody,
   PaymentDto,
@@ -95,12 +97,52 @@ export function paymentRoutes(deps: Deps) {
           summary: "Pay for a booking (its guest)",
           description:
             "Creates a processing payment of the booking's stored total and charges it in a background job; poll GET /payments/:id or the booking " +
-            "(confirmed once the charge succeeds). A declined charge leaves the booking pending_payment until its hold expires: pay again with another method and a new key. " +
+            "(confirmed once the charge succeeds). On a listing with instantBook false the card is only authorized: the payment becomes authorized and the booking requested " +
+            "for REQUEST_EXPIRY_HOURS (default 24), until its host accepts (captured: succeeded, confirmed) or declines (voided, declined); unanswered, it expires (voided). A declined charge leaves the booking pending_payment until its hold expires: pay again with another method and a new key. " +
             "A charge that lands after the hold expired or the booking was cancelled is refunded in full. Idempotency-Key is required (missing → 422). " +
             "409 invalid_state when the booking is not pending_payment or already has a processing or succeeded payment; anyone but the booking's guest → 404. " +
             "Attempts are limited (card testing): PAYMENT_ATTEMPTS_PER_BOOKING (default 5) per booking, PAYMENT_ATTEMPTS_PER_USER_PER_HOUR (default 10) and " +
             "PAYMENT_FAILURES_PER_USER_PER_HOUR (default 5 declined or failed charges) per guest in the last hour; past any, 429 rate_limited with Retry-After " +
             "(the 409s above come first). Replays of a key count for nothing; the RateLimit-* headers (not on a replay) show the tightest limit.",
+        },
+      },
+    )
+    .post(
+      "/bookings/:id/accept",
+      async ({ actor, params, set }) => {
+        const { booking, pending } = await acceptBooking({ actor, id: params.id }, deps);
+        set.status = pending ? 202 : 200;
+        return booking;
+      },
+      {
+        auth: true,
+        params: IdParams,
+        response: { 200: BookingDto, 202: BookingDto, ...errorResponses("not_found", "invalid_state") },
+        detail: {
+          tags: ["bookings"],
+          summary: "Accept a request to book (the property's host)",
+          description:
+            "Captures the request's authorized payment: 200 with the booking confirmed. 409 invalid_state unless the booking is requested and not yet answered " +
+            "(declined, expired, cancelled by the guest, accepted already), and when the provider refuses the capture (an authorization it let lapse: the request then expires). " +
+            "202 with the booking still requested when the provider did not answer: the capture is retried in the background, and nothing else may end the request meanwhile. " +
+            "Anyone but the property's host → 404.",
+        },
+      },
+    )
+    .post(
+      "/bookings/:id/decline",
+      ({ actor, params, body }) => declineBooking({ actor, id: params.id, reason: body?.reason }, deps),
+      {
+        auth: true,
+        params: IdParams,
+        body: t.Optional(DeclineBookingBody),
+        response: { 200: BookingDto, ...errorResponses("not_found", "invalid_state") },
+        detail: {
+          tags: ["bookings"],
+          summary: "Decline a request to book (the property's host)",
+          description:
+            "The booking becomes declined, its nights free at once, its payment voided (nothing is charged; the provider releases the authorization). " +
+            "409 invalid_state unless the booking is requested and not yet accepted. Anyone but the property's host → 404.",
         },
       },
     )
@@ -162,7 +204,8 @@ export function paymentRoutes(deps: Deps) {
             'Payment-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with PAYMENT_WEBHOOK_SECRET>; a missing, malformed or wrong signature, ' +
             "or a timestamp more than 5 minutes away → 400 invalid_signature, and nothing changes. A replayed event id → 200 replayed: true, nothing changes. " +
             "charge.succeeded / charge.failed settle a processing payment; charge.refunded records the charge's refunded total (data.amount, absent → all); " +
-            "charge.dispute_created marks the payment disputed and tells the host. 404 when PAYMENT_WEBHOOK_SECRET is not configured. " +
+            "charge.dispute_created marks the payment disputed and tells the host; charge.authorized settles a processing payment of a request-to-book listing as authorized (the booking becomes requested); " +
+            "charge.captured and charge.voided settle an authorized one (confirmed; or the request expires). 404 when PAYMENT_WEBHOOK_SECRET is not configured. " +
             "`stayhub webhook sign --secret S < event.json` prints a header.",
           "x-rate-limit-headers": false,
         },

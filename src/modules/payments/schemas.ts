@@ -6,8 +6,10 @@ import { BearerHeader, Int, strictObject, Timestamp, Uuid } from "../../http/sch
 
 export const PaymentStatusSchema = t.Union([
   t.Literal("processing"),
+  t.Literal("authorized"),
   t.Literal("succeeded"),
   t.Literal("failed"),
+  t.Literal("voided"),
   t.Literal("refunded"),
   t.Literal("partially_refunded"),
 ]);
@@ -70,7 +72,7 @@ export const WebhookEventBody = t.Object(
       minLength: 1,
       maxLength: 100,
       description:
-        "charge.succeeded, charge.failed, charge.refunded, charge.dispute_created; other types are acknowledged and ignored",
+        "charge.succeeded, charge.failed, charge.refunded, charge.dispute_created, charge.authorized, charge.captured, charge.voided; other types are acknowledged and ignored",
     }),
     created: Int({ minimum: 0, description: "unix seconds" }),
     data: t.Object(

@@ -20,17 +20,19 @@ import type { Clock } from "../../lib/clock";
 import { isUuid } from "../../lib/ids";
 import type { Actor } from "../auth/actor";
 import { bookingFor } from "../bookings/access";
+import type { BookingRow } from "../bookings/dto";
 import { isDue, notificationsOf, settleDue } from "../bookings/lifecycle";
 import { emailJobOf, insertNotices, type Notice, notifyWithin } from "../notifications/within";
 import { admitPayment } from "./attempt-limits";
-import { BACKSTOP_MS, chargeJobKey, chargesInline } from "./backstop";
+import { BACKSTOP_MS, chargeJobKey, chargeKey, chargesInline } from "./backstop";
 import { type PaymentDtoValue, type PaymentRow, refundedStatus, toPaymentDto } from "./dto";
-import type { RefundResult } from "./provider";
+import type { ChargeState, RefundResult } from "./provider";
+import { settleCapture } from "./requests";
 import type { WebhookEventValue, WebhookOutcome } from "./schemas";
 
 /** Payments that took money (and may have given some back). */
 const SETTLED = ["succeeded", "partially_refunded", "refunded"] as const;
-const LIVE = ["processing", ...SETTLED] as const;
+const LIVE = ["processing", "authorized", ...SETTLED] as const;
 
 /** One notification under its key (written once, in the transaction of what it tells). */
 const notice = (dedupeKey: string, p: NotifyPayload): Notice => ({ dedupeKey, p });
@@ -92,7 +94,7 @@ export async function payBooking(
             .where(and(eq(payments.bookingId, booking.id), inArray(payments.status, [...LIVE]))),
           // Taken shared: an unlisting (by its host, an admin, or a suspension) waits, or is seen.
           tx
-            .select({ status: properties.status })
+            .select({ status: properties.status, instantBook: properties.instantBook })
             .from(properties)
             .where(eq(properties.id, booking.propertyId))
             .for("share"),
@@ -110,6 +112,8 @@ export async function payBooking(
           currency: booking.currency,
           status: "processing",
           paymentMethod,
+          // Request-to-book: the listing's host decides, so the card is only authorized now.
+          captureMethod: property.instantBook ? "automatic" : "manual",
           failureCode: null,
           refundedAmount: 0,
           providerRef: null,
@@ -172,10 +176,37 @@ export async function listBookingPayments(
   return { data: page.rows.map(toPaymentDto), nextCursor: page.nextCursor };
 }
 
-/** What the provider (or its webhook) said of a charge. */
+/** What the provider (or its webhook) said of a charge, or of an authorization. */
 export type ChargeOutcome =
   | { status: "succeeded"; chargeId?: string }
+  | { status: "authorized"; chargeId?: string }
   | { status: "failed"; failureCode: string; chargeId?: string };
+
+/** What a request's authorization holds for: REQUEST_EXPIRY_HOURS. */
+export const requestMsOf = (config: { requestExpiryHours: number }) => config.requestExpiryHours * 3_600_000;
+
+/**
+ * Asks the provider for a processing payment's money, under its key: a charge, or (request-to-book,
+ * `captureMethod` manual) an authorization. Throws TransientProviderError like the provider.
+ */
+export async function takePayment(deps: Pick<Deps, "payments">, p: PaymentRow): Promise<ChargeOutcome> {
+  const request = {
+    key: chargeKey(p.id),
+    reference: p.id,
+    amount: p.amount,
+    currency: p.currency,
+    paymentMethod: p.paymentMethod,
+  };
+  return p.captureMethod === "manual" ? deps.payments.authorize(request) : deps.payments.charge(request);
+}
+
+/** What the provider holds under a payment's key, as an outcome of ours (a voided authorization failed). */
+export function outcomeOfState(found: ChargeState): ChargeOutcome {
+  if (found.status === "voided")
+    return { status: "failed", failureCode: "authorization_voided", chargeId: found.chargeId };
+  if (found.status === "failed") return found;
+  return { status: found.status, chargeId: found.chargeId };
+}
 
 export interface Settled {
   /** No such payment. */
@@ -200,7 +231,7 @@ export async function settleCharge(
   clock: Clock,
   paymentId: string,
   outcome: ChargeOutcome,
-  options: { attempts?: number; emailsAt?: Date } = {},
+  options: { attempts?: number; emailsAt?: Date; requestMs?: number } = {},
 ): Promise<Settled> {
   const { emailsAt } = options;
   const now = clock.now();
@@ -217,6 +248,11 @@ export async function settleCharge(
     // Settled already (by a webhook, or an earlier run): the provider's charge id is still worth keeping.
     if (outcome.chargeId && !payment.providerRef)
       await tx.update(payments).set({ providerRef: outcome.chargeId }).where(eq(payments.id, payment.id));
+    // Recorded as failed (a charge.failed event) while the provider authorized: the hold is released.
+    if (outcome.status === "authorized" && outcome.chargeId && payment.status === "failed") {
+      await enqueueMany(tx, clock, [voidJob(payment.id)]);
+      return { unknown: false, changed: true, freed: false };
+    }
     // Recorded as failed (a charge.failed event) while the provider did charge: the money goes back.
     if (outcome.status === "succeeded" && outcome.chargeId && payment.status === "failed") {
       await enqueueMany(tx, clock, [
@@ -268,6 +304,7 @@ export async function settleCharge(
     await notifyWithin(tx, clock, notices, emailsAt);
     return { unknown: false, changed: true, freed: false, emails: emailJobOf(notices, emailsAt)[0] };
   }
+  if (outcome.status === "authorized") return authorized(tx, clock, row, outcome, options);
   const paid = tx.update(payments).set({
     status: "succeeded",
     providerRef: outcome.chargeId ?? payment.providerRef,
@@ -310,12 +347,58 @@ export async function settleCharge(
   return { unknown: false, changed: true, freed, emails: emailJobOf(notices, emailsAt)[0] };
 }
 
+/** The provider is told to release a voided payment's authorization. */
+export const voidJob = (paymentId: string): JobSpec => ({
+  type: "payment.void",
+  payload: { paymentId },
+  dedupeKey: `payment:${paymentId}:void`,
+});
+
+/**
+ * An authorization granted (request-to-book): the booking, still a held unpaid hold, becomes
+ * `requested` for REQUEST_EXPIRY_HOURS and both sides are told; for nights no longer held (the hold
+ * ran out, or was cancelled) the authorization is voided at once and released by a job.
+ */
+async function authorized(
+  tx: Db,
+  clock: Clock,
+  row: { payment: PaymentRow; booking: BookingRow; hostId: string },
+  outcome: { chargeId?: string },
+  options: { attempts?: number; emailsAt?: Date; requestMs?: number },
+): Promise<Settled> {
+  const { payment, booking, hostId } = row;
+  const now = clock.now();
+  const providerRef = outcome.chargeId ?? payment.providerRef;
+  const attempts = options.attempts ?? payment.attempts;
+  if (booking.status === "pending_payment" && !isDue(booking, now)) {
+    const expiresAt = new Date(now.getTime() + (options.requestMs ?? 24 * 3_600_000));
+    const notices = notificationsOf("requested", { ...booking, hostId }, { guestEmail: true }).map((n) =>
+      n.p.userId === hostId ? { ...n, p: { ...n.p, email: true } } : n,
+    );
+    await together(
+      tx
+        .update(payments)
+        .set({ status: "authorized", providerRef, attempts, updatedAt: now })
+        .where(eq(payments.id, payment.id)),
+      tx.update(bookings).set({ status: "requested", expiresAt, updatedAt: now }).where(eq(bookings.id, booking.id)),
+      notifyWithin(tx, clock, notices, options.emailsAt),
+    );
+    return { unknown: false, changed: true, freed: false, emails: emailJobOf(notices, options.emailsAt)[0] };
+  }
+  await tx
+    .update(payments)
+    .set({ status: "voided", providerRef, attempts, updatedAt: now })
+    .where(eq(payments.id, payment.id));
+  const freed =
+    booking.status === "pending_payment" && (await settleDue(tx, clock, { ids: [booking.id] })).expired.length > 0;
+  await enqueueMany(tx, clock, [voidJob(payment.id)]);
+  return { unknown: false, changed: true, freed };
+}
+
 /** The reason a refund is owed, and its row's key: one refund per reason, however often it runs. */
 export type RefundReason = { reason: "cancellation"; bookingId: string } | { reason: "not_held"; paymentId: string };
 const refundKey = (r: RefundReason) =>
   r.reason === "cancellation" ? `refund:cancel:${r.bookingId}` : `refund:unheld:${r.paymentId}`;
-/** The provider's key of a payment's charge. */
-export const chargeKey = (paymentId: string) => `charge:${paymentId}`;
 
 /** Payments whose money may be given back: settled ones, and a failed one the provider charged after all. */
 const refundable = (p: PaymentRow) =>
@@ -514,6 +597,26 @@ async function applyEvent(
           failureCode: event.data.failureCode ?? "card_declined",
         }),
       );
+    case "charge.authorized":
+      return settled(
+        await settleCharge(
+          tx,
+          deps.clock,
+          paymentId,
+          { status: "authorized" },
+          { requestMs: requestMsOf(deps.config) },
+        ),
+      );
+    case "charge.captured":
+    case "charge.voided": {
+      const s = await settleCapture(
+        tx,
+        deps.clock,
+        paymentId,
+        event.type === "charge.captured" ? { status: "succeeded" } : { status: "refused", reason: "voided" },
+      );
+      return { outcome: s.status === null ? "unknown_payment" : s.changed ? "applied" : "no_change", freed: s.freed };
+    }
     case "charge.refunded":
       return { outcome: await applyProviderRefund(tx, deps, event, paymentId), freed: false };
     case "charge.dispute_created":

@@ -1,21 +1,29 @@
 // The built-in simulated gateway: behaves like a real one outside our data. It keeps its own books
 // (sim_charges, sim_refunds), written in its own transactions — never in the caller's — so a crash
 // between its answer and our commit leaves what a real gateway would: a charge we must not repeat.
-// Provider-side idempotency by key, refunds capped at what was charged, a few ms of latency, and
-// the contract's test tokens.
+// Provider-side idempotency by key, refunds capped at what was charged, authorizations that lapse
+// after AUTHORIZATION_LAPSE_MS of the service clock, a few ms of latency, and the contract's test tokens.
 import { and, asc, eq, gt, gte, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { simCharges, simRefunds } from "../../db/schema";
+import { type Clock, systemClock } from "../../lib/clock";
 import {
+  type AuthorizeResult,
+  type CaptureResult,
   type ChargeRequest,
   type ChargeResult,
+  type ChargeState,
   type LedgerCharge,
   type PaymentProvider,
   type RefundRequest,
   type RefundResult,
   TransientProviderError,
+  type VoidResult,
   verifySignature,
 } from "./provider";
+
+/** How long the simulated provider keeps an authorization capturable (7 days of the service clock). */
+export const AUTHORIZATION_LAPSE_MS = 7 * 86_400_000;
 
 /** What each test token does: succeed, decline with a code, or fail transiently. */
 const TOKENS: Record<
@@ -42,58 +50,104 @@ export interface SimulatedOptions {
   testTokens?: boolean;
   /** How long STALL_AFTER_CHARGE stalls. */
   stallMs?: number;
+  /** The service clock (an authorization lapses by it); the system clock by default. */
+  clock?: Clock;
 }
 
 type ChargeRow = typeof simCharges.$inferSelect;
 
-const resultOf = (row: ChargeRow): ChargeResult =>
-  row.status === "succeeded"
-    ? { status: "succeeded", chargeId: row.chargeId }
-    : { status: "failed", chargeId: row.chargeId, failureCode: row.failureCode ?? "card_declined" };
+const stateOf = (row: ChargeRow): ChargeState =>
+  row.status === "failed"
+    ? { status: "failed", chargeId: row.chargeId, failureCode: row.failureCode ?? "card_declined" }
+    : { status: row.status as "succeeded" | "authorized" | "voided", chargeId: row.chargeId };
 
 export function simulatedProvider(db: Db, options: SimulatedOptions): PaymentProvider {
   const wait = () => (options.latencyMs > 0 ? Bun.sleep(options.latencyMs) : Promise.resolve());
+  const clock = options.clock ?? systemClock;
+  /** A charge (`hold`: an authorization) under its key, once: the first answer for the key after that. */
+  async function take(r: ChargeRequest, hold: boolean): Promise<ChargeState> {
+    await wait();
+    const stall = options.testTokens === true && r.paymentMethod === STALL_AFTER_CHARGE;
+    const token = stall ? TOKENS.pm_card_visa : TOKENS[r.paymentMethod];
+    // A processing error decides nothing: no charge is recorded, the same call may come again.
+    if (token?.outcome === "transient")
+      throw new TransientProviderError("The card processor did not answer (simulated processing error)");
+    const declined = !token ? "invalid_payment_method" : token.outcome === "declined" ? token.code : null;
+    const [created] = await db
+      .insert(simCharges)
+      .values({
+        key: r.key,
+        chargeId: `ch_${Bun.randomUUIDv7().replaceAll("-", "")}`,
+        reference: r.reference,
+        amount: r.amount,
+        currency: r.currency,
+        paymentMethod: r.paymentMethod,
+        status: declined ? "failed" : hold ? "authorized" : "succeeded",
+        failureCode: declined,
+        authorizedAt: hold && !declined ? clock.now() : null,
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (created) {
+      if (stall) await Bun.sleep(options.stallMs ?? 60_000);
+      return stateOf(created);
+    }
+    // The key was used before: the first answer, as long as it is the same request.
+    const [first] = await db.select().from(simCharges).where(eq(simCharges.key, r.key));
+    if (!first) throw new TransientProviderError("charge key vanished");
+    if (first.amount !== r.amount || first.currency !== r.currency || first.reference !== r.reference)
+      throw new Error(`idempotency key ${r.key} was used for a different charge`);
+    return stateOf(first);
+  }
   return {
     name: "simulated",
 
     async charge(r: ChargeRequest): Promise<ChargeResult> {
+      const s = await take(r, false);
+      // A key first used to authorize answers what became of the authorization.
+      if (s.status === "failed") return s;
+      if (s.status === "succeeded") return { status: "succeeded", chargeId: s.chargeId };
+      return { status: "failed", chargeId: s.chargeId, failureCode: "authorization_only" };
+    },
+
+    async authorize(r: ChargeRequest): Promise<AuthorizeResult> {
+      const s = await take(r, true);
+      return s.status === "failed" ? s : { status: "authorized", chargeId: s.chargeId };
+    },
+
+    async capture({ chargeId }): Promise<CaptureResult> {
       await wait();
-      const stall = options.testTokens === true && r.paymentMethod === STALL_AFTER_CHARGE;
-      const token = stall ? TOKENS.pm_card_visa : TOKENS[r.paymentMethod];
-      // A processing error decides nothing: no charge is recorded, the same call may come again.
-      if (token?.outcome === "transient")
-        throw new TransientProviderError("The card processor did not answer (simulated processing error)");
-      const declined = !token ? "invalid_payment_method" : token.outcome === "declined" ? token.code : null;
-      const [created] = await db
-        .insert(simCharges)
-        .values({
-          key: r.key,
-          chargeId: `ch_${Bun.randomUUIDv7().replaceAll("-", "")}`,
-          reference: r.reference,
-          amount: r.amount,
-          currency: r.currency,
-          paymentMethod: r.paymentMethod,
-          status: declined ? "failed" : "succeeded",
-          failureCode: declined,
-        })
-        .onConflictDoNothing()
-        .returning();
-      if (created) {
-        if (stall) await Bun.sleep(options.stallMs ?? 60_000);
-        return resultOf(created);
-      }
-      // The key was used before: the first answer, as long as it is the same request.
-      const [first] = await db.select().from(simCharges).where(eq(simCharges.key, r.key));
-      if (!first) throw new TransientProviderError("charge key vanished");
-      if (first.amount !== r.amount || first.currency !== r.currency || first.reference !== r.reference)
-        throw new Error(`idempotency key ${r.key} was used for a different charge`);
-      return resultOf(first);
+      return db.transaction(async (tx) => {
+        const [c] = await tx.select().from(simCharges).where(eq(simCharges.chargeId, chargeId)).for("update");
+        if (!c || c.status === "failed") return { status: "refused", reason: "not_authorized" };
+        if (c.status === "succeeded") return { status: "succeeded", chargeId };
+        if (c.status === "voided") return { status: "refused", reason: "voided" };
+        if (!c.authorizedAt || clock.now().getTime() - c.authorizedAt.getTime() >= AUTHORIZATION_LAPSE_MS) {
+          // Let go: it can no longer be captured, and the hold on the card is gone.
+          await tx.update(simCharges).set({ status: "voided" }).where(eq(simCharges.chargeId, chargeId));
+          return { status: "refused", reason: "lapsed" };
+        }
+        await tx.update(simCharges).set({ status: "succeeded" }).where(eq(simCharges.chargeId, chargeId));
+        return { status: "succeeded", chargeId };
+      });
+    },
+
+    async void({ chargeId }): Promise<VoidResult> {
+      await wait();
+      return db.transaction(async (tx) => {
+        const [c] = await tx.select().from(simCharges).where(eq(simCharges.chargeId, chargeId)).for("update");
+        if (!c || c.status === "failed") return { status: "refused", reason: "not_authorized" };
+        if (c.status === "succeeded") return { status: "refused", reason: "captured" };
+        if (c.status === "authorized")
+          await tx.update(simCharges).set({ status: "voided" }).where(eq(simCharges.chargeId, chargeId));
+        return { status: "voided" };
+      });
     },
 
     async lookupCharge(key: string) {
       await wait();
       const [row] = await db.select().from(simCharges).where(eq(simCharges.key, key));
-      return row ? { ...resultOf(row), amount: row.amount, refunded: row.refunded } : null;
+      return row ? { ...stateOf(row), amount: row.amount, refunded: row.refunded } : null;
     },
 
     async refund(r: RefundRequest): Promise<RefundResult> {
@@ -140,7 +194,7 @@ export function simulatedProvider(db: Db, options: SimulatedOptions): PaymentPro
           reference: c.reference,
           amount: c.amount,
           currency: c.currency,
-          status: c.status === "succeeded" ? ("succeeded" as const) : ("failed" as const),
+          status: c.status as LedgerCharge["status"],
           refunded: c.refunded,
           createdAt: c.createdAt,
         }));

@@ -84,6 +84,10 @@ const writable = {
     maximum: MAX_PRICE,
     description: "minor units per night per guest above guestsIncluded; never discounted",
   }),
+  instantBook: t.Boolean({
+    description:
+      "true (default): a paid booking is confirmed at once; false: request-to-book — the payment is authorized and the host accepts or declines",
+  }),
 };
 
 export const CreatePropertyBody = strictObject(
@@ -110,6 +114,7 @@ export const CreatePropertyBody = strictObject(
     monthlyDiscountPercent: t.Optional(writable.monthlyDiscountPercent),
     guestsIncluded: t.Optional(writable.guestsIncluded),
     extraGuestFee: t.Optional(writable.extraGuestFee),
+    instantBook: t.Optional(writable.instantBook),
   },
   {
     title: "CreateProperty",
@@ -206,7 +211,7 @@ export const PropertyDto = t.Object(
     monthlyDiscountPercent: Int(),
     guestsIncluded: Int({ description: "maxGuests unless the host set fewer" }),
     extraGuestFee: Int(),
-    instantBook: t.Boolean({ description: "always true for now: request-to-book is not offered yet" }),
+    instantBook: t.Boolean({ description: "false: request-to-book (the host accepts or declines each paid request)" }),
     status: PropertyStatusSchema,
     ratingAverage: Nullable(Num()),
     reviewCount: Int(),

@@ -160,6 +160,7 @@ export async function createProperty(
       monthlyDiscountPercent: input.monthlyDiscountPercent ?? 0,
       guestsIncluded: input.guestsIncluded ?? null,
       extraGuestFee: input.extraGuestFee ?? 0,
+      instantBook: input.instantBook ?? true,
       createdAt: now,
       updatedAt: now,
     });
@@ -215,6 +216,7 @@ const SAME_NAME_COLUMNS = [
   "monthlyDiscountPercent",
   "guestsIncluded",
   "extraGuestFee",
+  "instantBook",
   "status",
 ] as const satisfies readonly (keyof UpdateInput & keyof typeof properties.$inferInsert)[];
 

@@ -86,7 +86,7 @@ async function eraseAccount({ actor, password }: { actor: Actor; password: strin
           or(eq(bookings.guestId, actor.id), eq(properties.hostId, actor.id)),
           or(
             and(eq(bookings.status, "confirmed"), gt(bookings.checkOut, dayOf(now))),
-            and(eq(bookings.status, "pending_payment"), gt(bookings.expiresAt, now)),
+            and(inArray(bookings.status, ["pending_payment", "requested"]), gt(bookings.expiresAt, now)),
           ),
         ),
       )
@@ -98,7 +98,9 @@ async function eraseAccount({ actor, password }: { actor: Actor; password: strin
         "invalid_state",
         ahead.status === "confirmed"
           ? `${whose} a confirmed stay ahead; cancel it (or wait until it is over) before deleting the account`
-          : `${whose} a booking awaiting payment; cancel it or let it expire (within 15 minutes) before deleting the account`,
+          : ahead.status === "requested"
+            ? `${whose} a request to book awaiting the host's answer; cancel or decline it before deleting the account`
+            : `${whose} a booking awaiting payment; cancel it or let it expire (within 15 minutes) before deleting the account`,
       );
     }
     await together(

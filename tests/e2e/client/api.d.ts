@@ -579,9 +579,49 @@ export interface paths {
         put?: never;
         /**
          * Pay for a booking (its guest)
-         * @description Creates a processing payment of the booking's stored total and charges it in a background job; poll GET /payments/:id or the booking (confirmed once the charge succeeds). A declined charge leaves the booking pending_payment until its hold expires: pay again with another method and a new key. A charge that lands after the hold expired or the booking was cancelled is refunded in full. Idempotency-Key is required (missing → 422). 409 invalid_state when the booking is not pending_payment or already has a processing or succeeded payment; anyone but the booking's guest → 404. Attempts are limited (card testing): PAYMENT_ATTEMPTS_PER_BOOKING (default 5) per booking, PAYMENT_ATTEMPTS_PER_USER_PER_HOUR (default 10) and PAYMENT_FAILURES_PER_USER_PER_HOUR (default 5 declined or failed charges) per guest in the last hour; past any, 429 rate_limited with Retry-After (the 409s above come first). Replays of a key count for nothing; the RateLimit-* headers (not on a replay) show the tightest limit.
+         * @description Creates a processing payment of the booking's stored total and charges it in a background job; poll GET /payments/:id or the booking (confirmed once the charge succeeds). On a listing with instantBook false the card is only authorized: the payment becomes authorized and the booking requested for REQUEST_EXPIRY_HOURS (default 24), until its host accepts (captured: succeeded, confirmed) or declines (voided, declined); unanswered, it expires (voided). A declined charge leaves the booking pending_payment until its hold expires: pay again with another method and a new key. A charge that lands after the hold expired or the booking was cancelled is refunded in full. Idempotency-Key is required (missing → 422). 409 invalid_state when the booking is not pending_payment or already has a processing or succeeded payment; anyone but the booking's guest → 404. Attempts are limited (card testing): PAYMENT_ATTEMPTS_PER_BOOKING (default 5) per booking, PAYMENT_ATTEMPTS_PER_USER_PER_HOUR (default 10) and PAYMENT_FAILURES_PER_USER_PER_HOUR (default 5 declined or failed charges) per guest in the last hour; past any, 429 rate_limited with Retry-After (the 409s above come first). Replays of a key count for nothing; the RateLimit-* headers (not on a replay) show the tightest limit.
          */
         post: operations["postBookingsByIdPayments"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bookings/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept a request to book (the property's host)
+         * @description Captures the request's authorized payment: 200 with the booking confirmed. 409 invalid_state unless the booking is requested and not yet answered (declined, expired, cancelled by the guest, accepted already), and when the provider refuses the capture (an authorization it let lapse: the request then expires). 202 with the booking still requested when the provider did not answer: the capture is retried in the background, and nothing else may end the request meanwhile. Anyone but the property's host → 404.
+         */
+        post: operations["postBookingsByIdAccept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bookings/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline a request to book (the property's host)
+         * @description The booking becomes declined, its nights free at once, its payment voided (nothing is charged; the provider releases the authorization). 409 invalid_state unless the booking is requested and not yet accepted. Anyone but the property's host → 404.
+         */
+        post: operations["postBookingsByIdDecline"];
         delete?: never;
         options?: never;
         head?: never;
@@ -619,7 +659,7 @@ export interface paths {
         put?: never;
         /**
          * The payment provider's events (signed)
-         * @description Payment-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with PAYMENT_WEBHOOK_SECRET>; a missing, malformed or wrong signature, or a timestamp more than 5 minutes away → 400 invalid_signature, and nothing changes. A replayed event id → 200 replayed: true, nothing changes. charge.succeeded / charge.failed settle a processing payment; charge.refunded records the charge's refunded total (data.amount, absent → all); charge.dispute_created marks the payment disputed and tells the host. 404 when PAYMENT_WEBHOOK_SECRET is not configured. `stayhub webhook sign --secret S < event.json` prints a header.
+         * @description Payment-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with PAYMENT_WEBHOOK_SECRET>; a missing, malformed or wrong signature, or a timestamp more than 5 minutes away → 400 invalid_signature, and nothing changes. A replayed event id → 200 replayed: true, nothing changes. charge.succeeded / charge.failed settle a processing payment; charge.refunded records the charge's refunded total (data.amount, absent → all); charge.dispute_created marks the payment disputed and tells the host; charge.authorized settles a processing payment of a request-to-book listing as authorized (the booking becomes requested); charge.captured and charge.voided settle an authorized one (confirmed; or the request expires). 404 when PAYMENT_WEBHOOK_SECRET is not configured. `stayhub webhook sign --secret S < event.json` prints a header.
          */
         post: operations["postWebhooksPayments"];
         delete?: never;
@@ -1162,7 +1202,7 @@ export interface components {
             /** @description maxGuests unless the host set fewer */
             guestsIncluded: number;
             extraGuestFee: number;
-            /** @description always true for now: request-to-book is not offered yet */
+            /** @description false: request-to-book (the host accepts or declines each paid request) */
             instantBook: boolean;
             /** @enum {string} */
             status: "listed" | "unlisted";
@@ -1256,7 +1296,7 @@ export interface components {
             checkOut: string;
             guests: number;
             /** @enum {string} */
-            status: "pending_payment" | "confirmed" | "completed" | "expired" | "cancelled";
+            status: "pending_payment" | "requested" | "confirmed" | "completed" | "expired" | "cancelled" | "declined";
             price: components["schemas"]["BookingPrice"];
             /**
              * Format: date-time
@@ -1292,7 +1332,7 @@ export interface components {
             /** @description ISO 4217 */
             currency: string;
             /** @enum {string} */
-            status: "processing" | "succeeded" | "failed" | "refunded" | "partially_refunded";
+            status: "processing" | "authorized" | "succeeded" | "failed" | "voided" | "refunded" | "partially_refunded";
             /** @description why a failed payment failed: card_declined, insufficient_funds, processing_error, invalid_payment_method */
             failureCode?: string;
             /** @description minor units (cents) */
@@ -1618,6 +1658,8 @@ export interface components {
             guestsIncluded?: number | null;
             /** @description minor units per night per guest above guestsIncluded; never discounted */
             extraGuestFee?: number;
+            /** @description true (default): a paid booking is confirmed at once; false: request-to-book — the payment is authorized and the host accepts or declines */
+            instantBook?: boolean;
         };
         /** PropertyPage */
         PropertyPage: {
@@ -1675,6 +1717,8 @@ export interface components {
             guestsIncluded?: number | null;
             /** @description minor units per night per guest above guestsIncluded; never discounted */
             extraGuestFee?: number;
+            /** @description true (default): a paid booking is confirmed at once; false: request-to-book — the payment is authorized and the host accepts or declines */
+            instantBook?: boolean;
             address?: {
                 line1?: string;
                 city?: string;
@@ -1797,6 +1841,16 @@ export interface components {
             /** @description A payment-method token (pm_…), never a card number. The simulated provider's test tokens: pm_card_visa succeeds; pm_card_declined fails card_declined; pm_card_insufficient_funds fails insufficient_funds; pm_card_processing_error fails transiently (retried with backoff, then processing_error); any other token fails invalid_payment_method. */
             paymentMethod: string;
         };
+        /**
+         * DeclineBooking
+         * @example {
+         *       "reason": "The dates no longer suit us"
+         *     }
+         */
+        DeclineBooking: {
+            /** @description shown to the guest */
+            reason?: string;
+        };
         /** PaymentPage */
         PaymentPage: {
             data: components["schemas"]["Payment"][];
@@ -1828,7 +1882,7 @@ export interface components {
         PaymentWebhookEvent: {
             /** @description the event id (evt_…): a replayed id is answered 200 and changes nothing */
             id: string;
-            /** @description charge.succeeded, charge.failed, charge.refunded, charge.dispute_created; other types are acknowledged and ignored */
+            /** @description charge.succeeded, charge.failed, charge.refunded, charge.dispute_created, charge.authorized, charge.captured, charge.voided; other types are acknowledged and ignored */
             type: string;
             /** @description unix seconds */
             created: number;
@@ -5219,7 +5273,7 @@ export interface operations {
                 /** @description guest: the caller's stays; host: stays at the caller's properties */
                 as?: "guest" | "host";
                 /** @description only bookings in this status */
-                status?: "pending_payment" | "confirmed" | "completed" | "expired" | "cancelled";
+                status?: "pending_payment" | "requested" | "confirmed" | "completed" | "expired" | "cancelled" | "declined";
                 /** @description page size, 1–100 */
                 limit?: number;
                 /** @description opaque; from the previous page's nextCursor */
@@ -6015,6 +6069,309 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code: "rate_limited";
+                    };
+                };
+            };
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    postBookingsByIdAccept: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID (v7) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Booking"];
+                };
+            };
+            /** @description Accepted */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Booking"];
+                };
+            };
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
+                };
+            };
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
+                };
+            };
+            /** @description Authenticated but not allowed (`forbidden`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
+                };
+            };
+            /** @description No such resource, or one the caller may not see (`not_found`) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
+            408: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (`conflict`, `invalid_state`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict" | "invalid_state";
+                    };
+                };
+            };
+            /** @description The body is over 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
+                };
+            };
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    postBookingsByIdDecline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID (v7) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "The dates no longer suit us"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DeclineBooking"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Booking"];
+                };
+            };
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
+                };
+            };
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
+                };
+            };
+            /** @description Authenticated but not allowed (`forbidden`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
+                };
+            };
+            /** @description No such resource, or one the caller may not see (`not_found`) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
+            408: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (`conflict`, `invalid_state`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict" | "invalid_state";
+                    };
+                };
+            };
+            /** @description The body is over 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
                     };
                 };
             };
