@@ -378,6 +378,11 @@ const Booking = builder.objectRef<BookingDtoValue>("Booking").implement({
     price: t.field({ type: Price, resolve: (b) => b.price }),
     expiresAt: t.exposeString("expiresAt"),
     cancellation: t.field({ type: Cancellation, nullable: true, resolve: (b) => b.cancellation ?? null }),
+    declineReason: t.string({
+      nullable: true,
+      description: "a declined request: the host's reason, when one was given",
+      resolve: (b) => b.declineReason ?? null,
+    }),
     createdAt: t.exposeString("createdAt"),
     updatedAt: t.exposeString("updatedAt"),
     property: t.field({

@@ -8,10 +8,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { settleDue } from "../../src/modules/bookings/lifecycle";
-import { signWebhook } from "../../src/modules/payments/provider";
+import { signWebhook, TransientProviderError } from "../../src/modules/payments/provider";
 import { reconcile } from "../../src/modules/payments/reconcile";
+import { settleCapture } from "../../src/modules/payments/requests";
 import { type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
-import { type BookingBody, book, drainDue, drainJobs, overlaps, setClock } from "../support/bookings";
+import { type BookingBody, book, captureMail, drainDue, drainJobs, overlaps, setClock } from "../support/bookings";
 import { createListing, registerHost } from "../support/properties";
 
 const SECRET = "whsec_test_request_to_book_0123";
@@ -77,6 +78,23 @@ const cancel = (user: Registered, id: string) =>
 const providerStatus = async (paymentId: string) =>
   (await query<{ status: string }>("select status from sim_charges where reference = $1", [paymentId]))[0]?.status ??
   null;
+
+/** A signed provider event about one of our payments, under a fresh event id. */
+const sendEvent = async (type: string, paymentId: string) => {
+  const body = JSON.stringify({
+    id: `evt_${crypto.randomUUID()}`,
+    type,
+    created: Math.floor(Date.now() / 1000),
+    data: { paymentId },
+  });
+  return t.call<{ outcome: string }>("POST", api("/webhooks/payments"), {
+    rawBody: body,
+    headers: {
+      "content-type": "application/json",
+      "payment-signature": signWebhook(SECRET, body, Math.floor(Date.now() / 1000)),
+    },
+  });
+};
 
 /** A fresh guest's booking on `listing`, paid with `pm_card_visa`, its payment job run. */
 async function requested(listing = requestListing, stay = nights()) {
@@ -167,6 +185,13 @@ describe("a request to book", () => {
     const res = await decline(host, booking.id, "Not those dates");
     expect(res.status).toBe(200);
     expect(res.body.status).toBe("declined");
+    // The host's reason reaches the guest: on the booking, and in their notification.
+    expect((res.body as BookingBody & { declineReason?: string }).declineReason).toBe("Not those dates");
+    const [told] = await query<{ body: string }>(
+      "select body from notifications where user_id = $1 and type = 'booking_declined'",
+      [guest.id],
+    );
+    expect(told?.body).toContain("Not those dates");
     expect((await paymentsOf(guest, booking.id))[0]?.status).toBe("voided");
     await drainJobs(t);
     expect(await providerStatus(paymentId)).toBe("voided");
@@ -243,6 +268,117 @@ describe("a request to book", () => {
     await drainJobs(t);
     expect((await getBooking(guest, made.body.id)).body.status).toBe("pending_payment");
     expect((await paymentsOf(guest, made.body.id))[0]?.status).toBe("failed");
+  });
+});
+
+describe("what a demanding host and guest expect", () => {
+  test("a request waits at most until its check-in day ends (UTC), whatever REQUEST_EXPIRY_HOURS says", async () => {
+    const { guest, booking } = await requested(requestListing, { checkIn: "2031-06-01", checkOut: "2031-06-03" });
+    expect((await getBooking(guest, booking.id)).body.expiresAt).toBe("2031-06-02T00:00:00.000Z");
+  });
+
+  test("each transition is mailed: the request to both sides, the confirmation, the decline to the guest", async () => {
+    const mail = captureMail(t);
+    const a = await requested();
+    await drainJobs(t);
+    const to = (who: Registered) => mail.filter((m) => m.to === who.email).map((m) => m.subject);
+    expect(to(a.guest)).toContain("Request sent");
+    expect(to(host)).toContain("New booking request");
+    await accept(host, a.booking.id);
+    await drainJobs(t);
+    expect(to(a.guest)).toContain("Booking confirmed");
+    const d = await requested();
+    await decline(host, d.booking.id, "Closed for works");
+    await drainJobs(t);
+    const declined = mail.find((m) => m.to === d.guest.email && m.subject === "Request declined");
+    expect(declined?.text).toContain("Closed for works");
+  });
+
+  test("an accepted request whose capture is stuck holds its nights, and the payments sweep captures it later", async () => {
+    const { guest, booking, stay } = await requested();
+    const capture = t.deps.payments.capture;
+    t.deps.payments.capture = async () => {
+      throw new TransientProviderError("the provider is down (test)");
+    };
+    try {
+      const res = await accept(host, booking.id);
+      expect(res.status).toBe(202);
+      expect(res.body.status).toBe("requested");
+      // Its job tries, and ends in the dead letters.
+      await drainJobs(t);
+      await setClock(t.call, new Date(Date.parse(NOW) + 30 * HOUR).toISOString());
+      await drainDue(t);
+      // Past its expiresAt, still held: nobody else books it, the calendar shows it taken, and
+      // neither the guest nor the host can end it (the capture will).
+      expect((await getBooking(guest, booking.id)).body.status).toBe("requested");
+      const days = await t.call<{ days: { date: string; available: boolean }[] }>(
+        "GET",
+        api(`/properties/${requestListing.id}/availability?from=${stay.checkIn}&to=${stay.checkOut}`),
+      );
+      expect(days.body.days.map((d) => d.available)).toEqual([false, false]);
+      expect((await book(t.call, await registerUser(t.call), { propertyId: requestListing.id, ...stay })).status).toBe(
+        409,
+      );
+      expect((await cancel(guest, booking.id)).status).toBe(409);
+      expect((await decline(host, booking.id)).status).toBe(409);
+    } finally {
+      t.deps.payments.capture = capture;
+    }
+    // The provider is back: the sweep sends the capture again, which settles it.
+    await setClock(t.call, new Date(Date.parse(NOW) + 31 * HOUR).toISOString());
+    try {
+      await drainDue(t);
+      expect((await getBooking(guest, booking.id)).body.status).toBe("confirmed");
+    } finally {
+      await setClock(t.call, NOW);
+    }
+  });
+
+  test("a provider's charge.succeeded for a request's payment is an authorization: only the host confirms", async () => {
+    const guest = await registerUser(t.call);
+    const made = await book(t.call, guest, { propertyId: requestListing.id, ...nights() });
+    const paid = await t.call<PaymentBody>("POST", api(`/bookings/${made.body.id}/payments`), {
+      token: guest.accessToken,
+      body: { paymentMethod: "pm_card_visa" },
+      headers: { "idempotency-key": crypto.randomUUID() },
+    });
+    await t.deps.payments.authorize({
+      key: `charge:${paid.body.id}`,
+      reference: paid.body.id,
+      amount: paid.body.amount,
+      currency: "EUR",
+      paymentMethod: "pm_card_visa",
+    });
+    expect((await sendEvent("charge.succeeded", paid.body.id)).body.outcome).toBe("applied");
+    expect((await getBooking(guest, made.body.id)).body.status).toBe("requested");
+    expect((await paymentsOf(guest, made.body.id))[0]?.status).toBe("authorized");
+    await drainJobs(t);
+    expect((await accept(host, made.body.id)).body.status).toBe("confirmed");
+  });
+
+  test("a webhook settling a request while the host declines it: both finish, no deadlock (the booking is locked first)", async () => {
+    const { booking, paymentId } = await requested();
+    let held!: () => void;
+    const locked = new Promise<void>((r) => {
+      held = r;
+    });
+    const declining = t.deps.db
+      .transaction(async (tx) => {
+        await tx.execute(sql`select 1 from bookings where id = ${booking.id} for update`);
+        held();
+        await Bun.sleep(200);
+        await tx.execute(sql`update bookings set status = 'declined' where id = ${booking.id}`);
+        return "declined";
+      })
+      .catch((e: { code?: string; cause?: { code?: string } }) => e.cause?.code ?? e.code ?? "error");
+    await locked;
+    const settling = t.deps.db
+      .transaction((tx) => settleCapture(tx, { now: () => new Date(NOW) }, paymentId, { status: "succeeded" }))
+      .then((r) => r.status)
+      .catch((e: { code?: string; cause?: { code?: string } }) => e.cause?.code ?? e.code ?? "error");
+    // The capture waited for the decline and found the payment voided: no change, no 40P01.
+    expect(await Promise.all([declining, settling])).toEqual(["declined", "declined"]);
+    await drainJobs(t);
   });
 });
 
@@ -417,21 +553,7 @@ describe("the database's own rules", () => {
 });
 
 describe("webhooks and GraphQL", () => {
-  const send = async (type: string, paymentId: string) => {
-    const body = JSON.stringify({
-      id: `evt_${crypto.randomUUID()}`,
-      type,
-      created: Math.floor(Date.now() / 1000),
-      data: { paymentId },
-    });
-    return t.call<{ outcome: string }>("POST", api("/webhooks/payments"), {
-      rawBody: body,
-      headers: {
-        "content-type": "application/json",
-        "payment-signature": signWebhook(SECRET, body, Math.floor(Date.now() / 1000)),
-      },
-    });
-  };
+  const send = sendEvent;
 
   test("charge.authorized settles a processing request payment; charge.captured confirms; charge.voided expires", async () => {
     const guest = await registerUser(t.call);
@@ -460,6 +582,8 @@ describe("webhooks and GraphQL", () => {
     expect((await t.deps.payments.capture({ chargeId })).status).toBe("succeeded");
     expect((await send("charge.captured", paid.body.id)).body.outcome).toBe("applied");
     expect((await getBooking(guest, made.body.id)).body.status).toBe("confirmed");
+    // The same news under another event id: nothing left to change.
+    expect((await send("charge.captured", paid.body.id)).body.outcome).toBe("no_change");
     expect((await send("charge.voided", paid.body.id)).body.outcome).toBe("no_change");
 
     const other = await requested();

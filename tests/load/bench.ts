@@ -212,9 +212,10 @@ async function main() {
     rmSync(cwd, { recursive: true, force: true });
     return report();
   }
-  if (["properties", "bookings", "payments", "reviews", "mixed"].includes(only ?? "")) {
+  if (["properties", "bookings", "payments", "reviews", "mixed", "quote"].includes(only ?? "")) {
     const o = { connections: CONNECTIONS, seconds: SECONDS };
     if (only === "properties") await propertyScenarios(env, cwd, o);
+    else if (only === "quote") await quoteScenario(env, cwd, o);
     else {
       seedProperties(env, cwd);
       if (only === "bookings") await bookingScenarios(env, cwd, o);
@@ -634,6 +635,49 @@ async function propertyScenarios(
     }
   }
   await Promise.all([withRedis.stop(), inProcess.stop(), uncached.stop()]);
+}
+
+/**
+ * BENCH_ONLY=quote (issue 27): GET /properties/:id/quote over 1,000 distinct stays (500 listings,
+ * every pricing rule among them, two dates each, 1–3 guests), with the cache on (Redis) and off.
+ * A quote is read fresh either way (like availability: the terms, the nights and the stays
+ * holding them, in one statement), so the two differ only by what the cache costs around it.
+ */
+async function quoteScenario(env: Record<string, string>, cwd: string, o: { connections: number; seconds: number }) {
+  seedProperties(env, cwd);
+  const sql = postgres(benchDb, { max: 1, onnotice: () => {} });
+  const listed = (await sql`select id, min_nights, max_guests from properties where status = 'listed'
+    order by random() limit 500`) as unknown as { id: string; min_nights: number; max_guests: number }[];
+  const [someUser] = await sql`select id from users limit 1`;
+  await sql.end();
+  const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+  const paths = listed.flatMap((p, i) =>
+    [30 + (i % 40), 120 + (i % 60)].map(
+      (d) =>
+        `/api/v1/properties/${p.id}/quote?checkIn=${day(d)}&checkOut=${day(d + Math.max(p.min_nights, 2 + (i % 6)))}&guests=${1 + (i % Math.min(3, p.max_guests))}`,
+    ),
+  );
+  const po = { ...o, paths };
+  const floors = {
+    json: await measure(await startFloor(["json"]), po),
+    pk: await measure(await startFloor(["db", benchDb, someUser?.id as string]), po),
+  };
+  rows.push({ name: "floor: Bun.serve JSON (random quote paths)", r: floors.json });
+  rows.push({ name: "floor: Bun.serve + postgres.js PK select (random quote paths)", r: floors.pk });
+  const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+  for (const [label, extra] of [
+    ["cache on (Redis)", { REDIS_URL: redisUrl, REDIS_PREFIX: `bench${Date.now()}:` }],
+    ["cache off", { CACHE: "0" }],
+  ] as const) {
+    const app = await startStayhub({ ...env, ...extra }, cwd);
+    const { r, cpu } = await measureCpu(app.pid, app.url + (paths[0] as string), po);
+    rows.push({
+      name: `GET /properties/:id/quote, ${label} (${paths.length} stays, ${o.connections} clients)`,
+      r,
+      vs: `${fmt(r.rps / floors.pk.rps)} × PK floor, ${fmt(r.rps / floors.json.rps)} × JSON floor; p99 ${fmt(r.p99ms, 1)} ms; ${cpu}`,
+    });
+    await app.stop();
+  }
 }
 
 /**

@@ -77,6 +77,7 @@ export function toBookingDto(b: BookingRow): BookingDtoValue {
           },
         }
       : {}),
+    ...(b.status === "declined" && b.cancelReason ? { declineReason: b.cancelReason } : {}),
     createdAt: b.createdAt.toISOString(),
     updatedAt: b.updatedAt.toISOString(),
   };

@@ -29,6 +29,7 @@ export const LASTING_STATUS = "confirmed" satisfies Status;
 export interface BookingRefs {
   status: SQLWrapper;
   expiresAt: SQLWrapper;
+  acceptedAt: SQLWrapper;
 }
 
 /**
@@ -39,6 +40,7 @@ export function bookingsAs(alias: string): BookingRefs {
   return {
     status: sql.raw(`${alias}.${bookings.status.name}`),
     expiresAt: sql.raw(`${alias}.${bookings.expiresAt.name}`),
+    acceptedAt: sql.raw(`${alias}.${bookings.acceptedAt.name}`),
   };
 }
 
@@ -52,11 +54,12 @@ export function inHoldingStatus(b: BookingRefs = bookings): SQL {
 }
 
 /**
- * The time half, for a booking in a holding status: confirmed, or its hold not yet run out.
+ * The time half, for a booking in a holding status: confirmed, or its hold not yet run out, or a
+ * request its host accepted (held until its capture ends it, whatever its expiresAt).
  * `now` is a bound value (an ISO string, a placeholder); it is compared as a timestamptz.
  */
 export function stillHolding(b: BookingRefs, now: SQLWrapper | string): SQL {
-  return sql`(${b.status} = ${sql.raw(`'${LASTING_STATUS}'`)} or ${b.expiresAt} > ${now}::timestamptz)`;
+  return sql`(${b.status} = ${sql.raw(`'${LASTING_STATUS}'`)} or ${b.expiresAt} > ${now}::timestamptz or ${b.acceptedAt} is not null)`;
 }
 
 /** A booking that holds its nights at `now`: both halves. */
@@ -81,9 +84,9 @@ export function lapsedHold(
 const expiring = (status: string) => (EXPIRING_STATUSES as readonly string[]).includes(status);
 
 /** `holdsNights` for a row already read. */
-export function holdsNightsNow(b: Pick<BookingRow, "status" | "expiresAt">, now: Date): boolean {
+export function holdsNightsNow(b: Pick<BookingRow, "status" | "expiresAt" | "acceptedAt">, now: Date): boolean {
   if (!(HOLDING_STATUSES as readonly string[]).includes(b.status)) return false;
-  return !expiring(b.status) || b.expiresAt.getTime() > now.getTime();
+  return !expiring(b.status) || b.expiresAt.getTime() > now.getTime() || b.acceptedAt !== null;
 }
 
 /** `lapsedHold` for a row already read. */

@@ -109,6 +109,7 @@ export const BookingDto = t.Object(
     price: PriceDto,
     expiresAt: Timestamp,
     cancellation: t.Optional(CancellationDto),
+    declineReason: t.Optional(t.String({ description: "a declined request: the host's reason, when one was given" })),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },

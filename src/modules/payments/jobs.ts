@@ -2,13 +2,13 @@
 // (a cancellation's, and a charge that landed for nights no longer held), reconciliation.
 import { and, eq, lt } from "drizzle-orm";
 import { onChange } from "../../cache/invalidation";
-import { payments } from "../../db/schema";
+import { bookings, payments } from "../../db/schema";
 import { enqueueMany } from "../../jobs/outbox";
 import type { Handlers } from "../../jobs/registry";
 import { chargeKey } from "./backstop";
 import { TransientProviderError } from "./provider";
 import { reconcileAndRecord } from "./reconcile";
-import { requestHandlers } from "./requests";
+import { chargeIdOf, requestHandlers } from "./requests";
 import {
   type ChargeOutcome,
   executeRefund,
@@ -88,6 +88,44 @@ export const paymentHandlers: Handlers = {
     );
     if (stale.length)
       deps.log.warn("payments still processing were sent back to the provider", { count: stale.length });
+    // Requests accepted long ago whose capture has not settled (its job ended in the dead letters,
+    // or was lost): captured again, by state — nothing else may end an accepted request.
+    const accepted = await deps.db
+      .select({ id: payments.id })
+      .from(payments)
+      .innerJoin(bookings, eq(bookings.id, payments.bookingId))
+      .where(
+        and(
+          eq(payments.status, "authorized"),
+          eq(bookings.status, "requested"),
+          lt(bookings.acceptedAt, new Date(deps.clock.now().getTime() - STALE_PROCESSING_MS)),
+        ),
+      )
+      .limit(500);
+    await enqueueMany(
+      deps.db,
+      deps.clock,
+      accepted.map((a) => ({
+        type: "payment.capture" as const,
+        payload: { paymentId: a.id },
+        dedupeKey: `payment:${a.id}:capture:${job.payload.slot}`,
+      })),
+    );
+    if (accepted.length)
+      deps.log.warn("accepted requests still uncaptured were sent back to the provider", { count: accepted.length });
+  },
+  // A voided payment's authorization released at the provider. Captured there after all (its
+  // dashboard, a capture whose answer was lost): all of it is given back, as a refund on record.
+  "payment.void": async (job, deps) => {
+    const [p] = await deps.db.select().from(payments).where(eq(payments.id, job.payload.paymentId));
+    if (!p || (p.status !== "voided" && p.status !== "failed")) return;
+    const chargeId = await chargeIdOf(deps, p);
+    if (!chargeId) return;
+    const result = await deps.payments.void({ chargeId });
+    if (result.status === "refused" && result.reason === "captured") {
+      deps.log.warn("a voided payment was captured at the provider; refunding it in full", { paymentId: p.id });
+      await executeRefund(deps, p.id, p.amount, { reason: "not_held", paymentId: p.id });
+    }
   },
   "payment.refund": async (job, deps) => {
     await executeRefund(deps, job.payload.paymentId, job.payload.amount, {

@@ -172,7 +172,7 @@ async function compareAuthorizations(
     if (c.status === "authorized") {
       consistent =
         p?.status === "authorized" ||
-        ((p?.status === "voided" || p?.status === "processing") && inFlight) ||
+        ((p?.status === "voided" || p?.status === "failed" || p?.status === "processing") && inFlight) ||
         (p?.status === "processing" && c.createdAt >= ctx.recent);
     } else consistent = p?.status === "voided" || p?.status === "failed" || (p?.status === "authorized" && inFlight);
     if (!consistent)

@@ -59,7 +59,7 @@ export async function settleCapture(
     .innerJoin(bookings, eq(bookings.id, payments.bookingId))
     .innerJoin(properties, eq(properties.id, bookings.propertyId))
     .where(eq(payments.id, paymentId))
-    .for("update", { of: [payments, bookings] });
+    .for("update", { of: [bookings, payments] });
   if (!row) return { changed: false, status: null, freed: false };
   const { payment, booking, hostId } = row;
   if (payment.status !== "authorized") return { changed: false, status: booking.status, freed: false };
@@ -115,7 +115,7 @@ export async function settleCapture(
 }
 
 /** The provider's charge id of a payment (stored, or asked by its key); null when it holds nothing. */
-async function chargeIdOf(deps: Pick<JobDeps, "db" | "payments">, p: PaymentRow): Promise<string | null> {
+export async function chargeIdOf(deps: Pick<JobDeps, "db" | "payments">, p: PaymentRow): Promise<string | null> {
   if (p.providerRef) return p.providerRef;
   const found = await deps.payments.lookupCharge(chargeKey(p.id));
   if (!found) return null;
@@ -159,7 +159,9 @@ async function openRequest(actor: Actor, id: string, tx: Db, clock: Clock) {
   if (role !== "host") throw notFound("Booking");
   if (isDue(booking, clock.now())) {
     const { expired } = await settleDue(tx, clock, { ids: [booking.id] });
-    return { refused: "The request expired before the host answered", freed: expired.length > 0 } as Refusal;
+    const what =
+      booking.status === "requested" ? "The request expired before the host answered" : "The booking is over";
+    return { refused: what, freed: expired.length > 0 } as Refusal;
   }
   if (booking.status !== "requested") return { refused: `The booking is ${booking.status}`, freed: false } as Refusal;
   if (booking.acceptedAt) return { refused: "The request was accepted already", freed: false } as Refusal;
@@ -213,7 +215,7 @@ export async function acceptBooking(
   if (settled && current.status !== "confirmed")
     throw conflict(
       "invalid_state",
-      `The payment provider refused the capture (the authorization lapsed); the request is ${current.status}`,
+      `The payment provider refused the capture (the authorization lapsed or was voided); the request is ${current.status}`,
     );
   return { booking: toBookingDto(current), pending: settled === null };
 }
@@ -234,7 +236,13 @@ export async function declineBooking(
       .where(eq(bookings.id, open.booking.id))
       .returning();
     if (!row) throw new Error("update returned no row");
-    await notifyWithin(tx, deps.clock, notificationsOf("declined", { ...row, hostId: open.hostId }));
+    // The guest's notice (and e-mail) carries the host's reason.
+    const notices = notificationsOf("declined", { ...row, hostId: open.hostId }).map((n) =>
+      reason && n.p.userId === row.guestId
+        ? { ...n, p: { ...n.p, body: `${n.p.body} The host's reason: ${reason}` } }
+        : n,
+    );
+    await notifyWithin(tx, deps.clock, notices);
     afterCommit(tx, wakeRelays);
     return { booking: toBookingDto(row) };
   });
@@ -254,20 +262,5 @@ export const requestHandlers: Handlers = {
       .where(eq(payments.id, job.payload.paymentId));
     if (row?.payment.status !== "authorized" || !row.acceptedAt) return;
     await capture(deps, row.payment);
-  },
-  // A voided payment's authorization released at the provider. Captured there after all (its
-  // dashboard, a capture whose answer was lost): what was taken is given back in full.
-  "payment.void": async (job, deps) => {
-    const [p] = await deps.db.select().from(payments).where(eq(payments.id, job.payload.paymentId));
-    if (!p || (p.status !== "voided" && p.status !== "failed")) return;
-    const chargeId = await chargeIdOf(deps, p);
-    if (!chargeId) return;
-    const result = await deps.payments.void({ chargeId });
-    if (result.status === "refused" && result.reason === "captured") {
-      deps.log.warn("a voided payment was captured at the provider; refunding it in full", { paymentId: p.id });
-      const refund = await deps.payments.refund({ key: `refund:void:${p.id}`, chargeId, amount: p.amount });
-      if (refund.status === "refused" && refund.reason !== "exceeds_charge")
-        throw new Error(`refund of captured voided payment ${p.id} refused: ${refund.reason}`);
-    }
   },
 };

@@ -230,9 +230,10 @@ export async function settleCharge(
   tx: Db,
   clock: Clock,
   paymentId: string,
-  outcome: ChargeOutcome,
+  reported: ChargeOutcome,
   options: { attempts?: number; emailsAt?: Date; requestMs?: number } = {},
 ): Promise<Settled> {
+  let outcome = reported;
   const { emailsAt } = options;
   const now = clock.now();
   const [row] = await tx
@@ -241,9 +242,16 @@ export async function settleCharge(
     .innerJoin(bookings, eq(bookings.id, payments.bookingId))
     .innerJoin(properties, eq(properties.id, bookings.propertyId))
     .where(eq(payments.id, paymentId))
-    .for("update", { of: [payments, bookings] });
+    .for("update", { of: [bookings, payments] });
   if (!row) return { unknown: true, changed: false, freed: false };
   const { payment, booking, hostId } = row;
+  // A request-to-book payment is only ever authorized here (a provider's "succeeded" for it, as
+  // some send for an uncaptured authorization, confirms nothing without the host); an instant
+  // one is charged, never left authorized (its charge job settles it).
+  if (payment.captureMethod === "manual" && outcome.status === "succeeded")
+    outcome = { status: "authorized", ...(outcome.chargeId ? { chargeId: outcome.chargeId } : {}) };
+  if (payment.captureMethod === "automatic" && outcome.status === "authorized")
+    return { unknown: false, changed: false, freed: false };
   if (payment.status !== "processing") {
     // Settled already (by a webhook, or an earlier run): the provider's charge id is still worth keeping.
     if (outcome.chargeId && !payment.providerRef)
@@ -371,7 +379,9 @@ async function authorized(
   const providerRef = outcome.chargeId ?? payment.providerRef;
   const attempts = options.attempts ?? payment.attempts;
   if (booking.status === "pending_payment" && !isDue(booking, now)) {
-    const expiresAt = new Date(now.getTime() + (options.requestMs ?? 24 * 3_600_000));
+    // REQUEST_EXPIRY_HOURS, but never past the check-in day (UTC): the host answers before the stay begins.
+    const checkInDayEnds = Date.parse(`${booking.checkIn}T00:00:00Z`) + 86_400_000;
+    const expiresAt = new Date(Math.min(now.getTime() + (options.requestMs ?? 24 * 3_600_000), checkInDayEnds));
     const notices = notificationsOf("requested", { ...booking, hostId }, { guestEmail: true }).map((n) =>
       n.p.userId === hostId ? { ...n, p: { ...n.p, email: true } } : n,
     );
@@ -402,7 +412,8 @@ const refundKey = (r: RefundReason) =>
 
 /** Payments whose money may be given back: settled ones, and a failed one the provider charged after all. */
 const refundable = (p: PaymentRow) =>
-  SETTLED.includes(p.status as (typeof SETTLED)[number]) || (p.status === "failed" && p.providerRef !== null);
+  SETTLED.includes(p.status as (typeof SETTLED)[number]) ||
+  ((p.status === "failed" || p.status === "voided") && p.providerRef !== null);
 
 /**
  * The provider's charge id of a settled payment. A payment settled by a webhook has none stored
@@ -478,10 +489,10 @@ async function recordRefund(deps: JobDeps, refund: RefundRow, result: RefundResu
     if (refunded !== p.refundedAmount)
       await tx
         .update(payments)
-        // A failed payment the provider charged after all stays failed; only its refunded total moves.
+        // A failed (or voided) payment the provider charged after all stays so; only its refunded total moves.
         .set({
           refundedAmount: refunded,
-          status: p.status === "failed" ? "failed" : refundedStatus(p.amount, refunded),
+          status: p.status === "failed" || p.status === "voided" ? p.status : refundedStatus(p.amount, refunded),
           updatedAt: now,
         })
         .where(eq(payments.id, p.id));

@@ -555,7 +555,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel a booking (its guest or host)
-         * @description Frees the nights at once. refundAmount follows the cancellation policy agreed at booking (check-in at 15:00 UTC): flexible — full until 24 h before, then nothing; moderate — full until 5 days before, then 50 %; strict — 50 % until 7 days before, then nothing. The host cancelling refunds in full; an unpaid hold refunds nothing. 409 invalid_state unless the booking is pending_payment or confirmed.
+         * @description Frees the nights at once. refundAmount follows the cancellation policy agreed at booking (check-in at 15:00 UTC): flexible — full until 24 h before, then nothing; moderate — full until 5 days before, then 50 %; strict — 50 % until 7 days before, then nothing. The host cancelling refunds in full; an unpaid hold refunds nothing. 409 invalid_state unless the booking is pending_payment, requested (not yet accepted by its host; its authorization is voided, nothing charged) or confirmed.
          */
         post: operations["postBookingsByIdCancel"];
         delete?: never;
@@ -1304,6 +1304,8 @@ export interface components {
              */
             expiresAt: string;
             cancellation?: components["schemas"]["Cancellation"];
+            /** @description a declined request: the host's reason, when one was given */
+            declineReason?: string;
             /**
              * Format: date-time
              * @description RFC 3339 UTC timestamp
