@@ -9,6 +9,7 @@ import { openApiDocument } from "./http/openapi/document";
 import { adminRoutes } from "./modules/admin/routes";
 import { authRoutes } from "./modules/auth/routes";
 import { bookingRoutes } from "./modules/bookings/routes";
+import { ledgerRoutes } from "./modules/ledger/routes";
 import { notificationRoutes } from "./modules/notifications/routes";
 import { opsRoutes, testClockRoutes } from "./modules/ops/routes";
 import { paymentRoutes } from "./modules/payments/routes";
@@ -40,6 +41,7 @@ export function createApp(deps: Deps) {
     .use(propertyRoutes(deps))
     .use(bookingRoutes(deps))
     .use(paymentRoutes(deps))
+    .use(ledgerRoutes(deps))
     .use(reviewRoutes(deps))
     .use(adminRoutes(deps))
     .use(notificationRoutes(deps))

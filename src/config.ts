@@ -45,6 +45,8 @@ export const ConfigSchema = T.Object({
   maxPendingBookings: T.Integer({ minimum: 1, maximum: 1000 }),
   hostFeePercent: T.Integer({ minimum: 0, maximum: 50 }),
   requestExpiryHours: T.Integer({ minimum: 1, maximum: 720 }),
+  payoutReleaseHours: T.Integer({ minimum: 0, maximum: 8760 }),
+  payoutMinimum: T.Integer({ minimum: 1, maximum: 100_000_000 }),
   bookingHoldsPerHour: T.Integer({ minimum: 1, maximum: 100_000 }),
   bookingHoldsPerListingPerDay: T.Integer({ minimum: 1, maximum: 100_000 }),
   paymentAttemptsPerBooking: T.Integer({ minimum: 1, maximum: 1000 }),
@@ -127,6 +129,8 @@ const vars: Record<Key, Var> = {
   maxPendingBookings: { env: "MAX_PENDING_BOOKINGS", rule: "an integer 1–1000", default: "3", kind: "int" },
   hostFeePercent: { env: "HOST_FEE_PERCENT", rule: "an integer 0–50", default: "3", kind: "int" },
   requestExpiryHours: { env: "REQUEST_EXPIRY_HOURS", rule: "an integer 1–720", default: "24", kind: "int" },
+  payoutReleaseHours: { env: "PAYOUT_RELEASE_HOURS", rule: "an integer 0–8760", default: "24", kind: "int" },
+  payoutMinimum: { env: "PAYOUT_MINIMUM", rule: "an integer 1–100000000 (minor units)", default: "1000", kind: "int" },
   bookingHoldsPerHour: { env: "BOOKING_HOLDS_PER_HOUR", rule: "an integer 1–100000", default: "10", kind: "int" },
   bookingHoldsPerListingPerDay: {
     env: "BOOKING_HOLDS_PER_LISTING_PER_DAY",

@@ -7,6 +7,7 @@ import type { JobDeps } from "./jobs/types";
 import { emailVerificationHandlers } from "./modules/auth/email-verification";
 import { passwordResetHandlers } from "./modules/auth/password-reset";
 import { bookingHandlers } from "./modules/bookings/jobs";
+import { ledgerHandlers } from "./modules/ledger/jobs";
 import { handleNotify, notificationHandlers } from "./modules/notifications/service";
 import { paymentHandlers } from "./modules/payments/jobs";
 
@@ -38,6 +39,7 @@ export function jobHandlers(config: Config): Handlers {
     ...notificationHandlers,
     ...bookingHandlers,
     ...paymentHandlers,
+    ...ledgerHandlers,
     ...passwordResetHandlers,
     ...emailVerificationHandlers,
     ...idempotencyHandlers,

@@ -14,6 +14,9 @@ import { startJobs } from "./jobs/runner";
 import { systemClock } from "./lib/clock";
 import { isIsoDay } from "./lib/dates";
 import { settlesWithin } from "./lib/deadline";
+import { checkLedger } from "./modules/ledger/check";
+import { runPayouts, sendPayout } from "./modules/ledger/payouts";
+import { payoutsById, toPayoutDto } from "./modules/ledger/service";
 import { signWebhook } from "./modules/payments/provider";
 import { reconcileAndRecord } from "./modules/payments/reconcile";
 import { createAdmin } from "./modules/users/admin-cli";
@@ -34,6 +37,11 @@ Commands:
   payments reconcile [--since DATE]
                              compare our payments with the provider's ledger: each mismatch
                              as a JSON line; exit 0 when clean, 1 otherwise
+  ledger check               every ledger transaction balanced, every capture, refund and payout
+                             in it once, clearing against the provider's books: each problem
+                             as a JSON line; exit 0 when clean, 1 otherwise
+  payouts run                pay every host's available balance (at or above PAYOUT_MINIMUM)
+                             now; prints each payout made as a JSON line
   webhook sign [--secret S] [--timestamp T] < event.json
                              print the Payment-Signature header for a webhook body (the secret
                              defaults to PAYMENT_WEBHOOK_SECRET, the timestamp to now)
@@ -187,6 +195,44 @@ async function paymentsCommand(config: Config, sub: string | undefined, since: s
   if (found.length) process.exit(1);
 }
 
+/** `stayhub ledger check`: problems as JSON lines; exit 1 when there are any. */
+async function ledgerCommand(config: Config, sub: string | undefined): Promise<void> {
+  if (sub !== "check") fail("usage: stayhub ledger check", 2);
+  const t0 = performance.now();
+  const found = await withDeps(config, (deps) => checkLedger(deps.db, deps.payments));
+  for (const p of found) console.log(JSON.stringify(p));
+  const ms = Math.round(performance.now() - t0);
+  console.error(found.length ? `${found.length} ledger problem(s) (${ms} ms)` : `ledger check: clean (${ms} ms)`);
+  if (found.length) process.exit(1);
+}
+
+/** `stayhub payouts run`: the payout run now; each payout made is sent before the command ends. */
+async function payoutsCommand(config: Config, sub: string | undefined): Promise<void> {
+  if (sub !== "run") fail("usage: stayhub payouts run", 2);
+  await withDeps(config, async (deps) => {
+    const t0 = performance.now();
+    const made = await runPayouts(deps);
+    const madeMs = performance.now() - t0;
+    // Sent from here, 16 at a time (each payout's job sends it too, with the same key: whichever
+    // asks first, the provider pays once).
+    let next = 0;
+    const sender = async () => {
+      while (next < made.length) {
+        const p = made[next++] as (typeof made)[number];
+        await sendPayout(deps, p.id).catch((err: Error) =>
+          deps.log.warn("payout left to its job", { payoutId: p.id, error: err.message }),
+        );
+        const [now] = await payoutsById(deps.db, [p.id]);
+        console.log(JSON.stringify(toPayoutDto(now ?? p)));
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, sender));
+    console.error(
+      `payouts run: ${made.length} payout(s) made in ${Math.round(madeMs)} ms, sent in ${Math.round(performance.now() - t0 - madeMs)} ms`,
+    );
+  });
+}
+
 /** `stayhub webhook sign`: the Payment-Signature header of the body on stdin. */
 async function webhookCommand(sub: string | undefined, values: { secret?: string; timestamp?: string }): Promise<void> {
   if (sub !== "sign") fail("usage: stayhub webhook sign [--secret S] [--timestamp T] < event.json", 2);
@@ -274,6 +320,10 @@ async function main(argv: string[]): Promise<void> {
       return jobsCommand(config, sub, positionals[2]);
     case "payments":
       return paymentsCommand(config, sub, values.since);
+    case "ledger":
+      return ledgerCommand(config, sub);
+    case "payouts":
+      return payoutsCommand(config, sub);
     default:
       fail(`unknown command "${command}"\n\n${HELP}`, 2);
   }

@@ -683,3 +683,121 @@ export const accountTokens = pgTable(
     check("account_tokens_purpose_check", sql`${t.purpose} in ('password_reset', 'email_verification')`),
   ],
 );
+
+// ---- the ledger (src/modules/ledger/) ----
+
+/**
+ * One movement of money, made once per source event (`source_key`: capture:<paymentId>,
+ * refund:<refundId>, release:<bookingId>, payout:<payoutId>, payout_paid:<payoutId>,
+ * payout_failed:<payoutId>), in the transaction of the state change it records. Append-only:
+ * its entries sum to zero per currency (deferred trigger ledger_entries_balanced), and neither a
+ * transaction nor an entry is ever updated or deleted (triggers ledger_*_append_only).
+ */
+export const ledgerTransactions = pgTable(
+  "ledger_transactions",
+  {
+    id: id(),
+    sourceKey: text("source_key").notNull(),
+    kind: text("kind").notNull(),
+    bookingId: uuid("booking_id").references(() => bookings.id),
+    paymentId: uuid("payment_id").references(() => payments.id),
+    payoutId: uuid("payout_id"),
+    // Business time (the service clock), as every other row's.
+    createdAt: tstz("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("ledger_transactions_source_key").on(t.sourceKey),
+    index("ledger_transactions_booking_idx").on(t.bookingId),
+    check(
+      "ledger_transactions_kind_check",
+      sql`${t.kind} in ('capture', 'refund', 'clawback', 'release', 'payout', 'payout_failed')`,
+    ),
+  ],
+);
+
+/**
+ * A signed amount on one account: `platform:clearing` (what the provider holds for us; negative
+ * while it holds guests' money), `platform:fees`, `platform:taxes_payable`, and per host
+ * `host:<id>:pending`, `host:<id>:available`, `host:<id>:payout_in_transit` (positive: what we owe
+ * the host). An account's balance is the sum of its entries.
+ */
+export const ledgerEntries = pgTable(
+  "ledger_entries",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    transactionId: uuid("transaction_id")
+      .notNull()
+      .references(() => ledgerTransactions.id),
+    account: text("account").notNull(),
+    // The host of a host:<id>:… account (null for the platform's), for the host's reads.
+    hostId: uuid("host_id").references(() => users.id),
+    amount: integer("amount").notNull(),
+    currency: text("currency").notNull(),
+    createdAt: tstz("created_at").notNull(),
+  },
+  (t) => [
+    index("ledger_entries_transaction_idx").on(t.transactionId),
+    index("ledger_entries_host_idx").on(t.hostId, t.currency, t.account),
+    index("ledger_entries_account_idx").on(t.account, t.currency),
+    check("ledger_entries_amount_check", sql`${t.amount} <> 0`),
+    check("ledger_entries_currency_check", sql`${t.currency} ~ '^[A-Z]{3}$'`),
+    check(
+      "ledger_entries_account_check",
+      sql`(${t.hostId} is null and ${t.account} in ('platform:clearing', 'platform:fees', 'platform:taxes_payable')) or (${t.hostId} is not null and ${t.account} in ('host:' || ${t.hostId} || ':pending', 'host:' || ${t.hostId} || ':available', 'host:' || ${t.hostId} || ':payout_in_transit'))`,
+    ),
+  ],
+);
+
+/** Where a host's payouts go: a provider token (ba_…), never an account number. */
+export const payoutMethods = pgTable(
+  "payout_methods",
+  {
+    hostId: uuid("host_id")
+      .primaryKey()
+      .references(() => users.id),
+    token: text("token").notNull(),
+    updatedAt: tstz("updated_at").notNull(),
+  },
+  (t) => [check("payout_methods_token_check", sql`${t.token} ~ '^ba_[A-Za-z0-9_]{1,100}$'`)],
+);
+
+export const payouts = pgTable(
+  "payouts",
+  {
+    id: id(),
+    hostId: uuid("host_id")
+      .notNull()
+      .references(() => users.id),
+    amount: integer("amount").notNull(),
+    currency: text("currency").notNull(),
+    status: text("status").notNull().default("pending"),
+    token: text("token").notNull(),
+    failureCode: text("failure_code"),
+    providerRef: text("provider_ref"),
+    createdAt: tstz("created_at").notNull(),
+    updatedAt: tstz("updated_at").notNull(),
+  },
+  (t) => [
+    index("payouts_host_idx").on(t.hostId, t.createdAt),
+    // One payout of a host's money in flight per currency: a balance is never sent twice.
+    uniqueIndex("payouts_one_in_flight_key")
+      .on(t.hostId, t.currency)
+      .where(sql`${t.status} in ('pending', 'in_transit')`),
+    check("payouts_status_check", sql`${t.status} in ('pending', 'in_transit', 'paid', 'failed')`),
+    check("payouts_amount_check", sql`${t.amount} > 0`),
+    check("payouts_failure_check", sql`(${t.status} = 'failed') = (${t.failureCode} is not null)`),
+  ],
+);
+
+/** The simulated provider's payouts (its own books, like sim_charges). */
+export const simPayouts = pgTable("sim_payouts", {
+  key: text("key").primaryKey(),
+  payoutRef: text("payout_ref").notNull(),
+  reference: text("reference").notNull(),
+  amount: integer("amount").notNull(),
+  currency: text("currency").notNull(),
+  token: text("token").notNull(),
+  status: text("status").notNull(),
+  failureCode: text("failure_code"),
+  createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+});

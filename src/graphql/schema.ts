@@ -20,6 +20,8 @@ import {
   QuoteQuery,
 } from "../modules/bookings/schemas";
 import { cancelBooking, getBooking, listBookings } from "../modules/bookings/service";
+import { type BalanceDtoValue, type PayoutDtoValue, PayoutStatusSchema } from "../modules/ledger/schemas";
+import { myBalances, myPayouts } from "../modules/ledger/service";
 import type { PaymentDtoValue } from "../modules/payments/dto";
 import { acceptBooking, declineBooking } from "../modules/payments/requests";
 import { payBookingOnce } from "../modules/payments/routes";
@@ -331,6 +333,31 @@ const Payment = builder.objectRef<PaymentDtoValue>("Payment").implement({
 });
 const PaymentConnection = connection("Payment", Payment);
 
+const PayoutStatus = builder.enumType("PayoutStatus", { values: literalsOf(PayoutStatusSchema) });
+const Payout = builder.objectRef<PayoutDtoValue>("Payout").implement({
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    hostId: t.exposeID("hostId"),
+    amount: t.exposeInt("amount", { description: "minor units" }),
+    currency: t.exposeString("currency"),
+    status: t.field({ type: PayoutStatus, resolve: (p) => p.status }),
+    failureCode: t.exposeString("failureCode", { nullable: true }),
+    createdAt: t.exposeString("createdAt"),
+    updatedAt: t.exposeString("updatedAt"),
+  }),
+});
+const PayoutConnection = connection("Payout", Payout);
+const Balance = builder.objectRef<BalanceDtoValue>("Balance").implement({
+  fields: (t) => ({
+    currency: t.exposeString("currency"),
+    pending: t.exposeInt("pending"),
+    available: t.exposeInt("available"),
+    inTransit: t.exposeInt("inTransit"),
+    paidOut: t.exposeInt("paidOut"),
+    clawback: t.exposeInt("clawback"),
+  }),
+});
+
 type PriceValue = BookingDtoValue["price"];
 const DiscountKind = builder.enumType("DiscountKind", { values: ["weekly", "monthly"] as const });
 const Discount = builder.objectRef<NonNullable<PriceValue["discount"]>>("Discount").implement({
@@ -511,6 +538,22 @@ builder.queryType({
             listBookings({ actor, as: args.as ?? "guest", status: args.status ?? undefined, ...page }, ctx.deps),
           ),
         );
+      },
+    }),
+    hostBalance: t.field({
+      type: [Balance],
+      nullable: true,
+      description: "GET /hosts/me/balance: the caller's balances per currency (hosts only)",
+      resolve: async (_root, _args, ctx) => (await myBalances({ actor: await ctx.actor() }, ctx.deps)).balances,
+    }),
+    payouts: t.field({
+      type: PayoutConnection,
+      nullable: true,
+      description: "GET /hosts/me/payouts: the caller's payouts, newest first (hosts only)",
+      args: { first: t.arg.int(), after: t.arg.string() },
+      resolve: async (_root, args, ctx) => {
+        const actor = await ctx.actor();
+        return newestFirstPage(await paged(args.first, args.after, (page) => myPayouts({ actor, ...page }, ctx.deps)));
       },
     }),
     bookingPayments: t.field({

@@ -38,6 +38,12 @@ export interface JobPayloads {
   "payment.refund": { paymentId: string; amount: number };
   /** Recurring: charge again (same key) payments still processing long after they were made. */
   "payments.sweep": { slot: number };
+  /** A captured booking's host part, pending → available, PAYOUT_RELEASE_HOURS after check-in. */
+  "ledger.release": { bookingId: string };
+  /** Ask the provider to pay a pending payout (its key: the payout's id). */
+  "payout.send": { payoutId: string };
+  /** Recurring (daily): a payout for every host and currency with enough available. */
+  "payouts.run": { slot: number };
   /** Recurring: compare our payments with the provider's ledger; /metrics reports the mismatches. */
   "payments.reconcile": { slot: number };
   /** Recurring: expire overdue holds, complete finished stays (the backstop of the per-booking jobs). */

@@ -22,6 +22,8 @@ export const RECURRING: Recurring[] = [
   { name: "payments-sweep", everyMs: 60_000, type: "payments.sweep" },
   // Our payments against the provider's ledger; /metrics: stayhub_payment_mismatches.
   { name: "payments-reconcile", everyMs: 600_000, type: "payments.reconcile" },
+  // The daily payout run (the slot of a UTC day).
+  { name: "payouts-run", everyMs: 86_400_000, type: "payouts.run" },
 ];
 
 /** Enqueues every recurring job whose current slot has not been enqueued yet; returns how many. */

@@ -7,6 +7,7 @@ import { listAudit, listUsers, moderateProperty, suspendUser, unsuspendUser } fr
 import { createTaxRule, deleteTaxRule, listTaxRules } from "../../src/modules/admin/tax-rules";
 import type { Actor } from "../../src/modules/auth/actor";
 import { BOOKING_LOCK_SPACE } from "../../src/modules/bookings/service";
+import { ledgerBalances } from "../../src/modules/ledger/service";
 import { createAdmin } from "../../src/modules/users/admin-cli";
 import { findUser } from "../../src/modules/users/service";
 import { type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
@@ -42,6 +43,7 @@ describe("who may", () => {
       ["GET", "/admin/tax-rules", undefined],
       ["POST", "/admin/tax-rules", { country: "PT", name: "VAT", kind: "percent", value: 6 }],
       ["DELETE", `/admin/tax-rules/${crypto.randomUUID()}`, undefined],
+      ["GET", "/admin/ledger/balances", undefined],
     ];
     for (const [method, path, body] of routes) {
       for (const [who, headers] of [
@@ -77,6 +79,7 @@ describe("who may", () => {
     const verbs: [string, (actor: Actor) => Promise<unknown>][] = [
       ["listUsers", (actor) => listUsers({ actor, limit: 10 }, t.deps)],
       ["listAudit", (actor) => listAudit({ actor, limit: 10 }, t.deps)],
+      ["ledgerBalances", (actor) => ledgerBalances({ actor }, t.deps)],
       ["suspendUser", (actor) => suspendUser({ actor, userId: guest.id, reason: "x" }, t.deps)],
       ["unsuspendUser", (actor) => unsuspendUser({ actor, userId: guest.id }, t.deps)],
       ["moderateProperty", (actor) => moderateProperty({ actor, propertyId: listing.id, reason: "x" }, t.deps)],

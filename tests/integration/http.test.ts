@@ -57,6 +57,11 @@ const AUTHENTICATED = new Set([
   "POST /api/v1/bookings/:id/payments",
   "GET /api/v1/bookings/:id/payments",
   "GET /api/v1/payments/:id",
+  "PUT /api/v1/hosts/me/payout-method",
+  "GET /api/v1/hosts/me/balance",
+  "GET /api/v1/hosts/me/ledger",
+  "GET /api/v1/hosts/me/payouts",
+  "GET /api/v1/payouts/:id",
   "POST /api/v1/bookings/:id/reviews",
   "POST /api/v1/bookings/:id/guest-review",
   "POST /api/v1/reviews/:id/response",
@@ -66,6 +71,7 @@ const AUTHENTICATED = new Set([
 
 // Admins only: 404 to everyone else, token or not (admin.test.ts checks them all).
 const ADMIN = new Set([
+  "GET /api/v1/admin/ledger/balances",
   "GET /api/v1/admin/users",
   "POST /api/v1/admin/users/:id/suspend",
   "POST /api/v1/admin/users/:id/unsuspend",

@@ -155,7 +155,7 @@ describe("the OpenAPI document", () => {
     expect(documentedCodes(doc.paths["/api/v1/bookings"].post.responses["429"])).toContain("too_many_holds");
     expect(doc.components.schemas.PaymentWebhookAnswer.properties.outcome).toMatchObject({
       type: "string",
-      enum: ["applied", "no_change", "unknown_payment", "amount_mismatch", "ignored_type"],
+      enum: ["applied", "no_change", "unknown_payment", "unknown_payout", "amount_mismatch", "ignored_type"],
     });
   });
 

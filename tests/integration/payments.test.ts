@@ -481,7 +481,7 @@ describe("webhooks", () => {
     expect(notes.length).toBe(1);
     expect((await send(event("charge.succeeded", crypto.randomUUID()))).body.outcome).toBe("unknown_payment");
     expect((await send(event("charge.succeeded", "not-a-uuid"))).body.outcome).toBe("unknown_payment");
-    expect((await send(event("payout.paid", payment.id))).body.outcome).toBe("ignored_type");
+    expect((await send(event("customer.created", payment.id))).body.outcome).toBe("ignored_type");
   });
 
   test("a well-signed body that is not an event → 422; not JSON → 400", async () => {

@@ -212,10 +212,11 @@ async function main() {
     rmSync(cwd, { recursive: true, force: true });
     return report();
   }
-  if (["properties", "bookings", "payments", "reviews", "mixed", "quote"].includes(only ?? "")) {
+  if (["properties", "bookings", "payments", "reviews", "mixed", "quote", "payouts"].includes(only ?? "")) {
     const o = { connections: CONNECTIONS, seconds: SECONDS };
     if (only === "properties") await propertyScenarios(env, cwd, o);
     else if (only === "quote") await quoteScenario(env, cwd, o);
+    else if (only === "payouts") await payoutScenario(env, cwd);
     else {
       seedProperties(env, cwd);
       if (only === "bookings") await bookingScenarios(env, cwd, o);
@@ -678,6 +679,54 @@ async function quoteScenario(env: Record<string, string>, cwd: string, o: { conn
     });
     await app.stop();
   }
+}
+
+/**
+ * BENCH_ONLY=payouts (issue 28): 10,000 hosts, each with an available balance and a payout method
+ * (one balanced posting each, written here in SQL), then `stayhub payouts run` (the provider at
+ * its 5 ms a call) and `stayhub ledger check`, timed as a user runs them. The run touches the
+ * ledger and payouts tables only: no booking or payment row is locked while it runs.
+ */
+async function payoutScenario(env: Record<string, string>, cwd: string) {
+  seedProperties(env, cwd);
+  const sql = postgres(benchDb, { max: 1, onnotice: () => {} });
+  say("payouts: 10,000 hosts with an available balance and a payout method");
+  await sql`insert into users (id, email, name, password_hash, roles)
+    select gen_random_uuid(), 'payout-host-' || n || '@bench.invalid', 'Payout Host ' || n, '!', '{guest,host}'
+    from generate_series(1, 10000 - (select count(*) from users where 'host' = any(roles))) n`;
+  await sql.begin(async (tx) => {
+    await tx`create temporary table bench_hosts on commit drop as
+      select id as host_id, gen_random_uuid() as tx_id, 1000 + (abs(hashtext(id::text)) % 90000) as amount
+      from users where 'host' = any(roles)`;
+    await tx`insert into payout_methods (host_id, token, updated_at) select host_id, 'ba_test_ok', now() from bench_hosts
+      on conflict (host_id) do nothing`;
+    await tx`insert into ledger_transactions (id, source_key, kind, created_at)
+      select tx_id, 'bench:' || host_id, 'release', now() from bench_hosts`;
+    await tx`insert into ledger_entries (transaction_id, account, host_id, amount, currency, created_at)
+      select tx_id, 'host:' || host_id || ':available', host_id, amount, 'EUR', now() from bench_hosts
+      union all select tx_id, 'platform:clearing', null, -amount, 'EUR', now() from bench_hosts`;
+  });
+  const [{ hosts } = { hosts: 0 }] = await sql`select count(*)::int as hosts from payout_methods`;
+  await sql.end();
+  const timedCommand = (args: string[]) => {
+    const t0 = performance.now();
+    const r = Bun.spawnSync([BINARY, ...args], {
+      cwd,
+      env: { ...env, LOG_LEVEL: "warn" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    return { ms: performance.now() - t0, code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString().trim() };
+  };
+  const run = timedCommand(["payouts", "run"]);
+  const paid = run.out.split("\n").filter((l) => l.includes('"status":"paid"')).length;
+  notes.push(
+    `payouts run, ${hosts} hosts with balances: ${fmt(run.ms / 1000, 1)} s whole command (exit ${run.code}); ${paid} paid; ${run.err.split("\n").pop()}`,
+  );
+  const check = timedCommand(["ledger", "check"]);
+  notes.push(
+    `ledger check after it: ${fmt(check.ms / 1000, 1)} s whole command, exit ${check.code} (${check.err.split("\n").pop()})`,
+  );
 }
 
 /**

@@ -38,6 +38,7 @@ export const TAGS = [
   { name: "properties", description: "Listings, search, availability and calendars" },
   { name: "bookings", description: "Stays: holds, prices, cancellations and refunds" },
   { name: "payments", description: "Paying for bookings, refunds, and the payment provider's webhooks" },
+  { name: "payouts", description: "Hosts' balances, ledger entries, payout method and payouts" },
   { name: "reviews", description: "Reviews of stays by guests, of guests by hosts, and hosts' responses" },
   { name: "notifications", description: "In-app notifications" },
   { name: "admin", description: "Moderation (admins only; the routes answer 404 to everyone else)" },

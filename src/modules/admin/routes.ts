@@ -5,6 +5,8 @@ import { adminMacro } from "../../http/auth";
 import { errorResponses } from "../../http/errors";
 import { DEFAULT_LIMIT } from "../../http/pagination";
 import { IdParams } from "../../http/schema";
+import { LedgerBalancesDto } from "../ledger/schemas";
+import { ledgerBalances } from "../ledger/service";
 import { PropertyDto } from "../properties/schemas";
 import {
   AdminUserDto,
@@ -83,6 +85,15 @@ export function adminRoutes(deps: Deps) {
         },
       },
     )
+    .get("/ledger/balances", ({ actor }) => ledgerBalances({ actor }, deps), {
+      admin: true,
+      response: { 200: LedgerBalancesDto, ...errorResponses("not_found") },
+      detail: {
+        tags,
+        summary: "Every ledger account's balance per currency",
+        description: `Platform accounts and every host's; totals: each currency's sum, which is 0 (the database refuses a transaction that would make it anything else). ${hidden}`,
+      },
+    })
     .get("/tax-rules", ({ actor }) => listTaxRules({ actor }, deps), {
       admin: true,
       response: { 200: TaxRuleList, ...errorResponses("not_found") },

@@ -12,7 +12,8 @@ import { markDone, runNow } from "../../jobs/outbox";
 import { sendEmailsNow } from "../notifications/service";
 import { BACKSTOP_MS, chargeJobKey, inlineStarted } from "./backstop";
 import type { PaymentRow } from "./dto";
-import { requestMsOf, settleCharge, takePayment } from "./service";
+import { settleCharge, takePayment } from "./service";
+import { timingsOf } from "./timings";
 
 /**
  * Charges `p` (just committed, processing) and settles it, in the background. Any failure (a
@@ -28,7 +29,7 @@ export function chargeInline(deps: Deps, p: PaymentRow): Promise<void> {
       const emailsAt = new Date(deps.clock.now().getTime() + BACKSTOP_MS);
       const settled = await deps.db.transaction(async (tx) => {
         const [s] = await together(
-          settleCharge(tx, deps.clock, p.id, outcome, { attempts: 1, emailsAt, requestMs: requestMsOf(deps.config) }),
+          settleCharge(tx, deps.clock, p.id, outcome, { attempts: 1, emailsAt, ...timingsOf(deps.config) }),
           markDone(tx, chargeJobKey(p.id)),
         );
         return s;

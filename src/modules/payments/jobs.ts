@@ -14,10 +14,10 @@ import {
   executeRefund,
   outcomeOfState,
   refundCancellation,
-  requestMsOf,
   settleCharge,
   takePayment,
 } from "./service";
+import { timingsOf } from "./timings";
 
 /** A payment processing longer than this (service clock) is charged again by the sweep. */
 export const STALE_PROCESSING_MS = 5 * 60_000;
@@ -37,7 +37,7 @@ export const paymentHandlers: Handlers = {
         const found = await deps.payments.lookupCharge(key);
         if (found)
           await deps.db.transaction((tx) =>
-            settleCharge(tx, deps.clock, p.id, outcomeOfState(found), { requestMs: requestMsOf(deps.config) }),
+            settleCharge(tx, deps.clock, p.id, outcomeOfState(found), { ...timingsOf(deps.config) }),
           );
       }
       return;
@@ -59,7 +59,7 @@ export const paymentHandlers: Handlers = {
       outcome = found ? outcomeOfState(found) : { status: "failed", failureCode: "processing_error" };
     }
     const settled = await deps.db.transaction((tx) =>
-      settleCharge(tx, deps.clock, p.id, outcome, { attempts: job.attempt, requestMs: requestMsOf(deps.config) }),
+      settleCharge(tx, deps.clock, p.id, outcome, { attempts: job.attempt, ...timingsOf(deps.config) }),
     );
     if (settled.freed) await onChange(deps, { kind: "nights.freed" });
   },

@@ -56,12 +56,35 @@ export type RefundResult =
   | { status: "succeeded"; refundId: string; refundedTotal: number }
   | { status: "refused"; reason: "exceeds_charge" | "not_charged"; refundedTotal: number };
 
+/** A payout to a host's payout method (a ba_… token), keyed like a charge: one key, one payout. */
+export interface PayoutRequest {
+  key: string;
+  /** Our payout id. */
+  reference: string;
+  amount: number;
+  currency: string;
+  token: string;
+}
+
+/** `in_transit`: sent, its outcome told later (a payout.paid or payout.failed webhook). */
+export type PayoutResult =
+  | { status: "paid" | "in_transit"; payoutRef: string }
+  | { status: "failed"; payoutRef: string; failureCode: string };
+
+/** One payout as the provider's books have it. */
+export interface LedgerPayout {
+  reference: string;
+  amount: number;
+  currency: string;
+  status: "paid" | "in_transit" | "failed";
+}
+
 /** The contract's webhook event. */
 export interface WebhookEvent {
   id: string;
   type: string;
   created: number;
-  data: { paymentId: string; amount?: number; failureCode?: string };
+  data: { paymentId?: string; payoutId?: string; amount?: number; failureCode?: string };
 }
 
 /** One charge as the provider's ledger has it. */
@@ -115,6 +138,10 @@ export interface PaymentProvider {
   ): string;
   /** The provider's charges created at or after `since`, oldest first, page by page. */
   ledger(since?: Date): AsyncIterable<LedgerCharge[]>;
+  /** Pays a host (idempotent by key, like charge). Throws TransientProviderError. */
+  payout(request: PayoutRequest): Promise<PayoutResult>;
+  /** Every payout the provider made, page by page. */
+  payoutLedger(): AsyncIterable<LedgerPayout[]>;
 }
 
 /** `t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`: the contract's Payment-Signature header. */

@@ -24,10 +24,12 @@ import type { Actor } from "../auth/actor";
 import { bookingFor } from "../bookings/access";
 import { type BookingDtoValue, toBookingDto } from "../bookings/dto";
 import { isDue, notificationsOf, settleDue } from "../bookings/lifecycle";
+import { moneyOf, postCapture, releaseAt } from "../ledger/postings";
 import { notifyWithin } from "../notifications/within";
 import { BACKSTOP_MS, captureJobKey, chargeKey } from "./backstop";
 import type { PaymentRow } from "./dto";
 import type { CaptureResult } from "./provider";
+import { DEFAULT_RELEASE_MS, type SettleOptions, timingsOf } from "./timings";
 
 /** What a capture came to, as settled. */
 export type CaptureOutcome = { status: "succeeded"; chargeId?: string } | { status: "refused"; reason: string };
@@ -51,6 +53,7 @@ export async function settleCapture(
   clock: Clock,
   paymentId: string,
   outcome: CaptureOutcome,
+  options: SettleOptions = {},
 ): Promise<CaptureSettled> {
   const now = clock.now();
   const [row] = await tx
@@ -90,6 +93,13 @@ export async function settleCapture(
         ? tx.update(bookings).set({ status: "confirmed", updatedAt: now }).where(eq(bookings.id, booking.id))
         : undefined,
       notifyWithin(tx, clock, notices),
+      postCapture(
+        tx,
+        clock,
+        moneyOf(booking, hostId),
+        payment.id,
+        releaseAt(booking.checkIn, options.releaseMs ?? DEFAULT_RELEASE_MS),
+      ),
     );
     // Captured for a stay that is not held (the request ended another way while the provider took
     // it, e.g. a charge.captured from its dashboard): all of it goes back.
@@ -135,7 +145,10 @@ async function capture(deps: JobDeps, p: PaymentRow): Promise<CaptureSettled> {
   const outcome: CaptureOutcome =
     result.status === "succeeded" ? { status: "succeeded", chargeId: result.chargeId } : result;
   const settled = await deps.db.transaction(async (tx) => {
-    const [s] = await together(settleCapture(tx, deps.clock, p.id, outcome), markDone(tx, captureJobKey(p.id)));
+    const [s] = await together(
+      settleCapture(tx, deps.clock, p.id, outcome, timingsOf(deps.config)),
+      markDone(tx, captureJobKey(p.id)),
+    );
     return s;
   });
   if (settled.freed) await onChange(deps, { kind: "nights.freed" });

@@ -72,12 +72,15 @@ export const WebhookEventBody = t.Object(
       minLength: 1,
       maxLength: 100,
       description:
-        "charge.succeeded, charge.failed, charge.refunded, charge.dispute_created, charge.authorized, charge.captured, charge.voided; other types are acknowledged and ignored",
+        "charge.succeeded, charge.failed, charge.refunded, charge.dispute_created, charge.authorized, charge.captured, charge.voided, payout.paid, payout.failed; other types are acknowledged and ignored",
     }),
     created: Int({ minimum: 0, description: "unix seconds" }),
     data: t.Object(
       {
-        paymentId: t.String({ minLength: 1, maxLength: 64, description: "our payment id" }),
+        paymentId: t.Optional(
+          t.String({ minLength: 1, maxLength: 64, description: "our payment id (charge.* events)" }),
+        ),
+        payoutId: t.Optional(t.String({ minLength: 1, maxLength: 64, description: "our payout id (payout.* events)" })),
         amount: t.Optional(
           Int({
             minimum: 0,
@@ -112,12 +115,13 @@ export const WebhookOutcome = t.Union(
     t.Literal("applied"),
     t.Literal("no_change"),
     t.Literal("unknown_payment"),
+    t.Literal("unknown_payout"),
     t.Literal("amount_mismatch"),
     t.Literal("ignored_type"),
   ],
   {
     description:
-      "what the event did: applied, or why not (no_change: nothing left to change; unknown_payment; amount_mismatch: a charge.succeeded for another amount, not applied; ignored_type: an event type we do not act on)",
+      "what the event did: applied, or why not (no_change: nothing left to change; unknown_payment, unknown_payout: no such payment or payout of ours; amount_mismatch: a charge.succeeded for another amount, not applied; ignored_type: an event type we do not act on)",
   },
 );
 export type WebhookOutcome = Static<typeof WebhookOutcome>;

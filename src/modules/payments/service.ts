@@ -22,6 +22,8 @@ import type { Actor } from "../auth/actor";
 import { bookingFor } from "../bookings/access";
 import type { BookingRow } from "../bookings/dto";
 import { isDue, notificationsOf, settleDue } from "../bookings/lifecycle";
+import { settlePayout } from "../ledger/payouts";
+import { moneyOf, postCapture, postRefundedTotal, releaseAt } from "../ledger/postings";
 import { emailJobOf, insertNotices, type Notice, notifyWithin } from "../notifications/within";
 import { admitPayment } from "./attempt-limits";
 import { BACKSTOP_MS, chargeJobKey, chargeKey, chargesInline } from "./backstop";
@@ -29,6 +31,7 @@ import { type PaymentDtoValue, type PaymentRow, refundedStatus, toPaymentDto } f
 import type { ChargeState, RefundResult } from "./provider";
 import { settleCapture } from "./requests";
 import type { WebhookEventValue, WebhookOutcome } from "./schemas";
+import { DEFAULT_RELEASE_MS, type SettleOptions, timingsOf } from "./timings";
 
 /** Payments that took money (and may have given some back). */
 const SETTLED = ["succeeded", "partially_refunded", "refunded"] as const;
@@ -182,9 +185,6 @@ export type ChargeOutcome =
   | { status: "authorized"; chargeId?: string }
   | { status: "failed"; failureCode: string; chargeId?: string };
 
-/** What a request's authorization holds for: REQUEST_EXPIRY_HOURS. */
-export const requestMsOf = (config: { requestExpiryHours: number }) => config.requestExpiryHours * 3_600_000;
-
 /**
  * Asks the provider for a processing payment's money, under its key: a charge, or (request-to-book,
  * `captureMethod` manual) an authorization. Throws TransientProviderError like the provider.
@@ -231,7 +231,7 @@ export async function settleCharge(
   clock: Clock,
   paymentId: string,
   reported: ChargeOutcome,
-  options: { attempts?: number; emailsAt?: Date; requestMs?: number } = {},
+  options: SettleOptions = {},
 ): Promise<Settled> {
   let outcome = reported;
   const { emailsAt } = options;
@@ -335,10 +335,27 @@ export async function settleCharge(
       paid.where(eq(payments.id, payment.id)),
       tx.update(bookings).set({ status: "confirmed", updatedAt: now }).where(eq(bookings.id, booking.id)),
       notifyWithin(tx, clock, notices, emailsAt),
+      postCapture(
+        tx,
+        clock,
+        moneyOf(booking, hostId),
+        payment.id,
+        releaseAt(booking.checkIn, options.releaseMs ?? DEFAULT_RELEASE_MS),
+      ),
     );
     return { unknown: false, changed: true, freed: false, emails: emailJobOf(notices, emailsAt)[0] };
   }
-  await paid.where(eq(payments.id, payment.id));
+  // Captured all the same: in the ledger, as its refund (below) will be.
+  await together(
+    paid.where(eq(payments.id, payment.id)),
+    postCapture(
+      tx,
+      clock,
+      moneyOf(booking, hostId),
+      payment.id,
+      releaseAt(booking.checkIn, options.releaseMs ?? DEFAULT_RELEASE_MS),
+    ),
+  );
   // The nights are not held for this money (the hold ran out, or the booking was cancelled): all of it goes back.
   const freed =
     booking.status === "pending_payment" && (await settleDue(tx, clock, { ids: [booking.id] })).expired.length > 0;
@@ -372,7 +389,7 @@ async function authorized(
   clock: Clock,
   row: { payment: PaymentRow; booking: BookingRow; hostId: string },
   outcome: { chargeId?: string },
-  options: { attempts?: number; emailsAt?: Date; requestMs?: number },
+  options: SettleOptions,
 ): Promise<Settled> {
   const { payment, booking, hostId } = row;
   const now = clock.now();
@@ -486,6 +503,8 @@ async function recordRefund(deps: JobDeps, refund: RefundRow, result: RefundResu
     if (!p) return null;
     const now = deps.clock.now();
     const refunded = Math.max(p.refundedAmount, Math.min(p.amount, result.refundedTotal));
+    // What came back of the capture, reversed in the ledger (nothing when none was posted).
+    await postRefundedTotal(tx, deps.clock, p, p.refundedAmount, refunded);
     if (refunded !== p.refundedAmount)
       await tx
         .update(payments)
@@ -578,7 +597,20 @@ async function applyEvent(
   deps: Deps,
   event: WebhookEventValue,
 ): Promise<{ outcome: WebhookOutcome; freed: boolean }> {
-  const paymentId = event.data.paymentId.toLowerCase();
+  if (event.type === "payout.paid" || event.type === "payout.failed") {
+    const payoutId = (event.data.payoutId ?? "").toLowerCase();
+    if (!isUuid(payoutId)) return { outcome: "unknown_payout", freed: false };
+    const changed = await settlePayout(
+      tx,
+      deps.clock,
+      payoutId,
+      event.type === "payout.paid"
+        ? { status: "paid" }
+        : { status: "failed", failureCode: event.data.failureCode ?? "payout_failed" },
+    );
+    return { outcome: changed === null ? "unknown_payout" : changed ? "applied" : "no_change", freed: false };
+  }
+  const paymentId = (event.data.paymentId ?? "").toLowerCase();
   if (!isUuid(paymentId)) return { outcome: "unknown_payment", freed: false };
   const settled = (s: Settled): { outcome: WebhookOutcome; freed: boolean } => ({
     outcome: s.unknown ? "unknown_payment" : s.changed ? "applied" : "no_change",
@@ -609,15 +641,7 @@ async function applyEvent(
         }),
       );
     case "charge.authorized":
-      return settled(
-        await settleCharge(
-          tx,
-          deps.clock,
-          paymentId,
-          { status: "authorized" },
-          { requestMs: requestMsOf(deps.config) },
-        ),
-      );
+      return settled(await settleCharge(tx, deps.clock, paymentId, { status: "authorized" }, timingsOf(deps.config)));
     case "charge.captured":
     case "charge.voided": {
       const s = await settleCapture(
@@ -625,6 +649,7 @@ async function applyEvent(
         deps.clock,
         paymentId,
         event.type === "charge.captured" ? { status: "succeeded" } : { status: "refused", reason: "voided" },
+        timingsOf(deps.config),
       );
       return { outcome: s.status === null ? "unknown_payment" : s.changed ? "applied" : "no_change", freed: s.freed };
     }
@@ -650,10 +675,13 @@ async function applyProviderRefund(
   const total = Math.min(p.amount, event.data.amount ?? p.amount);
   if (total <= p.refundedAmount) return "no_change";
   const now = deps.clock.now();
-  await tx
-    .update(payments)
-    .set({ refundedAmount: total, status: refundedStatus(p.amount, total), updatedAt: now })
-    .where(eq(payments.id, p.id));
+  await together(
+    tx
+      .update(payments)
+      .set({ refundedAmount: total, status: refundedStatus(p.amount, total), updatedAt: now })
+      .where(eq(payments.id, p.id)),
+    postRefundedTotal(tx, deps.clock, p, p.refundedAmount, total),
+  );
   await notifyWithin(tx, deps.clock, [
     notice(`webhook:${event.id}:refund`, {
       userId: p.payerId,

@@ -5,7 +5,7 @@
 // after AUTHORIZATION_LAPSE_MS of the service clock, a few ms of latency, and the contract's test tokens.
 import { and, asc, eq, gt, gte, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { simCharges, simRefunds } from "../../db/schema";
+import { simCharges, simPayouts, simRefunds } from "../../db/schema";
 import { type Clock, systemClock } from "../../lib/clock";
 import {
   type AuthorizeResult,
@@ -14,7 +14,10 @@ import {
   type ChargeResult,
   type ChargeState,
   type LedgerCharge,
+  type LedgerPayout,
   type PaymentProvider,
+  type PayoutRequest,
+  type PayoutResult,
   type RefundRequest,
   type RefundResult,
   TransientProviderError,
@@ -35,6 +38,13 @@ const TOKENS: Record<
   pm_card_declined: { outcome: "declined", code: "card_declined" },
   pm_card_insufficient_funds: { outcome: "declined", code: "insufficient_funds" },
   pm_card_processing_error: { outcome: "transient" },
+};
+
+/** What each payout token does; any other fails invalid_payout_method. */
+const PAYOUT_TOKENS: Record<string, { status: "paid" | "in_transit" } | { status: "failed"; code: string }> = {
+  ba_test_ok: { status: "paid" },
+  ba_test_pending: { status: "in_transit" },
+  ba_test_fail: { status: "failed", code: "account_closed" },
 };
 
 /**
@@ -168,6 +178,55 @@ export function simulatedProvider(db: Db, options: SimulatedOptions): PaymentPro
           .returning({ refunded: simCharges.refunded });
         return { status: "succeeded", refundId, refundedTotal: after?.refunded ?? charge.refunded + r.amount };
       });
+    },
+
+    async payout(r: PayoutRequest): Promise<PayoutResult> {
+      await wait();
+      const outcome = PAYOUT_TOKENS[r.token];
+      const status = outcome?.status ?? "failed";
+      const failureCode = outcome ? (outcome.status === "failed" ? outcome.code : null) : "invalid_payout_method";
+      const [created] = await db
+        .insert(simPayouts)
+        .values({
+          key: r.key,
+          payoutRef: `po_${Bun.randomUUIDv7().replaceAll("-", "")}`,
+          reference: r.reference,
+          amount: r.amount,
+          currency: r.currency,
+          token: r.token,
+          status,
+          failureCode,
+        })
+        .onConflictDoNothing()
+        .returning();
+      const row = created ?? (await db.select().from(simPayouts).where(eq(simPayouts.key, r.key)))[0];
+      if (!row) throw new TransientProviderError("payout key vanished");
+      if (row.amount !== r.amount || row.currency !== r.currency || row.reference !== r.reference)
+        throw new Error(`idempotency key ${r.key} was used for a different payout`);
+      return row.status === "failed"
+        ? { status: "failed", payoutRef: row.payoutRef, failureCode: row.failureCode ?? "account_closed" }
+        : { status: row.status as "paid" | "in_transit", payoutRef: row.payoutRef };
+    },
+
+    async *payoutLedger(): AsyncIterable<LedgerPayout[]> {
+      let after: string | null = null;
+      for (;;) {
+        const rows: (typeof simPayouts.$inferSelect)[] = await db
+          .select()
+          .from(simPayouts)
+          .where(after ? gt(simPayouts.key, after) : undefined)
+          .orderBy(asc(simPayouts.key))
+          .limit(1000);
+        if (rows.length === 0) return;
+        yield rows.map((p) => ({
+          reference: p.reference,
+          amount: p.amount,
+          currency: p.currency,
+          status: p.status as LedgerPayout["status"],
+        }));
+        after = (rows[rows.length - 1] as typeof simPayouts.$inferSelect).key;
+        if (rows.length < 1000) return;
+      }
     },
 
     verifyWebhook(rawBody, signature, secret, isFresh) {

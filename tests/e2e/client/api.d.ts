@@ -668,6 +668,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hosts/me/payout-method": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set where your payouts go (a provider token)
+         * @description Replaces the previous one; answered with the token's last 4 characters only. Hosts only (anyone else: 403 forbidden).
+         */
+        put: operations["putHostsMePayoutMethod"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/me/balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your balances per currency
+         * @description pending (captured, not yet released: PAYOUT_RELEASE_HOURS after check-in), available (paid out by the daily run at or above PAYOUT_MINIMUM), inTransit, paidOut, and clawback (what you owe back after a refund came once the money had left; available is negative by as much). Hosts only (anyone else: 403 forbidden).
+         */
+        get: operations["getHostsMeBalance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/me/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your ledger entries, newest first
+         * @description Each capture, refund and release names its booking; each payout step its payout. Hosts only (anyone else: 403 forbidden).
+         */
+        get: operations["getHostsMeLedger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hosts/me/payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your payouts, newest first
+         * @description Hosts only (anyone else: 403 forbidden).
+         */
+        get: operations["getHostsMePayouts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payouts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A payout (its host)
+         * @description Anyone else gets 404, as for an id that does not exist.
+         */
+        get: operations["getPayoutsById"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/bookings/{id}/reviews": {
         parameters: {
             query?: never;
@@ -842,6 +942,26 @@ export interface paths {
          * @description It leaves search at once and its host cannot list it again. Audited. Admins only; to anyone else (no token, another role) 404, as for a route that does not exist.
          */
         post: operations["postAdminPropertiesByIdUnlist"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/ledger/balances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every ledger account's balance per currency
+         * @description Platform accounts and every host's; totals: each currency's sum, which is 0 (the database refuses a transaction that would make it anything else). Admins only; to anyone else (no token, another role) 404, as for a route that does not exist.
+         */
+        get: operations["getAdminLedgerBalances"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1865,10 +1985,10 @@ export interface components {
             /** @description true when this event id was received before (nothing changed this time) */
             replayed: boolean;
             /**
-             * @description what the event did: applied, or why not (no_change: nothing left to change; unknown_payment; amount_mismatch: a charge.succeeded for another amount, not applied; ignored_type: an event type we do not act on)
+             * @description what the event did: applied, or why not (no_change: nothing left to change; unknown_payment, unknown_payout: no such payment or payout of ours; amount_mismatch: a charge.succeeded for another amount, not applied; ignored_type: an event type we do not act on)
              * @enum {string}
              */
-            outcome: "applied" | "no_change" | "unknown_payment" | "amount_mismatch" | "ignored_type";
+            outcome: "applied" | "no_change" | "unknown_payment" | "unknown_payout" | "amount_mismatch" | "ignored_type";
         };
         /**
          * PaymentWebhookEvent
@@ -1884,13 +2004,15 @@ export interface components {
         PaymentWebhookEvent: {
             /** @description the event id (evt_…): a replayed id is answered 200 and changes nothing */
             id: string;
-            /** @description charge.succeeded, charge.failed, charge.refunded, charge.dispute_created, charge.authorized, charge.captured, charge.voided; other types are acknowledged and ignored */
+            /** @description charge.succeeded, charge.failed, charge.refunded, charge.dispute_created, charge.authorized, charge.captured, charge.voided, payout.paid, payout.failed; other types are acknowledged and ignored */
             type: string;
             /** @description unix seconds */
             created: number;
             data: {
-                /** @description our payment id */
-                paymentId: string;
+                /** @description our payment id (charge.* events) */
+                paymentId?: string;
+                /** @description our payout id (payout.* events) */
+                payoutId?: string;
                 /** @description charge.refunded: the charge's refunded total so far (minor units); absent → all of it */
                 amount?: number;
                 failureCode?: string;
@@ -1899,6 +2021,117 @@ export interface components {
             };
         } & {
             [key: string]: unknown;
+        };
+        /** PayoutMethod */
+        PayoutMethod: {
+            /** @description ba_… and the token's last 4 characters only */
+            token: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            updatedAt: string;
+        };
+        /**
+         * PayoutMethodInput
+         * @example {
+         *       "token": "ba_test_ok"
+         *     }
+         */
+        PayoutMethodInput: {
+            /** @description a payout-method token (ba_…), never an account number. The simulated provider's: ba_test_ok (paid), ba_test_fail (fails account_closed), ba_test_pending (in transit until a payout.paid or payout.failed webhook) */
+            token: string;
+        };
+        /** Balance */
+        Balance: {
+            /** @description ISO 4217 */
+            currency: string;
+            /** @description minor units; signed */
+            pending: number;
+            /** @description minor units; negative by `clawback` when a refund came after the money left */
+            available: number;
+            /** @description minor units; signed */
+            inTransit: number;
+            /** @description minor units; signed */
+            paidOut: number;
+            /** @description what the host owes back (0 when nothing) */
+            clawback: number;
+        };
+        /** Balances */
+        Balances: {
+            balances: components["schemas"]["Balance"][];
+        };
+        /** LedgerEntry */
+        LedgerEntry: {
+            /** @description the entry's id */
+            id: string;
+            /**
+             * Format: uuid
+             * @description UUID (v7)
+             */
+            transactionId: string;
+            /** @description host:<id>:pending | available | payout_in_transit */
+            account: string;
+            /** @description minor units; signed */
+            amount: number;
+            /** @description ISO 4217 */
+            currency: string;
+            /** @enum {string} */
+            kind: "capture" | "refund" | "release" | "payout" | "payout_failed" | "clawback";
+            /**
+             * Format: uuid
+             * @description UUID (v7)
+             */
+            bookingId?: string;
+            /**
+             * Format: uuid
+             * @description UUID (v7)
+             */
+            payoutId?: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            createdAt: string;
+        };
+        /** LedgerEntryPage */
+        LedgerEntryPage: {
+            data: components["schemas"]["LedgerEntry"][];
+            nextCursor: string | null;
+        };
+        /** Payout */
+        Payout: {
+            /**
+             * Format: uuid
+             * @description UUID (v7)
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description UUID (v7)
+             */
+            hostId: string;
+            amount: number;
+            /** @description ISO 4217 */
+            currency: string;
+            /** @enum {string} */
+            status: "pending" | "in_transit" | "paid" | "failed";
+            failureCode?: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339 UTC timestamp
+             */
+            updatedAt: string;
+        };
+        /** PayoutPage */
+        PayoutPage: {
+            data: components["schemas"]["Payout"][];
+            nextCursor: string | null;
         };
         /**
          * CreateReview
@@ -1970,6 +2203,24 @@ export interface components {
         ModerationReason: {
             /** @description why, for the audit log (and the user) */
             reason: string;
+        };
+        /** AccountBalance */
+        AccountBalance: {
+            account: string;
+            /** @description ISO 4217 */
+            currency: string;
+            /** @description minor units; signed */
+            balance: number;
+        };
+        /** LedgerBalances */
+        LedgerBalances: {
+            accounts: components["schemas"]["AccountBalance"][];
+            totals: {
+                /** @description ISO 4217 */
+                currency: string;
+                /** @description always 0 */
+                sum: number;
+            }[];
         };
         /** TaxRule */
         TaxRule: {
@@ -6613,6 +6864,489 @@ export interface operations {
             };
         };
     };
+    putHostsMePayoutMethod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "ba_test_ok"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PayoutMethodInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutMethod"];
+                };
+            };
+            /** @description The request is malformed: a body that is not (valid) JSON, a token or signature that is not valid (`invalid_json`) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_json";
+                    };
+                };
+            };
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
+                };
+            };
+            /** @description Authenticated but not allowed (`forbidden`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
+                };
+            };
+            /** @description The body did not arrive within BODY_TIMEOUT_MS (`request_timeout`) */
+            408: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "request_timeout";
+                    };
+                };
+            };
+            /** @description Conflicts with the current state (`conflict`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "conflict";
+                    };
+                };
+            };
+            /** @description The body is over 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`validation_failed`) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "validation_failed";
+                    };
+                };
+            };
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    getHostsMeBalance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Balances"];
+                };
+            };
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
+                };
+            };
+            /** @description Authenticated but not allowed (`forbidden`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
+                };
+            };
+            /** @description The body is over 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    getHostsMeLedger: {
+        parameters: {
+            query?: {
+                /** @description page size, 1–100 */
+                limit?: number;
+                /** @description opaque; from the previous page's nextCursor */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerEntryPage"];
+                };
+            };
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
+                };
+            };
+            /** @description Authenticated but not allowed (`forbidden`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
+                };
+            };
+            /** @description The body is over 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`invalid_cursor`, `validation_failed`) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_cursor" | "validation_failed";
+                    };
+                };
+            };
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    getHostsMePayouts: {
+        parameters: {
+            query?: {
+                /** @description page size, 1–100 */
+                limit?: number;
+                /** @description opaque; from the previous page's nextCursor */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutPage"];
+                };
+            };
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
+                };
+            };
+            /** @description Authenticated but not allowed (`forbidden`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
+                };
+            };
+            /** @description The body is over 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Well-formed input that breaks a rule (a cursor this query did not issue included); `errors` names each field (`invalid_cursor`, `validation_failed`) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "invalid_cursor" | "validation_failed";
+                    };
+                };
+            };
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    getPayoutsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description UUID (v7) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payout"];
+                };
+            };
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
+                };
+            };
+            /** @description Authenticated but not allowed (`forbidden`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
+                };
+            };
+            /** @description No such resource, or one the caller may not see (`not_found`) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            /** @description The body is over 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
+                    };
+                };
+            };
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
+                };
+            };
+        };
+    };
     postBookingsByIdReviews: {
         parameters: {
             query?: never;
@@ -7764,6 +8498,93 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {string} */
                         code: "validation_failed";
+                    };
+                };
+            };
+            /** @description A dependency is unreachable; retry after `Retry-After` seconds (`unavailable`) */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "unavailable";
+                    };
+                };
+            };
+        };
+    };
+    getAdminLedgerBalances: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerBalances"];
+                };
+            };
+            /** @description Missing, invalid or expired token, or bad credentials (`token_expired`, `unauthenticated`) */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "token_expired" | "unauthenticated";
+                    };
+                };
+            };
+            /** @description Authenticated but not allowed (`forbidden`) */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "forbidden";
+                    };
+                };
+            };
+            /** @description No such resource, or one the caller may not see (`not_found`) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "not_found";
+                    };
+                };
+            };
+            /** @description The body is over 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {string} */
+                        code: "payload_too_large";
                     };
                 };
             };
