@@ -9,7 +9,7 @@ import { sql } from "drizzle-orm";
 import { checkLedger } from "../../src/modules/ledger/check";
 import { runPayouts, sendPayout } from "../../src/modules/ledger/payouts";
 import { post, proportional } from "../../src/modules/ledger/postings";
-import { signWebhook } from "../../src/modules/payments/provider";
+import { signWebhook, TransientProviderError } from "../../src/modules/payments/provider";
 import { createAdmin } from "../../src/modules/users/admin-cli";
 import { type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
 import { type BookingBody, book, captureMail, drainJobs, setClock } from "../support/bookings";
@@ -116,11 +116,11 @@ describe("a capture, its release and its payout", () => {
     const { host, listing } = await newHost();
     const { booking } = await paidStay(listing.id, "2031-07-10");
     const payout = booking.price.hostPayout;
-    // Not before: 23 h after the check-in day began.
-    await at("2031-07-10T23:00:00.000Z");
+    // Not before: a minute short of 24 h after check-in (15:00 UTC).
+    await at("2031-07-11T14:59:00.000Z");
     await drainJobs(t);
     expect((await balanceOf(host))?.pending).toBe(payout);
-    await at("2031-07-11T00:00:00.000Z");
+    await at("2031-07-11T15:00:00.000Z");
     await drainJobs(t);
     expect(await balanceOf(host)).toMatchObject({ pending: 0, available: payout });
     // No payout method: the run skips the host, the balance waits.
@@ -168,7 +168,7 @@ describe("a capture, its release and its payout", () => {
   test("a failed payout returns the money to available; a pending one waits for its webhook", async () => {
     const { host, listing } = await newHost();
     const { booking } = await paidStay(listing.id, "2031-07-20");
-    await at("2031-07-21T01:00:00.000Z");
+    await at("2031-07-21T16:00:00.000Z");
     await drainJobs(t);
     await t.call("PUT", api("/hosts/me/payout-method"), { token: host.accessToken, body: { token: "ba_test_fail" } });
     const [failed] = await runPayouts(t.deps, { hostIds: [host.id] });
@@ -190,8 +190,6 @@ describe("a capture, its release and its payout", () => {
     ).toBe("in_transit");
     // While one is in flight the run makes no other for that currency.
     expect((await runPayouts(t.deps, { hostIds: [host.id] })).length).toBe(0);
-    // The provider's books say paid (what its webhook then tells us).
-    await query("update sim_payouts set status = 'paid' where reference = $1", [pending?.id]);
     const body = JSON.stringify({
       id: `evt_${crypto.randomUUID()}`,
       type: "payout.paid",
@@ -213,7 +211,7 @@ describe("a capture, its release and its payout", () => {
   test("a payout whose answer was lost (the worker killed after the provider paid) is sent once", async () => {
     const { host, listing } = await newHost();
     await paidStay(listing.id, "2031-08-01");
-    await at("2031-08-02T01:00:00.000Z");
+    await at("2031-08-02T16:00:00.000Z");
     await drainJobs(t);
     await t.call("PUT", api("/hosts/me/payout-method"), { token: host.accessToken, body: { token: "ba_test_ok" } });
     const [made] = await runPayouts(t.deps, { hostIds: [host.id] });
@@ -228,10 +226,16 @@ describe("a capture, its release and its payout", () => {
     });
     await sendPayout(t.deps, made.id);
     await drainJobs(t);
-    const rows = await query<{ payout_ref: string }>("select payout_ref from sim_payouts where reference = $1", [
+    // The provider's first answer is the one recorded: one payout at the provider, ours paid by it.
+    const rows = await query<{ n: number }>("select count(*)::int as n from sim_payouts where reference = $1", [
       made.id,
     ]);
-    expect(rows.map((r) => r.payout_ref)).toEqual([first.payoutRef]);
+    expect(rows[0]?.n).toBe(1);
+    const [ours] = await query<{ provider_ref: string; status: string }>(
+      "select provider_ref, status from payouts where id = $1",
+      [made.id],
+    );
+    expect(ours).toEqual({ provider_ref: first.payoutRef, status: "paid" });
     expect((await balanceOf(host))?.paidOut).toBe(made.amount);
     await at(NOW);
   });
@@ -263,17 +267,77 @@ describe("refunds", () => {
       booking.price.hostPayout - (proportional(12_100, [booking.price.hostPayout, 2_860, 0])[0] ?? 0),
     );
     // The release moves the rest the host keeps.
-    await at("2031-09-02T01:00:00.000Z");
+    await at("2031-09-02T16:00:00.000Z");
     await drainJobs(t);
     expect(await balanceOf(host)).toMatchObject({ pending: 0, available: b?.pending });
     await sumsAreZero();
     await at(NOW);
   });
 
+  test("a refund in steps reverses the capture exactly: a full refund nets every line to zero", async () => {
+    const { host, listing } = await newHost();
+    const { booking, paymentId } = await paidStay(listing.id, "2031-09-20");
+    const refunded = async (amount: number) => {
+      const body = JSON.stringify({
+        id: `evt_${crypto.randomUUID()}`,
+        type: "charge.refunded",
+        created: Math.floor(Date.now() / 1000),
+        data: { paymentId, amount },
+      });
+      return t.call<{ outcome: string }>("POST", api("/webhooks/payments"), {
+        rawBody: body,
+        headers: {
+          "content-type": "application/json",
+          "payment-signature": signWebhook(SECRET, body, Math.floor(Date.now() / 1000)),
+        },
+      });
+    };
+    // 55 first (its split rounds), then the rest: the host and the platform each get all of theirs back.
+    expect((await refunded(55)).body.outcome).toBe("applied");
+    expect((await refunded(booking.price.total)).body.outcome).toBe("applied");
+    const lines = await query<{ account: string; n: number }>(
+      `select e.account, sum(e.amount)::int as n from ledger_entries e join ledger_transactions x on x.id = e.transaction_id
+       where x.payment_id = $1 group by e.account`,
+      [paymentId],
+    );
+    for (const l of lines) expect({ account: l.account, n: l.n }).toEqual({ account: l.account, n: 0 });
+    expect(await balanceOf(host)).toMatchObject({ pending: 0, available: 0, clawback: 0 });
+  });
+
+  test("a cancelled stay whose refund is late releases only what its host keeps", async () => {
+    const { host, listing } = await newHost();
+    const { booking } = await paidStay(listing.id, "2031-09-25");
+    const refund = t.deps.payments.refund;
+    t.deps.payments.refund = async () => {
+      throw new TransientProviderError("the provider is down (test)");
+    };
+    try {
+      await at("2031-09-26T16:00:00.000Z");
+      // The host cancels the stay under way: all of it is owed back, and the refund cannot be made yet.
+      expect((await t.call("POST", api(`/bookings/${booking.id}/cancel`), { token: host.accessToken })).status).toBe(
+        200,
+      );
+      await drainJobs(t);
+      // Its release ran meanwhile: nothing of it became available to pay out.
+      expect(await balanceOf(host)).toMatchObject({ pending: booking.price.hostPayout, available: 0 });
+    } finally {
+      t.deps.payments.refund = refund;
+    }
+    // The provider is back: the refund job (between retries, or a dead letter) runs again.
+    await t.deps.db.execute(sql`update outbox set run_at = now(), dead_at = null, attempts = 0, sent_at = null,
+      locked_until = null where dedupe_key = ${`booking:${booking.id}:refund`}`);
+    for (let i = 0; i < 200 && (await balanceOf(host))?.pending !== 0; i++) {
+      await drainJobs(t);
+      await Bun.sleep(10);
+    }
+    expect(await balanceOf(host)).toMatchObject({ pending: 0, available: 0, clawback: 0 });
+    await at(NOW);
+  });
+
   test("a refund after the money left is a clawback: available goes negative, flagged, recovered from the next payouts", async () => {
     const { host, listing } = await newHost();
     const first = await paidStay(listing.id, "2031-10-01");
-    await at("2031-10-02T01:00:00.000Z");
+    await at("2031-10-02T16:00:00.000Z");
     await drainJobs(t);
     await t.call("PUT", api("/hosts/me/payout-method"), { token: host.accessToken, body: { token: "ba_test_ok" } });
     await runPayouts(t.deps, { hostIds: [host.id] });
@@ -290,11 +354,11 @@ describe("refunds", () => {
     expect(kinds.map((k) => k.kind)).toContain("clawback");
     // The next stay's money pays the debt back first: nothing is paid out until it is.
     const second = await paidStay(listing.id, "2031-10-20");
-    await at("2031-10-21T01:00:00.000Z");
+    await at("2031-10-21T16:00:00.000Z");
     await drainJobs(t);
     expect((await runPayouts(t.deps, { hostIds: [host.id] })).length).toBe(0);
     const third = await paidStay(listing.id, "2031-11-01");
-    await at("2031-11-02T01:00:00.000Z");
+    await at("2031-11-02T16:00:00.000Z");
     await drainJobs(t);
     const [paid] = await runPayouts(t.deps, { hostIds: [host.id] });
     expect(paid?.amount).toBe(second.booking.price.hostPayout + third.booking.price.hostPayout - owed);
@@ -381,26 +445,36 @@ describe("concurrency: a refund, the payout run and a release of one host at onc
     const stays: { guest: Registered; booking: BookingBody }[] = [];
     for (let i = 0; i < 4; i++) stays.push(await paidStay(listing.id, `2031-12-${String(1 + i * 3).padStart(2, "0")}`));
     // The first two released; then, at once: a payout run, the third's release, a guest's refund, another run.
-    await at("2031-12-05T01:00:00.000Z");
+    await at("2031-12-05T16:00:00.000Z");
     await drainJobs(t);
-    await at("2031-12-08T01:00:00.000Z");
+    await at("2031-12-08T16:00:00.000Z");
     const [s3, s4] = [stays[2], stays[3]] as [(typeof stays)[0], (typeof stays)[0]];
-    await Promise.all([
+    const [a, , , b] = await Promise.all([
       runPayouts(t.deps, { hostIds: [host.id] }),
       drainJobs(t),
       t.call("POST", api(`/bookings/${s4.booking.id}/cancel`), { token: s4.guest.accessToken }),
       runPayouts(t.deps, { hostIds: [host.id] }),
     ]);
+    // The runs may make one payout each (the second once the first was paid, of what a release
+    // added since), never two of the same money: never two in flight (the partial unique index),
+    // and every one of them is of money held (the conservation below).
+    const made = [...a, ...b];
+    const amounts = await query<{ n: number }>(
+      "select count(*)::int as n from payouts where host_id = $1 and status in ('pending', 'in_transit')",
+      [host.id],
+    );
+    expect(amounts[0]?.n ?? 0).toBeLessThanOrEqual(1);
     await drainJobs(t);
     await runPayouts(t.deps, { hostIds: [host.id] });
     await drainJobs(t);
-    const b = (await balanceOf(host)) as Balance;
+    const bal = (await balanceOf(host)) as Balance;
+    expect(made.reduce((x, p) => x + p.amount, 0)).toBeLessThanOrEqual(bal.paidOut + bal.inTransit);
     const earned = stays.reduce((a, s) => a + s.booking.price.hostPayout, 0);
     const refundedToHost = s4.booking.price.hostPayout;
-    expect(b.paidOut + b.available + b.pending + b.inTransit).toBe(earned - refundedToHost);
-    expect(b.paidOut).toBeLessThanOrEqual(earned - refundedToHost);
-    expect(b.available).toBeGreaterThanOrEqual(0);
-    expect(s3).toBeDefined();
+    expect(bal.paidOut + bal.available + bal.pending + bal.inTransit).toBe(earned - refundedToHost);
+    expect(bal.paidOut).toBeLessThanOrEqual(earned - refundedToHost);
+    expect(bal.available).toBeGreaterThanOrEqual(0);
+    expect(s3.booking.price.hostPayout).toBeGreaterThan(0);
     await sumsAreZero();
     await at(NOW);
   }, 60_000);

@@ -373,7 +373,9 @@ describe("what a demanding host and guest expect", () => {
       .catch((e: { code?: string; cause?: { code?: string } }) => e.cause?.code ?? e.code ?? "error");
     await locked;
     const settling = t.deps.db
-      .transaction((tx) => settleCapture(tx, { now: () => new Date(NOW) }, paymentId, { status: "succeeded" }))
+      .transaction((tx) =>
+        settleCapture(tx, { now: () => new Date(NOW) }, paymentId, { status: "succeeded" }, { releaseMs: 86_400_000 }),
+      )
       .then((r) => r.status)
       .catch((e: { code?: string; cause?: { code?: string } }) => e.cause?.code ?? e.code ?? "error");
     // The capture waited for the decline and found the payment voided: no change, no 40P01.

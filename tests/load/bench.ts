@@ -725,7 +725,8 @@ async function payoutScenario(env: Record<string, string>, cwd: string) {
   );
   const check = timedCommand(["ledger", "check"]);
   notes.push(
-    `ledger check after it: ${fmt(check.ms / 1000, 1)} s whole command, exit ${check.code} (${check.err.split("\n").pop()})`,
+    `ledger check after it: ${fmt(check.ms / 1000, 1)} s whole command, exit ${check.code} (${check.err.split("\n").pop()}; ` +
+      `expected here: the balances were written without the provider's charges behind them — ${check.out.split("\n")[0]})`,
   );
 }
 

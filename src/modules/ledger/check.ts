@@ -24,9 +24,16 @@ async function rows<T>(db: Db, query: ReturnType<typeof sql>): Promise<T[]> {
 
 export async function checkLedger(db: Db, provider: PaymentProvider): Promise<LedgerProblem[]> {
   const problems: LedgerProblem[] = [];
+  // The ledger's start: payments made before its first transaction (a database that had payments
+  // before the ledger existed) are not in it, and are not looked for.
+  const [epoch] = await rows<{ at: string | null }>(
+    db,
+    sql`select min(created_at)::text as at from ledger_transactions`,
+  );
+  const since = epoch?.at ?? "infinity";
   for (const r of await rows<{ transactionId: string; currency: string; sum: number }>(
     db,
-    sql`select transaction_id as "transactionId", currency, sum(amount)::int as sum from ledger_entries
+    sql`select transaction_id as "transactionId", currency, sum(amount)::float8 as sum from ledger_entries
       group by transaction_id, currency having sum(amount) <> 0`,
   ))
     problems.push({ kind: "unbalanced_transaction", ...r });
@@ -34,7 +41,7 @@ export async function checkLedger(db: Db, provider: PaymentProvider): Promise<Le
   for (const r of await rows<{ paymentId: string; status: string }>(
     db,
     sql`select p.id as "paymentId", p.status from payments p
-      where p.status in ('succeeded', 'partially_refunded', 'refunded')
+      where p.status in ('succeeded', 'partially_refunded', 'refunded') and p.created_at >= ${since}::timestamptz
         and not exists (select 1 from ledger_transactions t where t.source_key = 'capture:' || p.id)`,
   ))
     problems.push({ kind: "capture_missing", ...r });
@@ -47,7 +54,7 @@ export async function checkLedger(db: Db, provider: PaymentProvider): Promise<Le
   // Refunds: what the ledger gave back of each captured payment is its refundedAmount.
   for (const r of await rows<{ paymentId: string; refundedAmount: number; ledger: number }>(
     db,
-    sql`select p.id as "paymentId", p.refunded_amount as "refundedAmount", coalesce(r.back, 0)::int as ledger
+    sql`select p.id as "paymentId", p.refunded_amount as "refundedAmount", coalesce(r.back, 0)::float8 as ledger
       from payments p
       join ledger_transactions c on c.source_key = 'capture:' || p.id
       left join (
@@ -76,22 +83,27 @@ export async function checkLedger(db: Db, provider: PaymentProvider): Promise<Le
       (r) => r.id,
     ),
   );
+  const ours = new Set(
+    (await rows<{ id: string }>(db, sql`select id from payments where created_at >= ${since}::timestamptz`)).map(
+      (r) => r.id,
+    ),
+  );
   const held = new Map<string, number>();
   const add = (currency: string, n: number) => held.set(currency, (held.get(currency) ?? 0) + n);
   for await (const page of provider.ledger())
     for (const c of page)
-      if (c.status === "succeeded" && (captured.has(c.reference) || c.amount !== c.refunded))
+      if (c.status === "succeeded" && (captured.has(c.reference) || (ours.has(c.reference) && c.amount !== c.refunded)))
         add(c.currency, c.amount - c.refunded);
   for await (const page of provider.payoutLedger())
     for (const p of page) if (p.status === "paid") add(p.currency, -p.amount);
   const clearing = await rows<{ currency: string; balance: number }>(
     db,
-    sql`select currency, sum(amount)::int as balance from ledger_entries where account = 'platform:clearing' group by currency`,
+    sql`select currency, sum(amount)::float8 as balance from ledger_entries where account = 'platform:clearing' group by currency`,
   );
-  const ours = new Map(clearing.map((c) => [c.currency, -c.balance]));
-  for (const currency of new Set([...held.keys(), ...ours.keys()])) {
+  const booked = new Map(clearing.map((c) => [c.currency, -c.balance]));
+  for (const currency of new Set([...held.keys(), ...booked.keys()])) {
     const theirs = held.get(currency) ?? 0;
-    const mine = ours.get(currency) ?? 0;
+    const mine = booked.get(currency) ?? 0;
     if (theirs !== mine) problems.push({ kind: "clearing_differs", currency, ledger: mine, provider: theirs });
   }
   return problems;

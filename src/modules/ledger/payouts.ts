@@ -19,10 +19,13 @@ import { hostBalance, hostTurn, post } from "./postings";
 
 type PayoutRow = typeof payouts.$inferSelect;
 
+/** Payouts the run makes at once (each its own short transaction on the pool). */
+const RUN_CONCURRENCY = 4;
+
 /** Host and currency pairs whose available balance reaches the minimum, with a payout method, none in flight. */
 async function candidates(db: Db, minimum: number, hostIds?: string[]) {
   const rows = await db.execute(sql`
-    select e.host_id as "hostId", e.currency, sum(e.amount)::int as available
+    select e.host_id as "hostId", e.currency, sum(e.amount)::float8 as available
     from ledger_entries e
     join payout_methods m on m.host_id = e.host_id
     where e.account = 'host:' || e.host_id || ':available'
@@ -113,10 +116,17 @@ export async function runPayouts(
   options: { hostIds?: string[] } = {},
 ): Promise<PayoutRow[]> {
   const made: PayoutRow[] = [];
-  for (const c of await candidates(deps.db, deps.config.payoutMinimum, options.hostIds)) {
-    const p = await makePayout(deps, c.hostId, c.currency);
-    if (p) made.push(p);
-  }
+  const due = await candidates(deps.db, deps.config.payoutMinimum, options.hostIds);
+  // Hosts are independent (each payout under its own host's turn): a few at a time.
+  let next = 0;
+  const worker = async () => {
+    while (next < due.length) {
+      const c = due[next++] as (typeof due)[number];
+      const p = await makePayout(deps, c.hostId, c.currency);
+      if (p) made.push(p);
+    }
+  };
+  await Promise.all(Array.from({ length: RUN_CONCURRENCY }, worker));
   if (made.length) deps.log.info("payouts made", { count: made.length });
   return made;
 }

@@ -14,6 +14,7 @@ import { bookings, ledgerEntries, ledgerTransactions, properties } from "../../d
 import { together } from "../../db/together";
 import { enqueueMany } from "../../jobs/outbox";
 import type { Clock } from "../../lib/clock";
+import { checkInInstant } from "../bookings/refunds";
 
 export type LedgerKind = "capture" | "refund" | "clawback" | "release" | "payout" | "payout_failed";
 export type HostBucket = "pending" | "available" | "payout_in_transit";
@@ -84,6 +85,9 @@ export interface BookingMoney {
   serviceFee: number;
   taxTotal: number;
   currency: string;
+  /** For a release: a cancelled booking keeps only what is not refunded. */
+  status?: string;
+  refundAmount?: number | null;
 }
 
 /** A booking row's money, with its property's host. */
@@ -111,6 +115,8 @@ export async function bookingMoney(tx: Db, bookingId: string): Promise<BookingMo
       serviceFee: bookings.serviceFee,
       taxTotal: bookings.taxTotal,
       currency: bookings.currency,
+      status: bookings.status,
+      refundAmount: bookings.refundAmount,
     })
     .from(bookings)
     .innerJoin(properties, eq(properties.id, bookings.propertyId))
@@ -136,16 +142,18 @@ export async function postRefundedTotal(
   return postRefund(tx, clock, money, {
     sourceKey: `refund:${p.id}:${after}`,
     paymentId: p.id,
-    amount: after - before,
+    before,
+    after,
   });
 }
 
 /** The platform's part of a booking: the guest's service fee and the host fee (the host's part less its payout). */
 const feesOf = (b: BookingMoney) => b.total - b.hostPayout - b.taxTotal;
+/** The capture's lines a refund reverses in proportion: the host's, the platform's, the taxes. */
+const partsOf = (b: BookingMoney) => [b.hostPayout, feesOf(b), b.taxTotal];
 
-/** When a booking's host part is released: `releaseMs` (PAYOUT_RELEASE_HOURS) after its check-in day begins (UTC). */
-export const releaseAt = (checkIn: string, releaseMs: number) =>
-  new Date(Date.parse(`${checkIn}T00:00:00Z`) + releaseMs);
+/** When a booking's host part is released: `releaseMs` (PAYOUT_RELEASE_HOURS) after its check-in (15:00 UTC, as refunds count it). */
+export const releaseAt = (checkIn: string, releaseMs: number) => new Date(checkInInstant(checkIn) + releaseMs);
 
 /**
  * A captured payment of a booking: clearing ← total; host pending, fees and taxes payable → their
@@ -189,12 +197,15 @@ function postCaptureEntries(tx: Db, clock: Clock, b: BookingMoney, paymentId: st
  * ties to the earlier part).
  */
 export function proportional(amount: number, parts: number[]): number[] {
-  const whole = parts.reduce((a, b) => a + b, 0);
-  if (whole <= 0) return parts.map(() => 0);
-  const exact = parts.map((p) => (amount * p) / whole);
-  const shares = exact.map(Math.floor);
+  const whole = BigInt(parts.reduce((a, b) => a + b, 0));
+  if (whole <= 0n) return parts.map(() => 0);
+  // Integers throughout (amount × part can pass 2^53): each share's floor and its remainder.
+  const exact = parts.map((p) => BigInt(amount) * BigInt(p));
+  const shares = exact.map((x) => Number(x / whole));
   let left = amount - shares.reduce((a, b) => a + b, 0);
-  const order = exact.map((x, i) => ({ i, frac: x - Math.floor(x) })).sort((a, b) => b.frac - a.frac || a.i - b.i);
+  const order = exact
+    .map((x, i) => ({ i, rest: x % whole }))
+    .sort((a, b) => (a.rest === b.rest ? a.i - b.i : a.rest > b.rest ? -1 : 1));
   for (const { i } of order) {
     if (left <= 0) break;
     shares[i] = (shares[i] as number) + 1;
@@ -203,14 +214,24 @@ export function proportional(amount: number, parts: number[]): number[] {
   return shares;
 }
 
+/**
+ * What a step of a refund from `before` to `after` (refunded totals) takes back of each part:
+ * the split of the new total less the split of the old one, so the steps of any refund add up to
+ * the split of its total, and a full refund nets every part to zero.
+ */
+export function refundStep(before: number, after: number, parts: number[]): number[] {
+  const then = proportional(before, parts);
+  return proportional(after, parts).map((x, i) => x - (then[i] as number));
+}
+
 /** A host's balance of one bucket for one booking (its captures, refunds and release). */
 async function bookingBucket(tx: Db, b: BookingMoney, bucket: HostBucket): Promise<number> {
   const [row] = await tx
-    .select({ n: sql<number>`coalesce(sum(${ledgerEntries.amount}), 0)::int` })
+    .select({ n: sql<number>`coalesce(sum(${ledgerEntries.amount}), 0)::float8` })
     .from(ledgerEntries)
     .innerJoin(ledgerTransactions, eq(ledgerTransactions.id, ledgerEntries.transactionId))
     .where(and(eq(ledgerTransactions.bookingId, b.id), eq(ledgerEntries.account, hostAccount(b.hostId, bucket))));
-  return row?.n ?? 0;
+  return Number(row?.n ?? 0);
 }
 
 /**
@@ -223,7 +244,7 @@ export async function postRefund(
   tx: Db,
   clock: Clock,
   b: BookingMoney,
-  r: { sourceKey: string; paymentId: string; amount: number },
+  r: { sourceKey: string; paymentId: string; before: number; after: number },
 ): Promise<boolean> {
   const [captured] = await tx
     .select({ id: ledgerTransactions.id })
@@ -231,7 +252,8 @@ export async function postRefund(
     .where(eq(ledgerTransactions.sourceKey, `capture:${r.paymentId}`));
   if (!captured) return false;
   await hostTurn(tx, b.hostId);
-  const [host, fees, taxes] = proportional(r.amount, [b.hostPayout, feesOf(b), b.taxTotal]) as [number, number, number];
+  const amount = r.after - r.before;
+  const [host, fees, taxes] = refundStep(r.before, r.after, partsOf(b)) as [number, number, number];
   const pending = Math.max(0, await bookingBucket(tx, b, "pending"));
   const fromPending = Math.min(pending, host);
   const fromAvailable = host - fromPending;
@@ -247,7 +269,7 @@ export async function postRefund(
     bookingId: b.id,
     paymentId: r.paymentId,
     lines: [
-      { account: "platform:clearing", amount: r.amount },
+      { account: "platform:clearing", amount },
       { hostId: b.hostId, bucket: "pending", amount: -fromPending },
       { hostId: b.hostId, bucket: "available", amount: -fromAvailable },
       { account: "platform:fees", amount: -fees },
@@ -257,9 +279,16 @@ export async function postRefund(
 }
 
 /** The release of a booking's host part still pending: pending → available (once per booking). */
-export async function postRelease(tx: Db, clock: Clock, b: Pick<BookingMoney, "id" | "hostId" | "currency">) {
+export async function postRelease(tx: Db, clock: Clock, b: BookingMoney) {
   await hostTurn(tx, b.hostId);
-  const pending = await bookingBucket(tx, b as BookingMoney, "pending");
+  const held = await bookingBucket(tx, b, "pending");
+  // A cancelled booking releases only the host's share of what the guest does not get back, even
+  // while its refund is on its way (the rest stays pending for that refund to take).
+  const kept =
+    b.status === "cancelled" ? b.hostPayout - (refundStep(0, b.refundAmount ?? 0, partsOf(b))[0] ?? 0) : b.hostPayout;
+  // (Nothing was released before: one release per booking. What the refunds took so far came out
+  // of pending, so what is left to refund is what pending holds beyond `kept`.)
+  const pending = Math.max(0, Math.min(held, kept));
   return post(tx, clock, {
     sourceKey: `release:${b.id}`,
     kind: "release",
@@ -278,7 +307,7 @@ export async function postRelease(tx: Db, clock: Clock, b: Pick<BookingMoney, "i
 /** A host's balance of one bucket in one currency. */
 export async function hostBalance(tx: Db, hostId: string, currency: string, bucket: HostBucket): Promise<number> {
   const [row] = await tx
-    .select({ n: sql<number>`coalesce(sum(${ledgerEntries.amount}), 0)::int` })
+    .select({ n: sql<number>`coalesce(sum(${ledgerEntries.amount}), 0)::float8` })
     .from(ledgerEntries)
     .where(
       and(
@@ -287,5 +316,5 @@ export async function hostBalance(tx: Db, hostId: string, currency: string, buck
         eq(ledgerEntries.account, hostAccount(hostId, bucket)),
       ),
     );
-  return row?.n ?? 0;
+  return Number(row?.n ?? 0);
 }

@@ -42,13 +42,13 @@ export async function hostBalances(db: Db, hostId: string): Promise<BalanceDtoVa
       .select({
         currency: ledgerEntries.currency,
         account: ledgerEntries.account,
-        n: sql<number>`sum(${ledgerEntries.amount})::int`,
+        n: sql<number>`sum(${ledgerEntries.amount})::float8`,
       })
       .from(ledgerEntries)
       .where(eq(ledgerEntries.hostId, hostId))
       .groupBy(ledgerEntries.currency, ledgerEntries.account),
     db
-      .select({ currency: payouts.currency, n: sql<number>`sum(${payouts.amount})::int` })
+      .select({ currency: payouts.currency, n: sql<number>`sum(${payouts.amount})::float8` })
       .from(payouts)
       .where(and(eq(payouts.hostId, hostId), eq(payouts.status, "paid")))
       .groupBy(payouts.currency),
@@ -165,7 +165,7 @@ export async function ledgerBalances({ actor }: { actor: Actor }, deps: Deps) {
     .select({
       account: ledgerEntries.account,
       currency: ledgerEntries.currency,
-      balance: sql<number>`sum(${ledgerEntries.amount})::int`,
+      balance: sql<number>`sum(${ledgerEntries.amount})::float8`,
     })
     .from(ledgerEntries)
     .groupBy(ledgerEntries.account, ledgerEntries.currency)

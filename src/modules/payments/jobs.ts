@@ -5,6 +5,7 @@ import { onChange } from "../../cache/invalidation";
 import { bookings, payments } from "../../db/schema";
 import { enqueueMany } from "../../jobs/outbox";
 import type { Handlers } from "../../jobs/registry";
+import { stalePayouts } from "../ledger/payouts";
 import { chargeKey } from "./backstop";
 import { TransientProviderError } from "./provider";
 import { reconcileAndRecord } from "./reconcile";
@@ -113,6 +114,19 @@ export const paymentHandlers: Handlers = {
     );
     if (accepted.length)
       deps.log.warn("accepted requests still uncaptured were sent back to the provider", { count: accepted.length });
+    // Payouts still pending long after they were made (their send job dead or lost): sent again,
+    // under their own key — a host's next payout waits for this one.
+    const unsent = await stalePayouts(deps.db, new Date(deps.clock.now().getTime() - STALE_PROCESSING_MS));
+    await enqueueMany(
+      deps.db,
+      deps.clock,
+      unsent.map((id) => ({
+        type: "payout.send" as const,
+        payload: { payoutId: id },
+        dedupeKey: `payout:${id}:send:${job.payload.slot}`,
+      })),
+    );
+    if (unsent.length) deps.log.warn("payouts still pending were sent again", { count: unsent.length });
   },
   // A voided payment's authorization released at the provider. Captured there after all (its
   // dashboard, a capture whose answer was lost): all of it is given back, as a refund on record.

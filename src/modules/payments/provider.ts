@@ -142,6 +142,12 @@ export interface PaymentProvider {
   payout(request: PayoutRequest): Promise<PayoutResult>;
   /** Every payout the provider made, page by page. */
   payoutLedger(): AsyncIterable<LedgerPayout[]>;
+  /**
+   * The simulated provider only: a verified event it is told of is its own decision (whoever
+   * sent it plays the provider, as a test does), so its books follow it. A real gateway's books
+   * are its own: it does not implement this.
+   */
+  observe?(event: WebhookEvent): Promise<void>;
 }
 
 /** `t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`: the contract's Payment-Signature header. */

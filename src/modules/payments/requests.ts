@@ -29,7 +29,7 @@ import { notifyWithin } from "../notifications/within";
 import { BACKSTOP_MS, captureJobKey, chargeKey } from "./backstop";
 import type { PaymentRow } from "./dto";
 import type { CaptureResult } from "./provider";
-import { DEFAULT_RELEASE_MS, type SettleOptions, timingsOf } from "./timings";
+import { type SettleOptions, timingsOf } from "./timings";
 
 /** What a capture came to, as settled. */
 export type CaptureOutcome = { status: "succeeded"; chargeId?: string } | { status: "refused"; reason: string };
@@ -53,7 +53,7 @@ export async function settleCapture(
   clock: Clock,
   paymentId: string,
   outcome: CaptureOutcome,
-  options: SettleOptions = {},
+  options: Pick<SettleOptions, "releaseMs">,
 ): Promise<CaptureSettled> {
   const now = clock.now();
   const [row] = await tx
@@ -93,13 +93,7 @@ export async function settleCapture(
         ? tx.update(bookings).set({ status: "confirmed", updatedAt: now }).where(eq(bookings.id, booking.id))
         : undefined,
       notifyWithin(tx, clock, notices),
-      postCapture(
-        tx,
-        clock,
-        moneyOf(booking, hostId),
-        payment.id,
-        releaseAt(booking.checkIn, options.releaseMs ?? DEFAULT_RELEASE_MS),
-      ),
+      postCapture(tx, clock, moneyOf(booking, hostId), payment.id, releaseAt(booking.checkIn, options.releaseMs)),
     );
     // Captured for a stay that is not held (the request ended another way while the provider took
     // it, e.g. a charge.captured from its dashboard): all of it goes back.

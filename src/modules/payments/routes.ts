@@ -14,7 +14,7 @@ import type { Actor } from "../auth/actor";
 import { BookingDto, DeclineBookingBody } from "../bookings/schemas";
 import type { PaymentDtoValue } from "./dto";
 import { chargeInline } from "./inline-charge";
-import { WebhookSignatureError } from "./provider";
+import { type WebhookEvent, WebhookSignatureError } from "./provider";
 import { lastMismatches } from "./reconcile";
 import { acceptBooking, declineBooking } from "./requests";
 import {
@@ -178,6 +178,8 @@ export function paymentRoutes(deps: Deps) {
     .post(
       "/webhooks/payments",
       async ({ body }) => {
+        // The simulated provider's books follow a verified event (it was its decision); then ours.
+        await deps.payments.observe?.(body as WebhookEvent);
         const { replayed, outcome, freed } = await receiveWebhook(deps, body);
         if (freed) await onChange(deps, { kind: "nights.freed" });
         return { received: true as const, replayed, outcome };

@@ -31,7 +31,7 @@ import { type PaymentDtoValue, type PaymentRow, refundedStatus, toPaymentDto } f
 import type { ChargeState, RefundResult } from "./provider";
 import { settleCapture } from "./requests";
 import type { WebhookEventValue, WebhookOutcome } from "./schemas";
-import { DEFAULT_RELEASE_MS, type SettleOptions, timingsOf } from "./timings";
+import { type SettleOptions, timingsOf } from "./timings";
 
 /** Payments that took money (and may have given some back). */
 const SETTLED = ["succeeded", "partially_refunded", "refunded"] as const;
@@ -231,7 +231,7 @@ export async function settleCharge(
   clock: Clock,
   paymentId: string,
   reported: ChargeOutcome,
-  options: SettleOptions = {},
+  options: SettleOptions,
 ): Promise<Settled> {
   let outcome = reported;
   const { emailsAt } = options;
@@ -335,26 +335,14 @@ export async function settleCharge(
       paid.where(eq(payments.id, payment.id)),
       tx.update(bookings).set({ status: "confirmed", updatedAt: now }).where(eq(bookings.id, booking.id)),
       notifyWithin(tx, clock, notices, emailsAt),
-      postCapture(
-        tx,
-        clock,
-        moneyOf(booking, hostId),
-        payment.id,
-        releaseAt(booking.checkIn, options.releaseMs ?? DEFAULT_RELEASE_MS),
-      ),
+      postCapture(tx, clock, moneyOf(booking, hostId), payment.id, releaseAt(booking.checkIn, options.releaseMs)),
     );
     return { unknown: false, changed: true, freed: false, emails: emailJobOf(notices, emailsAt)[0] };
   }
   // Captured all the same: in the ledger, as its refund (below) will be.
   await together(
     paid.where(eq(payments.id, payment.id)),
-    postCapture(
-      tx,
-      clock,
-      moneyOf(booking, hostId),
-      payment.id,
-      releaseAt(booking.checkIn, options.releaseMs ?? DEFAULT_RELEASE_MS),
-    ),
+    postCapture(tx, clock, moneyOf(booking, hostId), payment.id, releaseAt(booking.checkIn, options.releaseMs)),
   );
   // The nights are not held for this money (the hold ran out, or the booking was cancelled): all of it goes back.
   const freed =
@@ -398,7 +386,7 @@ async function authorized(
   if (booking.status === "pending_payment" && !isDue(booking, now)) {
     // REQUEST_EXPIRY_HOURS, but never past the check-in day (UTC): the host answers before the stay begins.
     const checkInDayEnds = Date.parse(`${booking.checkIn}T00:00:00Z`) + 86_400_000;
-    const expiresAt = new Date(Math.min(now.getTime() + (options.requestMs ?? 24 * 3_600_000), checkInDayEnds));
+    const expiresAt = new Date(Math.min(now.getTime() + options.requestMs, checkInDayEnds));
     const notices = notificationsOf("requested", { ...booking, hostId }, { guestEmail: true }).map((n) =>
       n.p.userId === hostId ? { ...n, p: { ...n.p, email: true } } : n,
     );
@@ -631,14 +619,17 @@ async function applyEvent(
           return { outcome: "amount_mismatch", freed: false };
         }
       }
-      return settled(await settleCharge(tx, deps.clock, paymentId, { status: "succeeded" }));
+      return settled(await settleCharge(tx, deps.clock, paymentId, { status: "succeeded" }, timingsOf(deps.config)));
     }
     case "charge.failed":
       return settled(
-        await settleCharge(tx, deps.clock, paymentId, {
-          status: "failed",
-          failureCode: event.data.failureCode ?? "card_declined",
-        }),
+        await settleCharge(
+          tx,
+          deps.clock,
+          paymentId,
+          { status: "failed", failureCode: event.data.failureCode ?? "card_declined" },
+          timingsOf(deps.config),
+        ),
       );
     case "charge.authorized":
       return settled(await settleCharge(tx, deps.clock, paymentId, { status: "authorized" }, timingsOf(deps.config)));

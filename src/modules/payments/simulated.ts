@@ -229,6 +229,31 @@ export function simulatedProvider(db: Db, options: SimulatedOptions): PaymentPro
       }
     },
 
+    async observe(event) {
+      const id = (event.data.payoutId ?? event.data.paymentId ?? "").toLowerCase();
+      if (event.type === "payout.paid" || event.type === "payout.failed")
+        await db
+          .update(simPayouts)
+          .set({
+            status: event.type === "payout.paid" ? "paid" : "failed",
+            failureCode: event.type === "payout.failed" ? (event.data.failureCode ?? "account_closed") : null,
+          })
+          .where(and(eq(simPayouts.reference, id), eq(simPayouts.status, "in_transit")));
+      else if (event.type === "charge.refunded")
+        // The charge's refunded total, as the event says (absent: all of it); never less than before.
+        await db
+          .update(simCharges)
+          .set({
+            refunded: sql`greatest(${simCharges.refunded}, least(${simCharges.amount}, ${event.data.amount ?? 2_147_483_647}::int))`,
+          })
+          .where(and(eq(simCharges.reference, id), eq(simCharges.status, "succeeded")));
+      else if (event.type === "charge.captured" || event.type === "charge.voided")
+        await db
+          .update(simCharges)
+          .set({ status: event.type === "charge.captured" ? "succeeded" : "voided" })
+          .where(and(eq(simCharges.reference, id), eq(simCharges.status, "authorized")));
+    },
+
     verifyWebhook(rawBody, signature, secret, isFresh) {
       verifySignature(rawBody, signature, secret, isFresh);
       return new TextDecoder().decode(rawBody);

@@ -7,13 +7,15 @@ export const requestMsOf = (config: { requestExpiryHours: number }) => config.re
 export interface SettleOptions {
   attempts?: number;
   emailsAt?: Date;
-  requestMs?: number;
-  releaseMs?: number;
+  requestMs: number;
+  releaseMs: number;
 }
 
 /** The settlement timings of `config`: REQUEST_EXPIRY_HOURS and PAYOUT_RELEASE_HOURS. */
-export const timingsOf = (config: { requestExpiryHours: number; payoutReleaseHours: number }): SettleOptions => ({
+export const timingsOf = (config: {
+  requestExpiryHours: number;
+  payoutReleaseHours: number;
+}): Pick<SettleOptions, "requestMs" | "releaseMs"> => ({
   requestMs: requestMsOf(config),
   releaseMs: config.payoutReleaseHours * 3_600_000,
 });
-export const DEFAULT_RELEASE_MS = 24 * 3_600_000;
