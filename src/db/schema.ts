@@ -690,7 +690,7 @@ export const accountTokens = pgTable(
  * One movement of money, made once per source event (`source_key`: capture:<paymentId>,
  * refund:<refundId>, release:<bookingId>, payout:<payoutId>, payout_paid:<payoutId>,
  * payout_failed:<payoutId>), in the transaction of the state change it records. Append-only:
- * its entries sum to zero per currency (deferred trigger ledger_entries_balanced), and neither a
+ * its entries sum to zero per currency (trigger ledger_entries_balanced), and neither a
  * transaction nor an entry is ever updated or deleted (triggers ledger_*_append_only).
  */
 export const ledgerTransactions = pgTable(

@@ -375,7 +375,7 @@ describe("the database's own rules", () => {
       (e: { code?: string; cause?: { code?: string } }) => e.cause?.code ?? e.code ?? "error",
     );
 
-  test("a transaction whose entries do not sum to zero is refused at commit", async () => {
+  test("a transaction whose entries do not sum to zero is refused, and so is unbalancing one posted before", async () => {
     const refused = await code(
       t.deps.db.transaction((tx) =>
         post(tx, t.deps.clock, {
@@ -390,6 +390,15 @@ describe("the database's own rules", () => {
       ),
     );
     expect(refused).toBe("23514");
+    // One more entry for a transaction already posted, in a statement of its own.
+    const [old] = await query<{ id: string }>("select id from ledger_transactions where kind = 'capture' limit 1");
+    const appended = await code(
+      query(
+        "insert into ledger_entries (transaction_id, account, amount, currency, created_at) values ($1, 'platform:fees', 1, 'EUR', now())",
+        [old?.id],
+      ),
+    );
+    expect(appended).toBe("23514");
   });
 
   test("posted entries and transactions are never updated or deleted", async () => {

@@ -48,7 +48,7 @@ export function hostTurn(tx: Db, hostId: string) {
 /**
  * Writes a posting in one statement: its transaction (once: a second posting of the same source
  * key writes nothing and answers false) and its entries. Zero lines are left out; the database
- * checks at commit that the rest sum to zero.
+ * checks, at the end of the statement, that they sum to zero.
  */
 export async function post(tx: Db, clock: Clock, p: Posting): Promise<boolean> {
   const lines = p.lines.filter((l) => l.amount !== 0);
