@@ -96,6 +96,29 @@ const sendEvent = async (type: string, paymentId: string) => {
   });
 };
 
+/**
+ * A fresh guest's booking of the request listing, paid, its authorization made at the provider
+ * (under the payment's own key) and its job not yet run: what a worker that died before
+ * committing leaves, for the provider's events to settle.
+ */
+async function authorizedUnsettled() {
+  const guest = await registerUser(t.call);
+  const made = await book(t.call, guest, { propertyId: requestListing.id, ...nights() });
+  const paid = await t.call<PaymentBody>("POST", api(`/bookings/${made.body.id}/payments`), {
+    token: guest.accessToken,
+    body: { paymentMethod: "pm_card_visa" },
+    headers: { "idempotency-key": crypto.randomUUID() },
+  });
+  await t.deps.payments.authorize({
+    key: `charge:${paid.body.id}`,
+    reference: paid.body.id,
+    amount: paid.body.amount,
+    currency: "EUR",
+    paymentMethod: "pm_card_visa",
+  });
+  return { guest, made, paid };
+}
+
 /** A fresh guest's booking on `listing`, paid with `pm_card_visa`, its payment job run. */
 async function requested(listing = requestListing, stay = nights()) {
   const guest = await registerUser(t.call);
@@ -335,20 +358,7 @@ describe("what a demanding host and guest expect", () => {
   });
 
   test("a provider's charge.succeeded for a request's payment is an authorization: only the host confirms", async () => {
-    const guest = await registerUser(t.call);
-    const made = await book(t.call, guest, { propertyId: requestListing.id, ...nights() });
-    const paid = await t.call<PaymentBody>("POST", api(`/bookings/${made.body.id}/payments`), {
-      token: guest.accessToken,
-      body: { paymentMethod: "pm_card_visa" },
-      headers: { "idempotency-key": crypto.randomUUID() },
-    });
-    await t.deps.payments.authorize({
-      key: `charge:${paid.body.id}`,
-      reference: paid.body.id,
-      amount: paid.body.amount,
-      currency: "EUR",
-      paymentMethod: "pm_card_visa",
-    });
+    const { guest, made, paid } = await authorizedUnsettled();
     expect((await sendEvent("charge.succeeded", paid.body.id)).body.outcome).toBe("applied");
     expect((await getBooking(guest, made.body.id)).body.status).toBe("requested");
     expect((await paymentsOf(guest, made.body.id))[0]?.status).toBe("authorized");
@@ -558,21 +568,8 @@ describe("webhooks and GraphQL", () => {
   const send = sendEvent;
 
   test("charge.authorized settles a processing request payment; charge.captured confirms; charge.voided expires", async () => {
-    const guest = await registerUser(t.call);
-    const made = await book(t.call, guest, { propertyId: requestListing.id, ...nights() });
-    const paid = await t.call<PaymentBody>("POST", api(`/bookings/${made.body.id}/payments`), {
-      token: guest.accessToken,
-      body: { paymentMethod: "pm_card_visa" },
-      headers: { "idempotency-key": crypto.randomUUID() },
-    });
     // The provider authorized (the job's worker died before committing); its event arrives first.
-    await t.deps.payments.authorize({
-      key: `charge:${paid.body.id}`,
-      reference: paid.body.id,
-      amount: paid.body.amount,
-      currency: "EUR",
-      paymentMethod: "pm_card_visa",
-    });
+    const { guest, made, paid } = await authorizedUnsettled();
     expect((await send("charge.authorized", paid.body.id)).body.outcome).toBe("applied");
     expect((await getBooking(guest, made.body.id)).body.status).toBe("requested");
     expect((await send("charge.authorized", paid.body.id)).body.outcome).toBe("no_change");

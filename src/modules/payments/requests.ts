@@ -12,7 +12,7 @@ import { and, eq, getTableColumns } from "drizzle-orm";
 import { onChange } from "../../cache/invalidation";
 import { afterCommit } from "../../db/after-commit";
 import type { Db } from "../../db/client";
-import { bookings, payments, properties } from "../../db/schema";
+import { bookings, payments } from "../../db/schema";
 import { together } from "../../db/together";
 import type { Deps } from "../../dependencies";
 import { conflict, notFound } from "../../http/errors";
@@ -28,6 +28,7 @@ import { moneyOf, postCapture, releaseAt } from "../ledger/postings";
 import { notifyWithin } from "../notifications/within";
 import { BACKSTOP_MS, captureJobKey, chargeKey } from "./backstop";
 import type { PaymentRow } from "./dto";
+import { lockedPayment } from "./locked";
 import type { CaptureResult } from "./provider";
 import { type SettleOptions, timingsOf } from "./timings";
 
@@ -56,13 +57,7 @@ export async function settleCapture(
   options: Pick<SettleOptions, "releaseMs">,
 ): Promise<CaptureSettled> {
   const now = clock.now();
-  const [row] = await tx
-    .select({ payment: getTableColumns(payments), booking: getTableColumns(bookings), hostId: properties.hostId })
-    .from(payments)
-    .innerJoin(bookings, eq(bookings.id, payments.bookingId))
-    .innerJoin(properties, eq(properties.id, bookings.propertyId))
-    .where(eq(payments.id, paymentId))
-    .for("update", { of: [bookings, payments] });
+  const row = await lockedPayment(tx, paymentId);
   if (!row) return { changed: false, status: null, freed: false };
   const { payment, booking, hostId } = row;
   if (payment.status !== "authorized") return { changed: false, status: booking.status, freed: false };

@@ -28,6 +28,7 @@ import { emailJobOf, insertNotices, type Notice, notifyWithin } from "../notific
 import { admitPayment } from "./attempt-limits";
 import { BACKSTOP_MS, chargeJobKey, chargeKey, chargesInline } from "./backstop";
 import { type PaymentDtoValue, type PaymentRow, refundedStatus, toPaymentDto } from "./dto";
+import { lockedPayment } from "./locked";
 import type { ChargeState, RefundResult } from "./provider";
 import { settleCapture } from "./requests";
 import type { WebhookEventValue, WebhookOutcome } from "./schemas";
@@ -236,13 +237,7 @@ export async function settleCharge(
   let outcome = reported;
   const { emailsAt } = options;
   const now = clock.now();
-  const [row] = await tx
-    .select({ payment: getTableColumns(payments), booking: getTableColumns(bookings), hostId: properties.hostId })
-    .from(payments)
-    .innerJoin(bookings, eq(bookings.id, payments.bookingId))
-    .innerJoin(properties, eq(properties.id, bookings.propertyId))
-    .where(eq(payments.id, paymentId))
-    .for("update", { of: [bookings, payments] });
+  const row = await lockedPayment(tx, paymentId);
   if (!row) return { unknown: true, changed: false, freed: false };
   const { payment, booking, hostId } = row;
   // A request-to-book payment is only ever authorized here (a provider's "succeeded" for it, as
