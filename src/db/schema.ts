@@ -1,6 +1,7 @@
 // The whole data model: every table of the contract, with the invariants a row can state about itself.
 import { type SQL, sql } from "drizzle-orm";
 import {
+  type AnyPgColumn,
   bigserial,
   boolean,
   check,
@@ -701,7 +702,7 @@ export const ledgerTransactions = pgTable(
     kind: text("kind").notNull(),
     bookingId: uuid("booking_id").references(() => bookings.id),
     paymentId: uuid("payment_id").references(() => payments.id),
-    payoutId: uuid("payout_id"),
+    payoutId: uuid("payout_id").references((): AnyPgColumn => payouts.id),
     // Business time (the service clock), as every other row's.
     createdAt: tstz("created_at").notNull(),
   },

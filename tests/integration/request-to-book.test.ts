@@ -14,6 +14,7 @@ import { settleCapture } from "../../src/modules/payments/requests";
 import { type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
 import { type BookingBody, book, captureMail, drainDue, drainJobs, overlaps, setClock } from "../support/bookings";
 import { createListing, registerHost } from "../support/properties";
+import { events } from "../support/sse";
 
 const SECRET = "whsec_test_request_to_book_0123";
 const NOW = "2031-06-01T09:00:00.000Z";
@@ -618,6 +619,48 @@ describe("webhooks and GraphQL", () => {
     expect(declined.body.data?.declineBooking?.status).toBe("declined");
     const again = await gql(host, "mutation($id: ID!) { acceptBooking(id: $id) { status } }", { id: d.booking.id });
     expect(again.body.errors?.[0]?.extensions?.code).toBe("invalid_state");
+  });
+
+  test("bookingUpdated pushes each transition: requested, then confirmed; a declined request ends its stream", async () => {
+    const watch = (bookingId: string, as: Registered) =>
+      t.app.handle(
+        new Request("http://localhost/graphql", {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            accept: "text/event-stream",
+            authorization: `Bearer ${as.accessToken}`,
+          },
+          body: JSON.stringify({
+            query: "subscription($id: ID!) { bookingUpdated(id: $id) { status } }",
+            variables: { id: bookingId },
+          }),
+        }),
+      );
+    const statusOf = (e: unknown) =>
+      (e as { data?: { bookingUpdated?: { status: string } } }).data?.bookingUpdated?.status;
+    // The guest watches from the hold on: the payment's authorization, then the host's answer.
+    const guest = await registerUser(t.call);
+    const made = await book(t.call, guest, { propertyId: requestListing.id, ...nights() });
+    const stream = events(await watch(made.body.id, guest), (d) => d.length >= 3, 10_000);
+    await Bun.sleep(100);
+    await t.call("POST", api(`/bookings/${made.body.id}/payments`), {
+      token: guest.accessToken,
+      body: { paymentMethod: "pm_card_visa" },
+      headers: { "idempotency-key": crypto.randomUUID() },
+    });
+    await drainJobs(t);
+    await Bun.sleep(100);
+    expect((await accept(host, made.body.id)).status).toBe(200);
+    expect((await stream).data.map(statusOf)).toEqual(["pending_payment", "requested", "confirmed"]);
+    // The host watches a request and declines it: declined is final, the stream ends by itself.
+    const d = await requested();
+    const ended = events(await watch(d.booking.id, host), () => false, 10_000);
+    await Bun.sleep(100);
+    await decline(host, d.booking.id);
+    const got = await ended;
+    expect(got.data.map(statusOf)).toEqual(["requested", "declined"]);
+    expect(got.completed).toBe(true);
   });
 
   test("reconciliation finds nothing amiss after all of it, and finds an authorization we and the provider disagree on", async () => {
