@@ -13,7 +13,7 @@ import { type Call, type Registered, registerUser, startTestApp, type TestApp } 
 import { type BookingBody, book, drainJobs, onTestClock, setClock } from "../support/bookings";
 import { createListing, registerHost } from "../support/properties";
 import { databaseUrl } from "../support/services";
-import { events } from "../support/sse";
+import { events, statusOf, subscribeBooking } from "../support/sse";
 
 const NOW = "2031-06-01T09:00:00.000Z";
 let t: TestApp;
@@ -721,24 +721,7 @@ describe("limits", () => {
   });
 });
 
-function subscribe(app: TestApp, bookingId: string, as: Registered): Promise<Response> {
-  return app.app.handle(
-    new Request("http://localhost/graphql", {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "text/event-stream",
-        authorization: `Bearer ${as.accessToken}`,
-      },
-      body: JSON.stringify({
-        query: "subscription($id: ID!) { bookingUpdated(id: $id) { id status payments { status } } }",
-        variables: { id: bookingId },
-      }),
-    }),
-  );
-}
-
-const statusOf = (e: unknown) => (e as { data?: { bookingUpdated?: { status: string } } }).data?.bookingUpdated?.status;
+const subscribe = (app: TestApp, bookingId: string, as: Registered) => subscribeBooking(app, bookingId, as);
 
 describe("bookingUpdated over server-sent events", () => {
   test("paid on one instance, the guest watching on another sees confirmed, then cancelled, and the stream ends", async () => {

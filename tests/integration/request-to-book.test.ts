@@ -14,7 +14,7 @@ import { settleCapture } from "../../src/modules/payments/requests";
 import { type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
 import { type BookingBody, book, captureMail, drainDue, drainJobs, overlaps, setClock } from "../support/bookings";
 import { createListing, registerHost } from "../support/properties";
-import { events } from "../support/sse";
+import { events, statusOf, subscribeBooking } from "../support/sse";
 
 const SECRET = "whsec_test_request_to_book_0123";
 const NOW = "2031-06-01T09:00:00.000Z";
@@ -622,23 +622,7 @@ describe("webhooks and GraphQL", () => {
   });
 
   test("bookingUpdated pushes each transition: requested, then confirmed; a declined request ends its stream", async () => {
-    const watch = (bookingId: string, as: Registered) =>
-      t.app.handle(
-        new Request("http://localhost/graphql", {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            accept: "text/event-stream",
-            authorization: `Bearer ${as.accessToken}`,
-          },
-          body: JSON.stringify({
-            query: "subscription($id: ID!) { bookingUpdated(id: $id) { status } }",
-            variables: { id: bookingId },
-          }),
-        }),
-      );
-    const statusOf = (e: unknown) =>
-      (e as { data?: { bookingUpdated?: { status: string } } }).data?.bookingUpdated?.status;
+    const watch = (bookingId: string, as: Registered) => subscribeBooking(t, bookingId, as, "status");
     // The guest watches from the hold on: the payment's authorization, then the host's answer.
     const guest = await registerUser(t.call);
     const made = await book(t.call, guest, { propertyId: requestListing.id, ...nights() });

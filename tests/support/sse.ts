@@ -1,4 +1,32 @@
 // Reading GraphQL subscriptions over server-sent events in tests.
+import type { Registered, TestApp } from "./app";
+
+/** Opens `bookingUpdated(id)` as `as`, over server-sent events, selecting `fields`. */
+export function subscribeBooking(
+  app: TestApp,
+  bookingId: string,
+  as: Registered,
+  fields = "id status payments { status }",
+) {
+  return app.app.handle(
+    new Request("http://localhost/graphql", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "text/event-stream",
+        authorization: `Bearer ${as.accessToken}`,
+      },
+      body: JSON.stringify({
+        query: `subscription($id: ID!) { bookingUpdated(id: $id) { ${fields} } }`,
+        variables: { id: bookingId },
+      }),
+    }),
+  );
+}
+
+/** The status a bookingUpdated event pushed. */
+export const statusOf = (e: unknown) =>
+  (e as { data?: { bookingUpdated?: { status: string } } }).data?.bookingUpdated?.status;
 
 /** Reads a server-sent event stream: each `event: next` data, until it completes or `until` says stop. */
 export async function events(

@@ -68,15 +68,15 @@ export function holdsNights(b: BookingRefs, now: SQLWrapper | string): SQL {
 }
 
 /**
- * A hold whose time is up: in an expiring status (`status`, one of them, or either), and no longer
+ * A hold whose time is up: in an expiring status (`status`, or either when none is given), and no longer
  * holding (the lifecycle expires it).
  */
 export function lapsedHold(
   b: { status: PgColumn; expiresAt: PgColumn; acceptedAt: PgColumn },
   now: Date,
-  status: (typeof EXPIRING_STATUSES)[number] | "any" = "any",
+  status?: (typeof EXPIRING_STATUSES)[number],
 ): SQL {
-  const which = status === "any" ? inArray(b.status, [...EXPIRING_STATUSES]) : eq(b.status, status);
+  const which = status === undefined ? inArray(b.status, [...EXPIRING_STATUSES]) : eq(b.status, status);
   // A request its host accepted is the capture's to end (confirmed, or expired if it is refused).
   return and(which, lte(b.expiresAt, now), isNull(b.acceptedAt)) as SQL;
 }

@@ -5,7 +5,7 @@
 // payout's own key, so a job redelivered after a crash gets the provider's first answer, never a
 // second payout; its outcome (paid: in transit → clearing; failed: back to available) is settled
 // once, from the state it expects, whether the answer or a payout.* webhook brings it.
-import { and, eq, gte, sql } from "drizzle-orm";
+import { and, eq, lte, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { rowsOf } from "../../db/rows";
 import { payoutMethods, payouts } from "../../db/schema";
@@ -217,7 +217,7 @@ export async function stalePayouts(db: Db, olderThan: Date): Promise<string[]> {
   const rows = await db
     .select({ id: payouts.id })
     .from(payouts)
-    .where(and(eq(payouts.status, "pending"), gte(sql`${olderThan}::timestamptz`, payouts.createdAt)))
+    .where(and(eq(payouts.status, "pending"), lte(payouts.createdAt, olderThan)))
     .limit(500);
   return rows.map((r) => r.id);
 }

@@ -82,7 +82,6 @@ export interface BookingMoney {
   hostId: string;
   total: number;
   hostPayout: number;
-  serviceFee: number;
   taxTotal: number;
   currency: string;
   /** For a release: a cancelled booking keeps only what is not refunded. */
@@ -92,14 +91,13 @@ export interface BookingMoney {
 
 /** A booking row's money, with its property's host. */
 export const moneyOf = (
-  b: { id: string; total: number; hostPayout: number; serviceFee: number; taxTotal: number; currency: string },
+  b: { id: string; total: number; hostPayout: number; taxTotal: number; currency: string },
   hostId: string,
 ): BookingMoney => ({
   id: b.id,
   hostId,
   total: b.total,
   hostPayout: b.hostPayout,
-  serviceFee: b.serviceFee,
   taxTotal: b.taxTotal,
   currency: b.currency,
 });
@@ -112,7 +110,6 @@ export async function bookingMoney(tx: Db, bookingId: string): Promise<BookingMo
       hostId: properties.hostId,
       total: bookings.total,
       hostPayout: bookings.hostPayout,
-      serviceFee: bookings.serviceFee,
       taxTotal: bookings.taxTotal,
       currency: bookings.currency,
       status: bookings.status,
