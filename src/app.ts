@@ -16,6 +16,7 @@ import { paymentRoutes } from "./modules/payments/routes";
 import { propertyFastRoutes, propertyRoutes } from "./modules/properties/routes";
 import { reviewRoutes } from "./modules/reviews/routes";
 import { userRoutes } from "./modules/users/routes";
+import { wishlistRoutes } from "./modules/wishlists/routes";
 
 export const VERSION = "0.1.0";
 
@@ -45,6 +46,7 @@ export function createApp(deps: Deps) {
     .use(reviewRoutes(deps))
     .use(adminRoutes(deps))
     .use(notificationRoutes(deps))
+    .use(wishlistRoutes(deps))
     .use(testClockRoutes(deps));
 
   // Native routes hand what they do not answer to the app itself (set once it exists).

@@ -10,6 +10,7 @@ import { bookingHandlers } from "./modules/bookings/jobs";
 import { ledgerHandlers } from "./modules/ledger/jobs";
 import { handleNotify, notificationHandlers } from "./modules/notifications/service";
 import { paymentHandlers } from "./modules/payments/jobs";
+import { alertHandlers } from "./modules/wishlists/alerts";
 
 /** Effect of the test job types: one notification per job, whatever the number of deliveries. */
 async function testEffect(job: JobOf<"test.effect" | "test.flaky" | "test.sleep">, deps: JobDeps) {
@@ -40,6 +41,7 @@ export function jobHandlers(config: Config): Handlers {
     ...bookingHandlers,
     ...paymentHandlers,
     ...ledgerHandlers,
+    ...alertHandlers,
     ...passwordResetHandlers,
     ...emailVerificationHandlers,
     ...idempotencyHandlers,

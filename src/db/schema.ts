@@ -802,3 +802,70 @@ export const simPayouts = pgTable("sim_payouts", {
   failureCode: text("failure_code"),
   createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
 });
+
+// A user's named lists of saved listings (src/modules/saved/).
+export const wishlists = pgTable(
+  "wishlists",
+  {
+    id: id(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    createdAt: tstz("created_at").notNull(),
+    updatedAt: tstz("updated_at").notNull(),
+  },
+  (t) => [index("wishlists_user_idx").on(t.userId, t.createdAt, t.id)],
+);
+
+export const wishlistProperties = pgTable(
+  "wishlist_properties",
+  {
+    wishlistId: uuid("wishlist_id")
+      .notNull()
+      .references(() => wishlists.id, { onDelete: "cascade" }),
+    propertyId: uuid("property_id")
+      .notNull()
+      .references(() => properties.id, { onDelete: "cascade" }),
+    savedAt: tstz("saved_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.wishlistId, t.propertyId] }),
+    // A list's page, newest saved first.
+    index("wishlist_properties_page_idx").on(t.wishlistId, t.savedAt, t.propertyId),
+  ],
+);
+
+// A user waiting for a stay that cannot be booked now (src/modules/saved/alerts.ts).
+export const alerts = pgTable(
+  "alerts",
+  {
+    id: id(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    propertyId: uuid("property_id")
+      .notNull()
+      .references(() => properties.id, { onDelete: "cascade" }),
+    checkIn: date("check_in", { mode: "string" }).notNull(),
+    checkOut: date("check_out", { mode: "string" }).notNull(),
+    guests: integer("guests").notNull(),
+    status: text("status").notNull().default("waiting"),
+    notifiedAt: tstz("notified_at"),
+    createdAt: tstz("created_at").notNull(),
+  },
+  (t) => [
+    index("alerts_user_idx").on(t.userId, t.createdAt, t.id),
+    // What a change at a property frees: the waiting alerts of that property whose stay overlaps
+    // the nights freed (btree_gist: the property by equality, the stay by overlap).
+    index("alerts_waiting_idx")
+      .using("gist", t.propertyId, sql`daterange(${t.checkIn}, ${t.checkOut})`)
+      .where(sql`${t.status} = 'waiting'`),
+    // The expiry sweep: waiting alerts by check-in.
+    index("alerts_waiting_check_in_idx").on(t.checkIn).where(sql`${t.status} = 'waiting'`),
+    check("alerts_status_check", sql`${t.status} in ('waiting', 'notified', 'expired')`),
+    check("alerts_stay_check", sql`${t.checkOut} > ${t.checkIn}`),
+    check("alerts_guests_check", sql`${t.guests} >= 1`),
+    check("alerts_notified_check", sql`(${t.status} = 'notified') = (${t.notifiedAt} is not null)`),
+  ],
+);

@@ -41,6 +41,16 @@ import { ReviewBody } from "../modules/reviews/schemas";
 import { createReview, listPropertyReviews } from "../modules/reviews/service";
 import { toUserDto } from "../modules/users/dto";
 import { Role as RoleSchema, type UserDto } from "../modules/users/schemas";
+import { createAlert, listAlerts } from "../modules/wishlists/alerts";
+import {
+  AlertBody,
+  type AlertDtoValue,
+  AlertStatusSchema,
+  WishlistBody,
+  type WishlistDtoValue,
+  WishlistPropertyParams,
+} from "../modules/wishlists/schemas";
+import { createWishlist, listWishlists, saveProperty, unsaveProperty } from "../modules/wishlists/service";
 import type { GraphQLContext } from "./context";
 import { bookingFeed, type StatusQueue } from "./live";
 import { createLoaders, MAX_NESTED_REVIEWS, type PublicUser, type ReviewValue } from "./loaders";
@@ -347,6 +357,33 @@ const Payout = builder.objectRef<PayoutDtoValue>("Payout").implement({
   }),
 });
 const PayoutConnection = connection("Payout", Payout);
+
+// ---- wishlists and alerts ----
+
+const Wishlist = builder.objectRef<WishlistDtoValue>("Wishlist").implement({
+  description: "GET /wishlists: a named list of saved listings",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    name: t.exposeString("name"),
+    propertyCount: t.exposeInt("propertyCount", { description: "the listings on it still visible" }),
+    createdAt: t.exposeString("createdAt"),
+  }),
+});
+const WishlistConnection = connection("Wishlist", Wishlist);
+const AlertStatus = builder.enumType("AlertStatus", { values: literalsOf(AlertStatusSchema) });
+const Alert = builder.objectRef<AlertDtoValue>("Alert").implement({
+  description: "POST /alerts: a stay its owner waits for",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    propertyId: t.exposeID("propertyId"),
+    checkIn: t.exposeString("checkIn"),
+    checkOut: t.exposeString("checkOut"),
+    guests: t.exposeInt("guests"),
+    status: t.field({ type: AlertStatus, resolve: (a) => a.status }),
+    createdAt: t.exposeString("createdAt"),
+  }),
+});
+const AlertConnection = connection("Alert", Alert);
 const Balance = builder.objectRef<BalanceDtoValue>("Balance").implement({
   fields: (t) => ({
     currency: t.exposeString("currency"),
@@ -556,6 +593,28 @@ builder.queryType({
         return newestFirstPage(await paged(args.first, args.after, (page) => myPayouts({ actor, ...page }, ctx.deps)));
       },
     }),
+    wishlists: t.field({
+      type: WishlistConnection,
+      nullable: true,
+      description: "GET /wishlists: the caller's wishlists, newest first",
+      args: { first: t.arg.int(), after: t.arg.string() },
+      resolve: async (_root, args, ctx) => {
+        const actor = await ctx.actor();
+        return newestFirstPage(
+          await paged(args.first, args.after, (page) => listWishlists({ actor, ...page }, ctx.deps)),
+        );
+      },
+    }),
+    alerts: t.field({
+      type: AlertConnection,
+      nullable: true,
+      description: "GET /alerts: the caller's alerts, newest first",
+      args: { first: t.arg.int(), after: t.arg.string() },
+      resolve: async (_root, args, ctx) => {
+        const actor = await ctx.actor();
+        return newestFirstPage(await paged(args.first, args.after, (page) => listAlerts({ actor, ...page }, ctx.deps)));
+      },
+    }),
     bookingPayments: t.field({
       type: PaymentConnection,
       nullable: true,
@@ -653,6 +712,55 @@ builder.mutationType({
         const bookingId = String(args.bookingId);
         const r = { actor, bookingId, key, input: body, requestId: ctx.requestId };
         return answerValue((await payBookingOnce(ctx.deps, r)).value);
+      },
+    }),
+    createWishlist: t.field({
+      type: Wishlist,
+      nullable: true,
+      description: "POST /wishlists (at most 50: limit_reached)",
+      args: { name: t.arg.string({ required: true }) },
+      resolve: async (_root, args, ctx) => {
+        const actor = await ctx.actor();
+        const body = checkInput(WishlistBody, { name: args.name });
+        return createWishlist({ actor, name: body.name }, ctx.deps);
+      },
+    }),
+    saveProperty: t.field({
+      type: "Boolean",
+      nullable: true,
+      description:
+        "PUT /wishlists/:id/properties/:propertyId (saved: true), or DELETE of it (saved: false); idempotent either way",
+      args: {
+        wishlistId: t.arg.id({ required: true }),
+        propertyId: t.arg.id({ required: true }),
+        saved: t.arg.boolean({ description: "default true" }),
+      },
+      resolve: async (_root, args, ctx) => {
+        const actor = await ctx.actor();
+        const input = checkInput(WishlistPropertyParams, {
+          id: String(args.wishlistId),
+          propertyId: String(args.propertyId),
+        });
+        const r = { actor, id: input.id, propertyId: input.propertyId };
+        if (args.saved === false) await unsaveProperty(r, ctx.deps);
+        else await saveProperty(r, ctx.deps);
+        return args.saved !== false;
+      },
+    }),
+    createAlert: t.field({
+      type: Alert,
+      nullable: true,
+      description: "POST /alerts: wait for a stay that cannot be booked now (already_available, too_many_alerts)",
+      args: {
+        propertyId: t.arg.id({ required: true }),
+        checkIn: t.arg.string({ required: true }),
+        checkOut: t.arg.string({ required: true }),
+        guests: t.arg.int({ required: true }),
+      },
+      resolve: async (_root, args, ctx) => {
+        const actor = await ctx.actor();
+        const input = checkInput(AlertBody, { ...args, propertyId: String(args.propertyId) });
+        return (await createAlert({ actor, input }, ctx.deps)).alert;
       },
     }),
     createReview: t.field({

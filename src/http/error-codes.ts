@@ -27,6 +27,8 @@ export const errorCodes = {
   invalid_state: 409,
   already_reviewed: 409,
   idempotency_in_progress: 409,
+  already_available: 409,
+  limit_reached: 409,
   // 413
   payload_too_large: 413,
   // 422: well-formed, breaks a rule
@@ -36,6 +38,7 @@ export const errorCodes = {
   // 429: a limit
   rate_limited: 429,
   too_many_holds: 429,
+  too_many_alerts: 429,
   // 5xx
   internal: 500,
   unavailable: 503,

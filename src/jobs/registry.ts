@@ -48,6 +48,14 @@ export interface JobPayloads {
   "payments.reconcile": { slot: number };
   /** Recurring: expire overdue holds, complete finished stays (the backstop of the per-booking jobs). */
   "bookings.sweep": { slot: number };
+  /**
+   * Nights of a property freed, or its terms eased (null bounds: every night), while alerts wait
+   * there: notify the alerts whose whole stay can be booked now. Written by the database
+   * (stayhub_alerts_freed) in the change's transaction, and by an alert's creation.
+   */
+  "alerts.check": { propertyId: string; from: string | null; to: string | null };
+  /** Recurring: alerts whose check-in day has passed are expired. */
+  "alerts.expire": { slot: number };
   /** Recurring: forget idempotency keys past their retention. */
   "idempotency.cleanup": { slot: number };
   // TEST_JOBS=1 only.

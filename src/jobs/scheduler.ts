@@ -22,6 +22,8 @@ export const RECURRING: Recurring[] = [
   { name: "payments-sweep", everyMs: 60_000, type: "payments.sweep" },
   // Our payments against the provider's ledger; /metrics: stayhub_payment_mismatches.
   { name: "payments-reconcile", everyMs: 600_000, type: "payments.reconcile" },
+  // Alerts whose check-in day passed, expired (GET /alerts also expires the caller's own).
+  { name: "alerts-expire", everyMs: 600_000, type: "alerts.expire" },
   // The daily payout run (the slot of a UTC day).
   { name: "payouts-run", everyMs: 86_400_000, type: "payouts.run" },
 ];

@@ -41,6 +41,8 @@ export const TAGS = [
   { name: "payouts", description: "Hosts' balances, ledger entries, payout method and payouts" },
   { name: "reviews", description: "Reviews of stays by guests, of guests by hosts, and hosts' responses" },
   { name: "notifications", description: "In-app notifications" },
+  { name: "wishlists", description: "Named lists of saved listings" },
+  { name: "alerts", description: "Waiting for a stay that cannot be booked now: told once when it can" },
   { name: "admin", description: "Moderation (admins only; the routes answer 404 to everyone else)" },
   { name: "operations", description: "Health, readiness and metrics" },
   { name: "testing", description: "The test clock (only with TEST_CLOCK=1)" },

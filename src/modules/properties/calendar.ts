@@ -1,12 +1,14 @@
 // A property's nights: availability and price per day, host blocks and price overrides.
 import { and, eq, gte, lt, type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import { onChange } from "../../cache/invalidation";
+import { afterCommit } from "../../db/after-commit";
 import type { Db } from "../../db/client";
 import { perDatabase } from "../../db/prepared";
 import { bookings, calendarDays, properties, taxRules } from "../../db/schema";
 import { together } from "../../db/together";
 import type { Deps } from "../../dependencies";
 import { AppError, invalid } from "../../http/errors";
+import { wakeRelays } from "../../jobs/outbox";
 import { addDays, dayOf, daysBetween, eachDay, isIsoDay } from "../../lib/dates";
 import type { Actor } from "../auth/actor";
 import { bookingsAs, holdsNights, inHoldingStatus, stillHolding } from "../bookings/holds";
@@ -169,10 +171,23 @@ export async function changeCalendar(
         ),
       );
     await tx.update(properties).set({ updatedAt: deps.clock.now() }).where(eq(properties.id, id));
+    // Nights unblocked: the alerts waiting for them are judged by a job after this commits.
+    if (change.blocked === false) await alertsFreed(tx, id, change.from, change.to, now);
     return computeDays(tx, now, property, change.from, change.to);
   });
   await onChange(deps, { kind: "calendar.changed", propertyId: id });
   return days;
+}
+
+/**
+ * Nights [from, to) of a property freed: an alerts.check job in `tx` if alerts wait for some of
+ * them (drizzle/0032's stayhub_alerts_freed; the bookings' and listings' own triggers call it too).
+ */
+export async function alertsFreed(tx: Db, propertyId: string, from: string, to: string, now: Date): Promise<void> {
+  await tx.execute(
+    sql`select stayhub_alerts_freed(${propertyId}::uuid, ${from}::date, ${to}::date, ${now.toISOString()}::timestamptz, null)`,
+  );
+  afterCommit(tx, wakeRelays);
 }
 
 export interface UnavailableRange {

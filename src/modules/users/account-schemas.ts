@@ -6,6 +6,7 @@ import { NotificationDto } from "../notifications/schemas";
 import { PaymentDto } from "../payments/schemas";
 import { PropertyDto } from "../properties/schemas";
 import { GuestReviewDto, ReviewDto } from "../reviews/schemas";
+import { AlertDto } from "../wishlists/schemas";
 import { UserDto } from "./schemas";
 
 export const DeleteAccountBody = strictObject(
@@ -39,6 +40,10 @@ export const AccountExportDto = t.Object(
     moderation: t.Array(t.Object({ action: t.String(), reason: Nullable(t.String()), createdAt: Timestamp }), {
       description: "admin actions taken on the account",
     }),
+    wishlists: t.Array(t.Object({ id: Uuid, name: t.String(), createdAt: Timestamp, propertyIds: t.Array(Uuid) }), {
+      description: "the user's wishlists, each with the listings saved on it (oldest saved first)",
+    }),
+    alerts: t.Array(AlertDto, { description: "the user's date alerts" }),
   },
   { title: "AccountExport" },
 );

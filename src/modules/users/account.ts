@@ -7,6 +7,7 @@ import type { Db } from "../../db/client";
 import {
   accountTokens,
   adminAudit,
+  alerts,
   bookings,
   guestReviews,
   idempotencyKeys,
@@ -17,6 +18,7 @@ import {
   refreshTokens,
   reviews,
   users,
+  wishlists,
 } from "../../db/schema";
 import { together } from "../../db/together";
 import type { Deps } from "../../dependencies";
@@ -32,6 +34,8 @@ import { toNotificationDto } from "../notifications/service";
 import { toPaymentDto } from "../payments/dto";
 import type { PropertyDtoValue } from "../properties/dto";
 import { toGuestReviewDto, toReviewDto } from "../reviews/dto";
+import { exportAlerts } from "../wishlists/alerts";
+import { exportWishlists } from "../wishlists/service";
 import { requireActive } from "./active";
 import { toUserDto } from "./dto";
 
@@ -123,6 +127,9 @@ async function eraseAccount({ actor, password }: { actor: Actor; password: strin
       revokeAllSessions(tx, actor.id),
       tx.delete(accountTokens).where(eq(accountTokens.userId, actor.id)),
       tx.delete(notifications).where(eq(notifications.userId, actor.id)),
+      // What they saved and waited for is theirs alone.
+      tx.delete(wishlists).where(eq(wishlists.userId, actor.id)),
+      tx.delete(alerts).where(eq(alerts.userId, actor.id)),
       // Stored answers (bookings, payments) replayed to nobody now.
       tx.delete(idempotencyKeys).where(eq(idempotencyKeys.userId, actor.id)),
     );
@@ -143,38 +150,53 @@ export async function exportAccount({ actor }: { actor: Actor }, deps: Deps) {
 async function readExport(db: Db, actor: Actor, deps: Deps) {
   const me = { id: actor.id, name: actor.name, avatarUrl: actor.avatarUrl };
   const hostedIds = db.select({ id: properties.id }).from(properties).where(eq(properties.hostId, actor.id));
-  const [sessions, listings, booked, hosted, paid, written, hostWritten, received, notes, moderation, responses] =
-    await together(
-      db.select().from(refreshTokens).where(eq(refreshTokens.userId, actor.id)).orderBy(asc(refreshTokens.createdAt)),
-      db
-        .select({ body: propertyDocuments.body })
-        .from(propertyDocuments)
-        .where(eq(propertyDocuments.hostId, actor.id))
-        .orderBy(asc(propertyDocuments.propertyId)),
-      db.select().from(bookings).where(eq(bookings.guestId, actor.id)).orderBy(asc(bookings.id)),
-      db.select().from(bookings).where(inArray(bookings.propertyId, hostedIds)).orderBy(asc(bookings.id)),
-      db.select().from(payments).where(eq(payments.payerId, actor.id)).orderBy(asc(payments.createdAt)),
-      db.select().from(reviews).where(eq(reviews.authorId, actor.id)).orderBy(asc(reviews.createdAt)),
-      db.select().from(guestReviews).where(eq(guestReviews.authorId, actor.id)).orderBy(asc(guestReviews.createdAt)),
-      db
-        .select({ review: guestReviews, author: { id: users.id, name: users.name, avatarUrl: users.avatarUrl } })
-        .from(guestReviews)
-        .innerJoin(users, eq(users.id, guestReviews.authorId))
-        .where(eq(guestReviews.guestId, actor.id))
-        .orderBy(asc(guestReviews.createdAt)),
-      db.select().from(notifications).where(eq(notifications.userId, actor.id)).orderBy(asc(notifications.createdAt)),
-      db
-        .select()
-        .from(adminAudit)
-        .where(and(eq(adminAudit.targetType, "user"), eq(adminAudit.targetId, actor.id)))
-        .orderBy(asc(adminAudit.createdAt)),
-      // The host's answers to reviews of their listings.
-      db
-        .select({ reviewId: reviews.id, comment: reviews.responseComment, createdAt: reviews.respondedAt })
-        .from(reviews)
-        .where(and(inArray(reviews.propertyId, hostedIds), isNotNull(reviews.respondedAt)))
-        .orderBy(asc(reviews.respondedAt)),
-    );
+  const [
+    sessions,
+    listings,
+    booked,
+    hosted,
+    paid,
+    written,
+    hostWritten,
+    received,
+    notes,
+    moderation,
+    responses,
+    saved,
+    waiting,
+  ] = await together(
+    db.select().from(refreshTokens).where(eq(refreshTokens.userId, actor.id)).orderBy(asc(refreshTokens.createdAt)),
+    db
+      .select({ body: propertyDocuments.body })
+      .from(propertyDocuments)
+      .where(eq(propertyDocuments.hostId, actor.id))
+      .orderBy(asc(propertyDocuments.propertyId)),
+    db.select().from(bookings).where(eq(bookings.guestId, actor.id)).orderBy(asc(bookings.id)),
+    db.select().from(bookings).where(inArray(bookings.propertyId, hostedIds)).orderBy(asc(bookings.id)),
+    db.select().from(payments).where(eq(payments.payerId, actor.id)).orderBy(asc(payments.createdAt)),
+    db.select().from(reviews).where(eq(reviews.authorId, actor.id)).orderBy(asc(reviews.createdAt)),
+    db.select().from(guestReviews).where(eq(guestReviews.authorId, actor.id)).orderBy(asc(guestReviews.createdAt)),
+    db
+      .select({ review: guestReviews, author: { id: users.id, name: users.name, avatarUrl: users.avatarUrl } })
+      .from(guestReviews)
+      .innerJoin(users, eq(users.id, guestReviews.authorId))
+      .where(eq(guestReviews.guestId, actor.id))
+      .orderBy(asc(guestReviews.createdAt)),
+    db.select().from(notifications).where(eq(notifications.userId, actor.id)).orderBy(asc(notifications.createdAt)),
+    db
+      .select()
+      .from(adminAudit)
+      .where(and(eq(adminAudit.targetType, "user"), eq(adminAudit.targetId, actor.id)))
+      .orderBy(asc(adminAudit.createdAt)),
+    // The host's answers to reviews of their listings.
+    db
+      .select({ reviewId: reviews.id, comment: reviews.responseComment, createdAt: reviews.respondedAt })
+      .from(reviews)
+      .where(and(inArray(reviews.propertyId, hostedIds), isNotNull(reviews.respondedAt)))
+      .orderBy(asc(reviews.respondedAt)),
+    exportWishlists(db, actor.id),
+    exportAlerts(db, actor.id),
+  );
   return {
     exportedAt: deps.clock.now().toISOString(),
     user: {
@@ -203,5 +225,7 @@ async function readExport(db: Db, actor: Actor, deps: Deps) {
       createdAt: (r.createdAt as Date).toISOString(),
     })),
     moderation: moderation.map((a) => ({ action: a.action, reason: a.reason, createdAt: a.createdAt.toISOString() })),
+    wishlists: saved,
+    alerts: waiting,
   };
 }
