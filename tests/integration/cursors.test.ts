@@ -46,6 +46,7 @@ test("every paginated route answers hand-made cursors with 422 invalid_cursor", 
   expect(paginated.sort()).toEqual([
     "/api/v1/admin/audit",
     "/api/v1/admin/users",
+    "/api/v1/alerts",
     "/api/v1/bookings",
     "/api/v1/bookings/:id/payments",
     "/api/v1/hosts/me/ledger",
@@ -55,6 +56,8 @@ test("every paginated route answers hand-made cursors with 422 invalid_cursor", 
     "/api/v1/properties",
     "/api/v1/properties/:id/reviews",
     "/api/v1/users/:id/reviews",
+    "/api/v1/wishlists",
+    "/api/v1/wishlists/:id/properties",
   ]);
   const cursors = [
     "garbage",

@@ -67,6 +67,17 @@ const AUTHENTICATED = new Set([
   "POST /api/v1/reviews/:id/response",
   "GET /api/v1/notifications",
   "POST /api/v1/notifications/:id/read",
+  "POST /api/v1/wishlists",
+  "GET /api/v1/wishlists",
+  "GET /api/v1/wishlists/:id",
+  "PATCH /api/v1/wishlists/:id",
+  "DELETE /api/v1/wishlists/:id",
+  "PUT /api/v1/wishlists/:id/properties/:propertyId",
+  "DELETE /api/v1/wishlists/:id/properties/:propertyId",
+  "GET /api/v1/wishlists/:id/properties",
+  "POST /api/v1/alerts",
+  "GET /api/v1/alerts",
+  "DELETE /api/v1/alerts/:id",
 ]);
 
 // Admins only: 404 to everyone else, token or not (admin.test.ts checks them all).
@@ -90,6 +101,7 @@ const BODYLESS = new Set([
   "POST /api/v1/notifications/:id/read",
   "POST /api/v1/admin/users/:id/unsuspend",
   "POST /api/v1/bookings/:id/accept",
+  "PUT /api/v1/wishlists/:id/properties/:propertyId",
 ]);
 // The provider's signed events: 404 without PAYMENT_WEBHOOK_SECRET, and fields a provider adds
 // are no reason to refuse its event (payments.test.ts covers their rules).
