@@ -60,6 +60,8 @@ describe("wishlists", () => {
     });
     expect(made.status).toBe(201);
     expect(made.body).toMatchObject({ name: "Summer", propertyCount: 0 });
+    const blank = await t.call("POST", api("/wishlists"), { token: user.accessToken, body: { name: "   " } });
+    expect(blank.status).toBe(422);
     const id = made.body.id;
     for (const p of [a.id, b.id, a.id]) {
       const put = await t.call("PUT", api(`/wishlists/${id}/properties/${p}`), { token: user.accessToken });
@@ -246,6 +248,25 @@ describe("alerts", () => {
     ]);
     await drainJobs(t);
     expect((await alertsOf(watcher))[0]?.status).toBe("notified");
+    expect(await toldOf(watcher)).toBe(1);
+  });
+
+  test("an owner suspended when the stay frees is told all the same (the alert is not lost)", async () => {
+    const host = await registerHost(t.call);
+    const listing = await createListing(t.call, host);
+    const guest = await registerUser(t.call);
+    const stay = await paidStay(guest, listing.id, "2031-06-25", "2031-06-27");
+    const watcher = await registerUser(t.call);
+    const body = { propertyId: listing.id, checkIn: "2031-06-25", checkOut: "2031-06-27", guests: 1 };
+    expect((await t.call("POST", api("/alerts"), { token: watcher.accessToken, body })).status).toBe(201);
+    await drainJobs(t);
+    await query("update users set status = 'suspended' where id = $1", [watcher.id]);
+    expect((await t.call("POST", api(`/bookings/${stay}/cancel`), { token: guest.accessToken, body: {} })).status).toBe(
+      200,
+    );
+    await drainJobs(t);
+    const [row] = await query<{ status: string }>("select status from alerts where user_id = $1", [watcher.id]);
+    expect(row?.status).toBe("notified");
     expect(await toldOf(watcher)).toBe(1);
   });
 

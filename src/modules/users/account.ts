@@ -35,7 +35,7 @@ import { toPaymentDto } from "../payments/dto";
 import type { PropertyDtoValue } from "../properties/dto";
 import { toGuestReviewDto, toReviewDto } from "../reviews/dto";
 import { exportAlerts } from "../wishlists/alerts";
-import { exportWishlists } from "../wishlists/service";
+import { exportWishlists, lockSavedOf } from "../wishlists/service";
 import { requireActive } from "./active";
 import { toUserDto } from "./dto";
 
@@ -60,6 +60,9 @@ async function eraseAccount({ actor, password }: { actor: Actor; password: strin
       tx,
       mine.map((p) => p.id),
     );
+    // Lists and alerts being made now finish first, later ones find the account gone: taken before
+    // the row (their inserts take the row's key share, so after it they would wait in a circle).
+    await lockSavedOf(tx, actor.id);
     const [me] = await tx.select({ status: users.status }).from(users).where(eq(users.id, actor.id)).for("update");
     if (!me) throw unauthenticated("The account was deleted");
     requireActive(me);

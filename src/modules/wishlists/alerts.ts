@@ -36,7 +36,7 @@ import { bookingsAs, holdsNights, inHoldingStatus } from "../bookings/holds";
 import { judgeStay } from "../bookings/quote";
 import { type Notice, notifyWithin } from "../notifications/within";
 import { type AlertDtoValue, MAX_WAITING_ALERTS } from "./schemas";
-import { lockSavedOf } from "./service";
+import { lockSavedOf, stillActive } from "./service";
 
 type AlertRow = typeof alerts.$inferSelect;
 
@@ -57,7 +57,7 @@ async function expirePassed(db: Db, clock: Clock, userId?: string, limit = 5_000
     lt(alerts.checkIn, dayOf(clock.now())),
     userId ? eq(alerts.userId, userId) : undefined,
   );
-  const batch = db.select({ id: alerts.id }).from(alerts).where(due).limit(limit);
+  const batch = db.select({ id: alerts.id }).from(alerts).where(due).orderBy(alerts.id).limit(limit).for("update");
   const expired = await db
     .update(alerts)
     .set({ status: "expired" })
@@ -79,6 +79,7 @@ export async function createAlert(
   const now = deps.clock.now();
   return deps.db.transaction(async (tx) => {
     await lockSavedOf(tx, actor.id);
+    await stillActive(tx, actor.id);
     const { terms } = await judgeStay({ ...input, viewer: async () => actor }, deps, tx);
     const taken = terms.stays === "live" || terms.nights.some((n) => n.blocked);
     if (!taken)
@@ -165,7 +166,8 @@ const range = (from: string | null, to: string | null) => sql`daterange(${from}:
 /**
  * The alerts of the property overlapping [from, to) whose whole stay can be booked now: the
  * listing listed, its guests and nights within the rules, no night blocked, none held by a stay,
- * check-in not passed, the owner active — marked notified, in one statement.
+ * check-in not passed — marked notified, in one statement. Rows are locked in id order first (as
+ * the expiry's are), so two checks, or a check and the expiry, never wait for each other in a circle.
  */
 function notifyFreed(tx: Db, now: Date, p: { propertyId: string; from: string | null; to: string | null }) {
   const stay = bookingsAs("b");
@@ -175,6 +177,21 @@ function notifyFreed(tx: Db, now: Date, p: { propertyId: string; from: string | 
     .from(properties)
     .where(
       and(
+        inArray(
+          alerts.id,
+          tx
+            .select({ id: alerts.id })
+            .from(alerts)
+            .where(
+              and(
+                eq(alerts.propertyId, p.propertyId),
+                eq(alerts.status, "waiting"),
+                sql`daterange(${alerts.checkIn}, ${alerts.checkOut}) && ${range(p.from, p.to)}`,
+              ),
+            )
+            .orderBy(alerts.id)
+            .for("update"),
+        ),
         eq(alerts.propertyId, p.propertyId),
         eq(alerts.status, "waiting"),
         sql`daterange(${alerts.checkIn}, ${alerts.checkOut}) && ${range(p.from, p.to)}`,
@@ -188,7 +205,6 @@ function notifyFreed(tx: Db, now: Date, p: { propertyId: string; from: string | 
         sql`not exists (select 1 from bookings b where b.property_id = ${alerts.propertyId}
               and ${holdsNights(stay, now.toISOString())}
               and b.check_out > ${alerts.checkIn} and b.check_in < ${alerts.checkOut})`,
-        sql`exists (select 1 from users u where u.id = ${alerts.userId} and u.status = 'active')`,
       ),
     )
     .returning({ ...getTableColumns(alerts), title: properties.title });
@@ -227,6 +243,7 @@ export async function checkFreed(
           sql`daterange(${bookings.checkIn}, ${bookings.checkOut}) && ${range(p.from, p.to)}`,
         ),
       )
+      .orderBy(bookings.id)
       .for("share");
     await tx.select({ id: properties.id }).from(properties).where(eq(properties.id, p.propertyId)).for("share");
     const now = deps.clock.now();

@@ -4,11 +4,12 @@
 import { and, count, eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { newestFirst } from "../../db/newest-first";
-import { properties, propertyDocuments, wishlistProperties, wishlists } from "../../db/schema";
+import { properties, propertyDocuments, users, wishlistProperties, wishlists } from "../../db/schema";
 import type { Deps } from "../../dependencies";
-import { conflict, notFound } from "../../http/errors";
+import { conflict, invalid, notFound, unauthenticated } from "../../http/errors";
 import type { Actor } from "../auth/actor";
 import type { PropertyDtoValue } from "../properties/dto";
+import { requireActive } from "../users/active";
 import { MAX_WISHLISTS, type WishlistDtoValue } from "./schemas";
 
 /** The advisory-lock key space of "this user's lists and alerts are being counted" (the other key: the user id's hash). */
@@ -22,6 +23,20 @@ export async function lockSavedOf(tx: Db, userId: string): Promise<void> {
 // Qualified by hand: in a select list drizzle writes a column unqualified, and inside these
 // subqueries "id" would name the listing's.
 const listId = sql.raw(`"wishlists"."id"`);
+
+/** Under the user's turn: an account erased (or suspended) meanwhile makes nothing more. */
+export async function stillActive(tx: Db, userId: string): Promise<void> {
+  const [me] = await tx.select({ status: users.status }).from(users).where(eq(users.id, userId));
+  if (!me || me.status === "deleted") throw unauthenticated("The account was deleted");
+  requireActive(me);
+}
+
+/** A list's name as stored: trimmed, and not empty once trimmed. */
+function nameOf(name: string): string {
+  const trimmed = name.trim();
+  if (!trimmed) throw invalid("/name", "must not be blank");
+  return trimmed;
+}
 
 /** How many listings of a list are visible: the Wishlist's propertyCount. */
 const visibleCount = sql<number>`(select count(*)::int from ${wishlistProperties} wp
@@ -49,12 +64,13 @@ export async function createWishlist({ actor, name }: { actor: Actor; name: stri
   const now = deps.clock.now();
   const row = await deps.db.transaction(async (tx) => {
     await lockSavedOf(tx, actor.id);
+    await stillActive(tx, actor.id);
     const [kept] = await tx.select({ n: count() }).from(wishlists).where(eq(wishlists.userId, actor.id));
     if ((kept?.n ?? 0) >= MAX_WISHLISTS)
       throw conflict("limit_reached", `You keep ${MAX_WISHLISTS} wishlists already; delete one to make another`);
     const [made] = await tx
       .insert(wishlists)
-      .values({ id: Bun.randomUUIDv7(), userId: actor.id, name: name.trim(), createdAt: now, updatedAt: now })
+      .values({ id: Bun.randomUUIDv7(), userId: actor.id, name: nameOf(name), createdAt: now, updatedAt: now })
       .returning({ id: wishlists.id, name: wishlists.name, createdAt: wishlists.createdAt });
     if (!made) throw new Error("insert returned no row");
     return { ...made, propertyCount: 0 };
@@ -96,7 +112,7 @@ export async function getWishlist({ actor, id }: { actor: Actor; id: string }, d
 export async function renameWishlist({ actor, id, name }: { actor: Actor; id: string; name: string }, deps: Deps) {
   const [renamed] = await deps.db
     .update(wishlists)
-    .set({ name: name.trim(), updatedAt: deps.clock.now() })
+    .set({ name: nameOf(name), updatedAt: deps.clock.now() })
     .where(own(actor, id))
     .returning({ id: wishlists.id });
   if (!renamed) throw notFound("Wishlist");
