@@ -2,10 +2,10 @@
 // once) and date alerts: made only for a stay that cannot be booked now, told exactly once when
 // every night is free again (a cancellation, a block removed, the rules eased), not when freed in
 // part, expired once check-in passes; the change's probe of the waiting alerts is one indexed query.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { checkFreed } from "../../src/modules/wishlists/alerts";
 import { type Registered, registerUser, startTestApp, type TestApp } from "../support/app";
-import { book, captureMail, drainJobs, setClock } from "../support/bookings";
+import { book, captureMail, drainJobs, onTestClock, setClock } from "../support/bookings";
 import { createListing, registerHost } from "../support/properties";
 
 const NOW = "2031-05-01T09:00:00.000Z";
@@ -14,13 +14,9 @@ const mails = [] as { to: string; subject: string; text: string }[];
 
 beforeAll(async () => {
   t = await startTestApp({ PAYMENT_PROVIDER_LATENCY_MS: "0" });
-  await setClock(t.call, NOW);
   captureMail(t, mails);
 }, 60_000);
-afterAll(async () => {
-  await t?.call("DELETE", "/api/v1/_test/clock");
-  await t?.close();
-});
+onTestClock(() => t, NOW);
 
 const api = (path: string) => `/api/v1${path}`;
 const query = <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
@@ -218,7 +214,6 @@ describe("alerts", () => {
     expect(await byStay()).toEqual({ "2031-07-02": "notified", "2031-07-04": "waiting" });
     await setClock(t.call, "2031-07-05T00:00:00.000Z");
     expect(await byStay()).toEqual({ "2031-07-02": "notified", "2031-07-04": "expired" });
-    await setClock(t.call, NOW);
   });
 
   test("rules tightened keep it waiting, eased again tell it; two checks at once tell it once", async () => {

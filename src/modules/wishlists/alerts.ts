@@ -192,9 +192,8 @@ function notifyFreed(tx: Db, now: Date, p: { propertyId: string; from: string | 
             .orderBy(alerts.id)
             .for("update"),
         ),
-        eq(alerts.propertyId, p.propertyId),
+        // Checked again on the row as locked: of two checks at once, one changes it.
         eq(alerts.status, "waiting"),
-        sql`daterange(${alerts.checkIn}, ${alerts.checkOut}) && ${range(p.from, p.to)}`,
         sql`${alerts.checkIn} >= ${dayOf(now)}::date`,
         eq(properties.id, alerts.propertyId),
         eq(properties.status, "listed"),

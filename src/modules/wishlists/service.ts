@@ -4,6 +4,7 @@
 import { and, count, eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { newestFirst } from "../../db/newest-first";
+import { rowsOf } from "../../db/rows";
 import { properties, propertyDocuments, users, wishlistProperties, wishlists } from "../../db/schema";
 import type { Deps } from "../../dependencies";
 import { conflict, invalid, notFound, unauthenticated } from "../../http/errors";
@@ -141,7 +142,7 @@ export async function saveProperty(
     where w.id = ${id} and w.user_id = ${actor.id} and p.id = ${pid} and (p.status = 'listed' or p.host_id = ${actor.id})
     on conflict (wishlist_id, property_id) do nothing
     returning property_id`);
-  if (rowCount(saved) > 0) return;
+  if (rowsOf(saved).length > 0) return;
   // Nothing new: already saved, or the list or the listing is not the caller's to use.
   await ownWishlist(deps.db, actor, id);
   const [there] = await deps.db
@@ -150,9 +151,6 @@ export async function saveProperty(
     .where(and(eq(wishlistProperties.wishlistId, id), eq(wishlistProperties.propertyId, pid)));
   if (!there) throw notFound("Property");
 }
-
-const rowCount = (result: unknown): number =>
-  Array.isArray(result) ? result.length : ((result as { rows?: unknown[] }).rows?.length ?? 0);
 
 /** DELETE /wishlists/:id/properties/:propertyId: idempotent (a listing not on it is no error). */
 export async function unsaveProperty(
